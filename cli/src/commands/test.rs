@@ -1,0 +1,103 @@
+//! `roteiro test`: run policy tests and report rule coverage.
+
+use std::path::{Path, PathBuf};
+
+use roteiro_engine::SourceFile;
+
+use crate::render::Style;
+use crate::{source, Status};
+
+/// Arguments of `roteiro test`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Test file or folder (default: the bundle's own tests/).
+    path: Option<PathBuf>,
+    /// Policy bundle folder (default: ./policies, else the embedded bundle).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// Fail when fewer than this percentage of rules fire in some test.
+    #[arg(long)]
+    coverage_min: Option<f64>,
+}
+
+fn read_tests(path: &Path) -> std::io::Result<Vec<SourceFile>> {
+    let mut files = Vec::new();
+    let mut pending = vec![path.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        if current.is_dir() {
+            for entry in std::fs::read_dir(&current)? {
+                pending.push(entry?.path());
+            }
+        } else if current.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") {
+            let text = std::fs::read_to_string(&current)?;
+            files.push(SourceFile {
+                path: current.display().to_string(),
+                text,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Status {
+    let bundle = match source::load(args.policies.as_deref()) {
+        Ok(bundle) => bundle,
+        Err(err) => {
+            source::report(&err);
+            return Status::InvalidBundle;
+        }
+    };
+    let external = match &args.path {
+        Some(path) => match read_tests(path) {
+            Ok(files) => Some(files),
+            Err(err) => {
+                eprintln!("cannot read tests in {}: {err}", path.display());
+                return Status::Failed;
+            }
+        },
+        None => None,
+    };
+    let report = match bundle.run_tests(external.as_deref()) {
+        Ok(report) => report,
+        Err(err) => {
+            source::report(&err);
+            return Status::InvalidBundle;
+        }
+    };
+    let style = Style::detect();
+    for case in &report.cases {
+        if case.passed() {
+            println!("{} {} › {}", style.good("ok  "), case.file, case.name);
+        } else {
+            println!("{} {} › {}", style.bad("FAIL"), case.file, case.name);
+            for failure in &case.failures {
+                println!("       - {failure}");
+            }
+        }
+    }
+    let failed = report.failed();
+    let passed = report.cases.len() - failed;
+    println!("\ncobertura de regras: {:.1}%", report.coverage);
+    if !report.never_fired.is_empty() {
+        println!("regras que nenhum teste dispara: {}", report.never_fired.join(", "));
+    }
+    if !report.never_false.is_empty() {
+        println!("condições que nunca foram falsas: {}", report.never_false.join(", "));
+    }
+    println!("{passed} passed, {failed} failed");
+    let below = args.coverage_min.is_some_and(|min| report.coverage < min);
+    if below {
+        println!(
+            "cobertura {:.1}% abaixo do mínimo {:.1}%",
+            report.coverage,
+            args.coverage_min.unwrap_or_default()
+        );
+    }
+    if failed > 0 || below {
+        Status::Failed
+    } else {
+        Status::Ok
+    }
+}

@@ -1,0 +1,176 @@
+//! Printing decisions: JSON and YAML documents, or text for a terminal.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+
+use roteiro_engine::{Decision, RuleStatus};
+
+/// How a decision is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable text, in Portuguese.
+    Text,
+    /// One JSON document.
+    Json,
+    /// One YAML document.
+    Yaml,
+}
+
+/// The decision in the chosen format.
+pub fn decision(decision: &Decision, format: Format) -> Result<String, String> {
+    match format {
+        Format::Json => serde_json::to_string_pretty(decision)
+            .map(|text| text + "\n")
+            .map_err(|e| e.to_string()),
+        Format::Yaml => serde_yaml::to_string(decision).map_err(|e| e.to_string()),
+        Format::Text => Ok(text(decision, Style::detect())),
+    }
+}
+
+/// ANSI styling, on only for a terminal without NO_COLOR.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    /// Color when stdout is a terminal and NO_COLOR is unset.
+    pub fn detect() -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            color: std::io::stdout().is_terminal() && !no_color,
+        }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Bold.
+    pub fn heading(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    /// Green.
+    pub fn good(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    /// Yellow.
+    pub fn warn(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    /// Red.
+    pub fn bad(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    /// Dim.
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+fn source_ref(document: &str, section: &str) -> String {
+    let short = document.split('_').next().unwrap_or(document);
+    format!("doc {short} §{section}")
+}
+
+/// The decision as text for an analyst.
+pub fn text(decision: &Decision, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        style.dim(&format!(
+            "roteiro · {} {} ({})",
+            decision.bundle.name, decision.bundle.version, decision.bundle.digest
+        ))
+    );
+    if !decision.outputs.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Decisão"));
+        for (name, value) in &decision.outputs {
+            let shown = match value {
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Bool(true) => "sim".into(),
+                serde_json::Value::Bool(false) => "não".into(),
+                other => other.to_string(),
+            };
+            let _ = writeln!(out, "  {name}: {shown}");
+        }
+    }
+    if !decision.actions.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Próximas ações"));
+        for (index, action) in decision.actions.iter().enumerate() {
+            let _ = writeln!(out, "  {}. {}", index + 1, action.text);
+            let mut details = Vec::new();
+            if let Some(name) = &action.r#macro {
+                details.push(format!("macro: {name}"));
+            }
+            if let Some(team) = &action.team {
+                details.push(format!("time: {team}"));
+            }
+            details.push(source_ref(&action.source.document, &action.source.section));
+            let _ = writeln!(out, "     {}", style.dim(&details.join(" · ")));
+        }
+    }
+    if !decision.scripts.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("O que dizer ou enviar"));
+        for script in &decision.scripts {
+            let _ = writeln!(out, "  » {}", script.text.replace('\n', "\n    "));
+        }
+    }
+    if !decision.missing.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading(&style.warn("Falta saber")));
+        for missing in &decision.missing {
+            let _ = writeln!(
+                out,
+                "  ? {} {}",
+                missing.question,
+                style.dim(&format!("({})", missing.fact))
+            );
+        }
+    }
+    if !decision.reminders.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Lembretes"));
+        for reminder in &decision.reminders {
+            let _ = writeln!(out, "  - {}", reminder.text);
+        }
+    }
+    if !decision.warnings.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading(&style.warn("Avisos")));
+        for warning in &decision.warnings {
+            let _ = writeln!(out, "  ! {warning}");
+        }
+    }
+    let relevant: Vec<_> = decision
+        .trace
+        .iter()
+        .filter(|entry| entry.status != RuleStatus::NotFired)
+        .collect();
+    if !relevant.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Por quê"));
+        for entry in relevant {
+            let mark = match entry.status {
+                RuleStatus::Fired => style.good("✓"),
+                _ => style.warn("?"),
+            };
+            let _ = writeln!(
+                out,
+                "  {mark} {} {}",
+                entry.rule,
+                style.dim(&format!(
+                    "({})",
+                    source_ref(&entry.source.document, &entry.source.section)
+                ))
+            );
+            let _ = writeln!(out, "    {}", style.dim(&entry.why));
+        }
+    }
+    out
+}

@@ -1,0 +1,990 @@
+//! Loading a policy bundle: read every file, check everything, compile once.
+//!
+//! A bundle is either valid as a whole or rejected with the full list of its
+//! problems; nothing is half-loaded. Every Rhai expression is compiled here,
+//! once, and reused by every decision.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::rc::Rc;
+
+use chrono::FixedOffset;
+use rhai::{Dynamic, Engine, Map, AST};
+use serde::de::DeserializeOwned;
+
+use crate::calendar::{self, Calendar, Hours};
+use crate::decision::{BundleInfo, Source};
+use crate::error::{BundleError, Location, Problem};
+use crate::locate::{self, Anchor};
+use crate::policy::{
+    CalendarFile, CatalogFile, FactKind, Manifest, OutputKind, ProcedureFile, RuleSpec, ScriptSpec, VocabularyFile,
+};
+use crate::sandbox;
+use crate::scan;
+use crate::template::{self, Piece};
+use crate::vocabulary::{Vocabulary, NOW};
+
+/// A file of a bundle: its path inside the bundle (with `/`) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the bundle folder, e.g. `procedures/004-io.yaml`.
+    pub path: String,
+    /// Contents.
+    pub text: String,
+}
+
+/// The files every bundle has, besides `procedures/*.yaml`.
+pub const MANIFEST: &str = "bundle.yaml";
+/// The fact vocabulary.
+pub const VOCABULARY: &str = "vocabulary.yaml";
+/// Names people read.
+pub const CATALOG: &str = "catalog.yaml";
+/// Business hours and holidays.
+pub const CALENDAR: &str = "calendar.yaml";
+/// Folder of the rule files.
+pub const PROCEDURES: &str = "procedures/";
+/// Folder of the policy tests.
+pub const TESTS: &str = "tests/";
+
+/// Variables every expression sees besides the fact groups.
+pub(crate) const GLOBALS: [&str; 2] = ["catalog", "today"];
+
+/// Rhai's own functions that are not listed among registered ones.
+const BUILTIN_CALLS: [&str; 6] = ["type_of", "print", "debug", "is_def_var", "is_def_fn", "Fn"];
+
+/// An expression as written and as compiled.
+pub(crate) struct Expr {
+    pub source: String,
+    pub ast: AST,
+}
+
+/// A compiled text.
+pub(crate) enum Segment {
+    Literal(String),
+    Placeholder(Expr),
+}
+
+/// An action, script or reminder, compiled.
+pub(crate) struct Item {
+    pub id: String,
+    pub text: Vec<Segment>,
+    pub when: Option<Expr>,
+    pub team: Option<String>,
+    pub macro_name: Option<String>,
+    pub phase: usize,
+}
+
+/// A rule, compiled.
+pub(crate) struct Rule {
+    pub id: String,
+    pub file: String,
+    pub source: Source,
+    pub when: Option<Expr>,
+    pub priority: i64,
+    pub group: Option<String>,
+    pub set: Vec<(String, serde_json::Value)>,
+    pub compute: Vec<(String, Expr)>,
+    pub actions: Vec<Item>,
+    pub scripts: Vec<Item>,
+    pub reminders: Vec<Item>,
+}
+
+/// A loaded, checked and compiled policy bundle.
+pub struct Bundle {
+    pub(crate) manifest: Manifest,
+    pub(crate) info: BundleInfo,
+    pub(crate) vocabulary: Rc<Vocabulary>,
+    pub(crate) catalog_value: Dynamic,
+    pub(crate) offset: FixedOffset,
+    pub(crate) engine: Engine,
+    pub(crate) derivations: Rc<BTreeMap<String, AST>>,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) files: Vec<SourceFile>,
+}
+
+impl std::fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bundle")
+            .field("info", &self.info)
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+impl Bundle {
+    /// Loads the bundle in `dir` (its `bundle.yaml`, `vocabulary.yaml`,
+    /// `catalog.yaml`, `calendar.yaml`, `procedures/*.yaml`, `tests/*.yaml`).
+    pub fn load_dir(dir: &Path) -> Result<Self, BundleError> {
+        let files = read_dir(dir).map_err(|problem| BundleError {
+            problems: vec![problem],
+        })?;
+        Self::from_files(files)
+    }
+
+    /// Loads a bundle from files held in memory (e.g. compiled into a binary).
+    pub fn from_files(mut files: Vec<SourceFile>) -> Result<Self, BundleError> {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Loader::default().load(files)
+    }
+
+    /// Name, version and digest.
+    pub fn info(&self) -> &BundleInfo {
+        &self.info
+    }
+
+    /// The declared facts.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// The files the bundle was loaded from, sorted by path.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// The manifest (`bundle.yaml`).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Ids of every rule, in evaluation order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|rule| rule.id.as_str())
+    }
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Problem> {
+    let problem = |path: &Path, err: std::io::Error| Problem {
+        location: Location {
+            file: path.display().to_string(),
+            ..Location::default()
+        },
+        item: None,
+        field: None,
+        message: format!("cannot read: {err}"),
+    };
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(|err| problem(&folder, err))? {
+            let entry = entry.map_err(|err| problem(&folder, err))?;
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(dir).unwrap_or(&path);
+            let name = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            if name.ends_with(".yaml") || name.ends_with(".yml") {
+                let text = std::fs::read_to_string(&path).map_err(|err| problem(&path, err))?;
+                files.push(SourceFile { path: name, text });
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Collects problems while building the bundle.
+#[derive(Default)]
+struct Loader {
+    problems: Vec<Problem>,
+    /// Ids of actions, scripts and reminders seen so far, with their rule.
+    item_ids: BTreeMap<String, String>,
+}
+
+/// Where an item of a file is, for messages.
+struct Place<'a> {
+    file: &'a SourceFile,
+    item: String,
+    anchors: Vec<Anchor<'a>>,
+}
+
+impl Loader {
+    fn report(&mut self, place: &Place<'_>, field: Option<&str>, message: String) {
+        let mut anchors = place.anchors.clone();
+        if let Some(field) = field {
+            let key = field.rsplit('.').next().unwrap_or(field);
+            let key = key.split('[').next().unwrap_or(key);
+            anchors.push((key, None));
+        }
+        let line =
+            locate::line_of(&place.file.text, &anchors).or_else(|| locate::line_of(&place.file.text, &place.anchors));
+        self.problems.push(Problem {
+            location: Location {
+                file: place.file.path.clone(),
+                line,
+                column: None,
+            },
+            item: Some(place.item.clone()),
+            field: field.map(str::to_string),
+            message,
+        });
+    }
+
+    fn file_problem(&mut self, file: &str, message: String) {
+        self.problems.push(Problem {
+            location: Location {
+                file: file.to_string(),
+                ..Location::default()
+            },
+            item: None,
+            field: None,
+            message,
+        });
+    }
+
+    fn parse<T: DeserializeOwned>(&mut self, file: &SourceFile) -> Option<T> {
+        match serde_yaml::from_str::<T>(&file.text) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                let location = err.location();
+                let message = err.to_string();
+                // serde_yaml appends " at line L column C"; the location says it.
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                self.problems.push(Problem {
+                    location: Location {
+                        file: file.path.clone(),
+                        line: location.as_ref().map(|l| l.line()),
+                        column: location.as_ref().map(|l| l.column()),
+                    },
+                    item: None,
+                    field: None,
+                    message,
+                });
+                None
+            }
+        }
+    }
+
+    fn required<'f>(&mut self, files: &'f [SourceFile], name: &str) -> Option<&'f SourceFile> {
+        let found = files.iter().find(|file| file.path == name);
+        if found.is_none() {
+            self.file_problem(name, "required file is missing from the bundle".into());
+        }
+        found
+    }
+
+    fn load(mut self, files: Vec<SourceFile>) -> Result<Bundle, BundleError> {
+        let manifest_file = self.required(&files, MANIFEST);
+        let vocabulary_file = self.required(&files, VOCABULARY);
+        let catalog_file = self.required(&files, CATALOG);
+        let calendar_file = self.required(&files, CALENDAR);
+        let manifest: Option<Manifest> = manifest_file.and_then(|f| self.parse(f));
+        let vocabulary: Option<VocabularyFile> = vocabulary_file.and_then(|f| self.parse(f));
+        let catalog: Option<CatalogFile> = catalog_file.and_then(|f| self.parse(f));
+        let calendar: Option<CalendarFile> = calendar_file.and_then(|f| self.parse(f));
+        let procedures: Vec<(&SourceFile, ProcedureFile)> = files
+            .iter()
+            .filter(|file| file.path.starts_with(PROCEDURES))
+            .filter_map(|file| self.parse(file).map(|parsed| (file, parsed)))
+            .collect();
+        for file in &files {
+            let known = [MANIFEST, VOCABULARY, CATALOG, CALENDAR].contains(&file.path.as_str())
+                || file.path.starts_with(PROCEDURES)
+                || file.path.starts_with(TESTS)
+                || file.path.starts_with("examples/");
+            if !known {
+                self.file_problem(
+                    &file.path,
+                    format!("unexpected file; a bundle holds {MANIFEST}, {VOCABULARY}, {CATALOG}, {CALENDAR}, procedures/, tests/ and examples/"),
+                );
+            }
+        }
+
+        let (Some(manifest), Some(vocabulary_spec), Some(catalog), Some(calendar_spec)) =
+            (manifest, vocabulary, catalog, calendar)
+        else {
+            return Err(BundleError {
+                problems: self.problems,
+            });
+        };
+        let (Some(manifest_file), Some(vocabulary_file), Some(calendar_file)) =
+            (manifest_file, vocabulary_file, calendar_file)
+        else {
+            return Err(BundleError {
+                problems: self.problems,
+            });
+        };
+
+        let offset = self.check_manifest(&manifest, manifest_file);
+        self.check_vocabulary(&vocabulary_spec, vocabulary_file);
+        let calendar = self.build_calendar(&calendar_spec, calendar_file);
+        let vocabulary = Rc::new(Vocabulary::new(vocabulary_spec.facts.clone()));
+        let engine = sandbox::build_engine(Rc::new(calendar));
+        let context = Context {
+            vocabulary: &vocabulary,
+            catalog: &catalog,
+            functions: sandbox::function_names(&engine),
+            engine: &engine,
+            manifest: &manifest,
+        };
+        let derivations = self.compile_derivations(&context, &vocabulary_spec, vocabulary_file);
+        let mut rules = Vec::new();
+        let mut seen_rules: BTreeMap<String, String> = BTreeMap::new();
+        for (file, procedure) in &procedures {
+            for spec in &procedure.rules {
+                let place = Place {
+                    file,
+                    item: spec.id.clone(),
+                    anchors: vec![("id", Some(spec.id.as_str()))],
+                };
+                if let Some(previous) = seen_rules.insert(spec.id.clone(), file.path.clone()) {
+                    self.report(
+                        &place,
+                        Some("id"),
+                        format!("duplicate rule id; `{}` is already defined in {previous}", spec.id),
+                    );
+                    continue;
+                }
+                if let Some(rule) = self.compile_rule(&context, procedure, spec, &place) {
+                    rules.push(rule);
+                }
+            }
+        }
+
+        let (true, Some(offset)) = (self.problems.is_empty(), offset) else {
+            return Err(BundleError {
+                problems: self.problems,
+            });
+        };
+        let info = BundleInfo {
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            digest: digest(&files),
+        };
+        let catalog_value = catalog_to_dynamic(&catalog);
+        Ok(Bundle {
+            manifest,
+            info,
+            vocabulary,
+            catalog_value,
+            offset,
+            engine,
+            derivations: Rc::new(derivations),
+            rules,
+            files,
+        })
+    }
+
+    fn check_manifest(&mut self, manifest: &Manifest, file: &SourceFile) -> Option<FixedOffset> {
+        fn place<'a>(file: &'a SourceFile, item: &'a str) -> Place<'a> {
+            Place {
+                file,
+                item: item.to_string(),
+                anchors: vec![(item, None)],
+            }
+        }
+        if manifest.phases.is_empty() {
+            self.report(&place(file, "phases"), None, "at least one phase is needed".into());
+        }
+        for (name, output) in &manifest.outputs {
+            let has_values = output.values.as_ref().is_some_and(|v| !v.is_empty());
+            if has_values && output.kind != OutputKind::Text {
+                self.report(
+                    &place(file, name),
+                    Some("values"),
+                    "only `text` outputs take a list of values".into(),
+                );
+            }
+        }
+        match calendar::parse_offset(&manifest.timezone.utc_offset) {
+            Ok(offset) => Some(offset),
+            Err(message) => {
+                self.report(&place(file, "timezone"), Some("utc_offset"), message);
+                None
+            }
+        }
+    }
+
+    fn check_vocabulary(&mut self, vocabulary: &VocabularyFile, file: &SourceFile) {
+        let paths: BTreeSet<&str> = vocabulary.facts.keys().map(String::as_str).collect();
+        for (path, spec) in &vocabulary.facts {
+            let place = Place {
+                file,
+                item: path.clone(),
+                anchors: vec![(path.as_str(), None)],
+            };
+            let well_formed = path.split('.').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    && !segment.starts_with(|c: char| c.is_ascii_digit())
+            });
+            if !well_formed {
+                self.report(
+                    &place,
+                    None,
+                    "a fact path is dotted snake_case, e.g. `client.plan_active`".into(),
+                );
+            }
+            if path != NOW && !path.contains('.') {
+                self.report(
+                    &place,
+                    None,
+                    format!("facts belong to a group (`group.fact`); only `{NOW}` stands alone"),
+                );
+            }
+            if paths.iter().any(|other| other.starts_with(&format!("{path}."))) {
+                self.report(&place, None, "is both a fact and a group of other facts".into());
+            }
+            match (spec.kind, &spec.values) {
+                (FactKind::Enum, None) => self.report(&place, Some("values"), "an enum fact lists its values".into()),
+                (FactKind::Enum, Some(values)) if values.is_empty() => {
+                    self.report(&place, Some("values"), "an enum fact lists at least one value".into())
+                }
+                (FactKind::Enum, Some(values)) => {
+                    let unique: BTreeSet<&String> = values.iter().collect();
+                    if unique.len() != values.len() {
+                        self.report(&place, Some("values"), "values repeat".into());
+                    }
+                }
+                (_, Some(_)) => self.report(&place, Some("values"), "only enum facts take `values`".into()),
+                (_, None) => {}
+            }
+            if spec.question.trim().is_empty() {
+                self.report(
+                    &place,
+                    Some("question"),
+                    "the question asked when the fact is missing is empty".into(),
+                );
+            }
+        }
+        match vocabulary.facts.get(NOW) {
+            Some(spec) if spec.kind == FactKind::Datetime => {}
+            _ => self.file_problem(
+                &file.path,
+                format!("the vocabulary must declare `{NOW}` as a `datetime` fact"),
+            ),
+        }
+    }
+
+    fn build_calendar(&mut self, spec: &CalendarFile, file: &SourceFile) -> Calendar {
+        let mut holidays = BTreeMap::new();
+        for (date, name) in &spec.holidays {
+            match calendar::parse_date(date) {
+                Ok(day) => {
+                    holidays.insert(day, name.clone());
+                }
+                Err(message) => {
+                    let place = Place {
+                        file,
+                        item: format!("holidays.{date}"),
+                        anchors: vec![("holidays", None), (date.as_str(), None)],
+                    };
+                    self.report(&place, None, message);
+                }
+            }
+        }
+        let mut hours = BTreeMap::new();
+        for (department, entry) in &spec.business_hours {
+            match Hours::parse(&entry.days, &entry.open, &entry.close) {
+                Ok(parsed) => {
+                    hours.insert(department.clone(), parsed);
+                }
+                Err(message) => {
+                    let place = Place {
+                        file,
+                        item: format!("business_hours.{department}"),
+                        anchors: vec![("business_hours", None), (department.as_str(), None)],
+                    };
+                    self.report(&place, None, message);
+                }
+            }
+        }
+        Calendar::new(holidays, hours)
+    }
+
+    fn compile_derivations(
+        &mut self,
+        context: &Context<'_>,
+        vocabulary: &VocabularyFile,
+        file: &SourceFile,
+    ) -> BTreeMap<String, AST> {
+        let mut out = BTreeMap::new();
+        for (path, spec) in &vocabulary.facts {
+            let Some(source) = &spec.derive else { continue };
+            let place = Place {
+                file,
+                item: path.clone(),
+                anchors: vec![(path.as_str(), None)],
+            };
+            let Some(expr) = self.compile_expr(context, &place, "derive", source) else {
+                continue;
+            };
+            for reference in scan::scan(source).paths {
+                let dotted = reference.dotted();
+                if dotted != *path
+                    && vocabulary
+                        .facts
+                        .get(&dotted)
+                        .is_some_and(|other| other.derive.is_some())
+                {
+                    self.report(
+                        &place,
+                        Some("derive"),
+                        format!("reads `{dotted}`, another derived fact; derive from given facts only"),
+                    );
+                }
+                if dotted == *path {
+                    self.report(&place, Some("derive"), "derives the fact from itself".into());
+                }
+            }
+            out.insert(path.clone(), expr.ast);
+        }
+        out
+    }
+
+    fn compile_rule(
+        &mut self,
+        context: &Context<'_>,
+        procedure: &ProcedureFile,
+        spec: &RuleSpec,
+        place: &Place<'_>,
+    ) -> Option<Rule> {
+        let before = self.problems.len();
+        let id_ok = !spec.id.is_empty()
+            && spec
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.' || c == '-');
+        if !id_ok {
+            self.report(
+                place,
+                Some("id"),
+                "rule ids use lowercase letters, digits, `_`, `-` and `.`".into(),
+            );
+        }
+        if spec.section.trim().is_empty() {
+            self.report(
+                place,
+                Some("section"),
+                "every rule cites the section of its document".into(),
+            );
+        }
+        let phase = self.phase(context, place, "phase", &spec.phase);
+        let when = spec
+            .when
+            .as_ref()
+            .and_then(|source| self.compile_expr(context, place, "when", source));
+        let mut set = Vec::new();
+        for (name, value) in &spec.set {
+            if let Some(json) = self.check_output_value(context, place, name, value) {
+                set.push((name.clone(), json));
+            }
+        }
+        let mut compute = Vec::new();
+        for (name, source) in &spec.compute {
+            let field = format!("compute.{name}");
+            if !context.manifest.outputs.contains_key(name) {
+                self.report(place, Some(&field), unknown_output(context, name));
+            }
+            if spec.set.contains_key(name) {
+                self.report(
+                    place,
+                    Some(&field),
+                    "output is both `set` and `compute`d by the same rule".into(),
+                );
+            }
+            if let Some(expr) = self.compile_expr(context, place, &field, source) {
+                compute.push((name.clone(), expr));
+            }
+        }
+        let mut actions = Vec::new();
+        for (index, action) in spec.actions.iter().enumerate() {
+            let field = format!("actions[{index}]");
+            let item_place = Place {
+                file: place.file,
+                item: spec.id.clone(),
+                anchors: vec![("id", Some(spec.id.as_str())), ("id", Some(action.id.as_str()))],
+            };
+            self.unique_item(&item_place, &field, &action.id);
+            let team = action.team.as_ref().and_then(|team| {
+                if context.catalog.teams.contains_key(team) {
+                    Some(team.clone())
+                } else {
+                    let known = context.catalog.teams.keys().cloned().collect::<Vec<_>>().join(", ");
+                    self.report(
+                        &item_place,
+                        Some(&format!("{field}.team")),
+                        format!("unknown team `{team}`; catalog teams: {known}"),
+                    );
+                    None
+                }
+            });
+            let macro_name = action
+                .r#macro
+                .as_ref()
+                .and_then(|key| match context.catalog.macros.get(key) {
+                    Some(name) => Some(name.clone()),
+                    None => {
+                        self.report(
+                            &item_place,
+                            Some(&format!("{field}.macro")),
+                            format!("macro `{key}` is not in the catalog's `macros`"),
+                        );
+                        None
+                    }
+                });
+            let item_phase = match &action.phase {
+                Some(name) => self.phase(context, &item_place, &format!("{field}.phase"), name),
+                None => phase,
+            };
+            let spec = ScriptSpec {
+                id: action.id.clone(),
+                text: action.text.clone(),
+                when: action.when.clone(),
+            };
+            if let Some(mut item) = self.compile_item(context, &item_place, &field, &spec, item_phase) {
+                item.team = team;
+                item.macro_name = macro_name;
+                actions.push(item);
+            }
+        }
+        let scripts = self.compile_items(context, place.file, spec, "scripts", &spec.scripts, phase);
+        let reminders = self.compile_items(context, place.file, spec, "reminders", &spec.reminders, phase);
+        if spec.set.is_empty()
+            && spec.compute.is_empty()
+            && spec.actions.is_empty()
+            && spec.scripts.is_empty()
+            && spec.reminders.is_empty()
+        {
+            self.report(
+                place,
+                None,
+                "the rule sets nothing and contributes no action, script or reminder".into(),
+            );
+        }
+        if self.problems.len() != before {
+            return None;
+        }
+        Some(Rule {
+            id: spec.id.clone(),
+            file: place.file.path.clone(),
+            source: Source {
+                document: procedure.document.clone(),
+                section: spec.section.clone(),
+            },
+            when,
+            priority: spec.priority,
+            group: spec.group.clone(),
+            set,
+            compute,
+            actions,
+            scripts,
+            reminders,
+        })
+    }
+
+    fn compile_items(
+        &mut self,
+        context: &Context<'_>,
+        file: &SourceFile,
+        rule: &RuleSpec,
+        kind: &str,
+        specs: &[ScriptSpec],
+        phase: usize,
+    ) -> Vec<Item> {
+        let mut items = Vec::new();
+        for (index, spec) in specs.iter().enumerate() {
+            let field = format!("{kind}[{index}]");
+            let place = Place {
+                file,
+                item: rule.id.clone(),
+                anchors: vec![("id", Some(rule.id.as_str())), ("id", Some(spec.id.as_str()))],
+            };
+            self.unique_item(&place, &field, &spec.id);
+            if let Some(item) = self.compile_item(context, &place, &field, spec, phase) {
+                items.push(item);
+            }
+        }
+        items
+    }
+
+    fn unique_item(&mut self, place: &Place<'_>, field: &str, id: &str) {
+        if let Some(previous) = self.item_ids.insert(id.to_string(), place.item.clone()) {
+            self.report(
+                place,
+                Some(&format!("{field}.id")),
+                format!("duplicate id `{id}`; already used in rule `{previous}`"),
+            );
+        }
+    }
+
+    fn compile_item(
+        &mut self,
+        context: &Context<'_>,
+        place: &Place<'_>,
+        field: &str,
+        spec: &ScriptSpec,
+        phase: usize,
+    ) -> Option<Item> {
+        let when = spec
+            .when
+            .as_ref()
+            .and_then(|source| self.compile_expr(context, place, &format!("{field}.when"), source));
+        let text_field = format!("{field}.text");
+        let pieces = match template::split(&spec.text) {
+            Ok(pieces) => pieces,
+            Err(message) => {
+                self.report(place, Some(&text_field), message);
+                return None;
+            }
+        };
+        let mut text = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Literal(literal) => text.push(Segment::Literal(literal)),
+                Piece::Placeholder { source, .. } => {
+                    let expr = self.compile_expr(context, place, &text_field, &source)?;
+                    text.push(Segment::Placeholder(expr));
+                }
+            }
+        }
+        Some(Item {
+            id: spec.id.clone(),
+            text,
+            when,
+            team: None,
+            macro_name: None,
+            phase,
+        })
+    }
+
+    fn phase(&mut self, context: &Context<'_>, place: &Place<'_>, field: &str, name: &str) -> usize {
+        match context.manifest.phases.iter().position(|phase| phase == name) {
+            Some(index) => index,
+            None => {
+                self.report(
+                    place,
+                    Some(field),
+                    format!(
+                        "unknown phase `{name}`; allowed: {}",
+                        context.manifest.phases.join(", ")
+                    ),
+                );
+                0
+            }
+        }
+    }
+
+    fn check_output_value(
+        &mut self,
+        context: &Context<'_>,
+        place: &Place<'_>,
+        name: &str,
+        value: &serde_yaml::Value,
+    ) -> Option<serde_json::Value> {
+        let field = format!("set.{name}");
+        let Some(output) = context.manifest.outputs.get(name) else {
+            self.report(place, Some(&field), unknown_output(context, name));
+            return None;
+        };
+        let json = match (output.kind, value) {
+            (OutputKind::Bool, serde_yaml::Value::Bool(flag)) => serde_json::Value::Bool(*flag),
+            (OutputKind::Text, serde_yaml::Value::String(text)) => {
+                if let Some(values) = &output.values {
+                    if !values.contains(text) {
+                        self.report(
+                            place,
+                            Some(&field),
+                            format!("value `{text}` is not allowed; allowed: {}", values.join(", ")),
+                        );
+                        return None;
+                    }
+                }
+                serde_json::Value::String(text.clone())
+            }
+            (OutputKind::Date, serde_yaml::Value::String(text)) => match calendar::parse_date(text) {
+                Ok(_) => serde_json::Value::String(text.clone()),
+                Err(message) => {
+                    self.report(place, Some(&field), message);
+                    return None;
+                }
+            },
+            (kind, other) => {
+                self.report(
+                    place,
+                    Some(&field),
+                    format!("expected a {kind:?} value, found `{}`", yaml_text(other)),
+                );
+                return None;
+            }
+        };
+        Some(json)
+    }
+
+    /// Compiles one expression and checks what it refers to.
+    fn compile_expr(&mut self, context: &Context<'_>, place: &Place<'_>, field: &str, source: &str) -> Option<Expr> {
+        let before = self.problems.len();
+        let scan = scan::scan(source);
+        for reference in &scan.paths {
+            if let Some(message) = context.check_path(&reference.segments) {
+                self.report(place, Some(field), message);
+            }
+        }
+        for comparison in &scan.comparisons {
+            if let Some(message) = context.check_comparison(&comparison.path, &comparison.literals) {
+                self.report(place, Some(field), message);
+            }
+        }
+        for (name, _) in &scan.calls {
+            if !context.functions.contains(name) && !BUILTIN_CALLS.contains(&name.as_str()) {
+                self.report(place, Some(field), format!("unknown function `{name}`"));
+            }
+        }
+        let scope = sandbox::compile_scope(context.vocabulary, &GLOBALS);
+        let ast = match context.engine.compile_with_scope(&scope, source) {
+            Ok(ast) => Some(ast),
+            Err(err) => {
+                let position = err.1;
+                let at = match (position.line(), position.position()) {
+                    (Some(line), Some(column)) => format!(" (expression line {line}, column {column})"),
+                    _ => String::new(),
+                };
+                let kind = err.0.to_string();
+                let help = if kind.contains("reserved keyword") {
+                    "; a fact named like a Rhai keyword is read with an index: `request[\"module\"]`"
+                } else {
+                    ""
+                };
+                self.report(
+                    place,
+                    Some(field),
+                    format!("Rhai does not compile `{}`: {kind}{at}{help}", source.trim()),
+                );
+                None
+            }
+        };
+        if self.problems.len() != before {
+            return None;
+        }
+        ast.map(|ast| Expr {
+            source: source.trim().to_string(),
+            ast,
+        })
+    }
+}
+
+fn unknown_output(context: &Context<'_>, name: &str) -> String {
+    let known = context.manifest.outputs.keys().cloned().collect::<Vec<_>>().join(", ");
+    format!("unknown output `{name}`; declared outputs: {known}")
+}
+
+fn yaml_text(value: &serde_yaml::Value) -> String {
+    serde_yaml::to_string(value)
+        .map(|text| text.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// What expressions are checked against.
+struct Context<'a> {
+    vocabulary: &'a Vocabulary,
+    catalog: &'a CatalogFile,
+    functions: BTreeSet<String>,
+    engine: &'a Engine,
+    manifest: &'a Manifest,
+}
+
+impl Context<'_> {
+    fn check_path(&self, segments: &[String]) -> Option<String> {
+        let root = segments.first()?;
+        if root == "catalog" {
+            return self.check_catalog(segments);
+        }
+        if !self.vocabulary.roots().contains(root.as_str()) {
+            // Local variables and globals; strict compilation catches the rest.
+            return None;
+        }
+        for end in (1..=segments.len()).rev() {
+            let path = segments[..end].join(".");
+            match self.vocabulary.lookup(&path) {
+                Some(crate::vocabulary::PathKind::Fact(_)) if end < segments.len() => {
+                    return Some(format!("`{path}` is a fact, it has no field `{}`", segments[end]));
+                }
+                Some(_) => return None,
+                None if end == segments.len() => {
+                    let group = segments[..end - 1].join(".");
+                    let near = self
+                        .vocabulary
+                        .children(&group)
+                        .iter()
+                        .map(|(name, _)| *name)
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Some(format!(
+                        "`{path}` is not declared in the vocabulary; `{group}` has: {near}"
+                    ));
+                }
+                None => {}
+            }
+        }
+        None
+    }
+
+    fn check_catalog(&self, segments: &[String]) -> Option<String> {
+        let kind = segments.get(1)?;
+        let entries: Option<&BTreeMap<String, String>> = match kind.as_str() {
+            "teams" => Some(&self.catalog.teams),
+            "macros" => Some(&self.catalog.macros),
+            other => self.catalog.other.get(other),
+        };
+        let Some(entries) = entries else {
+            return Some(format!("the catalog has no list `{kind}`"));
+        };
+        let key = segments.get(2)?;
+        (!entries.contains_key(key)).then(|| format!("`catalog.{kind}.{key}` is not in the catalog"))
+    }
+
+    fn check_comparison(&self, path: &str, literals: &[String]) -> Option<String> {
+        let fact = self.vocabulary.fact(path)?;
+        match fact.spec.kind {
+            FactKind::Enum => {
+                let values = fact.spec.values.as_deref().unwrap_or_default();
+                let wrong: Vec<&String> = literals.iter().filter(|literal| !values.contains(literal)).collect();
+                (!wrong.is_empty()).then(|| {
+                    format!(
+                        "`{path}` is compared with {}, not among its values: {}",
+                        wrong.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", "),
+                        values.join(", ")
+                    )
+                })
+            }
+            FactKind::Text => None,
+            kind => Some(format!("`{path}` is a {kind:?} fact and is compared with text")),
+        }
+    }
+}
+
+fn catalog_to_dynamic(catalog: &CatalogFile) -> Dynamic {
+    let to_map = |entries: &BTreeMap<String, String>| -> Dynamic {
+        let map: Map = entries
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+            .collect();
+        Dynamic::from_map(map)
+    };
+    let mut root = Map::new();
+    root.insert("teams".into(), to_map(&catalog.teams));
+    root.insert("macros".into(), to_map(&catalog.macros));
+    for (kind, entries) in &catalog.other {
+        root.insert(kind.as_str().into(), to_map(entries));
+    }
+    Dynamic::from_map(root)
+}
+
+/// FNV-1a over paths and contents: stable across Rust versions and machines.
+fn digest(files: &[SourceFile]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in files {
+        for byte in file.path.bytes().chain([0]).chain(file.text.bytes()).chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}

@@ -1,0 +1,213 @@
+//! Dates and business time, computed with chrono from the bundle's calendar.
+//!
+//! Holidays and opening hours are data (`calendar.yaml`), so a process owner
+//! adds next year's holidays without touching Rust.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Timelike, Weekday};
+
+/// Week-day names as written in `calendar.yaml`.
+pub const WEEKDAY_NAMES: [&str; 7] = ["seg", "ter", "qua", "qui", "sex", "sab", "dom"];
+
+/// When one department works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hours {
+    days: BTreeSet<u32>,
+    open: NaiveTime,
+    close: NaiveTime,
+}
+
+impl Hours {
+    /// Hours from week-day names (`seg`..`dom`) and `HH:MM` times.
+    pub fn parse(days: &[String], open: &str, close: &str) -> Result<Self, String> {
+        let mut set = BTreeSet::new();
+        for day in days {
+            let index = WEEKDAY_NAMES
+                .iter()
+                .position(|name| name == day)
+                .ok_or_else(|| format!("unknown week day `{day}`; allowed: {}", WEEKDAY_NAMES.join(", ")))?;
+            set.insert(index as u32);
+        }
+        let open = parse_time(open)?;
+        let close = parse_time(close)?;
+        if open >= close {
+            return Err(format!("opening time {open} is not before closing time {close}"));
+        }
+        Ok(Self { days: set, open, close })
+    }
+}
+
+fn parse_time(text: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| format!("`{text}` is not a time; expected HH:MM, e.g. 08:30"))
+}
+
+/// Holidays and business hours of a bundle.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calendar {
+    holidays: BTreeMap<NaiveDate, String>,
+    hours: BTreeMap<String, Hours>,
+}
+
+impl Calendar {
+    /// A calendar from its parsed parts.
+    pub fn new(holidays: BTreeMap<NaiveDate, String>, hours: BTreeMap<String, Hours>) -> Self {
+        Self { holidays, hours }
+    }
+
+    /// Monday to Friday and not a holiday.
+    pub fn is_business_day(&self, date: NaiveDate) -> bool {
+        !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains_key(&date)
+    }
+
+    /// The date `days` business days after (or, negative, before) `date`.
+    pub fn add_business_days(&self, date: NaiveDate, days: i64) -> NaiveDate {
+        let step = if days < 0 { -1 } else { 1 };
+        let mut remaining = days.abs();
+        let mut current = date;
+        while remaining > 0 {
+            current += Duration::days(step);
+            if self.is_business_day(current) {
+                remaining -= 1;
+            }
+        }
+        current
+    }
+
+    /// Business days strictly after `from` up to and including `to`.
+    pub fn business_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let (start, end, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+        let mut count = 0;
+        let mut current = start;
+        while current < end {
+            current += Duration::days(1);
+            if self.is_business_day(current) {
+                count += 1;
+            }
+        }
+        sign * count
+    }
+
+    /// Whether `department` is open at `at`; `None` when the calendar does
+    /// not know the department.
+    pub fn is_open(&self, department: &str, at: DateTime<FixedOffset>) -> Option<bool> {
+        let hours = self.hours.get(department)?;
+        let date = at.date_naive();
+        let weekday = date.weekday().num_days_from_monday();
+        let time = at.time().with_nanosecond(0).unwrap_or(at.time());
+        Some(
+            hours.days.contains(&weekday)
+                && !self.holidays.contains_key(&date)
+                && time >= hours.open
+                && time < hours.close,
+        )
+    }
+}
+
+/// `dd/mm/yyyy`, the only way dates are shown to people.
+pub fn format_date(date: NaiveDate) -> String {
+    date.format("%d/%m/%Y").to_string()
+}
+
+/// `dd/mm/yyyy HH:MM`.
+pub fn format_datetime(at: DateTime<FixedOffset>) -> String {
+    at.format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// Parses `YYYY-MM-DD`, rejecting impossible dates such as 2026-02-30.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|err| format!("`{text}` is not a valid date ({err}); expected YYYY-MM-DD"))
+}
+
+/// Parses an RFC 3339 instant, e.g. `2026-12-08T10:15:00-03:00`.
+pub fn parse_datetime(text: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(text).map_err(|err| {
+        format!("`{text}` is not a valid date and time ({err}); expected RFC 3339, e.g. 2026-12-08T10:15:00-03:00")
+    })
+}
+
+/// Parses `+HH:MM` / `-HH:MM`.
+pub fn parse_offset(text: &str) -> Result<FixedOffset, String> {
+    let error = || format!("`{text}` is not a UTC offset; expected +HH:MM or -HH:MM");
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => return Err(error()),
+    };
+    let time = NaiveTime::parse_from_str(rest, "%H:%M").map_err(|_| error())?;
+    let seconds = sign * (time.hour() * 3600 + time.minute() * 60) as i32;
+    FixedOffset::east_opt(seconds).ok_or_else(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        parse_date(text).unwrap_or_default()
+    }
+
+    fn calendar_with_holiday(holiday: &str) -> Calendar {
+        let mut holidays = BTreeMap::new();
+        holidays.insert(date(holiday), "Feriado".to_string());
+        let hours = Hours::parse(&["seg", "ter", "qua", "qui", "sex"].map(String::from), "08:00", "18:00")
+            .map(|hours| BTreeMap::from([("financeiro".to_string(), hours)]))
+            .unwrap_or_default();
+        Calendar::new(holidays, hours)
+    }
+
+    #[test]
+    fn business_days_skip_weekends_and_holidays() {
+        let calendar = calendar_with_holiday("2026-12-25");
+        // Wed 23/12 + 5 business days: 24 (Thu), 25 holiday, 28, 29, 30, 31.
+        assert_eq!(calendar.add_business_days(date("2026-12-23"), 5), date("2026-12-31"));
+        assert_eq!(
+            calendar.business_days_between(date("2026-12-23"), date("2026-12-31")),
+            5
+        );
+        assert_eq!(calendar.add_business_days(date("2026-12-31"), -5), date("2026-12-23"));
+    }
+
+    #[test]
+    fn opening_hours_respect_days_holidays_and_closing_time() {
+        let calendar = calendar_with_holiday("2026-12-25");
+        let at = |text: &str| parse_datetime(text).unwrap_or_default();
+        assert_eq!(
+            calendar.is_open("financeiro", at("2026-12-08T10:00:00-03:00")),
+            Some(true)
+        );
+        assert_eq!(
+            calendar.is_open("financeiro", at("2026-12-08T18:00:00-03:00")),
+            Some(false)
+        );
+        assert_eq!(
+            calendar.is_open("financeiro", at("2026-12-08T07:59:00-03:00")),
+            Some(false)
+        );
+        assert_eq!(
+            calendar.is_open("financeiro", at("2026-12-12T10:00:00-03:00")),
+            Some(false)
+        );
+        assert_eq!(
+            calendar.is_open("financeiro", at("2026-12-25T10:00:00-03:00")),
+            Some(false)
+        );
+        assert_eq!(calendar.is_open("comercial", at("2026-12-08T10:00:00-03:00")), None);
+    }
+
+    #[test]
+    fn impossible_dates_are_rejected() {
+        assert!(parse_date("2026-02-30").is_err());
+        assert!(parse_date("2026-13-01").is_err());
+        assert!(parse_datetime("2026-12-08T25:00:00-03:00").is_err());
+        assert_eq!(format_date(date("2026-12-05")), "05/12/2026");
+    }
+
+    #[test]
+    fn offsets_parse_both_signs() {
+        assert_eq!(parse_offset("-03:00").map(|o| o.local_minus_utc()), Ok(-3 * 3600));
+        assert_eq!(parse_offset("+05:30").map(|o| o.local_minus_utc()), Ok(5 * 3600 + 1800));
+        assert!(parse_offset("03:00").is_err());
+    }
+}

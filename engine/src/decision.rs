@@ -1,0 +1,128 @@
+//! The decision: what the analyst does next, says, lacks, and why.
+//!
+//! Its JSON form is the contract other programs rely on (`CONTRACT.md`,
+//! section 3); field names never change.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The result of evaluating a situation against a bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Decision {
+    /// Which bundle decided.
+    pub bundle: BundleInfo,
+    /// Decided values (`route`, `io_scheduling`, `block_date`...).
+    pub outputs: BTreeMap<String, serde_json::Value>,
+    /// Ordered steps for the analyst.
+    pub actions: Vec<Action>,
+    /// What to say or send to the client, placeholders filled.
+    pub scripts: Vec<Script>,
+    /// Guidelines that apply to this service (tone, documentation).
+    pub reminders: Vec<Script>,
+    /// Facts that would change the decision, with the question to ask.
+    pub missing: Vec<Missing>,
+    /// Conflicts and ignored input, in words.
+    pub warnings: Vec<String>,
+    /// Why each rule fired or not.
+    pub trace: Vec<TraceEntry>,
+}
+
+/// Identity of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BundleInfo {
+    /// The manifest's name.
+    pub name: String,
+    /// The manifest's version.
+    pub version: String,
+    /// Digest of every file of the bundle: changes with any edit.
+    pub digest: String,
+}
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Source {
+    /// File name of the source document.
+    pub document: String,
+    /// Section or item of the document.
+    pub section: String,
+}
+
+/// A step for the analyst.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Action {
+    /// Stable id of the step.
+    pub id: String,
+    /// What to do, in Portuguese.
+    pub text: String,
+    /// Team that does it.
+    pub team: Option<String>,
+    /// Exact name of the macro to apply.
+    pub r#macro: Option<String>,
+    /// Phase of the service the step belongs to.
+    pub phase: String,
+    /// Rule that contributed the step.
+    pub rule: String,
+    /// Document and section it comes from.
+    pub source: Source,
+}
+
+/// A text to say or send, or a reminder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Script {
+    /// Stable id of the text.
+    pub id: String,
+    /// The text, placeholders filled.
+    pub text: String,
+    /// Rule that contributed it.
+    pub rule: String,
+    /// Document and section it comes from.
+    pub source: Source,
+}
+
+/// A fact that would change the decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Missing {
+    /// Dotted path of the fact.
+    pub fact: String,
+    /// The question to ask, in Portuguese.
+    pub question: String,
+    /// Rules (and texts) waiting for it.
+    pub needed_by: Vec<String>,
+}
+
+/// Outcome of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TraceEntry {
+    /// Rule id.
+    pub rule: String,
+    /// Whether it fired.
+    pub fired: bool,
+    /// `fired`, `not_fired`, `undecided` (facts missing) or `skipped`.
+    pub status: RuleStatus,
+    /// Why, in words.
+    pub why: String,
+    /// Document and section it encodes.
+    pub source: Source,
+    /// Outputs it set, when it fired.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sets: BTreeMap<String, serde_json::Value>,
+    /// Outputs it set that another rule overrode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<String>,
+}
+
+/// Outcome of a rule's condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStatus {
+    /// The condition held.
+    Fired,
+    /// The condition did not hold.
+    NotFired,
+    /// The condition depends on facts the situation does not give.
+    Undecided,
+    /// An earlier rule of its first-match group fired, so it was not tried.
+    Skipped,
+}

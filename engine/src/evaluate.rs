@@ -1,0 +1,470 @@
+//! Making a decision: evaluate every rule against a situation.
+//!
+//! Conditions are three-valued. When a condition reads an absent fact that
+//! has few values (a boolean, an enum), the evaluator tries each value in
+//! turn (a depth-first walk over the choices the condition actually reaches)
+//! and looks at the outcomes: all true, the rule fires; all false, it does
+//! not; both, it is undecided and the facts it read are missing. An absent
+//! fact with many values (a date, a text) makes the run unknown at once. So
+//! `request.topic == "integracao_delivery" && request.from_zero` with topic
+//! `configuracao_sat` is simply false and asks for nothing.
+//!
+//! This strategy (every rule, every decision, through Rhai) lives here only,
+//! so indexing or native compilation can replace it without touching the
+//! policy format.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use chrono::Utc;
+use rhai::Dynamic;
+
+use crate::bundle::{Bundle, Expr, Item, Rule, Segment};
+use crate::decision::{Action, Decision, Missing, RuleStatus, Script, TraceEntry};
+use crate::error::RuleError;
+use crate::sandbox::{self, Probe};
+use crate::situation::Situation;
+use crate::vocabulary::{FactValue, NOW};
+
+/// Most runs spent exploring one condition before calling it undecided.
+const MAX_RUNS: usize = 512;
+
+/// Outcome of a condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Truth {
+    True,
+    False,
+    /// Depends on these absent facts.
+    Undecided(BTreeSet<String>),
+}
+
+struct Evaluator<'b> {
+    bundle: &'b Bundle,
+    probe: Rc<RefCell<Probe>>,
+}
+
+impl<'b> Evaluator<'b> {
+    fn new(bundle: &'b Bundle, facts: BTreeMap<String, FactValue>) -> Self {
+        let today = match facts.get(NOW) {
+            Some(FactValue::DateTime(now)) => Dynamic::from(now.date_naive()),
+            _ => Dynamic::UNIT,
+        };
+        let globals = vec![
+            ("catalog".to_string(), bundle.catalog_value.clone()),
+            ("today".to_string(), today),
+        ];
+        let probe = Probe {
+            facts: Rc::new(facts),
+            vocabulary: bundle.vocabulary.clone(),
+            derivations: bundle.derivations.clone(),
+            globals: Rc::new(globals),
+            branching: false,
+            choices: Vec::new(),
+            assigned: BTreeMap::new(),
+            reads: BTreeSet::new(),
+            aborted: false,
+        };
+        Self {
+            bundle,
+            probe: Rc::new(RefCell::new(probe)),
+        }
+    }
+
+    fn start(&self, branching: bool) {
+        let mut probe = self.probe.borrow_mut();
+        probe.branching = branching;
+        probe.choices.clear();
+        probe.reads.clear();
+    }
+
+    /// One run; `Ok(None)` when it read an unknown fact.
+    fn run(&self, expr: &Expr) -> Result<Option<Dynamic>, String> {
+        {
+            let mut probe = self.probe.borrow_mut();
+            probe.assigned.clear();
+            probe.aborted = false;
+        }
+        let mut scope = sandbox::scope_for(&self.probe);
+        let result = self.bundle.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &expr.ast);
+        if self.probe.borrow().aborted {
+            return Ok(None);
+        }
+        result.map(Some).map_err(|err| err.to_string())
+    }
+
+    /// Moves to the next combination of choices; false when all were tried.
+    fn next_choice(&self) -> bool {
+        let mut probe = self.probe.borrow_mut();
+        let depth = probe.assigned.len();
+        probe.choices.truncate(depth);
+        while let Some(choice) = probe.choices.last_mut() {
+            if choice.index + 1 < choice.domain.len() {
+                choice.index += 1;
+                return true;
+            }
+            probe.choices.pop();
+        }
+        false
+    }
+
+    fn condition(&self, expr: &Expr) -> Result<Truth, String> {
+        self.start(true);
+        let (mut seen_true, mut seen_false, mut unknown) = (false, false, false);
+        let mut runs = 0;
+        loop {
+            match self.run(expr)? {
+                None => unknown = true,
+                Some(value) => match value.as_bool() {
+                    Ok(true) => seen_true = true,
+                    Ok(false) => seen_false = true,
+                    Err(kind) => return Err(format!("a condition gives true or false; this one gave a {kind}")),
+                },
+            }
+            runs += 1;
+            if !self.next_choice() {
+                break;
+            }
+            if runs >= MAX_RUNS {
+                unknown = true;
+                break;
+            }
+        }
+        Ok(if unknown || (seen_true && seen_false) {
+            Truth::Undecided(self.probe.borrow().reads.clone())
+        } else if seen_true {
+            Truth::True
+        } else {
+            Truth::False
+        })
+    }
+
+    /// The value of an expression, or the absent facts it needs.
+    fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, String> {
+        self.start(false);
+        Ok(match self.run(expr)? {
+            Some(value) => Ok(value),
+            None => Err(self.probe.borrow().reads.clone()),
+        })
+    }
+}
+
+/// What a decision is being assembled from.
+#[derive(Default)]
+struct Assembly {
+    candidates: BTreeMap<String, Vec<(i64, usize, serde_json::Value)>>,
+    actions: Vec<(usize, Action)>,
+    scripts: Vec<(usize, Script)>,
+    reminders: Vec<Script>,
+    missing: BTreeMap<String, Vec<String>>,
+    missing_order: Vec<String>,
+    trace: Vec<TraceEntry>,
+}
+
+impl Assembly {
+    fn need(&mut self, facts: &BTreeSet<String>, by: &str) {
+        for fact in facts {
+            let entry = self.missing.entry(fact.clone()).or_default();
+            if entry.is_empty() {
+                self.missing_order.push(fact.clone());
+            }
+            if !entry.iter().any(|existing| existing == by) {
+                entry.push(by.to_string());
+            }
+        }
+    }
+}
+
+impl Bundle {
+    /// Decides what to do in `situation`.
+    ///
+    /// Fails only when a rule itself is broken at run time (a type error, a
+    /// runaway expression); missing facts are part of the decision.
+    pub fn decide(&self, situation: &Situation) -> Result<Decision, RuleError> {
+        let mut facts = situation.facts.clone();
+        if !facts.contains_key(NOW) {
+            facts.insert(
+                NOW.to_string(),
+                FactValue::DateTime(Utc::now().with_timezone(&self.offset)),
+            );
+        }
+        let evaluator = Evaluator::new(self, facts);
+        let mut assembly = Assembly::default();
+        let mut group_winners: BTreeMap<&str, &str> = BTreeMap::new();
+        for (index, rule) in self.rules.iter().enumerate() {
+            let winner = rule
+                .group
+                .as_deref()
+                .and_then(|group| group_winners.get(group).map(|w| (group, *w)));
+            if let Some((group, winner)) = winner {
+                assembly.trace.push(TraceEntry {
+                    rule: rule.id.clone(),
+                    fired: false,
+                    status: RuleStatus::Skipped,
+                    why: format!("não avaliada: `{winner}` já disparou no grupo `{group}`"),
+                    source: rule.source.clone(),
+                    sets: BTreeMap::new(),
+                    overridden: Vec::new(),
+                });
+                continue;
+            }
+            let fired = self.apply(&evaluator, index, rule, &mut assembly)?;
+            if let (true, Some(group)) = (fired, rule.group.as_deref()) {
+                group_winners.insert(group, &rule.id);
+            }
+        }
+        Ok(self.finish(assembly, situation))
+    }
+
+    /// Applies one rule; true when it fired.
+    fn apply(
+        &self,
+        evaluator: &Evaluator<'_>,
+        index: usize,
+        rule: &Rule,
+        out: &mut Assembly,
+    ) -> Result<bool, RuleError> {
+        let fail = |field: &str, message: String| RuleError {
+            rule: rule.id.clone(),
+            file: rule.file.clone(),
+            field: field.to_string(),
+            message,
+        };
+        let truth = match &rule.when {
+            Some(expr) => evaluator.condition(expr).map_err(|message| fail("when", message))?,
+            None => Truth::True,
+        };
+        let condition = rule.when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
+        let (status, why) = match &truth {
+            Truth::True => (RuleStatus::Fired, format!("condição verdadeira: {condition}")),
+            Truth::False => (RuleStatus::NotFired, format!("condição falsa: {condition}")),
+            Truth::Undecided(facts) => {
+                out.need(facts, &rule.id);
+                let names = facts.iter().cloned().collect::<Vec<_>>().join(", ");
+                (
+                    RuleStatus::Undecided,
+                    format!("indeterminado, falta saber: {names} (condição: {condition})"),
+                )
+            }
+        };
+        let mut entry = TraceEntry {
+            rule: rule.id.clone(),
+            fired: status == RuleStatus::Fired,
+            status,
+            why,
+            source: rule.source.clone(),
+            sets: BTreeMap::new(),
+            overridden: Vec::new(),
+        };
+        if truth == Truth::True {
+            for (name, value) in &rule.set {
+                entry.sets.insert(name.clone(), value.clone());
+                out.candidates
+                    .entry(name.clone())
+                    .or_default()
+                    .push((rule.priority, index, value.clone()));
+            }
+            for (name, expr) in &rule.compute {
+                let field = format!("compute.{name}");
+                match evaluator.value(expr).map_err(|message| fail(&field, message))? {
+                    Ok(value) => {
+                        let json = self
+                            .output_json(name, &value)
+                            .map_err(|message| fail(&field, message))?;
+                        entry.sets.insert(name.clone(), json.clone());
+                        out.candidates
+                            .entry(name.clone())
+                            .or_default()
+                            .push((rule.priority, index, json));
+                    }
+                    Err(facts) => out.need(&facts, &rule.id),
+                }
+            }
+            for item in &rule.actions {
+                if let Some(text) = self.render_item(evaluator, rule, item, "actions", out)? {
+                    let action = Action {
+                        id: item.id.clone(),
+                        text,
+                        team: item.team.clone(),
+                        r#macro: item.macro_name.clone(),
+                        phase: self.manifest.phases.get(item.phase).cloned().unwrap_or_default(),
+                        rule: rule.id.clone(),
+                        source: rule.source.clone(),
+                    };
+                    out.actions.push((item.phase, action));
+                }
+            }
+            for item in &rule.scripts {
+                if let Some(text) = self.render_item(evaluator, rule, item, "scripts", out)? {
+                    out.scripts.push((item.phase, script(item, rule, text)));
+                }
+            }
+            for item in &rule.reminders {
+                if let Some(text) = self.render_item(evaluator, rule, item, "reminders", out)? {
+                    out.reminders.push(script(item, rule, text));
+                }
+            }
+        }
+        out.trace.push(entry);
+        Ok(truth == Truth::True)
+    }
+
+    /// The item's text when its own condition holds.
+    fn render_item(
+        &self,
+        evaluator: &Evaluator<'_>,
+        rule: &Rule,
+        item: &Item,
+        kind: &str,
+        out: &mut Assembly,
+    ) -> Result<Option<String>, RuleError> {
+        let fail = |field: String, message: String| RuleError {
+            rule: rule.id.clone(),
+            file: rule.file.clone(),
+            field,
+            message,
+        };
+        let label = format!("{}#{}", rule.id, item.id);
+        if let Some(expr) = &item.when {
+            match evaluator
+                .condition(expr)
+                .map_err(|message| fail(format!("{kind}.{}.when", item.id), message))?
+            {
+                Truth::True => {}
+                Truth::False => return Ok(None),
+                Truth::Undecided(facts) => {
+                    out.need(&facts, &label);
+                    return Ok(None);
+                }
+            }
+        }
+        let mut text = String::new();
+        for segment in &item.text {
+            match segment {
+                Segment::Literal(literal) => text.push_str(literal),
+                Segment::Placeholder(expr) => {
+                    match evaluator
+                        .value(expr)
+                        .map_err(|message| fail(format!("{kind}.{}.text", item.id), message))?
+                    {
+                        Ok(value) => text.push_str(&sandbox::display(&value)),
+                        Err(facts) => {
+                            let labels: Vec<String> = facts
+                                .iter()
+                                .map(|fact| {
+                                    self.vocabulary
+                                        .fact(fact)
+                                        .map_or_else(|| format!("[{fact}]"), |f| f.label())
+                                })
+                                .collect();
+                            text.push_str(&labels.join(" "));
+                            out.need(&facts, &label);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Some(text))
+    }
+
+    fn output_json(&self, name: &str, value: &Dynamic) -> Result<serde_json::Value, String> {
+        let spec = self
+            .manifest
+            .outputs
+            .get(name)
+            .ok_or_else(|| format!("unknown output `{name}`"))?;
+        use crate::policy::OutputKind;
+        match spec.kind {
+            OutputKind::Bool => value
+                .as_bool()
+                .map(serde_json::Value::Bool)
+                .map_err(|kind| format!("expected true or false, got a {kind}")),
+            OutputKind::Date => value
+                .clone()
+                .try_cast::<chrono::NaiveDate>()
+                .map(|date| serde_json::Value::String(date.format("%Y-%m-%d").to_string()))
+                .ok_or_else(|| format!("expected a date, got a {}", value.type_name())),
+            OutputKind::Text => {
+                let text = value
+                    .clone()
+                    .into_string()
+                    .map_err(|kind| format!("expected text, got a {kind}"))?;
+                match &spec.values {
+                    Some(values) if !values.contains(&text) => {
+                        Err(format!("value `{text}` is not allowed; allowed: {}", values.join(", ")))
+                    }
+                    _ => Ok(serde_json::Value::String(text)),
+                }
+            }
+        }
+    }
+
+    fn finish(&self, mut out: Assembly, situation: &Situation) -> Decision {
+        let mut warnings = situation.warnings.clone();
+        let mut outputs = BTreeMap::new();
+        for (name, candidates) in &out.candidates {
+            let best = candidates
+                .iter()
+                .map(|(priority, _, _)| *priority)
+                .max()
+                .unwrap_or_default();
+            let top: Vec<&(i64, usize, serde_json::Value)> = candidates.iter().filter(|(p, _, _)| *p == best).collect();
+            let Some((_, winner_index, winner)) = top.first().copied() else {
+                continue;
+            };
+            let distinct: BTreeSet<String> = top.iter().map(|(_, _, value)| value.to_string()).collect();
+            if distinct.len() > 1 {
+                let who = top
+                    .iter()
+                    .map(|(_, index, value)| format!("`{}` = {value}", self.rules[*index].id))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                warnings.push(format!(
+                    "conflito na saída `{name}` entre regras de mesma prioridade ({best}): {who}; valendo {winner} (primeira na ordem do bundle)"
+                ));
+            }
+            for (_, index, value) in candidates {
+                if index != winner_index && value != winner {
+                    if let Some(entry) = out.trace.get_mut(*index) {
+                        entry.overridden.push(name.clone());
+                    }
+                }
+            }
+            outputs.insert(name.clone(), winner.clone());
+        }
+        out.actions.sort_by_key(|(phase, _)| *phase);
+        out.scripts.sort_by_key(|(phase, _)| *phase);
+        let missing = out
+            .missing_order
+            .iter()
+            .map(|fact| Missing {
+                fact: fact.clone(),
+                question: self
+                    .vocabulary
+                    .fact(fact)
+                    .map(|f| f.spec.question.clone())
+                    .unwrap_or_default(),
+                needed_by: out.missing.get(fact).cloned().unwrap_or_default(),
+            })
+            .collect();
+        Decision {
+            bundle: self.info.clone(),
+            outputs,
+            actions: out.actions.into_iter().map(|(_, action)| action).collect(),
+            scripts: out.scripts.into_iter().map(|(_, script)| script).collect(),
+            reminders: out.reminders,
+            missing,
+            warnings,
+            trace: out.trace,
+        }
+    }
+}
+
+fn script(item: &Item, rule: &Rule, text: String) -> Script {
+    Script {
+        id: item.id.clone(),
+        text,
+        rule: rule.id.clone(),
+        source: rule.source.clone(),
+    }
+}

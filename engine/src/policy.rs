@@ -1,0 +1,303 @@
+//! The policy files as written by process owners.
+//!
+//! These types are the single source of truth for the bundle format: serde
+//! reads them (rejecting unknown keys, so a typo is an error, not a silently
+//! ignored field) and schemars turns them into the JSON Schemas under
+//! `schemas/` that editors use to validate and complete the YAML.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `bundle.yaml`: what the bundle is and the shape of its decisions.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Short name of the bundle, shown in every decision.
+    pub name: String,
+    /// Version of the bundle, bumped by the process owner on each publication.
+    pub version: String,
+    /// What the bundle covers.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Time zone of `now` when the situation gives none.
+    pub timezone: TimezoneSpec,
+    /// Ordered phases of a service; actions are listed in this order.
+    pub phases: Vec<String>,
+    /// The outputs a decision may set, with their allowed values.
+    pub outputs: BTreeMap<String, OutputSpec>,
+}
+
+/// A fixed UTC offset with the name of the zone it stands for.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimezoneSpec {
+    /// IANA name, for people (e.g. `America/Sao_Paulo`).
+    pub name: String,
+    /// Offset used for computation, `+HH:MM` or `-HH:MM`.
+    pub utc_offset: String,
+}
+
+/// One output of a decision.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// What the output means.
+    pub description: String,
+    /// Kind of value.
+    #[serde(rename = "type")]
+    pub kind: OutputKind,
+    /// Allowed values, for `text` outputs with a closed set.
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+}
+
+/// Kind of value an output holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputKind {
+    /// A string.
+    Text,
+    /// `true` or `false`.
+    Bool,
+    /// A calendar date, written `YYYY-MM-DD`.
+    Date,
+}
+
+/// `vocabulary.yaml`: every fact a situation may hold.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VocabularyFile {
+    /// Facts by dotted path (e.g. `client.plan`).
+    pub facts: BTreeMap<String, FactSpec>,
+}
+
+/// One fact of the vocabulary.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactSpec {
+    /// Kind of value.
+    #[serde(rename = "type")]
+    pub kind: FactKind,
+    /// Allowed values of an `enum` fact.
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+    /// What the fact means.
+    pub description: String,
+    /// The question an analyst asks when the fact is missing (Portuguese).
+    pub question: String,
+    /// How a text names the fact while it is unknown, e.g. `nome do cliente`.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Smallest value of an `integer` fact.
+    #[serde(default)]
+    pub minimum: Option<i64>,
+    /// Largest value of an `integer` fact.
+    #[serde(default)]
+    pub maximum: Option<i64>,
+    /// Rhai expression computing the fact when the situation does not give it.
+    #[serde(default)]
+    pub derive: Option<String>,
+}
+
+/// Kind of value a fact holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FactKind {
+    /// `true` or `false`.
+    Bool,
+    /// Free text.
+    Text,
+    /// One of the listed `values`.
+    Enum,
+    /// A whole number.
+    Integer,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// An instant, RFC 3339 (`2026-12-08T10:15:00-03:00`).
+    Datetime,
+}
+
+/// `catalog.yaml`: names people read, kept in one place.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+pub struct CatalogFile {
+    /// Teams a case can go to, by id.
+    pub teams: BTreeMap<String, String>,
+    /// Macros by id, with their exact names.
+    pub macros: BTreeMap<String, String>,
+    /// Any other list of names (ticket codes, groups, phones, forms...).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// `calendar.yaml`: business hours and holidays.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarFile {
+    /// Opening hours of each department, by department id.
+    pub business_hours: BTreeMap<String, BusinessHours>,
+    /// Days nobody works, `YYYY-MM-DD`, with the holiday's name.
+    pub holidays: BTreeMap<String, String>,
+}
+
+/// When a department is open.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessHours {
+    /// Week days it opens: `seg ter qua qui sex sab dom`.
+    pub days: Vec<String>,
+    /// Opening time, `HH:MM`.
+    pub open: String,
+    /// Closing time, `HH:MM` (exclusive).
+    pub close: String,
+    /// Where the hours come from, or that they are an assumption.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A file under `procedures/`: the rules of one source document.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProcedureFile {
+    /// File name of the source document under `seeds/`.
+    pub document: String,
+    /// Title of the procedure.
+    pub title: String,
+    /// The rules, in reading order.
+    pub rules: Vec<RuleSpec>,
+}
+
+/// One rule: when its condition holds, it sets outputs and contributes steps.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Unique id across the bundle, e.g. `io.filtro.onboarding`.
+    pub id: String,
+    /// Section or item of the source document this rule encodes.
+    pub section: String,
+    /// What the rule does, in a line.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Rhai condition over the situation; absent means always.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Phase its actions belong to (one of the manifest's `phases`).
+    pub phase: String,
+    /// Higher wins when rules set the same output.
+    #[serde(default)]
+    pub priority: i64,
+    /// First-match group: in file order, once one rule of the group fires,
+    /// the later rules of the same group are skipped.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Outputs set to fixed values.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub set: BTreeMap<String, serde_yaml::Value>,
+    /// Outputs set to the value of a Rhai expression.
+    #[serde(default)]
+    pub compute: BTreeMap<String, String>,
+    /// Steps for the analyst.
+    #[serde(default)]
+    pub actions: Vec<ActionSpec>,
+    /// What to say or send to the client.
+    #[serde(default)]
+    pub scripts: Vec<ScriptSpec>,
+    /// Guidelines to keep in mind (tone, documentation), not steps.
+    #[serde(default)]
+    pub reminders: Vec<ScriptSpec>,
+}
+
+/// A step for the analyst.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionSpec {
+    /// Unique id of the step.
+    pub id: String,
+    /// What to do; `{{ expr }}` placeholders are filled.
+    pub text: String,
+    /// Team that does it (catalog `teams`).
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Macro to apply (catalog `macros`).
+    #[serde(default)]
+    pub r#macro: Option<String>,
+    /// Extra Rhai condition for this step only.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Phase, when it differs from the rule's.
+    #[serde(default)]
+    pub phase: Option<String>,
+}
+
+/// A text to say or send (or a reminder).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptSpec {
+    /// Unique id of the text.
+    pub id: String,
+    /// The text; `{{ expr }}` placeholders are filled.
+    pub text: String,
+    /// Extra Rhai condition for this text only.
+    #[serde(default)]
+    pub when: Option<String>,
+}
+
+/// A file under `tests/`: situations and what the decision must hold.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyTestFile {
+    /// The cases, run in order.
+    pub cases: Vec<PolicyTestCase>,
+}
+
+/// One policy test.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyTestCase {
+    /// What the case checks, in words.
+    pub name: String,
+    /// The situation, as `roteiro decide` reads it.
+    #[schemars(with = "serde_json::Value")]
+    pub situation: serde_yaml::Value,
+    /// What the decision must hold.
+    pub expect: Expectation,
+}
+
+/// What a decision must hold; every field is optional.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// Outputs that must have exactly these values.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub outputs: BTreeMap<String, serde_yaml::Value>,
+    /// Outputs that must not be set.
+    #[serde(default)]
+    pub unset: Vec<String>,
+    /// Action ids that must appear, in this relative order.
+    #[serde(default)]
+    pub actions: Vec<String>,
+    /// Action ids that must not appear.
+    #[serde(default)]
+    pub no_actions: Vec<String>,
+    /// Script ids that must appear.
+    #[serde(default)]
+    pub scripts: Vec<String>,
+    /// Script ids that must not appear.
+    #[serde(default)]
+    pub no_scripts: Vec<String>,
+    /// Pieces of text that must appear in some action, script or reminder.
+    #[serde(default)]
+    pub texts: Vec<String>,
+    /// Pieces of text that must appear nowhere.
+    #[serde(default)]
+    pub no_texts: Vec<String>,
+    /// The missing facts, exactly (order does not matter).
+    #[serde(default)]
+    pub missing: Option<Vec<String>>,
+    /// Rules that must fire.
+    #[serde(default)]
+    pub fired: Vec<String>,
+}

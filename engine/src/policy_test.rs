@@ -1,0 +1,226 @@
+//! Policy tests: situations with what their decision must hold, written in
+//! YAML beside the policies, plus the rule coverage they reach.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::bundle::{Bundle, SourceFile};
+use crate::decision::{Decision, RuleStatus};
+use crate::error::{BundleError, Location, Problem};
+use crate::policy::{Expectation, PolicyTestFile};
+
+/// The outcome of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseOutcome {
+    /// File of the case.
+    pub file: String,
+    /// Name of the case.
+    pub name: String,
+    /// What did not match; empty when the case passed.
+    pub failures: Vec<String>,
+}
+
+impl CaseOutcome {
+    /// Whether every expectation held.
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Every case's outcome and the coverage of the bundle's rules.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestReport {
+    /// Outcomes, in file and case order.
+    pub cases: Vec<CaseOutcome>,
+    /// Rules no case fired.
+    pub never_fired: Vec<String>,
+    /// Rules whose condition was never false in any case (conditions only).
+    pub never_false: Vec<String>,
+    /// Percentage of rules fired by at least one case.
+    pub coverage: f64,
+}
+
+impl TestReport {
+    /// Cases that failed.
+    pub fn failed(&self) -> usize {
+        self.cases.iter().filter(|case| !case.passed()).count()
+    }
+}
+
+impl Bundle {
+    /// Runs the policy tests in `files` (the bundle's own `tests/` when
+    /// `files` is `None`). A test file that does not parse is an error.
+    pub fn run_tests(&self, files: Option<&[SourceFile]>) -> Result<TestReport, BundleError> {
+        let own: Vec<SourceFile>;
+        let files = match files {
+            Some(files) => files,
+            None => {
+                own = self
+                    .files
+                    .iter()
+                    .filter(|f| f.path.starts_with(crate::bundle::TESTS))
+                    .cloned()
+                    .collect();
+                &own
+            }
+        };
+        let mut problems = Vec::new();
+        let mut cases = Vec::new();
+        let mut statuses: BTreeMap<String, BTreeSet<RuleStatus>> = BTreeMap::new();
+        for file in files {
+            let parsed: PolicyTestFile = match serde_yaml::from_str(&file.text) {
+                Ok(parsed) => parsed,
+                Err(err) => {
+                    let location = err.location();
+                    problems.push(Problem {
+                        location: Location {
+                            file: file.path.clone(),
+                            line: location.as_ref().map(|l| l.line()),
+                            column: location.as_ref().map(|l| l.column()),
+                        },
+                        item: None,
+                        field: None,
+                        message: err.to_string(),
+                    });
+                    continue;
+                }
+            };
+            for case in parsed.cases {
+                let origin = format!("{} ({})", file.path, case.name);
+                let failures = match self.situation_from_yaml(case.situation, &origin) {
+                    Err(err) => vec![format!("situação inválida: {err}")],
+                    Ok(situation) => match self.decide(&situation) {
+                        Err(err) => vec![format!("erro na regra: {err}")],
+                        Ok(decision) => {
+                            for entry in &decision.trace {
+                                statuses.entry(entry.rule.clone()).or_default().insert(entry.status);
+                            }
+                            compare(&case.expect, &decision)
+                        }
+                    },
+                };
+                cases.push(CaseOutcome {
+                    file: file.path.clone(),
+                    name: case.name,
+                    failures,
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(BundleError { problems });
+        }
+        let has_condition: BTreeSet<&str> = self
+            .rules
+            .iter()
+            .filter(|rule| rule.when.is_some())
+            .map(|rule| rule.id.as_str())
+            .collect();
+        let never_fired: Vec<String> = self
+            .rule_ids()
+            .filter(|id| !statuses.get(*id).is_some_and(|s| s.contains(&RuleStatus::Fired)))
+            .map(str::to_string)
+            .collect();
+        let never_false: Vec<String> = self
+            .rule_ids()
+            .filter(|id| has_condition.contains(id))
+            .filter(|id| !statuses.get(*id).is_some_and(|s| s.contains(&RuleStatus::NotFired)))
+            .map(str::to_string)
+            .collect();
+        let total = self.rules.len().max(1) as f64;
+        let coverage = 100.0 * (self.rules.len() - never_fired.len()) as f64 / total;
+        Ok(TestReport {
+            cases,
+            never_fired,
+            never_false,
+            coverage,
+        })
+    }
+}
+
+fn yaml_to_json(value: &serde_yaml::Value) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Every way `decision` differs from `expect`, in words.
+pub fn compare(expect: &Expectation, decision: &Decision) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (name, wanted) in &expect.outputs {
+        let wanted = yaml_to_json(wanted);
+        match decision.outputs.get(name) {
+            Some(actual) if *actual == wanted => {}
+            Some(actual) => failures.push(format!("saída `{name}`: esperado {wanted}, obtido {actual}")),
+            None => failures.push(format!("saída `{name}`: esperado {wanted}, mas não foi definida")),
+        }
+    }
+    for name in &expect.unset {
+        if let Some(actual) = decision.outputs.get(name) {
+            failures.push(format!("saída `{name}`: não devia ser definida, obtido {actual}"));
+        }
+    }
+    let action_ids: Vec<&str> = decision.actions.iter().map(|a| a.id.as_str()).collect();
+    let mut cursor = 0;
+    for wanted in &expect.actions {
+        match action_ids[cursor..].iter().position(|id| id == wanted) {
+            Some(offset) => cursor += offset + 1,
+            None if action_ids.contains(&wanted.as_str()) => failures.push(format!(
+                "ação `{wanted}` fora da ordem esperada; ações: {}",
+                action_ids.join(", ")
+            )),
+            None => failures.push(format!("ação `{wanted}` ausente; ações: {}", action_ids.join(", "))),
+        }
+    }
+    for unwanted in &expect.no_actions {
+        if action_ids.contains(&unwanted.as_str()) {
+            failures.push(format!("ação `{unwanted}` não devia aparecer"));
+        }
+    }
+    let script_ids: Vec<&str> = decision.scripts.iter().map(|s| s.id.as_str()).collect();
+    for wanted in &expect.scripts {
+        if !script_ids.contains(&wanted.as_str()) {
+            failures.push(format!("script `{wanted}` ausente; scripts: {}", script_ids.join(", ")));
+        }
+    }
+    for unwanted in &expect.no_scripts {
+        if script_ids.contains(&unwanted.as_str()) {
+            failures.push(format!("script `{unwanted}` não devia aparecer"));
+        }
+    }
+    let texts: Vec<&str> = decision
+        .actions
+        .iter()
+        .flat_map(|a| std::iter::once(a.text.as_str()).chain(a.r#macro.as_deref()))
+        .chain(decision.scripts.iter().map(|s| s.text.as_str()))
+        .chain(decision.reminders.iter().map(|s| s.text.as_str()))
+        .collect();
+    for wanted in &expect.texts {
+        if !texts.iter().any(|text| text.contains(wanted.as_str())) {
+            failures.push(format!(
+                "texto «{wanted}» não aparece em nenhuma ação, script ou lembrete"
+            ));
+        }
+    }
+    for unwanted in &expect.no_texts {
+        if let Some(text) = texts.iter().find(|text| text.contains(unwanted.as_str())) {
+            failures.push(format!("texto «{unwanted}» não devia aparecer, mas está em «{text}»"));
+        }
+    }
+    if let Some(wanted) = &expect.missing {
+        let wanted: BTreeSet<&str> = wanted.iter().map(String::as_str).collect();
+        let actual: BTreeSet<&str> = decision.missing.iter().map(|m| m.fact.as_str()).collect();
+        if wanted != actual {
+            let show = |set: &BTreeSet<&str>| set.iter().copied().collect::<Vec<_>>().join(", ");
+            failures.push(format!(
+                "fatos faltantes: esperado [{}], obtido [{}]",
+                show(&wanted),
+                show(&actual)
+            ));
+        }
+    }
+    for rule in &expect.fired {
+        if !decision.trace.iter().any(|entry| entry.rule == *rule && entry.fired) {
+            failures.push(format!("regra `{rule}` devia disparar"));
+        }
+    }
+    failures
+}

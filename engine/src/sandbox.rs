@@ -1,0 +1,348 @@
+//! The Rhai engine policies run in: sandboxed, with the helpers they may call.
+//!
+//! Built from `Engine::new_raw()` so nothing reaches files, the network or
+//! `eval`; every limit is set explicitly, so a runaway condition stops with an
+//! error instead of hanging a decision. Facts are not plain Rhai maps: each
+//! group of the situation is a [`FactNode`] whose indexer goes through the
+//! [`Probe`], which is how the evaluator sees every fact a condition reads,
+//! including the absent ones.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Timelike};
+use rhai::packages::{Package, StandardPackage};
+use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, Position, Scope, AST};
+
+use crate::calendar::{self, Calendar};
+use crate::vocabulary::{FactValue, PathKind, Vocabulary};
+
+/// Operations one expression may run before it is stopped.
+pub const MAX_OPERATIONS: u64 = 50_000;
+
+/// A group of the situation (`client`, `request.equipment`) as Rhai sees it.
+#[derive(Clone)]
+pub struct FactNode {
+    path: ImmutableString,
+    probe: Rc<RefCell<Probe>>,
+}
+
+/// One pending choice for an absent enumerable fact (see `evaluate`).
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// The fact being tried.
+    pub fact: String,
+    /// Its possible values.
+    pub domain: Vec<FactValue>,
+    /// The value tried in the current run.
+    pub index: usize,
+}
+
+/// What the facts read during one evaluation looked like.
+pub struct Probe {
+    /// The facts the situation gives.
+    pub facts: Rc<BTreeMap<String, FactValue>>,
+    /// The declared vocabulary.
+    pub vocabulary: Rc<Vocabulary>,
+    /// Compiled `derive` expressions of derived facts.
+    pub derivations: Rc<BTreeMap<String, AST>>,
+    /// Variables every expression sees besides the fact groups.
+    pub globals: Rc<Vec<(String, Dynamic)>>,
+    /// Whether absent enumerable facts are tried value by value (conditions)
+    /// or simply unknown (texts and computed values).
+    pub branching: bool,
+    /// The choices of the exploration, outermost first.
+    pub choices: Vec<Choice>,
+    /// Values given to absent facts in the current run.
+    pub assigned: BTreeMap<String, FactValue>,
+    /// Absent facts read, over all runs.
+    pub reads: BTreeSet<String>,
+    /// Set when the current run read an absent fact it could not try.
+    pub aborted: bool,
+}
+
+impl Probe {
+    fn read(&mut self, path: &str) -> Read {
+        if let Some(value) = self.facts.get(path) {
+            return Read::Value(value.clone());
+        }
+        if let Some(value) = self.assigned.get(path) {
+            return Read::Value(value.clone());
+        }
+        if let Some(ast) = self.derivations.get(path) {
+            return Read::Derive(ast.clone());
+        }
+        self.reads.insert(path.to_string());
+        let Some(fact) = self.vocabulary.fact(path) else {
+            return Read::Unknown;
+        };
+        if !self.branching || !fact.is_enumerable() {
+            self.aborted = true;
+            return Read::Unknown;
+        }
+        let depth = self.assigned.len();
+        let value = match self.choices.get(depth) {
+            Some(choice) if choice.fact == path => choice.domain.get(choice.index).cloned(),
+            _ => {
+                self.choices.truncate(depth);
+                let domain = fact.domain();
+                let first = domain.first().cloned();
+                self.choices.push(Choice {
+                    fact: path.to_string(),
+                    domain,
+                    index: 0,
+                });
+                first
+            }
+        };
+        match value {
+            Some(value) => {
+                self.assigned.insert(path.to_string(), value.clone());
+                Read::Value(value)
+            }
+            None => {
+                self.aborted = true;
+                Read::Unknown
+            }
+        }
+    }
+}
+
+enum Read {
+    Value(FactValue),
+    Derive(AST),
+    Unknown,
+}
+
+/// The marker error raised when an expression reads an unknown fact.
+pub fn unknown_fact(path: &str) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorRuntime(
+        Dynamic::from(format!("fato ausente: {path}")),
+        Position::NONE,
+    ))
+}
+
+/// A fact value as Rhai sees it.
+pub fn to_dynamic(value: &FactValue) -> Dynamic {
+    match value {
+        FactValue::Bool(b) => Dynamic::from_bool(*b),
+        FactValue::Integer(n) => Dynamic::from_int(*n),
+        FactValue::Text(text) => Dynamic::from(text.clone()),
+        FactValue::Date(date) => Dynamic::from(*date),
+        FactValue::DateTime(at) => Dynamic::from(*at),
+    }
+}
+
+/// The text of a value shown to people (dates as dd/mm/yyyy).
+pub fn display(value: &Dynamic) -> String {
+    if let Some(date) = value.clone().try_cast::<NaiveDate>() {
+        calendar::format_date(date)
+    } else if let Some(at) = value.clone().try_cast::<DateTime<FixedOffset>>() {
+        calendar::format_datetime(at)
+    } else if let Ok(flag) = value.as_bool() {
+        if flag { "sim" } else { "não" }.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// A fresh scope holding the fact groups and the globals.
+pub fn scope_for(probe: &Rc<RefCell<Probe>>) -> Scope<'static> {
+    let mut scope = Scope::new();
+    let (roots, globals) = {
+        let state = probe.borrow();
+        let roots: Vec<(String, Option<FactValue>)> = state
+            .vocabulary
+            .children("")
+            .into_iter()
+            .map(|(name, is_group)| {
+                (
+                    name.to_string(),
+                    (!is_group).then(|| state.facts.get(name).cloned()).flatten(),
+                )
+            })
+            .collect();
+        (roots, state.globals.clone())
+    };
+    for (name, value) in roots {
+        match value {
+            Some(value) => scope.push_dynamic(name, to_dynamic(&value)),
+            None => scope.push(
+                name.clone(),
+                FactNode {
+                    path: name.into(),
+                    probe: probe.clone(),
+                },
+            ),
+        };
+    }
+    for (name, value) in globals.iter() {
+        scope.push_dynamic(name.clone(), value.clone());
+    }
+    scope
+}
+
+/// The variable names every expression may use, for compiling with strict
+/// variables (so a misspelt group is a load error, not a runtime surprise).
+pub fn compile_scope(vocabulary: &Vocabulary, globals: &[&str]) -> Scope<'static> {
+    let mut scope = Scope::new();
+    for (name, _) in vocabulary.children("") {
+        scope.push_dynamic(name.to_string(), Dynamic::UNIT);
+    }
+    for name in globals {
+        scope.push_dynamic(name.to_string(), Dynamic::UNIT);
+    }
+    scope
+}
+
+fn fact_node_get(context: NativeCallContext, node: &mut FactNode, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
+    let path = format!("{}.{key}", node.path);
+    let read = {
+        let mut probe = node.probe.borrow_mut();
+        match probe.vocabulary.lookup(&path) {
+            None => {
+                return Err(format!("`{path}` is not a fact of the vocabulary").into());
+            }
+            Some(PathKind::Group) => {
+                return Ok(Dynamic::from(FactNode {
+                    path: path.clone().into(),
+                    probe: node.probe.clone(),
+                }))
+            }
+            Some(PathKind::Fact(_)) => probe.read(&path),
+        }
+    };
+    match read {
+        Read::Value(value) => Ok(to_dynamic(&value)),
+        Read::Unknown => Err(unknown_fact(&path)),
+        Read::Derive(ast) => {
+            let mut scope = scope_for(&node.probe);
+            context.engine().eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+        }
+    }
+}
+
+/// Whether the situation gives any fact under this group.
+fn given_group(node: &mut FactNode) -> bool {
+    let prefix = format!("{}.", node.path);
+    let probe = node.probe.borrow();
+    probe.facts.keys().any(|path| path.starts_with(&prefix))
+}
+
+/// Whether the situation gives this fact (derived facts count as given).
+fn given_fact(node: &mut FactNode, key: &str) -> bool {
+    let path = format!("{}.{key}", node.path);
+    let probe = node.probe.borrow();
+    probe.facts.contains_key(&path) || probe.derivations.contains_key(&path)
+}
+
+/// Builds the sandboxed engine with the bundle's calendar behind the helpers.
+pub fn build_engine(calendar: Rc<Calendar>) -> Engine {
+    let mut engine = Engine::new_raw();
+    StandardPackage::new().register_into_engine(&mut engine);
+    engine
+        .set_max_operations(MAX_OPERATIONS)
+        .set_max_call_levels(16)
+        .set_max_expr_depths(64, 32)
+        .set_max_string_size(8 * 1024)
+        .set_max_array_size(512)
+        .set_max_map_size(512)
+        .set_strict_variables(true)
+        .disable_symbol("eval")
+        .on_print(|text| tracing::info!(target: "roteiro::rhai", "{text}"))
+        .on_debug(|text, _, _| tracing::debug!(target: "roteiro::rhai", "{text}"));
+
+    engine.register_type_with_name::<FactNode>("FactGroup");
+    engine.register_indexer_get(fact_node_get);
+    engine.register_fn("given", given_group);
+    engine.register_fn("given", given_fact);
+
+    register_dates(&mut engine, calendar);
+    engine
+}
+
+fn register_dates(engine: &mut Engine, calendar: Rc<Calendar>) {
+    type Date = NaiveDate;
+    type Instant = DateTime<FixedOffset>;
+    engine.register_type_with_name::<Date>("Date");
+    engine.register_type_with_name::<Instant>("DateTime");
+
+    engine.register_fn("date", |text: &str| -> Result<Date, Box<EvalAltResult>> {
+        calendar::parse_date(text).map_err(Into::into)
+    });
+    engine.register_fn("date", |at: Instant| at.date_naive());
+    engine.register_fn("add_days", |date: Date, days: i64| date + Duration::days(days));
+    engine.register_fn("days_between", |from: Date, to: Date| (to - from).num_days());
+    engine.register_fn("weekday", |date: Date| i64::from(date.weekday().number_from_monday()));
+    engine.register_fn("day", |date: Date| i64::from(date.day()));
+    engine.register_fn("month", |date: Date| i64::from(date.month()));
+    engine.register_fn("year", |date: Date| i64::from(date.year()));
+    engine.register_fn("fmt", calendar::format_date);
+    engine.register_fn("iso", |date: Date| date.format("%Y-%m-%d").to_string());
+    engine.register_fn("to_string", |date: &mut Date| calendar::format_date(*date));
+    {
+        let calendar = calendar.clone();
+        engine.register_fn("add_business_days", move |date: Date, days: i64| {
+            calendar.add_business_days(date, days)
+        });
+    }
+    {
+        let calendar = calendar.clone();
+        engine.register_fn("business_days_between", move |from: Date, to: Date| {
+            calendar.business_days_between(from, to)
+        });
+    }
+    {
+        let calendar = calendar.clone();
+        engine.register_fn("is_business_day", move |date: Date| calendar.is_business_day(date));
+    }
+
+    engine.register_fn("hour", |at: Instant| i64::from(at.hour()));
+    engine.register_fn("minute", |at: Instant| i64::from(at.minute()));
+    engine.register_fn("weekday", |at: Instant| i64::from(at.weekday().number_from_monday()));
+    engine.register_fn("minutes_between", |from: Instant, to: Instant| {
+        (to - from).num_minutes()
+    });
+    engine.register_fn("hours_between", |from: Instant, to: Instant| (to - from).num_hours());
+    engine.register_fn("add_minutes", |at: Instant, minutes: i64| {
+        at + Duration::minutes(minutes)
+    });
+    engine.register_fn("fmt", calendar::format_datetime);
+    engine.register_fn("fmt_time", |at: Instant| at.format("%H:%M").to_string());
+    engine.register_fn("to_string", |at: &mut Instant| calendar::format_datetime(*at));
+    engine.register_fn(
+        "is_open",
+        move |department: &str, at: Instant| -> Result<bool, Box<EvalAltResult>> {
+            calendar
+                .is_open(department, at)
+                .ok_or_else(|| format!("calendar has no business hours for `{department}`").into())
+        },
+    );
+
+    macro_rules! comparisons {
+        ($t:ty) => {
+            engine.register_fn("==", |a: $t, b: $t| a == b);
+            engine.register_fn("!=", |a: $t, b: $t| a != b);
+            engine.register_fn("<", |a: $t, b: $t| a < b);
+            engine.register_fn("<=", |a: $t, b: $t| a <= b);
+            engine.register_fn(">", |a: $t, b: $t| a > b);
+            engine.register_fn(">=", |a: $t, b: $t| a >= b);
+        };
+    }
+    comparisons!(Date);
+    comparisons!(Instant);
+}
+
+/// Names of every function a policy expression may call.
+pub fn function_names(engine: &Engine) -> BTreeSet<String> {
+    engine
+        .gen_fn_signatures(true)
+        .into_iter()
+        .filter_map(|signature| {
+            let name = signature.split('(').next()?.trim();
+            let name = name.rsplit(' ').next()?.to_string();
+            Some(name)
+        })
+        .collect()
+}

@@ -1,0 +1,198 @@
+//! The facts a situation may hold, as the bundle declares them.
+//!
+//! Paths are dotted (`request.equipment.model`); every proper prefix of a
+//! fact path is a group (`request`, `request.equipment`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use crate::calendar;
+use crate::policy::{FactKind, FactSpec};
+
+/// The reserved fact holding the moment of the decision.
+pub const NOW: &str = "now";
+
+/// A fact's value, once validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactValue {
+    /// `bool` facts.
+    Bool(bool),
+    /// `integer` facts.
+    Integer(i64),
+    /// `text` and `enum` facts.
+    Text(String),
+    /// `date` facts.
+    Date(NaiveDate),
+    /// `datetime` facts.
+    DateTime(DateTime<FixedOffset>),
+}
+
+impl FactValue {
+    /// The value as people read it (dates as dd/mm/yyyy).
+    pub fn display(&self) -> String {
+        match self {
+            Self::Bool(true) => "sim".into(),
+            Self::Bool(false) => "não".into(),
+            Self::Integer(n) => n.to_string(),
+            Self::Text(text) => text.clone(),
+            Self::Date(date) => calendar::format_date(*date),
+            Self::DateTime(at) => calendar::format_datetime(*at),
+        }
+    }
+}
+
+/// One declared fact.
+#[derive(Debug, Clone)]
+pub struct Fact {
+    /// Dotted path.
+    pub path: String,
+    /// The declaration as written.
+    pub spec: FactSpec,
+}
+
+impl Fact {
+    /// Whether an unknown value of this fact can be tried exhaustively
+    /// when deciding whether it matters (booleans and enums).
+    pub fn is_enumerable(&self) -> bool {
+        matches!(self.spec.kind, FactKind::Bool | FactKind::Enum)
+    }
+
+    /// Every value of an enumerable fact.
+    pub fn domain(&self) -> Vec<FactValue> {
+        match self.spec.kind {
+            FactKind::Bool => vec![FactValue::Bool(true), FactValue::Bool(false)],
+            FactKind::Enum => self
+                .spec
+                .values
+                .iter()
+                .flatten()
+                .map(|value| FactValue::Text(value.clone()))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// How a text names the fact while it is unknown.
+    pub fn label(&self) -> String {
+        format!("[{}]", self.spec.label.as_deref().unwrap_or(&self.path))
+    }
+
+    /// The allowed values, in words, for error messages.
+    pub fn allowed(&self) -> String {
+        match self.spec.kind {
+            FactKind::Bool => "true or false".into(),
+            FactKind::Text => "text".into(),
+            FactKind::Integer => match (self.spec.minimum, self.spec.maximum) {
+                (Some(min), Some(max)) => format!("a whole number from {min} to {max}"),
+                (Some(min), None) => format!("a whole number from {min}"),
+                (None, Some(max)) => format!("a whole number up to {max}"),
+                (None, None) => "a whole number".into(),
+            },
+            FactKind::Date => "a date YYYY-MM-DD".into(),
+            FactKind::Datetime => "a date and time in RFC 3339, e.g. 2026-12-08T10:15:00-03:00".into(),
+            FactKind::Enum => self
+                .spec
+                .values
+                .iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// What a dotted path names.
+#[derive(Debug, Clone, Copy)]
+pub enum PathKind<'a> {
+    /// A declared fact.
+    Fact(&'a Fact),
+    /// A prefix of declared facts.
+    Group,
+}
+
+/// All declared facts, looked up by path.
+#[derive(Debug, Clone, Default)]
+pub struct Vocabulary {
+    facts: BTreeMap<String, Fact>,
+    groups: BTreeSet<String>,
+}
+
+impl Vocabulary {
+    /// Builds the lookup tables from checked declarations.
+    pub fn new(specs: BTreeMap<String, FactSpec>) -> Self {
+        let mut groups = BTreeSet::new();
+        let mut facts = BTreeMap::new();
+        for (path, spec) in specs {
+            let mut prefix = String::new();
+            for segment in path
+                .split('.')
+                .collect::<Vec<_>>()
+                .split_last()
+                .map(|(_, rest)| rest)
+                .unwrap_or(&[])
+            {
+                if !prefix.is_empty() {
+                    prefix.push('.');
+                }
+                prefix.push_str(segment);
+                groups.insert(prefix.clone());
+            }
+            facts.insert(path.clone(), Fact { path, spec });
+        }
+        Self { facts, groups }
+    }
+
+    /// What `path` names, if anything.
+    pub fn lookup(&self, path: &str) -> Option<PathKind<'_>> {
+        if let Some(fact) = self.facts.get(path) {
+            Some(PathKind::Fact(fact))
+        } else if self.groups.contains(path) {
+            Some(PathKind::Group)
+        } else {
+            None
+        }
+    }
+
+    /// The declared fact at `path`.
+    pub fn fact(&self, path: &str) -> Option<&Fact> {
+        self.facts.get(path)
+    }
+
+    /// Every fact, by path.
+    pub fn facts(&self) -> impl Iterator<Item = &Fact> {
+        self.facts.values()
+    }
+
+    /// Top-level names a condition may start from (`client`, `now`...).
+    pub fn roots(&self) -> BTreeSet<&str> {
+        self.facts
+            .keys()
+            .map(|path| path.split('.').next().unwrap_or(path))
+            .collect()
+    }
+
+    /// Direct children of a group, as `(segment, is_group)`.
+    pub fn children(&self, group: &str) -> Vec<(&str, bool)> {
+        let prefix = if group.is_empty() {
+            String::new()
+        } else {
+            format!("{group}.")
+        };
+        let mut out: BTreeMap<&str, bool> = BTreeMap::new();
+        for path in self.facts.keys() {
+            if let Some(rest) = path.strip_prefix(&prefix) {
+                match rest.split_once('.') {
+                    Some((head, _)) => {
+                        out.insert(head, true);
+                    }
+                    None => {
+                        out.entry(rest).or_insert(false);
+                    }
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+}
