@@ -446,6 +446,18 @@ impl Loader {
                 (_, Some(_)) => self.report(&place, Some("values"), "only enum facts take `values`".into()),
                 (_, None) => {}
             }
+            if let Some(value) = &spec.default {
+                if let Err(message) = crate::vocabulary::default_value(spec, value) {
+                    self.report(&place, Some("default"), message);
+                }
+                if spec.derive.is_some() {
+                    self.report(
+                        &place,
+                        Some("default"),
+                        "a fact is either derived or has a default, not both".into(),
+                    );
+                }
+            }
             if spec.question.trim().is_empty() {
                 self.report(
                     &place,

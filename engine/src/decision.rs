@@ -23,6 +23,8 @@ pub struct Decision {
     pub reminders: Vec<Script>,
     /// Facts that would change the decision, with the question to ask.
     pub missing: Vec<Missing>,
+    /// Facts the decision took from the vocabulary's defaults.
+    pub assumed: Vec<Assumed>,
     /// Conflicts and ignored input, in words.
     pub warnings: Vec<String>,
     /// Why each rule fired or not.
@@ -90,6 +92,17 @@ pub struct Missing {
     pub question: String,
     /// Rules (and texts) waiting for it.
     pub needed_by: Vec<String>,
+}
+
+/// A fact taken from its vocabulary default because the situation lacks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Assumed {
+    /// Dotted path of the fact.
+    pub fact: String,
+    /// The value assumed, as people read it.
+    pub value: String,
+    /// The question that would confirm it.
+    pub question: String,
 }
 
 /// Outcome of one rule.

@@ -21,7 +21,7 @@ use chrono::Utc;
 use rhai::Dynamic;
 
 use crate::bundle::{Bundle, Expr, Item, Rule, Segment};
-use crate::decision::{Action, Decision, Missing, RuleStatus, Script, TraceEntry};
+use crate::decision::{Action, Assumed, Decision, Missing, RuleStatus, Script, TraceEntry};
 use crate::error::RuleError;
 use crate::sandbox::{self, Probe};
 use crate::situation::Situation;
@@ -64,6 +64,7 @@ impl<'b> Evaluator<'b> {
             assigned: BTreeMap::new(),
             reads: BTreeSet::new(),
             aborted: false,
+            assumed: BTreeSet::new(),
         };
         Self {
             bundle,
@@ -158,6 +159,7 @@ struct Assembly {
     reminders: Vec<Script>,
     missing: BTreeMap<String, Vec<String>>,
     missing_order: Vec<String>,
+    assumed: BTreeSet<String>,
     trace: Vec<TraceEntry>,
 }
 
@@ -306,6 +308,11 @@ impl Bundle {
             }
         }
         out.trace.push(entry);
+        // A default shapes the decision whether the rule fired or not: a
+        // rule that did not fire because `asks_deadline` was assumed false
+        // is as much an assumption as one that fired.
+        let assumed = std::mem::take(&mut evaluator.probe.borrow_mut().assumed);
+        out.assumed.extend(assumed);
         Ok(truth == Truth::True)
     }
 
@@ -358,7 +365,12 @@ impl Bundle {
                                 })
                                 .collect();
                             text.push_str(&labels.join(" "));
-                            out.need(&facts, &label);
+                            // A script is said to the client, so what it lacks
+                            // must be asked first; in an action the bracketed
+                            // label is itself the instruction to collect it.
+                            if kind != "actions" {
+                                out.need(&facts, &label);
+                            }
                         }
                     }
                 }
@@ -434,6 +446,7 @@ impl Bundle {
         }
         out.actions.sort_by_key(|(phase, _)| *phase);
         out.scripts.sort_by_key(|(phase, _)| *phase);
+        let assumed = self.assumed(&out);
         let missing = out
             .missing_order
             .iter()
@@ -454,9 +467,25 @@ impl Bundle {
             scripts: out.scripts.into_iter().map(|(_, script)| script).collect(),
             reminders: out.reminders,
             missing,
+            assumed,
             warnings,
             trace: out.trace,
         }
+    }
+
+    /// Defaults the fired rules relied on.
+    fn assumed(&self, out: &Assembly) -> Vec<Assumed> {
+        out.assumed
+            .iter()
+            .filter_map(|path| {
+                let fact = self.vocabulary.fact(path)?;
+                Some(Assumed {
+                    fact: path.clone(),
+                    value: fact.default.as_ref().map(FactValue::display).unwrap_or_default(),
+                    question: fact.spec.question.clone(),
+                })
+            })
+            .collect()
     }
 }
 

@@ -30,7 +30,7 @@ mod template;
 mod vocabulary;
 
 pub use bundle::{Bundle, SourceFile};
-pub use decision::{Action, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
+pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
 pub use error::{BundleError, Location, Problem, RuleError, SituationError};
 pub use policy::{
     ActionSpec, BusinessHours, CalendarFile, CatalogFile, Expectation, FactKind, FactSpec, Manifest, OutputKind,

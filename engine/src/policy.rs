@@ -96,6 +96,13 @@ pub struct FactSpec {
     /// Largest value of an `integer` fact.
     #[serde(default)]
     pub maximum: Option<i64>,
+    /// Value assumed when the situation does not give the fact: for flags of
+    /// exceptions (`request.asks_deadline`) that are false unless someone
+    /// says otherwise. An assumed fact is never missing; the decision lists
+    /// it under `assumed`.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub default: Option<serde_yaml::Value>,
     /// Rhai expression computing the fact when the situation does not give it.
     #[serde(default)]
     pub derive: Option<String>,

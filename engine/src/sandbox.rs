@@ -60,6 +60,8 @@ pub struct Probe {
     pub reads: BTreeSet<String>,
     /// Set when the current run read an absent fact it could not try.
     pub aborted: bool,
+    /// Absent facts read through their vocabulary default.
+    pub assumed: BTreeSet<String>,
 }
 
 impl Probe {
@@ -73,10 +75,14 @@ impl Probe {
         if let Some(ast) = self.derivations.get(path) {
             return Read::Derive(ast.clone());
         }
-        self.reads.insert(path.to_string());
         let Some(fact) = self.vocabulary.fact(path) else {
             return Read::Unknown;
         };
+        if let Some(value) = &fact.default {
+            self.assumed.insert(path.to_string());
+            return Read::Value(value.clone());
+        }
+        self.reads.insert(path.to_string());
         if !self.branching || !fact.is_enumerable() {
             self.aborted = true;
             return Read::Unknown;

@@ -3,7 +3,9 @@
 //! A placeholder is any Rhai expression (`{{ client.name }}`,
 //! `{{ fmt(add_days(billing.due_date, 7)) }}`); it is split out and compiled
 //! once at load. A placeholder whose fact is unknown is shown as the fact's
-//! label in brackets and the fact is reported missing, never left blank.
+//! label in brackets, never left blank; in a script (said to the client) the
+//! fact is also reported missing, while in an action the bracketed label is
+//! itself the instruction to collect it.
 
 /// A piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]

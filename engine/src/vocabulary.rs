@@ -49,6 +49,8 @@ pub struct Fact {
     pub path: String,
     /// The declaration as written.
     pub spec: FactSpec,
+    /// The checked `default`, if any.
+    pub default: Option<FactValue>,
 }
 
 impl Fact {
@@ -103,6 +105,28 @@ impl Fact {
     }
 }
 
+/// Checks a `default` against its fact's kind.
+pub fn default_value(spec: &FactSpec, value: &serde_yaml::Value) -> Result<FactValue, String> {
+    use serde_yaml::Value as Y;
+    match (spec.kind, value) {
+        (FactKind::Bool, Y::Bool(flag)) => Ok(FactValue::Bool(*flag)),
+        (FactKind::Integer, Y::Number(n)) => n
+            .as_i64()
+            .map(FactValue::Integer)
+            .ok_or_else(|| format!("`{n}` is not a whole number")),
+        (FactKind::Text, Y::String(text)) => Ok(FactValue::Text(text.clone())),
+        (FactKind::Enum, Y::String(text)) if spec.values.iter().flatten().any(|v| v == text) => {
+            Ok(FactValue::Text(text.clone()))
+        }
+        (FactKind::Date, Y::String(text)) => calendar::parse_date(text).map(FactValue::Date),
+        (FactKind::Datetime, Y::String(text)) => calendar::parse_datetime(text).map(FactValue::DateTime),
+        (kind, other) => Err(format!(
+            "default `{}` does not fit a {kind:?} fact",
+            serde_yaml::to_string(other).unwrap_or_default().trim()
+        )),
+    }
+}
+
 /// What a dotted path names.
 #[derive(Debug, Clone, Copy)]
 pub enum PathKind<'a> {
@@ -139,7 +163,8 @@ impl Vocabulary {
                 prefix.push_str(segment);
                 groups.insert(prefix.clone());
             }
-            facts.insert(path.clone(), Fact { path, spec });
+            let default = spec.default.as_ref().and_then(|value| default_value(&spec, value).ok());
+            facts.insert(path.clone(), Fact { path, spec, default });
         }
         Self { facts, groups }
     }
