@@ -82,6 +82,8 @@ pub(crate) struct Rule {
     pub when: Option<Expr>,
     pub priority: i64,
     pub group: Option<String>,
+    /// Groups the situation must give for the rule to apply.
+    pub context: Vec<String>,
     pub set: Vec<(String, serde_json::Value)>,
     pub compute: Vec<(String, Expr)>,
     pub actions: Vec<Item>,
@@ -579,6 +581,27 @@ impl Loader {
             );
         }
         let phase = self.phase(context, place, "phase", &spec.phase);
+        let rule_context = spec.context.clone().unwrap_or_else(|| procedure.context.clone());
+        for group in &rule_context {
+            if !matches!(
+                context.vocabulary.lookup(group),
+                Some(crate::vocabulary::PathKind::Group)
+            ) {
+                let roots = context
+                    .vocabulary
+                    .children("")
+                    .iter()
+                    .filter(|(_, g)| *g)
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.report(
+                    place,
+                    Some("context"),
+                    format!("`{group}` is not a group of the vocabulary; groups: {roots}"),
+                );
+            }
+        }
         let when = spec
             .when
             .as_ref()
@@ -684,6 +707,7 @@ impl Loader {
             when,
             priority: spec.priority,
             group: spec.group.clone(),
+            context: rule_context,
             set,
             compute,
             actions,

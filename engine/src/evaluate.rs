@@ -210,6 +210,18 @@ impl Bundle {
                 });
                 continue;
             }
+            if let Some(group) = rule.context.iter().find(|group| !situation.gives_group(group)) {
+                assembly.trace.push(TraceEntry {
+                    rule: rule.id.clone(),
+                    fired: false,
+                    status: RuleStatus::NotFired,
+                    why: format!("fora de contexto: a situação não traz `{group}`"),
+                    source: rule.source.clone(),
+                    sets: BTreeMap::new(),
+                    overridden: Vec::new(),
+                });
+                continue;
+            }
             let fired = self.apply(&evaluator, index, rule, &mut assembly)?;
             if let (true, Some(group)) = (fired, rule.group.as_deref()) {
                 group_winners.insert(group, &rule.id);

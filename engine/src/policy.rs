@@ -171,6 +171,10 @@ pub struct ProcedureFile {
     pub document: String,
     /// Title of the procedure.
     pub title: String,
+    /// Groups of facts (e.g. `request`) a situation must give for the rules
+    /// of this file to apply; a rule's own `context` replaces it.
+    #[serde(default)]
+    pub context: Vec<String>,
     /// The rules, in reading order.
     pub rules: Vec<RuleSpec>,
 }
@@ -186,6 +190,11 @@ pub struct RuleSpec {
     /// What the rule does, in a line.
     #[serde(default)]
     pub title: Option<String>,
+    /// Groups of facts the situation must give for the rule to apply
+    /// (default: the file's `context`). Outside its context a rule neither
+    /// fires nor asks for anything.
+    #[serde(default)]
+    pub context: Option<Vec<String>>,
     /// Rhai condition over the situation; absent means always.
     #[serde(default)]
     pub when: Option<String>,

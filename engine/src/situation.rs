@@ -24,6 +24,17 @@ pub struct Situation {
     pub warnings: Vec<String>,
 }
 
+impl Situation {
+    /// Whether any fact under `group` is given.
+    pub fn gives_group(&self, group: &str) -> bool {
+        let prefix = format!("{group}.");
+        self.facts
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(path, _)| path.starts_with(&prefix))
+    }
+}
+
 /// What went wrong in a field, kept aside while the parser unwinds.
 #[derive(Debug, Default)]
 struct Detail {
