@@ -21,6 +21,12 @@ pub struct Args {
 }
 
 fn read_tests(path: &Path) -> std::io::Result<Vec<SourceFile>> {
+    if !path.exists() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file or folder",
+        ));
+    }
     let mut files = Vec::new();
     let mut pending = vec![path.to_path_buf()];
     while let Some(current) = pending.pop() {
