@@ -324,6 +324,7 @@ impl Loader {
             engine: &engine,
             manifest: &manifest,
         };
+        self.check_root_names(&context, vocabulary_file);
         let derivations = self.compile_derivations(&context, &vocabulary_spec, vocabulary_file);
         let mut rules = Vec::new();
         let mut seen_rules: BTreeMap<String, String> = BTreeMap::new();
@@ -474,6 +475,29 @@ impl Loader {
                 &file.path,
                 format!("the vocabulary must declare `{NOW}` as a `datetime` fact"),
             ),
+        }
+    }
+
+    /// Top-level names become Rhai variables, so none may be a Rhai keyword.
+    fn check_root_names(&mut self, context: &Context<'_>, file: &SourceFile) {
+        for (root, _) in context.vocabulary.children("") {
+            let reserved = context
+                .engine
+                .compile(format!("let {root} = 0;"))
+                .err()
+                .is_some_and(|err| err.0.to_string().contains("reserved keyword"));
+            if reserved {
+                let place = Place {
+                    file,
+                    item: root.to_string(),
+                    anchors: vec![(root, None)],
+                };
+                self.report(
+                    &place,
+                    None,
+                    format!("`{root}` is a reserved word of Rhai and cannot name a group of facts"),
+                );
+            }
         }
     }
 

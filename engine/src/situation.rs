@@ -381,6 +381,7 @@ mod tests {
             label: None,
             minimum: None,
             maximum: None,
+            default: None,
             derive: None,
         };
         Vocabulary::new(BTreeMap::from([

@@ -1,0 +1,193 @@
+//! Every kind of policy mistake is rejected at load, with the file, the
+//! position where there is one, the rule id and what is wrong; the whole
+//! bundle is rejected and every problem is reported at once.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+
+use roteiro_engine::BundleError;
+
+const P002: &str = "procedures/002-atendimento-padrao.yaml";
+
+fn problems(result: Result<roteiro_engine::Bundle, BundleError>) -> BundleError {
+    result.expect_err("the bundle must be rejected")
+}
+
+#[test]
+fn yaml_syntax_error_names_file_line_and_column() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("rules:\n", "rules:\n  - id: [\n", 1)
+    }));
+    let problem = &err.problems[0];
+    assert_eq!(problem.location.file, P002);
+    assert!(
+        problem.location.line.is_some() && problem.location.column.is_some(),
+        "{problem}"
+    );
+}
+
+#[test]
+fn unknown_key_is_an_error_not_ignored() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen(
+            "    when: request.topic == \"xml\"",
+            "    whn: request.topic == \"xml\"",
+            1,
+        )
+    }));
+    let message = err.to_string();
+    assert!(message.contains("unknown field `whn`"), "{message}");
+    assert!(message.contains(P002), "{message}");
+}
+
+#[test]
+fn rhai_that_does_not_compile_names_the_rule_and_field() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("request.topic == \"xml\"", "request.topic == (\"xml\"", 1)
+    }));
+    let problem = &err.problems[0];
+    assert_eq!(problem.item.as_deref(), Some("padrao.xml"));
+    assert_eq!(problem.field.as_deref(), Some("when"));
+    assert!(problem.message.contains("Rhai does not compile"), "{problem}");
+    assert!(problem.location.line.is_some());
+}
+
+#[test]
+fn condition_naming_an_undeclared_fact_is_rejected() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("request.topic == \"xml\"", "request.topik == \"xml\"", 1)
+    }));
+    let problem = &err.problems[0];
+    assert_eq!(problem.item.as_deref(), Some("padrao.xml"));
+    assert!(
+        problem
+            .message
+            .contains("`request.topik` is not declared in the vocabulary"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn enum_literal_outside_the_allowed_values_is_rejected() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("request.topic == \"xml\"", "request.topic == \"xlm\"", 1)
+    }));
+    let message = err.problems[0].to_string();
+    assert!(message.contains("`xlm`") && message.contains("boleto"), "{message}");
+}
+
+#[test]
+fn placeholder_without_a_fact_behind_it_is_rejected() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("{{ client.plan }} possui", "{{ client.plano }} possui", 1)
+    }));
+    let problem = &err.problems[0];
+    assert_eq!(problem.item.as_deref(), Some("padrao.field_desk.incluso"));
+    assert_eq!(problem.field.as_deref(), Some("actions[0].text"));
+    assert!(problem.message.contains("client.plano"), "{problem}");
+}
+
+#[test]
+fn malformed_placeholder_is_rejected() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("{{ client.plan }} possui", "{{ client.plan possui", 1)
+    }));
+    assert!(err.problems[0].message.contains("never closed"), "{}", err);
+}
+
+#[test]
+fn duplicate_rule_ids_are_rejected_naming_both_files() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("- id: padrao.xml\n", "- id: io.agendar\n", 1)
+    }));
+    let message = err.to_string();
+    assert!(message.contains("duplicate rule id"), "{message}");
+    assert!(message.contains("004-agendamento-io.yaml"), "{message}");
+}
+
+#[test]
+fn unknown_function_macro_team_and_output_are_rejected() {
+    let err = problems(common::edited("procedures/001-core-onboarding.yaml", |t| {
+        t.replacen("macro: gr_confirmacao_agendamento", "macro: gr_confirmacao", 1)
+            .replacen("team: gr\n", "team: vendas\n", 1)
+            .replacen("minutes_between(", "minutos_entre(", 1)
+            .replacen("      route: gr\n", "      rota: gr\n", 1)
+    }));
+    let message = err.to_string();
+    for expected in [
+        "macro `gr_confirmacao`",
+        "unknown team `vendas`",
+        "unknown output `rota`",
+    ] {
+        assert!(message.contains(expected), "{expected} not in {message}");
+    }
+}
+
+#[test]
+fn unknown_function_in_a_derived_fact_is_rejected() {
+    let err = problems(common::edited("vocabulary.yaml", |t| {
+        t.replacen("minutes_between(", "minutos_entre(", 1)
+    }));
+    assert!(err.to_string().contains("unknown function `minutos_entre`"), "{err}");
+}
+
+#[test]
+fn every_problem_is_reported_in_one_pass() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("request.topic == \"xml\"", "request.topic == \"xlm\"", 1)
+            .replacen("request.topic == \"boleto\"", "request.topik == \"boleto\"", 1)
+    }));
+    assert_eq!(err.problems.len(), 2, "{err}");
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[test]
+fn set_value_outside_the_output_values_is_rejected() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("      route: suporte\n", "      route: vendas\n", 1)
+    }));
+    assert!(err.to_string().contains("value `vendas` is not allowed"), "{err}");
+}
+
+#[test]
+fn missing_required_file_is_reported() {
+    let mut files = common::shipped_files();
+    files.retain(|f| f.path != "catalog.yaml");
+    let err = roteiro_engine::Bundle::from_files(files).expect_err("rejected");
+    assert!(
+        err.to_string().contains("catalog.yaml: required file is missing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bad_vocabulary_entries_are_rejected() {
+    let err = problems(common::edited("vocabulary.yaml", |t| {
+        t.replacen("    values: [pf, pj]\n", "", 1).replacen(
+            "default: false  # exceção: o cliente pediu prazo",
+            "default: talvez",
+            1,
+        )
+    }));
+    let message = err.to_string();
+    assert!(
+        message.contains("client.person_type") && message.contains("an enum fact lists its values"),
+        "{message}"
+    );
+    assert!(
+        message.contains("request.asks_deadline") && message.contains("default"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_group_named_like_a_rhai_keyword_is_rejected() {
+    let err = problems(common::edited("vocabulary.yaml", |t| {
+        t.replace("  monitoring.", "  case.")
+    }));
+    assert!(err.to_string().contains("`case` is a reserved word of Rhai"), "{err}");
+}

@@ -1,0 +1,309 @@
+//! The command line as the contract fixes it: formats, exit codes, what goes
+//! to stdout and stderr, and where the bundle comes from.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn roteiro(args: &[&str], cwd: &Path, stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("roteiro runs");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin.unwrap_or("").as_bytes()).expect("write stdin");
+    drop(input);
+    child.wait_with_output().expect("roteiro finishes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A scratch folder of its own for each test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("roteiro-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch folder");
+        Self(dir)
+    }
+
+    /// A copy of the shipped bundle inside the scratch folder.
+    fn bundle_copy(&self) -> PathBuf {
+        let target = self.0.join("policies");
+        for file in common::shipped_files() {
+            let path = target.join(&file.path);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+            std::fs::write(path, file.text).expect("copy");
+        }
+        target
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const SCENARIO_1: &str = "policies/examples/004-cenario1-treinamento.yaml";
+
+#[test]
+fn json_format_prints_exactly_one_decision_document() {
+    let out = roteiro(&["decide", SCENARIO_1, "--format", "json"], &common::root(), None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    for key in [
+        "bundle", "outputs", "actions", "scripts", "missing", "warnings", "trace",
+    ] {
+        assert!(decision.get(key).is_some(), "decision lacks `{key}`");
+    }
+    assert_eq!(decision["outputs"]["route"], "io");
+    assert_eq!(decision["outputs"]["io_scheduling"], true);
+    let actions = decision["actions"].as_array().expect("actions");
+    let booking = actions
+        .iter()
+        .find(|a| a["id"] == "io.agendar.escala")
+        .expect("IO booking step");
+    assert_eq!(booking["source"]["document"], "004_2589106d581048ca.txt");
+    assert_eq!(booking["team"], "io");
+}
+
+#[test]
+fn yaml_format_is_the_same_decision() {
+    let root = common::root();
+    let json = roteiro(&["decide", SCENARIO_1, "--format", "json"], &root, None);
+    let yaml = roteiro(&["decide", SCENARIO_1, "--format", "yaml"], &root, None);
+    let from_json: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let from_yaml: serde_json::Value = serde_yaml::from_slice(&yaml.stdout).expect("yaml");
+    assert_eq!(from_json, from_yaml);
+}
+
+#[test]
+fn text_format_is_portuguese_and_plain_outside_a_terminal() {
+    let out = roteiro(&["decide", SCENARIO_1], &common::root(), None);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Próximas ações"), "{stdout}");
+    assert!(stdout.contains("01hr30min"));
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "no ANSI colors when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn stdin_and_json_situations_are_read_by_content() {
+    let situation = r#"{"request": {"topic": "configuracao_sat"}, "now": "2026-12-08T10:15:00-03:00"}"#;
+    let out = roteiro(&["decide", "-", "--format", "json"], &common::root(), Some(situation));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(decision["outputs"]["io_scheduling"], false);
+}
+
+fn assert_invalid_situation(situation: &str, expected_in_stderr: &[&str]) {
+    let out = roteiro(&["decide", "-", "--format", "json"], &common::root(), Some(situation));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "situation {situation:?}: {}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "stdout must be empty on exit 2");
+    let stderr = text(&out.stderr);
+    for expected in expected_in_stderr {
+        assert!(stderr.contains(expected), "stderr lacks {expected:?}: {stderr}");
+    }
+}
+
+#[test]
+fn unknown_enum_value_exits_2_naming_field_found_allowed_and_line() {
+    assert_invalid_situation(
+        "client:\n  plan: gold\n",
+        &[
+            "client.plan",
+            "`gold`",
+            "light, basico, essencial, prime, plus, premium",
+            "-:2:",
+        ],
+    );
+}
+
+#[test]
+fn wrong_type_exits_2() {
+    assert_invalid_situation(
+        "client:\n  plan_active: sim\n",
+        &["client.plan_active", "true or false"],
+    );
+}
+
+#[test]
+fn impossible_date_exits_2() {
+    assert_invalid_situation(
+        "billing:\n  due_date: 2026-02-30\n",
+        &["billing.due_date", "2026-02-30"],
+    );
+}
+
+#[test]
+fn malformed_yaml_and_json_exit_2() {
+    assert_invalid_situation("client:\n  code: \"48213\n  plan: prime\n", &["malformed"]);
+    assert_invalid_situation("{\"client\": ", &["malformed"]);
+}
+
+#[test]
+fn unreadable_situation_file_exits_2() {
+    let out = roteiro(&["decide", "no-such-file.yaml"], &common::root(), None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no-such-file.yaml"));
+}
+
+#[test]
+fn invalid_bundle_exits_3_naming_the_file_and_nothing_on_stdout() {
+    let scratch = Scratch::new("bad-bundle");
+    let policies = scratch.bundle_copy();
+    let procedure = policies.join("procedures/002-atendimento-padrao.yaml");
+    let original = std::fs::read_to_string(&procedure).expect("read");
+    std::fs::write(
+        &procedure,
+        original.replace("request.topic == \"boleto\"", "request.topic == \"boletto\""),
+    )
+    .expect("write");
+    let out = roteiro(
+        &[
+            "decide",
+            "-",
+            "--policies",
+            policies.to_str().expect("utf-8"),
+            "--format",
+            "json",
+        ],
+        &common::root(),
+        Some("request:\n  topic: boleto\n"),
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("procedures/002-atendimento-padrao.yaml"), "{stderr}");
+    assert!(stderr.contains("`boletto`"), "{stderr}");
+    assert!(stderr.contains("padrao.boleto"), "{stderr}");
+}
+
+#[test]
+fn editing_a_policy_changes_the_next_decision_without_rebuild() {
+    let scratch = Scratch::new("edit");
+    let policies = scratch.bundle_copy();
+    let dir = policies.to_str().expect("utf-8");
+    let situation = "request:\n  topic: xml\n";
+    let before = roteiro(
+        &["decide", "-", "--policies", dir, "--format", "json"],
+        &common::root(),
+        Some(situation),
+    );
+    assert!(text(&before.stdout).contains("Portal Contábil"));
+    let procedure = policies.join("procedures/002-atendimento-padrao.yaml");
+    let original = std::fs::read_to_string(&procedure).expect("read");
+    std::fs::write(&procedure, original.replace("Portal Contábil", "Portal do Contador")).expect("write");
+    let after = roteiro(
+        &["decide", "-", "--policies", dir, "--format", "json"],
+        &common::root(),
+        Some(situation),
+    );
+    assert_eq!(after.status.code(), Some(0));
+    assert!(text(&after.stdout).contains("Portal do Contador"));
+}
+
+#[test]
+fn without_policies_folder_the_embedded_bundle_decides() {
+    let scratch = Scratch::new("embedded");
+    let out = roteiro(
+        &["decide", "-", "--format", "json"],
+        &scratch.0,
+        Some("request:\n  topic: configuracao_sat\n"),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(decision["bundle"]["name"], "roteiro-suporte");
+    assert_eq!(decision["outputs"]["route"], "suporte");
+}
+
+#[test]
+fn a_policies_folder_in_the_working_directory_wins_over_the_embedded_bundle() {
+    let scratch = Scratch::new("cwd");
+    let policies = scratch.bundle_copy();
+    let manifest = policies.join("bundle.yaml");
+    let original = std::fs::read_to_string(&manifest).expect("read");
+    std::fs::write(
+        &manifest,
+        original.replace("name: roteiro-suporte", "name: copia-local"),
+    )
+    .expect("write");
+    let out = roteiro(&["decide", "-", "--format", "json"], &scratch.0, Some("{}"));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(decision["bundle"]["name"], "copia-local");
+}
+
+#[test]
+fn check_and_test_commands_pass_on_the_shipped_bundle() {
+    let check = roteiro(&["check", "--policies", "policies"], &common::root(), None);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    let test = roteiro(
+        &["test", "--policies", "policies", "--coverage-min", "95"],
+        &common::root(),
+        None,
+    );
+    assert_eq!(test.status.code(), Some(0), "{}", text(&test.stdout));
+    assert!(text(&test.stdout).contains(" passed, 0 failed"));
+}
+
+#[test]
+fn test_command_fails_on_a_wrong_expectation_with_a_readable_diff() {
+    let scratch = Scratch::new("failing-test");
+    let file = scratch.0.join("t.yaml");
+    std::fs::write(
+        &file,
+        "cases:\n  - name: errado\n    situation: {request: {topic: boleto}}\n    expect:\n      outputs: {route: io}\n",
+    )
+    .expect("write");
+    let out = roteiro(
+        &["test", file.to_str().expect("utf-8"), "--policies", "policies"],
+        &common::root(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("saída `route`: esperado \"io\", obtido \"suporte\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 passed, 1 failed"));
+}
+
+#[test]
+fn schema_command_prints_json_schemas() {
+    for kind in ["policy", "situation", "decision"] {
+        let out = roteiro(&["schema", kind, "--policies", "policies"], &common::root(), None);
+        assert_eq!(out.status.code(), Some(0), "{kind}");
+        let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
+        assert!(
+            schema.get("properties").is_some() || schema.get("$defs").is_some(),
+            "{kind}"
+        );
+    }
+}

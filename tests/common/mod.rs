@@ -1,0 +1,66 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, reason = "each test crate uses a different subset")]
+
+use std::path::PathBuf;
+
+use roteiro_engine::{Bundle, BundleError, SourceFile};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The shipped bundle folder.
+pub fn policies() -> PathBuf {
+    root().join("policies")
+}
+
+/// The shipped bundle.
+pub fn shipped() -> Bundle {
+    Bundle::load_dir(&policies()).expect("the shipped bundle loads")
+}
+
+/// The shipped bundle's files, to edit in memory.
+pub fn shipped_files() -> Vec<SourceFile> {
+    shipped().files().to_vec()
+}
+
+/// The shipped files with `edit` applied to the file at `path`.
+pub fn edited(path: &str, edit: impl Fn(&str) -> String) -> Result<Bundle, BundleError> {
+    let mut files = shipped_files();
+    let file = files
+        .iter_mut()
+        .find(|f| f.path == path)
+        .expect("file exists in the bundle");
+    file.text = edit(&file.text);
+    Bundle::from_files(files)
+}
+
+/// A minimal bundle around one procedure file, for engine mechanisms.
+pub fn mini(procedure: &str) -> Result<Bundle, BundleError> {
+    let files = [
+        (
+            "bundle.yaml",
+            "name: mini\nversion: '1'\ntimezone: {name: America/Sao_Paulo, utc_offset: '-03:00'}\nphases: [a, b]\noutputs:\n  route: {description: r, type: text, values: [x, y, z]}\n  due: {description: d, type: date}\n",
+        ),
+        (
+            "vocabulary.yaml",
+            "facts:\n  now: {type: datetime, description: n, question: q}\n  caso.kind: {type: enum, values: [k1, k2, k3], description: k, question: Qual o tipo?}\n  caso.flag: {type: bool, description: f, question: Flag?}\n  caso.name: {type: text, description: n, question: Qual o nome?, label: nome}\n  caso.day: {type: date, description: d, question: Qual o dia?}\n  caso.count: {type: integer, description: c, question: Quantos?}\n",
+        ),
+        ("catalog.yaml", "teams: {t: Time}\nmacros: {m: Macro Exata - Ação pública}\n"),
+        (
+            "calendar.yaml",
+            "business_hours:\n  financeiro: {days: [seg, ter, qua, qui, sex], open: '08:00', close: '18:00'}\nholidays:\n  '2026-12-25': Natal\n",
+        ),
+        ("procedures/p.yaml", procedure),
+    ];
+    Bundle::from_files(
+        files
+            .iter()
+            .map(|(path, text)| SourceFile {
+                path: (*path).to_string(),
+                text: (*text).to_string(),
+            })
+            .collect(),
+    )
+}

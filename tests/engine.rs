@@ -1,0 +1,207 @@
+//! Engine mechanisms on small bundles made for each test: three-valued
+//! conditions, conflicts, first-match groups, contexts, templates, dates and
+//! the sandbox.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+
+use roteiro_engine::{Bundle, Decision, RuleStatus};
+
+fn decide(bundle: &Bundle, situation: &str) -> Decision {
+    let situation = bundle.parse_situation(situation, "test").expect("valid situation");
+    bundle.decide(&situation).expect("decision")
+}
+
+fn missing(decision: &Decision) -> Vec<&str> {
+    decision.missing.iter().map(|m| m.fact.as_str()).collect()
+}
+
+const THREE_VALUED: &str = r#"
+document: d.txt
+title: t
+rules:
+  - id: r
+    section: "1"
+    phase: a
+    when: caso.kind == "k2" && caso.flag
+    set: {route: x}
+"#;
+
+#[test]
+fn a_condition_false_whatever_the_absent_fact_asks_nothing() {
+    let bundle = common::mini(THREE_VALUED).expect("loads");
+    let decision = decide(&bundle, "caso: {kind: k1}");
+    assert!(decision.missing.is_empty());
+    assert_eq!(decision.trace[0].status, RuleStatus::NotFired);
+}
+
+#[test]
+fn an_absent_fact_that_decides_the_outcome_is_missing_with_its_question() {
+    let bundle = common::mini(THREE_VALUED).expect("loads");
+    let decision = decide(&bundle, "caso: {kind: k2}");
+    assert_eq!(missing(&decision), ["caso.flag"]);
+    assert_eq!(decision.missing[0].question, "Flag?");
+    assert_eq!(decision.trace[0].status, RuleStatus::Undecided);
+    assert!(decision.outputs.is_empty());
+}
+
+#[test]
+fn every_absent_fact_on_the_way_is_missing() {
+    let bundle = common::mini(THREE_VALUED).expect("loads");
+    let decision = decide(&bundle, "{}");
+    assert_eq!(missing(&decision), ["caso.flag", "caso.kind"]);
+}
+
+#[test]
+fn absent_non_enumerable_facts_make_the_condition_undecided() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: caso.count > 3\n    set: {route: x}\n",
+    )
+    .expect("loads");
+    assert_eq!(missing(&decide(&bundle, "{}")), ["caso.count"]);
+    assert_eq!(decide(&bundle, "caso: {count: 4}").outputs["route"], "x");
+}
+
+#[test]
+fn higher_priority_wins_and_the_loser_is_marked_overridden() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: low\n    section: '1'\n    phase: a\n    set: {route: x}\n  - id: high\n    section: '1'\n    phase: a\n    priority: 5\n    set: {route: y}\n",
+    )
+    .expect("loads");
+    let decision = decide(&bundle, "{}");
+    assert_eq!(decision.outputs["route"], "y");
+    assert!(decision.warnings.is_empty());
+    assert_eq!(decision.trace[0].overridden, ["route"]);
+}
+
+#[test]
+fn a_tie_between_different_values_is_a_warning_never_silent() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: first\n    section: '1'\n    phase: a\n    set: {route: x}\n  - id: second\n    section: '1'\n    phase: a\n    set: {route: y}\n",
+    )
+    .expect("loads");
+    let decision = decide(&bundle, "{}");
+    assert_eq!(decision.outputs["route"], "x");
+    assert_eq!(decision.warnings.len(), 1);
+    assert!(decision.warnings[0].contains("`first`") && decision.warnings[0].contains("`second`"));
+}
+
+#[test]
+fn in_a_first_match_group_later_rules_are_skipped() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: a\n    section: '1'\n    phase: a\n    group: g\n    when: caso.flag\n    set: {route: x}\n  - id: b\n    section: '1'\n    phase: a\n    group: g\n    set: {route: y}\n",
+    )
+    .expect("loads");
+    let decision = decide(&bundle, "caso: {flag: true}");
+    assert_eq!(decision.outputs["route"], "x");
+    assert_eq!(decision.trace[1].status, RuleStatus::Skipped);
+    let decision = decide(&bundle, "caso: {flag: false}");
+    assert_eq!(decision.outputs["route"], "y");
+}
+
+#[test]
+fn outside_its_context_a_rule_neither_fires_nor_asks() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\ncontext: [caso]\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: caso.flag\n    set: {route: x}\n",
+    )
+    .expect("loads");
+    assert!(decide(&bundle, "{}").missing.is_empty());
+    assert_eq!(missing(&decide(&bundle, "caso: {kind: k1}")), ["caso.flag"]);
+}
+
+#[test]
+fn actions_are_ordered_by_phase_then_bundle_order() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: late\n    section: '1'\n    phase: b\n    actions: [{id: second, text: segundo}]\n  - id: early\n    section: '2'\n    phase: a\n    actions: [{id: first, text: primeiro, macro: m, team: t}]\n",
+    )
+    .expect("loads");
+    let decision = decide(&bundle, "{}");
+    let ids: Vec<&str> = decision.actions.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["first", "second"]);
+    assert_eq!(
+        decision.actions[0].r#macro.as_deref(),
+        Some("Macro Exata - Ação pública")
+    );
+    assert_eq!(decision.actions[0].source.section, "2");
+}
+
+#[test]
+fn placeholders_fill_dates_as_dd_mm_yyyy_and_unknown_ones_show_their_label() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    scripts:\n      - {id: s, text: 'Olá, {{ caso.name }}! Vence em {{ add_days(caso.day, 7) }}.'}\n",
+    )
+    .expect("loads");
+    let decision = decide(&bundle, "caso: {name: Ana, day: 2026-12-28}");
+    assert_eq!(decision.scripts[0].text, "Olá, Ana! Vence em 04/01/2027.");
+    let decision = decide(&bundle, "caso: {day: 2026-12-28}");
+    assert_eq!(decision.scripts[0].text, "Olá, [nome]! Vence em 04/01/2027.");
+    assert_eq!(missing(&decision), ["caso.name"]);
+}
+
+#[test]
+fn business_days_skip_the_bundle_holidays() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    compute: {due: 'add_business_days(caso.day, 2)'}\n",
+    )
+    .expect("loads");
+    // Thu 24/12 + 2 business days: 25 is a holiday, 26-27 a weekend.
+    assert_eq!(decide(&bundle, "caso: {day: 2026-12-24}").outputs["due"], "2026-12-29");
+}
+
+#[test]
+fn a_runaway_condition_stops_with_an_error_naming_the_rule() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: runaway\n    section: '1'\n    phase: a\n    when: 'let n = 0; loop { n += 1; }'\n    set: {route: x}\n",
+    )
+    .expect("loads");
+    let situation = bundle.parse_situation("{}", "test").expect("valid");
+    let err = bundle.decide(&situation).expect_err("stopped");
+    assert_eq!(err.rule, "runaway");
+    assert!(err.message.contains("Too many operations"), "{err}");
+}
+
+#[test]
+fn eval_is_not_available_to_policies() {
+    let err = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: 'eval(\"true\")'\n    set: {route: x}\n",
+    )
+    .expect_err("rejected");
+    assert!(err.to_string().contains("`r`"), "{err}");
+}
+
+#[test]
+fn a_condition_that_is_not_a_boolean_is_a_rule_error() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: '42'\n    set: {route: x}\n",
+    )
+    .expect("loads");
+    let situation = bundle.parse_situation("{}", "test").expect("valid");
+    let err = bundle.decide(&situation).expect_err("error");
+    assert!(err.message.contains("true or false"), "{err}");
+}
+
+#[test]
+fn defaults_are_assumed_and_listed_never_missing() {
+    let bundle = common::mini(THREE_VALUED).expect("loads");
+    let files: Vec<_> = bundle
+        .files()
+        .iter()
+        .cloned()
+        .map(|mut f| {
+            if f.path == "vocabulary.yaml" {
+                f.text = f.text.replace("question: Flag?}", "question: Flag?, default: true}");
+            }
+            f
+        })
+        .collect();
+    let bundle = Bundle::from_files(files).expect("loads");
+    let decision = decide(&bundle, "caso: {kind: k2}");
+    assert!(decision.missing.is_empty());
+    assert_eq!(decision.outputs["route"], "x");
+    assert_eq!(decision.assumed[0].fact, "caso.flag");
+    assert_eq!(decision.assumed[0].value, "sim");
+}

@@ -1,0 +1,50 @@
+//! The JSON Schemas under `schemas/` are generated, never edited by hand:
+//! this test fails when one is stale. Regenerate with
+//! `UPDATE_SCHEMAS=1 cargo test --test schemas`.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+
+#[test]
+fn checked_in_schemas_match_the_code_and_the_vocabulary() {
+    let mut expected: Vec<(String, serde_json::Value)> = roteiro_engine::type_schemas()
+        .into_iter()
+        .map(|(name, schema)| (name.to_string(), schema))
+        .collect();
+    expected.push(("situation".into(), common::shipped().situation_schema()));
+    let folder = common::root().join("schemas");
+    let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
+    let mut stale = Vec::new();
+    for (name, schema) in expected {
+        let path = folder.join(format!("{name}.schema.json"));
+        let text = serde_json::to_string_pretty(&schema).expect("serializable") + "\n";
+        if update {
+            std::fs::write(&path, &text).expect("write schema");
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+            stale.push(path.display().to_string());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale schemas (run UPDATE_SCHEMAS=1 cargo test --test schemas): {stale:?}"
+    );
+}
+
+#[test]
+fn policy_files_point_editors_at_their_schema() {
+    for file in common::shipped_files() {
+        let first = file.text.lines().next().unwrap_or_default();
+        if file.path.starts_with("examples/") {
+            continue;
+        }
+        assert!(
+            first.starts_with("# yaml-language-server: $schema="),
+            "{} does not start with a yaml-language-server $schema line",
+            file.path
+        );
+    }
+}
