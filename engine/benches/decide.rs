@@ -1,0 +1,49 @@
+//! Loading the shipped bundle and deciding on a representative situation.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use roteiro_engine::Bundle;
+
+fn policies() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies")
+}
+
+const SITUATION: &str = "
+now: 2026-12-08T10:15:00-03:00
+analyst: {name: Carla}
+contact: {kind: cliente, channel: telefone, name: Maria Souza, phone: '(21) 99999-0000'}
+client: {code: '48213', plan: essencial, plan_active: true, in_onboarding: false, franchise: false}
+request: {topic: sistema_bloqueado}
+billing: {due_date: 2026-12-05, payment_method: boleto}
+system: {blocked: false}
+";
+
+fn benchmarks(c: &mut Criterion) {
+    let dir = policies();
+    c.bench_function("load and compile the shipped bundle", |b| {
+        b.iter(|| Bundle::load_dir(black_box(&dir)).map(|bundle| bundle.rule_ids().count()))
+    });
+    let Ok(bundle) = Bundle::load_dir(&dir) else {
+        return;
+    };
+    let Ok(situation) = bundle.parse_situation(SITUATION, "bench") else {
+        return;
+    };
+    c.bench_function("decide: blocked system, complete situation", |b| {
+        b.iter(|| bundle.decide(black_box(&situation)).map(|d| d.actions.len()))
+    });
+    let sparse = bundle.parse_situation("request: {topic: treinamento}", "bench");
+    if let Ok(sparse) = sparse {
+        c.bench_function("decide: training with most facts missing", |b| {
+            b.iter(|| bundle.decide(black_box(&sparse)).map(|d| d.missing.len()))
+        });
+    }
+    c.bench_function("parse a situation", |b| {
+        b.iter(|| bundle.parse_situation(black_box(SITUATION), "bench").is_ok())
+    });
+}
+
+criterion_group!(benches, benchmarks);
+criterion_main!(benches);
