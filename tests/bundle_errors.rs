@@ -137,11 +137,24 @@ fn unknown_function_in_a_derived_fact_is_rejected() {
 
 #[test]
 fn every_problem_is_reported_in_one_pass() {
-    let err = problems(common::edited(P002, |t| {
-        t.replacen("request.topic == \"xml\"", "request.topic == \"xlm\"", 1)
-            .replacen("request.topic == \"boleto\"", "request.topik == \"boleto\"", 1)
-    }));
-    assert_eq!(err.problems.len(), 2, "{err}");
+    let err = problems(common::mini(
+        "document: d.txt
+title: t
+rules:
+  - id: a
+    section: '1'
+    phase: a
+    when: caso.kind == \"k9\"
+    set: {route: x}
+  - id: b
+    section: '1'
+    phase: z
+    when: caso.nome == \"x\"
+    actions:
+      - {id: b1, text: 'Olá, {{ caso.name }', macro: nenhuma}
+",
+    ));
+    assert_eq!(err.problems.len(), 5, "{err}");
     insta::assert_snapshot!(err.to_string());
 }
 

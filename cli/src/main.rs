@@ -40,8 +40,16 @@ enum Command {
     Decide(commands::decide::Args),
     /// Run the bundle's policy tests, with rule coverage.
     Test(commands::test::Args),
+    /// Explain a decision: each rule, each part of its condition, each output.
+    Explain(commands::explain::Args),
+    /// Check the writing rules (no gerund phrases, dd/mm/yyyy dates, no deadline promises).
+    Lint(commands::lint::Args),
     /// Load the bundle and report every problem found.
     Check(commands::check::Args),
+    /// Show the decisions an edit changes over a corpus of situations.
+    Diff(commands::diff::Args),
+    /// Re-run check, lint and test whenever a bundle file changes.
+    Watch(commands::watch::Args),
     /// Print a JSON Schema: of policy files, of the situation, or of the decision.
     Schema(commands::schema::Args),
 }
@@ -58,8 +66,12 @@ fn main() -> ExitCode {
     let status = match &cli.command {
         Command::Decide(args) => commands::decide::run(args),
         Command::Test(args) => commands::test::run(args),
+        Command::Explain(args) => commands::explain::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Lint(args) => commands::lint::run(args),
         Command::Schema(args) => commands::schema::run(args),
+        Command::Diff(args) => commands::diff::run(args),
+        Command::Watch(args) => commands::watch::run(args),
     };
     ExitCode::from(status as u8)
 }

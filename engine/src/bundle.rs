@@ -102,6 +102,8 @@ pub struct Bundle {
     pub(crate) derivations: Rc<BTreeMap<String, AST>>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) files: Vec<SourceFile>,
+    /// The procedure files as written, for lint and static checks.
+    pub(crate) procedures: Vec<(String, ProcedureFile)>,
 }
 
 impl std::fmt::Debug for Bundle {
@@ -360,6 +362,10 @@ impl Loader {
             digest: digest(&files),
         };
         let catalog_value = catalog_to_dynamic(&catalog);
+        let procedures = procedures
+            .into_iter()
+            .map(|(file, parsed)| (file.path.clone(), parsed))
+            .collect();
         Ok(Bundle {
             manifest,
             info,
@@ -370,6 +376,7 @@ impl Loader {
             derivations: Rc::new(derivations),
             rules,
             files,
+            procedures,
         })
     }
 
@@ -706,6 +713,39 @@ impl Loader {
         }
         let scripts = self.compile_items(context, place.file, spec, "scripts", &spec.scripts, phase);
         let reminders = self.compile_items(context, place.file, spec, "reminders", &spec.reminders, phase);
+        for (index, allow) in spec.lint_allow.iter().enumerate() {
+            let field = format!("lint_allow[{index}]");
+            if !crate::lint::LINTS.iter().any(|(id, _)| *id == allow.lint) {
+                let known = crate::lint::LINTS
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.report(
+                    place,
+                    Some(&field),
+                    format!("unknown lint `{}`; lints: {known}", allow.lint),
+                );
+            }
+            if allow.reason.trim().is_empty() {
+                self.report(place, Some(&field), "silencing a lint needs a reason".into());
+            }
+            let items = spec
+                .actions
+                .iter()
+                .map(|a| &a.id)
+                .chain(spec.scripts.iter().map(|s| &s.id))
+                .chain(spec.reminders.iter().map(|s| &s.id));
+            if let Some(item) = &allow.item {
+                if !items.clone().any(|id| id == item) {
+                    self.report(
+                        place,
+                        Some(&field),
+                        format!("the rule has no action, script or reminder `{item}`"),
+                    );
+                }
+            }
+        }
         if spec.set.is_empty()
             && spec.compute.is_empty()
             && spec.actions.is_empty()

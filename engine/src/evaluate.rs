@@ -39,13 +39,24 @@ pub(crate) enum Truth {
     Undecided(BTreeSet<String>),
 }
 
-struct Evaluator<'b> {
+/// What the runs of one condition gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outcomes {
+    /// Some combination made it true.
+    pub seen_true: bool,
+    /// Some combination made it false.
+    pub seen_false: bool,
+    /// Some run read a fact it could not try.
+    pub unknown: bool,
+}
+
+pub(crate) struct Evaluator<'b> {
     bundle: &'b Bundle,
     probe: Rc<RefCell<Probe>>,
 }
 
 impl<'b> Evaluator<'b> {
-    fn new(bundle: &'b Bundle, facts: BTreeMap<String, FactValue>) -> Self {
+    pub(crate) fn new(bundle: &'b Bundle, facts: BTreeMap<String, FactValue>) -> Self {
         let today = match facts.get(NOW) {
             Some(FactValue::DateTime(now)) => Dynamic::from(now.date_naive()),
             _ => Dynamic::UNIT,
@@ -65,11 +76,20 @@ impl<'b> Evaluator<'b> {
             reads: BTreeSet::new(),
             aborted: false,
             assumed: BTreeSet::new(),
+            symbolic: false,
         };
         Self {
             bundle,
             probe: Rc::new(RefCell::new(probe)),
         }
+    }
+
+    /// An evaluator for static analysis: nothing is known, not even `now`,
+    /// and `given(...)` is tried both ways.
+    pub(crate) fn symbolic(bundle: &'b Bundle) -> Self {
+        let evaluator = Self::new(bundle, BTreeMap::new());
+        evaluator.probe.borrow_mut().symbolic = true;
+        evaluator
     }
 
     fn start(&self, branching: bool) {
@@ -88,9 +108,11 @@ impl<'b> Evaluator<'b> {
         }
         let mut scope = sandbox::scope_for(&self.probe);
         let result = self.bundle.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &expr.ast);
-        if self.probe.borrow().aborted {
+        let probe = self.probe.borrow();
+        if probe.aborted || (probe.symbolic && result.is_err()) {
             return Ok(None);
         }
+        drop(probe);
         result.map(Some).map_err(|err| err.to_string())
     }
 
@@ -109,7 +131,19 @@ impl<'b> Evaluator<'b> {
         false
     }
 
-    fn condition(&self, expr: &Expr) -> Result<Truth, String> {
+    pub(crate) fn condition(&self, expr: &Expr) -> Result<Truth, String> {
+        let outcomes = self.outcomes(expr)?;
+        Ok(if outcomes.unknown || (outcomes.seen_true && outcomes.seen_false) {
+            Truth::Undecided(self.probe.borrow().reads.clone())
+        } else if outcomes.seen_true {
+            Truth::True
+        } else {
+            Truth::False
+        })
+    }
+
+    /// What the runs of a condition gave, over every choice explored.
+    pub(crate) fn outcomes(&self, expr: &Expr) -> Result<Outcomes, String> {
         self.start(true);
         let (mut seen_true, mut seen_false, mut unknown) = (false, false, false);
         let mut runs = 0;
@@ -131,17 +165,15 @@ impl<'b> Evaluator<'b> {
                 break;
             }
         }
-        Ok(if unknown || (seen_true && seen_false) {
-            Truth::Undecided(self.probe.borrow().reads.clone())
-        } else if seen_true {
-            Truth::True
-        } else {
-            Truth::False
+        Ok(Outcomes {
+            seen_true,
+            seen_false,
+            unknown,
         })
     }
 
     /// The value of an expression, or the absent facts it needs.
-    fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, String> {
+    pub(crate) fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, String> {
         self.start(false);
         Ok(match self.run(expr)? {
             Some(value) => Ok(value),
@@ -228,6 +260,18 @@ impl Bundle {
             }
         }
         Ok(self.finish(assembly, situation))
+    }
+
+    /// The situation's facts, with `now` set to the clock when absent.
+    pub(crate) fn facts_with_now(&self, situation: &Situation) -> BTreeMap<String, FactValue> {
+        let mut facts = situation.facts.clone();
+        if !facts.contains_key(NOW) {
+            facts.insert(
+                NOW.to_string(),
+                FactValue::DateTime(Utc::now().with_timezone(&self.offset)),
+            );
+        }
+        facts
     }
 
     /// Applies one rule; true when it fired.

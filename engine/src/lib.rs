@@ -14,11 +14,15 @@
 //! calendars and rules all come from the bundle.
 #![deny(missing_docs)]
 
+mod analysis;
 mod bundle;
 mod calendar;
 mod decision;
+mod diff;
 mod error;
 mod evaluate;
+mod explain;
+mod lint;
 mod locate;
 mod policy;
 mod policy_test;
@@ -29,12 +33,17 @@ mod situation;
 mod template;
 mod vocabulary;
 
+pub use analysis::Warning;
 pub use bundle::{Bundle, SourceFile};
 pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
+pub use diff::{compare_decisions, DecisionChange};
 pub use error::{BundleError, Location, Problem, RuleError, SituationError};
+pub use explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
+pub use lint::{LintFinding, LINTS};
 pub use policy::{
-    ActionSpec, BusinessHours, CalendarFile, CatalogFile, Expectation, FactKind, FactSpec, Manifest, OutputKind,
-    OutputSpec, PolicyTestCase, PolicyTestFile, ProcedureFile, RuleSpec, ScriptSpec, TimezoneSpec, VocabularyFile,
+    ActionSpec, BusinessHours, CalendarFile, CatalogFile, Expectation, FactKind, FactSpec, LintAllow, Manifest,
+    OutputKind, OutputSpec, PolicyTestCase, PolicyTestFile, ProcedureFile, RuleSpec, ScriptSpec, TimezoneSpec,
+    VocabularyFile,
 };
 pub use policy_test::{compare, CaseOutcome, TestReport};
 pub use schema::type_schemas;

@@ -223,6 +223,22 @@ pub struct RuleSpec {
     /// Guidelines to keep in mind (tone, documentation), not steps.
     #[serde(default)]
     pub reminders: Vec<ScriptSpec>,
+    /// Lint findings silenced on purpose, each with its reason.
+    #[serde(default)]
+    pub lint_allow: Vec<LintAllow>,
+}
+
+/// A lint finding silenced on purpose.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintAllow {
+    /// The lint (`gerundio`, `data`, `prazo`, `marcador`).
+    pub lint: String,
+    /// Only this action/script/reminder id (default: every text of the rule).
+    #[serde(default)]
+    pub item: Option<String>,
+    /// Why the finding is acceptable here.
+    pub reason: String,
 }
 
 /// A step for the analyst.

@@ -62,6 +62,8 @@ pub struct Probe {
     pub aborted: bool,
     /// Absent facts read through their vocabulary default.
     pub assumed: BTreeSet<String>,
+    /// Static analysis: every fact is unknown and `given(...)` is a choice too.
+    pub symbolic: bool,
 }
 
 impl Probe {
@@ -78,7 +80,7 @@ impl Probe {
         let Some(fact) = self.vocabulary.fact(path) else {
             return Read::Unknown;
         };
-        if let Some(value) = &fact.default {
+        if let (Some(value), false) = (&fact.default, self.symbolic) {
             self.assumed.insert(path.to_string());
             return Read::Value(value.clone());
         }
@@ -87,31 +89,49 @@ impl Probe {
             self.aborted = true;
             return Read::Unknown;
         }
-        let depth = self.assigned.len();
-        let value = match self.choices.get(depth) {
-            Some(choice) if choice.fact == path => choice.domain.get(choice.index).cloned(),
-            _ => {
-                self.choices.truncate(depth);
-                let domain = fact.domain();
-                let first = domain.first().cloned();
-                self.choices.push(Choice {
-                    fact: path.to_string(),
-                    domain,
-                    index: 0,
-                });
-                first
-            }
-        };
-        match value {
-            Some(value) => {
-                self.assigned.insert(path.to_string(), value.clone());
-                Read::Value(value)
-            }
+        match self.choose(path, fact.domain()) {
+            Some(value) => Read::Value(value),
             None => {
                 self.aborted = true;
                 Read::Unknown
             }
         }
+    }
+
+    /// The value tried for `key` in this run, opening a new choice the
+    /// first time the run reaches it.
+    fn choose(&mut self, key: &str, domain: Vec<FactValue>) -> Option<FactValue> {
+        if let Some(value) = self.assigned.get(key) {
+            return Some(value.clone());
+        }
+        let depth = self.assigned.len();
+        let value = match self.choices.get(depth) {
+            Some(choice) if choice.fact == key => choice.domain.get(choice.index).cloned(),
+            _ => {
+                self.choices.truncate(depth);
+                let first = domain.first().cloned();
+                self.choices.push(Choice {
+                    fact: key.to_string(),
+                    domain,
+                    index: 0,
+                });
+                first
+            }
+        }?;
+        self.assigned.insert(key.to_string(), value.clone());
+        Some(value)
+    }
+
+    /// `given(...)`: known in a decision, a choice in static analysis.
+    fn given(&mut self, key: &str, known: bool) -> bool {
+        if !self.symbolic {
+            return known;
+        }
+        let choice = self.choose(
+            &format!("given:{key}"),
+            vec![FactValue::Bool(true), FactValue::Bool(false)],
+        );
+        matches!(choice, Some(FactValue::Bool(true)))
     }
 }
 
@@ -158,29 +178,27 @@ pub fn scope_for(probe: &Rc<RefCell<Probe>>) -> Scope<'static> {
     let mut scope = Scope::new();
     let (roots, globals) = {
         let state = probe.borrow();
-        let roots: Vec<(String, Option<FactValue>)> = state
+        let roots: Vec<(String, bool, Option<FactValue>)> = state
             .vocabulary
             .children("")
             .into_iter()
-            .map(|(name, is_group)| {
-                (
-                    name.to_string(),
-                    (!is_group).then(|| state.facts.get(name).cloned()).flatten(),
-                )
-            })
+            .map(|(name, is_group)| (name.to_string(), is_group, state.facts.get(name).cloned()))
             .collect();
         (roots, state.globals.clone())
     };
-    for (name, value) in roots {
-        match value {
-            Some(value) => scope.push_dynamic(name, to_dynamic(&value)),
-            None => scope.push(
+    for (name, is_group, value) in roots {
+        match (is_group, value) {
+            (true, _) => scope.push(
                 name.clone(),
                 FactNode {
                     path: name.into(),
                     probe: probe.clone(),
                 },
             ),
+            (false, Some(value)) => scope.push_dynamic(name, to_dynamic(&value)),
+            // A top-level fact that is absent (only `now`, in static
+            // analysis) stays undefined: reading it is an error, not a guess.
+            (false, None) => &mut scope,
         };
     }
     for (name, value) in globals.iter() {
@@ -232,15 +250,17 @@ fn fact_node_get(context: NativeCallContext, node: &mut FactNode, key: &str) -> 
 /// Whether the situation gives any fact under this group.
 fn given_group(node: &mut FactNode) -> bool {
     let prefix = format!("{}.", node.path);
-    let probe = node.probe.borrow();
-    probe.facts.keys().any(|path| path.starts_with(&prefix))
+    let mut probe = node.probe.borrow_mut();
+    let known = probe.facts.keys().any(|path| path.starts_with(&prefix));
+    probe.given(&node.path, known)
 }
 
 /// Whether the situation gives this fact (derived facts count as given).
 fn given_fact(node: &mut FactNode, key: &str) -> bool {
     let path = format!("{}.{key}", node.path);
-    let probe = node.probe.borrow();
-    probe.facts.contains_key(&path) || probe.derivations.contains_key(&path)
+    let mut probe = node.probe.borrow_mut();
+    let known = probe.facts.contains_key(&path) || probe.derivations.contains_key(&path);
+    probe.given(&path, known)
 }
 
 /// Builds the sandboxed engine with the bundle's calendar behind the helpers.

@@ -1,7 +1,10 @@
-//! `roteiro check`: load the bundle and list every problem.
+//! `roteiro check`: everything the loader rejects, then the static analysis.
 
 use std::path::PathBuf;
 
+use roteiro_engine::Warning;
+
+use crate::render::Style;
 use crate::{source, Status};
 
 /// Arguments of `roteiro check`.
@@ -10,25 +13,52 @@ pub struct Args {
     /// Policy bundle folder (default: ./policies, else the embedded bundle).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// Fail on warnings too.
+    #[arg(long)]
+    strict: bool,
 }
 
-/// Runs the command.
+/// Warnings as text.
+pub fn render(warnings: &[Warning], style: Style) -> String {
+    let mut out = String::new();
+    for warning in warnings {
+        out.push_str(&format!(
+            "{}: {} `{}`: {}\n",
+            warning.location,
+            style.warn(&format!("aviso [{}]", warning.kind)),
+            warning.item,
+            warning.message
+        ));
+    }
+    out
+}
+
+/// Runs the command: exit 3 on errors, 1 on warnings with `--strict`.
 pub fn run(args: &Args) -> Status {
-    match source::load(args.policies.as_deref()) {
-        Ok(bundle) => {
-            let info = bundle.info();
-            println!(
-                "ok: {} {} ({}), {} regras",
-                info.name,
-                info.version,
-                info.digest,
-                bundle.rule_ids().count()
-            );
-            Status::Ok
-        }
-        Err(err) => {
-            source::report(&err);
-            Status::InvalidBundle
-        }
+    let bundle = match source::bundle(args.policies.as_deref()) {
+        Ok(bundle) => bundle,
+        Err(status) => return status,
+    };
+    let warnings = bundle.analyze();
+    let style = Style::detect();
+    print!("{}", render(&warnings, style));
+    let info = bundle.info();
+    println!(
+        "{}: {} {} ({}), {} regras, {} aviso(s)",
+        if warnings.is_empty() {
+            style.good("ok")
+        } else {
+            style.warn("ok com avisos")
+        },
+        info.name,
+        info.version,
+        info.digest,
+        bundle.rule_ids().count(),
+        warnings.len()
+    );
+    if args.strict && !warnings.is_empty() {
+        Status::Failed
+    } else {
+        Status::Ok
     }
 }

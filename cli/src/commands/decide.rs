@@ -1,6 +1,5 @@
 //! `roteiro decide`: one situation in, one decision out.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use crate::render::{self, Format};
@@ -19,39 +18,11 @@ pub struct Args {
     format: Format,
 }
 
-/// Reads a situation file or stdin.
-pub fn read_input(name: &str) -> std::io::Result<String> {
-    if name == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
-        Ok(text)
-    } else {
-        std::fs::read_to_string(name)
-    }
-}
-
 /// Runs the command.
 pub fn run(args: &Args) -> Status {
-    let bundle = match source::load(args.policies.as_deref()) {
-        Ok(bundle) => bundle,
-        Err(err) => {
-            source::report(&err);
-            return Status::InvalidBundle;
-        }
-    };
-    let text = match read_input(&args.situation) {
-        Ok(text) => text,
-        Err(err) => {
-            eprintln!("invalid situation {}: cannot read: {err}", args.situation);
-            return Status::InvalidSituation;
-        }
-    };
-    let situation = match bundle.parse_situation(&text, &args.situation) {
-        Ok(situation) => situation,
-        Err(err) => {
-            eprintln!("{err}");
-            return Status::InvalidSituation;
-        }
+    let (bundle, situation) = match source::bundle_and_situation(args.policies.as_deref(), &args.situation) {
+        Ok(loaded) => loaded,
+        Err(status) => return status,
     };
     match bundle.decide(&situation) {
         Ok(decision) => match render::decision(&decision, args.format) {

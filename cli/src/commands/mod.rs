@@ -2,5 +2,9 @@
 
 pub mod check;
 pub mod decide;
+pub mod diff;
+pub mod explain;
+pub mod lint;
 pub mod schema;
 pub mod test;
+pub mod watch;

@@ -47,12 +47,9 @@ pub fn run(args: &Args) -> Status {
         Kind::PolicyTest => "policy-test",
         Kind::Decision => "decision",
         Kind::Situation => {
-            return match source::load(args.policies.as_deref()) {
+            return match source::bundle(args.policies.as_deref()) {
                 Ok(bundle) => print(&bundle.situation_schema()),
-                Err(err) => {
-                    source::report(&err);
-                    Status::InvalidBundle
-                }
+                Err(status) => status,
             }
         }
     };

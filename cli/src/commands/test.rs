@@ -48,12 +48,9 @@ fn read_tests(path: &Path) -> std::io::Result<Vec<SourceFile>> {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Status {
-    let bundle = match source::load(args.policies.as_deref()) {
+    let bundle = match source::bundle(args.policies.as_deref()) {
         Ok(bundle) => bundle,
-        Err(err) => {
-            source::report(&err);
-            return Status::InvalidBundle;
-        }
+        Err(status) => return status,
     };
     let external = match &args.path {
         Some(path) => match read_tests(path) {

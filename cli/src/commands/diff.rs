@@ -1,0 +1,155 @@
+//! `roteiro diff`: the decisions an edit changes, over a corpus of situations.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use roteiro_engine::{compare_decisions, Bundle, DecisionChange};
+
+use crate::render::Style;
+use crate::{source, Status};
+
+/// Arguments of `roteiro diff`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Folder of situation files (YAML or JSON) to decide with both bundles.
+    corpus: PathBuf,
+    /// The bundle as published (before the edit).
+    #[arg(long)]
+    base: PathBuf,
+    /// The edited bundle (default: ./policies, else the embedded bundle).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// Exit 1 when any decision changed.
+    #[arg(long)]
+    fail_on_change: bool,
+}
+
+fn corpus(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let is_situation = path
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml" || ext == "json");
+        if is_situation {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            files.push((name, std::fs::read_to_string(&path)?));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// One situation's change, or why it could not be compared.
+enum Outcome {
+    Same,
+    Changed(DecisionChange),
+    Failed(String),
+}
+
+fn compare(base: &Bundle, new: &Bundle, name: &str, text: &str) -> Outcome {
+    let decide = |bundle: &Bundle| -> Result<roteiro_engine::Decision, String> {
+        let situation = bundle.parse_situation(text, name).map_err(|e| e.to_string())?;
+        bundle.decide(&situation).map_err(|e| e.to_string())
+    };
+    match (decide(base), decide(new)) {
+        (Ok(before), Ok(after)) => {
+            let change = compare_decisions(&before, &after);
+            if change.is_empty() {
+                Outcome::Same
+            } else {
+                Outcome::Changed(change)
+            }
+        }
+        (Err(err), _) | (_, Err(err)) => Outcome::Failed(err),
+    }
+}
+
+/// The report, in Portuguese.
+fn render(results: &[(String, Outcome)], style: Style) -> String {
+    let mut out = String::new();
+    let mut by_rule: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut changed = 0;
+    for (name, outcome) in results {
+        match outcome {
+            Outcome::Same => {}
+            Outcome::Failed(err) => {
+                let _ = writeln!(out, "{} {name}: {err}", style.bad("erro"));
+            }
+            Outcome::Changed(change) => {
+                changed += 1;
+                let _ = writeln!(out, "{} {name}", style.warn("mudou"));
+                for (output, before, after) in &change.outputs {
+                    let _ = writeln!(out, "    saída {output}: {before} → {after}");
+                }
+                let list = |label: &str, ids: &[String], out: &mut String| {
+                    if !ids.is_empty() {
+                        let _ = writeln!(out, "    {label}: {}", ids.join(", "));
+                    }
+                };
+                list("ações novas", &change.actions_added, &mut out);
+                list("ações removidas", &change.actions_removed, &mut out);
+                list("ações com texto novo", &change.actions_changed, &mut out);
+                list("scripts alterados", &change.scripts_changed, &mut out);
+                list("fatos faltantes alterados", &change.missing_changed, &mut out);
+                for rule in &change.rules {
+                    by_rule.entry(rule.as_str()).or_default().push(name.as_str());
+                }
+                if change.rules.is_empty() {
+                    by_rule
+                        .entry("(mesmas regras, textos ou valores novos)")
+                        .or_default()
+                        .push(name.as_str());
+                }
+            }
+        }
+    }
+    if !by_rule.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Por regra"));
+        for (rule, names) in &by_rule {
+            let _ = writeln!(out, "  {rule}: {} situação(ões) — {}", names.len(), names.join(", "));
+        }
+    }
+    let _ = writeln!(out, "\n{changed} de {} decisões mudaram", results.len());
+    out
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Status {
+    let base = match Bundle::load_dir(&args.base) {
+        Ok(bundle) => bundle,
+        Err(err) => {
+            source::report(&err);
+            return Status::InvalidBundle;
+        }
+    };
+    let new = match source::bundle(args.policies.as_deref()) {
+        Ok(bundle) => bundle,
+        Err(status) => return status,
+    };
+    let situations = match corpus(&args.corpus) {
+        Ok(files) => files,
+        Err(err) => {
+            eprintln!("cannot read the corpus {}: {err}", args.corpus.display());
+            return Status::Failed;
+        }
+    };
+    let results: Vec<(String, Outcome)> = situations
+        .into_iter()
+        .map(|(name, text)| {
+            let outcome = compare(&base, &new, &name, &text);
+            (name, outcome)
+        })
+        .collect();
+    print!("{}", render(&results, Style::detect()));
+    let any_change = results.iter().any(|(_, o)| !matches!(o, Outcome::Same));
+    if args.fail_on_change && any_change {
+        Status::Failed
+    } else {
+        Status::Ok
+    }
+}

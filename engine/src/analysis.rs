@@ -1,0 +1,265 @@
+//! Static analysis of a loaded bundle, for `roteiro check`.
+//!
+//! Conditions are explored with nothing known (the evaluator's symbolic
+//! mode): every boolean and enum fact, and every `given(...)`, is tried both
+//! ways. A rule whose condition is false in every combination can never
+//! fire; two rules that set different values for one output at the same
+//! priority conflict when some combination makes both conditions true.
+//! Conditions that read dates, texts or numbers cannot be settled this way
+//! and are left alone: the analysis only reports what it can prove.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::bundle::{Bundle, Expr, Rule, GLOBALS};
+use crate::error::Location;
+use crate::evaluate::Evaluator;
+use crate::locate;
+use crate::sandbox;
+use crate::scan;
+use crate::template::{self, Piece};
+
+/// One warning of the static analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// Where it is.
+    pub location: Location,
+    /// Kind: `never_fires`, `output_conflict`, `unused_fact`, `unused_catalog`.
+    pub kind: String,
+    /// The rule, fact or catalog entry concerned.
+    pub item: String,
+    /// What was found, in words.
+    pub message: String,
+}
+
+impl Bundle {
+    /// Everything the static analysis finds; empty for a clean bundle.
+    pub fn analyze(&self) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        let evaluator = Evaluator::symbolic(self);
+        for rule in &self.rules {
+            if let Some(when) = &rule.when {
+                let never = evaluator.outcomes(when).is_ok_and(|o| !o.seen_true && !o.unknown);
+                if never {
+                    warnings.push(self.rule_warning(
+                        rule,
+                        "never_fires",
+                        format!(
+                            "a condição `{}` é falsa para todos os valores possíveis: a regra nunca dispara",
+                            when.source
+                        ),
+                    ));
+                }
+            }
+        }
+        warnings.extend(self.conflicts(&evaluator));
+        warnings.extend(self.unused());
+        warnings
+    }
+
+    fn rule_warning(&self, rule: &Rule, kind: &str, message: String) -> Warning {
+        let text = self
+            .files
+            .iter()
+            .find(|f| f.path == rule.file)
+            .map(|f| f.text.as_str())
+            .unwrap_or("");
+        Warning {
+            location: Location {
+                file: rule.file.clone(),
+                line: locate::line_of(text, &[("id", Some(rule.id.as_str()))]),
+                column: None,
+            },
+            kind: kind.into(),
+            item: rule.id.clone(),
+            message,
+        }
+    }
+
+    fn conflicts(&self, evaluator: &Evaluator<'_>) -> Vec<Warning> {
+        let scope = sandbox::compile_scope(&self.vocabulary, &GLOBALS);
+        let mut warnings = Vec::new();
+        for (i, first) in self.rules.iter().enumerate() {
+            for second in &self.rules[i + 1..] {
+                if first.priority != second.priority || (first.group.is_some() && first.group == second.group) {
+                    continue;
+                }
+                for (name, value) in &first.set {
+                    let Some((_, other)) = second.set.iter().find(|(n, _)| n == name) else {
+                        continue;
+                    };
+                    if other == value {
+                        continue;
+                    }
+                    let both = format!(
+                        "({}) && ({})",
+                        first.when.as_ref().map_or("true", |w| w.source.as_str()),
+                        second.when.as_ref().map_or("true", |w| w.source.as_str())
+                    );
+                    let Ok(ast) = self.engine.compile_with_scope(&scope, &both) else {
+                        continue;
+                    };
+                    let together = evaluator
+                        .outcomes(&Expr { source: both, ast })
+                        .is_ok_and(|o| o.seen_true);
+                    if together {
+                        warnings.push(self.rule_warning(
+                            second,
+                            "output_conflict",
+                            format!(
+                                "pode definir `{name}` = {other} junto com `{}` ({value}), com a mesma prioridade {}",
+                                first.id, first.priority
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        warnings
+    }
+
+    /// Facts and catalog entries nothing refers to.
+    fn unused(&self) -> Vec<Warning> {
+        let mut sources: Vec<String> = Vec::new();
+        for (_, procedure) in &self.procedures {
+            sources.extend(procedure.context.iter().cloned());
+            for rule in &procedure.rules {
+                sources.extend(rule.when.iter().cloned());
+                sources.extend(rule.compute.values().cloned());
+                sources.extend(rule.context.iter().flatten().cloned());
+                let texts = rule
+                    .actions
+                    .iter()
+                    .flat_map(|a| [Some(&a.text), a.when.as_ref()])
+                    .chain(
+                        rule.scripts
+                            .iter()
+                            .chain(&rule.reminders)
+                            .flat_map(|s| [Some(&s.text), s.when.as_ref()]),
+                    )
+                    .flatten();
+                for text in texts {
+                    for piece in template::split(text).unwrap_or_default() {
+                        match piece {
+                            Piece::Placeholder { source, .. } => sources.push(source),
+                            Piece::Literal(_) if !text.contains("{{") => sources.push(text.clone()),
+                            Piece::Literal(_) => {}
+                        }
+                    }
+                }
+            }
+        }
+        for fact in self.vocabulary.facts() {
+            sources.extend(fact.spec.derive.iter().cloned());
+        }
+        let mut used: BTreeSet<String> = BTreeSet::new();
+        for source in &sources {
+            for path in scan::scan(source).paths {
+                for end in 1..=path.segments.len() {
+                    used.insert(path.segments[..end].join("."));
+                }
+            }
+            used.extend(bracket_paths(source));
+        }
+        let mut warnings = Vec::new();
+        let vocabulary_text = self
+            .files
+            .iter()
+            .find(|f| f.path == "vocabulary.yaml")
+            .map(|f| f.text.as_str())
+            .unwrap_or("");
+        for fact in self.vocabulary.facts() {
+            if fact.path != crate::vocabulary::NOW && !used.contains(&fact.path) {
+                warnings.push(Warning {
+                    location: Location {
+                        file: "vocabulary.yaml".into(),
+                        line: locate::line_of(vocabulary_text, &[(fact.path.as_str(), None)]),
+                        column: None,
+                    },
+                    kind: "unused_fact".into(),
+                    item: fact.path.clone(),
+                    message: "fato declarado que nenhuma regra, texto ou fato derivado usa".into(),
+                });
+            }
+        }
+        let referenced_macros: BTreeSet<&str> = self
+            .procedures
+            .iter()
+            .flat_map(|(_, p)| &p.rules)
+            .flat_map(|r| &r.actions)
+            .filter_map(|a| a.r#macro.as_deref())
+            .collect();
+        let referenced_teams: BTreeSet<&str> = self
+            .procedures
+            .iter()
+            .flat_map(|(_, p)| &p.rules)
+            .flat_map(|r| &r.actions)
+            .filter_map(|a| a.team.as_deref())
+            .collect();
+        let catalog_text = self
+            .files
+            .iter()
+            .find(|f| f.path == "catalog.yaml")
+            .map(|f| f.text.as_str())
+            .unwrap_or("");
+        if let Some(map) = self.catalog_value.read_lock::<rhai::Map>() {
+            for (kind, entries) in map.iter() {
+                let Some(entries) = entries.read_lock::<rhai::Map>() else {
+                    continue;
+                };
+                for key in entries.keys() {
+                    let path = format!("catalog.{kind}.{key}");
+                    let by_field = (kind.as_str() == "macros" && referenced_macros.contains(key.as_str()))
+                        || (kind.as_str() == "teams" && referenced_teams.contains(key.as_str()));
+                    if !by_field && !used.contains(&path) {
+                        warnings.push(Warning {
+                            location: Location {
+                                file: "catalog.yaml".into(),
+                                line: locate::line_of(catalog_text, &[(kind.as_str(), None), (key.as_str(), None)]),
+                                column: None,
+                            },
+                            kind: "unused_catalog".into(),
+                            item: path,
+                            message: "entrada do catálogo que nenhuma regra usa".into(),
+                        });
+                    }
+                }
+            }
+        }
+        warnings
+    }
+}
+
+/// `path["key"]` reads in an expression, as dotted paths
+/// (`catalog.ticket_codes["000001"]`, `request["module"]`).
+fn bracket_paths(source: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = source[from..].find("[\"") {
+        let at = from + found;
+        let before = &source[..at];
+        let start = before
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |i| i + 1);
+        let inner = &source[at + 2..];
+        if let (false, Some(end)) = (start == at, inner.find('"')) {
+            out.push(format!("{}.{}", &source[start..at], &inner[..end]));
+        }
+        from = at + 2;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bracket_paths;
+
+    #[test]
+    fn bracket_reads_become_paths() {
+        assert_eq!(
+            bracket_paths(r#"catalog.ticket_codes["000001"] + request["module"]"#),
+            ["catalog.ticket_codes.000001", "request.module"]
+        );
+    }
+}

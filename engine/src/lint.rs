@@ -1,0 +1,282 @@
+//! The company's writing rules, checked on every text of the bundle.
+//!
+//! Document 002 forbids gerund phrases ("vou estar verificando") and
+//! promises of other sectors' deadlines (items 48-49); dates are shown as
+//! dd/mm/yyyy; placeholders are `{{ ... }}`. Each finding names the rule,
+//! the text and the lint, and a rule silences one with `lint_allow` and a
+//! reason written next to it.
+
+use serde::Serialize;
+
+use crate::bundle::Bundle;
+use crate::error::Location;
+use crate::locate;
+use crate::template::{self, Piece};
+
+/// The lints, by id.
+pub const LINTS: [(&str, &str); 4] = [
+    (
+        "gerundio",
+        "frase no gerúndio (\"vou estar verificando\"), proibida pelo documento 002",
+    ),
+    ("data", "data fora do formato dd/mm/aaaa"),
+    ("prazo", "promessa de prazo (documento 002, itens 48-49)"),
+    ("marcador", "marcador mal formado; use {{ expressão }}"),
+];
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LintFinding {
+    /// Where the text is.
+    pub location: Location,
+    /// The rule it belongs to.
+    pub rule: String,
+    /// The action, script or reminder id.
+    pub item: String,
+    /// The lint id.
+    pub lint: String,
+    /// What is wrong, with the offending words.
+    pub message: String,
+    /// The text, as written.
+    pub text: String,
+}
+
+const FUTURE_AUXILIARIES: [&str; 9] = ["vou", "vamos", "vai", "vão", "irei", "iremos", "irá", "irão", "ira"];
+const ESTAR_FUTURE: [&str; 7] = [
+    "estarei",
+    "estaremos",
+    "estará",
+    "estarão",
+    "estaria",
+    "estaríamos",
+    "estariam",
+];
+const CLITICS: [&str; 10] = ["lhe", "lhes", "te", "o", "a", "os", "as", "se", "me", "nos"];
+const PROMISES: [&str; 9] = [
+    "prometo",
+    "prometemos",
+    "garanto",
+    "garantimos",
+    "será corrigido",
+    "será corrigida",
+    "será resolvido",
+    "será liberado",
+    "ficará pronto",
+];
+const TIME_WORDS: [&str; 6] = ["até", "amanhã", "hoje", "semana", "dias", "horas"];
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+fn is_gerund(word: &str) -> bool {
+    word.len() > 4 && (word.ends_with("ando") || word.ends_with("endo") || word.ends_with("indo"))
+}
+
+/// The gerund phrase in `text`, if any ("vou estar verificando").
+pub fn gerund_phrase(text: &str) -> Option<String> {
+    let words = words(text);
+    for (i, word) in words.iter().enumerate() {
+        let after_estar =
+            if FUTURE_AUXILIARIES.contains(&word.as_str()) && words.get(i + 1).map(String::as_str) == Some("estar") {
+                i + 2
+            } else if ESTAR_FUTURE.contains(&word.as_str()) {
+                i + 1
+            } else {
+                continue;
+            };
+        let mut j = after_estar;
+        if words.get(j).is_some_and(|w| CLITICS.contains(&w.as_str())) {
+            j += 1;
+        }
+        if words.get(j).is_some_and(|w| is_gerund(w)) {
+            return Some(words[i..=j].join(" "));
+        }
+    }
+    None
+}
+
+/// A date written other than dd/mm/yyyy (ISO, or a two-digit year).
+pub fn bad_date(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let digits =
+        |from: usize, n: usize| (from + n <= bytes.len()) && bytes[from..from + n].iter().all(u8::is_ascii_digit);
+    for i in 0..bytes.len() {
+        if i > 0 && bytes[i - 1].is_ascii_digit() {
+            continue;
+        }
+        if digits(i, 4)
+            && bytes.get(i + 4) == Some(&b'-')
+            && digits(i + 5, 2)
+            && bytes.get(i + 7) == Some(&b'-')
+            && digits(i + 8, 2)
+        {
+            return Some(text[i..i + 10].to_string());
+        }
+        if digits(i, 2)
+            && bytes.get(i + 2) == Some(&b'/')
+            && digits(i + 3, 2)
+            && bytes.get(i + 5) == Some(&b'/')
+            && digits(i + 6, 2)
+            && !digits(i + 6, 3)
+        {
+            return Some(text[i..i + 8].to_string());
+        }
+    }
+    None
+}
+
+/// A promise of a deadline ("será corrigido até amanhã").
+pub fn promise(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let found = PROMISES.iter().find(|p| lower.contains(*p))?;
+    TIME_WORDS
+        .iter()
+        .any(|w| words(&lower).iter().any(|x| x == w))
+        .then(|| (*found).to_string())
+}
+
+/// A lone `{` or `}` outside `{{ }}`.
+pub fn lone_brace(text: &str) -> bool {
+    match template::split(text) {
+        Ok(pieces) => pieces
+            .iter()
+            .any(|piece| matches!(piece, Piece::Literal(l) if l.contains('{') || l.contains('}'))),
+        Err(_) => true,
+    }
+}
+
+impl Bundle {
+    /// Every writing-rule finding in the bundle's texts.
+    pub fn lint(&self) -> Vec<LintFinding> {
+        let mut findings = Vec::new();
+        for (path, procedure) in &self.procedures {
+            let text_of = |file: &str| {
+                self.files
+                    .iter()
+                    .find(|f| f.path == file)
+                    .map(|f| f.text.as_str())
+                    .unwrap_or("")
+            };
+            for rule in &procedure.rules {
+                let items = rule
+                    .actions
+                    .iter()
+                    .map(|a| (&a.id, &a.text))
+                    .chain(rule.scripts.iter().map(|s| (&s.id, &s.text)))
+                    .chain(rule.reminders.iter().map(|s| (&s.id, &s.text)));
+                for (item, text) in items {
+                    // Only what people read: the literal parts of the text.
+                    let literal: String = template::split(text)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|piece| match piece {
+                            Piece::Literal(l) => l,
+                            Piece::Placeholder { .. } => " ".into(),
+                        })
+                        .collect();
+                    let mut found: Vec<(&str, String)> = Vec::new();
+                    if let Some(phrase) = gerund_phrase(&literal) {
+                        found.push((
+                            "gerundio",
+                            format!("frase no gerúndio «{phrase}»: reescreva sem o gerúndio (documento 002)"),
+                        ));
+                    }
+                    if let Some(date) = bad_date(&literal) {
+                        found.push(("data", format!("data «{date}» fora do formato dd/mm/aaaa")));
+                    }
+                    if text.contains("iso(") {
+                        found.push((
+                            "data",
+                            "`iso(...)` mostra a data como AAAA-MM-DD; use a data direto ou `fmt(...)`".into(),
+                        ));
+                    }
+                    if let Some(words) = promise(&literal) {
+                        found.push(("prazo", format!("promessa de prazo «{words}»: não se comprometa com prazos de outros setores (documento 002, itens 48-49)")));
+                    }
+                    if lone_brace(text) {
+                        found.push((
+                            "marcador",
+                            "chave solta; marcadores são escritos {{ expressão }}".into(),
+                        ));
+                    }
+                    for (lint, message) in found {
+                        let allowed = rule
+                            .lint_allow
+                            .iter()
+                            .any(|allow| allow.lint == lint && allow.item.as_ref().is_none_or(|i| i == item));
+                        if allowed {
+                            continue;
+                        }
+                        findings.push(LintFinding {
+                            location: Location {
+                                file: path.clone(),
+                                line: locate::line_of(
+                                    text_of(path),
+                                    &[("id", Some(rule.id.as_str())), ("id", Some(item.as_str()))],
+                                ),
+                                column: None,
+                            },
+                            rule: rule.id.clone(),
+                            item: item.clone(),
+                            lint: lint.to_string(),
+                            message,
+                            text: text.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gerund_phrases_of_the_documents_are_found() {
+        assert_eq!(
+            gerund_phrase("Vou estar verificando o problema…").as_deref(),
+            Some("vou estar verificando")
+        );
+        assert_eq!(
+            gerund_phrase("Estarei passando para o fulano").as_deref(),
+            Some("estarei passando")
+        );
+        assert_eq!(
+            gerund_phrase("Estaremos mantendo contato").as_deref(),
+            Some("estaremos mantendo")
+        );
+        assert_eq!(
+            gerund_phrase("Sr.(a), estarei lhe transferindo").as_deref(),
+            Some("estarei lhe transferindo")
+        );
+        assert_eq!(gerund_phrase("Vou verificar e dou retorno."), None);
+        assert_eq!(gerund_phrase("Manteremos contato; estou aguardando."), None);
+    }
+
+    #[test]
+    fn dates_must_be_dd_mm_yyyy() {
+        assert_eq!(bad_date("vence em 2026-12-05").as_deref(), Some("2026-12-05"));
+        assert_eq!(bad_date("vence em 05/12/26.").as_deref(), Some("05/12/26"));
+        assert_eq!(bad_date("vence em 05/12/2026"), None);
+    }
+
+    #[test]
+    fn promises_need_a_promise_and_a_time() {
+        assert!(promise("O bug será corrigido até amanhã.").is_some());
+        assert!(promise("O bug será corrigido.").is_none());
+        assert!(promise("O prazo padrão é de 4h a 24h comerciais").is_none());
+    }
+
+    #[test]
+    fn lone_braces_are_flagged() {
+        assert!(lone_brace("Olá, {client.name}"));
+        assert!(!lone_brace("Olá, {{ client.name }}"));
+    }
+}
