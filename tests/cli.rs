@@ -149,7 +149,7 @@ fn unknown_enum_value_exits_2_naming_field_found_allowed_and_line() {
 fn wrong_type_exits_2() {
     assert_invalid_situation(
         "client:\n  plan_active: sim\n",
-        &["client.plan_active", "true or false"],
+        &["client.plan_active", "true ou false"],
     );
 }
 
@@ -163,8 +163,8 @@ fn impossible_date_exits_2() {
 
 #[test]
 fn malformed_yaml_and_json_exit_2() {
-    assert_invalid_situation("client:\n  code: \"48213\n  plan: prime\n", &["malformed"]);
-    assert_invalid_situation("{\"client\": ", &["malformed"]);
+    assert_invalid_situation("client:\n  code: \"48213\n  plan: prime\n", &["malformado"]);
+    assert_invalid_situation("{\"client\": ", &["malformado"]);
 }
 
 #[test]
@@ -306,4 +306,34 @@ fn schema_command_prints_json_schemas() {
             "{kind}"
         );
     }
+}
+
+#[test]
+fn bundle_errors_show_the_offending_yaml_line() {
+    let scratch = Scratch::new("snippet");
+    let policies = scratch.bundle_copy();
+    let procedure = policies.join("procedures/002-atendimento-padrao.yaml");
+    let original = std::fs::read_to_string(&procedure).expect("read");
+    std::fs::write(
+        &procedure,
+        original.replacen(
+            "    when: request.topic == \"xml\"",
+            "    whn: request.topic == \"xml\"",
+            1,
+        ),
+    )
+    .expect("write");
+    let out = roteiro(
+        &["check", "--policies", policies.to_str().expect("utf-8")],
+        &common::root(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("campo desconhecido `whn`"), "{stderr}");
+    assert!(
+        stderr.contains("|     whn: request.topic == \"xml\""),
+        "the YAML line is shown: {stderr}"
+    );
+    assert!(stderr.contains("|     ^"), "a caret points at the column: {stderr}");
 }

@@ -181,7 +181,7 @@ fn a_condition_that_is_not_a_boolean_is_a_rule_error() {
     .expect("loads");
     let situation = bundle.parse_situation("{}", "test").expect("valid");
     let err = bundle.decide(&situation).expect_err("error");
-    assert!(err.message.contains("true or false"), "{err}");
+    assert!(err.message.contains("true ou false"), "{err}");
 }
 
 #[test]

@@ -73,7 +73,7 @@ fn check_strict_fails_on_warnings_and_the_shipped_bundle_has_none() {
 fn check_exits_3_on_a_bundle_the_loader_rejects() {
     let out = roteiro(&["check", "--policies", "tests/situations"]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bundle.yaml: required file is missing"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bundle.yaml: arquivo obrigatório ausente"));
 }
 
 #[test]

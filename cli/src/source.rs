@@ -49,15 +49,49 @@ pub fn embedded_files() -> Vec<SourceFile> {
         .collect()
 }
 
-/// Prints a bundle error on stderr; the caller exits with status 3.
-pub fn report(error: &BundleError) {
-    eprint!("{error}");
+/// A bundle error with the offending line of each file under its problem;
+/// `text_of` gives a file's text by its path inside the bundle.
+pub fn render_error(error: &BundleError, text_of: impl Fn(&str) -> Option<String>) -> String {
+    let count = error.problems.len();
+    let mut out = format!(
+        "pacote de políticas inválido: {count} problema{}\n",
+        if count == 1 { "" } else { "s" }
+    );
+    for problem in &error.problems {
+        out.push_str(&format!("  {problem}\n"));
+        let snippet = problem.location.line.and_then(|line| {
+            let text = text_of(&problem.location.file)?;
+            let source = text.lines().nth(line.checked_sub(1)?)?.to_string();
+            Some((line, source))
+        });
+        if let Some((line, source)) = snippet {
+            let width = line.to_string().len();
+            out.push_str(&format!("  {:width$} |\n  {line} | {source}\n", ""));
+            if let Some(column) = problem.location.column {
+                out.push_str(&format!("  {:width$} | {:>column$}\n", "", "^"));
+            }
+        }
+    }
+    out
+}
+
+/// Prints a bundle error, with snippets, on stderr; the caller exits with 3.
+pub fn report(error: &BundleError, explicit: Option<&Path>) {
+    let dir = folder(explicit);
+    let text_of = |file: &str| match &dir {
+        Some(dir) => std::fs::read_to_string(dir.join(file)).ok(),
+        None => embedded::FILES
+            .iter()
+            .find(|(path, _)| *path == file)
+            .map(|(_, text)| (*text).to_string()),
+    };
+    eprint!("{}", render_error(error, text_of));
 }
 
 /// The bundle, or its problems printed and exit status 3.
 pub fn bundle(explicit: Option<&Path>) -> Result<Bundle, Status> {
     load(explicit).map_err(|err| {
-        report(&err);
+        report(&err, explicit);
         Status::InvalidBundle
     })
 }
@@ -78,7 +112,7 @@ fn read_input(name: &str) -> std::io::Result<String> {
 pub fn bundle_and_situation(explicit: Option<&Path>, name: &str) -> Result<(Bundle, Situation), Status> {
     let bundle = bundle(explicit)?;
     let text = read_input(name).map_err(|err| {
-        eprintln!("invalid situation {name}: cannot read: {err}");
+        eprintln!("situação inválida {name}: não foi possível ler: {err}");
         Status::InvalidSituation
     })?;
     let situation = bundle.parse_situation(&text, name).map_err(|err| {

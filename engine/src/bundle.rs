@@ -165,7 +165,7 @@ fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Problem> {
         },
         item: None,
         field: None,
-        message: format!("cannot read: {err}"),
+        message: format!("não foi possível ler: {err}"),
     };
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -248,7 +248,7 @@ impl Loader {
                 let location = err.location();
                 let message = err.to_string();
                 // serde_yaml appends " at line L column C"; the location says it.
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                let message = portuguese(message.split(" at line ").next().unwrap_or(&message));
                 self.problems.push(Problem {
                     location: Location {
                         file: file.path.clone(),
@@ -267,7 +267,7 @@ impl Loader {
     fn required<'f>(&mut self, files: &'f [SourceFile], name: &str) -> Option<&'f SourceFile> {
         let found = files.iter().find(|file| file.path == name);
         if found.is_none() {
-            self.file_problem(name, "required file is missing from the bundle".into());
+            self.file_problem(name, "arquivo obrigatório ausente do pacote".into());
         }
         found
     }
@@ -294,7 +294,7 @@ impl Loader {
             if !known {
                 self.file_problem(
                     &file.path,
-                    format!("unexpected file; a bundle holds {MANIFEST}, {VOCABULARY}, {CATALOG}, {CALENDAR}, procedures/, tests/ and examples/"),
+                    format!("arquivo inesperado; um pacote contém {MANIFEST}, {VOCABULARY}, {CATALOG}, {CALENDAR}, procedures/, tests/ e examples/"),
                 );
             }
         }
@@ -341,7 +341,7 @@ impl Loader {
                     self.report(
                         &place,
                         Some("id"),
-                        format!("duplicate rule id; `{}` is already defined in {previous}", spec.id),
+                        format!("id de regra repetido; `{}` já está definido em {previous}", spec.id),
                     );
                     continue;
                 }
@@ -389,7 +389,7 @@ impl Loader {
             }
         }
         if manifest.phases.is_empty() {
-            self.report(&place(file, "phases"), None, "at least one phase is needed".into());
+            self.report(&place(file, "phases"), None, "é preciso ao menos uma fase".into());
         }
         for (name, output) in &manifest.outputs {
             let has_values = output.values.as_ref().is_some_and(|v| !v.is_empty());
@@ -397,7 +397,7 @@ impl Loader {
                 self.report(
                     &place(file, name),
                     Some("values"),
-                    "only `text` outputs take a list of values".into(),
+                    "só saídas `text` aceitam lista de valores".into(),
                 );
             }
         }
@@ -429,31 +429,35 @@ impl Loader {
                 self.report(
                     &place,
                     None,
-                    "a fact path is dotted snake_case, e.g. `client.plan_active`".into(),
+                    "o caminho de um fato é snake_case com pontos, por exemplo `client.plan_active`".into(),
                 );
             }
             if path != NOW && !path.contains('.') {
                 self.report(
                     &place,
                     None,
-                    format!("facts belong to a group (`group.fact`); only `{NOW}` stands alone"),
+                    format!("fatos pertencem a um grupo (`grupo.fato`); só `{NOW}` fica sozinho"),
                 );
             }
             if paths.iter().any(|other| other.starts_with(&format!("{path}."))) {
-                self.report(&place, None, "is both a fact and a group of other facts".into());
+                self.report(
+                    &place,
+                    None,
+                    "é ao mesmo tempo um fato e um grupo de outros fatos".into(),
+                );
             }
             match (spec.kind, &spec.values) {
-                (FactKind::Enum, None) => self.report(&place, Some("values"), "an enum fact lists its values".into()),
+                (FactKind::Enum, None) => self.report(&place, Some("values"), "um fato enum lista seus valores".into()),
                 (FactKind::Enum, Some(values)) if values.is_empty() => {
-                    self.report(&place, Some("values"), "an enum fact lists at least one value".into())
+                    self.report(&place, Some("values"), "um fato enum lista ao menos um valor".into())
                 }
                 (FactKind::Enum, Some(values)) => {
                     let unique: BTreeSet<&String> = values.iter().collect();
                     if unique.len() != values.len() {
-                        self.report(&place, Some("values"), "values repeat".into());
+                        self.report(&place, Some("values"), "valores repetidos".into());
                     }
                 }
-                (_, Some(_)) => self.report(&place, Some("values"), "only enum facts take `values`".into()),
+                (_, Some(_)) => self.report(&place, Some("values"), "só fatos enum aceitam `values`".into()),
                 (_, None) => {}
             }
             if let Some(value) = &spec.default {
@@ -464,7 +468,7 @@ impl Loader {
                     self.report(
                         &place,
                         Some("default"),
-                        "a fact is either derived or has a default, not both".into(),
+                        "um fato é derivado ou tem padrão, não os dois".into(),
                     );
                 }
             }
@@ -472,7 +476,7 @@ impl Loader {
                 self.report(
                     &place,
                     Some("question"),
-                    "the question asked when the fact is missing is empty".into(),
+                    "a pergunta feita quando o fato falta está vazia".into(),
                 );
             }
         }
@@ -480,7 +484,7 @@ impl Loader {
             Some(spec) if spec.kind == FactKind::Datetime => {}
             _ => self.file_problem(
                 &file.path,
-                format!("the vocabulary must declare `{NOW}` as a `datetime` fact"),
+                format!("o vocabulário precisa declarar `{NOW}` como fato `datetime`"),
             ),
         }
     }
@@ -502,7 +506,7 @@ impl Loader {
                 self.report(
                     &place,
                     None,
-                    format!("`{root}` is a reserved word of Rhai and cannot name a group of facts"),
+                    format!("`{root}` é palavra reservada do Rhai e não pode nomear um grupo de fatos"),
                 );
             }
         }
@@ -572,11 +576,11 @@ impl Loader {
                     self.report(
                         &place,
                         Some("derive"),
-                        format!("reads `{dotted}`, another derived fact; derive from given facts only"),
+                        format!("lê `{dotted}`, outro fato derivado; derive só de fatos informados"),
                     );
                 }
                 if dotted == *path {
-                    self.report(&place, Some("derive"), "derives the fact from itself".into());
+                    self.report(&place, Some("derive"), "deriva o fato dele mesmo".into());
                 }
             }
             out.insert(path.clone(), expr.ast);
@@ -601,14 +605,14 @@ impl Loader {
             self.report(
                 place,
                 Some("id"),
-                "rule ids use lowercase letters, digits, `_`, `-` and `.`".into(),
+                "ids de regra usam letras minúsculas, dígitos, `_`, `-` e `.`".into(),
             );
         }
         if spec.section.trim().is_empty() {
             self.report(
                 place,
                 Some("section"),
-                "every rule cites the section of its document".into(),
+                "toda regra cita a seção do seu documento".into(),
             );
         }
         let phase = self.phase(context, place, "phase", &spec.phase);
@@ -629,7 +633,7 @@ impl Loader {
                 self.report(
                     place,
                     Some("context"),
-                    format!("`{group}` is not a group of the vocabulary; groups: {roots}"),
+                    format!("`{group}` não é um grupo do vocabulário; grupos: {roots}"),
                 );
             }
         }
@@ -653,7 +657,7 @@ impl Loader {
                 self.report(
                     place,
                     Some(&field),
-                    "output is both `set` and `compute`d by the same rule".into(),
+                    "a saída está em `set` e em `compute` na mesma regra".into(),
                 );
             }
             if let Some(expr) = self.compile_expr(context, place, &field, source) {
@@ -677,7 +681,7 @@ impl Loader {
                     self.report(
                         &item_place,
                         Some(&format!("{field}.team")),
-                        format!("unknown team `{team}`; catalog teams: {known}"),
+                        format!("time desconhecido `{team}`; times do catálogo: {known}"),
                     );
                     None
                 }
@@ -691,7 +695,7 @@ impl Loader {
                         self.report(
                             &item_place,
                             Some(&format!("{field}.macro")),
-                            format!("macro `{key}` is not in the catalog's `macros`"),
+                            format!("a macro `{key}` não está em `macros` do catálogo"),
                         );
                         None
                     }
@@ -724,11 +728,15 @@ impl Loader {
                 self.report(
                     place,
                     Some(&field),
-                    format!("unknown lint `{}`; lints: {known}", allow.lint),
+                    format!("lint desconhecido `{}`; lints: {known}", allow.lint),
                 );
             }
             if allow.reason.trim().is_empty() {
-                self.report(place, Some(&field), "silencing a lint needs a reason".into());
+                self.report(
+                    place,
+                    Some(&field),
+                    "silenciar um lint exige um motivo (`reason`)".into(),
+                );
             }
             let items = spec
                 .actions
@@ -741,7 +749,7 @@ impl Loader {
                     self.report(
                         place,
                         Some(&field),
-                        format!("the rule has no action, script or reminder `{item}`"),
+                        format!("a regra não tem ação, script ou lembrete `{item}`"),
                     );
                 }
             }
@@ -755,7 +763,7 @@ impl Loader {
             self.report(
                 place,
                 None,
-                "the rule sets nothing and contributes no action, script or reminder".into(),
+                "a regra não define saída nem contribui ação, script ou lembrete".into(),
             );
         }
         if self.problems.len() != before {
@@ -810,7 +818,7 @@ impl Loader {
             self.report(
                 place,
                 Some(&format!("{field}.id")),
-                format!("duplicate id `{id}`; already used in rule `{previous}`"),
+                format!("id repetido `{id}`; já usado na regra `{previous}`"),
             );
         }
     }
@@ -863,7 +871,7 @@ impl Loader {
                     place,
                     Some(field),
                     format!(
-                        "unknown phase `{name}`; allowed: {}",
+                        "fase desconhecida `{name}`; permitidas: {}",
                         context.manifest.phases.join(", ")
                     ),
                 );
@@ -892,7 +900,7 @@ impl Loader {
                         self.report(
                             place,
                             Some(&field),
-                            format!("value `{text}` is not allowed; allowed: {}", values.join(", ")),
+                            format!("valor `{text}` não permitido; permitidos: {}", values.join(", ")),
                         );
                         return None;
                     }
@@ -910,7 +918,7 @@ impl Loader {
                 self.report(
                     place,
                     Some(&field),
-                    format!("expected a {kind:?} value, found `{}`", yaml_text(other)),
+                    format!("esperado um valor {kind:?}, encontrado `{}`", yaml_text(other)),
                 );
                 return None;
             }
@@ -934,7 +942,7 @@ impl Loader {
         }
         for (name, _) in &scan.calls {
             if !context.functions.contains(name) && !BUILTIN_CALLS.contains(&name.as_str()) {
-                self.report(place, Some(field), format!("unknown function `{name}`"));
+                self.report(place, Some(field), format!("função desconhecida `{name}`"));
             }
         }
         let scope = sandbox::compile_scope(context.vocabulary, &GLOBALS);
@@ -943,19 +951,19 @@ impl Loader {
             Err(err) => {
                 let position = err.1;
                 let at = match (position.line(), position.position()) {
-                    (Some(line), Some(column)) => format!(" (expression line {line}, column {column})"),
+                    (Some(line), Some(column)) => format!(" (linha {line}, coluna {column} da expressão)"),
                     _ => String::new(),
                 };
                 let kind = err.0.to_string();
                 let help = if kind.contains("reserved keyword") {
-                    "; a fact named like a Rhai keyword is read with an index: `request[\"module\"]`"
+                    "; um fato com nome de palavra reservada do Rhai é lido com índice: `request[\"module\"]`"
                 } else {
                     ""
                 };
                 self.report(
                     place,
                     Some(field),
-                    format!("Rhai does not compile `{}`: {kind}{at}{help}", source.trim()),
+                    format!("o Rhai não compila `{}`: {kind}{at}{help}", source.trim()),
                 );
                 None
             }
@@ -970,9 +978,34 @@ impl Loader {
     }
 }
 
+/// serde's usual messages in Portuguese; anything else is kept as it is.
+fn portuguese(message: &str) -> String {
+    [
+        ("unknown field", "campo desconhecido"),
+        ("expected one of", "esperado um de"),
+        ("missing field", "campo obrigatório ausente"),
+        ("invalid type", "tipo inválido"),
+        ("unknown variant", "valor desconhecido"),
+        ("expected", "esperado"),
+        ("a sequence", "uma lista"),
+        ("a map", "um mapa"),
+        ("a string", "um texto"),
+        ("a boolean", "um booleano"),
+        ("did not find expected", "não encontrou o esperado"),
+        (
+            "mapping values are not allowed in this context",
+            "valores de mapa não são permitidos neste contexto (use aspas no texto com `: `)",
+        ),
+    ]
+    .iter()
+    .fold(message.to_string(), |text, (english, portuguese)| {
+        text.replace(english, portuguese)
+    })
+}
+
 fn unknown_output(context: &Context<'_>, name: &str) -> String {
     let known = context.manifest.outputs.keys().cloned().collect::<Vec<_>>().join(", ");
-    format!("unknown output `{name}`; declared outputs: {known}")
+    format!("saída desconhecida `{name}`; saídas declaradas: {known}")
 }
 
 fn yaml_text(value: &serde_yaml::Value) -> String {
@@ -1004,7 +1037,7 @@ impl Context<'_> {
             let path = segments[..end].join(".");
             match self.vocabulary.lookup(&path) {
                 Some(crate::vocabulary::PathKind::Fact(_)) if end < segments.len() => {
-                    return Some(format!("`{path}` is a fact, it has no field `{}`", segments[end]));
+                    return Some(format!("`{path}` é um fato, não tem o campo `{}`", segments[end]));
                 }
                 Some(_) => return None,
                 None if end == segments.len() => {
@@ -1017,7 +1050,7 @@ impl Context<'_> {
                         .collect::<Vec<_>>()
                         .join(", ");
                     return Some(format!(
-                        "`{path}` is not declared in the vocabulary; `{group}` has: {near}"
+                        "`{path}` não está declarado no vocabulário; `{group}` tem: {near}"
                     ));
                 }
                 None => {}
@@ -1034,10 +1067,10 @@ impl Context<'_> {
             other => self.catalog.other.get(other),
         };
         let Some(entries) = entries else {
-            return Some(format!("the catalog has no list `{kind}`"));
+            return Some(format!("o catálogo não tem a lista `{kind}`"));
         };
         let key = segments.get(2)?;
-        (!entries.contains_key(key)).then(|| format!("`catalog.{kind}.{key}` is not in the catalog"))
+        (!entries.contains_key(key)).then(|| format!("`catalog.{kind}.{key}` não está no catálogo"))
     }
 
     fn check_comparison(&self, path: &str, literals: &[String]) -> Option<String> {
@@ -1048,14 +1081,14 @@ impl Context<'_> {
                 let wrong: Vec<&String> = literals.iter().filter(|literal| !values.contains(literal)).collect();
                 (!wrong.is_empty()).then(|| {
                     format!(
-                        "`{path}` is compared with {}, not among its values: {}",
+                        "`{path}` é comparado com {}, que não está entre seus valores: {}",
                         wrong.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", "),
                         values.join(", ")
                     )
                 })
             }
             FactKind::Text => None,
-            kind => Some(format!("`{path}` is a {kind:?} fact and is compared with text")),
+            kind => Some(format!("`{path}` é um fato {kind:?} e está comparado com texto")),
         }
     }
 }

@@ -23,23 +23,26 @@ impl Hours {
     pub fn parse(days: &[String], open: &str, close: &str) -> Result<Self, String> {
         let mut set = BTreeSet::new();
         for day in days {
-            let index = WEEKDAY_NAMES
-                .iter()
-                .position(|name| name == day)
-                .ok_or_else(|| format!("unknown week day `{day}`; allowed: {}", WEEKDAY_NAMES.join(", ")))?;
+            let index = WEEKDAY_NAMES.iter().position(|name| name == day).ok_or_else(|| {
+                format!(
+                    "dia da semana desconhecido `{day}`; permitidos: {}",
+                    WEEKDAY_NAMES.join(", ")
+                )
+            })?;
             set.insert(index as u32);
         }
         let open = parse_time(open)?;
         let close = parse_time(close)?;
         if open >= close {
-            return Err(format!("opening time {open} is not before closing time {close}"));
+            return Err(format!("a abertura {open} não é antes do fechamento {close}"));
         }
         Ok(Self { days: set, open, close })
     }
 }
 
 fn parse_time(text: &str) -> Result<NaiveTime, String> {
-    NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| format!("`{text}` is not a time; expected HH:MM, e.g. 08:30"))
+    NaiveTime::parse_from_str(text, "%H:%M")
+        .map_err(|_| format!("`{text}` não é um horário; esperado HH:MM, por exemplo 08:30"))
 }
 
 /// Holidays and business hours of a bundle.
@@ -117,19 +120,19 @@ pub fn format_datetime(at: DateTime<FixedOffset>) -> String {
 /// Parses `YYYY-MM-DD`, rejecting impossible dates such as 2026-02-30.
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|err| format!("`{text}` is not a valid date ({err}); expected YYYY-MM-DD"))
+        .map_err(|err| format!("`{text}` não é uma data válida ({err}); esperado AAAA-MM-DD"))
 }
 
 /// Parses an RFC 3339 instant, e.g. `2026-12-08T10:15:00-03:00`.
 pub fn parse_datetime(text: &str) -> Result<DateTime<FixedOffset>, String> {
     DateTime::parse_from_rfc3339(text).map_err(|err| {
-        format!("`{text}` is not a valid date and time ({err}); expected RFC 3339, e.g. 2026-12-08T10:15:00-03:00")
+        format!("`{text}` não é data e hora válidas ({err}); esperado RFC 3339, por exemplo 2026-12-08T10:15:00-03:00")
     })
 }
 
 /// Parses `+HH:MM` / `-HH:MM`.
 pub fn parse_offset(text: &str) -> Result<FixedOffset, String> {
-    let error = || format!("`{text}` is not a UTC offset; expected +HH:MM or -HH:MM");
+    let error = || format!("`{text}` não é um deslocamento UTC; esperado +HH:MM ou -HH:MM");
     let (sign, rest) = match text.as_bytes().first() {
         Some(b'+') => (1, &text[1..]),
         Some(b'-') => (-1, &text[1..]),

@@ -51,11 +51,11 @@ impl fmt::Display for Problem {
         if let Some(item) = &self.item {
             write!(f, "`{item}`")?;
             if let Some(field) = &self.field {
-                write!(f, ", field `{field}`")?;
+                write!(f, ", campo `{field}`")?;
             }
             write!(f, ": ")?;
         } else if let Some(field) = &self.field {
-            write!(f, "field `{field}`: ")?;
+            write!(f, "campo `{field}`: ")?;
         }
         write!(f, "{}", self.message)
     }
@@ -73,7 +73,7 @@ impl fmt::Display for BundleError {
         let count = self.problems.len();
         writeln!(
             f,
-            "invalid policy bundle: {count} problem{}",
+            "pacote de políticas inválido: {count} problema{}",
             if count == 1 { "" } else { "s" }
         )?;
         for problem in &self.problems {
@@ -100,16 +100,16 @@ pub struct SituationError {
 
 impl fmt::Display for SituationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid situation {}: ", self.location)?;
+        write!(f, "situação inválida {}: ", self.location)?;
         if let Some(field) = &self.field {
-            write!(f, "field `{field}`: ")?;
+            write!(f, "campo `{field}`: ")?;
         }
         write!(f, "{}", self.message)?;
         if let Some(found) = &self.found {
-            write!(f, "; found {found}")?;
+            write!(f, "; encontrado {found}")?;
         }
         if let Some(allowed) = &self.allowed {
-            write!(f, "; allowed: {allowed}")?;
+            write!(f, "; permitido: {allowed}")?;
         }
         Ok(())
     }
@@ -117,7 +117,7 @@ impl fmt::Display for SituationError {
 
 /// A rule that failed while deciding (a bug in the policy, not in the input).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("rule `{rule}` ({file}), {field}: {message}")]
+#[error("regra `{rule}` ({file}), {field}: {message}")]
 pub struct RuleError {
     /// Id of the rule (or fact, for derived facts).
     pub rule: String,

@@ -153,7 +153,7 @@ impl<'b> Evaluator<'b> {
                 Some(value) => match value.as_bool() {
                     Ok(true) => seen_true = true,
                     Ok(false) => seen_false = true,
-                    Err(kind) => return Err(format!("a condition gives true or false; this one gave a {kind}")),
+                    Err(kind) => return Err(format!("uma condição dá true ou false; esta deu {kind}")),
                 },
             }
             runs += 1;
@@ -440,27 +440,28 @@ impl Bundle {
             .manifest
             .outputs
             .get(name)
-            .ok_or_else(|| format!("unknown output `{name}`"))?;
+            .ok_or_else(|| format!("saída desconhecida `{name}`"))?;
         use crate::policy::OutputKind;
         match spec.kind {
             OutputKind::Bool => value
                 .as_bool()
                 .map(serde_json::Value::Bool)
-                .map_err(|kind| format!("expected true or false, got a {kind}")),
+                .map_err(|kind| format!("esperado true ou false, veio {kind}")),
             OutputKind::Date => value
                 .clone()
                 .try_cast::<chrono::NaiveDate>()
                 .map(|date| serde_json::Value::String(date.format("%Y-%m-%d").to_string()))
-                .ok_or_else(|| format!("expected a date, got a {}", value.type_name())),
+                .ok_or_else(|| format!("esperada uma data, veio {}", value.type_name())),
             OutputKind::Text => {
                 let text = value
                     .clone()
                     .into_string()
-                    .map_err(|kind| format!("expected text, got a {kind}"))?;
+                    .map_err(|kind| format!("esperado texto, veio {kind}"))?;
                 match &spec.values {
-                    Some(values) if !values.contains(&text) => {
-                        Err(format!("value `{text}` is not allowed; allowed: {}", values.join(", ")))
-                    }
+                    Some(values) if !values.contains(&text) => Err(format!(
+                        "valor `{text}` não permitido; permitidos: {}",
+                        values.join(", ")
+                    )),
                     _ => Ok(serde_json::Value::String(text)),
                 }
             }

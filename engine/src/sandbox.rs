@@ -226,7 +226,7 @@ fn fact_node_get(context: NativeCallContext, node: &mut FactNode, key: &str) -> 
         let mut probe = node.probe.borrow_mut();
         match probe.vocabulary.lookup(&path) {
             None => {
-                return Err(format!("`{path}` is not a fact of the vocabulary").into());
+                return Err(format!("`{path}` não é um fato do vocabulário").into());
             }
             Some(PathKind::Group) => {
                 return Ok(Dynamic::from(FactNode {
@@ -342,7 +342,7 @@ fn register_dates(engine: &mut Engine, calendar: Rc<Calendar>) {
         move |department: &str, at: Instant| -> Result<bool, Box<EvalAltResult>> {
             calendar
                 .is_open(department, at)
-                .ok_or_else(|| format!("calendar has no business hours for `{department}`").into())
+                .ok_or_else(|| format!("o calendário não tem expediente para `{department}`").into())
         },
     );
 

@@ -53,7 +53,7 @@ struct Reader<'v> {
 
 impl Reader<'_> {
     fn fail<E: de::Error>(&self, detail: Detail) -> E {
-        let error = E::custom(format!("field `{}`: {}", detail.field, detail.message));
+        let error = E::custom(format!("campo `{}`: {}", detail.field, detail.message));
         *self.detail.borrow_mut() = Some(detail);
         error
     }
@@ -83,7 +83,7 @@ impl Reader<'_> {
                 field: None,
                 found: None,
                 allowed: None,
-                message: format!("malformed YAML/JSON: {parser_message}"),
+                message: format!("YAML/JSON malformado: {parser_message}"),
             },
         }
     }
@@ -192,8 +192,8 @@ impl GroupSeed<'_, '_> {
         self.reader.fail(Detail {
             field,
             found: Some(found),
-            allowed: Some(format!("a map with the fields {allowed}")),
-            message: "expected a group of fields".into(),
+            allowed: Some(format!("um mapa com os campos {allowed}")),
+            message: "esperado um grupo de campos".into(),
         })
     }
 }
@@ -251,7 +251,7 @@ impl<'de> Visitor<'de> for GroupSeed<'_, '_> {
         Err(self.not_a_map(format!("`{v}`")))
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, _seq: A) -> Result<(), A::Error> {
-        Err(self.not_a_map("a list".into()))
+        Err(self.not_a_map("uma lista".into()))
     }
 }
 
@@ -283,7 +283,7 @@ impl FactSeed<'_, '_> {
     }
 
     fn wrong_type<E: de::Error>(&self, found: String) -> E {
-        self.reject(found, "wrong type")
+        self.reject(found, "tipo errado")
     }
 
     fn text<E: de::Error>(&self, v: &str) -> Result<(), E> {
@@ -292,18 +292,18 @@ impl FactSeed<'_, '_> {
             FactKind::Enum => {
                 let allowed = self.fact.spec.values.iter().flatten().any(|value| value == v);
                 if !allowed {
-                    return Err(self.reject(format!("`{v}`"), "unknown value"));
+                    return Err(self.reject(format!("`{v}`"), "valor desconhecido"));
                 }
                 FactValue::Text(v.to_string())
             }
             FactKind::Date => FactValue::Date(
-                calendar::parse_date(v).map_err(|_| self.reject(format!("`{v}`"), "impossible or malformed date"))?,
+                calendar::parse_date(v).map_err(|_| self.reject(format!("`{v}`"), "data impossível ou malformada"))?,
             ),
             FactKind::Datetime => FactValue::DateTime(
                 calendar::parse_datetime(v)
-                    .map_err(|_| self.reject(format!("`{v}`"), "impossible or malformed date and time"))?,
+                    .map_err(|_| self.reject(format!("`{v}`"), "data e hora impossíveis ou malformadas"))?,
             ),
-            FactKind::Bool | FactKind::Integer => return Err(self.wrong_type(format!("text `{v}`"))),
+            FactKind::Bool | FactKind::Integer => return Err(self.wrong_type(format!("texto `{v}`"))),
         };
         self.accept(value)
     }
@@ -317,11 +317,11 @@ impl FactSeed<'_, '_> {
                 {
                     self.accept(FactValue::Integer(n))
                 }
-                _ => Err(self.reject(format!("`{v}`"), "number out of range")),
+                _ => Err(self.reject(format!("`{v}`"), "número fora do intervalo")),
             },
             // Codes and phone numbers written without quotes are still text.
             FactKind::Text => self.accept(FactValue::Text(v.to_string())),
-            _ => Err(self.wrong_type(format!("number `{v}`"))),
+            _ => Err(self.wrong_type(format!("número `{v}`"))),
         }
     }
 }
@@ -337,7 +337,7 @@ impl<'de> Visitor<'de> for FactSeed<'_, '_> {
         if self.fact.spec.kind == FactKind::Bool {
             self.accept(FactValue::Bool(v))
         } else {
-            Err(self.wrong_type(format!("boolean `{v}`")))
+            Err(self.wrong_type(format!("booleano `{v}`")))
         }
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
@@ -347,7 +347,7 @@ impl<'de> Visitor<'de> for FactSeed<'_, '_> {
         self.integer(i128::from(v))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        Err(self.wrong_type(format!("decimal number `{v}`")))
+        Err(self.wrong_type(format!("número decimal `{v}`")))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         self.text(v)
@@ -360,10 +360,10 @@ impl<'de> Visitor<'de> for FactSeed<'_, '_> {
         Ok(())
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, _seq: A) -> Result<(), A::Error> {
-        Err(self.wrong_type("a list".into()))
+        Err(self.wrong_type("uma lista".into()))
     }
     fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<(), A::Error> {
-        Err(self.wrong_type("a map".into()))
+        Err(self.wrong_type("um mapa".into()))
     }
 }
 

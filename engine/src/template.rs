@@ -31,18 +31,15 @@ pub fn split(text: &str) -> Result<Vec<Piece>, String> {
             pieces.push(Piece::Literal(rest[..open].to_string()));
         }
         let after = &rest[open + 2..];
-        let close = after.find("}}").ok_or_else(|| {
-            format!(
-                "placeholder opened at byte {} is never closed with `}}}}`",
-                consumed + open
-            )
-        })?;
+        let close = after
+            .find("}}")
+            .ok_or_else(|| format!("marcador aberto no byte {} nunca é fechado com `}}}}`", consumed + open))?;
         let source = after[..close].trim();
         if source.is_empty() {
-            return Err(format!("empty placeholder at byte {}", consumed + open));
+            return Err(format!("marcador vazio no byte {}", consumed + open));
         }
         if source.contains("{{") {
-            return Err(format!("placeholder at byte {} contains `{{{{`", consumed + open));
+            return Err(format!("o marcador no byte {} contém `{{{{`", consumed + open));
         }
         pieces.push(Piece::Placeholder {
             source: source.to_string(),
@@ -53,7 +50,7 @@ pub fn split(text: &str) -> Result<Vec<Piece>, String> {
         rest = &rest[used..];
     }
     if rest.contains("}}") {
-        return Err("`}}` without a matching `{{`".into());
+        return Err("`}}` sem `{{` correspondente".into());
     }
     if !rest.is_empty() {
         pieces.push(Piece::Literal(rest.to_string()));

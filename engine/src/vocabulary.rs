@@ -83,16 +83,16 @@ impl Fact {
     /// The allowed values, in words, for error messages.
     pub fn allowed(&self) -> String {
         match self.spec.kind {
-            FactKind::Bool => "true or false".into(),
-            FactKind::Text => "text".into(),
+            FactKind::Bool => "true ou false".into(),
+            FactKind::Text => "texto".into(),
             FactKind::Integer => match (self.spec.minimum, self.spec.maximum) {
-                (Some(min), Some(max)) => format!("a whole number from {min} to {max}"),
-                (Some(min), None) => format!("a whole number from {min}"),
-                (None, Some(max)) => format!("a whole number up to {max}"),
-                (None, None) => "a whole number".into(),
+                (Some(min), Some(max)) => format!("um número inteiro de {min} a {max}"),
+                (Some(min), None) => format!("um número inteiro a partir de {min}"),
+                (None, Some(max)) => format!("um número inteiro até {max}"),
+                (None, None) => "um número inteiro".into(),
             },
-            FactKind::Date => "a date YYYY-MM-DD".into(),
-            FactKind::Datetime => "a date and time in RFC 3339, e.g. 2026-12-08T10:15:00-03:00".into(),
+            FactKind::Date => "uma data AAAA-MM-DD".into(),
+            FactKind::Datetime => "data e hora em RFC 3339, por exemplo 2026-12-08T10:15:00-03:00".into(),
             FactKind::Enum => self
                 .spec
                 .values
@@ -113,7 +113,7 @@ pub fn default_value(spec: &FactSpec, value: &serde_yaml::Value) -> Result<FactV
         (FactKind::Integer, Y::Number(n)) => n
             .as_i64()
             .map(FactValue::Integer)
-            .ok_or_else(|| format!("`{n}` is not a whole number")),
+            .ok_or_else(|| format!("`{n}` não é um número inteiro")),
         (FactKind::Text, Y::String(text)) => Ok(FactValue::Text(text.clone())),
         (FactKind::Enum, Y::String(text)) if spec.values.iter().flatten().any(|v| v == text) => {
             Ok(FactValue::Text(text.clone()))
@@ -121,7 +121,7 @@ pub fn default_value(spec: &FactSpec, value: &serde_yaml::Value) -> Result<FactV
         (FactKind::Date, Y::String(text)) => calendar::parse_date(text).map(FactValue::Date),
         (FactKind::Datetime, Y::String(text)) => calendar::parse_datetime(text).map(FactValue::DateTime),
         (kind, other) => Err(format!(
-            "default `{}` does not fit a {kind:?} fact",
+            "o padrão `{}` não serve para um fato {kind:?}",
             serde_yaml::to_string(other).unwrap_or_default().trim()
         )),
     }

@@ -31,12 +31,12 @@ pub fn run(args: &Args) -> Status {
                 Status::Ok
             }
             Err(err) => {
-                eprintln!("cannot print the decision: {err}");
+                eprintln!("não foi possível imprimir a decisão: {err}");
                 Status::Failed
             }
         },
         Err(err) => {
-            eprintln!("invalid policy bundle: {err}");
+            eprintln!("pacote de políticas inválido: {err}");
             Status::InvalidBundle
         }
     }

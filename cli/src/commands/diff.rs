@@ -120,12 +120,9 @@ fn render(results: &[(String, Outcome)], style: Style) -> String {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Status {
-    let base = match Bundle::load_dir(&args.base) {
+    let base = match source::bundle(Some(&args.base)) {
         Ok(bundle) => bundle,
-        Err(err) => {
-            source::report(&err);
-            return Status::InvalidBundle;
-        }
+        Err(status) => return status,
     };
     let new = match source::bundle(args.policies.as_deref()) {
         Ok(bundle) => bundle,
@@ -134,7 +131,7 @@ pub fn run(args: &Args) -> Status {
     let situations = match corpus(&args.corpus) {
         Ok(files) => files,
         Err(err) => {
-            eprintln!("cannot read the corpus {}: {err}", args.corpus.display());
+            eprintln!("não foi possível ler o corpus {}: {err}", args.corpus.display());
             return Status::Failed;
         }
     };

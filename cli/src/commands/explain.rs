@@ -37,7 +37,7 @@ pub fn run(args: &Args) -> Status {
                 Status::Ok
             }
             Err(err) => {
-                eprintln!("cannot print the explanation: {err}");
+                eprintln!("não foi possível imprimir a explicação: {err}");
                 Status::Failed
             }
         },
@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> Status {
             Status::Ok
         }
         Err(err) => {
-            eprintln!("invalid policy bundle: {err}");
+            eprintln!("pacote de políticas inválido: {err}");
             Status::InvalidBundle
         }
     }

@@ -67,7 +67,7 @@ fn print(schema: &serde_json::Value) -> Status {
             Status::Ok
         }
         Err(err) => {
-            eprintln!("cannot print the schema: {err}");
+            eprintln!("não foi possível imprimir o schema: {err}");
             Status::Failed
         }
     }

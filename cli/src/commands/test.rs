@@ -24,7 +24,7 @@ fn read_tests(path: &Path) -> std::io::Result<Vec<SourceFile>> {
     if !path.exists() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
-            "no such file or folder",
+            "arquivo ou pasta inexistente",
         ));
     }
     let mut files = Vec::new();
@@ -56,7 +56,7 @@ pub fn run(args: &Args) -> Status {
         Some(path) => match read_tests(path) {
             Ok(files) => Some(files),
             Err(err) => {
-                eprintln!("cannot read tests in {}: {err}", path.display());
+                eprintln!("não foi possível ler os testes em {}: {err}", path.display());
                 return Status::Failed;
             }
         },
@@ -65,7 +65,7 @@ pub fn run(args: &Args) -> Status {
     let report = match bundle.run_tests(external.as_deref()) {
         Ok(report) => report,
         Err(err) => {
-            source::report(&err);
+            source::report(&err, args.policies.as_deref());
             return Status::InvalidBundle;
         }
     };

@@ -53,7 +53,8 @@ fn round(dir: &Path, style: Style) -> Status {
     let bundle = match Bundle::load_dir(dir) {
         Ok(bundle) => bundle,
         Err(err) => {
-            print!("{err}");
+            let text_of = |file: &str| std::fs::read_to_string(dir.join(file)).ok();
+            print!("{}", crate::source::render_error(&err, text_of));
             return Status::InvalidBundle;
         }
     };
