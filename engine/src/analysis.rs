@@ -203,27 +203,22 @@ impl Bundle {
             .find(|f| f.path == "catalog.yaml")
             .map(|f| f.text.as_str())
             .unwrap_or("");
-        if let Some(map) = self.catalog_value.read_lock::<rhai::Map>() {
-            for (kind, entries) in map.iter() {
-                let Some(entries) = entries.read_lock::<rhai::Map>() else {
-                    continue;
-                };
-                for key in entries.keys() {
-                    let path = format!("catalog.{kind}.{key}");
-                    let by_field = (kind.as_str() == "macros" && referenced_macros.contains(key.as_str()))
-                        || (kind.as_str() == "teams" && referenced_teams.contains(key.as_str()));
-                    if !by_field && !used.contains(&path) {
-                        warnings.push(Warning {
-                            location: Location {
-                                file: "catalog.yaml".into(),
-                                line: locate::line_of(catalog_text, &[(kind.as_str(), None), (key.as_str(), None)]),
-                                column: None,
-                            },
-                            kind: "unused_catalog".into(),
-                            item: path,
-                            message: "entrada do catálogo que nenhuma regra usa".into(),
-                        });
-                    }
+        for (kind, entries) in self.catalog.lists() {
+            for key in entries.keys() {
+                let path = format!("catalog.{kind}.{key}");
+                let by_field = (kind == "macros" && referenced_macros.contains(key.as_str()))
+                    || (kind == "teams" && referenced_teams.contains(key.as_str()));
+                if !by_field && !used.contains(&path) {
+                    warnings.push(Warning {
+                        location: Location {
+                            file: "catalog.yaml".into(),
+                            line: locate::line_of(catalog_text, &[(kind.as_str(), None), (key.as_str(), None)]),
+                            column: None,
+                        },
+                        kind: "unused_catalog".into(),
+                        item: path,
+                        message: "entrada do catálogo que nenhuma regra usa".into(),
+                    });
                 }
             }
         }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use chrono::FixedOffset;
-use rhai::{Dynamic, Engine, Map, AST};
+use rhai::{Engine, AST};
 use serde::de::DeserializeOwned;
 
 use crate::calendar::{self, Calendar, Hours};
@@ -96,7 +96,8 @@ pub struct Bundle {
     pub(crate) manifest: Manifest,
     pub(crate) info: BundleInfo,
     pub(crate) vocabulary: Rc<Vocabulary>,
-    pub(crate) catalog_value: Dynamic,
+    /// Catalog lists by name (`teams`, `macros`, ...), shared with Rhai.
+    pub(crate) catalog: sandbox::Catalog,
     pub(crate) offset: FixedOffset,
     pub(crate) engine: Engine,
     pub(crate) derivations: Rc<BTreeMap<String, AST>>,
@@ -361,7 +362,7 @@ impl Loader {
             version: manifest.version.clone(),
             digest: digest(&files),
         };
-        let catalog_value = catalog_to_dynamic(&catalog);
+        let catalog = catalog_lists(catalog);
         let procedures = procedures
             .into_iter()
             .map(|(file, parsed)| (file.path.clone(), parsed))
@@ -370,7 +371,7 @@ impl Loader {
             manifest,
             info,
             vocabulary,
-            catalog_value,
+            catalog,
             offset,
             engine,
             derivations: Rc::new(derivations),
@@ -1093,21 +1094,12 @@ impl Context<'_> {
     }
 }
 
-fn catalog_to_dynamic(catalog: &CatalogFile) -> Dynamic {
-    let to_map = |entries: &BTreeMap<String, String>| -> Dynamic {
-        let map: Map = entries
-            .iter()
-            .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
-            .collect();
-        Dynamic::from_map(map)
-    };
-    let mut root = Map::new();
-    root.insert("teams".into(), to_map(&catalog.teams));
-    root.insert("macros".into(), to_map(&catalog.macros));
-    for (kind, entries) in &catalog.other {
-        root.insert(kind.as_str().into(), to_map(entries));
-    }
-    Dynamic::from_map(root)
+/// Every list of the catalog by name, `teams` and `macros` included.
+fn catalog_lists(catalog: CatalogFile) -> sandbox::Catalog {
+    let mut lists = catalog.other;
+    lists.insert("teams".into(), catalog.teams);
+    lists.insert("macros".into(), catalog.macros);
+    sandbox::Catalog::new(lists)
 }
 
 /// FNV-1a over paths and contents: stable across Rust versions and machines.

@@ -62,7 +62,7 @@ impl<'b> Evaluator<'b> {
             _ => Dynamic::UNIT,
         };
         let globals = vec![
-            ("catalog".to_string(), bundle.catalog_value.clone()),
+            ("catalog".to_string(), Dynamic::from(bundle.catalog.clone())),
             ("today".to_string(), today),
         ];
         let probe = Probe {
@@ -231,27 +231,13 @@ impl Bundle {
                 .as_deref()
                 .and_then(|group| group_winners.get(group).map(|w| (group, *w)));
             if let Some((group, winner)) = winner {
-                assembly.trace.push(TraceEntry {
-                    rule: rule.id.clone(),
-                    fired: false,
-                    status: RuleStatus::Skipped,
-                    why: format!("não avaliada: `{winner}` já disparou no grupo `{group}`"),
-                    source: rule.source.clone(),
-                    sets: BTreeMap::new(),
-                    overridden: Vec::new(),
-                });
+                let why = format!("não avaliada: `{winner}` já disparou no grupo `{group}`");
+                assembly.trace.push(not_applied(rule, RuleStatus::Skipped, why));
                 continue;
             }
             if let Some(group) = rule.context.iter().find(|group| !situation.gives_group(group)) {
-                assembly.trace.push(TraceEntry {
-                    rule: rule.id.clone(),
-                    fired: false,
-                    status: RuleStatus::NotFired,
-                    why: format!("fora de contexto: a situação não traz `{group}`"),
-                    source: rule.source.clone(),
-                    sets: BTreeMap::new(),
-                    overridden: Vec::new(),
-                });
+                let why = format!("fora de contexto: a situação não traz `{group}`");
+                assembly.trace.push(not_applied(rule, RuleStatus::NotFired, why));
                 continue;
             }
             let fired = self.apply(&evaluator, index, rule, &mut assembly)?;
@@ -543,6 +529,19 @@ impl Bundle {
                 })
             })
             .collect()
+    }
+}
+
+/// The trace of a rule that was not even evaluated.
+fn not_applied(rule: &Rule, status: RuleStatus, why: String) -> TraceEntry {
+    TraceEntry {
+        rule: rule.id.clone(),
+        fired: false,
+        status,
+        why,
+        source: rule.source.clone(),
+        sets: BTreeMap::new(),
+        overridden: Vec::new(),
     }
 }
 

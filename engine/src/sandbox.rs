@@ -28,6 +28,51 @@ pub struct FactNode {
     probe: Rc<RefCell<Probe>>,
 }
 
+/// The catalog as Rhai sees it: `catalog.macros.io_fim` and
+/// `catalog.ticket_codes["000001"]` read through indexers, so putting it in
+/// a scope copies a pointer, not every list.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog(Rc<BTreeMap<String, BTreeMap<String, String>>>);
+
+impl Catalog {
+    /// The catalog's lists by name.
+    pub fn new(lists: BTreeMap<String, BTreeMap<String, String>>) -> Self {
+        Self(Rc::new(lists))
+    }
+
+    /// Every list, by name.
+    pub fn lists(&self) -> &BTreeMap<String, BTreeMap<String, String>> {
+        &self.0
+    }
+}
+
+/// One list of the catalog, by name.
+#[derive(Debug, Clone)]
+pub struct CatalogList {
+    catalog: Catalog,
+    name: String,
+}
+
+fn catalog_list(catalog: &mut Catalog, name: &str) -> Result<CatalogList, Box<EvalAltResult>> {
+    if catalog.0.contains_key(name) {
+        Ok(CatalogList {
+            catalog: catalog.clone(),
+            name: name.to_string(),
+        })
+    } else {
+        Err(format!("o catálogo não tem a lista `{name}`").into())
+    }
+}
+
+fn catalog_entry(list: &mut CatalogList, key: &str) -> Result<String, Box<EvalAltResult>> {
+    list.catalog
+        .0
+        .get(&list.name)
+        .and_then(|entries| entries.get(key))
+        .cloned()
+        .ok_or_else(|| format!("`catalog.{}.{key}` não está no catálogo", list.name).into())
+}
+
 /// One pending choice for an absent enumerable fact (see `evaluate`).
 #[derive(Debug, Clone)]
 pub struct Choice {
@@ -281,6 +326,10 @@ pub fn build_engine(calendar: Rc<Calendar>) -> Engine {
 
     engine.register_type_with_name::<FactNode>("FactGroup");
     engine.register_indexer_get(fact_node_get);
+    engine.register_type_with_name::<Catalog>("Catalog");
+    engine.register_indexer_get(catalog_list);
+    engine.register_type_with_name::<CatalogList>("CatalogList");
+    engine.register_indexer_get(catalog_entry);
     engine.register_fn("given", given_group);
     engine.register_fn("given", given_fact);
 
