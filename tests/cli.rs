@@ -106,6 +106,10 @@ fn text_format_is_portuguese_and_plain_outside_a_terminal() {
         !stdout.contains('\u{1b}'),
         "no ANSI colors when stdout is not a terminal"
     );
+    assert!(
+        stdout.contains("client.financial_pending = não"),
+        "defaults the decision relied on are shown: {stdout}"
+    );
 }
 
 #[test]

@@ -136,6 +136,18 @@ pub fn text(decision: &Decision, style: Style) -> String {
             );
         }
     }
+    if !decision.assumed.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Assumido (confirme se tiver dúvida)"));
+        for assumed in &decision.assumed {
+            let _ = writeln!(
+                out,
+                "  ~ {} = {} {}",
+                assumed.fact,
+                assumed.value,
+                style.dim(&format!("({})", assumed.question))
+            );
+        }
+    }
     if !decision.reminders.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Lembretes"));
         for reminder in &decision.reminders {
