@@ -171,6 +171,7 @@ fn eval_is_not_available_to_policies() {
     )
     .expect_err("rejected");
     assert!(err.to_string().contains("`r`"), "{err}");
+    assert!(err.to_string().contains("eval"), "the reason is eval itself: {err}");
 }
 
 #[test]

@@ -59,12 +59,7 @@ impl Bundle {
     }
 
     fn rule_warning(&self, rule: &Rule, kind: &str, message: String) -> Warning {
-        let text = self
-            .files
-            .iter()
-            .find(|f| f.path == rule.file)
-            .map(|f| f.text.as_str())
-            .unwrap_or("");
+        let text = self.file_text(&rule.file);
         Warning {
             location: Location {
                 file: rule.file.clone(),
@@ -162,13 +157,18 @@ impl Bundle {
             }
             used.extend(bracket_paths(source));
         }
-        let mut warnings = Vec::new();
-        let vocabulary_text = self
-            .files
+        // An action's `macro:` and `team:` name catalog entries too.
+        for action in self
+            .procedures
             .iter()
-            .find(|f| f.path == "vocabulary.yaml")
-            .map(|f| f.text.as_str())
-            .unwrap_or("");
+            .flat_map(|(_, p)| &p.rules)
+            .flat_map(|r| &r.actions)
+        {
+            used.extend(action.r#macro.iter().map(|key| format!("catalog.macros.{key}")));
+            used.extend(action.team.iter().map(|key| format!("catalog.teams.{key}")));
+        }
+        let mut warnings = Vec::new();
+        let vocabulary_text = self.file_text(crate::bundle::VOCABULARY);
         for fact in self.vocabulary.facts() {
             if fact.path != crate::vocabulary::NOW && !used.contains(&fact.path) {
                 warnings.push(Warning {
@@ -183,32 +183,11 @@ impl Bundle {
                 });
             }
         }
-        let referenced_macros: BTreeSet<&str> = self
-            .procedures
-            .iter()
-            .flat_map(|(_, p)| &p.rules)
-            .flat_map(|r| &r.actions)
-            .filter_map(|a| a.r#macro.as_deref())
-            .collect();
-        let referenced_teams: BTreeSet<&str> = self
-            .procedures
-            .iter()
-            .flat_map(|(_, p)| &p.rules)
-            .flat_map(|r| &r.actions)
-            .filter_map(|a| a.team.as_deref())
-            .collect();
-        let catalog_text = self
-            .files
-            .iter()
-            .find(|f| f.path == "catalog.yaml")
-            .map(|f| f.text.as_str())
-            .unwrap_or("");
+        let catalog_text = self.file_text(crate::bundle::CATALOG);
         for (kind, entries) in self.catalog.lists() {
             for key in entries.keys() {
                 let path = format!("catalog.{kind}.{key}");
-                let by_field = (kind == "macros" && referenced_macros.contains(key.as_str()))
-                    || (kind == "teams" && referenced_teams.contains(key.as_str()));
-                if !by_field && !used.contains(&path) {
+                if !used.contains(&path) {
                     warnings.push(Warning {
                         location: Location {
                             file: "catalog.yaml".into(),

@@ -100,7 +100,7 @@ pub struct Bundle {
     pub(crate) catalog: sandbox::Catalog,
     pub(crate) offset: FixedOffset,
     pub(crate) engine: Engine,
-    pub(crate) derivations: Rc<BTreeMap<String, AST>>,
+    pub(crate) derivations: Rc<BTreeMap<String, Rc<AST>>>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) files: Vec<SourceFile>,
     /// The procedure files as written, for lint and static checks.
@@ -150,6 +150,14 @@ impl Bundle {
     /// The manifest (`bundle.yaml`).
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The text of a bundle file (empty when there is no such file).
+    pub(crate) fn file_text(&self, path: &str) -> &str {
+        self.files
+            .iter()
+            .find(|f| f.path == path)
+            .map_or("", |f| f.text.as_str())
     }
 
     /// Ids of every rule, in evaluation order.
@@ -492,7 +500,7 @@ impl Loader {
 
     /// Top-level names become Rhai variables, so none may be a Rhai keyword.
     fn check_root_names(&mut self, context: &Context<'_>, file: &SourceFile) {
-        for (root, _) in context.vocabulary.children("") {
+        for (root, _) in context.vocabulary.roots() {
             let reserved = context
                 .engine
                 .compile(format!("let {root} = 0;"))
@@ -554,7 +562,7 @@ impl Loader {
         context: &Context<'_>,
         vocabulary: &VocabularyFile,
         file: &SourceFile,
-    ) -> BTreeMap<String, AST> {
+    ) -> BTreeMap<String, Rc<AST>> {
         let mut out = BTreeMap::new();
         for (path, spec) in &vocabulary.facts {
             let Some(source) = &spec.derive else { continue };
@@ -584,7 +592,7 @@ impl Loader {
                     self.report(&place, Some("derive"), "deriva o fato dele mesmo".into());
                 }
             }
-            out.insert(path.clone(), expr.ast);
+            out.insert(path.clone(), Rc::new(expr.ast));
         }
         out
     }
@@ -625,10 +633,10 @@ impl Loader {
             ) {
                 let roots = context
                     .vocabulary
-                    .children("")
+                    .roots()
                     .iter()
-                    .filter(|(_, g)| *g)
-                    .map(|(n, _)| *n)
+                    .filter(|(_, is_group)| *is_group)
+                    .map(|(name, _)| name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ");
                 self.report(
@@ -1030,7 +1038,7 @@ impl Context<'_> {
         if root == "catalog" {
             return self.check_catalog(segments);
         }
-        if !self.vocabulary.roots().contains(root.as_str()) {
+        if !self.vocabulary.roots().iter().any(|(name, _)| name == root) {
             // Local variables and globals; strict compilation catches the rest.
             return None;
         }

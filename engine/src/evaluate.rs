@@ -182,6 +182,25 @@ impl<'b> Evaluator<'b> {
     }
 }
 
+/// What an item of a rule is; decides whether its unknown placeholders are
+/// missing facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemKind {
+    Action,
+    Script,
+    Reminder,
+}
+
+impl ItemKind {
+    fn field(self) -> &'static str {
+        match self {
+            Self::Action => "actions",
+            Self::Script => "scripts",
+            Self::Reminder => "reminders",
+        }
+    }
+}
+
 /// What a decision is being assembled from.
 #[derive(Default)]
 struct Assembly {
@@ -215,14 +234,7 @@ impl Bundle {
     /// Fails only when a rule itself is broken at run time (a type error, a
     /// runaway expression); missing facts are part of the decision.
     pub fn decide(&self, situation: &Situation) -> Result<Decision, RuleError> {
-        let mut facts = situation.facts.clone();
-        if !facts.contains_key(NOW) {
-            facts.insert(
-                NOW.to_string(),
-                FactValue::DateTime(Utc::now().with_timezone(&self.offset)),
-            );
-        }
-        let evaluator = Evaluator::new(self, facts);
+        let evaluator = Evaluator::new(self, self.facts_with_now(situation));
         let mut assembly = Assembly::default();
         let mut group_winners: BTreeMap<&str, &str> = BTreeMap::new();
         for (index, rule) in self.rules.iter().enumerate() {
@@ -325,7 +337,7 @@ impl Bundle {
                 }
             }
             for item in &rule.actions {
-                if let Some(text) = self.render_item(evaluator, rule, item, "actions", out)? {
+                if let Some(text) = self.render_item(evaluator, rule, item, ItemKind::Action, out)? {
                     let action = Action {
                         id: item.id.clone(),
                         text,
@@ -339,12 +351,12 @@ impl Bundle {
                 }
             }
             for item in &rule.scripts {
-                if let Some(text) = self.render_item(evaluator, rule, item, "scripts", out)? {
+                if let Some(text) = self.render_item(evaluator, rule, item, ItemKind::Script, out)? {
                     out.scripts.push((item.phase, script(item, rule, text)));
                 }
             }
             for item in &rule.reminders {
-                if let Some(text) = self.render_item(evaluator, rule, item, "reminders", out)? {
+                if let Some(text) = self.render_item(evaluator, rule, item, ItemKind::Reminder, out)? {
                     out.reminders.push(script(item, rule, text));
                 }
             }
@@ -364,7 +376,7 @@ impl Bundle {
         evaluator: &Evaluator<'_>,
         rule: &Rule,
         item: &Item,
-        kind: &str,
+        kind: ItemKind,
         out: &mut Assembly,
     ) -> Result<Option<String>, RuleError> {
         let fail = |field: String, message: String| RuleError {
@@ -377,7 +389,7 @@ impl Bundle {
         if let Some(expr) = &item.when {
             match evaluator
                 .condition(expr)
-                .map_err(|message| fail(format!("{kind}.{}.when", item.id), message))?
+                .map_err(|message| fail(format!("{}.{}.when", kind.field(), item.id), message))?
             {
                 Truth::True => {}
                 Truth::False => return Ok(None),
@@ -394,7 +406,7 @@ impl Bundle {
                 Segment::Placeholder(expr) => {
                     match evaluator
                         .value(expr)
-                        .map_err(|message| fail(format!("{kind}.{}.text", item.id), message))?
+                        .map_err(|message| fail(format!("{}.{}.text", kind.field(), item.id), message))?
                     {
                         Ok(value) => text.push_str(&sandbox::display(&value)),
                         Err(facts) => {
@@ -410,7 +422,7 @@ impl Bundle {
                             // A script is said to the client, so what it lacks
                             // must be asked first; in an action the bracketed
                             // label is itself the instruction to collect it.
-                            if kind != "actions" {
+                            if kind != ItemKind::Action {
                                 out.need(&facts, &label);
                             }
                         }

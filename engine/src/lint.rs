@@ -154,13 +154,7 @@ impl Bundle {
     pub fn lint(&self) -> Vec<LintFinding> {
         let mut findings = Vec::new();
         for (path, procedure) in &self.procedures {
-            let text_of = |file: &str| {
-                self.files
-                    .iter()
-                    .find(|f| f.path == file)
-                    .map(|f| f.text.as_str())
-                    .unwrap_or("")
-            };
+            let file_text = self.file_text(path);
             for rule in &procedure.rules {
                 let items = rule
                     .actions
@@ -215,7 +209,7 @@ impl Bundle {
                             location: Location {
                                 file: path.clone(),
                                 line: locate::line_of(
-                                    text_of(path),
+                                    file_text,
                                     &[("id", Some(rule.id.as_str())), ("id", Some(item.as_str()))],
                                 ),
                                 column: None,

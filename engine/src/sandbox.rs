@@ -91,7 +91,7 @@ pub struct Probe {
     /// The declared vocabulary.
     pub vocabulary: Rc<Vocabulary>,
     /// Compiled `derive` expressions of derived facts.
-    pub derivations: Rc<BTreeMap<String, AST>>,
+    pub derivations: Rc<BTreeMap<String, Rc<AST>>>,
     /// Variables every expression sees besides the fact groups.
     pub globals: Rc<Vec<(String, Dynamic)>>,
     /// Whether absent enumerable facts are tried value by value (conditions)
@@ -182,7 +182,7 @@ impl Probe {
 
 enum Read {
     Value(FactValue),
-    Derive(AST),
+    Derive(Rc<AST>),
     Unknown,
 }
 
@@ -225,9 +225,9 @@ pub fn scope_for(probe: &Rc<RefCell<Probe>>) -> Scope<'static> {
         let state = probe.borrow();
         let roots: Vec<(String, bool, Option<FactValue>)> = state
             .vocabulary
-            .children("")
-            .into_iter()
-            .map(|(name, is_group)| (name.to_string(), is_group, state.facts.get(name).cloned()))
+            .roots()
+            .iter()
+            .map(|(name, is_group)| (name.clone(), *is_group, state.facts.get(name).cloned()))
             .collect();
         (roots, state.globals.clone())
     };
@@ -256,8 +256,8 @@ pub fn scope_for(probe: &Rc<RefCell<Probe>>) -> Scope<'static> {
 /// variables (so a misspelt group is a load error, not a runtime surprise).
 pub fn compile_scope(vocabulary: &Vocabulary, globals: &[&str]) -> Scope<'static> {
     let mut scope = Scope::new();
-    for (name, _) in vocabulary.children("") {
-        scope.push_dynamic(name.to_string(), Dynamic::UNIT);
+    for (name, _) in vocabulary.roots() {
+        scope.push_dynamic(name.clone(), Dynamic::UNIT);
     }
     for name in globals {
         scope.push_dynamic(name.to_string(), Dynamic::UNIT);

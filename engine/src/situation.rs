@@ -51,7 +51,24 @@ struct Reader<'v> {
     detail: RefCell<Option<Detail>>,
 }
 
-impl Reader<'_> {
+impl<'v> Reader<'v> {
+    fn new(vocabulary: &'v Vocabulary) -> Self {
+        Self {
+            vocabulary,
+            facts: RefCell::default(),
+            warnings: RefCell::default(),
+            detail: RefCell::default(),
+        }
+    }
+
+    /// The seed that reads the whole situation.
+    fn root(&self) -> GroupSeed<'_, 'v> {
+        GroupSeed {
+            reader: self,
+            path: String::new(),
+        }
+    }
+
     fn fail<E: de::Error>(&self, detail: Detail) -> E {
         let error = E::custom(format!("campo `{}`: {}", detail.field, detail.message));
         *self.detail.borrow_mut() = Some(detail);
@@ -99,16 +116,8 @@ impl Reader<'_> {
 /// Reads a situation; JSON when the text starts with `{`, YAML otherwise.
 /// `origin` names the input in errors (a file path or `-`).
 pub fn parse(text: &str, origin: &str, vocabulary: &Vocabulary) -> Result<Situation, SituationError> {
-    let reader = Reader {
-        vocabulary,
-        facts: RefCell::default(),
-        warnings: RefCell::default(),
-        detail: RefCell::default(),
-    };
-    let seed = GroupSeed {
-        reader: &reader,
-        path: String::new(),
-    };
+    let reader = Reader::new(vocabulary);
+    let seed = reader.root();
     if text.trim_start().starts_with('{') {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let result = seed.deserialize(&mut deserializer).and_then(|()| deserializer.end());
@@ -138,16 +147,8 @@ pub fn from_value(
     origin: &str,
     vocabulary: &Vocabulary,
 ) -> Result<Situation, SituationError> {
-    let reader = Reader {
-        vocabulary,
-        facts: RefCell::default(),
-        warnings: RefCell::default(),
-        detail: RefCell::default(),
-    };
-    let seed = GroupSeed {
-        reader: &reader,
-        path: String::new(),
-    };
+    let reader = Reader::new(vocabulary);
+    let seed = reader.root();
     match seed.deserialize(value) {
         Ok(()) => Ok(reader.finish()),
         Err(err) => Err(reader.into_error(origin, None, None, err.to_string())),

@@ -141,6 +141,9 @@ pub enum PathKind<'a> {
 pub struct Vocabulary {
     facts: BTreeMap<String, Fact>,
     groups: BTreeSet<String>,
+    /// Top-level names and whether each is a group; every evaluation puts
+    /// them in its Rhai scope, so they are worked out once.
+    roots: Vec<(String, bool)>,
 }
 
 impl Vocabulary {
@@ -166,7 +169,17 @@ impl Vocabulary {
             let default = spec.default.as_ref().and_then(|value| default_value(&spec, value).ok());
             facts.insert(path.clone(), Fact { path, spec, default });
         }
-        Self { facts, groups }
+        let mut vocabulary = Self {
+            facts,
+            groups,
+            roots: Vec::new(),
+        };
+        vocabulary.roots = vocabulary
+            .children("")
+            .into_iter()
+            .map(|(name, is_group)| (name.to_string(), is_group))
+            .collect();
+        vocabulary
     }
 
     /// What `path` names, if anything.
@@ -190,12 +203,10 @@ impl Vocabulary {
         self.facts.values()
     }
 
-    /// Top-level names a condition may start from (`client`, `now`...).
-    pub fn roots(&self) -> BTreeSet<&str> {
-        self.facts
-            .keys()
-            .map(|path| path.split('.').next().unwrap_or(path))
-            .collect()
+    /// Top-level names a condition may start from (`client`, `now`...),
+    /// each with whether it is a group.
+    pub fn roots(&self) -> &[(String, bool)] {
+        &self.roots
     }
 
     /// Direct children of a group, as `(segment, is_group)`.
