@@ -63,6 +63,8 @@ impl Drop for Scratch {
 }
 
 const SCENARIO_1: &str = "policies/examples/004-cenario1-treinamento.yaml";
+/// Situations read from stdin pin no time; the command line pins it.
+const NOW: &str = "2026-12-08T10:15:00-03:00";
 
 #[test]
 fn json_format_prints_exactly_one_decision_document() {
@@ -216,7 +218,7 @@ fn editing_a_policy_changes_the_next_decision_without_rebuild() {
     let dir = policies.to_str().expect("utf-8");
     let situation = "request:\n  topic: xml\n";
     let before = roteiro(
-        &["decide", "-", "--policies", dir, "--format", "json"],
+        &["decide", "-", "--policies", dir, "--format", "json", "--now", NOW],
         &common::root(),
         Some(situation),
     );
@@ -225,7 +227,7 @@ fn editing_a_policy_changes_the_next_decision_without_rebuild() {
     let original = std::fs::read_to_string(&procedure).expect("read");
     std::fs::write(&procedure, original.replace("Portal Contábil", "Portal do Contador")).expect("write");
     let after = roteiro(
-        &["decide", "-", "--policies", dir, "--format", "json"],
+        &["decide", "-", "--policies", dir, "--format", "json", "--now", NOW],
         &common::root(),
         Some(situation),
     );
@@ -237,7 +239,7 @@ fn editing_a_policy_changes_the_next_decision_without_rebuild() {
 fn without_policies_folder_the_embedded_bundle_decides() {
     let scratch = Scratch::new("embedded");
     let out = roteiro(
-        &["decide", "-", "--format", "json"],
+        &["decide", "-", "--format", "json", "--now", NOW],
         &scratch.0,
         Some("request:\n  topic: configuracao_sat\n"),
     );
@@ -258,7 +260,11 @@ fn a_policies_folder_in_the_working_directory_wins_over_the_embedded_bundle() {
         original.replace("name: roteiro-suporte", "name: copia-local"),
     )
     .expect("write");
-    let out = roteiro(&["decide", "-", "--format", "json"], &scratch.0, Some("{}"));
+    let out = roteiro(
+        &["decide", "-", "--format", "json", "--now", NOW],
+        &scratch.0,
+        Some("{}"),
+    );
     let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(decision["bundle"]["name"], "copia-local");
 }
@@ -282,7 +288,7 @@ fn test_command_fails_on_a_wrong_expectation_with_a_readable_diff() {
     let file = scratch.0.join("t.yaml");
     std::fs::write(
         &file,
-        "cases:\n  - name: errado\n    situation: {request: {topic: boleto}}\n    expect:\n      outputs: {route: io}\n",
+        "now: 2026-12-08T10:00:00-03:00\ncases:\n  - name: errado\n    situation: {request: {topic: boleto}}\n    expect:\n      outputs: {route: io}\n",
     )
     .expect("write");
     let out = roteiro(
@@ -340,4 +346,66 @@ fn bundle_errors_show_the_offending_yaml_line() {
         "the YAML line is shown: {stderr}"
     );
     assert!(stderr.contains("|     ^"), "a caret points at the column: {stderr}");
+}
+
+#[test]
+fn a_policy_test_that_pins_no_time_fails_and_says_why_unless_now_is_given() {
+    let scratch = Scratch::new("unpinned-test");
+    let file = scratch.0.join("t.yaml");
+    std::fs::write(
+        &file,
+        "cases:\n  - name: sem hora\n    situation: {request: {topic: boleto}}\n    expect:\n      outputs: {route: suporte}\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf-8");
+    let out = roteiro(&["test", path, "--policies", "policies"], &common::root(), None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("o caso não fixa `now`"),
+        "{}",
+        text(&out.stdout)
+    );
+    let pinned = roteiro(
+        &["test", path, "--policies", "policies", "--now", NOW],
+        &common::root(),
+        None,
+    );
+    assert_eq!(pinned.status.code(), Some(0), "{}", text(&pinned.stdout));
+}
+
+#[test]
+fn now_on_the_command_line_decides_as_of_that_moment_and_the_clock_is_an_assumption() {
+    // The same call at 10:15 and at 19:30: the greeting follows `--now`.
+    let situation = "analyst: {name: Carla}\ncontact: {kind: cliente, channel: telefone}\nrequest: {topic: xml}\n";
+    let decide = |now: &str| {
+        let out = roteiro(
+            &["decide", "-", "--format", "json", "--now", now],
+            &common::root(),
+            Some(situation),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let morning = decide("2026-12-08T10:15:00-03:00").to_string();
+    let evening = decide("2026-12-08T19:30:00-03:00").to_string();
+    assert!(morning.contains("Bom dia"), "{morning}");
+    assert!(evening.contains("Boa noite"), "{evening}");
+    // `--now` wins over the situation's own `now`.
+    let pinned = format!("now: 2026-12-08T19:30:00-03:00\n{situation}");
+    let out = roteiro(
+        &["decide", "-", "--format", "json", "--now", NOW],
+        &common::root(),
+        Some(&pinned),
+    );
+    assert!(text(&out.stdout).contains("Bom dia"), "{}", text(&out.stdout));
+    // Without any, the command falls back to the system clock and says so.
+    let out = roteiro(&["decide", "-", "--format", "json"], &common::root(), Some(situation));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let assumed = decision["assumed"].as_array().expect("assumed list");
+    assert!(assumed.iter().any(|a| a["fact"] == "now"), "{decision}");
+    // A bad `--now` is refused by the command line, before any decision.
+    let out = roteiro(&["decide", SCENARIO_1, "--now", "amanhã"], &common::root(), None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("RFC 3339"), "{}", text(&out.stderr));
 }

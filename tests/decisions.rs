@@ -33,7 +33,10 @@ fn snapshot_folder(folder: &Path, prefix: &str) -> usize {
         let name = path.file_stem().expect("file name").to_string_lossy().to_string();
         let text = std::fs::read_to_string(path).expect("readable situation");
         let situation = bundle.parse_situation(&text, &name).expect("valid situation");
-        let decision = bundle.decide(&situation).expect("decision");
+        // A snapshot must not depend on the hour the suite runs.
+        assert!(situation.now().is_some(), "{name} pins no `now`");
+        let now = situation.now().expect("pinned");
+        let decision = bundle.decide(&situation, now).expect("decision");
         insta::assert_yaml_snapshot!(format!("{prefix}{name}"), reviewable(decision));
     }
     entries.len()

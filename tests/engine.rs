@@ -13,7 +13,7 @@ use roteiro_engine::{Bundle, Decision, RuleStatus};
 
 fn decide(bundle: &Bundle, situation: &str) -> Decision {
     let situation = bundle.parse_situation(situation, "test").expect("valid situation");
-    bundle.decide(&situation).expect("decision")
+    bundle.decide(&situation, common::now()).expect("decision")
 }
 
 fn missing(decision: &Decision) -> Vec<&str> {
@@ -159,7 +159,7 @@ fn a_runaway_condition_stops_with_an_error_naming_the_rule() {
     )
     .expect("loads");
     let situation = bundle.parse_situation("{}", "test").expect("valid");
-    let err = bundle.decide(&situation).expect_err("stopped");
+    let err = bundle.decide(&situation, common::now()).expect_err("stopped");
     assert_eq!(err.rule, "runaway");
     assert!(err.message.contains("Too many operations"), "{err}");
 }
@@ -181,7 +181,7 @@ fn a_condition_that_is_not_a_boolean_is_a_rule_error() {
     )
     .expect("loads");
     let situation = bundle.parse_situation("{}", "test").expect("valid");
-    let err = bundle.decide(&situation).expect_err("error");
+    let err = bundle.decide(&situation, common::now()).expect_err("error");
     assert!(err.message.contains("true ou false"), "{err}");
 }
 
@@ -205,4 +205,19 @@ fn defaults_are_assumed_and_listed_never_missing() {
     assert_eq!(decision.outputs["route"], "x");
     assert_eq!(decision.assumed[0].fact, "caso.flag");
     assert_eq!(decision.assumed[0].value, "sim");
+}
+
+/// The example at the top of the engine's documentation, line for line.
+#[test]
+fn the_crate_example_decides() -> Result<(), Box<dyn std::error::Error>> {
+    let bundle = Bundle::load_dir(&common::policies())?;
+    let situation = bundle.parse_situation("request:\n  topic: boleto\n", "example.yaml")?;
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-08T10:15:00-03:00")?;
+    let decision = bundle.decide(&situation, now)?;
+    assert_eq!(decision.outputs["route"], "suporte");
+    assert!(decision
+        .assumed
+        .iter()
+        .any(|a| a.fact == "now" && a.value == "08/12/2026 10:15"));
+    Ok(())
 }

@@ -10,7 +10,7 @@ mod common;
 
 #[test]
 fn shipped_policy_tests_pass_with_full_rule_coverage() {
-    let report = common::shipped().run_tests(None).expect("test files parse");
+    let report = common::shipped().run_tests(None, None).expect("test files parse");
     let failures: Vec<String> = report
         .cases
         .iter()

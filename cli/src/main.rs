@@ -1,6 +1,7 @@
 //! The `roteiro` command: parses arguments, sets up logging, dispatches, and
 //! maps errors to the exit codes of the contract. No business logic here.
 
+mod clock;
 mod commands;
 mod render;
 mod source;

@@ -1,8 +1,9 @@
 //! Which policy bundle a command uses.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use std::io::Read;
+use chrono::{DateTime, FixedOffset};
 
 use roteiro_engine::{Bundle, BundleError, Situation, SourceFile};
 
@@ -107,17 +108,25 @@ fn read_input(name: &str) -> std::io::Result<String> {
     }
 }
 
-/// The bundle and the situation read from `name`; on failure the problem is
-/// printed and the exit status given (3 for the bundle, 2 for the situation).
-pub fn bundle_and_situation(explicit: Option<&Path>, name: &str) -> Result<(Bundle, Situation), Status> {
+/// The bundle and the situation read from `name`, pinned to `now` when
+/// given; on failure the problem is printed and the exit status given (3 for
+/// the bundle, 2 for the situation).
+pub fn bundle_and_situation(
+    explicit: Option<&Path>,
+    name: &str,
+    now: Option<DateTime<FixedOffset>>,
+) -> Result<(Bundle, Situation), Status> {
     let bundle = bundle(explicit)?;
     let text = read_input(name).map_err(|err| {
         eprintln!("situação inválida {name}: não foi possível ler: {err}");
         Status::InvalidSituation
     })?;
-    let situation = bundle.parse_situation(&text, name).map_err(|err| {
+    let mut situation = bundle.parse_situation(&text, name).map_err(|err| {
         eprintln!("{err}");
         Status::InvalidSituation
     })?;
+    if let Some(at) = now {
+        situation.set_now(at);
+    }
     Ok((bundle, situation))
 }

@@ -31,13 +31,16 @@ fn benchmarks(c: &mut Criterion) {
     let Ok(situation) = bundle.parse_situation(SITUATION, "bench") else {
         return;
     };
+    let Some(now) = situation.now() else {
+        return;
+    };
     c.bench_function("decide: blocked system, complete situation", |b| {
-        b.iter(|| bundle.decide(black_box(&situation)).map(|d| d.actions.len()))
+        b.iter(|| bundle.decide(black_box(&situation), now).map(|d| d.actions.len()))
     });
-    let sparse = bundle.parse_situation("request: {topic: treinamento}", "bench");
+    let sparse = bundle.parse_situation("now: 2026-12-08T10:15:00-03:00\nrequest: {topic: treinamento}", "bench");
     if let Ok(sparse) = sparse {
         c.bench_function("decide: training with most facts missing", |b| {
-            b.iter(|| bundle.decide(black_box(&sparse)).map(|d| d.missing.len()))
+            b.iter(|| bundle.decide(black_box(&sparse), now).map(|d| d.missing.len()))
         });
     }
     c.bench_function("parse a situation", |b| {

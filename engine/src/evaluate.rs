@@ -17,7 +17,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use chrono::Utc;
+use chrono::{DateTime, FixedOffset};
 use rhai::Dynamic;
 
 use crate::bundle::{Bundle, Expr, Item, Rule, Segment};
@@ -231,10 +231,15 @@ impl Assembly {
 impl Bundle {
     /// Decides what to do in `situation`.
     ///
+    /// Time is an input: the engine never reads the clock. `now` is the
+    /// moment of the decision when the situation gives no `now` of its own
+    /// (the situation's wins); the decision then lists it under `assumed`,
+    /// so a reader sees which clock it was made with.
+    ///
     /// Fails only when a rule itself is broken at run time (a type error, a
     /// runaway expression); missing facts are part of the decision.
-    pub fn decide(&self, situation: &Situation) -> Result<Decision, RuleError> {
-        let evaluator = Evaluator::new(self, self.facts_with_now(situation));
+    pub fn decide(&self, situation: &Situation, now: DateTime<FixedOffset>) -> Result<Decision, RuleError> {
+        let evaluator = Evaluator::new(self, self.facts_with_now(situation, now));
         let mut assembly = Assembly::default();
         let mut group_winners: BTreeMap<&str, &str> = BTreeMap::new();
         for (index, rule) in self.rules.iter().enumerate() {
@@ -257,18 +262,22 @@ impl Bundle {
                 group_winners.insert(group, &rule.id);
             }
         }
-        Ok(self.finish(assembly, situation))
+        if !situation.facts.contains_key(NOW) {
+            assembly.assumed.insert(NOW.to_string());
+        }
+        Ok(self.finish(assembly, situation, now))
     }
 
-    /// The situation's facts, with `now` set to the clock when absent.
-    pub(crate) fn facts_with_now(&self, situation: &Situation) -> BTreeMap<String, FactValue> {
+    /// The situation's facts, with `now` given when the situation has none.
+    pub(crate) fn facts_with_now(
+        &self,
+        situation: &Situation,
+        now: DateTime<FixedOffset>,
+    ) -> BTreeMap<String, FactValue> {
         let mut facts = situation.facts.clone();
-        if !facts.contains_key(NOW) {
-            facts.insert(
-                NOW.to_string(),
-                FactValue::DateTime(Utc::now().with_timezone(&self.offset)),
-            );
-        }
+        facts
+            .entry(NOW.to_string())
+            .or_insert_with(|| FactValue::DateTime(now.with_timezone(&self.offset)));
         facts
     }
 
@@ -466,7 +475,7 @@ impl Bundle {
         }
     }
 
-    fn finish(&self, mut out: Assembly, situation: &Situation) -> Decision {
+    fn finish(&self, mut out: Assembly, situation: &Situation, now: DateTime<FixedOffset>) -> Decision {
         let mut warnings = situation.warnings.clone();
         let mut outputs = BTreeMap::new();
         for (name, candidates) in &out.candidates {
@@ -501,7 +510,7 @@ impl Bundle {
         }
         out.actions.sort_by_key(|(phase, _)| *phase);
         out.scripts.sort_by_key(|(phase, _)| *phase);
-        let assumed = self.assumed(&out);
+        let assumed = self.assumed(&out, now);
         let missing = out
             .missing_order
             .iter()
@@ -528,15 +537,20 @@ impl Bundle {
         }
     }
 
-    /// Defaults the fired rules relied on.
-    fn assumed(&self, out: &Assembly) -> Vec<Assumed> {
+    /// Defaults the rules relied on, and the moment when the caller gave it.
+    fn assumed(&self, out: &Assembly, now: DateTime<FixedOffset>) -> Vec<Assumed> {
         out.assumed
             .iter()
             .filter_map(|path| {
                 let fact = self.vocabulary.fact(path)?;
+                let value = if path == NOW {
+                    FactValue::DateTime(now.with_timezone(&self.offset)).display()
+                } else {
+                    fact.default.as_ref().map(FactValue::display).unwrap_or_default()
+                };
                 Some(Assumed {
                     fact: path.clone(),
-                    value: fact.default.as_ref().map(FactValue::display).unwrap_or_default(),
+                    value,
                     question: fact.spec.question.clone(),
                 })
             })

@@ -4,6 +4,7 @@
 //! Explaining is for people reading one decision, so it compiles the parts
 //! of each condition on demand instead of keeping them in the bundle.
 
+use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::bundle::{Bundle, Expr, GLOBALS};
@@ -113,9 +114,9 @@ pub fn split_parts(source: &str) -> Vec<String> {
 
 impl Bundle {
     /// Decides and explains the decision.
-    pub fn explain(&self, situation: &Situation) -> Result<Explanation, RuleError> {
-        let decision = self.decide(situation)?;
-        let facts = self.facts_with_now(situation);
+    pub fn explain(&self, situation: &Situation, now: DateTime<FixedOffset>) -> Result<Explanation, RuleError> {
+        let decision = self.decide(situation, now)?;
+        let facts = self.facts_with_now(situation, now);
         let evaluator = Evaluator::new(self, facts.clone());
         let scope = sandbox::compile_scope(&self.vocabulary, &GLOBALS);
         let mut rules = Vec::new();

@@ -1,11 +1,14 @@
 //! roteiro's engine: policy bundles in YAML, conditions in Rhai, decisions out.
 //!
 //! ```no_run
+//! // Runs as `the_crate_example_decides` in tests/engine.rs.
 //! use roteiro_engine::Bundle;
 //!
 //! let bundle = Bundle::load_dir(std::path::Path::new("policies"))?;
 //! let situation = bundle.parse_situation("request:\n  topic: boleto\n", "example.yaml")?;
-//! let decision = bundle.decide(&situation)?;
+//! // Time is an input: the moment the situation pins, else the one given here.
+//! let now = chrono::DateTime::parse_from_rfc3339("2026-12-08T10:15:00-03:00")?;
+//! let decision = bundle.decide(&situation, now)?;
 //! println!("{}", serde_json::to_string_pretty(&decision)?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -280,6 +280,10 @@ pub struct ScriptSpec {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyTestFile {
+    /// The moment of every case that does not pin its own `now` (RFC 3339).
+    /// Time is an input: a case with neither is a failure, not the clock.
+    #[serde(default)]
+    pub now: Option<String>,
     /// The cases, run in order.
     pub cases: Vec<PolicyTestCase>,
 }

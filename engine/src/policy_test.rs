@@ -3,9 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::bundle::{Bundle, SourceFile};
+use crate::calendar;
 use crate::decision::{Decision, RuleStatus};
 use crate::error::{BundleError, Location, Problem};
 use crate::policy::{Expectation, PolicyTestFile};
@@ -51,7 +53,15 @@ impl TestReport {
 impl Bundle {
     /// Runs the policy tests in `files` (the bundle's own `tests/` when
     /// `files` is `None`). A test file that does not parse is an error.
-    pub fn run_tests(&self, files: Option<&[SourceFile]>) -> Result<TestReport, BundleError> {
+    ///
+    /// Each case decides as of its own `now`, else its file's `now`; `now`
+    /// given here overrides both (`roteiro test --now`). A case pinned by
+    /// none of them fails: a test must not depend on the hour it runs.
+    pub fn run_tests(
+        &self,
+        files: Option<&[SourceFile]>,
+        now: Option<DateTime<FixedOffset>>,
+    ) -> Result<TestReport, BundleError> {
         let own: Vec<SourceFile>;
         let files = match files {
             Some(files) => files,
@@ -86,18 +96,46 @@ impl Bundle {
                     continue;
                 }
             };
+            let file_now = match parsed.now.as_deref().map(calendar::parse_datetime).transpose() {
+                Ok(at) => at,
+                Err(message) => {
+                    problems.push(Problem {
+                        location: Location {
+                            file: file.path.clone(),
+                            line: crate::locate::line_of(&file.text, &[("now", None)]),
+                            column: None,
+                        },
+                        item: None,
+                        field: Some("now".into()),
+                        message,
+                    });
+                    continue;
+                }
+            };
             for case in parsed.cases {
                 let origin = format!("{} ({})", file.path, case.name);
-                let failures = match self.situation_from_yaml(case.situation, &origin) {
+                let situation = self.situation_from_yaml(case.situation, &origin).map(|mut situation| {
+                    if let Some(at) = now.or(situation.now()).or(file_now) {
+                        situation.set_now(at);
+                    }
+                    situation
+                });
+                let failures = match situation {
                     Err(err) => vec![format!("situação inválida: {err}")],
-                    Ok(situation) => match self.decide(&situation) {
-                        Err(err) => vec![format!("erro na regra: {err}")],
-                        Ok(decision) => {
-                            for entry in &decision.trace {
-                                statuses.entry(entry.rule.clone()).or_default().insert(entry.status);
+                    Ok(situation) => match situation.now() {
+                        None => vec![
+                            "o caso não fixa `now` (nem o arquivo): um teste não pode depender da hora em que roda"
+                                .into(),
+                        ],
+                        Some(at) => match self.decide(&situation, at) {
+                            Err(err) => vec![format!("erro na regra: {err}")],
+                            Ok(decision) => {
+                                for entry in &decision.trace {
+                                    statuses.entry(entry.rule.clone()).or_default().insert(entry.status);
+                                }
+                                compare(&case.expect, &decision)
                             }
-                            compare(&case.expect, &decision)
-                        }
+                        },
                     },
                 };
                 cases.push(CaseOutcome {

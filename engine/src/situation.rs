@@ -8,12 +8,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use chrono::{DateTime, FixedOffset};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use crate::calendar;
 use crate::error::{Location, SituationError};
 use crate::policy::FactKind;
-use crate::vocabulary::{Fact, FactValue, PathKind, Vocabulary};
+use crate::vocabulary::{Fact, FactValue, PathKind, Vocabulary, NOW};
 
 /// A validated situation: the facts it gives, by dotted path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +26,19 @@ pub struct Situation {
 }
 
 impl Situation {
+    /// The moment the situation pins, if any.
+    pub fn now(&self) -> Option<DateTime<FixedOffset>> {
+        match self.facts.get(NOW) {
+            Some(FactValue::DateTime(at)) => Some(*at),
+            _ => None,
+        }
+    }
+
+    /// Pins the moment of the decision (`--now` wins over the file's own).
+    pub fn set_now(&mut self, now: DateTime<FixedOffset>) {
+        self.facts.insert(NOW.to_string(), FactValue::DateTime(now));
+    }
+
     /// Whether any fact under `group` is given.
     pub fn gives_group(&self, group: &str) -> bool {
         let prefix = format!("{group}.");

@@ -5,6 +5,12 @@ use std::path::PathBuf;
 
 use roteiro_engine::{Bundle, BundleError, SourceFile};
 
+/// The moment tests decide at when a situation pins none: a Tuesday
+/// morning, business hours in Brasília. Tests never read the clock.
+pub fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339("2026-12-08T10:15:00-03:00").expect("a valid moment")
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

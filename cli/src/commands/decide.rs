@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, FixedOffset};
+
 use crate::render::{self, Format};
-use crate::{source, Status};
+use crate::{clock, source, Status};
 
 /// Arguments of `roteiro decide`.
 #[derive(Debug, clap::Args)]
@@ -13,6 +15,9 @@ pub struct Args {
     /// Policy bundle folder (default: ./policies, else the embedded bundle).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// Decide as of this moment (RFC 3339), over the situation's own `now`.
+    #[arg(long, value_parser = clock::parse)]
+    now: Option<DateTime<FixedOffset>>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -20,11 +25,11 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Status {
-    let (bundle, situation) = match source::bundle_and_situation(args.policies.as_deref(), &args.situation) {
+    let (bundle, situation) = match source::bundle_and_situation(args.policies.as_deref(), &args.situation, args.now) {
         Ok(loaded) => loaded,
         Err(status) => return status,
     };
-    match bundle.decide(&situation) {
+    match bundle.decide(&situation, clock::system()) {
         Ok(decision) => match render::decision(&decision, args.format) {
             Ok(out) => {
                 print!("{out}");

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, FixedOffset};
 use roteiro_engine::{compare_decisions, Bundle, DecisionChange};
 
 use crate::render::Style;
-use crate::{source, Status};
+use crate::{clock, source, Status};
 
 /// Arguments of `roteiro diff`.
 #[derive(Debug, clap::Args)]
@@ -20,6 +21,9 @@ pub struct Args {
     /// The edited bundle (default: ./policies, else the embedded bundle).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// Decide every situation as of this moment (RFC 3339), over their own `now`.
+    #[arg(long, value_parser = clock::parse)]
+    now: Option<DateTime<FixedOffset>>,
     /// Exit 1 when any decision changed.
     #[arg(long)]
     fail_on_change: bool,
@@ -51,10 +55,21 @@ enum Outcome {
     Failed(String),
 }
 
-fn compare(base: &Bundle, new: &Bundle, name: &str, text: &str) -> Outcome {
+/// Decides `text` with both bundles; `now` pins every situation when given,
+/// `clock` stands in for the ones that pin nothing (the same for both).
+fn compare(
+    base: &Bundle,
+    new: &Bundle,
+    (name, text): (&str, &str),
+    now: Option<DateTime<FixedOffset>>,
+    clock: DateTime<FixedOffset>,
+) -> Outcome {
     let decide = |bundle: &Bundle| -> Result<roteiro_engine::Decision, String> {
-        let situation = bundle.parse_situation(text, name).map_err(|e| e.to_string())?;
-        bundle.decide(&situation).map_err(|e| e.to_string())
+        let mut situation = bundle.parse_situation(text, name).map_err(|e| e.to_string())?;
+        if let Some(at) = now {
+            situation.set_now(at);
+        }
+        bundle.decide(&situation, clock).map_err(|e| e.to_string())
     };
     match (decide(base), decide(new)) {
         (Ok(before), Ok(after)) => {
@@ -135,10 +150,11 @@ pub fn run(args: &Args) -> Status {
             return Status::Failed;
         }
     };
+    let clock = clock::system();
     let results: Vec<(String, Outcome)> = situations
         .into_iter()
         .map(|(name, text)| {
-            let outcome = compare(&base, &new, &name, &text);
+            let outcome = compare(&base, &new, (&name, &text), args.now, clock);
             (name, outcome)
         })
         .collect();

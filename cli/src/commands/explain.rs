@@ -3,10 +3,12 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use chrono::{DateTime, FixedOffset};
+
 use roteiro_engine::{Explanation, RuleStatus};
 
 use crate::render::Style;
-use crate::{source, Status};
+use crate::{clock, source, Status};
 
 /// Arguments of `roteiro explain`.
 #[derive(Debug, clap::Args)]
@@ -16,6 +18,9 @@ pub struct Args {
     /// Policy bundle folder (default: ./policies, else the embedded bundle).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// Decide as of this moment (RFC 3339), over the situation's own `now`.
+    #[arg(long, value_parser = clock::parse)]
+    now: Option<DateTime<FixedOffset>>,
     /// Also list the rules outside their context.
     #[arg(long)]
     all: bool,
@@ -26,11 +31,11 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Status {
-    let (bundle, situation) = match source::bundle_and_situation(args.policies.as_deref(), &args.situation) {
+    let (bundle, situation) = match source::bundle_and_situation(args.policies.as_deref(), &args.situation, args.now) {
         Ok(loaded) => loaded,
         Err(status) => return status,
     };
-    match bundle.explain(&situation) {
+    match bundle.explain(&situation, clock::system()) {
         Ok(explanation) if args.json => match serde_json::to_string_pretty(&explanation) {
             Ok(json) => {
                 println!("{json}");

@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, FixedOffset};
 use roteiro_engine::SourceFile;
 
 use crate::render::Style;
-use crate::{source, Status};
+use crate::{clock, source, Status};
 
 /// Arguments of `roteiro test`.
 #[derive(Debug, clap::Args)]
@@ -15,6 +16,9 @@ pub struct Args {
     /// Policy bundle folder (default: ./policies, else the embedded bundle).
     #[arg(long)]
     policies: Option<PathBuf>,
+    /// Decide every case as of this moment (RFC 3339), over the cases' own `now`.
+    #[arg(long, value_parser = clock::parse)]
+    now: Option<DateTime<FixedOffset>>,
     /// Fail when fewer than this percentage of rules fire in some test.
     #[arg(long)]
     coverage_min: Option<f64>,
@@ -62,7 +66,7 @@ pub fn run(args: &Args) -> Status {
         },
         None => None,
     };
-    let report = match bundle.run_tests(external.as_deref()) {
+    let report = match bundle.run_tests(external.as_deref(), args.now) {
         Ok(report) => report,
         Err(err) => {
             source::report(&err, args.policies.as_deref());

@@ -67,7 +67,7 @@ fn round(dir: &Path, style: Style) -> Status {
     );
     let findings = bundle.lint();
     print!("{}", lint::render(&findings, style));
-    match bundle.run_tests(None) {
+    match bundle.run_tests(None, None) {
         Ok(report) => {
             for case in report.cases.iter().filter(|c| !c.passed()) {
                 println!("{} {} › {}", style.bad("FAIL"), case.file, case.name);
