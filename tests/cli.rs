@@ -146,7 +146,7 @@ fn unknown_enum_value_exits_2_naming_field_found_allowed_and_line() {
             "client.plan",
             "`gold`",
             "light, basico, essencial, prime, plus, premium",
-            "-:2:",
+            "-, linha 2",
         ],
     );
 }

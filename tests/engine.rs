@@ -9,7 +9,7 @@
 
 mod common;
 
-use roteiro_engine::{Bundle, Decision, RuleStatus};
+use roteiro_engine::{Bundle, DecideError, Decision, RuleStatus};
 
 fn decide(bundle: &Bundle, situation: &str) -> Decision {
     let situation = bundle.parse_situation(situation, "test").expect("valid situation");
@@ -159,9 +159,16 @@ fn a_runaway_condition_stops_with_an_error_naming_the_rule() {
     )
     .expect("loads");
     let situation = bundle.parse_situation("{}", "test").expect("valid");
-    let err = bundle.decide(&situation, common::now()).expect_err("stopped");
+    let Err(DecideError::Rule(err)) = bundle.decide(&situation, common::now()) else {
+        panic!("a runaway rule is the bundle's error");
+    };
     assert_eq!(err.rule, "runaway");
+    assert_eq!(err.line, Some(7), "the line of `when:` in the rule's file");
     assert!(err.message.contains("Too many operations"), "{err}");
+    assert!(
+        !err.message.contains("position"),
+        "no position inside the expression: {err}"
+    );
 }
 
 #[test]
@@ -182,7 +189,10 @@ fn a_condition_that_is_not_a_boolean_is_a_rule_error() {
     .expect("loads");
     let situation = bundle.parse_situation("{}", "test").expect("valid");
     let err = bundle.decide(&situation, common::now()).expect_err("error");
-    assert!(err.message.contains("true ou false"), "{err}");
+    assert!(
+        matches!(&err, DecideError::Rule(e) if e.message.contains("true ou false")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -220,4 +230,112 @@ fn the_crate_example_decides() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .any(|a| a.fact == "now" && a.value == "08/12/2026 10:15"));
     Ok(())
+}
+
+/// The mini bundle around `procedure`, with `limits` added to its manifest.
+fn mini_with_limits(procedure: &str, limits: &str) -> Bundle {
+    let files = common::mini(procedure)
+        .expect("loads")
+        .files()
+        .iter()
+        .cloned()
+        .map(|mut file| {
+            if file.path == "bundle.yaml" {
+                file.text.push_str(limits);
+            }
+            file
+        })
+        .collect();
+    Bundle::from_files(files).expect("loads with limits")
+}
+
+#[test]
+fn rules_reach_exactly_the_listed_functions_and_nothing_that_blocks_or_reads_the_clock() {
+    let bundle = common::shipped();
+    let functions = bundle.callable_functions();
+    for forbidden in ["sleep", "timestamp", "eval", "parse_json", "call", "curry", "exit"] {
+        assert!(!functions.contains(forbidden), "`{forbidden}` must not be callable");
+    }
+    insta::assert_snapshot!(functions.into_iter().collect::<Vec<_>>().join("\n"));
+}
+
+#[test]
+fn a_rule_calling_sleep_is_rejected_when_the_bundle_loads() {
+    let err = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: dorme\n    section: '1'\n    phase: a\n    when: 'sleep(1000); true'\n    set: {route: x}\n",
+    )
+    .expect_err("rejected");
+    assert!(err.to_string().contains("função desconhecida `sleep`"), "{err}");
+}
+
+#[test]
+fn a_date_helper_out_of_range_is_a_rule_error_with_its_file_line_and_value() {
+    for call in [
+        "add_days(date(\"2026-12-24\"), 9223372036854775807)",
+        "add_business_days(date(\"2026-12-24\"), -9223372036854775807)",
+        "add_days(date(\"2026-12-24\"), 999999999999)",
+    ] {
+        let bundle = common::mini(&format!(
+            "document: d.txt\ntitle: t\nrules:\n  - id: longe\n    section: '1'\n    phase: a\n    compute:\n      due: {call}\n"
+        ))
+        .expect("loads");
+        let situation = bundle
+            .parse_situation("caso: {day: 2026-12-24}", "s.yaml")
+            .expect("valid");
+        let Err(DecideError::Rule(err)) = bundle.decide(&situation, common::now()) else {
+            panic!("{call}: an overflow the rule's own numbers cause is the rule's error");
+        };
+        assert_eq!((err.rule.as_str(), err.file.as_str()), ("longe", "procedures/p.yaml"));
+        assert_eq!(err.line, Some(8), "{err}");
+        assert!(err.message.contains("fora do intervalo"), "{err}");
+        assert!(err.message.contains("(2026-12-24, "), "the offending value: {err}");
+    }
+}
+
+#[test]
+fn a_value_of_the_situation_that_overflows_a_helper_is_the_situations_error() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: prazo\n    section: '1'\n    phase: a\n    compute:\n      due: add_days(caso.day, caso.count)\n",
+    )
+    .expect("loads");
+    let situation = bundle
+        .parse_situation("caso: {day: 2026-12-24, count: 9000000000000}", "s.yaml")
+        .expect("valid");
+    let Err(DecideError::Situation(err)) = bundle.decide(&situation, common::now()) else {
+        panic!("the situation's value caused it");
+    };
+    assert_eq!(err.location.file, "s.yaml");
+    let found = err.found.clone().unwrap_or_default();
+    assert!(found.contains("`caso.count` = `9000000000000`"), "{err}");
+    assert!(err.message.contains("`prazo`"), "{err}");
+    assert!(err.message.contains("linha 8"), "{err}");
+}
+
+#[test]
+fn a_decision_that_outruns_its_wall_clock_budget_stops_naming_the_rule() {
+    // Libfaketime can freeze the monotonic timer; then no budget can expire.
+    let start = std::time::Instant::now();
+    let mut spin = 0u64;
+    while start.elapsed().is_zero() && spin < 10_000_000 {
+        spin = std::hint::black_box(spin + 1);
+    }
+    if start.elapsed().is_zero() {
+        eprintln!("skipped: the monotonic clock does not advance here (a frozen fake clock)");
+        return;
+    }
+    // Each rule stays under Rhai's operation limit; together they do not.
+    let rule = |n: usize| {
+        format!("  - id: lenta{n}\n    section: '1'\n    phase: a\n    when: 'let s = 0; while s < 12000 {{ s += 1; }} s > 0'\n    set: {{route: x}}\n")
+    };
+    let procedure = format!(
+        "document: d.txt\ntitle: t\nrules:\n{}",
+        (0..200).map(rule).collect::<String>()
+    );
+    let bundle = mini_with_limits(&procedure, "limits: {decision_ms: 1}\n");
+    let situation = bundle.parse_situation("{}", "s.yaml").expect("valid");
+    let Err(DecideError::Rule(err)) = bundle.decide(&situation, common::now()) else {
+        panic!("the budget stops the decision");
+    };
+    assert!(err.rule.starts_with("lenta"), "{err}");
+    assert!(err.message.contains("orçamento de 1 ms"), "{err}");
 }

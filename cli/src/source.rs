@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
 
-use roteiro_engine::{Bundle, BundleError, Situation, SourceFile};
+use roteiro_engine::{Bundle, BundleError, DecideError, Situation, SourceFile};
 
 use crate::Status;
 
@@ -97,15 +97,17 @@ pub fn bundle(explicit: Option<&Path>) -> Result<Bundle, Status> {
     })
 }
 
-/// Reads a situation file, or stdin for `-`.
-fn read_input(name: &str) -> std::io::Result<String> {
+/// Reads a situation file, or stdin for `-`: at most one byte over
+/// `limit`, so `/dev/zero` or a huge file is refused without reading it all.
+fn read_input(name: &str, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let bound = limit.saturating_add(1);
     if name == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text)?;
-        Ok(text)
+        std::io::stdin().lock().take(bound).read_to_end(&mut bytes)?;
     } else {
-        std::fs::read_to_string(name)
+        std::fs::File::open(name)?.take(bound).read_to_end(&mut bytes)?;
     }
+    Ok(bytes)
 }
 
 /// The bundle and the situation read from `name`, pinned to `now` when
@@ -115,13 +117,19 @@ pub fn bundle_and_situation(
     explicit: Option<&Path>,
     name: &str,
     now: Option<DateTime<FixedOffset>>,
+    lenient: bool,
 ) -> Result<(Bundle, Situation), Status> {
     let bundle = bundle(explicit)?;
-    let text = read_input(name).map_err(|err| {
+    let text = read_input(name, bundle.situation_limit()).map_err(|err| {
         eprintln!("situação inválida {name}: não foi possível ler: {err}");
         Status::InvalidSituation
     })?;
-    let mut situation = bundle.parse_situation(&text, name).map_err(|err| {
+    let parsed = if lenient {
+        bundle.parse_situation_lenient(&text, name)
+    } else {
+        bundle.parse_situation(&text, name)
+    };
+    let mut situation = parsed.map_err(|err| {
         eprintln!("{err}");
         Status::InvalidSituation
     })?;
@@ -129,4 +137,19 @@ pub fn bundle_and_situation(
         situation.set_now(at);
     }
     Ok((bundle, situation))
+}
+
+/// Prints why a decision could not be made; the exit status of whose fault
+/// it is: 2 for a value of the situation, 3 for a rule.
+pub fn report_decide_error(error: &DecideError) -> Status {
+    match error {
+        DecideError::Situation(err) => {
+            eprintln!("{err}");
+            Status::InvalidSituation
+        }
+        DecideError::Rule(err) => {
+            eprintln!("pacote de políticas inválido: {err}");
+            Status::InvalidBundle
+        }
+    }
 }

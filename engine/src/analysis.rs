@@ -40,7 +40,7 @@ impl Bundle {
         let evaluator = Evaluator::symbolic(self);
         for rule in &self.rules {
             if let Some(when) = &rule.when {
-                let never = evaluator.outcomes(when).is_ok_and(|o| !o.seen_true && !o.unknown);
+                let never = evaluator.outcomes(when, true).is_ok_and(|o| !o.seen_true && !o.unknown);
                 if never {
                     warnings.push(self.rule_warning(
                         rule,
@@ -96,7 +96,7 @@ impl Bundle {
                         continue;
                     };
                     let together = evaluator
-                        .outcomes(&Expr { source: both, ast })
+                        .outcomes(&Expr { source: both, ast }, true)
                         .is_ok_and(|o| o.seen_true);
                     if together {
                         warnings.push(self.rule_warning(

@@ -46,6 +46,13 @@ pub const PROCEDURES: &str = "procedures/";
 /// Folder of the policy tests.
 pub const TESTS: &str = "tests/";
 
+/// Largest `limits.situation_bytes` a bundle may set.
+pub const MAX_SITUATION_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Longest text fact a bundle may allow, in characters: four bytes each
+/// still fit Rhai's string limit, so a long fact never trips it.
+pub const MAX_TEXT_LENGTH: usize = sandbox::MAX_STRING_BYTES / 4;
+
 /// Variables every expression sees besides the fact groups.
 pub(crate) const GLOBALS: [&str; 2] = ["catalog", "today"];
 
@@ -158,6 +165,13 @@ impl Bundle {
             .iter()
             .find(|f| f.path == path)
             .map_or("", |f| f.text.as_str())
+    }
+
+    /// Every function a rule may call, by name: the sandbox's whole reach.
+    pub fn callable_functions(&self) -> BTreeSet<String> {
+        let mut names = sandbox::function_names(&self.engine);
+        names.extend(BUILTIN_CALLS.iter().map(|name| name.to_string()));
+        names
     }
 
     /// Ids of every rule, in evaluation order.
@@ -326,7 +340,9 @@ impl Loader {
         let offset = self.check_manifest(&manifest, manifest_file);
         self.check_vocabulary(&vocabulary_spec, vocabulary_file);
         let calendar = self.build_calendar(&calendar_spec, calendar_file);
-        let vocabulary = Rc::new(Vocabulary::new(vocabulary_spec.facts.clone()));
+        let vocabulary = Rc::new(
+            Vocabulary::new(vocabulary_spec.facts.clone()).with_text_max_length(manifest.limits.text_max_length),
+        );
         let engine = sandbox::build_engine(Rc::new(calendar));
         let context = Context {
             vocabulary: &vocabulary,
@@ -410,6 +426,34 @@ impl Loader {
                 );
             }
         }
+        let limits = &manifest.limits;
+        if !(1..=60_000).contains(&limits.decision_ms) {
+            self.report(
+                &place(file, "limits"),
+                Some("decision_ms"),
+                format!("`{}` fora do permitido: de 1 a 60000 ms", limits.decision_ms),
+            );
+        }
+        if !(1024..=MAX_SITUATION_BYTES).contains(&limits.situation_bytes) {
+            self.report(
+                &place(file, "limits"),
+                Some("situation_bytes"),
+                format!(
+                    "`{}` fora do permitido: de 1024 a {MAX_SITUATION_BYTES} bytes",
+                    limits.situation_bytes
+                ),
+            );
+        }
+        if !(1..=MAX_TEXT_LENGTH).contains(&limits.text_max_length) {
+            self.report(
+                &place(file, "limits"),
+                Some("text_max_length"),
+                format!(
+                    "`{}` fora do permitido: de 1 a {MAX_TEXT_LENGTH} caracteres",
+                    limits.text_max_length
+                ),
+            );
+        }
         match calendar::parse_offset(&manifest.timezone.utc_offset) {
             Ok(offset) => Some(offset),
             Err(message) => {
@@ -480,6 +524,15 @@ impl Loader {
                         "um fato é derivado ou tem padrão, não os dois".into(),
                     );
                 }
+            }
+            match (spec.kind, spec.max_length) {
+                (FactKind::Text, Some(length)) if !(1..=MAX_TEXT_LENGTH).contains(&length) => self.report(
+                    &place,
+                    Some("max_length"),
+                    format!("`{length}` fora do permitido: de 1 a {MAX_TEXT_LENGTH} caracteres"),
+                ),
+                (FactKind::Text, _) | (_, None) => {}
+                (_, Some(_)) => self.report(&place, Some("max_length"), "só fatos text aceitam `max_length`".into()),
             }
             if spec.question.trim().is_empty() {
                 self.report(

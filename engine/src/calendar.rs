@@ -4,8 +4,9 @@
 //! adds next year's holidays without touching Rust.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Timelike, Weekday};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Timelike, Weekday};
 
 /// Week-day names as written in `calendar.yaml`.
 pub const WEEKDAY_NAMES: [&str; 7] = ["seg", "ter", "qua", "qui", "sex", "sab", "dom"];
@@ -63,32 +64,64 @@ impl Calendar {
         !matches!(date.weekday(), Weekday::Sat | Weekday::Sun) && !self.holidays.contains_key(&date)
     }
 
-    /// The date `days` business days after (or, negative, before) `date`.
-    pub fn add_business_days(&self, date: NaiveDate, days: i64) -> NaiveDate {
+    /// The date `days` business days after (or, negative, before) `date`;
+    /// `None` when it falls outside the dates chrono holds.
+    ///
+    /// Whole weeks are skipped at once (any 7 days hold 5 weekdays), then
+    /// the rest and the holidays met are walked day by day: the walk is
+    /// bounded by the calendar's holidays, not by `days`. One week is left
+    /// to the walk so that it always ends on a business day.
+    pub fn add_business_days(&self, date: NaiveDate, days: i64) -> Option<NaiveDate> {
         let step = if days < 0 { -1 } else { 1 };
-        let mut remaining = days.abs();
-        let mut current = date;
+        let count = days.checked_abs()?;
+        let weeks = (count / 5 - 1).max(0);
+        let jumped = date.checked_add_signed(TimeDelta::try_weeks(weeks * step)?)?;
+        // The days the jump passed over: after `date` going forward, before
+        // it going back.
+        let (low, high) = if step > 0 {
+            (date, jumped)
+        } else {
+            (jumped.pred_opt()?, date.pred_opt()?)
+        };
+        let mut remaining = count - weeks * 5 + self.weekday_holidays_in(low, high);
+        let mut current = jumped;
+        let one_day = TimeDelta::try_days(step)?;
         while remaining > 0 {
-            current += Duration::days(step);
+            current = current.checked_add_signed(one_day)?;
             if self.is_business_day(current) {
                 remaining -= 1;
             }
         }
-        current
+        Some(current)
     }
 
-    /// Business days strictly after `from` up to and including `to`.
+    /// Business days strictly after `from` up to and including `to`
+    /// (negative when `to` is before `from`), counted by weeks, not days.
     pub fn business_days_between(&self, from: NaiveDate, to: NaiveDate) -> i64 {
         let (start, end, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
-        let mut count = 0;
-        let mut current = start;
+        let span = (end - start).num_days();
+        let mut weekdays = span / 7 * 5;
+        let mut current = start + TimeDelta::days(span / 7 * 7);
         while current < end {
-            current += Duration::days(1);
-            if self.is_business_day(current) {
-                count += 1;
+            current += TimeDelta::days(1);
+            if !matches!(current.weekday(), Weekday::Sat | Weekday::Sun) {
+                weekdays += 1;
             }
         }
-        sign * count
+        sign * (weekdays - self.weekday_holidays_in(start, end))
+    }
+
+    /// Holidays on weekdays strictly after `low`, up to and including `high`.
+    fn weekday_holidays_in(&self, low: NaiveDate, high: NaiveDate) -> i64 {
+        if low >= high {
+            return 0;
+        }
+        let count = self
+            .holidays
+            .range((Bound::Excluded(low), Bound::Included(high)))
+            .filter(|(day, _)| !matches!(day.weekday(), Weekday::Sat | Weekday::Sun))
+            .count();
+        i64::try_from(count).unwrap_or(i64::MAX)
     }
 
     /// Whether `department` is open at `at`; `None` when the calendar does
@@ -164,12 +197,70 @@ mod tests {
     fn business_days_skip_weekends_and_holidays() {
         let calendar = calendar_with_holiday("2026-12-25");
         // Wed 23/12 + 5 business days: 24 (Thu), 25 holiday, 28, 29, 30, 31.
-        assert_eq!(calendar.add_business_days(date("2026-12-23"), 5), date("2026-12-31"));
+        assert_eq!(
+            calendar.add_business_days(date("2026-12-23"), 5),
+            Some(date("2026-12-31"))
+        );
         assert_eq!(
             calendar.business_days_between(date("2026-12-23"), date("2026-12-31")),
             5
         );
-        assert_eq!(calendar.add_business_days(date("2026-12-31"), -5), date("2026-12-23"));
+        assert_eq!(
+            calendar.add_business_days(date("2026-12-31"), -5),
+            Some(date("2026-12-23"))
+        );
+    }
+
+    /// The walk the fast versions must agree with.
+    fn naive_add(calendar: &Calendar, date: NaiveDate, days: i64) -> NaiveDate {
+        let step = if days < 0 { -1 } else { 1 };
+        let (mut current, mut remaining) = (date, days.abs());
+        while remaining > 0 {
+            current += TimeDelta::days(step);
+            if calendar.is_business_day(current) {
+                remaining -= 1;
+            }
+        }
+        current
+    }
+
+    #[test]
+    fn week_jumps_agree_with_walking_day_by_day() {
+        let mut calendar = calendar_with_holiday("2026-12-25");
+        for holiday in ["2027-01-01", "2026-12-26", "2027-01-04", "2027-02-15", "2027-02-16"] {
+            calendar.holidays.insert(date(holiday), "Feriado".into());
+        }
+        let start = date("2026-12-10");
+        for offset in 0..45 {
+            let from = start + TimeDelta::days(offset);
+            for days in -40..=40 {
+                assert_eq!(
+                    calendar.add_business_days(from, days),
+                    Some(naive_add(&calendar, from, days)),
+                    "{from} + {days}"
+                );
+                let to = from + TimeDelta::days(days);
+                let walked = (1..=days.abs())
+                    .filter(|i| calendar.is_business_day(from.min(to) + TimeDelta::days(*i)))
+                    .count() as i64;
+                assert_eq!(
+                    calendar.business_days_between(from, to),
+                    walked * days.signum(),
+                    "{from} .. {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn huge_counts_answer_at_once_or_say_out_of_range() {
+        let calendar = calendar_with_holiday("2026-12-25");
+        assert_eq!(calendar.add_business_days(date("2026-12-23"), i64::MAX), None);
+        assert_eq!(calendar.add_business_days(date("2026-12-23"), i64::MIN), None);
+        assert_eq!(calendar.add_business_days(date("2026-12-23"), -i64::MAX), None);
+        let far = calendar.add_business_days(date("2026-12-23"), 50_000_000);
+        assert!(far.is_some_and(|day| day.year() > 190_000));
+        assert!(calendar.business_days_between(NaiveDate::MIN, NaiveDate::MAX) > 0);
     }
 
     #[test]

@@ -23,9 +23,9 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
         if let Some(line) = self.line {
-            write!(f, ":{line}")?;
+            write!(f, ", linha {line}")?;
             if let Some(column) = self.column {
-                write!(f, ":{column}")?;
+                write!(f, ", coluna {column}")?;
             }
         }
         Ok(())
@@ -117,14 +117,28 @@ impl fmt::Display for SituationError {
 
 /// A rule that failed while deciding (a bug in the policy, not in the input).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("regra `{rule}` ({file}), {field}: {message}")]
+#[error("regra `{rule}` ({}), {field}: {message}", Location { file: file.clone(), line: *line, column: None })]
 pub struct RuleError {
     /// Id of the rule (or fact, for derived facts).
     pub rule: String,
     /// File the rule comes from.
     pub file: String,
+    /// Line of the failing field in that file.
+    pub line: Option<usize>,
     /// Which expression failed: `when`, `compute.block_date`, `actions[0].text`...
     pub field: String,
     /// What Rhai reported.
     pub message: String,
+}
+
+/// Why a decision could not be made: the situation's fault or the bundle's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+pub enum DecideError {
+    /// A value the situation gives cannot be computed with (e.g. a date
+    /// that a rule's helper takes out of the calendar's range).
+    #[error(transparent)]
+    Situation(#[from] SituationError),
+    /// A rule is broken at run time, or the decision ran out of its budget.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
 }

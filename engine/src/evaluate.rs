@@ -17,13 +17,19 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use chrono::{DateTime, FixedOffset};
-use rhai::Dynamic;
+use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset};
+use rhai::{Dynamic, EvalAltResult};
+
+use crate::budget;
+use crate::budget::Budget;
 use crate::bundle::{Bundle, Expr, Item, Rule, Segment};
 use crate::decision::{Action, Assumed, Decision, Missing, RuleStatus, Script, TraceEntry};
-use crate::error::RuleError;
+use crate::error::{DecideError, Location, RuleError, SituationError};
+use crate::locate;
 use crate::sandbox::{self, Probe};
+use crate::scan;
 use crate::situation::Situation;
 use crate::vocabulary::{FactValue, NOW};
 
@@ -40,7 +46,7 @@ pub(crate) enum Truth {
 }
 
 /// What the runs of one condition gave.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct Outcomes {
     /// Some combination made it true.
     pub seen_true: bool,
@@ -48,6 +54,37 @@ pub(crate) struct Outcomes {
     pub seen_false: bool,
     /// Some run read a fact it could not try.
     pub unknown: bool,
+    /// Static analysis only: the first failure met, and whether every run
+    /// failed (in a decision the first failure ends the evaluation).
+    pub failure: Option<String>,
+    /// Every run failed.
+    pub always_failed: bool,
+}
+
+/// Why an expression gave no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// The decision's wall-clock budget ran out.
+    Budget,
+    /// A value the situation gives took a helper out of range.
+    Data {
+        /// The situation's facts the expression reads.
+        facts: Vec<(String, FactValue)>,
+        /// What went wrong.
+        message: String,
+    },
+    /// The rule itself is wrong: a type error, a runaway loop.
+    Rule(String),
+}
+
+impl Failure {
+    /// In words, for analysis and explanations.
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Self::Budget => "orçamento de tempo da decisão esgotado".into(),
+            Self::Data { message, .. } | Self::Rule(message) => message.clone(),
+        }
+    }
 }
 
 pub(crate) struct Evaluator<'b> {
@@ -100,7 +137,10 @@ impl<'b> Evaluator<'b> {
     }
 
     /// One run; `Ok(None)` when it read an unknown fact.
-    fn run(&self, expr: &Expr) -> Result<Option<Dynamic>, String> {
+    fn run(&self, expr: &Expr) -> Result<Option<Dynamic>, Failure> {
+        if budget::exceeded() {
+            return Err(Failure::Budget);
+        }
         {
             let mut probe = self.probe.borrow_mut();
             probe.assigned.clear();
@@ -108,12 +148,44 @@ impl<'b> Evaluator<'b> {
         }
         let mut scope = sandbox::scope_for(&self.probe);
         let result = self.bundle.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &expr.ast);
-        let probe = self.probe.borrow();
-        if probe.aborted || (probe.symbolic && result.is_err()) {
+        if self.probe.borrow().aborted {
             return Ok(None);
         }
-        drop(probe);
-        result.map(Some).map_err(|err| err.to_string())
+        result.map(Some).map_err(|err| self.failure(expr, &err))
+    }
+
+    /// What a Rhai error means: the budget, the situation's data (a helper
+    /// taken out of range by a value the situation gives), or the rule.
+    fn failure(&self, expr: &Expr, err: &EvalAltResult) -> Failure {
+        let inner = err.unwrap_inner();
+        if matches!(inner, EvalAltResult::ErrorTerminated(..)) {
+            return Failure::Budget;
+        }
+        // Rhai's "(line 1, position N)" is inside the expression; the error
+        // names the rule's line in its YAML file instead.
+        let text = inner.to_string();
+        let message = text
+            .strip_suffix(&format!(" ({})", inner.position()))
+            .unwrap_or(&text)
+            .to_string();
+        if matches!(
+            inner,
+            EvalAltResult::ErrorArithmetic(..) | EvalAltResult::ErrorDataTooLarge(..)
+        ) {
+            let probe = self.probe.borrow();
+            let facts: Vec<(String, FactValue)> = scan::scan(&expr.source)
+                .paths
+                .iter()
+                .filter_map(|path| {
+                    let dotted = path.dotted();
+                    probe.facts.get(&dotted).map(|value| (dotted, value.clone()))
+                })
+                .collect();
+            if !facts.is_empty() && !probe.symbolic {
+                return Failure::Data { facts, message };
+            }
+        }
+        Failure::Rule(message)
     }
 
     /// Moves to the next combination of choices; false when all were tried.
@@ -131,8 +203,8 @@ impl<'b> Evaluator<'b> {
         false
     }
 
-    pub(crate) fn condition(&self, expr: &Expr) -> Result<Truth, String> {
-        let outcomes = self.outcomes(expr)?;
+    pub(crate) fn condition(&self, expr: &Expr) -> Result<Truth, Failure> {
+        let outcomes = self.outcomes(expr, true)?;
         Ok(if outcomes.unknown || (outcomes.seen_true && outcomes.seen_false) {
             Truth::Undecided(self.probe.borrow().reads.clone())
         } else if outcomes.seen_true {
@@ -142,38 +214,51 @@ impl<'b> Evaluator<'b> {
         })
     }
 
-    /// What the runs of a condition gave, over every choice explored.
-    pub(crate) fn outcomes(&self, expr: &Expr) -> Result<Outcomes, String> {
+    /// What the runs of an expression gave, over every choice explored;
+    /// `condition` when it must give true or false. In a decision the first
+    /// failure is the answer; in static analysis failures are counted.
+    pub(crate) fn outcomes(&self, expr: &Expr, condition: bool) -> Result<Outcomes, Failure> {
         self.start(true);
-        let (mut seen_true, mut seen_false, mut unknown) = (false, false, false);
-        let mut runs = 0;
+        let symbolic = self.probe.borrow().symbolic;
+        let mut outcomes = Outcomes::default();
+        let (mut runs, mut failed) = (0, 0);
         loop {
-            match self.run(expr)? {
-                None => unknown = true,
-                Some(value) => match value.as_bool() {
-                    Ok(true) => seen_true = true,
-                    Ok(false) => seen_false = true,
-                    Err(kind) => return Err(format!("uma condição dá true ou false; esta deu {kind}")),
-                },
+            let result = self.run(expr).and_then(|value| match value {
+                Some(value) if condition => value
+                    .as_bool()
+                    .map(Some)
+                    .map_err(|kind| Failure::Rule(format!("uma condição dá true ou false; esta deu {kind}"))),
+                Some(_) => Ok(Some(true)),
+                None => Ok(None),
+            });
+            match result {
+                Ok(None) => outcomes.unknown = true,
+                Ok(Some(true)) => outcomes.seen_true = true,
+                Ok(Some(false)) => outcomes.seen_false = true,
+                Err(failure) if symbolic && failure != Failure::Budget => {
+                    failed += 1;
+                    outcomes.failure.get_or_insert(failure.message());
+                }
+                Err(failure) => return Err(failure),
             }
             runs += 1;
             if !self.next_choice() {
                 break;
             }
             if runs >= MAX_RUNS {
-                unknown = true;
+                outcomes.unknown = true;
                 break;
             }
         }
-        Ok(Outcomes {
-            seen_true,
-            seen_false,
-            unknown,
-        })
+        outcomes.always_failed = failed > 0 && failed == runs;
+        // A failure in static analysis is as good as unknown for what the
+        // condition can be: nothing is proven from it.
+        outcomes.unknown |= outcomes.failure.is_some();
+        Ok(outcomes)
     }
 
     /// The value of an expression, or the absent facts it needs.
-    pub(crate) fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, String> {
+    pub(crate) fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, Failure> {
         self.start(false);
         Ok(match self.run(expr)? {
             Some(value) => Ok(value),
@@ -238,7 +323,8 @@ impl Bundle {
     ///
     /// Fails only when a rule itself is broken at run time (a type error, a
     /// runaway expression); missing facts are part of the decision.
-    pub fn decide(&self, situation: &Situation, now: DateTime<FixedOffset>) -> Result<Decision, RuleError> {
+    pub fn decide(&self, situation: &Situation, now: DateTime<FixedOffset>) -> Result<Decision, DecideError> {
+        let _budget = Budget::start(Some(Duration::from_millis(self.manifest.limits.decision_ms)));
         let evaluator = Evaluator::new(self, self.facts_with_now(situation, now));
         let mut assembly = Assembly::default();
         let mut group_winners: BTreeMap<&str, &str> = BTreeMap::new();
@@ -257,7 +343,15 @@ impl Bundle {
                 assembly.trace.push(not_applied(rule, RuleStatus::NotFired, why));
                 continue;
             }
-            let fired = self.apply(&evaluator, index, rule, &mut assembly)?;
+            let fired = self
+                .apply(&evaluator, index, rule, &mut assembly)
+                .map_err(|err| match err {
+                    DecideError::Situation(mut err) => {
+                        err.location.file.clone_from(&situation.origin);
+                        DecideError::Situation(err)
+                    }
+                    other => other,
+                })?;
             if let (true, Some(group)) = (fired, rule.group.as_deref()) {
                 group_winners.insert(group, &rule.id);
             }
@@ -288,15 +382,10 @@ impl Bundle {
         index: usize,
         rule: &Rule,
         out: &mut Assembly,
-    ) -> Result<bool, RuleError> {
-        let fail = |field: &str, message: String| RuleError {
-            rule: rule.id.clone(),
-            file: rule.file.clone(),
-            field: field.to_string(),
-            message,
-        };
+    ) -> Result<bool, DecideError> {
+        let fail = |field: &str, failure: Failure| self.decide_error(rule, None, field, failure);
         let truth = match &rule.when {
-            Some(expr) => evaluator.condition(expr).map_err(|message| fail("when", message))?,
+            Some(expr) => evaluator.condition(expr).map_err(|failure| fail("when", failure))?,
             None => Truth::True,
         };
         let condition = rule.when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
@@ -331,11 +420,11 @@ impl Bundle {
             }
             for (name, expr) in &rule.compute {
                 let field = format!("compute.{name}");
-                match evaluator.value(expr).map_err(|message| fail(&field, message))? {
+                match evaluator.value(expr).map_err(|failure| fail(&field, failure))? {
                     Ok(value) => {
                         let json = self
                             .output_json(name, &value)
-                            .map_err(|message| fail(&field, message))?;
+                            .map_err(|message| fail(&field, Failure::Rule(message)))?;
                         entry.sets.insert(name.clone(), json.clone());
                         out.candidates
                             .entry(name.clone())
@@ -387,19 +476,14 @@ impl Bundle {
         item: &Item,
         kind: ItemKind,
         out: &mut Assembly,
-    ) -> Result<Option<String>, RuleError> {
-        let fail = |field: String, message: String| RuleError {
-            rule: rule.id.clone(),
-            file: rule.file.clone(),
-            field,
-            message,
+    ) -> Result<Option<String>, DecideError> {
+        let fail = |key: &str, failure: Failure| {
+            let field = format!("{}.{}.{key}", kind.field(), item.id);
+            self.decide_error(rule, Some(&item.id), &field, failure)
         };
         let label = format!("{}#{}", rule.id, item.id);
         if let Some(expr) = &item.when {
-            match evaluator
-                .condition(expr)
-                .map_err(|message| fail(format!("{}.{}.when", kind.field(), item.id), message))?
-            {
+            match evaluator.condition(expr).map_err(|failure| fail("when", failure))? {
                 Truth::True => {}
                 Truth::False => return Ok(None),
                 Truth::Undecided(facts) => {
@@ -413,10 +497,7 @@ impl Bundle {
             match segment {
                 Segment::Literal(literal) => text.push_str(literal),
                 Segment::Placeholder(expr) => {
-                    match evaluator
-                        .value(expr)
-                        .map_err(|message| fail(format!("{}.{}.text", kind.field(), item.id), message))?
-                    {
+                    match evaluator.value(expr).map_err(|failure| fail("text", failure))? {
                         Ok(value) => text.push_str(&sandbox::display(&value)),
                         Err(facts) => {
                             let labels: Vec<String> = facts
@@ -440,6 +521,58 @@ impl Bundle {
             }
         }
         Ok(Some(text))
+    }
+
+    /// The error of a failed expression, at its line in the rule's file:
+    /// against the situation when a value it gives caused it, else against
+    /// the rule.
+    fn decide_error(&self, rule: &Rule, item: Option<&str>, field: &str, failure: Failure) -> DecideError {
+        let key = field.rsplit('.').next().unwrap_or(field);
+        let mut anchors = vec![("id", Some(rule.id.as_str()))];
+        anchors.extend(item.map(|id| ("id", Some(id))));
+        anchors.push((key, None));
+        let text = self.file_text(&rule.file);
+        let line = locate::line_of(text, &anchors).or_else(|| locate::line_of(text, &anchors[..1]));
+        let at = Location {
+            file: rule.file.clone(),
+            line,
+            column: None,
+        };
+        let message = match failure {
+            Failure::Budget => format!(
+                "a decisão passou do orçamento de {} ms (`limits.decision_ms` em bundle.yaml) nesta regra",
+                self.manifest.limits.decision_ms
+            ),
+            Failure::Rule(message) => message,
+            Failure::Data { facts, message } => {
+                let found = facts
+                    .iter()
+                    .map(|(path, value)| format!("`{path}` = `{}`", value.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return DecideError::Situation(SituationError {
+                    location: Location {
+                        file: String::new(),
+                        line: None,
+                        column: None,
+                    },
+                    field: facts.first().map(|(path, _)| path.clone()),
+                    found: Some(found),
+                    allowed: None,
+                    message: format!(
+                        "a regra `{}` ({at}, campo `{field}`) não consegue calcular com este valor: {message}",
+                        rule.id
+                    ),
+                });
+            }
+        };
+        DecideError::Rule(RuleError {
+            rule: rule.id.clone(),
+            file: rule.file.clone(),
+            line,
+            field: field.to_string(),
+            message,
+        })
     }
 
     fn output_json(&self, name: &str, value: &Dynamic) -> Result<serde_json::Value, String> {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::bundle::{Bundle, Expr, GLOBALS};
 use crate::decision::{Decision, RuleStatus, Source};
-use crate::error::RuleError;
+use crate::error::DecideError;
 use crate::evaluate::{Evaluator, Truth};
 use crate::sandbox;
 use crate::scan;
@@ -114,7 +114,7 @@ pub fn split_parts(source: &str) -> Vec<String> {
 
 impl Bundle {
     /// Decides and explains the decision.
-    pub fn explain(&self, situation: &Situation, now: DateTime<FixedOffset>) -> Result<Explanation, RuleError> {
+    pub fn explain(&self, situation: &Situation, now: DateTime<FixedOffset>) -> Result<Explanation, DecideError> {
         let decision = self.decide(situation, now)?;
         let facts = self.facts_with_now(situation, now);
         let evaluator = Evaluator::new(self, facts.clone());
@@ -141,7 +141,7 @@ impl Bundle {
                                     missing.into_iter().collect::<Vec<_>>().join(", ")
                                 )
                             }
-                            Err(message) => format!("erro: {message}"),
+                            Err(failure) => format!("erro: {}", failure.message()),
                         },
                         Err(_) => "parte composta (veja a condição inteira)".to_string(),
                     };

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+mod budget;
 mod bundle;
 mod calendar;
 mod decision;
@@ -25,6 +26,7 @@ mod diff;
 mod error;
 mod evaluate;
 mod explain;
+mod input;
 mod lint;
 mod locate;
 mod policy;
@@ -33,6 +35,7 @@ mod sandbox;
 mod scan;
 mod schema;
 mod situation;
+mod suggest;
 mod template;
 mod vocabulary;
 
@@ -40,7 +43,7 @@ pub use analysis::Warning;
 pub use bundle::{Bundle, SourceFile};
 pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
 pub use diff::{compare_decisions, DecisionChange};
-pub use error::{BundleError, Location, Problem, RuleError, SituationError};
+pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};
 pub use explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
 pub use lint::{LintFinding, LINTS};
 pub use policy::{
@@ -55,13 +58,34 @@ pub use vocabulary::FactValue;
 
 impl Bundle {
     /// Reads and validates a situation (YAML, or JSON when it starts with `{`).
-    /// `origin` names the input in errors.
-    pub fn parse_situation(&self, text: &str, origin: &str) -> Result<Situation, SituationError> {
-        situation::parse(text, origin, &self.vocabulary)
+    /// `origin` names the input in errors. A field the vocabulary does not
+    /// know is an error: the engine never decides on a situation it half
+    /// understood.
+    pub fn parse_situation(&self, text: impl AsRef<[u8]>, origin: &str) -> Result<Situation, SituationError> {
+        situation::parse(text.as_ref(), origin, &self.reading(false))
+    }
+
+    /// As [`Bundle::parse_situation`], but unknown fields are ignored with a
+    /// warning (`--lenient`).
+    pub fn parse_situation_lenient(&self, text: impl AsRef<[u8]>, origin: &str) -> Result<Situation, SituationError> {
+        situation::parse(text.as_ref(), origin, &self.reading(true))
     }
 
     /// Validates a situation already parsed as YAML (as in policy tests).
     pub fn situation_from_yaml(&self, value: serde_yaml::Value, origin: &str) -> Result<Situation, SituationError> {
-        situation::from_value(value, origin, &self.vocabulary)
+        situation::from_value(value, origin, &self.reading(false))
+    }
+
+    /// Largest situation read, in bytes: read at most one byte more.
+    pub fn situation_limit(&self) -> u64 {
+        self.manifest.limits.situation_bytes
+    }
+
+    fn reading(&self, lenient: bool) -> situation::Reading<'_> {
+        situation::Reading {
+            vocabulary: &self.vocabulary,
+            limit: self.manifest.limits.situation_bytes,
+            lenient,
+        }
     }
 }

@@ -27,6 +27,33 @@ pub struct Manifest {
     pub phases: Vec<String>,
     /// The outputs a decision may set, with their allowed values.
     pub outputs: BTreeMap<String, OutputSpec>,
+    /// Bounds on decisions and inputs; each has a default.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// Bounds that keep every decision and every input small.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Wall-clock budget of one decision, in milliseconds, on top of Rhai's
+    /// operation limit per expression.
+    pub decision_ms: u64,
+    /// Largest situation read, in bytes; a larger one is refused unread.
+    pub situation_bytes: u64,
+    /// Longest text fact, in characters, for facts without their own
+    /// `max_length`.
+    pub text_max_length: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            decision_ms: 50,
+            situation_bytes: 1024 * 1024,
+            text_max_length: 2_000,
+        }
+    }
 }
 
 /// A fixed UTC offset with the name of the zone it stands for.
@@ -96,6 +123,10 @@ pub struct FactSpec {
     /// Largest value of an `integer` fact.
     #[serde(default)]
     pub maximum: Option<i64>,
+    /// Longest value of a `text` fact, in characters (default: the
+    /// manifest's `limits.text_max_length`).
+    #[serde(default)]
+    pub max_length: Option<usize>,
     /// Value assumed when the situation does not give the fact: for flags of
     /// exceptions (`request.asks_deadline`) that are false unless someone
     /// says otherwise. An assumed fact is never missing; the decision lists

@@ -11,15 +11,23 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Timelike};
-use rhai::packages::{Package, StandardPackage};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeDelta, Timelike};
+use rhai::packages::{
+    ArithmeticPackage, BasicArrayPackage, BasicStringPackage, LogicPackage, MoreStringPackage, Package,
+};
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, Position, Scope, AST};
 
+use crate::budget;
 use crate::calendar::{self, Calendar};
 use crate::vocabulary::{FactValue, PathKind, Vocabulary};
 
 /// Operations one expression may run before it is stopped.
 pub const MAX_OPERATIONS: u64 = 50_000;
+
+/// Longest string an expression may build. Text facts are bounded well
+/// below it when a situation is read (`max_length`), so a long fact is the
+/// situation's error, never this limit's.
+pub const MAX_STRING_BYTES: usize = 64 * 1024;
 
 /// A group of the situation (`client`, `request.equipment`) as Rhai sees it.
 #[derive(Clone)]
@@ -309,18 +317,29 @@ fn given_fact(node: &mut FactNode, key: &str) -> bool {
 }
 
 /// Builds the sandboxed engine with the bundle's calendar behind the helpers.
+///
+/// Only pure, total packages are registered: arithmetic (overflow is an
+/// error, not a wrap), logic, strings and arrays. Rhai's language core is
+/// left out on purpose: it holds `sleep`, which blocks the thread, and
+/// nothing a rule needs. `tests/engine.rs` holds the exact list of callable
+/// functions, so adding one is a reviewed change.
 pub fn build_engine(calendar: Rc<Calendar>) -> Engine {
     let mut engine = Engine::new_raw();
-    StandardPackage::new().register_into_engine(&mut engine);
+    ArithmeticPackage::new().register_into_engine(&mut engine);
+    LogicPackage::new().register_into_engine(&mut engine);
+    BasicStringPackage::new().register_into_engine(&mut engine);
+    MoreStringPackage::new().register_into_engine(&mut engine);
+    BasicArrayPackage::new().register_into_engine(&mut engine);
     engine
         .set_max_operations(MAX_OPERATIONS)
         .set_max_call_levels(16)
         .set_max_expr_depths(64, 32)
-        .set_max_string_size(8 * 1024)
+        .set_max_string_size(MAX_STRING_BYTES)
         .set_max_array_size(512)
         .set_max_map_size(512)
         .set_strict_variables(true)
         .disable_symbol("eval")
+        .on_progress(budget::check)
         .on_print(|text| tracing::info!(target: "roteiro::rhai", "{text}"))
         .on_debug(|text, _, _| tracing::debug!(target: "roteiro::rhai", "{text}"));
 
@@ -337,6 +356,27 @@ pub fn build_engine(calendar: Rc<Calendar>) -> Engine {
     engine
 }
 
+/// A result outside what dates and times can hold. Raised as an arithmetic
+/// error, so the evaluator can blame the situation value that caused it.
+fn out_of_range(what: String) -> Box<EvalAltResult> {
+    Box::new(EvalAltResult::ErrorArithmetic(
+        format!("{what}: resultado fora do intervalo de datas"),
+        Position::NONE,
+    ))
+}
+
+fn add_days(date: NaiveDate, days: i64) -> Result<NaiveDate, Box<EvalAltResult>> {
+    TimeDelta::try_days(days)
+        .and_then(|delta| date.checked_add_signed(delta))
+        .ok_or_else(|| out_of_range(format!("add_days({}, {days})", date.format("%Y-%m-%d"))))
+}
+
+fn add_minutes(at: DateTime<FixedOffset>, minutes: i64) -> Result<DateTime<FixedOffset>, Box<EvalAltResult>> {
+    TimeDelta::try_minutes(minutes)
+        .and_then(|delta| at.checked_add_signed(delta))
+        .ok_or_else(|| out_of_range(format!("add_minutes({}, {minutes})", at.to_rfc3339())))
+}
+
 fn register_dates(engine: &mut Engine, calendar: Rc<Calendar>) {
     type Date = NaiveDate;
     type Instant = DateTime<FixedOffset>;
@@ -347,7 +387,8 @@ fn register_dates(engine: &mut Engine, calendar: Rc<Calendar>) {
         calendar::parse_date(text).map_err(Into::into)
     });
     engine.register_fn("date", |at: Instant| at.date_naive());
-    engine.register_fn("add_days", |date: Date, days: i64| date + Duration::days(days));
+    engine.register_fn("add_days", add_days);
+    // Any two dates chrono holds are fewer than 2^28 days apart.
     engine.register_fn("days_between", |from: Date, to: Date| (to - from).num_days());
     engine.register_fn("weekday", |date: Date| i64::from(date.weekday().number_from_monday()));
     engine.register_fn("day", |date: Date| i64::from(date.day()));
@@ -358,9 +399,14 @@ fn register_dates(engine: &mut Engine, calendar: Rc<Calendar>) {
     engine.register_fn("to_string", |date: &mut Date| calendar::format_date(*date));
     {
         let calendar = calendar.clone();
-        engine.register_fn("add_business_days", move |date: Date, days: i64| {
-            calendar.add_business_days(date, days)
-        });
+        engine.register_fn(
+            "add_business_days",
+            move |date: Date, days: i64| -> Result<Date, Box<EvalAltResult>> {
+                calendar
+                    .add_business_days(date, days)
+                    .ok_or_else(|| out_of_range(format!("add_business_days({}, {days})", date.format("%Y-%m-%d"))))
+            },
+        );
     }
     {
         let calendar = calendar.clone();
@@ -380,9 +426,7 @@ fn register_dates(engine: &mut Engine, calendar: Rc<Calendar>) {
         (to - from).num_minutes()
     });
     engine.register_fn("hours_between", |from: Instant, to: Instant| (to - from).num_hours());
-    engine.register_fn("add_minutes", |at: Instant, minutes: i64| {
-        at + Duration::minutes(minutes)
-    });
+    engine.register_fn("add_minutes", add_minutes);
     engine.register_fn("fmt", calendar::format_datetime);
     engine.register_fn("fmt_time", |at: Instant| at.format("%H:%M").to_string());
     engine.register_fn("to_string", |at: &mut Instant| calendar::format_datetime(*at));

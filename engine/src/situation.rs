@@ -5,20 +5,24 @@
 //! offending value to every error, for YAML and JSON alike.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset};
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use crate::calendar;
 use crate::error::{Location, SituationError};
+use crate::input;
 use crate::policy::FactKind;
+use crate::suggest;
 use crate::vocabulary::{Fact, FactValue, PathKind, Vocabulary, NOW};
 
 /// A validated situation: the facts it gives, by dotted path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Situation {
+    /// Where it was read from (a file path, `-`), for error messages.
+    pub origin: String,
     /// Facts given, by path. Absent facts are simply not here.
     pub facts: BTreeMap<String, FactValue>,
     /// Things the reader ignored (unknown fields), in Portuguese.
@@ -49,6 +53,17 @@ impl Situation {
     }
 }
 
+/// How a situation is read: against which vocabulary, how large, and
+/// whether unknown fields are errors (the default) or warnings.
+pub struct Reading<'v> {
+    /// The bundle's facts.
+    pub vocabulary: &'v Vocabulary,
+    /// Largest text accepted, in bytes.
+    pub limit: u64,
+    /// Unknown fields are warnings instead of errors.
+    pub lenient: bool,
+}
+
 /// What went wrong in a field, kept aside while the parser unwinds.
 #[derive(Debug, Default)]
 struct Detail {
@@ -56,19 +71,41 @@ struct Detail {
     found: Option<String>,
     allowed: Option<String>,
     message: String,
+    /// A refused key (unknown or repeated): its line is looked up in the
+    /// text afterwards.
+    key: Option<String>,
+    /// The key was given twice.
+    duplicate: bool,
 }
 
 struct Reader<'v> {
     vocabulary: &'v Vocabulary,
+    lenient: bool,
     facts: RefCell<BTreeMap<String, FactValue>>,
     warnings: RefCell<Vec<String>>,
     detail: RefCell<Option<Detail>>,
 }
 
+/// A value as an error message shows it: quoted, and cut when long, so a
+/// 1 MB text is not echoed back.
+fn shown(value: &str) -> String {
+    const MAX: usize = 60;
+    if value.chars().count() <= MAX {
+        format!("`{value}`")
+    } else {
+        format!(
+            "`{}…` ({} caracteres)",
+            value.chars().take(MAX).collect::<String>(),
+            value.chars().count()
+        )
+    }
+}
+
 impl<'v> Reader<'v> {
-    fn new(vocabulary: &'v Vocabulary) -> Self {
+    fn new(vocabulary: &'v Vocabulary, lenient: bool) -> Self {
         Self {
             vocabulary,
+            lenient,
             facts: RefCell::default(),
             warnings: RefCell::default(),
             detail: RefCell::default(),
@@ -92,80 +129,191 @@ impl<'v> Reader<'v> {
     fn into_error(
         self,
         origin: &str,
+        text: Option<(&str, bool)>,
         line: Option<usize>,
         column: Option<usize>,
-        parser_message: String,
+        parser_message: &str,
     ) -> SituationError {
-        let location = Location {
+        let mut location = Location {
             file: origin.to_string(),
             line,
             column,
         };
         match self.detail.into_inner() {
-            Some(detail) => SituationError {
-                location,
-                field: Some(detail.field),
-                found: detail.found,
-                allowed: detail.allowed,
-                message: detail.message,
-            },
-            None => SituationError {
-                location,
-                field: None,
-                found: None,
-                allowed: None,
-                message: format!("YAML/JSON malformado: {parser_message}"),
-            },
+            Some(mut detail) => {
+                if let (Some(key), Some((text, json)), Some(line)) = (&detail.key, text, line) {
+                    let (at, first) = locate_key(text, key, line, json, detail.duplicate);
+                    if at.is_some() {
+                        location.line = at;
+                        location.column = None;
+                    }
+                    if detail.duplicate {
+                        let first = first.map_or_else(String::new, |first| format!(" (a primeira na linha {first})"));
+                        detail.message = format!("chave `{key}` repetida{first}; cada campo aparece uma vez só");
+                    }
+                }
+                SituationError {
+                    location,
+                    field: Some(detail.field),
+                    found: detail.found,
+                    allowed: detail.allowed,
+                    message: detail.message,
+                }
+            }
+            None => malformed(location, parser_message),
         }
     }
 
-    fn finish(self) -> Situation {
+    fn finish(self, origin: &str) -> Situation {
         Situation {
+            origin: origin.to_string(),
             facts: self.facts.into_inner(),
             warnings: self.warnings.into_inner(),
         }
     }
 }
 
+/// A syntax error: where, and what the parser found, in Portuguese.
+fn malformed(location: Location, parser_message: &str) -> SituationError {
+    SituationError {
+        location,
+        field: None,
+        found: None,
+        allowed: None,
+        message: format!("YAML/JSON malformado: {}", input::syntax_message(parser_message)),
+    }
+}
+
+/// Lines (1-based) where `key` is written as a key: `key:` in YAML,
+/// `"key":` in JSON, at the start of a line or inside a flow map.
+fn key_lines(text: &str, key: &str) -> Vec<usize> {
+    let forms = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            forms.iter().any(|form| {
+                line.match_indices(form.as_str()).any(|(at, _)| {
+                    line.get(..at)
+                        .and_then(|before| before.trim_end().chars().last())
+                        .is_none_or(|c| matches!(c, '{' | ',' | '-'))
+                })
+            })
+        })
+        .map(|(index, _)| index + 1)
+        .collect()
+}
+
+/// Where a key the reader refused is written. serde_yaml places errors of
+/// a map at the map's first line, serde_json just after the key; the key's
+/// own lines are found in the text around that position.
+fn locate_key(text: &str, key: &str, reported: usize, json: bool, duplicate: bool) -> (Option<usize>, Option<usize>) {
+    let lines = key_lines(text, key);
+    let (first, second) = if json {
+        let before: Vec<usize> = lines.into_iter().filter(|&line| line <= reported).collect();
+        match (duplicate, before.as_slice()) {
+            (true, [.., first, second]) => (Some(*first), Some(*second)),
+            (_, [.., last]) => (Some(*last), None),
+            _ => (None, None),
+        }
+    } else {
+        let mut after = lines.into_iter().filter(|&line| line >= reported);
+        (after.next(), after.next())
+    };
+    if duplicate {
+        (second, first)
+    } else {
+        (first, None)
+    }
+}
+
 /// Reads a situation; JSON when the text starts with `{`, YAML otherwise.
 /// `origin` names the input in errors (a file path or `-`).
-pub fn parse(text: &str, origin: &str, vocabulary: &Vocabulary) -> Result<Situation, SituationError> {
-    let reader = Reader::new(vocabulary);
+///
+/// Bounds and encoding come first, then syntax (the whole text must parse
+/// before any value is judged, so a broken line is reported as broken, not
+/// as the strange value a half-parsed line makes), then meaning.
+pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situation, SituationError> {
+    let location = |line, column| Location {
+        file: origin.to_string(),
+        line,
+        column,
+    };
+    let text = input::checked_text(bytes, reading.limit).map_err(|refusal| {
+        let message = if refusal.line.is_none() {
+            format!(
+                "{}; o limite é `limits.situation_bytes` em bundle.yaml",
+                refusal.message
+            )
+        } else {
+            refusal.message
+        };
+        SituationError {
+            location: location(refusal.line, refusal.column),
+            field: None,
+            found: None,
+            allowed: None,
+            message,
+        }
+    })?;
+    let known = |n: usize| (n > 0).then_some(n);
+    let json = text.trim_start().starts_with('{');
+    if json {
+        if let Err(err) = serde_json::from_str::<IgnoredAny>(text) {
+            return Err(malformed(
+                location(known(err.line()), known(err.column())),
+                &err.to_string(),
+            ));
+        }
+    } else {
+        let mut documents = 0;
+        for document in serde_yaml::Deserializer::from_str(text) {
+            documents += 1;
+            let result = if documents > 1 {
+                Err(de::Error::custom("more than one document"))
+            } else {
+                IgnoredAny::deserialize(document).map(|_| ())
+            };
+            if let Err(err) = result {
+                let at = err.location();
+                return Err(malformed(
+                    location(at.as_ref().map(|l| l.line()), at.as_ref().map(|l| l.column())),
+                    &err.to_string(),
+                ));
+            }
+        }
+    }
+    let reader = Reader::new(reading.vocabulary, reading.lenient);
     let seed = reader.root();
-    if text.trim_start().starts_with('{') {
+    if json {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let result = seed.deserialize(&mut deserializer).and_then(|()| deserializer.end());
         if let Err(err) = result {
-            let (line, column) = (err.line(), err.column());
-            let known = |n: usize| (n > 0).then_some(n);
-            return Err(reader.into_error(origin, known(line), known(column), err.to_string()));
+            let (line, column) = (known(err.line()), known(err.column()));
+            return Err(reader.into_error(origin, Some((text, true)), line, column, &err.to_string()));
         }
     } else {
         let deserializer = serde_yaml::Deserializer::from_str(text);
         if let Err(err) = seed.deserialize(deserializer) {
-            let location = err.location();
+            let at = err.location();
             return Err(reader.into_error(
                 origin,
-                location.as_ref().map(|l| l.line()),
-                location.as_ref().map(|l| l.column()),
-                err.to_string(),
+                Some((text, false)),
+                at.as_ref().map(|l| l.line()),
+                at.as_ref().map(|l| l.column()),
+                &err.to_string(),
             ));
         }
     }
-    Ok(reader.finish())
+    Ok(reader.finish(origin))
 }
 
 /// Reads a situation already parsed as YAML (policy tests embed them).
-pub fn from_value(
-    value: serde_yaml::Value,
-    origin: &str,
-    vocabulary: &Vocabulary,
-) -> Result<Situation, SituationError> {
-    let reader = Reader::new(vocabulary);
+pub fn from_value(value: serde_yaml::Value, origin: &str, reading: &Reading<'_>) -> Result<Situation, SituationError> {
+    let reader = Reader::new(reading.vocabulary, reading.lenient);
     let seed = reader.root();
     match seed.deserialize(value) {
-        Ok(()) => Ok(reader.finish()),
-        Err(err) => Err(reader.into_error(origin, None, None, err.to_string())),
+        Ok(()) => Ok(reader.finish(origin)),
+        Err(err) => Err(reader.into_error(origin, None, None, None, &err.to_string())),
     }
 }
 
@@ -174,6 +322,41 @@ fn join(group: &str, key: &str) -> String {
         key.to_string()
     } else {
         format!("{group}.{key}")
+    }
+}
+
+/// A map key as text: `1: x` or `true: x` is a key named `1` or `true`,
+/// reported as an unknown field, never as serde's "invalid type".
+struct KeyText(String);
+
+impl<'de> Deserialize<'de> for KeyText {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = KeyText;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<KeyText, E> {
+                Ok(KeyText("null".into()))
+            }
+        }
+        deserializer.deserialize_any(KeyVisitor)
     }
 }
 
@@ -190,6 +373,22 @@ impl<'de> DeserializeSeed<'de> for GroupSeed<'_, '_> {
 }
 
 impl GroupSeed<'_, '_> {
+    fn unknown_field<E: de::Error>(&self, key: &str, path: String) -> E {
+        let children = self.reader.vocabulary.children(&self.path);
+        let names: Vec<&str> = children.iter().map(|(name, _)| *name).collect();
+        let hint = suggest::closest(key, names.iter().copied()).map_or_else(String::new, |name| {
+            format!("; você quis dizer `{}`?", join(&self.path, name))
+        });
+        self.reader.fail(Detail {
+            field: path,
+            found: None,
+            allowed: Some(names.join(", ")),
+            message: format!("campo desconhecido (não está no vocabulário){hint}; use --lenient para ignorá-lo"),
+            key: Some(key.to_string()),
+            duplicate: false,
+        })
+    }
+
     fn not_a_map<E: de::Error>(&self, found: String) -> E {
         let field = if self.path.is_empty() {
             "(root)".to_string()
@@ -209,6 +408,8 @@ impl GroupSeed<'_, '_> {
             found: Some(found),
             allowed: Some(format!("um mapa com os campos {allowed}")),
             message: "esperado um grupo de campos".into(),
+            key: None,
+            duplicate: false,
         })
     }
 }
@@ -221,8 +422,19 @@ impl<'de> Visitor<'de> for GroupSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
+        let mut seen = BTreeSet::new();
+        while let Some(key) = map.next_key::<KeyText>()? {
+            let KeyText(key) = key;
             let path = join(&self.path, &key);
+            if !seen.insert(key.clone()) {
+                return Err(self.reader.fail(Detail {
+                    field: path,
+                    message: format!("chave `{key}` repetida"),
+                    key: Some(key),
+                    duplicate: true,
+                    ..Detail::default()
+                }));
+            }
             match self.reader.vocabulary.lookup(&path) {
                 Some(PathKind::Group) => map.next_value_seed(GroupSeed {
                     reader: self.reader,
@@ -232,12 +444,13 @@ impl<'de> Visitor<'de> for GroupSeed<'_, '_> {
                     reader: self.reader,
                     fact,
                 })?,
-                None => {
+                None if self.reader.lenient => {
                     map.next_value::<IgnoredAny>()?;
                     self.reader.warnings.borrow_mut().push(format!(
                         "campo desconhecido `{path}` ignorado (não está no vocabulário)"
                     ));
                 }
+                None => return Err(self.unknown_field(&key, path)),
             }
         }
         Ok(())
@@ -263,7 +476,7 @@ impl<'de> Visitor<'de> for GroupSeed<'_, '_> {
         Err(self.not_a_map(format!("`{v}`")))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        Err(self.not_a_map(format!("`{v}`")))
+        Err(self.not_a_map(shown(v)))
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, _seq: A) -> Result<(), A::Error> {
         Err(self.not_a_map("uma lista".into()))
@@ -294,6 +507,8 @@ impl FactSeed<'_, '_> {
             found: Some(found),
             allowed: Some(self.fact.allowed()),
             message: message.to_string(),
+            key: None,
+            duplicate: false,
         })
     }
 
@@ -303,22 +518,35 @@ impl FactSeed<'_, '_> {
 
     fn text<E: de::Error>(&self, v: &str) -> Result<(), E> {
         let value = match self.fact.spec.kind {
-            FactKind::Text => FactValue::Text(v.to_string()),
+            FactKind::Text => {
+                let length = v.chars().count();
+                match self.fact.spec.max_length {
+                    Some(max) if length > max => {
+                        return Err(self.reject(
+                            format!("um texto de {length} caracteres"),
+                            &format!("texto longo demais: o máximo é {max} caracteres (`max_length` no vocabulário)"),
+                        ))
+                    }
+                    _ => FactValue::Text(v.to_string()),
+                }
+            }
             FactKind::Enum => {
                 let allowed = self.fact.spec.values.iter().flatten().any(|value| value == v);
                 if !allowed {
-                    return Err(self.reject(format!("`{v}`"), "valor desconhecido"));
+                    let hint = suggest::closest(v, self.fact.spec.values.iter().flatten().map(String::as_str))
+                        .map_or_else(String::new, |value| format!("; você quis dizer `{value}`?"));
+                    return Err(self.reject(shown(v), &format!("valor desconhecido{hint}")));
                 }
                 FactValue::Text(v.to_string())
             }
             FactKind::Date => FactValue::Date(
-                calendar::parse_date(v).map_err(|_| self.reject(format!("`{v}`"), "data impossível ou malformada"))?,
+                calendar::parse_date(v).map_err(|_| self.reject(shown(v), "data impossível ou malformada"))?,
             ),
             FactKind::Datetime => FactValue::DateTime(
                 calendar::parse_datetime(v)
-                    .map_err(|_| self.reject(format!("`{v}`"), "data e hora impossíveis ou malformadas"))?,
+                    .map_err(|_| self.reject(shown(v), "data e hora impossíveis ou malformadas"))?,
             ),
-            FactKind::Bool | FactKind::Integer => return Err(self.wrong_type(format!("texto `{v}`"))),
+            FactKind::Bool | FactKind::Integer => return Err(self.wrong_type(format!("texto {}", shown(v)))),
         };
         self.accept(value)
     }
@@ -396,6 +624,7 @@ mod tests {
             label: None,
             minimum: None,
             maximum: None,
+            max_length: None,
             default: None,
             derive: None,
         };
@@ -409,6 +638,18 @@ mod tests {
             ("billing.due_date".to_string(), spec(FactKind::Date, None)),
             ("monitoring.attempts".to_string(), spec(FactKind::Integer, None)),
         ]))
+    }
+
+    fn parse(text: &str, origin: &str, vocabulary: &Vocabulary) -> Result<Situation, SituationError> {
+        super::parse(
+            text.as_bytes(),
+            origin,
+            &Reading {
+                vocabulary,
+                limit: 1 << 20,
+                lenient: false,
+            },
+        )
     }
 
     #[test]
@@ -471,10 +712,69 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_are_warned_not_fatal() {
-        let situation = parse("client:\n  colour: blue\n", "s.yaml", &vocabulary()).unwrap_or_default();
+    fn unknown_fields_are_errors_with_a_suggestion_or_warnings_when_lenient() {
+        let err = parse("clent:\n  plan: prime\n", "s.yaml", &vocabulary()).err();
+        assert!(err
+            .as_ref()
+            .is_some_and(|e| e.field.as_deref() == Some("clent") && e.message.contains("você quis dizer `client`?")));
+        let vocabulary = vocabulary();
+        let lenient = Reading {
+            vocabulary: &vocabulary,
+            limit: 1 << 20,
+            lenient: true,
+        };
+        let situation = super::parse(b"client:\n  colour: blue\n", "s.yaml", &lenient).unwrap_or_default();
         assert_eq!(situation.warnings.len(), 1);
         assert!(situation.warnings[0].contains("client.colour"));
+    }
+
+    #[test]
+    fn a_repeated_key_names_both_lines() {
+        let err = parse(
+            "client:\n  plan: prime\n  code: '1'\n  plan: basico\n",
+            "s.yaml",
+            &vocabulary(),
+        )
+        .err();
+        let err = err.unwrap_or_else(|| SituationError {
+            location: Location::default(),
+            field: None,
+            found: None,
+            allowed: None,
+            message: String::new(),
+        });
+        assert_eq!(err.field.as_deref(), Some("client.plan"));
+        assert_eq!(err.location.line, Some(4));
+        assert!(err.message.contains("a primeira na linha 2"), "{err}");
+        let json = parse(
+            "{\"client\": {\"plan\": \"prime\",\n \"plan\": \"basico\"}}",
+            "s.json",
+            &vocabulary(),
+        )
+        .err();
+        assert!(json.is_some_and(|e| e.message.contains("repetida") && e.location.line == Some(2)));
+    }
+
+    #[test]
+    fn broken_syntax_is_reported_as_syntax_before_any_value_is_judged() {
+        let err = parse(
+            "client: {plan: prime, code: 12\nbilling:\n  due_date: 2026-12-05\n",
+            "s.yaml",
+            &vocabulary(),
+        )
+        .err();
+        assert!(
+            err.as_ref()
+                .is_some_and(|e| e.field.is_none() && e.message.starts_with("YAML/JSON malformado")),
+            "{err:?}"
+        );
+        let two = parse(
+            "client: {plan: prime}\n---\nclient: {plan: basico}\n",
+            "s.yaml",
+            &vocabulary(),
+        )
+        .err();
+        assert!(two.is_some_and(|e| e.message.contains("mais de um documento")));
     }
 
     #[test]

@@ -147,6 +147,16 @@ pub struct Vocabulary {
 }
 
 impl Vocabulary {
+    /// Gives every text fact without its own `max_length` this one.
+    pub fn with_text_max_length(mut self, length: usize) -> Self {
+        for fact in self.facts.values_mut() {
+            if fact.spec.kind == FactKind::Text && fact.spec.max_length.is_none() {
+                fact.spec.max_length = Some(length);
+            }
+        }
+        self
+    }
+
     /// Builds the lookup tables from checked declarations.
     pub fn new(specs: BTreeMap<String, FactSpec>) -> Self {
         let mut groups = BTreeSet::new();

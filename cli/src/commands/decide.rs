@@ -18,6 +18,9 @@ pub struct Args {
     /// Decide as of this moment (RFC 3339), over the situation's own `now`.
     #[arg(long, value_parser = clock::parse)]
     now: Option<DateTime<FixedOffset>>,
+    /// Ignore fields the vocabulary does not know (with a warning) instead of refusing them.
+    #[arg(long)]
+    lenient: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -25,10 +28,11 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Status {
-    let (bundle, situation) = match source::bundle_and_situation(args.policies.as_deref(), &args.situation, args.now) {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
-    };
+    let (bundle, situation) =
+        match source::bundle_and_situation(args.policies.as_deref(), &args.situation, args.now, args.lenient) {
+            Ok(loaded) => loaded,
+            Err(status) => return status,
+        };
     match bundle.decide(&situation, clock::system()) {
         Ok(decision) => match render::decision(&decision, args.format) {
             Ok(out) => {
@@ -40,9 +44,6 @@ pub fn run(args: &Args) -> Status {
                 Status::Failed
             }
         },
-        Err(err) => {
-            eprintln!("pacote de políticas inválido: {err}");
-            Status::InvalidBundle
-        }
+        Err(err) => source::report_decide_error(&err),
     }
 }

@@ -21,6 +21,9 @@ pub struct Args {
     /// Decide as of this moment (RFC 3339), over the situation's own `now`.
     #[arg(long, value_parser = clock::parse)]
     now: Option<DateTime<FixedOffset>>,
+    /// Ignore fields the vocabulary does not know (with a warning) instead of refusing them.
+    #[arg(long)]
+    lenient: bool,
     /// Also list the rules outside their context.
     #[arg(long)]
     all: bool,
@@ -31,10 +34,11 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Status {
-    let (bundle, situation) = match source::bundle_and_situation(args.policies.as_deref(), &args.situation, args.now) {
-        Ok(loaded) => loaded,
-        Err(status) => return status,
-    };
+    let (bundle, situation) =
+        match source::bundle_and_situation(args.policies.as_deref(), &args.situation, args.now, args.lenient) {
+            Ok(loaded) => loaded,
+            Err(status) => return status,
+        };
     match bundle.explain(&situation, clock::system()) {
         Ok(explanation) if args.json => match serde_json::to_string_pretty(&explanation) {
             Ok(json) => {
@@ -50,10 +54,7 @@ pub fn run(args: &Args) -> Status {
             print!("{}", render(&explanation, args.all, Style::detect()));
             Status::Ok
         }
-        Err(err) => {
-            eprintln!("pacote de políticas inválido: {err}");
-            Status::InvalidBundle
-        }
+        Err(err) => source::report_decide_error(&err),
     }
 }
 
