@@ -50,9 +50,9 @@ pub fn embedded_files() -> Vec<SourceFile> {
         .collect()
 }
 
-/// A bundle error with the offending line of each file under its problem;
-/// `text_of` gives a file's text by its path inside the bundle.
-pub fn render_error(error: &BundleError, text_of: impl Fn(&str) -> Option<String>) -> String {
+/// A bundle error with the offending line of each file under its problem,
+/// as the loader read it (never read again from disk).
+pub fn render_error(error: &BundleError) -> String {
     let count = error.problems.len();
     let mut out = format!(
         "pacote de políticas inválido: {count} problema{}\n",
@@ -60,12 +60,7 @@ pub fn render_error(error: &BundleError, text_of: impl Fn(&str) -> Option<String
     );
     for problem in &error.problems {
         out.push_str(&format!("  {problem}\n"));
-        let snippet = problem.location.line.and_then(|line| {
-            let text = text_of(&problem.location.file)?;
-            let source = text.lines().nth(line.checked_sub(1)?)?.to_string();
-            Some((line, source))
-        });
-        if let Some((line, source)) = snippet {
+        if let (Some(line), Some(source)) = (problem.location.line, &problem.source_line) {
             let width = line.to_string().len();
             out.push_str(&format!("  {:width$} |\n  {line} | {source}\n", ""));
             if let Some(column) = problem.location.column {
@@ -77,22 +72,14 @@ pub fn render_error(error: &BundleError, text_of: impl Fn(&str) -> Option<String
 }
 
 /// Prints a bundle error, with snippets, on stderr; the caller exits with 3.
-pub fn report(error: &BundleError, explicit: Option<&Path>) {
-    let dir = folder(explicit);
-    let text_of = |file: &str| match &dir {
-        Some(dir) => std::fs::read_to_string(dir.join(file)).ok(),
-        None => embedded::FILES
-            .iter()
-            .find(|(path, _)| *path == file)
-            .map(|(_, text)| (*text).to_string()),
-    };
-    eprint!("{}", render_error(error, text_of));
+pub fn report(error: &BundleError) {
+    eprint!("{}", render_error(error));
 }
 
 /// The bundle, or its problems printed and exit status 3.
 pub fn bundle(explicit: Option<&Path>) -> Result<Bundle, Status> {
     load(explicit).map_err(|err| {
-        report(&err, explicit);
+        report(&err);
         Status::InvalidBundle
     })
 }

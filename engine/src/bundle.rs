@@ -5,6 +5,7 @@
 //! once, and reused by every decision.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -15,6 +16,7 @@ use serde::de::DeserializeOwned;
 use crate::calendar::{self, Calendar, Hours};
 use crate::decision::{BundleInfo, Source};
 use crate::error::{BundleError, Location, Problem};
+use crate::input;
 use crate::locate::{self, Anchor};
 use crate::policy::{
     CalendarFile, CatalogFile, FactKind, Manifest, OutputKind, ProcedureFile, RuleSpec, ScriptSpec, VocabularyFile,
@@ -127,9 +129,7 @@ impl Bundle {
     /// Loads the bundle in `dir` (its `bundle.yaml`, `vocabulary.yaml`,
     /// `catalog.yaml`, `calendar.yaml`, `procedures/*.yaml`, `tests/*.yaml`).
     pub fn load_dir(dir: &Path) -> Result<Self, BundleError> {
-        let files = read_dir(dir).map_err(|problem| BundleError {
-            problems: vec![problem],
-        })?;
+        let files = read_dir(dir).map_err(|problems| BundleError { problems })?;
         Self::from_files(files)
     }
 
@@ -180,39 +180,141 @@ impl Bundle {
     }
 }
 
-fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Problem> {
-    let problem = |path: &Path, err: std::io::Error| Problem {
+/// Largest bundle file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+/// Most files and folders a bundle folder may hold.
+const MAX_ENTRIES: usize = 10_000;
+/// Deepest folder nesting inside a bundle.
+const MAX_FOLDER_DEPTH: usize = 8;
+
+fn file_problem_at(path: &str, message: String) -> Problem {
+    Problem {
         location: Location {
-            file: path.display().to_string(),
+            file: path.to_string(),
             ..Location::default()
         },
         item: None,
         field: None,
-        message: format!("não foi possível ler: {err}"),
-    };
+        message,
+        source_line: None,
+    }
+}
+
+/// Reads every YAML file under `dir`. Symbolic links that leave the
+/// folder, anything that is not a regular file (a FIFO would block, a
+/// device never ends) and files over [`MAX_FILE_BYTES`] are refused before
+/// a byte of them is read.
+fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<Problem>> {
+    let shown = |path: &Path| path.display().to_string();
+    let root = dir
+        .canonicalize()
+        .map_err(|err| vec![file_problem_at(&shown(dir), format!("não foi possível ler: {err}"))])?;
     let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        for entry in std::fs::read_dir(&folder).map_err(|err| problem(&folder, err))? {
-            let entry = entry.map_err(|err| problem(&folder, err))?;
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
+    let mut problems = Vec::new();
+    let mut visited = BTreeSet::from([root.clone()]);
+    let mut pending = vec![(root.clone(), 0usize)];
+    let mut entries_seen = 0usize;
+    while let Some((folder, depth)) = pending.pop() {
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(err) => {
+                problems.push(file_problem_at(&shown(&folder), format!("não foi possível ler: {err}")));
                 continue;
             }
-            let relative = path.strip_prefix(dir).unwrap_or(&path);
+        };
+        for entry in entries.flatten() {
+            entries_seen += 1;
+            if entries_seen > MAX_ENTRIES {
+                problems.push(file_problem_at(
+                    &shown(dir),
+                    format!("mais de {MAX_ENTRIES} arquivos e pastas; um pacote é bem menor"),
+                ));
+                return Err(problems);
+            }
+            let path = entry.path();
+            let relative = path.strip_prefix(&root).unwrap_or(&path);
             let name = relative
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())
                 .collect::<Vec<_>>()
                 .join("/");
-            if name.ends_with(".yaml") || name.ends_with(".yml") {
-                let text = std::fs::read_to_string(&path).map_err(|err| problem(&path, err))?;
-                files.push(SourceFile { path: name, text });
+            let Ok(target) = path.canonicalize() else {
+                problems.push(file_problem_at(&name, "link simbólico quebrado ou ilegível".into()));
+                continue;
+            };
+            if !target.starts_with(&root) {
+                problems.push(file_problem_at(
+                    &name,
+                    "link simbólico que aponta para fora da pasta do pacote; recusado".into(),
+                ));
+                continue;
+            }
+            let Ok(meta) = std::fs::metadata(&target) else {
+                problems.push(file_problem_at(&name, "não foi possível ler".into()));
+                continue;
+            };
+            if meta.is_dir() {
+                if depth >= MAX_FOLDER_DEPTH {
+                    problems.push(file_problem_at(
+                        &name,
+                        format!("pastas mais fundas que {MAX_FOLDER_DEPTH} níveis"),
+                    ));
+                } else if visited.insert(target.clone()) {
+                    pending.push((target, depth + 1));
+                }
+                continue;
+            }
+            if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+                continue;
+            }
+            if !meta.is_file() {
+                problems.push(file_problem_at(
+                    &name,
+                    "não é um arquivo comum (FIFO, dispositivo...); recusado".into(),
+                ));
+                continue;
+            }
+            if meta.len() > MAX_FILE_BYTES {
+                problems.push(file_problem_at(
+                    &name,
+                    format!(
+                        "arquivo grande demais: {} bytes; o máximo é {MAX_FILE_BYTES}",
+                        meta.len()
+                    ),
+                ));
+                continue;
+            }
+            let mut bytes = Vec::new();
+            let read =
+                std::fs::File::open(&target).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+            if let Err(err) = read {
+                problems.push(file_problem_at(&name, format!("não foi possível ler: {err}")));
+                continue;
+            }
+            match input::checked_text(&bytes, MAX_FILE_BYTES) {
+                Ok(text) => files.push(SourceFile {
+                    path: name,
+                    text: text.to_string(),
+                }),
+                Err(refusal) => problems.push(Problem {
+                    location: Location {
+                        file: name,
+                        line: refusal.line,
+                        column: refusal.column,
+                    },
+                    item: None,
+                    field: None,
+                    message: refusal.message,
+                    source_line: None,
+                }),
             }
         }
     }
-    Ok(files)
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Collects problems while building the bundle.
@@ -236,7 +338,11 @@ impl Loader {
         if let Some(field) = field {
             let key = field.rsplit('.').next().unwrap_or(field);
             let key = key.split('[').next().unwrap_or(key);
-            anchors.push((key, None));
+            // `id` is already the item's own anchor: another `id:` below it
+            // would be the next item's.
+            if anchors.last().is_none_or(|(last, _)| *last != key) {
+                anchors.push((key, None));
+            }
         }
         let line =
             locate::line_of(&place.file.text, &anchors).or_else(|| locate::line_of(&place.file.text, &place.anchors));
@@ -249,6 +355,7 @@ impl Loader {
             item: Some(place.item.clone()),
             field: field.map(str::to_string),
             message,
+            source_line: None,
         });
     }
 
@@ -261,10 +368,40 @@ impl Loader {
             item: None,
             field: None,
             message,
+            source_line: None,
         });
     }
 
+    /// The problems found, each with its offending line as the bundle
+    /// holds it.
+    fn fail(mut self, files: &[SourceFile]) -> BundleError {
+        for problem in &mut self.problems {
+            problem.source_line = problem.location.line.and_then(|line| {
+                let file = files.iter().find(|file| file.path == problem.location.file)?;
+                Some(file.text.lines().nth(line.checked_sub(1)?)?.to_string())
+            });
+        }
+        BundleError {
+            problems: self.problems,
+        }
+    }
+
     fn parse<T: DeserializeOwned>(&mut self, file: &SourceFile) -> Option<T> {
+        // Files held in memory get the same bounds as files read from disk.
+        if let Err(refusal) = input::checked_text(file.text.as_bytes(), MAX_FILE_BYTES) {
+            self.problems.push(Problem {
+                location: Location {
+                    file: file.path.clone(),
+                    line: refusal.line,
+                    column: refusal.column,
+                },
+                item: None,
+                field: None,
+                message: refusal.message,
+                source_line: None,
+            });
+            return None;
+        }
         match serde_yaml::from_str::<T>(&file.text) {
             Ok(value) => Some(value),
             Err(err) => {
@@ -281,6 +418,7 @@ impl Loader {
                     item: None,
                     field: None,
                     message,
+                    source_line: None,
                 });
                 None
             }
@@ -325,16 +463,12 @@ impl Loader {
         let (Some(manifest), Some(vocabulary_spec), Some(catalog), Some(calendar_spec)) =
             (manifest, vocabulary, catalog, calendar)
         else {
-            return Err(BundleError {
-                problems: self.problems,
-            });
+            return Err(self.fail(&files));
         };
         let (Some(manifest_file), Some(vocabulary_file), Some(calendar_file)) =
             (manifest_file, vocabulary_file, calendar_file)
         else {
-            return Err(BundleError {
-                problems: self.problems,
-            });
+            return Err(self.fail(&files));
         };
 
         let offset = self.check_manifest(&manifest, manifest_file);
@@ -354,13 +488,24 @@ impl Loader {
         self.check_root_names(&context, vocabulary_file);
         let derivations = self.compile_derivations(&context, &vocabulary_spec, vocabulary_file);
         let mut rules = Vec::new();
+        if procedures.is_empty() && !files.iter().any(|file| file.path.starts_with(PROCEDURES)) {
+            self.file_problem(
+                PROCEDURES,
+                "o pacote não tem procedimentos: as regras ficam em procedures/*.yaml".into(),
+            );
+        }
         let mut seen_rules: BTreeMap<String, String> = BTreeMap::new();
         for (file, procedure) in &procedures {
+            let mut in_file: BTreeMap<&str, usize> = BTreeMap::new();
             for spec in &procedure.rules {
+                // The n-th rule with this id in the file is found by walking
+                // past the n-1 before it: a repeated id points at itself.
+                let occurrence = in_file.entry(spec.id.as_str()).or_default();
+                *occurrence += 1;
                 let place = Place {
                     file,
                     item: spec.id.clone(),
-                    anchors: vec![("id", Some(spec.id.as_str()))],
+                    anchors: vec![("id", Some(spec.id.as_str())); *occurrence],
                 };
                 if let Some(previous) = seen_rules.insert(spec.id.clone(), file.path.clone()) {
                     self.report(
@@ -377,10 +522,12 @@ impl Loader {
         }
 
         let (true, Some(offset)) = (self.problems.is_empty(), offset) else {
-            return Err(BundleError {
-                problems: self.problems,
-            });
+            return Err(self.fail(&files));
         };
+        if rules.is_empty() {
+            self.file_problem(PROCEDURES, "o pacote não tem nenhuma regra".into());
+            return Err(self.fail(&files));
+        }
         let info = BundleInfo {
             name: manifest.name.clone(),
             version: manifest.version.clone(),

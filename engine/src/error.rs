@@ -43,6 +43,11 @@ pub struct Problem {
     pub field: Option<String>,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// The offending line as the bundle holds it, for showing under the
+    /// message. Taken from the files the loader accepted, never read again
+    /// from disk, so no error echoes a file outside the bundle.
+    #[serde(skip)]
+    pub source_line: Option<String>,
 }
 
 impl fmt::Display for Problem {

@@ -92,6 +92,7 @@ impl Bundle {
                         item: None,
                         field: None,
                         message: err.to_string(),
+                        source_line: None,
                     });
                     continue;
                 }
@@ -108,6 +109,7 @@ impl Bundle {
                         item: None,
                         field: Some("now".into()),
                         message,
+                        source_line: None,
                     });
                     continue;
                 }

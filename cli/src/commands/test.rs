@@ -69,7 +69,7 @@ pub fn run(args: &Args) -> Status {
     let report = match bundle.run_tests(external.as_deref(), args.now) {
         Ok(report) => report,
         Err(err) => {
-            source::report(&err, args.policies.as_deref());
+            source::report(&err);
             return Status::InvalidBundle;
         }
     };

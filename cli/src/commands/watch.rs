@@ -53,8 +53,7 @@ fn round(dir: &Path, style: Style) -> Status {
     let bundle = match Bundle::load_dir(dir) {
         Ok(bundle) => bundle,
         Err(err) => {
-            let text_of = |file: &str| std::fs::read_to_string(dir.join(file)).ok();
-            print!("{}", crate::source::render_error(&err, text_of));
+            print!("{}", crate::source::render_error(&err));
             return Status::InvalidBundle;
         }
     };
