@@ -339,3 +339,20 @@ fn a_decision_that_outruns_its_wall_clock_budget_stops_naming_the_rule() {
     assert!(err.rule.starts_with("lenta"), "{err}");
     assert!(err.message.contains("orçamento de 1 ms"), "{err}");
 }
+
+#[test]
+fn check_reports_rules_that_can_only_fail_and_spares_the_healthy_ones() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: soma_texto\n    section: '1'\n    phase: a\n    when: caso.flag - 1 > 0\n    set: {route: x}\n  - id: transborda\n    section: '1'\n    phase: a\n    compute:\n      due: add_days(date(\"2026-01-01\"), 99999999999)\n  - id: pela_hora\n    section: '1'\n    phase: a\n    when: hour(now) >= 18 && caso.flag\n    set: {route: y}\n  - id: pelo_dia\n    section: '1'\n    phase: a\n    compute:\n      due: add_days(caso.day, 7)\n",
+    )
+    .expect("loads: nothing is wrong until it runs");
+    let failing: Vec<(String, String)> = bundle
+        .analyze()
+        .into_iter()
+        .filter(|w| w.kind == "always_fails")
+        .map(|w| (w.item, w.message))
+        .collect();
+    let ids: Vec<&str> = failing.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["soma_texto", "transborda"], "{failing:?}");
+    assert!(failing[1].1.contains("fora do intervalo"), "{failing:?}");
+}

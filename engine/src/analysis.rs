@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::bundle::{Bundle, Expr, Rule, GLOBALS};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use crate::bundle::{Bundle, Expr, Rule, Segment, GLOBALS};
 use crate::error::Location;
 use crate::evaluate::Evaluator;
 use crate::locate;
@@ -25,7 +27,8 @@ use crate::template::{self, Piece};
 pub struct Warning {
     /// Where it is.
     pub location: Location,
-    /// Kind: `never_fires`, `output_conflict`, `unused_fact`, `unused_catalog`.
+    /// Kind: `always_fails`, `never_fires`, `output_conflict`,
+    /// `unused_fact`, `unused_catalog`.
     pub kind: String,
     /// The rule, fact or catalog entry concerned.
     pub item: String,
@@ -53,8 +56,71 @@ impl Bundle {
                 }
             }
         }
+        warnings.extend(self.always_failing());
         warnings.extend(self.conflicts(&evaluator));
         warnings.extend(self.unused());
+        warnings
+    }
+
+    /// Expressions that fail in every combination the analysis tries, at
+    /// every sample moment: a helper always out of range, a type error.
+    /// Publishing such a rule would make every decision that reaches it
+    /// fail, so `check` stops on them.
+    fn always_failing(&self) -> Vec<Warning> {
+        // A weekday morning, a weekday evening and a Sunday night, in the
+        // bundle's zone: rules that read the clock meet their usual cases.
+        let samples: Vec<DateTime<FixedOffset>> = [(2026, 12, 8, 10), (2026, 12, 9, 19), (2026, 12, 13, 23)]
+            .iter()
+            .filter_map(|&(year, month, day, hour)| {
+                let date = NaiveDate::from_ymd_opt(year, month, day)?;
+                let at = date.and_hms_opt(hour, 30, 0)?;
+                at.and_local_timezone(self.offset).single()
+            })
+            .collect();
+        let evaluators: Vec<Evaluator<'_>> = samples
+            .into_iter()
+            .map(|now| Evaluator::symbolic_at(self, now))
+            .collect();
+        let mut warnings = Vec::new();
+        for rule in &self.rules {
+            let mut expressions: Vec<(String, &Expr, bool)> = Vec::new();
+            expressions.extend(rule.when.iter().map(|expr| ("when".to_string(), expr, true)));
+            expressions.extend(
+                rule.compute
+                    .iter()
+                    .map(|(name, expr)| (format!("compute.{name}"), expr, false)),
+            );
+            for item in rule.actions.iter().chain(&rule.scripts).chain(&rule.reminders) {
+                expressions.extend(item.when.iter().map(|expr| (format!("{}.when", item.id), expr, true)));
+                for segment in &item.text {
+                    if let Segment::Placeholder(expr) = segment {
+                        expressions.push((format!("{}.text", item.id), expr, false));
+                    }
+                }
+            }
+            for (field, expr, condition) in expressions {
+                let mut failure = None;
+                let always = evaluators
+                    .iter()
+                    .all(|evaluator| match evaluator.outcomes(expr, condition) {
+                        Ok(outcomes) if outcomes.always_failed => {
+                            failure = failure.take().or(outcomes.failure);
+                            true
+                        }
+                        _ => false,
+                    });
+                if let (true, Some(failure)) = (always, failure) {
+                    warnings.push(self.rule_warning(
+                        rule,
+                        "always_fails",
+                        format!(
+                            "`{field}` (`{}`) falha em todos os casos testados: {failure}",
+                            expr.source
+                        ),
+                    ));
+                }
+            }
+        }
         warnings
     }
 

@@ -406,9 +406,7 @@ impl Loader {
             Ok(value) => Some(value),
             Err(err) => {
                 let location = err.location();
-                let message = err.to_string();
-                // serde_yaml appends " at line L column C"; the location says it.
-                let message = portuguese(message.split(" at line ").next().unwrap_or(&message));
+                let message = yaml_error_message(&err);
                 self.problems.push(Problem {
                     location: Location {
                         file: file.path.clone(),
@@ -1185,6 +1183,13 @@ impl Loader {
             ast,
         })
     }
+}
+
+/// A serde_yaml error in Portuguese, without its English " at line L
+/// column C" (the location says it).
+pub(crate) fn yaml_error_message(err: &serde_yaml::Error) -> String {
+    let message = err.to_string();
+    portuguese(message.split(" at line ").next().unwrap_or(&message))
 }
 
 /// serde's usual messages in Portuguese; anything else is kept as it is.

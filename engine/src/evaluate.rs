@@ -129,6 +129,15 @@ impl<'b> Evaluator<'b> {
         evaluator
     }
 
+    /// A static-analysis evaluator that knows only the moment: rules that
+    /// read the clock run, the rest is explored as in [`Evaluator::symbolic`].
+    pub(crate) fn symbolic_at(bundle: &'b Bundle, now: DateTime<FixedOffset>) -> Self {
+        let facts = BTreeMap::from([(NOW.to_string(), FactValue::DateTime(now))]);
+        let evaluator = Self::new(bundle, facts);
+        evaluator.probe.borrow_mut().symbolic = true;
+        evaluator
+    }
+
     fn start(&self, branching: bool) {
         let mut probe = self.probe.borrow_mut();
         probe.branching = branching;

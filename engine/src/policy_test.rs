@@ -91,7 +91,7 @@ impl Bundle {
                         },
                         item: None,
                         field: None,
-                        message: err.to_string(),
+                        message: crate::bundle::yaml_error_message(&err),
                         source_line: None,
                     });
                     continue;

@@ -33,7 +33,8 @@ pub fn render(warnings: &[Warning], style: Style) -> String {
     out
 }
 
-/// Runs the command: exit 3 on errors, 1 on warnings with `--strict`.
+/// Runs the command: exit 3 on errors, 1 on rules that can only fail and,
+/// with `--strict`, on any warning.
 pub fn run(args: &Args) -> Status {
     let bundle = match source::bundle(args.policies.as_deref()) {
         Ok(bundle) => bundle,
@@ -56,7 +57,9 @@ pub fn run(args: &Args) -> Status {
         bundle.rule_ids().count(),
         warnings.len()
     );
-    if args.strict && !warnings.is_empty() {
+    // A rule that can only fail would fail every decision that reaches it.
+    let broken = warnings.iter().any(|warning| warning.kind == "always_fails");
+    if broken || (args.strict && !warnings.is_empty()) {
         Status::Failed
     } else {
         Status::Ok

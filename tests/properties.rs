@@ -1,0 +1,215 @@
+//! Properties over generated input (proptest), the fuzzing this toolchain
+//! can run: stable Rust has no libFuzzer, so arbitrary bytes and mutated
+//! bundle files go through proptest instead, seeded with the shipped
+//! examples. CI runs the default number of cases; run longer with
+//! `PROPTEST_CASES=100000 cargo test --test properties`.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+
+use std::sync::OnceLock;
+
+use proptest::test_runner::TestCaseError;
+
+use proptest::prelude::*;
+use roteiro_engine::{Bundle, DecideError, FactKind, SourceFile};
+
+/// What the generator needs of one declared fact.
+#[derive(Debug, Clone)]
+struct FactShape {
+    path: String,
+    kind: FactKind,
+    values: Vec<String>,
+    range: (i64, i64),
+}
+
+fn shapes() -> &'static Vec<FactShape> {
+    static SHAPES: OnceLock<Vec<FactShape>> = OnceLock::new();
+    SHAPES.get_or_init(|| {
+        common::shipped()
+            .vocabulary()
+            .facts()
+            .filter(|fact| fact.spec.derive.is_none())
+            .map(|fact| FactShape {
+                path: fact.path.clone(),
+                kind: fact.spec.kind,
+                values: fact.spec.values.clone().unwrap_or_default(),
+                range: (fact.spec.minimum.unwrap_or(-1000), fact.spec.maximum.unwrap_or(1000)),
+            })
+            .collect()
+    })
+}
+
+thread_local! {
+    // Loaded once per test thread (a bundle is not shared across threads yet).
+    static BUNDLE: Bundle = common::shipped();
+}
+
+fn with_bundle<R>(f: impl FnOnce(&Bundle) -> R) -> R {
+    BUNDLE.with(f)
+}
+
+/// A value of `shape` drawn from `seed`.
+fn value(shape: &FactShape, seed: u64) -> serde_json::Value {
+    use serde_json::Value;
+    let pick = |n: usize| usize::try_from(seed % n.max(1) as u64).unwrap_or(0);
+    match shape.kind {
+        FactKind::Bool => Value::Bool(seed % 2 == 0),
+        FactKind::Enum => Value::String(shape.values.get(pick(shape.values.len())).cloned().unwrap_or_default()),
+        FactKind::Integer => {
+            let (low, high) = shape.range;
+            let span = u64::try_from(high.saturating_sub(low)).unwrap_or(0).saturating_add(1);
+            Value::from(low.saturating_add(i64::try_from(seed % span.max(1)).unwrap_or(0)))
+        }
+        FactKind::Text => {
+            Value::String(["Ana", "48213", "(21) 99999-0000", "", "ção \"aspas\" {{ x }}"][pick(5)].into())
+        }
+        FactKind::Date => {
+            let day =
+                chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::TimeDelta::days((seed % 4000) as i64);
+            Value::String(day.format("%Y-%m-%d").to_string())
+        }
+        FactKind::Datetime => {
+            let minutes = (seed % (4000 * 24 * 60)) as i64;
+            let at = common::now() + chrono::TimeDelta::minutes(minutes - 2000 * 24 * 60);
+            Value::String(at.to_rfc3339())
+        }
+    }
+}
+
+/// A situation (as JSON text) giving the facts picked by `picks`.
+fn situation(picks: &[(usize, u64)]) -> String {
+    let shapes = shapes();
+    let mut root = serde_json::Map::new();
+    for (index, seed) in picks {
+        let shape = &shapes[index % shapes.len()];
+        let mut node = &mut root;
+        let segments: Vec<&str> = shape.path.split('.').collect();
+        let (last, groups) = segments.split_last().unwrap();
+        for group in groups {
+            node = node
+                .entry(group.to_string())
+                .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
+                .as_object_mut()
+                .unwrap();
+        }
+        node.insert(last.to_string(), value(shape, *seed));
+    }
+    serde_json::Value::Object(root).to_string()
+}
+
+/// The decision property on one generated situation.
+fn decide_generated(bundle: &Bundle, picks: &[(usize, u64)]) -> Result<(), TestCaseError> {
+    let text = situation(picks);
+    let situation = bundle
+        .parse_situation(&text, "gerada")
+        .expect("generated from the vocabulary");
+    let first = bundle.decide(&situation, common::now());
+    let second = bundle.decide(&situation, common::now());
+    prop_assert_eq!(&first, &second, "deterministic");
+    match first {
+        Err(DecideError::Rule(err)) => prop_assert!(false, "a rule failed on a valid situation: {}\n{}", err, text),
+        Err(DecideError::Situation(_)) => {}
+        Ok(decision) => {
+            let json = serde_json::to_value(&decision).unwrap();
+            for key in CONTRACT_KEYS {
+                prop_assert!(json.get(key).is_some(), "contract key `{}` missing", key);
+            }
+            prop_assert_eq!(
+                serde_json::to_string(&decision).unwrap(),
+                serde_json::to_string(&second.unwrap()).unwrap()
+            );
+            for (name, value) in &decision.outputs {
+                let spec = bundle.manifest().outputs.get(name);
+                prop_assert!(spec.is_some(), "undeclared output `{}`", name);
+                if let (Some(values), Some(text)) = (spec.and_then(|s| s.values.as_ref()), value.as_str()) {
+                    prop_assert!(
+                        values.iter().any(|v| v == text),
+                        "`{}` = {} is not declared",
+                        name,
+                        value
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+const CONTRACT_KEYS: [&str; 7] = [
+    "bundle", "outputs", "actions", "scripts", "missing", "warnings", "trace",
+];
+
+proptest! {
+    // 192 cases keep CI short; PROPTEST_CASES runs longer.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(192)
+    ))]
+
+    #[test]
+    fn decisions_on_vocabulary_valid_situations_are_total_deterministic_and_declared(
+        picks in proptest::collection::vec((any::<usize>(), any::<u64>()), 0..24),
+    ) {
+        with_bundle(|bundle| decide_generated(bundle, &picks))?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_crash_the_situation_reader(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+        if let Err(err) = with_bundle(|bundle| bundle.parse_situation(&bytes, "bytes")) {
+            prop_assert!(!err.message.is_empty());
+        }
+    }
+
+
+    #[test]
+    fn mutated_examples_never_crash_reading_or_deciding(
+        example in 0usize..16,
+        at in any::<usize>(),
+        cut in any::<bool>(),
+        noise in proptest::collection::vec(any::<u8>(), 0..12),
+    ) {
+        let folder = common::policies().join("examples");
+        let mut files: Vec<_> = std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        let mut bytes = std::fs::read(&files[example % files.len()]).unwrap();
+        let at = at % (bytes.len() + 1);
+        if cut {
+            bytes.truncate(at);
+        }
+        bytes.splice(at..at, noise);
+        if let Ok(situation) = with_bundle(|bundle| bundle.parse_situation(&bytes, "mutado")) {
+            let decided = with_bundle(|bundle| bundle.decide(&situation, common::now()));
+            prop_assert!(!matches!(decided, Err(DecideError::Rule(_))), "{:?}", decided);
+        }
+    }
+
+    #[test]
+    fn mutated_bundle_files_are_loaded_whole_or_rejected_never_crash(
+        file in any::<usize>(),
+        at in any::<usize>(),
+        cut in any::<bool>(),
+        noise in proptest::collection::vec(any::<u8>(), 0..12),
+    ) {
+        let mut files: Vec<SourceFile> = with_bundle(|bundle| bundle.files().to_vec());
+        let index = file % files.len();
+        let mut bytes = files[index].text.clone().into_bytes();
+        let at = at % (bytes.len() + 1);
+        if cut {
+            bytes.truncate(at);
+        }
+        bytes.splice(at..at, noise);
+        files[index].text = String::from_utf8_lossy(&bytes).into_owned();
+        match Bundle::from_files(files) {
+            Err(err) => prop_assert!(!err.problems.is_empty()),
+            // What loads is linted and tested whole, without a crash.
+            Ok(bundle) => {
+                let _ = bundle.lint();
+                let _ = bundle.run_tests(None, None);
+            }
+        }
+    }
+}
