@@ -356,3 +356,38 @@ fn check_reports_rules_that_can_only_fail_and_spares_the_healthy_ones() {
     assert_eq!(ids, ["soma_texto", "transborda"], "{failing:?}");
     assert!(failing[1].1.contains("fora do intervalo"), "{failing:?}");
 }
+
+#[test]
+fn one_loaded_bundle_decides_on_many_threads_at_once() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Bundle>();
+    let bundle = common::shipped();
+    let folder = common::root().join("tests/situations");
+    let mut paths: Vec<_> = std::fs::read_dir(&folder)
+        .expect("corpus")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    paths.sort();
+    let decide_all = |bundle: &Bundle| -> Vec<String> {
+        paths
+            .iter()
+            .map(|path| {
+                let text = std::fs::read(path).expect("read");
+                let situation = bundle.parse_situation(&text, "s").expect("valid");
+                let decision = bundle.decide(&situation, common::now()).expect("decision");
+                serde_json::to_string(&decision).expect("json")
+            })
+            .collect()
+    };
+    let expected = decide_all(&bundle);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4).map(|_| scope.spawn(|| decide_all(&bundle))).collect();
+        for worker in workers {
+            assert_eq!(
+                worker.join().expect("no panic"),
+                expected,
+                "same decisions on every thread"
+            );
+        }
+    });
+}

@@ -44,13 +44,10 @@ fn shapes() -> &'static Vec<FactShape> {
     })
 }
 
-thread_local! {
-    // Loaded once per test thread (a bundle is not shared across threads yet).
-    static BUNDLE: Bundle = common::shipped();
-}
-
+/// One bundle for every test thread: a loaded bundle is Send + Sync.
 fn with_bundle<R>(f: impl FnOnce(&Bundle) -> R) -> R {
-    BUNDLE.with(f)
+    static BUNDLE: OnceLock<Bundle> = OnceLock::new();
+    f(BUNDLE.get_or_init(common::shipped))
 }
 
 /// A value of `shape` drawn from `seed`.

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use chrono::FixedOffset;
 use rhai::{Engine, AST};
@@ -104,12 +104,12 @@ pub(crate) struct Rule {
 pub struct Bundle {
     pub(crate) manifest: Manifest,
     pub(crate) info: BundleInfo,
-    pub(crate) vocabulary: Rc<Vocabulary>,
+    pub(crate) vocabulary: Arc<Vocabulary>,
     /// Catalog lists by name (`teams`, `macros`, ...), shared with Rhai.
     pub(crate) catalog: sandbox::Catalog,
     pub(crate) offset: FixedOffset,
     pub(crate) engine: Engine,
-    pub(crate) derivations: Rc<BTreeMap<String, Rc<AST>>>,
+    pub(crate) derivations: Arc<BTreeMap<String, Arc<AST>>>,
     pub(crate) rules: Vec<Rule>,
     pub(crate) files: Vec<SourceFile>,
     /// The procedure files as written, for lint and static checks.
@@ -472,10 +472,10 @@ impl Loader {
         let offset = self.check_manifest(&manifest, manifest_file);
         self.check_vocabulary(&vocabulary_spec, vocabulary_file);
         let calendar = self.build_calendar(&calendar_spec, calendar_file);
-        let vocabulary = Rc::new(
+        let vocabulary = Arc::new(
             Vocabulary::new(vocabulary_spec.facts.clone()).with_text_max_length(manifest.limits.text_max_length),
         );
-        let engine = sandbox::build_engine(Rc::new(calendar));
+        let engine = sandbox::build_engine(Arc::new(calendar));
         let context = Context {
             vocabulary: &vocabulary,
             catalog: &catalog,
@@ -543,7 +543,7 @@ impl Loader {
             catalog,
             offset,
             engine,
-            derivations: Rc::new(derivations),
+            derivations: Arc::new(derivations),
             rules,
             files,
             procedures,
@@ -760,7 +760,7 @@ impl Loader {
         context: &Context<'_>,
         vocabulary: &VocabularyFile,
         file: &SourceFile,
-    ) -> BTreeMap<String, Rc<AST>> {
+    ) -> BTreeMap<String, Arc<AST>> {
         let mut out = BTreeMap::new();
         for (path, spec) in &vocabulary.facts {
             let Some(source) = &spec.derive else { continue };
@@ -790,7 +790,7 @@ impl Loader {
                     self.report(&place, Some("derive"), "deriva o fato dele mesmo".into());
                 }
             }
-            out.insert(path.clone(), Rc::new(expr.ast));
+            out.insert(path.clone(), Arc::new(expr.ast));
         }
         out
     }

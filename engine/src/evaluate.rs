@@ -13,9 +13,8 @@
 //! so indexing or native compilation can replace it without touching the
 //! policy format.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use std::time::Duration;
 
@@ -28,7 +27,7 @@ use crate::bundle::{Bundle, Expr, Item, Rule, Segment};
 use crate::decision::{Action, Assumed, Decision, Missing, RuleStatus, Script, TraceEntry};
 use crate::error::{DecideError, Location, RuleError, SituationError};
 use crate::locate;
-use crate::sandbox::{self, Probe};
+use crate::sandbox::{self, lock, Probe, SharedProbe};
 use crate::scan;
 use crate::situation::Situation;
 use crate::vocabulary::{FactValue, NOW};
@@ -89,7 +88,7 @@ impl Failure {
 
 pub(crate) struct Evaluator<'b> {
     bundle: &'b Bundle,
-    probe: Rc<RefCell<Probe>>,
+    probe: SharedProbe,
 }
 
 impl<'b> Evaluator<'b> {
@@ -103,10 +102,10 @@ impl<'b> Evaluator<'b> {
             ("today".to_string(), today),
         ];
         let probe = Probe {
-            facts: Rc::new(facts),
+            facts: Arc::new(facts),
             vocabulary: bundle.vocabulary.clone(),
             derivations: bundle.derivations.clone(),
-            globals: Rc::new(globals),
+            globals: Arc::new(globals),
             branching: false,
             choices: Vec::new(),
             assigned: BTreeMap::new(),
@@ -117,7 +116,7 @@ impl<'b> Evaluator<'b> {
         };
         Self {
             bundle,
-            probe: Rc::new(RefCell::new(probe)),
+            probe: Arc::new(std::sync::Mutex::new(probe)),
         }
     }
 
@@ -125,7 +124,7 @@ impl<'b> Evaluator<'b> {
     /// and `given(...)` is tried both ways.
     pub(crate) fn symbolic(bundle: &'b Bundle) -> Self {
         let evaluator = Self::new(bundle, BTreeMap::new());
-        evaluator.probe.borrow_mut().symbolic = true;
+        lock(&evaluator.probe).symbolic = true;
         evaluator
     }
 
@@ -134,12 +133,12 @@ impl<'b> Evaluator<'b> {
     pub(crate) fn symbolic_at(bundle: &'b Bundle, now: DateTime<FixedOffset>) -> Self {
         let facts = BTreeMap::from([(NOW.to_string(), FactValue::DateTime(now))]);
         let evaluator = Self::new(bundle, facts);
-        evaluator.probe.borrow_mut().symbolic = true;
+        lock(&evaluator.probe).symbolic = true;
         evaluator
     }
 
     fn start(&self, branching: bool) {
-        let mut probe = self.probe.borrow_mut();
+        let mut probe = lock(&self.probe);
         probe.branching = branching;
         probe.choices.clear();
         probe.reads.clear();
@@ -151,13 +150,13 @@ impl<'b> Evaluator<'b> {
             return Err(Failure::Budget);
         }
         {
-            let mut probe = self.probe.borrow_mut();
+            let mut probe = lock(&self.probe);
             probe.assigned.clear();
             probe.aborted = false;
         }
         let mut scope = sandbox::scope_for(&self.probe);
         let result = self.bundle.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &expr.ast);
-        if self.probe.borrow().aborted {
+        if lock(&self.probe).aborted {
             return Ok(None);
         }
         result.map(Some).map_err(|err| self.failure(expr, &err))
@@ -181,7 +180,7 @@ impl<'b> Evaluator<'b> {
             inner,
             EvalAltResult::ErrorArithmetic(..) | EvalAltResult::ErrorDataTooLarge(..)
         ) {
-            let probe = self.probe.borrow();
+            let probe = lock(&self.probe);
             let facts: Vec<(String, FactValue)> = scan::scan(&expr.source)
                 .paths
                 .iter()
@@ -199,7 +198,7 @@ impl<'b> Evaluator<'b> {
 
     /// Moves to the next combination of choices; false when all were tried.
     fn next_choice(&self) -> bool {
-        let mut probe = self.probe.borrow_mut();
+        let mut probe = lock(&self.probe);
         let depth = probe.assigned.len();
         probe.choices.truncate(depth);
         while let Some(choice) = probe.choices.last_mut() {
@@ -215,7 +214,7 @@ impl<'b> Evaluator<'b> {
     pub(crate) fn condition(&self, expr: &Expr) -> Result<Truth, Failure> {
         let outcomes = self.outcomes(expr, true)?;
         Ok(if outcomes.unknown || (outcomes.seen_true && outcomes.seen_false) {
-            Truth::Undecided(self.probe.borrow().reads.clone())
+            Truth::Undecided(lock(&self.probe).reads.clone())
         } else if outcomes.seen_true {
             Truth::True
         } else {
@@ -228,7 +227,7 @@ impl<'b> Evaluator<'b> {
     /// failure is the answer; in static analysis failures are counted.
     pub(crate) fn outcomes(&self, expr: &Expr, condition: bool) -> Result<Outcomes, Failure> {
         self.start(true);
-        let symbolic = self.probe.borrow().symbolic;
+        let symbolic = lock(&self.probe).symbolic;
         let mut outcomes = Outcomes::default();
         let (mut runs, mut failed) = (0, 0);
         loop {
@@ -271,7 +270,7 @@ impl<'b> Evaluator<'b> {
         self.start(false);
         Ok(match self.run(expr)? {
             Some(value) => Ok(value),
-            None => Err(self.probe.borrow().reads.clone()),
+            None => Err(lock(&self.probe).reads.clone()),
         })
     }
 }
@@ -472,7 +471,7 @@ impl Bundle {
         // A default shapes the decision whether the rule fired or not: a
         // rule that did not fire because `asks_deadline` was assumed false
         // is as much an assumption as one that fired.
-        let assumed = std::mem::take(&mut evaluator.probe.borrow_mut().assumed);
+        let assumed = std::mem::take(&mut lock(&evaluator.probe).assumed);
         out.assumed.extend(assumed);
         Ok(truth == Truth::True)
     }

@@ -7,9 +7,8 @@
 //! [`Probe`], which is how the evaluator sees every fact a condition reads,
 //! including the absent ones.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeDelta, Timelike};
 use rhai::packages::{
@@ -29,23 +28,34 @@ pub const MAX_OPERATIONS: u64 = 50_000;
 /// situation's error, never this limit's.
 pub const MAX_STRING_BYTES: usize = 64 * 1024;
 
+/// The probe of one evaluation, shared with the fact groups Rhai holds.
+/// A decision runs on one thread, so the lock is never contended; it is
+/// there so a loaded bundle can be shared by every thread of a service.
+pub type SharedProbe = Arc<Mutex<Probe>>;
+
+/// The probe, whatever a panicking holder left behind: a probe is rebuilt
+/// for every run, so a poisoned one is still consistent enough to read.
+pub fn lock(probe: &SharedProbe) -> MutexGuard<'_, Probe> {
+    probe.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// A group of the situation (`client`, `request.equipment`) as Rhai sees it.
 #[derive(Clone)]
 pub struct FactNode {
     path: ImmutableString,
-    probe: Rc<RefCell<Probe>>,
+    probe: SharedProbe,
 }
 
 /// The catalog as Rhai sees it: `catalog.macros.io_fim` and
 /// `catalog.ticket_codes["000001"]` read through indexers, so putting it in
 /// a scope copies a pointer, not every list.
 #[derive(Debug, Clone, Default)]
-pub struct Catalog(Rc<BTreeMap<String, BTreeMap<String, String>>>);
+pub struct Catalog(Arc<BTreeMap<String, BTreeMap<String, String>>>);
 
 impl Catalog {
     /// The catalog's lists by name.
     pub fn new(lists: BTreeMap<String, BTreeMap<String, String>>) -> Self {
-        Self(Rc::new(lists))
+        Self(Arc::new(lists))
     }
 
     /// Every list, by name.
@@ -95,13 +105,13 @@ pub struct Choice {
 /// What the facts read during one evaluation looked like.
 pub struct Probe {
     /// The facts the situation gives.
-    pub facts: Rc<BTreeMap<String, FactValue>>,
+    pub facts: Arc<BTreeMap<String, FactValue>>,
     /// The declared vocabulary.
-    pub vocabulary: Rc<Vocabulary>,
+    pub vocabulary: Arc<Vocabulary>,
     /// Compiled `derive` expressions of derived facts.
-    pub derivations: Rc<BTreeMap<String, Rc<AST>>>,
+    pub derivations: Arc<BTreeMap<String, Arc<AST>>>,
     /// Variables every expression sees besides the fact groups.
-    pub globals: Rc<Vec<(String, Dynamic)>>,
+    pub globals: Arc<Vec<(String, Dynamic)>>,
     /// Whether absent enumerable facts are tried value by value (conditions)
     /// or simply unknown (texts and computed values).
     pub branching: bool,
@@ -190,7 +200,7 @@ impl Probe {
 
 enum Read {
     Value(FactValue),
-    Derive(Rc<AST>),
+    Derive(Arc<AST>),
     Unknown,
 }
 
@@ -227,10 +237,10 @@ pub fn display(value: &Dynamic) -> String {
 }
 
 /// A fresh scope holding the fact groups and the globals.
-pub fn scope_for(probe: &Rc<RefCell<Probe>>) -> Scope<'static> {
+pub fn scope_for(probe: &SharedProbe) -> Scope<'static> {
     let mut scope = Scope::new();
     let (roots, globals) = {
-        let state = probe.borrow();
+        let state = lock(probe);
         let roots: Vec<(String, bool, Option<FactValue>)> = state
             .vocabulary
             .roots()
@@ -276,7 +286,7 @@ pub fn compile_scope(vocabulary: &Vocabulary, globals: &[&str]) -> Scope<'static
 fn fact_node_get(context: NativeCallContext, node: &mut FactNode, key: &str) -> Result<Dynamic, Box<EvalAltResult>> {
     let path = format!("{}.{key}", node.path);
     let read = {
-        let mut probe = node.probe.borrow_mut();
+        let mut probe = lock(&node.probe);
         match probe.vocabulary.lookup(&path) {
             None => {
                 return Err(format!("`{path}` não é um fato do vocabulário").into());
@@ -303,7 +313,7 @@ fn fact_node_get(context: NativeCallContext, node: &mut FactNode, key: &str) -> 
 /// Whether the situation gives any fact under this group.
 fn given_group(node: &mut FactNode) -> bool {
     let prefix = format!("{}.", node.path);
-    let mut probe = node.probe.borrow_mut();
+    let mut probe = lock(&node.probe);
     let known = probe.facts.keys().any(|path| path.starts_with(&prefix));
     probe.given(&node.path, known)
 }
@@ -311,7 +321,7 @@ fn given_group(node: &mut FactNode) -> bool {
 /// Whether the situation gives this fact (derived facts count as given).
 fn given_fact(node: &mut FactNode, key: &str) -> bool {
     let path = format!("{}.{key}", node.path);
-    let mut probe = node.probe.borrow_mut();
+    let mut probe = lock(&node.probe);
     let known = probe.facts.contains_key(&path) || probe.derivations.contains_key(&path);
     probe.given(&path, known)
 }
@@ -323,7 +333,7 @@ fn given_fact(node: &mut FactNode, key: &str) -> bool {
 /// left out on purpose: it holds `sleep`, which blocks the thread, and
 /// nothing a rule needs. `tests/engine.rs` holds the exact list of callable
 /// functions, so adding one is a reviewed change.
-pub fn build_engine(calendar: Rc<Calendar>) -> Engine {
+pub fn build_engine(calendar: Arc<Calendar>) -> Engine {
     let mut engine = Engine::new_raw();
     ArithmeticPackage::new().register_into_engine(&mut engine);
     LogicPackage::new().register_into_engine(&mut engine);
@@ -377,7 +387,7 @@ fn add_minutes(at: DateTime<FixedOffset>, minutes: i64) -> Result<DateTime<Fixed
         .ok_or_else(|| out_of_range(format!("add_minutes({}, {minutes})", at.to_rfc3339())))
 }
 
-fn register_dates(engine: &mut Engine, calendar: Rc<Calendar>) {
+fn register_dates(engine: &mut Engine, calendar: Arc<Calendar>) {
     type Date = NaiveDate;
     type Instant = DateTime<FixedOffset>;
     engine.register_type_with_name::<Date>("Date");
