@@ -47,11 +47,7 @@ impl Scratch {
     /// A copy of the shipped bundle inside the scratch folder.
     fn bundle_copy(&self) -> PathBuf {
         let target = self.0.join("policies");
-        for file in common::shipped_files() {
-            let path = target.join(&file.path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
-            std::fs::write(path, file.text).expect("copy");
-        }
+        common::copy_shipped_to(&target);
         target
     }
 }

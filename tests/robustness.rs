@@ -72,11 +72,7 @@ impl Scratch {
     fn bundle(name: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("roteiro-robust-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        for file in common::shipped_files() {
-            let path = dir.join(&file.path);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
-            std::fs::write(path, file.text).expect("copy");
-        }
+        common::copy_shipped_to(&dir);
         Self(dir)
     }
 

@@ -53,6 +53,8 @@ enum Command {
     Watch(commands::watch::Args),
     /// Print a JSON Schema: of policy files, of the situation, or of the decision.
     Schema(commands::schema::Args),
+    /// Serve decisions over HTTP, with the analysts' page at `/`.
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Schema(args) => commands::schema::run(args),
         Command::Diff(args) => commands::diff::run(args),
         Command::Watch(args) => commands::watch::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     ExitCode::from(status as u8)
 }

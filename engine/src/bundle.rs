@@ -317,6 +317,31 @@ fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<Problem>> {
     }
 }
 
+/// Paths, sizes and modification times of every file under `dir`: what
+/// `watch` and the service compare to notice an edit. Bounded like loading.
+pub fn folder_fingerprint(dir: &Path) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut out = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((folder, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten().take(MAX_ENTRIES) {
+            let path = entry.path();
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() && depth < MAX_FOLDER_DEPTH => pending.push((path, depth + 1)),
+                Ok(meta) => out.push((path, meta.len(), meta.modified().ok())),
+                Err(_) => {}
+            }
+        }
+        if out.len() > MAX_ENTRIES {
+            break;
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Collects problems while building the bundle.
 #[derive(Default)]
 struct Loader {

@@ -40,7 +40,7 @@ mod template;
 mod vocabulary;
 
 pub use analysis::Warning;
-pub use bundle::{Bundle, SourceFile};
+pub use bundle::{folder_fingerprint, Bundle, SourceFile};
 pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
 pub use diff::{compare_decisions, DecisionChange};
 pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};

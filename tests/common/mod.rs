@@ -31,6 +31,15 @@ pub fn shipped_files() -> Vec<SourceFile> {
     shipped().files().to_vec()
 }
 
+/// Writes a copy of the shipped bundle into `dir`, for tests that edit it.
+pub fn copy_shipped_to(dir: &std::path::Path) {
+    for file in shipped_files() {
+        let path = dir.join(&file.path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("folders");
+        std::fs::write(path, file.text).expect("copy");
+    }
+}
+
 /// The shipped files with `edit` applied to the file at `path`.
 pub fn edited(path: &str, edit: impl Fn(&str) -> String) -> Result<Bundle, BundleError> {
     let mut files = shipped_files();

@@ -6,5 +6,6 @@ pub mod diff;
 pub mod explain;
 pub mod lint;
 pub mod schema;
+pub mod serve;
 pub mod test;
 pub mod watch;

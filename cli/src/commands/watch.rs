@@ -5,9 +5,9 @@
 //! second costs nothing while keeping the dependency tree small.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use roteiro_engine::Bundle;
+use roteiro_engine::{folder_fingerprint as fingerprint, Bundle};
 
 use crate::commands::{check, lint};
 use crate::render::Style;
@@ -25,27 +25,6 @@ pub struct Args {
     /// Stop after this many runs (default: never).
     #[arg(long)]
     max_runs: Option<u32>,
-}
-
-/// Paths, sizes and modification times of every file under `dir`.
-pub fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.metadata() {
-                Ok(meta) if meta.is_dir() => pending.push(path),
-                Ok(meta) => out.push((path, meta.len(), meta.modified().ok())),
-                Err(_) => {}
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// One round of check, lint and test; its status.
@@ -115,7 +94,7 @@ pub fn run(args: &Args) -> Status {
 
 #[cfg(test)]
 mod tests {
-    use super::fingerprint;
+    use roteiro_engine::folder_fingerprint as fingerprint;
 
     #[test]
     fn fingerprint_changes_when_a_file_changes() {

@@ -1,0 +1,133 @@
+//! What every request shares: the bundle being served, its reloads and the
+//! metrics.
+//!
+//! A reload is loaded and validated off the request path, then swapped in
+//! whole; a request holds the `Arc` it started with, so a reload never tears
+//! a decision. A broken edit is refused: the last good bundle keeps
+//! serving and the refusal (file, line, message) is shown by `/healthz`
+//! and the page until a good edit replaces it.
+
+use std::path::PathBuf;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use chrono::{DateTime, Utc};
+use roteiro_engine::{folder_fingerprint, Bundle};
+use serde::Serialize;
+
+use crate::metrics::Metrics;
+
+/// One problem of a refused reload.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefusedProblem {
+    /// File inside the bundle.
+    pub arquivo: String,
+    /// Line, when known.
+    pub linha: Option<usize>,
+    /// The problem, in Portuguese, with its field.
+    pub mensagem: String,
+}
+
+/// The last reload that was refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    /// When it was refused (RFC 3339).
+    pub em: String,
+    /// Every problem of the edit.
+    pub problemas: Vec<RefusedProblem>,
+}
+
+/// The bundle being served and when it was loaded.
+pub struct Served {
+    /// The bundle.
+    pub bundle: Arc<Bundle>,
+    /// When it was loaded.
+    pub loaded_at: DateTime<Utc>,
+}
+
+/// The state shared by every request.
+pub struct Desk {
+    served: RwLock<Arc<Served>>,
+    refused: RwLock<Option<Refusal>>,
+    folder: Option<PathBuf>,
+    /// Counters and latencies for `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl Desk {
+    /// A desk serving `bundle`; `folder` is where reloads come from.
+    pub fn new(bundle: Bundle, folder: Option<PathBuf>) -> Self {
+        Self {
+            served: RwLock::new(Arc::new(Served {
+                bundle: Arc::new(bundle),
+                loaded_at: Utc::now(),
+            })),
+            refused: RwLock::new(None),
+            folder,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The bundle serving now, held for the whole request.
+    pub fn served(&self) -> Arc<Served> {
+        self.served.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The last refused reload, if the latest edit was refused.
+    pub fn refused(&self) -> Option<Refusal> {
+        self.refused.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Loads the folder again: swaps the bundle in when it is valid,
+    /// records the refusal when it is not.
+    pub fn reload(&self) {
+        let Some(folder) = &self.folder else { return };
+        match Bundle::load_dir(folder) {
+            Ok(bundle) => {
+                tracing::info!(digest = %bundle.info().digest, "pacote recarregado");
+                *self.served.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Served {
+                    bundle: Arc::new(bundle),
+                    loaded_at: Utc::now(),
+                });
+                *self.refused.write().unwrap_or_else(PoisonError::into_inner) = None;
+                self.metrics.reloaded(true);
+            }
+            Err(err) => {
+                tracing::warn!("recarga recusada: {err}");
+                let problemas = err
+                    .problems
+                    .iter()
+                    .map(|problem| RefusedProblem {
+                        arquivo: problem.location.file.clone(),
+                        linha: problem.location.line,
+                        mensagem: problem.to_string(),
+                    })
+                    .collect();
+                *self.refused.write().unwrap_or_else(PoisonError::into_inner) = Some(Refusal {
+                    em: Utc::now().to_rfc3339(),
+                    problemas,
+                });
+                self.metrics.reloaded(false);
+            }
+        }
+    }
+}
+
+/// Looks at the bundle folder every [`crate::RELOAD_INTERVAL`] and reloads
+/// on a change, on a blocking thread so requests never wait for it.
+pub async fn watch(desk: Arc<Desk>) {
+    let Some(folder) = desk.folder.clone() else { return };
+    let mut last = folder_fingerprint(&folder);
+    let mut ticker = tokio::time::interval(crate::RELOAD_INTERVAL);
+    loop {
+        ticker.tick().await;
+        let probe = folder.clone();
+        let Ok(current) = tokio::task::spawn_blocking(move || folder_fingerprint(&probe)).await else {
+            continue;
+        };
+        if current != last {
+            last = current;
+            let desk = desk.clone();
+            let _ = tokio::task::spawn_blocking(move || desk.reload()).await;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `roteiro serve`: the analysts' desk over HTTP.
+//!
+//! One router ([`router`]) over one shared [`Desk`]: the loaded bundle
+//! (swapped whole on reload, never half-loaded), the metrics, and what the
+//! last refused reload said. Every answer comes from `Bundle::decide` or
+//! `Bundle::explain`; the service adds no decision logic of its own.
+#![deny(missing_docs)]
+
+mod desk;
+mod metrics;
+mod openapi;
+mod reply;
+mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use desk::Desk;
+pub use routes::router;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How often the bundle folder is looked at for edits.
+pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What `roteiro serve` was asked for.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free one).
+    pub addr: SocketAddr,
+    /// The bundle folder, watched for edits; `None` serves the bundle given
+    /// to [`run`] as it is.
+    pub folder: Option<PathBuf>,
+}
+
+/// Why the service could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// The address could not be bound.
+    Bind(std::io::Error),
+    /// The runtime could not start or stopped with an error.
+    Runtime(std::io::Error),
+}
+
+impl std::error::Error for StartError {}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bind(err) => write!(f, "não foi possível ouvir no endereço pedido: {err}"),
+            Self::Runtime(err) => write!(f, "o serviço parou com erro: {err}"),
+        }
+    }
+}
+
+/// Serves `bundle` until SIGINT or SIGTERM, reloading it from the folder
+/// when one is given. `ready` hears the bound address once it listens.
+pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), StartError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(StartError::Runtime)?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(StartError::Bind)?;
+        let addr = listener.local_addr().map_err(StartError::Bind)?;
+        let desk = Arc::new(Desk::new(bundle, config.folder.clone()));
+        if config.folder.is_some() {
+            tokio::spawn(desk::watch(desk.clone()));
+        }
+        ready(addr);
+        axum::serve(listener, router(desk))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .map_err(StartError::Runtime)
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            () = terminate => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("encerrando: sinal recebido");
+}

@@ -1,0 +1,209 @@
+// The analysts' page: a form built from /v1/vocabulary, a decision from
+// /v1/decide on every change. No logic of its own: what to ask comes from
+// the decision's `missing`, what to do from its actions and scripts.
+"use strict";
+
+const PRINCIPAIS = ["contact.channel", "contact.kind", "request.topic"];
+const estado = { fatos: new Map(), valores: {}, decisao: null };
+let espera = null;
+
+const $ = (id) => document.getElementById(id);
+const texto = (tag, conteudo, classe) => {
+  const el = document.createElement(tag);
+  if (conteudo !== undefined) el.textContent = conteudo;
+  if (classe) el.className = classe;
+  return el;
+};
+
+function agoraLocal() {
+  const d = new Date();
+  d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+  return d.toISOString().slice(0, 16);
+}
+
+function momento() {
+  // datetime-local has no zone: the bundle's zone is Brasília (-03:00).
+  const valor = $("agora").value;
+  return valor ? `${valor}:00-03:00` : undefined;
+}
+
+function campo(fato) {
+  const rotulo = texto("label", undefined, "campo");
+  rotulo.append(fato.pergunta || fato.fato);
+  rotulo.append(texto("small", fato.fato));
+  let entrada;
+  if (fato.tipo === "enum" || fato.tipo === "bool") {
+    entrada = document.createElement("select");
+    entrada.append(new Option("—", ""));
+    const opcoes = fato.tipo === "bool" ? [["true", "Sim"], ["false", "Não"]] : fato.valores.map((v) => [v, v.replaceAll("_", " ")]);
+    for (const [valor, nome] of opcoes) entrada.append(new Option(nome, valor));
+  } else {
+    entrada = document.createElement("input");
+    entrada.type = { date: "date", datetime: "datetime-local", integer: "number" }[fato.tipo] || "text";
+  }
+  entrada.name = fato.fato;
+  entrada.dataset.tipo = fato.tipo;
+  const atual = estado.valores[fato.fato];
+  if (atual !== undefined) entrada.value = String(atual);
+  entrada.addEventListener("input", () => mudar(fato, entrada.value));
+  rotulo.append(entrada);
+  return rotulo;
+}
+
+function mudar(fato, bruto) {
+  if (bruto === "") delete estado.valores[fato.fato];
+  else if (fato.tipo === "bool") estado.valores[fato.fato] = bruto === "true";
+  else if (fato.tipo === "integer") estado.valores[fato.fato] = Number(bruto);
+  else if (fato.tipo === "datetime") estado.valores[fato.fato] = `${bruto}:00-03:00`;
+  else estado.valores[fato.fato] = bruto;
+  agendar();
+}
+
+function situacao() {
+  const raiz = {};
+  const now = momento();
+  if (now) raiz.now = now;
+  for (const [caminho, valor] of Object.entries(estado.valores)) {
+    const partes = caminho.split(".");
+    let no = raiz;
+    for (const parte of partes.slice(0, -1)) no = no[parte] ??= {};
+    no[partes.at(-1)] = valor;
+  }
+  return raiz;
+}
+
+function agendar() {
+  clearTimeout(espera);
+  espera = setTimeout(decidir, 200);
+}
+
+async function decidir() {
+  const resposta = await fetch("/v1/decide", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(situacao()),
+  });
+  const corpo = await resposta.json();
+  if (!resposta.ok) {
+    $("erro").hidden = false;
+    $("erro").textContent = corpo.erro;
+    return;
+  }
+  $("erro").hidden = true;
+  estado.decisao = corpo;
+  mostrarFormulario();
+  mostrarDecisao(corpo);
+}
+
+function mostrarFormulario() {
+  const faltando = (estado.decisao?.missing || []).map((m) => m.fact).filter((f) => estado.fatos.has(f) && !PRINCIPAIS.includes(f));
+  const foco = document.activeElement?.name;
+  $("principais").replaceChildren(...PRINCIPAIS.filter((f) => estado.fatos.has(f)).map((f) => campo(estado.fatos.get(f))));
+  $("faltando").replaceChildren(...faltando.map((f) => campo(estado.fatos.get(f))));
+  $("faltando").className = "falta";
+  $("titulo-falta").hidden = faltando.length === 0;
+  const demais = [...estado.fatos.values()].filter((f) => f.fato !== "now" && !f.derivado && !PRINCIPAIS.includes(f.fato) && !faltando.includes(f.fato));
+  $("demais").replaceChildren(...demais.map(campo));
+  if (foco) document.querySelector(`[name="${CSS.escape(foco)}"]`)?.focus();
+}
+
+function copiar(conteudo, botao) {
+  navigator.clipboard?.writeText(conteudo).catch(() => {});
+  botao.textContent = "copiado";
+  botao.dataset.copiado = conteudo;
+  setTimeout(() => (botao.textContent = "copiar"), 1500);
+}
+
+function botaoCopiar(conteudo, nome) {
+  const botao = texto("button", "copiar");
+  botao.type = "button";
+  botao.setAttribute("aria-label", `copiar ${nome}`);
+  botao.addEventListener("click", () => copiar(conteudo, botao));
+  return botao;
+}
+
+// Unfilled placeholders print as [label]: highlight them.
+function comMarcas(conteudo) {
+  const p = document.createElement("p");
+  for (const [i, pedaco] of conteudo.split(/(\[[^\]]+\])/).entries()) {
+    p.append(i % 2 ? texto("mark", pedaco) : document.createTextNode(pedaco));
+  }
+  return p;
+}
+
+function mostrarDecisao(d) {
+  $("saidas").replaceChildren(...Object.entries(d.outputs).map(([nome, valor]) => texto("span", `${nome}: ${valor}`)));
+  $("acoes").replaceChildren(
+    ...d.actions.map((acao) => {
+      const li = document.createElement("li");
+      li.dataset.id = acao.id;
+      const marca = document.createElement("input");
+      marca.type = "checkbox";
+      const rotulo = texto("label");
+      rotulo.append(marca, " ", comMarcas(acao.text).textContent);
+      li.append(rotulo);
+      const meta = texto("div", undefined, "meta");
+      if (acao.macro) {
+        meta.append("Macro: ", texto("span", acao.macro, "macro"), " ", botaoCopiar(acao.macro, "a macro"));
+      }
+      if (acao.team) meta.append(` · time: ${acao.team}`);
+      li.append(meta);
+      const porque = texto("details", undefined, "porque");
+      porque.append(texto("summary", "Por quê?"), texto("div", `Documento ${acao.source.document}, seção ${acao.source.section} (regra ${acao.rule}).`));
+      const regra = d.trace.find((t) => t.rule === acao.rule);
+      if (regra) porque.append(texto("div", regra.why));
+      li.append(porque);
+      return li;
+    }),
+  );
+  $("scripts").replaceChildren(
+    ...d.scripts.map((script) => {
+      const bloco = texto("div", undefined, "script");
+      bloco.dataset.id = script.id;
+      bloco.append(comMarcas(script.text), botaoCopiar(script.text, "o script"));
+      return bloco;
+    }),
+  );
+  $("assumidos-bloco").hidden = d.assumed.length === 0;
+  $("assumidos").replaceChildren(
+    ...d.assumed
+      .filter((a) => a.fact !== "now")
+      .map((a) => {
+        const li = texto("li", `${a.question} — assumido: ${a.value} `);
+        const fato = estado.fatos.get(a.fact);
+        if (fato?.tipo === "bool") {
+          const trocar = texto("button", "mudar");
+          trocar.type = "button";
+          trocar.addEventListener("click", () => {
+            estado.valores[a.fact] = a.value !== "sim";
+            agendar();
+          });
+          li.append(trocar);
+        }
+        return li;
+      }),
+  );
+}
+
+async function saude() {
+  const corpo = await (await fetch("/healthz")).json();
+  $("pacote").textContent = `${corpo.bundle.name} ${corpo.bundle.version} · ${corpo.bundle.rules} regras`;
+  const recusa = corpo.recarga_recusada;
+  $("recusa").hidden = !recusa;
+  if (recusa) {
+    $("recusa").textContent = "A última edição do pacote foi recusada; o pacote anterior continua valendo.\n" + recusa.problemas.map((p) => p.mensagem).join("\n");
+  }
+}
+
+async function iniciar() {
+  $("agora").value = agoraLocal();
+  $("agora").addEventListener("input", agendar);
+  const vocabulario = await (await fetch("/v1/vocabulary")).json();
+  for (const fato of vocabulario.fatos) estado.fatos.set(fato.fato, fato);
+  mostrarFormulario();
+  await saude();
+  setInterval(saude, 3000);
+  await decidir();
+}
+
+iniciar();

@@ -1,0 +1,135 @@
+//! Answers: JSON bodies, and errors in Portuguese with the field, what was
+//! found and what is allowed, like the command line's.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use roteiro_engine::{RuleError, SituationError};
+use serde::Serialize;
+
+/// A JSON answer, pretty-printed with a final newline: byte for byte what
+/// `roteiro decide --format json` prints.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => (status, [(header::CONTENT_TYPE, "application/json")], text + "\n").into_response(),
+        Err(err) => ApiError::internal(format!("não foi possível escrever a resposta: {err}")).into_response(),
+    }
+}
+
+/// An error body.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    /// The whole message, as the command line prints it.
+    pub erro: String,
+    /// The field at fault, dotted (`client.plan`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campo: Option<String>,
+    /// What was found there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encontrado: Option<String>,
+    /// What is allowed there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permitido: Option<String>,
+    /// Line in the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linha: Option<usize>,
+    /// Column in the body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coluna: Option<usize>,
+}
+
+/// An error with its HTTP status.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    status: StatusCode,
+    body: ErrorBody,
+}
+
+impl ApiError {
+    fn plain(status: StatusCode, message: String) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                erro: message,
+                campo: None,
+                encontrado: None,
+                permitido: None,
+                linha: None,
+                coluna: None,
+            },
+        }
+    }
+
+    /// The situation is malformed (400) or does not fit the vocabulary (422).
+    pub fn situation(err: &SituationError) -> Self {
+        let status = if err.field.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        Self {
+            status,
+            body: ErrorBody {
+                erro: err.to_string(),
+                campo: err.field.clone(),
+                encontrado: err.found.clone(),
+                permitido: err.allowed.clone(),
+                linha: err.location.line,
+                coluna: err.location.column,
+            },
+        }
+    }
+
+    /// A rule failed: the bundle's fault, not the request's.
+    pub fn rule(err: &RuleError) -> Self {
+        Self::plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("pacote de políticas inválido: {err}"),
+        )
+    }
+
+    /// The body is over the limit.
+    pub fn too_large() -> Self {
+        Self::plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("corpo grande demais: o limite é {} bytes", crate::MAX_BODY_BYTES),
+        )
+    }
+
+    /// The body could not be read.
+    pub fn unreadable(message: String) -> Self {
+        Self::plain(
+            StatusCode::BAD_REQUEST,
+            format!("não foi possível ler o corpo: {message}"),
+        )
+    }
+
+    /// No such route.
+    pub fn not_found(path: &str) -> Self {
+        Self::plain(
+            StatusCode::NOT_FOUND,
+            format!("rota desconhecida `{path}`; veja /openapi.json para as rotas do serviço"),
+        )
+    }
+
+    /// The request ran out of its time budget.
+    pub fn timeout() -> Self {
+        Self::plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a decisão passou do tempo limite da requisição".into(),
+        )
+    }
+
+    /// Something of the service itself failed.
+    pub fn internal(message: String) -> Self {
+        Self::plain(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match serde_json::to_string_pretty(&self.body) {
+            Ok(text) => (self.status, [(header::CONTENT_TYPE, "application/json")], text + "\n").into_response(),
+            Err(_) => self.status.into_response(),
+        }
+    }
+}

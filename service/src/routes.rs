@@ -1,0 +1,195 @@
+//! The routes, in one function, and their handlers.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use roteiro_engine::{Bundle, DecideError, Situation};
+use serde_json::json;
+
+use crate::desk::Desk;
+use crate::reply::{self, ApiError};
+use crate::{openapi, MAX_BODY_BYTES};
+
+/// Longest a request may take, decision included.
+const REQUEST_BUDGET: Duration = Duration::from_secs(2);
+
+/// The page, its script and its style, embedded: no build step.
+const PAGE: &str = include_str!("page/index.html");
+const SCRIPT: &str = include_str!("page/app.js");
+const STYLE: &str = include_str!("page/style.css");
+
+/// Every route of the service over `desk`.
+pub fn router(desk: Arc<Desk>) -> Router {
+    Router::new()
+        .route("/", get(|| async { Html(PAGE) }))
+        .route(
+            "/app.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], SCRIPT) }),
+        )
+        .route(
+            "/style.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css")], STYLE) }),
+        )
+        .route("/v1/decide", post(decide))
+        .route("/v1/explain", post(explain))
+        .route("/v1/vocabulary", get(vocabulary))
+        .route("/v1/bundle", get(bundle))
+        .route("/healthz", get(health))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi_document))
+        .fallback(|uri: Uri| async move { ApiError::not_found(uri.path()) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(desk.clone(), access_log))
+        .with_state(desk)
+}
+
+/// One log line per request with its status and latency, and the count.
+async fn access_log(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let response = match tokio::time::timeout(REQUEST_BUDGET, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout().into_response(),
+    };
+    let status = response.status().as_u16();
+    desk.metrics.answered(status);
+    tracing::info!(%method, %path, status, micros = started.elapsed().as_micros() as u64, "requisição");
+    response
+}
+
+/// The situation in the body, read against the serving bundle.
+fn situation(bundle: &Bundle, body: Result<Bytes, BytesRejection>) -> Result<Situation, ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large()
+        } else {
+            ApiError::unreadable(rejection.body_text())
+        }
+    })?;
+    bundle
+        .parse_situation(&body, "corpo")
+        .map_err(|err| ApiError::situation(&err))
+}
+
+/// The moment of a request that pins none: the service's clock, listed by
+/// the decision under `assumed`.
+fn clock() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().fixed_offset()
+}
+
+fn decide_error(err: &DecideError) -> ApiError {
+    match err {
+        DecideError::Situation(err) => ApiError::situation(err),
+        DecideError::Rule(err) => ApiError::rule(err),
+    }
+}
+
+async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let served = desk.served();
+    let situation = situation(&served.bundle, body)?;
+    let started = Instant::now();
+    let decision = served
+        .bundle
+        .decide(&situation, clock())
+        .map_err(|err| decide_error(&err))?;
+    let route = decision
+        .outputs
+        .get("route")
+        .and_then(|r| r.as_str())
+        .unwrap_or("nenhuma");
+    let fired = decision
+        .trace
+        .iter()
+        .filter(|entry| entry.fired)
+        .map(|entry| entry.rule.clone());
+    desk.metrics.decided(route, fired, started.elapsed());
+    Ok(reply::json(StatusCode::OK, &decision))
+}
+
+async fn explain(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+    let served = desk.served();
+    let situation = situation(&served.bundle, body)?;
+    let explanation = served
+        .bundle
+        .explain(&situation, clock())
+        .map_err(|err| decide_error(&err))?;
+    Ok(reply::json(StatusCode::OK, &explanation))
+}
+
+async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
+    let served = desk.served();
+    let facts: Vec<_> = served
+        .bundle
+        .vocabulary()
+        .facts()
+        .map(|fact| {
+            json!({
+                "fato": fact.path,
+                "tipo": fact.spec.kind,
+                "rotulo": fact.spec.label,
+                "descricao": fact.spec.description,
+                "pergunta": fact.spec.question,
+                "valores": fact.spec.values,
+                "padrao": fact.default.as_ref().map(|value| value.display()),
+                "derivado": fact.spec.derive.is_some(),
+                "minimo": fact.spec.minimum,
+                "maximo": fact.spec.maximum,
+                "max_caracteres": fact.spec.max_length,
+            })
+        })
+        .collect();
+    let groups: Vec<&str> = served
+        .bundle
+        .vocabulary()
+        .children("")
+        .into_iter()
+        .filter(|(_, group)| *group)
+        .map(|(name, _)| name)
+        .collect();
+    reply::json(StatusCode::OK, &json!({"grupos": groups, "fatos": facts}))
+}
+
+fn bundle_summary(desk: &Desk) -> serde_json::Value {
+    let served = desk.served();
+    let info = served.bundle.info();
+    json!({
+        "name": info.name,
+        "version": info.version,
+        "digest": info.digest,
+        "rules": served.bundle.rule_ids().count(),
+        "loaded_at": served.loaded_at.to_rfc3339(),
+    })
+}
+
+async fn bundle(State(desk): State<Arc<Desk>>) -> Response {
+    reply::json(StatusCode::OK, &bundle_summary(&desk))
+}
+
+async fn health(State(desk): State<Arc<Desk>>) -> Response {
+    let refused = desk.refused();
+    let status = if refused.is_some() { "recarga_recusada" } else { "ok" };
+    reply::json(
+        StatusCode::OK,
+        &json!({"status": status, "bundle": bundle_summary(&desk), "recarga_recusada": refused}),
+    )
+}
+
+async fn metrics(State(desk): State<Arc<Desk>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        desk.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn openapi_document(State(desk): State<Arc<Desk>>) -> Response {
+    reply::json(StatusCode::OK, &openapi::document(&desk.served().bundle))
+}
