@@ -15,10 +15,10 @@ const texto = (tag, conteudo, classe) => {
   return el;
 };
 
-function agoraLocal() {
-  const d = new Date();
-  d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
-  return d.toISOString().slice(0, 16);
+// The bundle's zone is Brasília (UTC-3, no daylight saving since 2019),
+// whatever zone the browser is in.
+function agoraEmBrasilia() {
+  return new Date(Date.now() - 3 * 3600 * 1000).toISOString().slice(0, 16);
 }
 
 function momento() {
@@ -132,7 +132,16 @@ function comMarcas(conteudo) {
 }
 
 function mostrarDecisao(d) {
-  $("saidas").replaceChildren(...Object.entries(d.outputs).map(([nome, valor]) => texto("span", `${nome}: ${valor}`)));
+  $("saidas").replaceChildren(...Object.entries(d.outputs).map(([nome, valor]) => {
+    const selo = texto("span", `${nome}: ${valor}`);
+    selo.dataset.saida = nome;
+    return selo;
+  }));
+  if (d.actions.length === 0) {
+    $("acoes").replaceChildren(texto("li", "Nenhuma ação ainda: diga o assunto e responda o que falta saber.", "muted"));
+    $("scripts").replaceChildren();
+    return mostrarAssumidos(d);
+  }
   $("acoes").replaceChildren(
     ...d.actions.map((acao) => {
       const li = document.createElement("li");
@@ -164,6 +173,10 @@ function mostrarDecisao(d) {
       return bloco;
     }),
   );
+  mostrarAssumidos(d);
+}
+
+function mostrarAssumidos(d) {
   $("assumidos-bloco").hidden = d.assumed.length === 0;
   $("assumidos").replaceChildren(
     ...d.assumed
@@ -196,7 +209,7 @@ async function saude() {
 }
 
 async function iniciar() {
-  $("agora").value = agoraLocal();
+  $("agora").value = agoraEmBrasilia();
   $("agora").addEventListener("input", agendar);
   const vocabulario = await (await fetch("/v1/vocabulary")).json();
   for (const fato of vocabulario.fatos) estado.fatos.set(fato.fato, fato);

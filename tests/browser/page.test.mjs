@@ -1,0 +1,150 @@
+// The analysts' page in a real browser: Debian's chromium driven by
+// playwright-core. Each scenario is filled through the form as an analyst
+// would; the page must show the decision /v1/decide gives for the same
+// situation. Screenshots are kept in target/browser/ as artifacts.
+//
+// Run: cargo build && (cd tests/browser && npm ci && npm test)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BINARY = process.env.ROTEIRO_BIN ?? join(ROOT, "target/debug/roteiro");
+const ARTIFACTS = join(ROOT, "target/browser");
+const NOW = "2026-12-08T10:15";
+
+const cliente = {
+  analyst: { name: "Carla" },
+  contact: { kind: "cliente", channel: "chat", name: "Maria Souza", phone: "(21) 99999-0000" },
+};
+const treinamento = (client) => ({
+  ...cliente,
+  client: { code: "48213", name: "Padaria Pao Quente", plan: "essencial", plan_active: true, ...client },
+  request: { topic: "treinamento", module: "financeiro", scope: "completo" },
+});
+// Document 004 §4, the three worked scenarios, and a blocked system (002 item 28).
+const SCENARIOS = [
+  { name: "004-cenario1", route: "io", situation: treinamento({ in_onboarding: false, franchise: false }) },
+  { name: "004-cenario2", route: "gr", situation: treinamento({ in_onboarding: true, franchise: false }) },
+  { name: "004-cenario3", route: "franchise", situation: treinamento({ in_onboarding: false, franchise: true }) },
+  {
+    name: "002-sistema-bloqueado",
+    route: "suporte",
+    situation: {
+      ...cliente,
+      client: { code: "48213", plan: "essencial", plan_active: true },
+      request: { topic: "sistema_bloqueado" },
+      billing: { due_date: "2026-12-05", payment_method: "boleto" },
+      system: { blocked: false },
+    },
+  },
+];
+
+let server;
+let base;
+let folder;
+let browser;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  folder = mkdtempSync(join(tmpdir(), "roteiro-page-"));
+  cpSync(join(ROOT, "policies"), folder, { recursive: true });
+  server = spawn(BINARY, ["serve", "--addr", "127.0.0.1:0", "--policies", folder], { stdio: ["ignore", "ignore", "pipe"] });
+  let said = "";
+  base = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the server did not announce its address: ${said}`)), 20000);
+    server.stderr.on("data", (chunk) => {
+      said += String(chunk);
+      const found = /http:\/\/(\S+) /.exec(said);
+      if (found) {
+        clearTimeout(timer);
+        ok(`http://${found[1]}`);
+      }
+    });
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  rmSync(folder, { recursive: true, force: true });
+});
+
+/** Every fact of a nested situation, as [path, value]. */
+function facts(situation, prefix = "") {
+  return Object.entries(situation).flatMap(([key, value]) =>
+    value !== null && typeof value === "object" ? facts(value, `${prefix}${key}.`) : [[`${prefix}${key}`, value]],
+  );
+}
+
+async function decideByApi(situation) {
+  const response = await fetch(`${base}/v1/decide`, {
+    method: "POST",
+    body: JSON.stringify({ now: `${NOW}:00-03:00`, ...situation }),
+  });
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+/** Fills the form field of `path`, opening the folded facts when needed. */
+async function fill(page, path, value) {
+  const field = page.locator(`[name="${path}"]`);
+  if (!(await field.isVisible())) await page.locator("#outros summary").click();
+  if ((await field.evaluate((el) => el.tagName)) === "SELECT") await field.selectOption(String(value));
+  else await field.fill(String(value));
+}
+
+async function settle(page) {
+  // The page re-decides 200 ms after the last change.
+  await page.waitForTimeout(600);
+  await page.waitForLoadState("networkidle");
+}
+
+for (const scenario of SCENARIOS) {
+  test(`${scenario.name}: the page shows the service's decision`, async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+    await page.goto(base);
+    await page.locator("#agora").fill(NOW);
+    for (const [path, value] of facts(scenario.situation)) {
+      await fill(page, path, value);
+      await settle(page);
+    }
+    const expected = await decideByApi(scenario.situation);
+    assert.equal(expected.outputs.route, scenario.route);
+    assert.equal(await page.locator('[data-saida="route"]').textContent(), `route: ${scenario.route}`);
+    const first = page.locator("#acoes li").first();
+    assert.equal(await first.getAttribute("data-id"), expected.actions[0].id);
+    const script = expected.scripts[0];
+    const shown = page.locator(`.script[data-id="${script.id}"]`);
+    assert.equal(await shown.locator("p").textContent(), script.text);
+    await shown.getByRole("button", { name: "copiar o script" }).click();
+    assert.equal(await shown.getByRole("button").getAttribute("data-copiado"), script.text);
+    await page.screenshot({ path: join(ARTIFACTS, `${scenario.name}.png`), fullPage: true });
+    await page.close();
+  });
+}
+
+test("a broken edit of the bundle shows the refusal banner", async () => {
+  const page = await browser.newPage();
+  await page.goto(base);
+  const procedure = join(folder, "procedures/002-atendimento-padrao.yaml");
+  const original = readFileSync(procedure, "utf8");
+  writeFileSync(procedure, original.replace('request.topic == "xml"', 'request.topic == "xmll"'));
+  const banner = page.locator("#recusa");
+  await banner.waitFor({ state: "visible", timeout: 15000 });
+  const text = await banner.textContent();
+  assert.match(text, /recusada/);
+  assert.match(text, /procedures\/002-atendimento-padrao\.yaml, linha \d+/);
+  await page.screenshot({ path: join(ARTIFACTS, "recarga-recusada.png") });
+  writeFileSync(procedure, original);
+  await page.close();
+});
