@@ -39,6 +39,8 @@ struct Cli {
 enum Command {
     /// Decide the next actions for a situation (YAML or JSON; `-` reads stdin).
     Decide(commands::decide::Args),
+    /// Ask what is missing, one question at a time, then show what to do.
+    Ask(commands::ask::Args),
     /// Run the bundle's policy tests, with rule coverage.
     Test(commands::test::Args),
     /// Explain a decision: each rule, each part of its condition, each output.
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match &cli.command {
         Command::Decide(args) => commands::decide::run(args),
+        Command::Ask(args) => commands::ask::run(args),
         Command::Test(args) => commands::test::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Check(args) => commands::check::run(args),

@@ -97,6 +97,15 @@ fn read_input(name: &str, limit: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The bytes of the situation `name` (a file, or `-` for stdin), at most
+/// one over `limit`; on failure the problem is printed and exit status 2.
+pub fn read_situation(name: &str, limit: u64) -> Result<Vec<u8>, Status> {
+    read_input(name, limit).map_err(|err| {
+        eprintln!("situação inválida {name}: não foi possível ler: {err}");
+        Status::InvalidSituation
+    })
+}
+
 /// The bundle and the situation read from `name`, pinned to `now` when
 /// given; on failure the problem is printed and the exit status given (3 for
 /// the bundle, 2 for the situation).
@@ -107,10 +116,7 @@ pub fn bundle_and_situation(
     lenient: bool,
 ) -> Result<(Bundle, Situation), Status> {
     let bundle = bundle(explicit)?;
-    let text = read_input(name, bundle.situation_limit()).map_err(|err| {
-        eprintln!("situação inválida {name}: não foi possível ler: {err}");
-        Status::InvalidSituation
-    })?;
+    let text = read_situation(name, bundle.situation_limit())?;
     let parsed = if lenient {
         bundle.parse_situation_lenient(&text, name)
     } else {

@@ -509,6 +509,18 @@ impl Loader {
             manifest: &manifest,
         };
         self.check_root_names(&context, vocabulary_file);
+        for fact in &manifest.first_questions {
+            if vocabulary.fact(fact).is_none() {
+                let place = Place {
+                    file: manifest_file,
+                    item: "first_questions".into(),
+                    anchors: vec![("first_questions", None)],
+                };
+                let hint = crate::suggest::closest(fact, vocabulary.facts().map(|f| f.path.as_str()))
+                    .map_or_else(String::new, |near| format!("; você quis dizer `{near}`?"));
+                self.report(&place, None, format!("`{fact}` não é um fato do vocabulário{hint}"));
+            }
+        }
         let derivations = self.compile_derivations(&context, &vocabulary_spec, vocabulary_file);
         let mut rules = Vec::new();
         if procedures.is_empty() && !files.iter().any(|file| file.path.starts_with(PROCEDURES)) {

@@ -94,6 +94,17 @@ pub struct Missing {
     pub needed_by: Vec<String>,
 }
 
+impl Decision {
+    /// The missing facts, most decisive first: the one more rules and texts
+    /// wait for comes first (the topic before anything else), ties in the
+    /// decision's order. What `ask` asks one at a time.
+    pub fn most_decisive_missing(&self) -> Vec<&Missing> {
+        let mut missing: Vec<&Missing> = self.missing.iter().collect();
+        missing.sort_by_key(|m| std::cmp::Reverse(m.needed_by.len()));
+        missing
+    }
+}
+
 /// A fact taken from its vocabulary default because the situation lacks it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Assumed {

@@ -30,6 +30,11 @@ pub struct Manifest {
     /// Bounds on decisions and inputs; each has a default.
     #[serde(default)]
     pub limits: Limits,
+    /// Facts an analyst is asked first, before any rule can say what is
+    /// missing (a situation with no request yet asks nothing): the channel,
+    /// who is calling, the topic. `ask` and the page start with them.
+    #[serde(default)]
+    pub first_questions: Vec<String>,
 }
 
 /// Bounds that keep every decision and every input small.

@@ -154,7 +154,11 @@ async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
         .filter(|(_, group)| *group)
         .map(|(name, _)| name)
         .collect();
-    reply::json(StatusCode::OK, &json!({"grupos": groups, "fatos": facts}))
+    let first = &served.bundle.manifest().first_questions;
+    reply::json(
+        StatusCode::OK,
+        &json!({"grupos": groups, "primeiras": first, "fatos": facts}),
+    )
 }
 
 fn bundle_summary(desk: &Desk) -> serde_json::Value {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod ask;
 pub mod check;
 pub mod decide;
 pub mod diff;

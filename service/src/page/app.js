@@ -3,7 +3,8 @@
 // the decision's `missing`, what to do from its actions and scripts.
 "use strict";
 
-const PRINCIPAIS = ["contact.channel", "contact.kind", "request.topic"];
+// What the analyst answers first comes from the bundle (`first_questions`).
+let PRINCIPAIS = [];
 const estado = { fatos: new Map(), valores: {}, decisao: null };
 let espera = null;
 
@@ -213,6 +214,7 @@ async function iniciar() {
   $("agora").addEventListener("input", agendar);
   const vocabulario = await (await fetch("/v1/vocabulary")).json();
   for (const fato of vocabulario.fatos) estado.fatos.set(fato.fato, fato);
+  PRINCIPAIS = vocabulario.primeiras;
   mostrarFormulario();
   await saude();
   setInterval(saude, 3000);

@@ -1,0 +1,296 @@
+//! `roteiro ask`: guided questions, one at a time, the most decisive first.
+//!
+//! Line based: it reads answers from stdin whether or not it is a terminal,
+//! so it works on a call, in a pipe and in tests alike; a closed stdin ends
+//! the questions and prints the decision reached so far, never a hang.
+//! Every answer goes back through the bundle's situation reader, so what
+//! `ask` saves is exactly what `decide` reads.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+use roteiro_engine::{compare_decisions, Bundle, Decision, FactKind, Situation};
+use serde_yaml::{Mapping, Value};
+
+use crate::render::{self, Format};
+use crate::{clock, source, Status};
+
+/// Arguments of `roteiro ask`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A partial situation to start from (YAML or JSON).
+    situation: Option<PathBuf>,
+    /// Policy bundle folder (default: ./policies, else the embedded bundle).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    /// Decide as of this moment (RFC 3339); default: the situation's, else now.
+    #[arg(long, value_parser = clock::parse)]
+    now: Option<DateTime<FixedOffset>>,
+    /// Write the final situation here (and the decision beside it, `.decisao.json`).
+    #[arg(long)]
+    save: Option<PathBuf>,
+}
+
+/// Most questions asked in one session: one per declared fact at most.
+fn question_limit(bundle: &Bundle) -> usize {
+    bundle.vocabulary().facts().count()
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Status {
+    let bundle = match source::bundle(args.policies.as_deref()) {
+        Ok(bundle) => bundle,
+        Err(status) => return status,
+    };
+    let mut answers = match start(&bundle, args) {
+        Ok(answers) => answers,
+        Err(status) => return status,
+    };
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut out = std::io::stdout();
+    let mut skipped: BTreeSet<String> = BTreeSet::new();
+    let mut previous: Option<Decision> = None;
+    for _ in 0..=question_limit(&bundle) {
+        let decision = match decide(&bundle, &answers) {
+            Ok(decision) => decision,
+            Err(status) => return status,
+        };
+        let given = match situation(&bundle, &answers) {
+            Ok(given) => given,
+            Err(status) => return status,
+        };
+        if let Some(before) = &previous {
+            let _ = write!(out, "{}", changes(before, &decision));
+        }
+        let first = bundle
+            .manifest()
+            .first_questions
+            .iter()
+            .filter(|fact| !given.facts.contains_key(*fact) && !skipped.contains(*fact))
+            .filter_map(|fact| Some((fact.clone(), bundle.vocabulary().fact(fact)?.spec.question.clone())));
+        let missing = decision
+            .most_decisive_missing()
+            .into_iter()
+            .filter(|missing| !skipped.contains(&missing.fact))
+            .map(|missing| (missing.fact.clone(), missing.question.clone()));
+        let Some((fact, question)) = first.chain(missing).next() else {
+            return finish(&bundle, &answers, &decision, args);
+        };
+        match ask(&bundle, &fact, &question, &mut input, &mut out) {
+            Answer::Value(value) => set(&mut answers, &fact, value),
+            Answer::Skip => {
+                skipped.insert(fact);
+            }
+            Answer::Closed => {
+                let _ = writeln!(
+                    out,
+                    "\n(entrada encerrada: esta é a decisão com o que se sabe até aqui)"
+                );
+                return finish(&bundle, &answers, &decision, args);
+            }
+        }
+        previous = Some(decision);
+    }
+    Status::Ok
+}
+
+/// The starting situation as YAML (checked like `decide` checks it), with
+/// `now` pinned so the saved situation decides the same way tomorrow.
+fn start(bundle: &Bundle, args: &Args) -> Result<Value, Status> {
+    let mut answers = match &args.situation {
+        None => Value::Mapping(Mapping::new()),
+        Some(path) => {
+            let name = path.display().to_string();
+            let bytes = source::read_situation(&name, bundle.situation_limit())?;
+            bundle.parse_situation(&bytes, &name).map_err(|err| {
+                eprintln!("{err}");
+                Status::InvalidSituation
+            })?;
+            let text = String::from_utf8_lossy(&bytes);
+            serde_yaml::from_str(text.trim_start_matches('\u{feff}')).map_err(|_| Status::InvalidSituation)?
+        }
+    };
+    let pinned = situation(bundle, &answers)?.now();
+    let now = args.now.or(pinned).unwrap_or_else(clock::system);
+    set(&mut answers, "now", Value::String(now.to_rfc3339()));
+    Ok(answers)
+}
+
+fn situation(bundle: &Bundle, answers: &Value) -> Result<Situation, Status> {
+    bundle.situation_from_yaml(answers.clone(), "ask").map_err(|err| {
+        eprintln!("{err}");
+        Status::InvalidSituation
+    })
+}
+
+fn decide(bundle: &Bundle, answers: &Value) -> Result<Decision, Status> {
+    let situation = situation(bundle, answers)?;
+    let now = situation.now().unwrap_or_else(clock::system);
+    bundle
+        .decide(&situation, now)
+        .map_err(|err| source::report_decide_error(&err))
+}
+
+/// Puts `value` at the dotted `path` of the situation.
+fn set(answers: &mut Value, path: &str, value: Value) {
+    let mut node = answers;
+    let segments: Vec<&str> = path.split('.').collect();
+    let Some((last, groups)) = segments.split_last() else {
+        return;
+    };
+    for group in groups {
+        let Value::Mapping(map) = node else { return };
+        node = map
+            .entry(Value::String((*group).to_string()))
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        if !node.is_mapping() {
+            *node = Value::Mapping(Mapping::new());
+        }
+    }
+    if let Value::Mapping(map) = node {
+        map.insert(Value::String((*last).to_string()), value);
+    }
+}
+
+enum Answer {
+    Value(Value),
+    Skip,
+    Closed,
+}
+
+/// Asks one question until the answer is valid, empty (skip) or stdin closes.
+fn ask(bundle: &Bundle, fact: &str, question: &str, input: &mut impl BufRead, out: &mut impl Write) -> Answer {
+    let Some(spec) = bundle.vocabulary().fact(fact).map(|f| f.spec.clone()) else {
+        return Answer::Skip;
+    };
+    let values = spec.values.clone().unwrap_or_default();
+    let hint = match spec.kind {
+        FactKind::Enum => {
+            for (index, value) in values.iter().enumerate() {
+                let _ = writeln!(out, "    {}) {}", index + 1, value.replace('_', " "));
+            }
+            "número da opção".to_string()
+        }
+        FactKind::Bool => "s/n".into(),
+        FactKind::Date => "dd/mm/aaaa".into(),
+        FactKind::Datetime => "dd/mm/aaaa HH:MM".into(),
+        FactKind::Integer => "número".into(),
+        FactKind::Text => "texto".into(),
+    };
+    loop {
+        let _ = write!(out, "? {question} [{fact}] ({hint}; vazio pula): ");
+        let _ = out.flush();
+        let mut line = String::new();
+        match input.read_line(&mut line) {
+            Ok(0) | Err(_) => return Answer::Closed,
+            Ok(_) => {}
+        }
+        let line = line.trim();
+        // Piped answers are not echoed by a terminal: show them, so the
+        // transcript reads as a conversation.
+        if !std::io::stdin().is_terminal() {
+            let _ = writeln!(out, "{line}");
+        }
+        if line.is_empty() {
+            return Answer::Skip;
+        }
+        match parse_answer(spec.kind, &values, line) {
+            Ok(value) => return Answer::Value(value),
+            Err(message) => {
+                let _ = writeln!(out, "  {message}");
+            }
+        }
+    }
+}
+
+/// An answer typed the way people write it, as a situation value.
+fn parse_answer(kind: FactKind, values: &[String], line: &str) -> Result<Value, String> {
+    match kind {
+        FactKind::Enum => {
+            let chosen = line
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|i| values.get(i))
+                .or_else(|| {
+                    values
+                        .iter()
+                        .find(|v| v.as_str() == line || v.replace('_', " ") == line)
+                });
+            chosen
+                .map(|v| Value::String(v.clone()))
+                .ok_or_else(|| format!("escolha um número de 1 a {}", values.len()))
+        }
+        FactKind::Bool => match line.to_lowercase().as_str() {
+            "s" | "sim" | "true" => Ok(Value::Bool(true)),
+            "n" | "nao" | "não" | "false" => Ok(Value::Bool(false)),
+            _ => Err("responda s (sim) ou n (não)".into()),
+        },
+        FactKind::Date => NaiveDate::parse_from_str(line, "%d/%m/%Y")
+            .map(|date| Value::String(date.format("%Y-%m-%d").to_string()))
+            .map_err(|_| "data inválida; escreva dd/mm/aaaa, por exemplo 05/12/2026".into()),
+        FactKind::Datetime => NaiveDateTime::parse_from_str(line, "%d/%m/%Y %H:%M")
+            .map(|at| Value::String(format!("{}-03:00", at.format("%Y-%m-%dT%H:%M:%S"))))
+            .map_err(|_| "data e hora inválidas; escreva dd/mm/aaaa HH:MM, por exemplo 08/12/2026 10:15".into()),
+        FactKind::Integer => line
+            .parse::<i64>()
+            .map(|n| Value::Number(n.into()))
+            .map_err(|_| "escreva um número inteiro".into()),
+        FactKind::Text => Ok(Value::String(line.to_string())),
+    }
+}
+
+/// What changed between two decisions, in a line or two.
+fn changes(before: &Decision, after: &Decision) -> String {
+    let change = compare_decisions(before, after);
+    let mut parts = Vec::new();
+    for (output, old, new) in &change.outputs {
+        parts.push(format!("{output}: {old} → {new}"));
+    }
+    if !change.actions_added.is_empty() {
+        parts.push(format!("{} ação(ões) nova(s)", change.actions_added.len()));
+    }
+    if !change.actions_removed.is_empty() {
+        parts.push(format!("{} ação(ões) a menos", change.actions_removed.len()));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("  → mudou: {}\n", parts.join("; "))
+    }
+}
+
+/// Prints the decision (brief) and saves what was asked for.
+fn finish(bundle: &Bundle, answers: &Value, decision: &Decision, args: &Args) -> Status {
+    match render::decision(decision, Format::Text) {
+        Ok(text) => print!("\n{text}"),
+        Err(err) => eprintln!("não foi possível imprimir a decisão: {err}"),
+    }
+    let Some(path) = &args.save else { return Status::Ok };
+    let saved = serde_yaml::to_string(answers)
+        .map_err(|err| err.to_string())
+        .and_then(|yaml| {
+            std::fs::write(path, format!("# situação salva por roteiro ask\n{yaml}")).map_err(|e| e.to_string())
+        })
+        .and_then(|()| {
+            let json = render::decision(decision, Format::Json)?;
+            std::fs::write(path.with_extension("decisao.json"), json).map_err(|e| e.to_string())
+        });
+    match saved.and_then(|()| {
+        situation(bundle, answers)
+            .map(|_| ())
+            .map_err(|_| "situação salva inválida".to_string())
+    }) {
+        Ok(()) => {
+            eprintln!("situação salva em {} (decisão ao lado, .decisao.json)", path.display());
+            Status::Ok
+        }
+        Err(err) => {
+            eprintln!("não foi possível salvar em {}: {err}", path.display());
+            Status::Failed
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! `roteiro ask` as an analyst uses it: the test reads each question from
+//! the program's output and answers from a scenario, as a person would,
+//! then decides the saved situation again with `decide`.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+const NOW: &str = "2026-12-08T10:15:00-03:00";
+
+/// Runs `ask`, answering each question from `answers` (fact → typed
+/// answer; a fact not there is skipped). Returns the transcript and the
+/// facts asked, in order.
+fn converse(answers: &BTreeMap<&str, &str>, save: &std::path::Path) -> (String, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(["ask", "--now", NOW, "--policies", "policies", "--save"])
+        .arg(save)
+        .current_dir(common::root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut transcript = String::new();
+    let mut asked = Vec::new();
+    let mut byte = [0u8; 1];
+    // Bounded: a session asks at most one question per fact.
+    while asked.len() < 200 && stdout.read(&mut byte).unwrap() == 1 {
+        transcript.push(char::from(byte[0]));
+        if transcript.ends_with("vazio pula): ") {
+            let line = transcript.lines().last().unwrap();
+            let fact = line.rsplit_once(" [").unwrap().1.split(']').next().unwrap().to_string();
+            let answer = answers.get(fact.as_str()).copied().unwrap_or("");
+            writeln!(stdin, "{answer}").unwrap();
+            asked.push(fact);
+        }
+    }
+    drop(stdin);
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    transcript.push_str(&String::from_utf8_lossy(&rest));
+    assert!(child.wait().unwrap().success(), "{transcript}");
+    (String::from_utf8(transcript.into_bytes()).unwrap(), asked)
+}
+
+fn decide_saved(path: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(["decide", "--format", "json", "--policies", "policies"])
+        .arg(path)
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn scenario(client: &[(&'static str, &'static str)]) -> BTreeMap<&'static str, &'static str> {
+    let mut answers = BTreeMap::from([
+        ("contact.channel", "chat"),
+        ("contact.kind", "cliente"),
+        ("request.topic", "treinamento"),
+        ("request.scope", "completo"),
+        ("request.module", "financeiro"),
+        ("analyst.name", "Carla"),
+        ("client.plan_active", "s"),
+        ("client.plan", "essencial"),
+    ]);
+    answers.extend(client.iter().copied());
+    answers
+}
+
+#[test]
+fn the_three_scenarios_of_document_004_are_reached_by_answering_questions() {
+    let dir = std::env::temp_dir().join(format!("roteiro-ask-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "cenario1",
+            scenario(&[("client.in_onboarding", "n"), ("client.franchise", "n")]),
+            "io",
+        ),
+        (
+            "cenario2",
+            scenario(&[("client.in_onboarding", "s"), ("client.franchise", "n")]),
+            "gr",
+        ),
+        (
+            "cenario3",
+            scenario(&[("client.in_onboarding", "n"), ("client.franchise", "s")]),
+            "franchise",
+        ),
+    ];
+    for (name, answers, route) in cases {
+        let save = dir.join(format!("{name}.yaml"));
+        let (transcript, asked) = converse(&answers, &save);
+        assert_eq!(
+            asked.first().map(String::as_str),
+            Some("contact.channel"),
+            "{transcript}"
+        );
+        assert!(asked.iter().position(|f| f == "request.topic") < asked.iter().position(|f| f == "request.scope"));
+        assert!(transcript.contains(&format!("route: {route}")), "{name}: {transcript}");
+        let decided = decide_saved(&save);
+        assert_eq!(decided["outputs"]["route"], route, "{name}");
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(save.with_extension("decisao.json")).unwrap()).unwrap();
+        assert_eq!(
+            written["outputs"], decided["outputs"],
+            "the saved decision is the saved situation's"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_boleto_call_asks_only_what_the_boleto_procedure_needs() {
+    let save = std::env::temp_dir().join(format!("roteiro-ask-boleto-{}.yaml", std::process::id()));
+    let answers = BTreeMap::from([
+        ("contact.channel", "telefone"),
+        ("contact.kind", "cliente"),
+        ("request.topic", "boleto"),
+        ("analyst.name", "Carla"),
+        ("billing.due_date", "05/12/2026"),
+        ("billing.payment_method", "pix"),
+    ]);
+    let (transcript, asked) = converse(&answers, &save);
+    assert!(
+        !asked.iter().any(|f| f == "request.scope"),
+        "no training question: {asked:?}"
+    );
+    assert!(transcript.contains("route: suporte"), "{transcript}");
+    assert_eq!(decide_saved(&save)["outputs"]["route"], "suporte");
+    let _ = std::fs::remove_file(&save);
+    let _ = std::fs::remove_file(save.with_extension("decisao.json"));
+}
+
+#[test]
+fn bad_answers_are_asked_again_and_a_closed_stdin_ends_with_the_decision_so_far() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(["ask", "--now", NOW, "--policies", "policies"])
+        .current_dir(common::root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // A wrong option number, then a valid one, then stdin closes.
+    child.stdin.take().unwrap().write_all(b"99\n1\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("escolha um número de 1 a 5"), "{text}");
+    assert!(text.contains("entrada encerrada"), "{text}");
+}
