@@ -22,6 +22,8 @@ fn converse(answers: &BTreeMap<&str, &str>, save: &std::path::Path) -> (String, 
     let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
         .args(["ask", "--now", NOW, "--policies", "policies", "--save"])
         .arg(save)
+        .arg("--database")
+        .arg(save.with_extension("db"))
         .current_dir(common::root())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -146,7 +148,8 @@ fn a_boleto_call_asks_only_what_the_boleto_procedure_needs() {
 #[test]
 fn bad_answers_are_asked_again_and_a_closed_stdin_ends_with_the_decision_so_far() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
-        .args(["ask", "--now", NOW, "--policies", "policies"])
+        .args(["ask", "--now", NOW, "--policies", "policies", "--database"])
+        .arg(std::env::temp_dir().join(format!("roteiro-ask-closed-{}.db", std::process::id())))
         .current_dir(common::root())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -33,6 +33,8 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
             .args(["serve", "--addr", "127.0.0.1:0", "--policies"])
             .arg(&folder)
+            .arg("--database")
+            .arg(folder.with_extension("db"))
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -112,6 +114,9 @@ impl Drop for Server {
             .status();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.folder);
+        for suffix in ["db", "db-wal", "db-shm"] {
+            let _ = std::fs::remove_file(self.folder.with_extension(suffix));
+        }
     }
 }
 

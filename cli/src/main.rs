@@ -3,6 +3,7 @@
 
 mod clock;
 mod commands;
+mod database;
 mod render;
 mod source;
 
@@ -57,6 +58,10 @@ enum Command {
     Schema(commands::schema::Args),
     /// Serve decisions over HTTP, with the analysts' page at `/`.
     Serve(commands::serve::Args),
+    /// Numbers from the decision log: routes, procedures, rules, missing facts.
+    Stats(commands::stats::Args),
+    /// The decision log: export situations, prune old decisions.
+    Log(commands::log::Args),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +84,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(args),
         Command::Watch(args) => commands::watch::run(args),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Stats(args) => commands::stats::run(args),
+        Command::Log(args) => commands::log::run(args),
     };
     ExitCode::from(status as u8)
 }

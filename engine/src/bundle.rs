@@ -317,8 +317,10 @@ fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<Problem>> {
     }
 }
 
-/// Paths, sizes and modification times of every file under `dir`: what
-/// `watch` and the service compare to notice an edit. Bounded like loading.
+/// Paths, sizes and modification times of every bundle file (`.yaml`,
+/// `.yml`) under `dir`: what `watch` and the service compare to notice an
+/// edit. Other files (an editor's swap file) do not count. Bounded like
+/// loading.
 pub fn folder_fingerprint(dir: &Path) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
     let mut out = Vec::new();
     let mut pending = vec![(dir.to_path_buf(), 0usize)];
@@ -330,8 +332,10 @@ pub fn folder_fingerprint(dir: &Path) -> Vec<(std::path::PathBuf, u64, Option<st
             let path = entry.path();
             match entry.metadata() {
                 Ok(meta) if meta.is_dir() && depth < MAX_FOLDER_DEPTH => pending.push((path, depth + 1)),
-                Ok(meta) => out.push((path, meta.len(), meta.modified().ok())),
-                Err(_) => {}
+                Ok(meta) if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") => {
+                    out.push((path, meta.len(), meta.modified().ok()));
+                }
+                Ok(_) | Err(_) => {}
             }
         }
         if out.len() > MAX_ENTRIES {

@@ -76,6 +76,41 @@ impl Bundle {
         situation::from_value(value, origin, &self.reading(false))
     }
 
+    /// The situation as a JSON document `decide` reads back (dates as
+    /// `YYYY-MM-DD`, moments in RFC 3339). Facts marked `personal` in the
+    /// vocabulary are masked unless `keep_personal`.
+    pub fn situation_json(&self, situation: &Situation, keep_personal: bool) -> serde_json::Value {
+        let mut root = serde_json::Map::new();
+        'facts: for (path, value) in &situation.facts {
+            let personal = self.vocabulary.fact(path).is_some_and(|fact| fact.spec.personal);
+            let value = match value {
+                _ if personal && !keep_personal => serde_json::Value::String("***".into()),
+                FactValue::Bool(flag) => serde_json::Value::Bool(*flag),
+                FactValue::Integer(n) => serde_json::Value::from(*n),
+                FactValue::Text(text) => serde_json::Value::String(text.clone()),
+                FactValue::Date(date) => serde_json::Value::String(date.format("%Y-%m-%d").to_string()),
+                FactValue::DateTime(at) => serde_json::Value::String(at.to_rfc3339()),
+            };
+            let mut node = &mut root;
+            let segments: Vec<&str> = path.split('.').collect();
+            let Some((last, groups)) = segments.split_last() else {
+                continue;
+            };
+            for group in groups {
+                // A path is never both a fact and a group (the loader checks).
+                node = match node
+                    .entry((*group).to_string())
+                    .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
+                {
+                    serde_json::Value::Object(map) => map,
+                    _ => continue 'facts,
+                };
+            }
+            node.insert((*last).to_string(), value);
+        }
+        serde_json::Value::Object(root)
+    }
+
     /// Largest situation read, in bytes: read at most one byte more.
     pub fn situation_limit(&self) -> u64 {
         self.manifest.limits.situation_bytes

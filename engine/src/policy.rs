@@ -142,6 +142,10 @@ pub struct FactSpec {
     /// Rhai expression computing the fact when the situation does not give it.
     #[serde(default)]
     pub derive: Option<String>,
+    /// Identifies a person or a client (a name, a phone, a client code):
+    /// masked in the decision log unless `--log-personal` is given.
+    #[serde(default)]
+    pub personal: bool,
 }
 
 /// Kind of value a fact holds.

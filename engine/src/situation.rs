@@ -625,6 +625,7 @@ mod tests {
             minimum: None,
             maximum: None,
             max_length: None,
+            personal: false,
             default: None,
             derive: None,
         };

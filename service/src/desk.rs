@@ -8,9 +8,10 @@
 //! and the page until a good edit replaces it.
 
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
+use roteiro_decision_log::{LogWriter, Record};
 use roteiro_engine::{folder_fingerprint, Bundle};
 use serde::Serialize;
 
@@ -49,14 +50,17 @@ pub struct Desk {
     served: RwLock<Arc<Served>>,
     refused: RwLock<Option<Refusal>>,
     folder: Option<PathBuf>,
+    /// The decision log and whether it keeps personal facts.
+    log: Mutex<Option<(LogWriter, bool)>>,
     /// Counters and latencies for `/metrics`.
     pub metrics: Metrics,
 }
 
 impl Desk {
     /// A desk serving `bundle`; `folder` is where reloads come from.
-    pub fn new(bundle: Bundle, folder: Option<PathBuf>) -> Self {
+    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<(LogWriter, bool)>) -> Self {
         Self {
+            log: Mutex::new(log),
             served: RwLock::new(Arc::new(Served {
                 bundle: Arc::new(bundle),
                 loaded_at: Utc::now(),
@@ -70,6 +74,37 @@ impl Desk {
     /// The bundle serving now, held for the whole request.
     pub fn served(&self) -> Arc<Served> {
         self.served.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Logs one decision, off the request path (the writer only queues).
+    pub fn log(&self, make: impl FnOnce(bool) -> Record) {
+        if let Some((writer, keep_personal)) = self.log.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            writer.log(make(*keep_personal));
+        }
+    }
+
+    /// The log writer's counters as Prometheus lines.
+    pub fn log_metrics(&self) -> String {
+        let guard = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some((writer, _)) = guard.as_ref() else {
+            return String::new();
+        };
+        let counts = writer.counts();
+        let read = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        format!(
+            "# HELP roteiro_log_written_total Decisões gravadas no log.\n# TYPE roteiro_log_written_total counter\nroteiro_log_written_total {}\n# HELP roteiro_log_failures_total Falhas ao gravar no log (cada uma é tentada de novo).\n# TYPE roteiro_log_failures_total counter\nroteiro_log_failures_total {}\n# HELP roteiro_log_dropped_total Decisões descartadas com todos os buffers cheios.\n# TYPE roteiro_log_dropped_total counter\nroteiro_log_dropped_total {}\n",
+            read(&counts.written),
+            read(&counts.failures),
+            read(&counts.dropped)
+        )
+    }
+
+    /// Writes what the log still holds and stops its writer.
+    pub fn close_log(&self) {
+        let writer = self.log.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some((writer, _)) = writer {
+            writer.close();
+        }
     }
 
     /// The last refused reload, if the latest edit was refused.

@@ -27,13 +27,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What `roteiro serve` was asked for.
-#[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free one).
     pub addr: SocketAddr,
     /// The bundle folder, watched for edits; `None` serves the bundle given
     /// to [`run`] as it is.
     pub folder: Option<PathBuf>,
+    /// Where every decision is logged, and whether personal facts are kept.
+    pub log: Option<(roteiro_decision_log::LogWriter, bool)>,
 }
 
 /// Why the service could not start.
@@ -68,15 +69,18 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .await
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
-        let desk = Arc::new(Desk::new(bundle, config.folder.clone()));
+        let desk = Arc::new(Desk::new(bundle, config.folder.clone(), config.log));
         if config.folder.is_some() {
             tokio::spawn(desk::watch(desk.clone()));
         }
         ready(addr);
-        axum::serve(listener, router(desk))
+        let served = axum::serve(listener, router(desk.clone()))
             .with_graceful_shutdown(shutdown())
             .await
-            .map_err(StartError::Runtime)
+            .map_err(StartError::Runtime);
+        // Write what the log still holds before leaving.
+        desk.close_log();
+        served
     })
 }
 

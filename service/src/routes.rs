@@ -11,6 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use roteiro_decision_log::Record;
 use roteiro_engine::{Bundle, DecideError, Situation};
 use serde_json::json;
 
@@ -110,7 +111,9 @@ async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejectio
         .iter()
         .filter(|entry| entry.fired)
         .map(|entry| entry.rule.clone());
-    desk.metrics.decided(route, fired, started.elapsed());
+    let took = started.elapsed();
+    desk.metrics.decided(route, fired, took);
+    desk.log(|keep_personal| Record::of(&served.bundle, &situation, &decision, ("serve", took, keep_personal)));
     Ok(reply::json(StatusCode::OK, &decision))
 }
 
@@ -189,7 +192,7 @@ async fn health(State(desk): State<Arc<Desk>>) -> Response {
 async fn metrics(State(desk): State<Arc<Desk>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        desk.metrics.render(),
+        format!("{}{}", desk.metrics.render(), desk.log_metrics()),
     )
         .into_response()
 }

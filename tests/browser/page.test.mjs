@@ -53,7 +53,10 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   folder = mkdtempSync(join(tmpdir(), "roteiro-page-"));
   cpSync(join(ROOT, "policies"), folder, { recursive: true });
-  server = spawn(BINARY, ["serve", "--addr", "127.0.0.1:0", "--policies", folder], { stdio: ["ignore", "ignore", "pipe"] });
+  const database = `${folder}.db`;
+  server = spawn(BINARY, ["serve", "--addr", "127.0.0.1:0", "--policies", folder, "--database", database], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let said = "";
   base = await new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`the server did not announce its address: ${said}`)), 20000);

@@ -14,6 +14,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use roteiro_engine::{compare_decisions, Bundle, Decision, FactKind, Situation};
 use serde_yaml::{Mapping, Value};
 
+use roteiro_decision_log::Record;
+
+use crate::database::LogArgs;
 use crate::render::{self, Format};
 use crate::{clock, source, Status};
 
@@ -31,6 +34,8 @@ pub struct Args {
     /// Write the final situation here (and the decision beside it, `.decisao.json`).
     #[arg(long)]
     save: Option<PathBuf>,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 /// Most questions asked in one session: one per declared fact at most.
@@ -263,8 +268,17 @@ fn changes(before: &Decision, after: &Decision) -> String {
     }
 }
 
-/// Prints the decision (brief) and saves what was asked for.
+/// Prints the decision (brief), logs it and saves what was asked for.
 fn finish(bundle: &Bundle, answers: &Value, decision: &Decision, args: &Args) -> Status {
+    if let (Ok((writer, keep)), Ok(given)) = (args.log.writer(), situation(bundle, answers)) {
+        writer.log(Record::of(
+            bundle,
+            &given,
+            decision,
+            ("ask", std::time::Duration::ZERO, keep),
+        ));
+        writer.close();
+    }
     match render::decision(decision, Format::Text) {
         Ok(text) => print!("\n{text}"),
         Err(err) => eprintln!("não foi possível imprimir a decisão: {err}"),

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 
 use crate::render::{self, Format};
+use roteiro_decision_log::Record;
+
+use crate::database::LogArgs;
 use crate::{clock, source, Status};
 
 /// Arguments of `roteiro decide`.
@@ -21,6 +24,11 @@ pub struct Args {
     /// Ignore fields the vocabulary does not know (with a warning) instead of refusing them.
     #[arg(long)]
     lenient: bool,
+    /// Also append the decision to the decision log.
+    #[arg(long)]
+    log: bool,
+    #[command(flatten)]
+    database: LogArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -33,17 +41,33 @@ pub fn run(args: &Args) -> Status {
             Ok(loaded) => loaded,
             Err(status) => return status,
         };
+    let started = std::time::Instant::now();
     match bundle.decide(&situation, clock::system()) {
-        Ok(decision) => match render::decision(&decision, args.format) {
-            Ok(out) => {
-                print!("{out}");
-                Status::Ok
+        Ok(decision) if args.log => {
+            let took = started.elapsed();
+            match args.database.writer() {
+                Ok((writer, keep)) => {
+                    writer.log(Record::of(&bundle, &situation, &decision, ("decide", took, keep)));
+                    writer.close();
+                }
+                Err(status) => return status,
             }
-            Err(err) => {
-                eprintln!("não foi possível imprimir a decisão: {err}");
-                Status::Failed
-            }
-        },
+            print_decision(&decision, args.format)
+        }
+        Ok(decision) => print_decision(&decision, args.format),
         Err(err) => source::report_decide_error(&err),
+    }
+}
+
+fn print_decision(decision: &roteiro_engine::Decision, format: Format) -> Status {
+    match render::decision(decision, format) {
+        Ok(out) => {
+            print!("{out}");
+            Status::Ok
+        }
+        Err(err) => {
+            eprintln!("não foi possível imprimir a decisão: {err}");
+            Status::Failed
+        }
     }
 }

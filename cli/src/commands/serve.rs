@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::database::LogArgs;
 use crate::{source, Status};
 
 /// Arguments of `roteiro serve`.
@@ -15,6 +16,8 @@ pub struct Args {
     /// Address to listen on; port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 /// Runs the service until SIGINT or SIGTERM.
@@ -23,9 +26,14 @@ pub fn run(args: &Args) -> Status {
         Ok(bundle) => bundle,
         Err(status) => return status,
     };
+    let log = match args.log.writer() {
+        Ok(log) => log,
+        Err(status) => return status,
+    };
     let config = roteiro_service::Config {
         addr: args.addr,
         folder: source::folder(args.policies.as_deref()),
+        log: Some(log),
     };
     let announce = |addr: SocketAddr| eprintln!("roteiro: servindo em http://{addr} (Ctrl-C encerra)");
     match roteiro_service::run(bundle, config, announce) {

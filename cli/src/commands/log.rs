@@ -1,0 +1,109 @@
+//! `roteiro log`: the decision log as situation files, and its retention.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use roteiro_decision_log::Filter;
+
+use crate::database::{self, LogArgs};
+use crate::Status;
+
+/// Arguments of `roteiro log`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Write logged situations as situation files (personal facts as logged,
+    /// masked unless the log kept them), for `roteiro diff DIR --base ...`.
+    Export {
+        /// Folder to write into (created).
+        dir: PathBuf,
+        #[command(flatten)]
+        log: LogArgs,
+        /// Logged since (AAAA-MM-DD or RFC 3339).
+        #[arg(long, value_parser = database::parse_moment)]
+        since: Option<DateTime<Utc>>,
+        /// Logged before (AAAA-MM-DD or RFC 3339).
+        #[arg(long, value_parser = database::parse_moment)]
+        until: Option<DateTime<Utc>>,
+        /// Only decisions with this output, e.g. `route=gr`.
+        #[arg(long = "where")]
+        condition: Option<String>,
+    },
+    /// Delete decisions logged longer ago than the age given, e.g. `180d`.
+    Prune {
+        #[command(flatten)]
+        log: LogArgs,
+        /// Age in days, e.g. 180d.
+        #[arg(long, value_parser = database::parse_age)]
+        older_than: chrono::TimeDelta,
+    },
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Status {
+    let result = match &args.action {
+        Action::Export {
+            dir,
+            log,
+            since,
+            until,
+            condition,
+        } => export(dir, log, *since, *until, condition.as_deref()),
+        Action::Prune { log, older_than } => prune(log, *older_than),
+    };
+    match result {
+        Ok(()) => Status::Ok,
+        Err(message) => {
+            eprintln!("{message}");
+            Status::Failed
+        }
+    }
+}
+
+fn export(
+    dir: &std::path::Path,
+    log: &LogArgs,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    condition: Option<&str>,
+) -> Result<(), String> {
+    let route = match condition {
+        None => None,
+        Some(text) => match text.split_once('=') {
+            Some(("route", value)) => Some(value.to_string()),
+            _ => return Err(format!("--where `{text}`: só `route=VALOR` é aceito")),
+        },
+    };
+    let mut store = roteiro_decision_log::open(&log.address()).map_err(|e| e.to_string())?;
+    let records = store.read(&Filter { since, until, route }).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("não foi possível criar {}: {e}", dir.display()))?;
+    for record in &records {
+        let mut situation = record.situation.clone();
+        // The moment the decision was made as of, so a replay decides alike.
+        if let (Some(map), false) = (situation.as_object_mut(), record.decided_as_of.is_empty()) {
+            map.entry("now")
+                .or_insert_with(|| serde_json::Value::String(record.decided_as_of.clone()));
+        }
+        let path = dir.join(format!("decisao-{:08}.json", record.id));
+        let text = serde_json::to_string_pretty(&situation).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text + "\n").map_err(|e| format!("não foi possível escrever {}: {e}", path.display()))?;
+    }
+    eprintln!("{} situações exportadas para {}", records.len(), dir.display());
+    Ok(())
+}
+
+fn prune(log: &LogArgs, older_than: chrono::TimeDelta) -> Result<(), String> {
+    let mut store = roteiro_decision_log::open(&log.address()).map_err(|e| e.to_string())?;
+    let before = Utc::now() - older_than;
+    let deleted = store.prune(before).map_err(|e| e.to_string())?;
+    eprintln!(
+        "{deleted} decisões anteriores a {} apagadas",
+        before.format("%d/%m/%Y %H:%M")
+    );
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! `roteiro stats`: what the decision log says about real traffic.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use roteiro_decision_log::{stats, Filter, Stats};
+
+use crate::database::{self, LogArgs};
+use crate::render::Style;
+use crate::{source, Status};
+
+/// Arguments of `roteiro stats`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Policy bundle folder (for the rules that never fired).
+    #[arg(long)]
+    policies: Option<PathBuf>,
+    #[command(flatten)]
+    log: LogArgs,
+    /// Only decisions logged since (AAAA-MM-DD or RFC 3339).
+    #[arg(long, value_parser = database::parse_moment)]
+    since: Option<DateTime<Utc>>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
+    format: StatsFormat,
+}
+
+/// How the numbers are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatsFormat {
+    /// Readable text, in Portuguese.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Status {
+    let bundle = match source::bundle(args.policies.as_deref()) {
+        Ok(bundle) => bundle,
+        Err(status) => return status,
+    };
+    let records = roteiro_decision_log::open(&args.log.address()).and_then(|mut store| {
+        store.read(&Filter {
+            since: args.since,
+            ..Filter::default()
+        })
+    });
+    let records = match records {
+        Ok(records) => records,
+        Err(err) => {
+            eprintln!("{err}");
+            return Status::Failed;
+        }
+    };
+    let numbers = stats(&records, bundle.rule_ids());
+    match args.format {
+        StatsFormat::Json => match serde_json::to_string_pretty(&numbers) {
+            Ok(json) => println!("{json}"),
+            Err(err) => {
+                eprintln!("não foi possível escrever: {err}");
+                return Status::Failed;
+            }
+        },
+        StatsFormat::Text => print!("{}", render(&numbers, Style::detect())),
+    }
+    Status::Ok
+}
+
+fn bar(count: usize, most: usize) -> String {
+    let width = if most == 0 { 0 } else { (count * 30).div_ceil(most) };
+    "█".repeat(width)
+}
+
+/// The numbers as text, with bars.
+pub fn render(numbers: &Stats, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", style.heading(&format!("{} decisões", numbers.decisions)));
+    let mut section = |title: &str, rows: Vec<(String, usize)>| {
+        let most = rows.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        let _ = writeln!(out, "\n{}", style.heading(title));
+        for (name, count) in rows {
+            let _ = writeln!(out, "  {count:>6}  {:<30}  {name}", bar(count, most));
+        }
+    };
+    section(
+        "Por rota",
+        numbers.by_route.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+    );
+    section(
+        "Por procedimento",
+        numbers.by_document.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+    );
+    section(
+        "Regras que mais disparam",
+        numbers.rules.iter().take(20).cloned().collect(),
+    );
+    section(
+        "Fatos que mais faltaram",
+        numbers.most_missing.iter().take(15).cloned().collect(),
+    );
+    let _ = writeln!(out, "\n{}", style.heading("Regras que não dispararam no período"));
+    let _ = writeln!(
+        out,
+        "  {}",
+        if numbers.never_fired.is_empty() {
+            "nenhuma".to_string()
+        } else {
+            numbers.never_fired.join(", ")
+        }
+    );
+    let _ = writeln!(out, "\n{}", style.heading("Decisões mais lentas"));
+    for (id, micros) in &numbers.slowest {
+        let _ = writeln!(out, "  #{id}: {micros} µs");
+    }
+    out
+}

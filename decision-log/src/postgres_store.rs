@@ -1,0 +1,127 @@
+//! The PostgreSQL log: several `serve` replicas writing one table.
+
+use chrono::{DateTime, Utc};
+use postgres::{Client, NoTls};
+
+use crate::{record_of, Filter, LogError, Migrations, Record, Row, Store, COLUMNS};
+
+const MIGRATIONS: Migrations = &[(1, include_str!("../migrations/postgres/0001_decisions.sql"))];
+
+fn db(err: postgres::Error) -> LogError {
+    LogError::Database(err.to_string())
+}
+
+/// A PostgreSQL log, reconnecting when the server comes back.
+pub struct PostgresStore {
+    address: String,
+    client: Option<Client>,
+}
+
+impl PostgresStore {
+    /// Connects and migrates; fails when the server cannot be reached now.
+    pub fn open(address: &str) -> Result<Self, LogError> {
+        let mut store = Self {
+            address: address.to_string(),
+            client: None,
+        };
+        store.client()?;
+        Ok(store)
+    }
+
+    /// The connection, made again if the last one broke.
+    fn client(&mut self) -> Result<&mut Client, LogError> {
+        if self.client.as_mut().is_none_or(|client| client.is_closed()) {
+            let mut client = Client::connect(&self.address, NoTls).map_err(db)?;
+            migrate(&mut client)?;
+            self.client = Some(client);
+        }
+        self.client
+            .as_mut()
+            .ok_or_else(|| LogError::Database("sem conexão".into()))
+    }
+
+    /// Runs `work`, dropping the connection when it fails so the next call
+    /// connects again.
+    fn with<T>(&mut self, work: impl FnOnce(&mut Client) -> Result<T, postgres::Error>) -> Result<T, LogError> {
+        let result = work(self.client()?);
+        if result.is_err() {
+            self.client = None;
+        }
+        result.map_err(db)
+    }
+}
+
+fn migrate(client: &mut Client) -> Result<(), LogError> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
+        .map_err(db)?;
+    for (version, sql) in MIGRATIONS {
+        let applied = client
+            .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version])
+            .map_err(db)?
+            .is_some();
+        if !applied {
+            let mut transaction = client.transaction().map_err(db)?;
+            transaction.batch_execute(sql).map_err(db)?;
+            transaction
+                .execute("INSERT INTO schema_migrations VALUES ($1)", &[version])
+                .map_err(db)?;
+            transaction.commit().map_err(db)?;
+        }
+    }
+    Ok(())
+}
+
+impl Store for PostgresStore {
+    fn append(&mut self, records: &[Record]) -> Result<(), LogError> {
+        let rows: Vec<Row> = records.iter().map(Row::of).collect();
+        self.with(|client| {
+            let mut transaction = client.transaction()?;
+            let sql = format!(
+                "INSERT INTO decisions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            );
+            let statement = transaction.prepare(&sql)?;
+            for Row {
+                texts: t,
+                analyst,
+                latency_us,
+            } in &rows
+            {
+                transaction.execute(
+                    &statement,
+                    &[
+                        &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11], analyst,
+                        latency_us,
+                    ],
+                )?;
+            }
+            transaction.commit()
+        })
+    }
+
+    fn read(&mut self, filter: &Filter) -> Result<Vec<Record>, LogError> {
+        let since = filter.since.map(|at| at.to_rfc3339()).unwrap_or_default();
+        let rows = self.with(|client| {
+            client.query(
+                &format!("SELECT id, {COLUMNS} FROM decisions WHERE logged_at >= $1 ORDER BY id"),
+                &[&since],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let mut texts: [String; 12] = Default::default();
+                for (index, text) in texts.iter_mut().enumerate() {
+                    *text = row.get::<_, Option<String>>(index + 1).unwrap_or_default();
+                }
+                record_of(row.get(0), texts, row.get(13), row.get(14))
+            })
+            .filter(|record| filter.keeps(record))
+            .collect())
+    }
+
+    fn prune(&mut self, before: DateTime<Utc>) -> Result<u64, LogError> {
+        let before = before.to_rfc3339();
+        self.with(|client| client.execute("DELETE FROM decisions WHERE logged_at < $1", &[&before]))
+    }
+}

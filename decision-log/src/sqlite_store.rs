@@ -1,0 +1,106 @@
+//! The SQLite log: one file, WAL mode, migrated on open.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+
+use crate::{record_of, Filter, LogError, Migrations, Record, Row, Store, COLUMNS};
+
+const MIGRATIONS: Migrations = &[(1, include_str!("../migrations/sqlite/0001_decisions.sql"))];
+
+fn db(err: rusqlite::Error) -> LogError {
+    LogError::Database(err.to_string())
+}
+
+/// A SQLite log file.
+pub struct SqliteStore {
+    connection: Connection,
+}
+
+impl SqliteStore {
+    /// Opens the file (creating it), in WAL mode, migrated.
+    pub fn open(path: &str) -> Result<Self, LogError> {
+        let connection = Connection::open(path).map_err(db)?;
+        connection
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+            .map_err(db)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        connection
+            .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+            .map_err(db)?;
+        for (version, sql) in MIGRATIONS {
+            let applied: bool = connection
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                    [version],
+                    |row| row.get(0),
+                )
+                .map_err(db)?;
+            if !applied {
+                connection
+                    .execute_batch(&format!(
+                        "BEGIN; {sql}; INSERT INTO schema_migrations VALUES ({version}); COMMIT;"
+                    ))
+                    .map_err(db)?;
+            }
+        }
+        Ok(Self { connection })
+    }
+}
+
+impl Store for SqliteStore {
+    fn append(&mut self, records: &[Record]) -> Result<(), LogError> {
+        let transaction = self.connection.transaction().map_err(db)?;
+        {
+            let sql = format!("INSERT INTO decisions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+            let mut statement = transaction.prepare_cached(&sql).map_err(db)?;
+            for record in records {
+                let Row {
+                    texts: t,
+                    analyst,
+                    latency_us,
+                } = Row::of(record);
+                statement
+                    .execute(params![
+                        t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], analyst, latency_us
+                    ])
+                    .map_err(db)?;
+            }
+        }
+        transaction.commit().map_err(db)
+    }
+
+    fn read(&mut self, filter: &Filter) -> Result<Vec<Record>, LogError> {
+        let since = filter.since.map(|at| at.to_rfc3339()).unwrap_or_default();
+        let mut statement = self
+            .connection
+            .prepare(&format!(
+                "SELECT id, {COLUMNS} FROM decisions WHERE logged_at >= ?1 ORDER BY id"
+            ))
+            .map_err(db)?;
+        let rows = statement
+            .query_map([since], |row| {
+                let mut texts: [String; 12] = Default::default();
+                for (index, text) in texts.iter_mut().enumerate() {
+                    *text = row.get::<_, Option<String>>(index + 1)?.unwrap_or_default();
+                }
+                Ok(record_of(row.get(0)?, texts, row.get(13)?, row.get(14)?))
+            })
+            .map_err(db)?;
+        let mut records = Vec::new();
+        for row in rows {
+            let record = row.map_err(db)?;
+            if filter.keeps(&record) {
+                records.push(record);
+            }
+        }
+        Ok(records)
+    }
+
+    fn prune(&mut self, before: DateTime<Utc>) -> Result<u64, LogError> {
+        let deleted = self
+            .connection
+            .execute("DELETE FROM decisions WHERE logged_at < ?1", [before.to_rfc3339()])
+            .map_err(db)?;
+        Ok(deleted as u64)
+    }
+}

@@ -1,0 +1,189 @@
+//! The decision log in real databases: a SQLite file always, and the
+//! machine's PostgreSQL when `ROTEIRO_TEST_POSTGRES` names one (`.ci/run`
+//! starts it; without it the test says why it is skipped).
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+const NOW: &str = "2026-12-08T10:15:00-03:00";
+
+fn roteiro(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(args)
+        .current_dir(common::root())
+        .env_remove("ROTEIRO_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+/// Serves with `database`, posts `count` decisions (topics in turn), stops
+/// the server with SIGTERM (which writes what the log holds).
+fn serve_decisions(database: &str, count: usize) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--policies",
+            "policies",
+            "--database",
+            database,
+        ])
+        .current_dir(common::root())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    let topics = ["xml", "boleto", "treinamento", "sistema_bloqueado", "hardware"];
+    for n in 0..count {
+        let body = format!(
+            r#"{{"now": "{NOW}", "contact": {{"kind": "cliente", "name": "Maria Souza {n}"}}, "request": {{"topic": "{}"}}}}"#,
+            topics[n % topics.len()]
+        );
+        let mut stream = TcpStream::connect(&addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            stream,
+            "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+fn stats(database: &str) -> serde_json::Value {
+    let out = roteiro(&[
+        "stats",
+        "--policies",
+        "policies",
+        "--database",
+        database,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every check of the log on one database.
+fn check_database(database: &str, scratch: &Path) {
+    serve_decisions(database, 1000);
+    let numbers = stats(database);
+    assert_eq!(numbers["decisions"], 1000, "1,000 decisions, 1,000 rows");
+    assert_eq!(
+        numbers["by_route"]["suporte"].as_u64().unwrap() + numbers["by_route"]["io"].as_u64().unwrap_or(0),
+        1000
+    );
+    assert!(numbers["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r[0] == "padrao.xml" && r[1] == 200));
+    let exported = scratch.join("exportadas");
+    let out = roteiro(&[
+        "log",
+        "export",
+        exported.to_str().unwrap(),
+        "--database",
+        database,
+        "--where",
+        "route=suporte",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let files: Vec<_> = std::fs::read_dir(&exported).unwrap().collect();
+    assert_eq!(files.len() as u64, numbers["by_route"]["suporte"].as_u64().unwrap());
+    let sample = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    assert!(
+        sample.contains("\"***\"") && !sample.contains("Maria"),
+        "personal facts are masked: {sample}"
+    );
+    let diff = roteiro(&[
+        "diff",
+        exported.to_str().unwrap(),
+        "--base",
+        "policies",
+        "--policies",
+        "policies",
+        "--fail-on-change",
+    ]);
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "replaying the log reproduces it: {}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    let out = roteiro(&["log", "prune", "--older-than", "0d", "--database", database]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stats(database)["decisions"], 0);
+}
+
+#[test]
+fn a_thousand_decisions_through_serve_land_in_a_sqlite_file() {
+    let scratch = std::env::temp_dir().join(format!("roteiro-log-sqlite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let file = scratch.join("roteiro.db");
+    check_database(file.to_str().unwrap(), &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[test]
+fn a_thousand_decisions_through_serve_land_in_postgresql() {
+    let Ok(url) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
+        eprintln!("skipped: ROTEIRO_TEST_POSTGRES is not set (.ci/run starts PostgreSQL 15 and sets it)");
+        return;
+    };
+    let scratch = std::env::temp_dir().join(format!("roteiro-log-pg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    // Start from an empty table: earlier runs may have left rows.
+    roteiro(&["log", "prune", "--older-than", "0d", "--database", &url]);
+    check_database(&url, &scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+#[test]
+fn decide_logs_only_with_log() {
+    let scratch = std::env::temp_dir().join(format!("roteiro-log-decide-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let database = scratch.join("roteiro.db");
+    let database = database.to_str().unwrap();
+    let example = "policies/examples/002-boleto.yaml";
+    roteiro(&["decide", example, "--database", database]);
+    assert!(!Path::new(database).exists(), "no --log, no log");
+    let out = roteiro(&["decide", example, "--log", "--database", database, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stats(database)["decisions"], 1);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
