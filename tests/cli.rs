@@ -150,7 +150,7 @@ fn unknown_enum_value_exits_2_naming_field_found_allowed_and_line() {
 #[test]
 fn wrong_type_exits_2() {
     assert_invalid_situation(
-        "client:\n  plan_active: sim\n",
+        "client:\n  plan_active: talvez\n",
         &["client.plan_active", "true ou false"],
     );
 }

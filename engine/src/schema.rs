@@ -48,7 +48,7 @@ fn group_schema(bundle: &Bundle, group: &str) -> Value {
             match bundle.vocabulary.fact(&path) {
                 Some(fact) => {
                     let mut schema = match fact.spec.kind {
-                        FactKind::Bool => json!({"type": "boolean"}),
+                        FactKind::Bool => json!({"anyOf": [{"type": "boolean"}, {"enum": ["sim", "não", "nao"]}]}),
                         FactKind::Text => json!({"type": ["string", "integer"]}),
                         FactKind::Integer => json!({"type": "integer"}),
                         FactKind::Enum => json!({"type": "string", "enum": fact.spec.values}),

@@ -546,7 +546,13 @@ impl FactSeed<'_, '_> {
                 calendar::parse_datetime(v)
                     .map_err(|_| self.reject(shown(v), "data e hora impossíveis ou malformadas"))?,
             ),
-            FactKind::Bool | FactKind::Integer => return Err(self.wrong_type(format!("texto {}", shown(v)))),
+            // People write yes/no in Portuguese: `sim`/`não` read as true/false.
+            FactKind::Bool => match v.trim().to_lowercase().as_str() {
+                "sim" => FactValue::Bool(true),
+                "não" | "nao" => FactValue::Bool(false),
+                _ => return Err(self.wrong_type(format!("texto {}", shown(v)))),
+            },
+            FactKind::Integer => return Err(self.wrong_type(format!("texto {}", shown(v)))),
         };
         self.accept(value)
     }
@@ -696,6 +702,15 @@ mod tests {
             Some("client.plan_active")
         );
         assert_eq!(err.as_ref().and_then(|e| e.location.line), Some(1));
+    }
+
+    #[test]
+    fn yes_and_no_in_portuguese_are_booleans() {
+        let situation = parse("client:\n  plan_active: sim\n", "s.yaml", &vocabulary()).unwrap_or_default();
+        assert_eq!(situation.facts.get("client.plan_active"), Some(&FactValue::Bool(true)));
+        let situation = parse("{\"client\": {\"plan_active\": \"não\"}}", "s.json", &vocabulary()).unwrap_or_default();
+        assert_eq!(situation.facts.get("client.plan_active"), Some(&FactValue::Bool(false)));
+        assert!(parse("client:\n  plan_active: talvez\n", "s.yaml", &vocabulary()).is_err());
     }
 
     #[test]

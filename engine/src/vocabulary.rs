@@ -83,7 +83,7 @@ impl Fact {
     /// The allowed values, in words, for error messages.
     pub fn allowed(&self) -> String {
         match self.spec.kind {
-            FactKind::Bool => "true ou false".into(),
+            FactKind::Bool => "true ou false (ou sim / não)".into(),
             FactKind::Text => "texto".into(),
             FactKind::Integer => match (self.spec.minimum, self.spec.maximum) {
                 (Some(min), Some(max)) => format!("um número inteiro de {min} a {max}"),
