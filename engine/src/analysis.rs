@@ -27,8 +27,8 @@ use crate::template::{self, Piece};
 pub struct Warning {
     /// Where it is.
     pub location: Location,
-    /// Kind: `always_fails`, `never_fires`, `output_conflict`,
-    /// `unused_fact`, `unused_catalog`.
+    /// Kind: `always_fails`, `unlabeled_fact`, `never_fires`,
+    /// `output_conflict`, `unused_fact`, `unused_catalog`.
     pub kind: String,
     /// The rule, fact or catalog entry concerned.
     pub item: String,
@@ -57,6 +57,7 @@ impl Bundle {
             }
         }
         warnings.extend(self.always_failing());
+        warnings.extend(self.unlabeled());
         warnings.extend(self.conflicts(&evaluator));
         warnings.extend(self.unused());
         warnings
@@ -122,6 +123,27 @@ impl Bundle {
             }
         }
         warnings
+    }
+
+    /// Facts without a label: a text that cannot fill them would print the
+    /// raw path (`[request.equipment.homologated]`) to an analyst.
+    fn unlabeled(&self) -> Vec<Warning> {
+        let text = self.file_text(crate::bundle::VOCABULARY);
+        self.vocabulary
+            .facts()
+            .filter(|fact| fact.spec.label.as_deref().is_none_or(|label| label.trim().is_empty()))
+            .map(|fact| Warning {
+                location: Location {
+                    file: crate::bundle::VOCABULARY.into(),
+                    line: locate::line_of(text, &[(fact.path.as_str(), None)]),
+                    column: None,
+                },
+                kind: "unlabeled_fact".into(),
+                item: fact.path.clone(),
+                message: "fato sem `label`: um texto que não puder preenchê-lo mostraria o caminho cru ao analista"
+                    .into(),
+            })
+            .collect()
     }
 
     fn rule_warning(&self, rule: &Rule, kind: &str, message: String) -> Warning {

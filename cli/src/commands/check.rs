@@ -57,8 +57,11 @@ pub fn run(args: &Args) -> Status {
         bundle.rule_ids().count(),
         warnings.len()
     );
-    // A rule that can only fail would fail every decision that reaches it.
-    let broken = warnings.iter().any(|warning| warning.kind == "always_fails");
+    // A rule that can only fail would fail every decision that reaches it;
+    // a fact without a label would show its raw path to an analyst.
+    let broken = warnings
+        .iter()
+        .any(|warning| matches!(warning.kind.as_str(), "always_fails" | "unlabeled_fact"));
     if broken || (args.strict && !warnings.is_empty()) {
         Status::Failed
     } else {
