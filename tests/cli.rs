@@ -405,3 +405,34 @@ fn now_on_the_command_line_decides_as_of_that_moment_and_the_clock_is_an_assumpt
     assert!(out.stdout.is_empty());
     assert!(text(&out.stderr).contains("RFC 3339"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn every_help_is_in_portuguese() {
+    for args in [
+        &["--help"][..],
+        &["decide", "--help"],
+        &["ask", "--help"],
+        &["serve", "--help"],
+        &["stats", "--help"],
+        &["log", "export", "--help"],
+        &["check", "--help"],
+    ] {
+        let out = roteiro(args, &common::root(), None);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let help = text(&out.stdout);
+        assert!(
+            help.contains("Uso: roteiro") && help.contains("Mostra esta ajuda"),
+            "{args:?}: {help}"
+        );
+        for english in [
+            "Usage:",
+            "Options:",
+            "Print help",
+            "Possible values",
+            "[default:",
+            "Commands:",
+        ] {
+            assert!(!help.contains(english), "{args:?} still says {english:?}: {help}");
+        }
+    }
+}

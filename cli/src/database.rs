@@ -10,11 +10,11 @@ use crate::Status;
 /// Options shared by every command that logs or reads the log.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LogArgs {
-    /// Decision log: a SQLite file or postgres://... (default:
-    /// $ROTEIRO_DATABASE_URL, else roteiro.db here).
+    /// Log de decisões: um arquivo SQLite ou postgres://... (padrão:
+    /// $ROTEIRO_DATABASE_URL, senão roteiro.db aqui).
     #[arg(long)]
     pub database: Option<String>,
-    /// Keep facts marked `personal` in the log instead of masking them.
+    /// Guarda no log os fatos marcados `personal` em vez de mascará-los.
     #[arg(long)]
     pub log_personal: bool,
 }

@@ -9,7 +9,7 @@ mod source;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Arg, ArgAction, Command as ClapCommand, CommandFactory, FromArgMatches, Subcommand};
 
 /// Exit statuses fixed by the contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum Status {
     InvalidBundle = 3,
 }
 
-#[derive(Debug, Parser)]
+#[derive(Debug, clap::Parser)]
 #[command(
     name = "roteiro",
     version,
@@ -38,30 +38,98 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Decide the next actions for a situation (YAML or JSON; `-` reads stdin).
+    /// Decide as próximas ações para uma situação (YAML ou JSON; `-` lê a entrada padrão).
     Decide(commands::decide::Args),
-    /// Ask what is missing, one question at a time, then show what to do.
+    /// Pergunta o que falta, uma pergunta por vez, e mostra o que fazer.
     Ask(commands::ask::Args),
-    /// Run the bundle's policy tests, with rule coverage.
+    /// Roda os testes de política do pacote, com a cobertura de regras.
     Test(commands::test::Args),
-    /// Explain a decision: each rule, each part of its condition, each output.
+    /// Explica uma decisão: cada regra, cada parte da condição, cada saída.
     Explain(commands::explain::Args),
-    /// Check the writing rules (no gerund phrases, dd/mm/yyyy dates, no deadline promises).
+    /// Confere as regras de escrita (sem gerúndio, datas dd/mm/aaaa, sem prometer prazos).
     Lint(commands::lint::Args),
-    /// Load the bundle and report every problem found.
+    /// Carrega o pacote e aponta todos os problemas encontrados.
     Check(commands::check::Args),
-    /// Show the decisions an edit changes over a corpus of situations.
+    /// Mostra as decisões que uma edição muda num conjunto de situações.
     Diff(commands::diff::Args),
-    /// Re-run check, lint and test whenever a bundle file changes.
+    /// Roda check, lint e test de novo a cada mudança num arquivo do pacote.
     Watch(commands::watch::Args),
-    /// Print a JSON Schema: of policy files, of the situation, or of the decision.
+    /// Imprime um JSON Schema: dos arquivos de política, da situação ou da decisão.
     Schema(commands::schema::Args),
-    /// Serve decisions over HTTP, with the analysts' page at `/`.
+    /// Serve decisões por HTTP, com a página dos analistas em `/`.
     Serve(commands::serve::Args),
-    /// Numbers from the decision log: routes, procedures, rules, missing facts.
+    /// Números do log de decisões: rotas, procedimentos, regras, fatos que faltaram.
     Stats(commands::stats::Args),
-    /// The decision log: export situations, prune old decisions.
+    /// O log de decisões: exporta situações, apaga decisões antigas.
     Log(commands::log::Args),
+}
+
+/// The help of every command and subcommand in Portuguese: headings,
+/// usage line and the help and version flags (clap writes them in English).
+fn in_portuguese(command: ClapCommand) -> ClapCommand {
+    const TEMPLATE: &str = "{about-with-newline}\nUso: {usage}\n\n{all-args}{after-help}";
+    let has_version = command.get_version().is_some();
+    let mut command = command
+        .help_template(TEMPLATE)
+        .subcommand_help_heading("Comandos")
+        .subcommand_value_name("COMANDO")
+        .disable_help_flag(true)
+        .disable_help_subcommand(true)
+        .mut_args(|arg| {
+            // Possible values and defaults, said in Portuguese in the help itself.
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .map(|v| v.get_name().to_string())
+                .collect();
+            let default: Vec<String> = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect();
+            let mut help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+            let says_more = (!values.is_empty() && values != ["true", "false"]) || !default.is_empty();
+            if says_more && !help.is_empty() && !help.ends_with('.') && arg.get_action().takes_values() {
+                help.push('.');
+            }
+            if !values.is_empty() && !arg.is_hide_possible_values_set() && values != ["true", "false"] {
+                help.push_str(&format!(" Valores: {}.", values.join(", ")));
+            }
+            if !default.is_empty() && !arg.is_hide_default_value_set() && arg.get_action().takes_values() {
+                help.push_str(&format!(" Padrão: {}.", default.join(", ")));
+            }
+            let takes_values = arg.get_action().takes_values();
+            let arg = arg.help(help);
+            let arg = if takes_values {
+                arg.hide_possible_values(true).hide_default_value(true)
+            } else {
+                arg
+            };
+            if arg.is_positional() {
+                arg.help_heading("Argumentos")
+            } else {
+                arg.help_heading("Opções")
+            }
+        })
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Mostra esta ajuda")
+                .help_heading("Opções"),
+        );
+    if has_version {
+        command = command.disable_version_flag(true).arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help("Mostra a versão")
+                .help_heading("Opções"),
+        );
+    }
+    command.mut_subcommands(in_portuguese)
 }
 
 fn main() -> ExitCode {
@@ -72,7 +140,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&in_portuguese(Cli::command()).get_matches()) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     let status = match &cli.command {
         Command::Decide(args) => commands::decide::run(args),
         Command::Ask(args) => commands::ask::run(args),
@@ -88,4 +159,14 @@ fn main() -> ExitCode {
         Command::Log(args) => commands::log::run(args),
     };
     ExitCode::from(status as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_portuguese_help_is_a_valid_command_line() {
+        in_portuguese(Cli::command()).debug_assert();
+    }
 }

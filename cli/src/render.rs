@@ -8,11 +8,11 @@ use roteiro_engine::{Decision, RuleStatus};
 /// How a decision is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Readable text, in Portuguese.
+    /// Texto para ler, em português.
     Text,
-    /// One JSON document.
+    /// Um documento JSON.
     Json,
-    /// One YAML document.
+    /// Um documento YAML.
     Yaml,
 }
 

@@ -23,15 +23,15 @@ use crate::{clock, source, Status};
 /// Arguments of `roteiro ask`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A partial situation to start from (YAML or JSON).
+    /// Situação parcial de onde começar (YAML ou JSON).
     situation: Option<PathBuf>,
-    /// Policy bundle folder (default: ./policies, else the embedded bundle).
+    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
     #[arg(long)]
     policies: Option<PathBuf>,
-    /// Decide as of this moment (RFC 3339); default: the situation's, else now.
+    /// Decide como neste momento (RFC 3339); padrão: o da situação, senão agora.
     #[arg(long, value_parser = clock::parse)]
     now: Option<DateTime<FixedOffset>>,
-    /// Write the final situation here (and the decision beside it, `.decisao.json`).
+    /// Grava aqui a situação final (e a decisão ao lado, `.decisao.json`).
     #[arg(long)]
     save: Option<PathBuf>,
     #[command(flatten)]

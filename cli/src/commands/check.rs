@@ -10,10 +10,10 @@ use crate::{source, Status};
 /// Arguments of `roteiro check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy bundle folder (default: ./policies, else the embedded bundle).
+    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
     #[arg(long)]
     policies: Option<PathBuf>,
-    /// Fail on warnings too.
+    /// Falha também com avisos.
     #[arg(long)]
     strict: bool,
 }

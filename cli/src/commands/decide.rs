@@ -13,23 +13,23 @@ use crate::{clock, source, Status};
 /// Arguments of `roteiro decide`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Situation file (YAML or JSON, by content); `-` reads stdin.
+    /// Arquivo da situação (YAML ou JSON, pelo conteúdo); `-` lê a entrada padrão.
     situation: String,
-    /// Policy bundle folder (default: ./policies, else the embedded bundle).
+    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
     #[arg(long)]
     policies: Option<PathBuf>,
-    /// Decide as of this moment (RFC 3339), over the situation's own `now`.
+    /// Decide como neste momento (RFC 3339), acima do `now` da situação.
     #[arg(long, value_parser = clock::parse)]
     now: Option<DateTime<FixedOffset>>,
-    /// Ignore fields the vocabulary does not know (with a warning) instead of refusing them.
+    /// Ignora (com aviso) campos que o vocabulário não conhece, em vez de recusá-los.
     #[arg(long)]
     lenient: bool,
-    /// Also append the decision to the decision log.
+    /// Grava também a decisão no log de decisões.
     #[arg(long)]
     log: bool,
     #[command(flatten)]
     database: LogArgs,
-    /// Output format.
+    /// Formato da saída.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }

@@ -13,18 +13,18 @@ use crate::{clock, source, Status};
 /// Arguments of `roteiro diff`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Folder of situation files (YAML or JSON) to decide with both bundles.
+    /// Pasta de situações (YAML ou JSON) decididas com os dois pacotes.
     corpus: PathBuf,
-    /// The bundle as published (before the edit).
+    /// O pacote como publicado (antes da edição).
     #[arg(long)]
     base: PathBuf,
-    /// The edited bundle (default: ./policies, else the embedded bundle).
+    /// O pacote editado (padrão: ./policies, senão o pacote embutido).
     #[arg(long)]
     policies: Option<PathBuf>,
-    /// Decide every situation as of this moment (RFC 3339), over their own `now`.
+    /// Decide todas as situações como neste momento (RFC 3339), acima do `now` de cada uma.
     #[arg(long, value_parser = clock::parse)]
     now: Option<DateTime<FixedOffset>>,
-    /// Exit 1 when any decision changed.
+    /// Sai com 1 quando alguma decisão mudou.
     #[arg(long)]
     fail_on_change: bool,
 }

@@ -13,21 +13,21 @@ use crate::{clock, source, Status};
 /// Arguments of `roteiro explain`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Situation file (YAML or JSON, by content); `-` reads stdin.
+    /// Arquivo da situação (YAML ou JSON, pelo conteúdo); `-` lê a entrada padrão.
     situation: String,
-    /// Policy bundle folder (default: ./policies, else the embedded bundle).
+    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
     #[arg(long)]
     policies: Option<PathBuf>,
-    /// Decide as of this moment (RFC 3339), over the situation's own `now`.
+    /// Decide como neste momento (RFC 3339), acima do `now` da situação.
     #[arg(long, value_parser = clock::parse)]
     now: Option<DateTime<FixedOffset>>,
-    /// Ignore fields the vocabulary does not know (with a warning) instead of refusing them.
+    /// Ignora (com aviso) campos que o vocabulário não conhece, em vez de recusá-los.
     #[arg(long)]
     lenient: bool,
-    /// Also list the rules outside their context.
+    /// Lista também as regras fora de contexto.
     #[arg(long)]
     all: bool,
-    /// Print the explanation as JSON instead of text.
+    /// Imprime a explicação em JSON em vez de texto.
     #[arg(long)]
     json: bool,
 }

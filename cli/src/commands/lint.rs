@@ -10,7 +10,7 @@ use crate::{source, Status};
 /// Arguments of `roteiro lint`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy bundle folder (default: ./policies, else the embedded bundle).
+    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
     #[arg(long)]
     policies: Option<PathBuf>,
 }

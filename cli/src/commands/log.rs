@@ -17,28 +17,28 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Action {
-    /// Write logged situations as situation files (personal facts as logged,
-    /// masked unless the log kept them), for `roteiro diff DIR --base ...`.
+    /// Grava as situações do log como arquivos de situação (fatos pessoais como
+    /// foram guardados, mascarados se o log não os guardou), para `roteiro diff DIR --base ...`.
     Export {
-        /// Folder to write into (created).
+        /// Pasta onde gravar (criada se faltar).
         dir: PathBuf,
         #[command(flatten)]
         log: LogArgs,
-        /// Logged since (AAAA-MM-DD or RFC 3339).
+        /// Registradas desde (AAAA-MM-DD ou RFC 3339).
         #[arg(long, value_parser = database::parse_moment)]
         since: Option<DateTime<Utc>>,
-        /// Logged before (AAAA-MM-DD or RFC 3339).
+        /// Registradas antes de (AAAA-MM-DD ou RFC 3339).
         #[arg(long, value_parser = database::parse_moment)]
         until: Option<DateTime<Utc>>,
-        /// Only decisions with this output, e.g. `route=gr`.
+        /// Só decisões com esta saída, por exemplo `route=gr`.
         #[arg(long = "where")]
         condition: Option<String>,
     },
-    /// Delete decisions logged longer ago than the age given, e.g. `180d`.
+    /// Apaga as decisões registradas há mais tempo que a idade dada, por exemplo `180d`.
     Prune {
         #[command(flatten)]
         log: LogArgs,
-        /// Age in days, e.g. 180d.
+        /// Idade em dias, por exemplo 180d.
         #[arg(long, value_parser = database::parse_age)]
         older_than: chrono::TimeDelta,
     },

@@ -7,7 +7,7 @@ use crate::{source, Status};
 /// Which schema to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
-    /// A procedure file (`procedures/*.yaml`), where the rules are.
+    /// Um arquivo de procedimento (`procedures/*.yaml`), onde ficam as regras.
     Policy,
     /// `bundle.yaml`.
     Bundle,
@@ -17,21 +17,21 @@ pub enum Kind {
     Catalog,
     /// `calendar.yaml`.
     Calendar,
-    /// A policy test file (`tests/*.yaml`).
+    /// Um arquivo de testes de política (`tests/*.yaml`).
     PolicyTest,
-    /// A situation, from the bundle's vocabulary.
+    /// Uma situação, a partir do vocabulário do pacote.
     Situation,
-    /// The decision document of `decide --format json`.
+    /// O documento da decisão de `decide --format json`.
     Decision,
 }
 
 /// Arguments of `roteiro schema`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Which schema.
+    /// Qual schema.
     #[arg(value_enum)]
     kind: Kind,
-    /// Policy bundle folder, for the situation schema.
+    /// Pasta do pacote de políticas, para o schema da situação.
     #[arg(long)]
     policies: Option<PathBuf>,
 }

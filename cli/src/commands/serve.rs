@@ -9,11 +9,11 @@ use crate::{source, Status};
 /// Arguments of `roteiro serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy bundle folder, watched and reloaded on edits (default:
-    /// ./policies, else the embedded bundle, which never changes).
+    /// Pasta do pacote, observada e recarregada a cada edição (padrão:
+    /// ./policies, senão o pacote embutido, que não muda).
     #[arg(long)]
     policies: Option<PathBuf>,
-    /// Address to listen on; port 0 picks a free one.
+    /// Endereço onde ouvir; a porta 0 escolhe uma livre.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
     #[command(flatten)]

@@ -13,15 +13,15 @@ use crate::{source, Status};
 /// Arguments of `roteiro stats`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy bundle folder (for the rules that never fired).
+    /// Pasta do pacote de políticas (para as regras que nunca dispararam).
     #[arg(long)]
     policies: Option<PathBuf>,
     #[command(flatten)]
     log: LogArgs,
-    /// Only decisions logged since (AAAA-MM-DD or RFC 3339).
+    /// Só decisões registradas desde (AAAA-MM-DD ou RFC 3339).
     #[arg(long, value_parser = database::parse_moment)]
     since: Option<DateTime<Utc>>,
-    /// Output format.
+    /// Formato da saída.
     #[arg(long, value_enum, default_value_t = StatsFormat::Text)]
     format: StatsFormat,
 }
@@ -29,9 +29,9 @@ pub struct Args {
 /// How the numbers are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatsFormat {
-    /// Readable text, in Portuguese.
+    /// Texto para ler, em português.
     Text,
-    /// One JSON document.
+    /// Um documento JSON.
     Json,
 }
 

@@ -11,15 +11,15 @@ use crate::{clock, source, Status};
 /// Arguments of `roteiro test`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Test file or folder (default: the bundle's own tests/).
+    /// Arquivo ou pasta de testes (padrão: o tests/ do próprio pacote).
     path: Option<PathBuf>,
-    /// Policy bundle folder (default: ./policies, else the embedded bundle).
+    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
     #[arg(long)]
     policies: Option<PathBuf>,
-    /// Decide every case as of this moment (RFC 3339), over the cases' own `now`.
+    /// Decide todos os casos como neste momento (RFC 3339), acima do `now` de cada um.
     #[arg(long, value_parser = clock::parse)]
     now: Option<DateTime<FixedOffset>>,
-    /// Fail when fewer than this percentage of rules fire in some test.
+    /// Falha quando menos que esta porcentagem das regras dispara em algum teste.
     #[arg(long)]
     coverage_min: Option<f64>,
 }

@@ -16,13 +16,13 @@ use crate::Status;
 /// Arguments of `roteiro watch`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Policy bundle folder.
+    /// Pasta do pacote de políticas.
     #[arg(long, default_value = "policies")]
     policies: PathBuf,
-    /// How often to look for changes, in milliseconds.
+    /// De quanto em quanto tempo olhar as mudanças, em milissegundos.
     #[arg(long, default_value_t = 500)]
     interval_ms: u64,
-    /// Stop after this many runs (default: never).
+    /// Para depois de tantas rodadas (padrão: nunca).
     #[arg(long)]
     max_runs: Option<u32>,
 }
