@@ -217,6 +217,13 @@ fn vocabulary_bundle_openapi_metrics_and_the_page_answer() {
         metrics.contains("roteiro_rule_fired_total{rule=\"padrao.xml\"} 1"),
         "{metrics}"
     );
+    server.eventually("the decision is in the log", |server| {
+        server.json("GET", "/v1/stats", "").1["decisions"] == 1
+    });
+    let (_, stats) = server.json("GET", "/v1/stats", "");
+    assert_eq!(stats["by_route"]["suporte"], 1);
+    let (status, body) = server.json("GET", "/v1/stats?since=ontem", "");
+    assert_eq!((status, body["campo"].as_str()), (400, Some("since")));
     let (status, page) = server.request("GET", "/", b"");
     assert_eq!(status, 200);
     assert!(page.contains("lang=\"pt-BR\"") && page.contains("/app.js"));

@@ -11,11 +11,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use roteiro_decision_log::{LogWriter, Record};
+use roteiro_decision_log::Record;
 use roteiro_engine::{folder_fingerprint, Bundle};
 use serde::Serialize;
 
 use crate::metrics::Metrics;
+use crate::LogConfig;
 
 /// One problem of a refused reload.
 #[derive(Debug, Clone, Serialize)]
@@ -50,16 +51,19 @@ pub struct Desk {
     served: RwLock<Arc<Served>>,
     refused: RwLock<Option<Refusal>>,
     folder: Option<PathBuf>,
-    /// The decision log and whether it keeps personal facts.
-    log: Mutex<Option<(LogWriter, bool)>>,
+    /// The decision log, while it is open.
+    log: Mutex<Option<LogConfig>>,
+    /// Where the log is, for reading it back.
+    log_address: Option<String>,
     /// Counters and latencies for `/metrics`.
     pub metrics: Metrics,
 }
 
 impl Desk {
     /// A desk serving `bundle`; `folder` is where reloads come from.
-    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<(LogWriter, bool)>) -> Self {
+    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>) -> Self {
         Self {
+            log_address: log.as_ref().map(|log| log.address.clone()),
             log: Mutex::new(log),
             served: RwLock::new(Arc::new(Served {
                 bundle: Arc::new(bundle),
@@ -78,18 +82,18 @@ impl Desk {
 
     /// Logs one decision, off the request path (the writer only queues).
     pub fn log(&self, make: impl FnOnce(bool) -> Record) {
-        if let Some((writer, keep_personal)) = self.log.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
-            writer.log(make(*keep_personal));
+        if let Some(log) = self.log.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            log.writer.log(make(log.keep_personal));
         }
     }
 
     /// The log writer's counters as Prometheus lines.
     pub fn log_metrics(&self) -> String {
         let guard = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some((writer, _)) = guard.as_ref() else {
+        let Some(log) = guard.as_ref() else {
             return String::new();
         };
-        let counts = writer.counts();
+        let counts = log.writer.counts();
         let read = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
         format!(
             "# HELP roteiro_log_written_total Decisões gravadas no log.\n# TYPE roteiro_log_written_total counter\nroteiro_log_written_total {}\n# HELP roteiro_log_failures_total Falhas ao gravar no log (cada uma é tentada de novo).\n# TYPE roteiro_log_failures_total counter\nroteiro_log_failures_total {}\n# HELP roteiro_log_dropped_total Decisões descartadas com todos os buffers cheios.\n# TYPE roteiro_log_dropped_total counter\nroteiro_log_dropped_total {}\n",
@@ -101,10 +105,15 @@ impl Desk {
 
     /// Writes what the log still holds and stops its writer.
     pub fn close_log(&self) {
-        let writer = self.log.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some((writer, _)) = writer {
-            writer.close();
+        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(log) = log {
+            log.writer.close();
         }
+    }
+
+    /// Where the decision log is, when there is one.
+    pub fn log_address(&self) -> Option<&str> {
+        self.log_address.as_deref()
     }
 
     /// The last refused reload, if the latest edit was refused.

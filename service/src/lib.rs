@@ -33,8 +33,18 @@ pub struct Config {
     /// The bundle folder, watched for edits; `None` serves the bundle given
     /// to [`run`] as it is.
     pub folder: Option<PathBuf>,
-    /// Where every decision is logged, and whether personal facts are kept.
-    pub log: Option<(roteiro_decision_log::LogWriter, bool)>,
+    /// Where every decision is logged.
+    pub log: Option<LogConfig>,
+}
+
+/// The decision log of the service.
+pub struct LogConfig {
+    /// The writer decisions go through.
+    pub writer: roteiro_decision_log::LogWriter,
+    /// Keep personal facts instead of masking them.
+    pub keep_personal: bool,
+    /// The database address, for `/v1/stats` to read.
+    pub address: String,
 }
 
 /// Why the service could not start.

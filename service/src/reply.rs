@@ -119,6 +119,20 @@ impl ApiError {
         )
     }
 
+    /// A query parameter is malformed.
+    pub fn bad_parameter(name: &str, found: &str, allowed: &str) -> Self {
+        let mut error = Self::plain(StatusCode::BAD_REQUEST, format!("parâmetro `{name}` inválido"));
+        error.body.campo = Some(name.to_string());
+        error.body.encontrado = Some(format!("`{found}`"));
+        error.body.permitido = Some(allowed.to_string());
+        error
+    }
+
+    /// Something the service depends on is not there now (503).
+    pub fn unavailable(message: String) -> Self {
+        Self::plain(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
     /// Something of the service itself failed.
     pub fn internal(message: String) -> Self {
         Self::plain(StatusCode::INTERNAL_SERVER_ERROR, message)

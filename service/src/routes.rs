@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -43,6 +43,7 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/v1/explain", post(explain))
         .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/bundle", get(bundle))
+        .route("/v1/stats", get(stats))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_document))
@@ -199,4 +200,37 @@ async fn metrics(State(desk): State<Arc<Desk>>) -> Response {
 
 async fn openapi_document(State(desk): State<Arc<Desk>>) -> Response {
     reply::json(StatusCode::OK, &openapi::document(&desk.served().bundle))
+}
+
+/// `GET /v1/stats?since=AAAA-MM-DD`: the numbers of `roteiro stats`, read
+/// from the decision log on a blocking thread.
+async fn stats(
+    State(desk): State<Arc<Desk>>,
+    Query(query): Query<std::collections::BTreeMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let Some(address) = desk.log_address().map(str::to_string) else {
+        return Err(ApiError::unavailable("o serviço está sem log de decisões".into()));
+    };
+    let since = match query.get("since") {
+        None => None,
+        Some(text) => Some(
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|date| date.and_hms_opt(0, 0, 0))
+                .map(|at| at.and_utc())
+                .ok_or_else(|| ApiError::bad_parameter("since", text, "uma data AAAA-MM-DD"))?,
+        ),
+    };
+    let served = desk.served();
+    let numbers = tokio::task::spawn_blocking(move || {
+        let records = roteiro_decision_log::open(&address)?.read(&roteiro_decision_log::Filter {
+            since,
+            ..Default::default()
+        })?;
+        Ok::<_, roteiro_decision_log::LogError>(roteiro_decision_log::stats(&records, served.bundle.rule_ids()))
+    })
+    .await
+    .map_err(|err| ApiError::internal(err.to_string()))?
+    .map_err(|err| ApiError::unavailable(err.to_string()))?;
+    Ok(reply::json(StatusCode::OK, &numbers))
 }

@@ -136,6 +136,18 @@ for (const scenario of SCENARIOS) {
   });
 }
 
+test("the statistics view shows the logged decisions as bars", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.getByRole("button", { name: "Estatísticas" }).click();
+  const painel = page.locator("#estatisticas");
+  await painel.locator(".barra").first().waitFor({ timeout: 10000 });
+  assert.match(await painel.textContent(), /Por rota \(\d+ decisões\)/);
+  assert.ok((await painel.locator(".barra").count()) > 3);
+  await page.screenshot({ path: join(ARTIFACTS, "estatisticas.png") });
+  await page.close();
+});
+
 test("a broken edit of the bundle shows the refusal banner", async () => {
   const page = await browser.newPage();
   await page.goto(base);

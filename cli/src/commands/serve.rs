@@ -26,14 +26,18 @@ pub fn run(args: &Args) -> Status {
         Ok(bundle) => bundle,
         Err(status) => return status,
     };
-    let log = match args.log.writer() {
+    let (writer, keep_personal) = match args.log.writer() {
         Ok(log) => log,
         Err(status) => return status,
     };
     let config = roteiro_service::Config {
         addr: args.addr,
         folder: source::folder(args.policies.as_deref()),
-        log: Some(log),
+        log: Some(roteiro_service::LogConfig {
+            writer,
+            keep_personal,
+            address: args.log.address(),
+        }),
     };
     let announce = |addr: SocketAddr| eprintln!("roteiro: servindo em http://{addr} (Ctrl-C encerra)");
     match roteiro_service::run(bundle, config, announce) {

@@ -209,7 +209,45 @@ async function saude() {
   }
 }
 
+// The numbers of `roteiro stats`, as bars.
+function barras(titulo, linhas) {
+  const bloco = texto("section");
+  bloco.append(texto("h3", titulo));
+  const maior = Math.max(1, ...linhas.map(([, n]) => n));
+  for (const [nome, n] of linhas.slice(0, 12)) {
+    const linha = texto("div", undefined, "barra");
+    const cheia = texto("div", undefined, "cheia");
+    cheia.style.width = `${Math.round((100 * n) / maior)}%`;
+    linha.append(texto("span", nome), cheia, texto("span", String(n)));
+    bloco.append(linha);
+  }
+  if (linhas.length === 0) bloco.append(texto("p", "nada no período", "muted"));
+  return bloco;
+}
+
+async function estatisticas() {
+  const painel = $("estatisticas");
+  const botao = $("ver-estatisticas");
+  const abrir = painel.hidden;
+  painel.hidden = !abrir;
+  botao.setAttribute("aria-expanded", String(abrir));
+  if (!abrir) return;
+  const resposta = await fetch("/v1/stats");
+  const corpo = await resposta.json();
+  if (!resposta.ok) {
+    painel.replaceChildren(texto("p", corpo.erro, "muted"));
+    return;
+  }
+  painel.replaceChildren(
+    barras(`Por rota (${corpo.decisions} decisões)`, Object.entries(corpo.by_route)),
+    barras("Por procedimento", Object.entries(corpo.by_document)),
+    barras("Regras que mais disparam", corpo.rules),
+    barras("Fatos que mais faltaram", corpo.most_missing),
+  );
+}
+
 async function iniciar() {
+  $("ver-estatisticas").addEventListener("click", estatisticas);
   $("agora").value = agoraEmBrasilia();
   $("agora").addEventListener("input", agendar);
   const vocabulario = await (await fetch("/v1/vocabulary")).json();
