@@ -59,12 +59,12 @@ pub fn run(args: &Args) -> Status {
     let mut skipped: BTreeSet<String> = BTreeSet::new();
     let mut previous: Option<Decision> = None;
     for _ in 0..=question_limit(&bundle) {
-        let decision = match decide(&bundle, &answers) {
-            Ok(decision) => decision,
-            Err(status) => return status,
-        };
         let given = match situation(&bundle, &answers) {
             Ok(given) => given,
+            Err(status) => return status,
+        };
+        let decision = match decide(&bundle, &given) {
+            Ok(decision) => decision,
             Err(status) => return status,
         };
         if let Some(before) = &previous {
@@ -131,11 +131,10 @@ fn situation(bundle: &Bundle, answers: &Value) -> Result<Situation, Status> {
     })
 }
 
-fn decide(bundle: &Bundle, answers: &Value) -> Result<Decision, Status> {
-    let situation = situation(bundle, answers)?;
+fn decide(bundle: &Bundle, situation: &Situation) -> Result<Decision, Status> {
     let now = situation.now().unwrap_or_else(clock::system);
     bundle
-        .decide(&situation, now)
+        .decide(situation, now)
         .map_err(|err| source::report_decide_error(&err))
 }
 
