@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -35,32 +35,12 @@ struct Server {
 
 impl Server {
     fn start(database: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--policies",
-                "policies",
-                "--database",
-                database,
-            ])
-            .current_dir(common::root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|r| r.split_whitespace().next())
-            .unwrap_or_else(|| panic!("{line}"))
-            .to_string();
+        let (child, addr) = common::start_serve(&[
+            "--policies".as_ref(),
+            "policies".as_ref(),
+            "--database".as_ref(),
+            database.as_ref(),
+        ]);
         Self { child, addr }
     }
 

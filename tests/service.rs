@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -30,28 +30,13 @@ impl Server {
         let folder = std::env::temp_dir().join(format!("roteiro-serve-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
         common::copy_shipped_to(&folder);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--policies"])
-            .arg(&folder)
-            .arg("--database")
-            .arg(folder.with_extension("db"))
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("roteiro serve starts");
-        let mut line = String::new();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        stderr.read_line(&mut line).unwrap();
-        // Keep draining the log, so the server never writes into a closed pipe.
-        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address announced: {line:?}"))
-            .to_string();
+        let database = folder.with_extension("db");
+        let (child, addr) = common::start_serve(&[
+            "--policies".as_ref(),
+            folder.as_os_str(),
+            "--database".as_ref(),
+            database.as_os_str(),
+        ]);
         Self { child, addr, folder }
     }
 

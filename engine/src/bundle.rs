@@ -200,6 +200,21 @@ fn file_problem_at(path: &str, message: String) -> Problem {
     }
 }
 
+/// A file refused by the input bounds (size, encoding, nesting).
+fn refused(file: String, refusal: input::Refusal) -> Problem {
+    Problem {
+        location: Location {
+            file,
+            line: refusal.line,
+            column: refusal.column,
+        },
+        item: None,
+        field: None,
+        message: refusal.message,
+        source_line: None,
+    }
+}
+
 /// Reads every YAML file under `dir`. Symbolic links that leave the
 /// folder, anything that is not a regular file (a FIFO would block, a
 /// device never ends) and files over [`MAX_FILE_BYTES`] are refused before
@@ -296,17 +311,7 @@ fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<Problem>> {
                     path: name,
                     text: text.to_string(),
                 }),
-                Err(refusal) => problems.push(Problem {
-                    location: Location {
-                        file: name,
-                        line: refusal.line,
-                        column: refusal.column,
-                    },
-                    item: None,
-                    field: None,
-                    message: refusal.message,
-                    source_line: None,
-                }),
+                Err(refusal) => problems.push(refused(name, refusal)),
             }
         }
     }
@@ -418,17 +423,7 @@ impl Loader {
     fn parse<T: DeserializeOwned>(&mut self, file: &SourceFile) -> Option<T> {
         // Files held in memory get the same bounds as files read from disk.
         if let Err(refusal) = input::checked_text(file.text.as_bytes(), MAX_FILE_BYTES) {
-            self.problems.push(Problem {
-                location: Location {
-                    file: file.path.clone(),
-                    line: refusal.line,
-                    column: refusal.column,
-                },
-                item: None,
-                field: None,
-                message: refusal.message,
-                source_line: None,
-            });
+            self.problems.push(refused(file.path.clone(), refusal));
             return None;
         }
         match serde_yaml::from_str::<T>(&file.text) {

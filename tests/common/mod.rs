@@ -79,3 +79,32 @@ pub fn mini(procedure: &str) -> Result<Bundle, BundleError> {
             .collect(),
     )
 }
+
+/// Starts `roteiro serve` on a free loopback port with `args` added; the
+/// child and the address it announced. Its log keeps being drained, so the
+/// server never writes into a closed pipe.
+pub fn start_serve(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(args)
+        .current_dir(root())
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("roteiro serve starts");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    stderr.read_line(&mut line).expect("the announcement");
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string);
+    assert!(addr.is_some(), "no address announced: {line:?}");
+    let addr = addr.unwrap_or_default();
+    (child, addr)
+}
