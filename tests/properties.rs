@@ -184,6 +184,15 @@ proptest! {
         }
     }
 
+}
+
+proptest! {
+    // Each case loads, lints and tests a whole bundle: fewer cases by
+    // default, PROPTEST_CASES runs more.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48)
+    ))]
+
     #[test]
     fn mutated_bundle_files_are_loaded_whole_or_rejected_never_crash(
         file in any::<usize>(),
