@@ -219,3 +219,34 @@ fn decide_logs_only_with_log() {
     assert_eq!(stats(database)["decisions"], 1);
     let _ = std::fs::remove_dir_all(&scratch);
 }
+
+/// Regression: a decision made on the clock (no `now` in the situation)
+/// was logged with the moment as people read it (`08/12/2026 10:15`), and
+/// its exported situation no longer parsed.
+#[test]
+fn a_decision_on_the_clock_exports_a_situation_that_decides_again() {
+    let scratch = std::env::temp_dir().join(format!("roteiro-log-clock-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let database = scratch.join("roteiro.db");
+    let database = database.to_str().unwrap();
+    let situation = scratch.join("sem-hora.yaml");
+    std::fs::write(&situation, "request: {topic: xml}\n").unwrap();
+    let out = roteiro(&["decide", situation.to_str().unwrap(), "--log", "--database", database]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let exported = scratch.join("exportadas");
+    roteiro(&["log", "export", exported.to_str().unwrap(), "--database", database]);
+    let file = std::fs::read_dir(&exported).unwrap().next().unwrap().unwrap().path();
+    let out = roteiro(&["decide", file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !decision["assumed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["fact"] == "now"),
+        "the exported situation pins the moment it was decided as of"
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}

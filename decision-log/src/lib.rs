@@ -184,25 +184,29 @@ fn record_of(id: i64, texts: [String; 12], analyst: Option<String>, latency_us: 
     }
 }
 
+/// How a decision was made, beyond the situation and the decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Made<'a> {
+    /// Which door: `serve`, `ask`, `decide`.
+    pub origin: &'a str,
+    /// The moment given to `Bundle::decide` (the situation's own wins).
+    pub now: chrono::DateTime<chrono::FixedOffset>,
+    /// How long the decision took.
+    pub latency: std::time::Duration,
+    /// Keep personal facts instead of masking them.
+    pub keep_personal: bool,
+}
+
 impl Record {
     /// The record of one decision made by `bundle` on `situation`.
     pub fn of(
         bundle: &roteiro_engine::Bundle,
         situation: &roteiro_engine::Situation,
         decision: &roteiro_engine::Decision,
-        (origin, latency, keep_personal): (&str, std::time::Duration, bool),
+        made: Made<'_>,
     ) -> Self {
-        let decided_as_of = situation
-            .now()
-            .map(|at| at.to_rfc3339())
-            .or_else(|| {
-                decision
-                    .assumed
-                    .iter()
-                    .find(|a| a.fact == "now")
-                    .map(|a| a.value.clone())
-            })
-            .unwrap_or_default();
+        // RFC 3339, so an exported situation decides as of the same moment.
+        let decided_as_of = situation.now().unwrap_or(made.now).to_rfc3339();
         let fired: Vec<&roteiro_engine::TraceEntry> = decision.trace.iter().filter(|entry| entry.fired).collect();
         let mut documents: Vec<String> = fired.iter().map(|entry| entry.source.document.clone()).collect();
         documents.sort();
@@ -216,11 +220,11 @@ impl Record {
             id: 0,
             logged_at: Utc::now(),
             decided_as_of,
-            origin: origin.to_string(),
+            origin: made.origin.to_string(),
             bundle_name: info.name.clone(),
             bundle_version: info.version.clone(),
             bundle_digest: info.digest.clone(),
-            situation: bundle.situation_json(situation, keep_personal),
+            situation: bundle.situation_json(situation, made.keep_personal),
             outputs: serde_json::to_value(&decision.outputs).unwrap_or_default(),
             route: decision
                 .outputs
@@ -231,7 +235,7 @@ impl Record {
             missing: decision.missing.iter().map(|m| m.fact.clone()).collect(),
             documents,
             analyst,
-            latency_us: i64::try_from(latency.as_micros()).unwrap_or(i64::MAX),
+            latency_us: i64::try_from(made.latency.as_micros()).unwrap_or(i64::MAX),
         }
     }
 }

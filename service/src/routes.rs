@@ -11,7 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roteiro_decision_log::Record;
+use roteiro_decision_log::{Made, Record};
 use roteiro_engine::{Bundle, DecideError, Situation};
 use serde_json::json;
 
@@ -98,9 +98,10 @@ async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejectio
     let served = desk.served();
     let situation = situation(&served.bundle, body)?;
     let started = Instant::now();
+    let now = clock();
     let decision = served
         .bundle
-        .decide(&situation, clock())
+        .decide(&situation, now)
         .map_err(|err| decide_error(&err))?;
     let route = decision
         .outputs
@@ -114,7 +115,15 @@ async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejectio
         .map(|entry| entry.rule.clone());
     let took = started.elapsed();
     desk.metrics.decided(route, fired, took);
-    desk.log(|keep_personal| Record::of(&served.bundle, &situation, &decision, ("serve", took, keep_personal)));
+    desk.log(|keep_personal| {
+        let made = Made {
+            origin: "serve",
+            now,
+            latency: took,
+            keep_personal,
+        };
+        Record::of(&served.bundle, &situation, &decision, made)
+    });
     Ok(reply::json(StatusCode::OK, &decision))
 }
 

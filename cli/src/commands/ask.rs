@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use roteiro_engine::{compare_decisions, Bundle, Decision, FactKind, Situation};
 use serde_yaml::{Mapping, Value};
 
-use roteiro_decision_log::Record;
+use roteiro_decision_log::{Made, Record};
 
 use crate::database::LogArgs;
 use crate::render::{self, Format};
@@ -63,8 +63,8 @@ pub fn run(args: &Args) -> Status {
             Ok(given) => given,
             Err(status) => return status,
         };
-        let decision = match decide(&bundle, &given) {
-            Ok(decision) => decision,
+        let (decision, made) = match decide(&bundle, &given) {
+            Ok(decided) => decided,
             Err(status) => return status,
         };
         if let Some(before) = &previous {
@@ -82,7 +82,7 @@ pub fn run(args: &Args) -> Status {
             .filter(|missing| !skipped.contains(&missing.fact))
             .map(|missing| (missing.fact.clone(), missing.question.clone()));
         let Some((fact, question)) = first.chain(missing).next() else {
-            return finish(&bundle, &answers, &decision, args);
+            return finish(&bundle, (&answers, &given), &decision, made, args);
         };
         match ask(&bundle, &fact, &question, &mut input, &mut out) {
             Answer::Value(value) => set(&mut answers, &fact, value),
@@ -94,7 +94,7 @@ pub fn run(args: &Args) -> Status {
                     out,
                     "\n(entrada encerrada: esta é a decisão com o que se sabe até aqui)"
                 );
-                return finish(&bundle, &answers, &decision, args);
+                return finish(&bundle, (&answers, &given), &decision, made, args);
             }
         }
         previous = Some(decision);
@@ -131,11 +131,20 @@ fn situation(bundle: &Bundle, answers: &Value) -> Result<Situation, Status> {
     })
 }
 
-fn decide(bundle: &Bundle, situation: &Situation) -> Result<Decision, Status> {
+/// The decision, and how it was made (for the log).
+fn decide(bundle: &Bundle, situation: &Situation) -> Result<(Decision, Made<'static>), Status> {
     let now = situation.now().unwrap_or_else(clock::system);
-    bundle
+    let started = std::time::Instant::now();
+    let decision = bundle
         .decide(situation, now)
-        .map_err(|err| source::report_decide_error(&err))
+        .map_err(|err| source::report_decide_error(&err))?;
+    let made = Made {
+        origin: "ask",
+        now,
+        latency: started.elapsed(),
+        keep_personal: false,
+    };
+    Ok((decision, made))
 }
 
 /// Puts `value` at the dotted `path` of the situation.
@@ -268,14 +277,15 @@ fn changes(before: &Decision, after: &Decision) -> String {
 }
 
 /// Prints the decision (brief), logs it and saves what was asked for.
-fn finish(bundle: &Bundle, answers: &Value, decision: &Decision, args: &Args) -> Status {
-    if let (Ok((writer, keep)), Ok(given)) = (args.log.writer(), situation(bundle, answers)) {
-        writer.log(Record::of(
-            bundle,
-            &given,
-            decision,
-            ("ask", std::time::Duration::ZERO, keep),
-        ));
+fn finish(
+    bundle: &Bundle,
+    (answers, given): (&Value, &Situation),
+    decision: &Decision,
+    made: Made<'_>,
+    args: &Args,
+) -> Status {
+    if let Ok((writer, keep_personal)) = args.log.writer() {
+        writer.log(Record::of(bundle, given, decision, Made { keep_personal, ..made }));
         writer.close();
     }
     match render::decision(decision, Format::Text) {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 
 use crate::render::{self, Format};
-use roteiro_decision_log::Record;
+use roteiro_decision_log::{Made, Record};
 
 use crate::database::LogArgs;
 use crate::{clock, source, Status};
@@ -42,12 +42,19 @@ pub fn run(args: &Args) -> Status {
             Err(status) => return status,
         };
     let started = std::time::Instant::now();
-    match bundle.decide(&situation, clock::system()) {
+    let now = clock::system();
+    match bundle.decide(&situation, now) {
         Ok(decision) if args.log => {
-            let took = started.elapsed();
+            let latency = started.elapsed();
             match args.database.writer() {
-                Ok((writer, keep)) => {
-                    writer.log(Record::of(&bundle, &situation, &decision, ("decide", took, keep)));
+                Ok((writer, keep_personal)) => {
+                    let made = Made {
+                        origin: "decide",
+                        now,
+                        latency,
+                        keep_personal,
+                    };
+                    writer.log(Record::of(&bundle, &situation, &decision, made));
                     writer.close();
                 }
                 Err(status) => return status,
