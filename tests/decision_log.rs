@@ -19,12 +19,7 @@ use std::time::Duration;
 const NOW: &str = "2026-12-08T10:15:00-03:00";
 
 fn roteiro(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_roteiro"))
-        .args(args)
-        .current_dir(common::root())
-        .env_remove("ROTEIRO_DATABASE_URL")
-        .output()
-        .unwrap()
+    common::run(args, &common::root(), b"")
 }
 
 /// A running `roteiro serve` logging to a database.

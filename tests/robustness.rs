@@ -9,28 +9,13 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const NOW: &str = "2026-12-08T10:15:00-03:00";
 
 fn roteiro(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
-        .args(args)
-        .current_dir(common::root())
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("roteiro runs");
-    let mut input = child.stdin.take().expect("stdin");
-    // The command may refuse the input before reading all of it.
-    let _ = input.write_all(stdin);
-    drop(input);
-    child.wait_with_output().expect("roteiro finishes")
+    common::run(args, &common::root(), stdin)
 }
 
 /// Decides `situation` from stdin and expects exit `code`, nothing on

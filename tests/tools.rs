@@ -11,18 +11,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const FIXTURE: &str = "tests/fixtures/findings";
 
 fn roteiro(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_roteiro"))
-        .args(args)
-        .current_dir(common::root())
-        .env("NO_COLOR", "1")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("roteiro runs")
+    common::run(args, &common::root(), b"")
 }
 
 fn stdout(out: &Output) -> String {

@@ -31,6 +31,31 @@ pub fn shipped_files() -> Vec<SourceFile> {
     shipped().files().to_vec()
 }
 
+/// Runs the `roteiro` binary in `cwd` with `stdin`, plain output and no
+/// inherited log or database settings. A command may refuse its input
+/// before reading all of it, so only a broken pipe is tolerated on stdin.
+pub fn run(args: &[&str], cwd: &std::path::Path, stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .env_remove("ROTEIRO_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("roteiro runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Err(err) = input.write_all(stdin) {
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {err}");
+    }
+    drop(input);
+    child.wait_with_output().expect("roteiro finishes")
+}
+
 /// Writes a copy of the shipped bundle into `dir`, for tests that edit it.
 pub fn copy_shipped_to(dir: &std::path::Path) {
     for file in shipped_files() {
