@@ -89,7 +89,7 @@ impl fmt::Display for BundleError {
 }
 
 /// A situation that does not fit the bundle's vocabulary.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error, Serialize)]
 pub struct SituationError {
     /// Where it is (file as given by the caller).
     pub location: Location,

@@ -681,13 +681,7 @@ mod tests {
     #[test]
     fn unknown_enum_value_names_field_found_allowed_and_line() {
         let err = parse("client:\n  plan: gold\n", "s.yaml", &vocabulary()).err();
-        let err = err.unwrap_or_else(|| SituationError {
-            location: Location::default(),
-            field: None,
-            found: None,
-            allowed: None,
-            message: String::new(),
-        });
+        let err = err.unwrap_or_default();
         assert_eq!(err.field.as_deref(), Some("client.plan"));
         assert_eq!(err.found.as_deref(), Some("`gold`"));
         assert_eq!(err.allowed.as_deref(), Some("basico, prime"));
@@ -752,13 +746,7 @@ mod tests {
             &vocabulary(),
         )
         .err();
-        let err = err.unwrap_or_else(|| SituationError {
-            location: Location::default(),
-            field: None,
-            found: None,
-            allowed: None,
-            message: String::new(),
-        });
+        let err = err.unwrap_or_default();
         assert_eq!(err.field.as_deref(), Some("client.plan"));
         assert_eq!(err.location.line, Some(4));
         assert!(err.message.contains("a primeira na linha 2"), "{err}");
