@@ -147,18 +147,19 @@ fn a_boleto_call_asks_only_what_the_boleto_procedure_needs() {
 
 #[test]
 fn bad_answers_are_asked_again_and_a_closed_stdin_ends_with_the_decision_so_far() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
-        .args(["ask", "--now", NOW, "--policies", "policies", "--database"])
-        .arg(std::env::temp_dir().join(format!("roteiro-ask-closed-{}.db", std::process::id())))
-        .current_dir(common::root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let database = std::env::temp_dir().join(format!("roteiro-ask-closed-{}.db", std::process::id()));
+    let args = [
+        "ask",
+        "--now",
+        NOW,
+        "--policies",
+        "policies",
+        "--database",
+        database.to_str().unwrap(),
+    ];
     // A wrong option number, then a valid one, then stdin closes.
-    child.stdin.take().unwrap().write_all(b"99\n1\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::run(&args, &common::root(), b"99\n1\n");
+    let _ = std::fs::remove_file(&database);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("escolha um número de 1 a 5"), "{text}");
