@@ -81,9 +81,20 @@ impl Desk {
     }
 
     /// Logs one decision, off the request path (the writer only queues).
+    ///
+    /// The record is built outside the lock, so requests only contend for
+    /// the moment it takes to queue it.
     pub fn log(&self, make: impl FnOnce(bool) -> Record) {
+        let keep_personal = self
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|log| log.keep_personal);
+        let Some(keep_personal) = keep_personal else { return };
+        let record = make(keep_personal);
         if let Some(log) = self.log.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
-            log.writer.log(make(log.keep_personal));
+            log.writer.log(record);
         }
     }
 
