@@ -295,3 +295,32 @@ fn rule_errors_name_the_rule_its_file_and_its_yaml_line() {
     }
     assert!(!stderr.contains("position"), "{stderr}");
 }
+
+#[test]
+fn watch_survives_a_rule_that_never_ends() {
+    let scratch = Scratch::bundle("watch-loop");
+    let path = scratch.path("procedures/002-atendimento-padrao.yaml");
+    let mut text = std::fs::read_to_string(&path).expect("read");
+    text.push_str(
+        "\n  - id: teste.laco\n    section: '1'\n    phase: tratativa\n    when: 'let n = 0; loop { n += 1; }'\n    set: {route: suporte}\n",
+    );
+    std::fs::write(&path, text).expect("write");
+    let out = roteiro(
+        &[
+            "watch",
+            "--max-runs",
+            "1",
+            "--policies",
+            scratch.0.to_str().expect("utf-8"),
+        ],
+        b"",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a round with failures, not a crash: {stdout}"
+    );
+    assert!(stdout.contains("teste.laco"), "the runaway rule is named: {stdout}");
+    assert!(stdout.contains("always_fails"), "check says it can only fail: {stdout}");
+}
