@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use proptest::test_runner::TestCaseError;
 
 use proptest::prelude::*;
-use roteiro_engine::{Bundle, DecideError, FactKind, SourceFile};
+use roteiro_engine::{Bundle, DecideError, Evaluation, FactKind, SourceFile};
 
 /// What the generator needs of one declared fact.
 #[derive(Debug, Clone)]
@@ -48,6 +48,41 @@ fn shapes() -> &'static Vec<FactShape> {
 fn with_bundle<R>(f: impl FnOnce(&Bundle) -> R) -> R {
     static BUNDLE: OnceLock<Bundle> = OnceLock::new();
     f(BUNDLE.get_or_init(common::shipped))
+}
+
+/// The shipped bundle evaluated by Rhai alone, the reference.
+fn with_reference<R>(f: impl FnOnce(&Bundle) -> R) -> R {
+    static BUNDLE: OnceLock<Bundle> = OnceLock::new();
+    f(BUNDLE.get_or_init(|| {
+        let mut bundle = common::shipped();
+        bundle.set_evaluation(Evaluation::Rhai);
+        bundle
+    }))
+}
+
+/// The differential property: the native tree and Rhai decide alike, byte
+/// for byte, errors included.
+fn same_on_both_evaluators(picks: &[(usize, u64)], minutes: i64) -> Result<(), TestCaseError> {
+    let text = situation(picks);
+    let now = common::now() + chrono::TimeDelta::minutes(minutes);
+    let in_words = |decided: Result<roteiro_engine::Decision, DecideError>| match decided {
+        Ok(decision) => serde_json::to_string(&decision).unwrap(),
+        Err(err) => format!("erro: {err}"),
+    };
+    let native = with_bundle(|bundle| {
+        let situation = bundle
+            .parse_situation(&text, "gerada")
+            .expect("generated from the vocabulary");
+        in_words(bundle.decide(&situation, now))
+    });
+    let reference = with_reference(|bundle| {
+        let situation = bundle
+            .parse_situation(&text, "gerada")
+            .expect("generated from the vocabulary");
+        in_words(bundle.decide(&situation, now))
+    });
+    prop_assert_eq!(native, reference, "native and Rhai differ on {}", text);
+    Ok(())
 }
 
 /// A value of `shape` drawn from `seed`.
@@ -184,6 +219,23 @@ proptest! {
         }
     }
 
+}
+
+proptest! {
+    // The contract of the native evaluator. 1,000 cases in a plain
+    // `cargo test`; `.ci/run` runs it again with
+    // `ROTEIRO_DIFFERENTIAL_CASES=10000`.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("ROTEIRO_DIFFERENTIAL_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000)
+    ))]
+
+    #[test]
+    fn native_and_rhai_evaluators_decide_alike(
+        picks in proptest::collection::vec((any::<usize>(), any::<u64>()), 0..24),
+        minutes in -20_000i64..20_000,
+    ) {
+        same_on_both_evaluators(&picks, minutes)?;
+    }
 }
 
 proptest! {

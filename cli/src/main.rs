@@ -34,6 +34,16 @@ pub enum Status {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Quem avalia as expressões: `native` (padrão) ou `rhai`, a referência, para auditoria.
+    #[arg(long, global = true, value_enum, default_value_t = Engine::Native)]
+    engine: Engine,
+}
+
+/// The evaluator named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Engine {
+    Native,
+    Rhai,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +154,10 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
+    source::choose_evaluation(match cli.engine {
+        Engine::Native => roteiro_engine::Evaluation::Native,
+        Engine::Rhai => roteiro_engine::Evaluation::Rhai,
+    });
     let status = match &cli.command {
         Command::Decide(args) => commands::decide::run(args),
         Command::Ask(args) => commands::ask::run(args),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
 
-use roteiro_engine::{Bundle, BundleError, DecideError, Situation, SourceFile};
+use roteiro_engine::{Bundle, BundleError, DecideError, Evaluation, Situation, SourceFile};
 
 use crate::Status;
 
@@ -16,7 +16,7 @@ mod embedded {
 /// `--policies DIR`, else `./policies` when it exists, else the bundle
 /// compiled into the binary.
 pub fn load(explicit: Option<&Path>) -> Result<Bundle, BundleError> {
-    match folder(explicit) {
+    let mut bundle = match folder(explicit) {
         Some(dir) => {
             tracing::debug!("loading policies from {}", dir.display());
             Bundle::load_dir(&dir)
@@ -25,7 +25,19 @@ pub fn load(explicit: Option<&Path>) -> Result<Bundle, BundleError> {
             tracing::debug!("loading the embedded policies");
             Bundle::from_files(embedded_files())
         }
-    }
+    }?;
+    bundle.set_evaluation(EVALUATION.get().copied().unwrap_or_default());
+    Ok(bundle)
+}
+
+/// The evaluator every bundle of this process uses (`--engine`), chosen
+/// once in `main` so every command and every reload of `serve` agree.
+static EVALUATION: std::sync::OnceLock<Evaluation> = std::sync::OnceLock::new();
+
+/// Chooses the evaluator for the rest of the process.
+pub fn choose_evaluation(evaluation: Evaluation) {
+    // Set once, before any command runs; a second call changes nothing.
+    let _ = EVALUATION.set(evaluation);
 }
 
 /// The folder a command reads, if any.

@@ -184,7 +184,14 @@ impl Bundle {
                         continue;
                     };
                     let together = evaluator
-                        .outcomes(&Expr { source: both, ast }, true)
+                        .outcomes(
+                            &Expr {
+                                source: both,
+                                ast,
+                                native: None,
+                            },
+                            true,
+                        )
                         .is_ok_and(|o| o.seen_true);
                     if together {
                         warnings.push(self.rule_warning(

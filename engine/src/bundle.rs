@@ -18,6 +18,7 @@ use crate::decision::{BundleInfo, Source};
 use crate::error::{BundleError, Location, Problem};
 use crate::input;
 use crate::locate::{self, Anchor};
+use crate::native;
 use crate::policy::{
     CalendarFile, CatalogFile, FactKind, Manifest, OutputKind, ProcedureFile, RuleSpec, ScriptSpec, VocabularyFile,
 };
@@ -65,6 +66,9 @@ const BUILTIN_CALLS: [&str; 6] = ["type_of", "print", "debug", "is_def_var", "is
 pub(crate) struct Expr {
     pub source: String,
     pub ast: AST,
+    /// The same expression as a native tree, when it stays inside the
+    /// subset `native` compiles (set once the whole bundle is known).
+    pub native: Option<native::Block>,
 }
 
 /// A compiled text.
@@ -100,6 +104,61 @@ pub(crate) struct Rule {
     pub reminders: Vec<Item>,
 }
 
+impl Item {
+    fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        self.when
+            .iter()
+            .chain(self.text.iter().filter_map(|segment| match segment {
+                Segment::Placeholder(expr) => Some(expr),
+                Segment::Literal(_) => None,
+            }))
+    }
+
+    fn expressions_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.when
+            .iter_mut()
+            .chain(self.text.iter_mut().filter_map(|segment| match segment {
+                Segment::Placeholder(expr) => Some(expr),
+                Segment::Literal(_) => None,
+            }))
+    }
+}
+
+impl Rule {
+    /// Every expression of the rule with the field it is written in.
+    fn expressions(&self) -> Vec<(String, &Expr)> {
+        let mut out: Vec<(String, &Expr)> = self.when.iter().map(|expr| ("when".to_string(), expr)).collect();
+        out.extend(
+            self.compute
+                .iter()
+                .map(|(name, expr)| (format!("compute.{name}"), expr)),
+        );
+        for (kind, items) in [
+            ("actions", &self.actions),
+            ("scripts", &self.scripts),
+            ("reminders", &self.reminders),
+        ] {
+            for item in items {
+                out.extend(item.expressions().map(|expr| (format!("{kind}.{}", item.id), expr)));
+            }
+        }
+        out
+    }
+
+    fn expressions_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.when
+            .iter_mut()
+            .chain(self.compute.iter_mut().map(|(_, expr)| expr))
+            .chain(
+                self.actions
+                    .iter_mut()
+                    .chain(self.scripts.iter_mut())
+                    .chain(self.reminders.iter_mut())
+                    .flat_map(Item::expressions_mut),
+            )
+    }
+}
+
 /// A loaded, checked and compiled policy bundle.
 pub struct Bundle {
     pub(crate) manifest: Manifest,
@@ -110,6 +169,12 @@ pub struct Bundle {
     pub(crate) offset: FixedOffset,
     pub(crate) engine: Engine,
     pub(crate) derivations: Arc<BTreeMap<String, Arc<AST>>>,
+    /// Derivations compiled natively, by fact.
+    pub(crate) native_derivations: BTreeMap<String, Arc<native::Block>>,
+    /// The calendar behind the date helpers, for the native tree.
+    pub(crate) calendar: Arc<Calendar>,
+    /// Which evaluator runs expressions.
+    pub(crate) evaluation: Evaluation,
     pub(crate) rules: Vec<Rule>,
     pub(crate) files: Vec<SourceFile>,
     /// The procedure files as written, for lint and static checks.
@@ -125,6 +190,16 @@ impl std::fmt::Debug for Bundle {
     }
 }
 
+/// Which evaluator runs a bundle's expressions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Evaluation {
+    /// The native tree where an expression compiled to one, Rhai elsewhere.
+    #[default]
+    Native,
+    /// Rhai for every expression: the reference, kept selectable for audits.
+    Rhai,
+}
+
 impl Bundle {
     /// Loads the bundle in `dir` (its `bundle.yaml`, `vocabulary.yaml`,
     /// `catalog.yaml`, `calendar.yaml`, `procedures/*.yaml`, `tests/*.yaml`).
@@ -137,6 +212,73 @@ impl Bundle {
     pub fn from_files(mut files: Vec<SourceFile>) -> Result<Self, BundleError> {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Loader::default().load(files)
+    }
+
+    /// Chooses which evaluator runs the expressions (native by default);
+    /// decisions are the same either way.
+    pub fn set_evaluation(&mut self, evaluation: Evaluation) {
+        self.evaluation = evaluation;
+    }
+
+    /// The expressions that run on Rhai because they use something the
+    /// native tree does not compile: `(rule id, field, source)`.
+    pub fn rhai_expressions(&self) -> Vec<(String, String, String)> {
+        let mut out: Vec<(String, String, String)> = self
+            .derivations
+            .keys()
+            .filter(|path| !self.native_derivations.contains_key(*path))
+            .map(|path| ("vocabulary".to_string(), format!("{path}.derive"), String::new()))
+            .collect();
+        for rule in &self.rules {
+            for (field, expr) in rule.expressions() {
+                if expr.native.is_none() {
+                    out.push((rule.id.clone(), field, expr.source.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// How many expressions the bundle has, and how many run natively.
+    pub fn native_coverage(&self) -> (usize, usize) {
+        let mut total = self.derivations.len();
+        let mut native = self.native_derivations.len();
+        for rule in &self.rules {
+            for (_, expr) in rule.expressions() {
+                total += 1;
+                native += usize::from(expr.native.is_some());
+            }
+        }
+        (native, total)
+    }
+
+    /// Compiles every expression that fits the native subset: derivations
+    /// first, since an expression reading a derived fact is native only
+    /// when the derivation is.
+    fn compile_native(&mut self) {
+        let vocabulary = self.vocabulary.clone();
+        let catalog = self.catalog.clone();
+        let none = BTreeMap::new();
+        let names = native::Names {
+            vocabulary: &vocabulary,
+            catalog: catalog.lists(),
+            native_derivations: &none,
+        };
+        let derived: BTreeMap<String, Arc<native::Block>> = self
+            .derivations
+            .iter()
+            .filter_map(|(path, ast)| Some((path.clone(), Arc::new(native::compile(ast, &names)?))))
+            .collect();
+        let names = native::Names {
+            native_derivations: &derived,
+            ..names
+        };
+        for rule in &mut self.rules {
+            for expr in rule.expressions_mut() {
+                expr.native = native::compile(&expr.ast, &names);
+            }
+        }
+        self.native_derivations = derived;
     }
 
     /// Name, version and digest.
@@ -499,7 +641,8 @@ impl Loader {
         let vocabulary = Arc::new(
             Vocabulary::new(vocabulary_spec.facts.clone()).with_text_max_length(manifest.limits.text_max_length),
         );
-        let engine = sandbox::build_engine(Arc::new(calendar));
+        let calendar = Arc::new(calendar);
+        let engine = sandbox::build_engine(calendar.clone());
         let context = Context {
             vocabulary: &vocabulary,
             catalog: &catalog,
@@ -572,7 +715,7 @@ impl Loader {
             .into_iter()
             .map(|(file, parsed)| (file.path.clone(), parsed))
             .collect();
-        Ok(Bundle {
+        let mut bundle = Bundle {
             manifest,
             info,
             vocabulary,
@@ -580,10 +723,15 @@ impl Loader {
             offset,
             engine,
             derivations: Arc::new(derivations),
+            native_derivations: BTreeMap::new(),
+            calendar,
+            evaluation: Evaluation::default(),
             rules,
             files,
             procedures,
-        })
+        };
+        bundle.compile_native();
+        Ok(bundle)
     }
 
     fn check_manifest(&mut self, manifest: &Manifest, file: &SourceFile) -> Option<FixedOffset> {
@@ -1217,6 +1365,7 @@ impl Loader {
         ast.map(|ast| Expr {
             source: source.trim().to_string(),
             ast,
+            native: None,
         })
     }
 }

@@ -23,10 +23,11 @@ use rhai::{Dynamic, EvalAltResult};
 
 use crate::budget;
 use crate::budget::Budget;
-use crate::bundle::{Bundle, Expr, Item, Rule, Segment};
+use crate::bundle::{Bundle, Evaluation, Expr, Item, Rule, Segment};
 use crate::decision::{Action, Assumed, Decision, Missing, RuleStatus, Script, TraceEntry};
 use crate::error::{DecideError, Location, RuleError, SituationError};
 use crate::locate;
+use crate::native::{self, Stop, Val};
 use crate::sandbox::{self, lock, Probe, SharedProbe};
 use crate::scan;
 use crate::situation::Situation;
@@ -86,8 +87,17 @@ impl Failure {
     }
 }
 
+/// Why a run ended without an answer.
+pub(crate) enum RunFailure {
+    Failure(Failure),
+    /// The native tree met something only Rhai answers exactly.
+    Rhai,
+}
+
 pub(crate) struct Evaluator<'b> {
     bundle: &'b Bundle,
+    /// `now`'s date, for the native tree's `today`.
+    today: Option<chrono::NaiveDate>,
     probe: SharedProbe,
     /// Runs so far: the budget's timer is read every [`BUDGET_EVERY`] runs,
     /// not on each (reading it costs as much as a short condition).
@@ -99,10 +109,11 @@ const BUDGET_EVERY: u32 = 16;
 
 impl<'b> Evaluator<'b> {
     pub(crate) fn new(bundle: &'b Bundle, facts: BTreeMap<String, FactValue>) -> Self {
-        let today = match facts.get(NOW) {
-            Some(FactValue::DateTime(now)) => Dynamic::from(now.date_naive()),
-            _ => Dynamic::UNIT,
+        let today_date = match facts.get(NOW) {
+            Some(FactValue::DateTime(now)) => Some(now.date_naive()),
+            _ => None,
         };
+        let today = today_date.map_or(Dynamic::UNIT, Dynamic::from);
         let globals = vec![
             ("catalog".to_string(), Dynamic::from(bundle.catalog.clone())),
             ("today".to_string(), today),
@@ -122,6 +133,7 @@ impl<'b> Evaluator<'b> {
         };
         Self {
             bundle,
+            today: today_date,
             runs: std::cell::Cell::new(0),
             probe: Arc::new(std::sync::Mutex::new(probe)),
         }
@@ -151,13 +163,19 @@ impl<'b> Evaluator<'b> {
         probe.reads.clear();
     }
 
-    /// One run; `Ok(None)` when it read an unknown fact.
-    fn run(&self, expr: &Expr) -> Result<Option<Dynamic>, Failure> {
+    /// Counts a run, and every [`BUDGET_EVERY`] runs looks at the budget.
+    fn tick(&self) -> Result<(), Failure> {
         let runs = self.runs.get().wrapping_add(1);
         self.runs.set(runs);
         if runs % BUDGET_EVERY == 0 && budget::exceeded() {
             return Err(Failure::Budget);
         }
+        Ok(())
+    }
+
+    /// One run on Rhai; `Ok(None)` when it read an unknown fact.
+    fn run(&self, expr: &Expr) -> Result<Option<Dynamic>, Failure> {
+        self.tick()?;
         {
             let mut probe = lock(&self.probe);
             probe.assigned.clear();
@@ -169,6 +187,33 @@ impl<'b> Evaluator<'b> {
             return Ok(None);
         }
         result.map(Some).map_err(|err| self.failure(expr, &err))
+    }
+
+    /// One run on the native tree; `Ok(None)` when it read an unknown fact.
+    fn run_native(&self, block: &native::Block) -> Result<Option<Val>, RunFailure> {
+        self.tick().map_err(RunFailure::Failure)?;
+        let mut probe = lock(&self.probe);
+        probe.assigned.clear();
+        probe.aborted = false;
+        let mut context = native::Context {
+            probe: &mut probe,
+            derivations: &self.bundle.native_derivations,
+            calendar: &self.bundle.calendar,
+            today: self.today,
+        };
+        match native::run(block, &mut context) {
+            Ok(value) => Ok(Some(value)),
+            Err(Stop::Unknown) => Ok(None),
+            Err(Stop::Rhai) => Err(RunFailure::Rhai),
+        }
+    }
+
+    /// The native tree of an expression, when it has one and it is chosen.
+    fn native_of<'e>(&self, expr: &'e Expr) -> Option<&'e native::Block> {
+        match self.bundle.evaluation {
+            Evaluation::Native => expr.native.as_ref(),
+            Evaluation::Rhai => None,
+        }
     }
 
     /// What a Rhai error means: the budget, the situation's data (a helper
@@ -235,28 +280,58 @@ impl<'b> Evaluator<'b> {
     /// `condition` when it must give true or false. In a decision the first
     /// failure is the answer; in static analysis failures are counted.
     pub(crate) fn outcomes(&self, expr: &Expr, condition: bool) -> Result<Outcomes, Failure> {
+        if let Some(block) = self.native_of(expr) {
+            let assumed = lock(&self.probe).assumed.clone();
+            let native = self.explore(|| {
+                self.run_native(block).and_then(|value| match value {
+                    Some(Val::Bool(b)) if condition => Ok(Some(b)),
+                    // Rhai words the error of a condition that is not a truth.
+                    Some(_) if condition => Err(RunFailure::Rhai),
+                    Some(_) => Ok(Some(true)),
+                    None => Ok(None),
+                })
+            });
+            match native {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(RunFailure::Failure(failure)) => return Err(failure),
+                // Start over on Rhai, as if the native tree had not run.
+                Err(RunFailure::Rhai) => lock(&self.probe).assumed = assumed,
+            }
+        }
+        let outcomes = self.explore(|| {
+            let value = self.run(expr).map_err(RunFailure::Failure)?;
+            match value {
+                Some(value) if condition => value.as_bool().map(Some).map_err(|kind| {
+                    RunFailure::Failure(Failure::Rule(format!("uma condição dá true ou false; esta deu {kind}")))
+                }),
+                Some(_) => Ok(Some(true)),
+                None => Ok(None),
+            }
+        });
+        match outcomes {
+            Ok(outcomes) => Ok(outcomes),
+            Err(RunFailure::Failure(failure)) => Err(failure),
+            Err(RunFailure::Rhai) => Err(Failure::Rule("o avaliador Rhai não deu resposta".into())),
+        }
+    }
+
+    /// Runs an expression over every combination of choices (see the
+    /// module's comment); `run` gives a truth, or `Some(true)` for a value.
+    fn explore(&self, mut run: impl FnMut() -> Result<Option<bool>, RunFailure>) -> Result<Outcomes, RunFailure> {
         self.start(true);
         let symbolic = lock(&self.probe).symbolic;
         let mut outcomes = Outcomes::default();
         let (mut runs, mut failed) = (0, 0);
         loop {
-            let result = self.run(expr).and_then(|value| match value {
-                Some(value) if condition => value
-                    .as_bool()
-                    .map(Some)
-                    .map_err(|kind| Failure::Rule(format!("uma condição dá true ou false; esta deu {kind}"))),
-                Some(_) => Ok(Some(true)),
-                None => Ok(None),
-            });
-            match result {
+            match run() {
                 Ok(None) => outcomes.unknown = true,
                 Ok(Some(true)) => outcomes.seen_true = true,
                 Ok(Some(false)) => outcomes.seen_false = true,
-                Err(failure) if symbolic && failure != Failure::Budget => {
+                Err(RunFailure::Failure(failure)) if symbolic && failure != Failure::Budget => {
                     failed += 1;
                     outcomes.failure.get_or_insert(failure.message());
                 }
-                Err(failure) => return Err(failure),
+                Err(other) => return Err(other),
             }
             runs += 1;
             if !self.next_choice() {
@@ -276,6 +351,16 @@ impl<'b> Evaluator<'b> {
 
     /// The value of an expression, or the absent facts it needs.
     pub(crate) fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, Failure> {
+        if let Some(block) = self.native_of(expr) {
+            let assumed = lock(&self.probe).assumed.clone();
+            self.start(false);
+            match self.run_native(block) {
+                Ok(Some(value)) => return Ok(Ok(value.to_dynamic())),
+                Ok(None) => return Ok(Err(lock(&self.probe).reads.clone())),
+                Err(RunFailure::Failure(failure)) => return Err(failure),
+                Err(RunFailure::Rhai) => lock(&self.probe).assumed = assumed,
+            }
+        }
         self.start(false);
         Ok(match self.run(expr)? {
             Some(value) => Ok(value),
@@ -283,7 +368,6 @@ impl<'b> Evaluator<'b> {
         })
     }
 }
-
 /// What an item of a rule is; decides whether its unknown placeholders are
 /// missing facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -130,6 +130,7 @@ impl Bundle {
                 for source in split_parts(&when.source) {
                     let value = match self.engine.compile_with_scope(&scope, &source) {
                         Ok(ast) => match evaluator.condition(&Expr {
+                            native: None,
                             source: source.clone(),
                             ast,
                         }) {
@@ -216,6 +217,7 @@ impl Bundle {
         if fact.is_some_and(|f| f.spec.derive.is_some()) {
             if let Ok(ast) = self.engine.compile_with_scope(scope, path) {
                 let expr = Expr {
+                    native: None,
                     source: path.to_string(),
                     ast,
                 };

@@ -29,6 +29,7 @@ mod explain;
 mod input;
 mod lint;
 mod locate;
+mod native;
 mod policy;
 mod policy_test;
 mod sandbox;
@@ -40,7 +41,7 @@ mod template;
 mod vocabulary;
 
 pub use analysis::Warning;
-pub use bundle::{folder_fingerprint, Bundle, SourceFile};
+pub use bundle::{folder_fingerprint, Bundle, Evaluation, SourceFile};
 pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
 pub use diff::{compare_decisions, DecisionChange};
 pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};

@@ -130,7 +130,7 @@ pub struct Probe {
 }
 
 impl Probe {
-    fn read(&mut self, path: &str) -> Read {
+    pub(crate) fn read(&mut self, path: &str) -> Read {
         if let Some(value) = self.facts.get(path) {
             return Read::Value(value.clone());
         }
@@ -186,7 +186,7 @@ impl Probe {
     }
 
     /// `given(...)`: known in a decision, a choice in static analysis.
-    fn given(&mut self, key: &str, known: bool) -> bool {
+    pub(crate) fn given(&mut self, key: &str, known: bool) -> bool {
         if !self.symbolic {
             return known;
         }
@@ -198,7 +198,7 @@ impl Probe {
     }
 }
 
-enum Read {
+pub(crate) enum Read {
     Value(FactValue),
     Derive(Arc<AST>),
     Unknown,

@@ -16,6 +16,9 @@ pub struct Args {
     /// Falha também com avisos.
     #[arg(long)]
     strict: bool,
+    /// Diz também quais expressões rodam no Rhai em vez da árvore nativa.
+    #[arg(long)]
+    verbose: bool,
 }
 
 /// Warnings as text.
@@ -57,6 +60,13 @@ pub fn run(args: &Args) -> Status {
         bundle.rule_ids().count(),
         warnings.len()
     );
+    let (native, total) = bundle.native_coverage();
+    println!("expressões: {native} de {total} compiladas para a árvore nativa; as demais rodam no Rhai");
+    if args.verbose {
+        for (rule, field, source) in bundle.rhai_expressions() {
+            println!("  rhai: `{rule}` {field}: {}", source.replace('\n', " "));
+        }
+    }
     // A rule that can only fail would fail every decision that reaches it;
     // a fact without a label would show its raw path to an analyst.
     let broken = warnings

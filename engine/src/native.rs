@@ -1,0 +1,646 @@
+//! Expressions compiled to a native tree, evaluated without Rhai.
+//!
+//! The bundle's conditions, computes, placeholders and derivations use a
+//! small part of Rhai: fact paths, literals, comparisons, `in`, `&& || !`,
+//! integer arithmetic, `given`, `let`, `if` and the date helpers. At load,
+//! every expression whose Rhai AST stays inside that part is also compiled
+//! here; the evaluator runs this tree and keeps Rhai for the rest.
+//!
+//! The tree reads facts through the same [`Probe`] as Rhai does, in the same
+//! order (left to right, `&&`/`||` short-circuit), so the exploration of
+//! absent facts in `evaluate` sees the same reads and the same choices: a
+//! decision is byte for byte the one Rhai would make. Whatever the tree
+//! cannot answer exactly as Rhai would (a type mismatch, an overflow, a date
+//! out of range, a misspelt helper argument) ends the run with
+//! [`Stop::Rhai`], and the evaluator redoes the whole expression on Rhai,
+//! which gives the error in its own words.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeDelta, Timelike};
+use rhai::{Dynamic, Stmt, AST};
+
+use crate::calendar::{self, Calendar};
+use crate::sandbox::{self, Probe, Read};
+use crate::vocabulary::{FactValue, PathKind, Vocabulary};
+
+/// A value of the native tree.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val {
+    Unit,
+    Bool(bool),
+    Int(i64),
+    Text(Arc<str>),
+    Date(NaiveDate),
+    Instant(DateTime<FixedOffset>),
+    Array(Arc<[Val]>),
+}
+
+impl Val {
+    fn of(value: &FactValue) -> Self {
+        match value {
+            FactValue::Bool(b) => Self::Bool(*b),
+            FactValue::Integer(n) => Self::Int(*n),
+            FactValue::Text(text) => Self::Text(Arc::from(text.as_str())),
+            FactValue::Date(date) => Self::Date(*date),
+            FactValue::DateTime(at) => Self::Instant(*at),
+        }
+    }
+
+    /// The same value as Rhai holds it.
+    pub(crate) fn to_dynamic(&self) -> Dynamic {
+        match self {
+            Self::Unit => Dynamic::UNIT,
+            Self::Bool(b) => Dynamic::from_bool(*b),
+            Self::Int(n) => Dynamic::from_int(*n),
+            Self::Text(text) => Dynamic::from(text.to_string()),
+            Self::Date(date) => Dynamic::from(*date),
+            Self::Instant(at) => Dynamic::from(*at),
+            Self::Array(items) => Dynamic::from_array(items.iter().map(Self::to_dynamic).collect()),
+        }
+    }
+}
+
+/// Why a run gave no value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// It read an absent fact it could not try (the probe says which).
+    Unknown,
+    /// Only Rhai can say what happens here (an error, in practice).
+    Rhai,
+}
+
+type Outcome = Result<Val, Stop>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+/// The helpers of `sandbox::register_dates`, called natively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Helper {
+    Date,
+    AddDays,
+    DaysBetween,
+    Weekday,
+    Day,
+    Month,
+    Year,
+    Fmt,
+    Iso,
+    AddBusinessDays,
+    BusinessDaysBetween,
+    IsBusinessDay,
+    Hour,
+    Minute,
+    MinutesBetween,
+    HoursBetween,
+    AddMinutes,
+    FmtTime,
+    IsOpen,
+}
+
+impl Helper {
+    fn named(name: &str, arity: usize) -> Option<Self> {
+        Some(match (name, arity) {
+            ("date", 1) => Self::Date,
+            ("add_days", 2) => Self::AddDays,
+            ("days_between", 2) => Self::DaysBetween,
+            ("weekday", 1) => Self::Weekday,
+            ("day", 1) => Self::Day,
+            ("month", 1) => Self::Month,
+            ("year", 1) => Self::Year,
+            ("fmt", 1) => Self::Fmt,
+            ("iso", 1) => Self::Iso,
+            ("add_business_days", 2) => Self::AddBusinessDays,
+            ("business_days_between", 2) => Self::BusinessDaysBetween,
+            ("is_business_day", 1) => Self::IsBusinessDay,
+            ("hour", 1) => Self::Hour,
+            ("minute", 1) => Self::Minute,
+            ("minutes_between", 2) => Self::MinutesBetween,
+            ("hours_between", 2) => Self::HoursBetween,
+            ("add_minutes", 2) => Self::AddMinutes,
+            ("fmt_time", 1) => Self::FmtTime,
+            ("is_open", 2) => Self::IsOpen,
+            _ => return None,
+        })
+    }
+}
+
+/// One node of a compiled expression.
+#[derive(Debug, Clone)]
+enum Node {
+    Value(Val),
+    /// A fact under a group, read through the probe (`client.plan`).
+    Fact(Arc<str>),
+    /// A top-level fact, read from the situation only (`now`).
+    TopFact(Arc<str>),
+    Today,
+    Local(usize),
+    GivenGroup(Arc<str>),
+    GivenFact(Arc<str>),
+    Not(Box<Node>),
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Compare(Cmp, Box<[Node; 2]>),
+    Arith(Arith, Box<[Node; 2]>),
+    Negate(Box<Node>),
+    /// `contains(container, value)`, which is what `value in container` is.
+    Contains(Box<[Node; 2]>),
+    Array(Vec<Node>),
+    Call(Helper, Vec<Node>),
+    Interpolated(Vec<Node>),
+    If(Box<Node>, Box<Block>, Box<Block>),
+    Block(Box<Block>),
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Let(usize, Node),
+    Eval(Node),
+}
+
+/// Statements whose value is the last one's (unit after a `let`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Block {
+    steps: Vec<Step>,
+    /// Locals the block and its inner blocks declare.
+    locals: usize,
+}
+
+/// What compiling needs to know about the bundle.
+pub(crate) struct Names<'a> {
+    pub vocabulary: &'a Vocabulary,
+    pub catalog: &'a BTreeMap<String, BTreeMap<String, String>>,
+    /// Derived facts that compiled natively (a fact whose derivation did not
+    /// keeps every expression reading it on Rhai).
+    pub native_derivations: &'a BTreeMap<String, Arc<Block>>,
+}
+
+/// Compiles an expression's AST; `None` when some part is outside the subset.
+pub(crate) fn compile(ast: &AST, names: &Names<'_>) -> Option<Block> {
+    let mut compiler = Compiler {
+        names,
+        locals: Vec::new(),
+        declared: 0,
+    };
+    let mut block = compiler.block(ast.statements())?;
+    block.locals = compiler.declared;
+    Some(block)
+}
+
+struct Compiler<'n, 'a> {
+    names: &'n Names<'a>,
+    /// Locals in scope, innermost last, with their slots.
+    locals: Vec<(String, usize)>,
+    declared: usize,
+}
+
+impl Compiler<'_, '_> {
+    fn block(&mut self, statements: &[Stmt]) -> Option<Block> {
+        let depth = self.locals.len();
+        let mut steps = Vec::with_capacity(statements.len());
+        for statement in statements {
+            steps.push(self.statement(statement)?);
+        }
+        self.locals.truncate(depth);
+        Some(Block { steps, locals: 0 })
+    }
+
+    fn statement(&mut self, statement: &Stmt) -> Option<Step> {
+        Some(match statement {
+            Stmt::Expr(expr) => Step::Eval(self.expr(expr)?),
+            Stmt::FnCall(call, _) => Step::Eval(self.call(&call.name, &call.args)?),
+            Stmt::Var(declaration, ..) => {
+                let (ident, value, _) = declaration.as_ref();
+                let value = self.expr(value)?;
+                let slot = self.declared;
+                self.declared += 1;
+                self.locals.push((ident.name.to_string(), slot));
+                Step::Let(slot, value)
+            }
+            Stmt::If(flow, _) => Step::Eval(Node::If(
+                Box::new(self.expr(&flow.expr)?),
+                Box::new(self.block(flow.body.statements())?),
+                Box::new(self.block(flow.branch.statements())?),
+            )),
+            Stmt::Block(block) => Step::Eval(Node::Block(Box::new(self.block(block.statements())?))),
+            _ => return None,
+        })
+    }
+
+    fn expr(&mut self, expr: &rhai::Expr) -> Option<Node> {
+        use rhai::Expr as E;
+        Some(match expr {
+            E::BoolConstant(b, _) => Node::Value(Val::Bool(*b)),
+            E::IntegerConstant(n, _) => Node::Value(Val::Int(*n)),
+            E::StringConstant(text, _) => Node::Value(Val::Text(Arc::from(text.as_str()))),
+            E::Unit(_) => Node::Value(Val::Unit),
+            // Rhai folds a literal array into one constant.
+            E::DynamicConstant(value, _) => Node::Value(constant(value)?),
+            E::Array(items, _) => Node::Array(items.iter().map(|item| self.expr(item)).collect::<Option<_>>()?),
+            E::InterpolatedString(parts, _) => {
+                Node::Interpolated(parts.iter().map(|part| self.expr(part)).collect::<Option<_>>()?)
+            }
+            E::And(list, _) => Node::And(list.iter().map(|item| self.expr(item)).collect::<Option<_>>()?),
+            E::Or(list, _) => Node::Or(list.iter().map(|item| self.expr(item)).collect::<Option<_>>()?),
+            E::FnCall(call, _) => self.call(&call.name, &call.args)?,
+            E::Stmt(block) => Node::Block(Box::new(self.block(block.statements())?)),
+            E::Variable(..) | E::Dot(..) | E::Index(..) => self.path(expr)?,
+            _ => return None,
+        })
+    }
+
+    fn call(&mut self, name: &str, args: &[rhai::Expr]) -> Option<Node> {
+        let comparison = match name {
+            "==" => Some(Cmp::Eq),
+            "!=" => Some(Cmp::Ne),
+            "<" => Some(Cmp::Lt),
+            "<=" => Some(Cmp::Le),
+            ">" => Some(Cmp::Gt),
+            ">=" => Some(Cmp::Ge),
+            _ => None,
+        };
+        let arith = match name {
+            "+" => Some(Arith::Add),
+            "-" => Some(Arith::Sub),
+            "*" => Some(Arith::Mul),
+            "/" => Some(Arith::Div),
+            "%" => Some(Arith::Rem),
+            _ => None,
+        };
+        if let [a, b] = args {
+            if let Some(cmp) = comparison {
+                return Some(Node::Compare(cmp, Box::new([self.expr(a)?, self.expr(b)?])));
+            }
+            if let Some(op) = arith {
+                return Some(Node::Arith(op, Box::new([self.expr(a)?, self.expr(b)?])));
+            }
+            if name == "contains" {
+                return Some(Node::Contains(Box::new([self.expr(a)?, self.expr(b)?])));
+            }
+        }
+        match (name, args) {
+            ("!", [a]) => Some(Node::Not(Box::new(self.expr(a)?))),
+            ("-", [a]) => Some(Node::Negate(Box::new(self.expr(a)?))),
+            ("given", [group]) => match self.group_path(group)? {
+                (path, true) => Some(Node::GivenGroup(path.into())),
+                _ => None,
+            },
+            ("given", [group, rhai::Expr::StringConstant(key, _)]) => match self.group_path(group)? {
+                (path, true) => {
+                    let path = format!("{path}.{key}");
+                    self.names.vocabulary.fact(&path)?;
+                    Some(Node::GivenFact(path.into()))
+                }
+                _ => None,
+            },
+            _ => {
+                let helper = Helper::named(name, args.len())?;
+                let args = args.iter().map(|arg| self.expr(arg)).collect::<Option<Vec<_>>>()?;
+                Some(Node::Call(helper, args))
+            }
+        }
+    }
+
+    /// A group's dotted path, and whether it is a group.
+    fn group_path(&self, expr: &rhai::Expr) -> Option<(String, bool)> {
+        let mut segments = Vec::new();
+        segments_of(expr, &mut segments)?;
+        if self.is_local(segments.first()?) {
+            return None;
+        }
+        let path = segments.join(".");
+        let group = matches!(self.names.vocabulary.lookup(&path), Some(PathKind::Group));
+        Some((path, group))
+    }
+
+    fn is_local(&self, name: &str) -> bool {
+        self.locals.iter().any(|(local, _)| local == name)
+    }
+
+    /// A variable, a fact path or a catalog entry.
+    fn path(&self, expr: &rhai::Expr) -> Option<Node> {
+        let mut segments = Vec::new();
+        segments_of(expr, &mut segments)?;
+        let (first, rest) = segments.split_first()?;
+        if let Some((_, slot)) = self.locals.iter().rev().find(|(local, _)| local == first) {
+            return rest.is_empty().then_some(Node::Local(*slot));
+        }
+        match (first.as_str(), rest) {
+            ("today", []) => return Some(Node::Today),
+            ("catalog", [list, key]) => {
+                let entry = self.names.catalog.get(list)?.get(key)?;
+                return Some(Node::Value(Val::Text(Arc::from(entry.as_str()))));
+            }
+            ("catalog", _) => return None,
+            _ => {}
+        }
+        let path = segments.join(".");
+        match self.names.vocabulary.lookup(&path)? {
+            PathKind::Fact(_) if rest.is_empty() => Some(Node::TopFact(path.into())),
+            PathKind::Fact(_) => {
+                let derived = self.names.vocabulary.fact(&path)?.spec.derive.is_some();
+                if derived && !self.names.native_derivations.contains_key(&path) {
+                    return None;
+                }
+                Some(Node::Fact(path.into()))
+            }
+            PathKind::Group => None,
+        }
+    }
+}
+
+/// A constant Rhai folded at compile time, when the tree holds its type.
+fn constant(value: &Dynamic) -> Option<Val> {
+    if let Ok(b) = value.as_bool() {
+        Some(Val::Bool(b))
+    } else if let Ok(n) = value.as_int() {
+        Some(Val::Int(n))
+    } else if let Some(text) = value.read_lock::<rhai::ImmutableString>() {
+        Some(Val::Text(Arc::from(text.as_str())))
+    } else if let Some(items) = value.read_lock::<rhai::Array>() {
+        let items = items.iter().map(constant).collect::<Option<Vec<_>>>()?;
+        Some(Val::Array(items.into()))
+    } else {
+        None
+    }
+}
+
+/// The names along `a.b["c"].d`, or `None` for anything else.
+fn segments_of(expr: &rhai::Expr, out: &mut Vec<String>) -> Option<()> {
+    use rhai::Expr as E;
+    match expr {
+        E::Variable(variable, ..) => out.push(variable.1.to_string()),
+        E::Property(property, _) => out.push(property.2.to_string()),
+        E::Dot(pair, ..) => {
+            segments_of(&pair.lhs, out)?;
+            segments_of(&pair.rhs, out)?;
+        }
+        E::Index(pair, ..) => {
+            segments_of(&pair.lhs, out)?;
+            match &pair.rhs {
+                E::StringConstant(key, _) => out.push(key.to_string()),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// What one run reads besides the probe.
+pub(crate) struct Context<'a> {
+    pub probe: &'a mut Probe,
+    pub derivations: &'a BTreeMap<String, Arc<Block>>,
+    pub calendar: &'a Calendar,
+    pub today: Option<NaiveDate>,
+}
+
+/// Runs a compiled expression once.
+pub(crate) fn run(block: &Block, context: &mut Context<'_>) -> Outcome {
+    let mut locals = vec![Val::Unit; block.locals];
+    context.block(block, &mut locals)
+}
+
+impl Context<'_> {
+    fn block(&mut self, block: &Block, locals: &mut [Val]) -> Outcome {
+        let mut last = Val::Unit;
+        for step in &block.steps {
+            last = match step {
+                Step::Let(slot, node) => {
+                    let value = self.eval(node, locals)?;
+                    *locals.get_mut(*slot).ok_or(Stop::Rhai)? = value;
+                    Val::Unit
+                }
+                Step::Eval(node) => self.eval(node, locals)?,
+            };
+        }
+        Ok(last)
+    }
+
+    fn eval(&mut self, node: &Node, locals: &mut [Val]) -> Outcome {
+        match node {
+            Node::Value(value) => Ok(value.clone()),
+            Node::Fact(path) => self.fact(path),
+            Node::TopFact(path) => self.probe.facts.get(&**path).map(Val::of).ok_or(Stop::Rhai),
+            Node::Today => self.today.map(Val::Date).ok_or(Stop::Rhai),
+            Node::Local(slot) => locals.get(*slot).cloned().ok_or(Stop::Rhai),
+            Node::GivenGroup(path) => {
+                let known = self.probe.facts.keys().any(|key| {
+                    key.len() > path.len() && key.starts_with(&**path) && key.as_bytes()[path.len()] == b'.'
+                });
+                Ok(Val::Bool(self.probe.given(path, known)))
+            }
+            Node::GivenFact(path) => {
+                let known = self.probe.facts.contains_key(&**path) || self.probe.derivations.contains_key(&**path);
+                Ok(Val::Bool(self.probe.given(path, known)))
+            }
+            Node::Not(inner) => match self.eval(inner, locals)? {
+                Val::Bool(b) => Ok(Val::Bool(!b)),
+                _ => Err(Stop::Rhai),
+            },
+            Node::And(items) => {
+                for item in items {
+                    match self.eval(item, locals)? {
+                        Val::Bool(true) => {}
+                        Val::Bool(false) => return Ok(Val::Bool(false)),
+                        _ => return Err(Stop::Rhai),
+                    }
+                }
+                Ok(Val::Bool(true))
+            }
+            Node::Or(items) => {
+                for item in items {
+                    match self.eval(item, locals)? {
+                        Val::Bool(true) => return Ok(Val::Bool(true)),
+                        Val::Bool(false) => {}
+                        _ => return Err(Stop::Rhai),
+                    }
+                }
+                Ok(Val::Bool(false))
+            }
+            Node::Compare(cmp, pair) => {
+                let a = self.eval(&pair[0], locals)?;
+                let b = self.eval(&pair[1], locals)?;
+                compare(*cmp, &a, &b).map(Val::Bool)
+            }
+            Node::Arith(op, pair) => {
+                let a = self.eval(&pair[0], locals)?;
+                let b = self.eval(&pair[1], locals)?;
+                arith(*op, &a, &b)
+            }
+            Node::Negate(inner) => match self.eval(inner, locals)? {
+                Val::Int(n) => n.checked_neg().map(Val::Int).ok_or(Stop::Rhai),
+                _ => Err(Stop::Rhai),
+            },
+            Node::Contains(pair) => {
+                let container = self.eval(&pair[0], locals)?;
+                let value = self.eval(&pair[1], locals)?;
+                contains(&container, &value).map(Val::Bool)
+            }
+            Node::Array(items) => {
+                let values = items
+                    .iter()
+                    .map(|item| self.eval(item, locals))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Val::Array(values.into()))
+            }
+            Node::Call(helper, args) => {
+                let values = args
+                    .iter()
+                    .map(|arg| self.eval(arg, locals))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.call(*helper, &values)
+            }
+            Node::Interpolated(parts) => {
+                let mut text = String::new();
+                for part in parts {
+                    match self.eval(part, locals)? {
+                        Val::Text(part) => text.push_str(&part),
+                        Val::Int(n) => text.push_str(&n.to_string()),
+                        _ => return Err(Stop::Rhai),
+                    }
+                    if text.len() > sandbox::MAX_STRING_BYTES {
+                        return Err(Stop::Rhai);
+                    }
+                }
+                Ok(Val::Text(text.into()))
+            }
+            Node::If(condition, then, otherwise) => match self.eval(condition, locals)? {
+                Val::Bool(true) => self.block(then, locals),
+                Val::Bool(false) => self.block(otherwise, locals),
+                _ => Err(Stop::Rhai),
+            },
+            Node::Block(block) => self.block(block, locals),
+        }
+    }
+
+    /// A fact under a group, exactly as `sandbox::fact_node_get` reads it.
+    fn fact(&mut self, path: &str) -> Outcome {
+        match self.probe.read(path) {
+            Read::Value(value) => Ok(Val::of(&value)),
+            Read::Unknown if self.probe.aborted => Err(Stop::Unknown),
+            Read::Unknown => Err(Stop::Rhai),
+            Read::Derive(_) => {
+                let derivations = self.derivations;
+                let block = derivations.get(path).ok_or(Stop::Rhai)?;
+                run(block, self)
+            }
+        }
+    }
+
+    fn call(&self, helper: Helper, args: &[Val]) -> Outcome {
+        use Val::{Bool, Date, Instant, Int, Text};
+        let calendar = self.calendar;
+        Ok(match (helper, args) {
+            (Helper::Date, [Text(text)]) => Date(calendar::parse_date(text).map_err(|_| Stop::Rhai)?),
+            (Helper::Date, [Instant(at)]) => Date(at.date_naive()),
+            (Helper::AddDays, [Date(date), Int(days)]) => Date(
+                TimeDelta::try_days(*days)
+                    .and_then(|delta| date.checked_add_signed(delta))
+                    .ok_or(Stop::Rhai)?,
+            ),
+            (Helper::DaysBetween, [Date(from), Date(to)]) => Int((*to - *from).num_days()),
+            (Helper::Weekday, [Date(date)]) => Int(i64::from(date.weekday().number_from_monday())),
+            (Helper::Weekday, [Instant(at)]) => Int(i64::from(at.weekday().number_from_monday())),
+            (Helper::Day, [Date(date)]) => Int(i64::from(date.day())),
+            (Helper::Month, [Date(date)]) => Int(i64::from(date.month())),
+            (Helper::Year, [Date(date)]) => Int(i64::from(date.year())),
+            (Helper::Fmt, [Date(date)]) => Text(calendar::format_date(*date).into()),
+            (Helper::Fmt, [Instant(at)]) => Text(calendar::format_datetime(*at).into()),
+            (Helper::Iso, [Date(date)]) => Text(date.format("%Y-%m-%d").to_string().into()),
+            (Helper::AddBusinessDays, [Date(date), Int(days)]) => {
+                Date(calendar.add_business_days(*date, *days).ok_or(Stop::Rhai)?)
+            }
+            (Helper::BusinessDaysBetween, [Date(from), Date(to)]) => Int(calendar.business_days_between(*from, *to)),
+            (Helper::IsBusinessDay, [Date(date)]) => Bool(calendar.is_business_day(*date)),
+            (Helper::Hour, [Instant(at)]) => Int(i64::from(at.hour())),
+            (Helper::Minute, [Instant(at)]) => Int(i64::from(at.minute())),
+            (Helper::MinutesBetween, [Instant(from), Instant(to)]) => Int((*to - *from).num_minutes()),
+            (Helper::HoursBetween, [Instant(from), Instant(to)]) => Int((*to - *from).num_hours()),
+            (Helper::AddMinutes, [Instant(at), Int(minutes)]) => Instant(
+                TimeDelta::try_minutes(*minutes)
+                    .and_then(|delta| at.checked_add_signed(delta))
+                    .ok_or(Stop::Rhai)?,
+            ),
+            (Helper::FmtTime, [Instant(at)]) => Text(at.format("%H:%M").to_string().into()),
+            (Helper::IsOpen, [Text(department), Instant(at)]) => {
+                Bool(calendar.is_open(department, *at).ok_or(Stop::Rhai)?)
+            }
+            _ => return Err(Stop::Rhai),
+        })
+    }
+}
+
+/// Comparisons Rhai makes between two values of one type; anything else
+/// (types that differ, units, arrays) is left to Rhai.
+fn compare(cmp: Cmp, a: &Val, b: &Val) -> Result<bool, Stop> {
+    use std::cmp::Ordering;
+    let ordering: Ordering = match (a, b) {
+        (Val::Int(a), Val::Int(b)) => a.cmp(b),
+        (Val::Text(a), Val::Text(b)) => a.cmp(b),
+        (Val::Date(a), Val::Date(b)) => a.cmp(b),
+        (Val::Instant(a), Val::Instant(b)) => a.cmp(b),
+        (Val::Bool(a), Val::Bool(b)) => {
+            return match cmp {
+                Cmp::Eq => Ok(a == b),
+                Cmp::Ne => Ok(a != b),
+                _ => Err(Stop::Rhai),
+            }
+        }
+        _ => return Err(Stop::Rhai),
+    };
+    Ok(match cmp {
+        Cmp::Eq => ordering.is_eq(),
+        Cmp::Ne => ordering.is_ne(),
+        Cmp::Lt => ordering.is_lt(),
+        Cmp::Le => ordering.is_le(),
+        Cmp::Gt => ordering.is_gt(),
+        Cmp::Ge => ordering.is_ge(),
+    })
+}
+
+/// Checked integer arithmetic: an overflow is Rhai's error to report.
+fn arith(op: Arith, a: &Val, b: &Val) -> Outcome {
+    let (Val::Int(a), Val::Int(b)) = (a, b) else {
+        return Err(Stop::Rhai);
+    };
+    let result = match op {
+        Arith::Add => a.checked_add(*b),
+        Arith::Sub => a.checked_sub(*b),
+        Arith::Mul => a.checked_mul(*b),
+        Arith::Div => a.checked_div(*b),
+        Arith::Rem => a.checked_rem(*b),
+    };
+    result.map(Val::Int).ok_or(Stop::Rhai)
+}
+
+/// `value in container`: an array holding an equal value of the same type.
+fn contains(container: &Val, value: &Val) -> Result<bool, Stop> {
+    let Val::Array(items) = container else {
+        return Err(Stop::Rhai);
+    };
+    for item in items.iter() {
+        if compare(Cmp::Eq, item, value)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
