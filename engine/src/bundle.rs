@@ -90,6 +90,9 @@ pub(crate) struct Item {
 /// A rule, compiled.
 pub(crate) struct Rule {
     pub id: String,
+    /// The trace's words when it fires and when it does not, written once
+    /// at load instead of in every decision.
+    pub reasons: [String; 2],
     pub file: String,
     pub source: Source,
     pub when: Option<Expr>,
@@ -1160,7 +1163,13 @@ impl Loader {
         if self.problems.len() != before {
             return None;
         }
+        let condition = when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
+        let reasons = [
+            format!("condição verdadeira: {condition}"),
+            format!("condição falsa: {condition}"),
+        ];
         Some(Rule {
+            reasons,
             id: spec.id.clone(),
             file: place.file.path.clone(),
             source: Source {

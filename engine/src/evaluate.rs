@@ -98,6 +98,8 @@ pub(crate) struct Evaluator<'b> {
     bundle: &'b Bundle,
     /// `now`'s date, for the native tree's `today`.
     today: Option<chrono::NaiveDate>,
+    /// The situation's facts by slot, for the native tree.
+    table: Vec<Option<Val>>,
     probe: SharedProbe,
     /// Runs so far: the budget's timer is read every [`BUDGET_EVERY`] runs,
     /// not on each (reading it costs as much as a short condition).
@@ -114,6 +116,7 @@ impl<'b> Evaluator<'b> {
             _ => None,
         };
         let today = today_date.map_or(Dynamic::UNIT, Dynamic::from);
+        let table = native::fact_table(&bundle.vocabulary, &facts);
         let globals = vec![
             ("catalog".to_string(), Dynamic::from(bundle.catalog.clone())),
             ("today".to_string(), today),
@@ -134,6 +137,7 @@ impl<'b> Evaluator<'b> {
         Self {
             bundle,
             today: today_date,
+            table,
             runs: std::cell::Cell::new(0),
             probe: Arc::new(std::sync::Mutex::new(probe)),
         }
@@ -196,6 +200,7 @@ impl<'b> Evaluator<'b> {
         probe.assigned.clear();
         probe.aborted = false;
         let mut context = native::Context {
+            table: &self.table,
             probe: &mut probe,
             derivations: &self.bundle.native_derivations,
             calendar: &self.bundle.calendar,
@@ -490,9 +495,10 @@ impl Bundle {
             None => Truth::True,
         };
         let condition = rule.when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
+        let [why_fired, why_not] = &rule.reasons;
         let (status, why) = match &truth {
-            Truth::True => (RuleStatus::Fired, format!("condição verdadeira: {condition}")),
-            Truth::False => (RuleStatus::NotFired, format!("condição falsa: {condition}")),
+            Truth::True => (RuleStatus::Fired, why_fired.clone()),
+            Truth::False => (RuleStatus::NotFired, why_not.clone()),
             Truth::Undecided(facts) => {
                 out.need(facts, &rule.id);
                 let names = facts.iter().cloned().collect::<Vec<_>>().join(", ");

@@ -147,10 +147,11 @@ impl Helper {
 #[derive(Debug, Clone)]
 enum Node {
     Value(Val),
-    /// A fact under a group, read through the probe (`client.plan`).
-    Fact(Arc<str>),
+    /// A fact under a group (`client.plan`), with its slot in the fact
+    /// table; read through the probe when the situation does not give it.
+    Fact(Arc<str>, usize),
     /// A top-level fact, read from the situation only (`now`).
-    TopFact(Arc<str>),
+    TopFact(usize),
     Today,
     Local(usize),
     GivenGroup(Arc<str>),
@@ -354,13 +355,14 @@ impl Compiler<'_, '_> {
         }
         let path = segments.join(".");
         match self.names.vocabulary.lookup(&path)? {
-            PathKind::Fact(_) if rest.is_empty() => Some(Node::TopFact(path.into())),
+            PathKind::Fact(_) if rest.is_empty() => Some(Node::TopFact(self.names.vocabulary.slot(&path)?)),
             PathKind::Fact(_) => {
                 let derived = self.names.vocabulary.fact(&path)?.spec.derive.is_some();
                 if derived && !self.names.native_derivations.contains_key(&path) {
                     return None;
                 }
-                Some(Node::Fact(path.into()))
+                let slot = self.names.vocabulary.slot(&path)?;
+                Some(Node::Fact(path.into(), slot))
             }
             PathKind::Group => None,
         }
@@ -405,8 +407,25 @@ fn segments_of(expr: &rhai::Expr, out: &mut Vec<String>) -> Option<()> {
     Some(())
 }
 
+/// The situation's facts by slot (see [`Vocabulary::slot`]), converted
+/// once per decision so a run reads a given fact without a lookup by name.
+pub(crate) fn fact_table(vocabulary: &Vocabulary, facts: &BTreeMap<String, FactValue>) -> Vec<Option<Val>> {
+    let mut table = vec![None; vocabulary.len()];
+    let mut given = facts.iter().peekable();
+    for (slot, path) in vocabulary.paths().enumerate() {
+        // Both are in path order: walk them side by side.
+        while given.next_if(|(key, _)| key.as_str() < path.as_str()).is_some() {}
+        if let Some((_, value)) = given.next_if(|(key, _)| *key == path) {
+            table[slot] = Some(Val::of(value));
+        }
+    }
+    table
+}
+
 /// What one run reads besides the probe.
 pub(crate) struct Context<'a> {
+    /// The situation's facts by slot: what `probe.read` finds first.
+    pub table: &'a [Option<Val>],
     pub probe: &'a mut Probe,
     pub derivations: &'a BTreeMap<String, Arc<Block>>,
     pub calendar: &'a Calendar,
@@ -438,8 +457,11 @@ impl Context<'_> {
     fn eval(&mut self, node: &Node, locals: &mut [Val]) -> Outcome {
         match node {
             Node::Value(value) => Ok(value.clone()),
-            Node::Fact(path) => self.fact(path),
-            Node::TopFact(path) => self.probe.facts.get(&**path).map(Val::of).ok_or(Stop::Rhai),
+            Node::Fact(path, slot) => match self.table.get(*slot) {
+                Some(Some(value)) => Ok(value.clone()),
+                _ => self.fact(path),
+            },
+            Node::TopFact(slot) => self.table.get(*slot).cloned().flatten().ok_or(Stop::Rhai),
             Node::Today => self.today.map(Val::Date).ok_or(Stop::Rhai),
             Node::Local(slot) => locals.get(*slot).cloned().ok_or(Stop::Rhai),
             Node::GivenGroup(path) => {
@@ -532,7 +554,8 @@ impl Context<'_> {
         }
     }
 
-    /// A fact under a group, exactly as `sandbox::fact_node_get` reads it.
+    /// A fact the situation does not give, exactly as
+    /// `sandbox::fact_node_get` reads it.
     fn fact(&mut self, path: &str) -> Outcome {
         match self.probe.read(path) {
             Read::Value(value) => Ok(Val::of(&value)),

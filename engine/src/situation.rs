@@ -45,11 +45,14 @@ impl Situation {
 
     /// Whether any fact under `group` is given.
     pub fn gives_group(&self, group: &str) -> bool {
-        let prefix = format!("{group}.");
+        // Paths starting with `group` sort together right after it; one of
+        // them continuing with a dot is under the group. No allocation: a
+        // decision asks this for every rule with a context.
         self.facts
-            .range(prefix.clone()..)
-            .next()
-            .is_some_and(|(path, _)| path.starts_with(&prefix))
+            .range::<str, _>((std::ops::Bound::Excluded(group), std::ops::Bound::Unbounded))
+            .map(|(path, _)| path)
+            .take_while(|path| path.starts_with(group))
+            .any(|path| path.as_bytes().get(group.len()) == Some(&b'.'))
     }
 }
 

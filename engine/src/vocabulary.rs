@@ -208,6 +208,22 @@ impl Vocabulary {
         self.facts.get(path)
     }
 
+    /// A fact's position among all facts in path order: its slot in a
+    /// decision's fact table.
+    pub(crate) fn slot(&self, path: &str) -> Option<usize> {
+        self.facts.keys().position(|key| key == path)
+    }
+
+    /// How many facts there are (the size of a fact table).
+    pub(crate) fn len(&self) -> usize {
+        self.facts.len()
+    }
+
+    /// Facts in path order, for building a fact table alongside.
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &String> {
+        self.facts.keys()
+    }
+
     /// Every fact, by path.
     pub fn facts(&self) -> impl Iterator<Item = &Fact> {
         self.facts.values()
