@@ -208,7 +208,7 @@ impl Record {
         // RFC 3339, so an exported situation decides as of the same moment.
         let decided_as_of = situation.now().unwrap_or(made.now).to_rfc3339();
         let fired: Vec<&roteiro_engine::TraceEntry> = decision.trace.iter().filter(|entry| entry.fired).collect();
-        let mut documents: Vec<String> = fired.iter().map(|entry| entry.source.document.clone()).collect();
+        let mut documents: Vec<String> = fired.iter().map(|entry| entry.source.document.to_string()).collect();
         documents.sort();
         documents.dedup();
         let info = bundle.info();
@@ -231,7 +231,7 @@ impl Record {
                 .get("route")
                 .and_then(|r| r.as_str())
                 .map(str::to_string),
-            fired: fired.iter().map(|entry| entry.rule.clone()).collect(),
+            fired: fired.iter().map(|entry| entry.rule.to_string()).collect(),
             missing: decision.missing.iter().map(|m| m.fact.clone()).collect(),
             documents,
             analyst,

@@ -155,7 +155,7 @@ impl Bundle {
                 column: None,
             },
             kind: kind.into(),
-            item: rule.id.clone(),
+            item: rule.id.to_string(),
             message,
         }
     }

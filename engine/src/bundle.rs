@@ -24,6 +24,7 @@ use crate::policy::{
 };
 use crate::sandbox;
 use crate::scan;
+use crate::shared::Shared;
 use crate::template::{self, Piece};
 use crate::vocabulary::{Vocabulary, NOW};
 
@@ -79,20 +80,25 @@ pub(crate) enum Segment {
 
 /// An action, script or reminder, compiled.
 pub(crate) struct Item {
-    pub id: String,
+    pub id: Shared,
     pub text: Vec<Segment>,
     pub when: Option<Expr>,
-    pub team: Option<String>,
-    pub macro_name: Option<String>,
+    pub team: Option<Shared>,
+    pub macro_name: Option<Shared>,
     pub phase: usize,
+    /// The phase's name, as decisions show it.
+    pub phase_name: Shared,
 }
 
 /// A rule, compiled.
 pub(crate) struct Rule {
-    pub id: String,
+    pub id: Shared,
     /// The trace's words when it fires and when it does not, written once
     /// at load instead of in every decision.
-    pub reasons: [String; 2],
+    pub reasons: [Shared; 2],
+    /// The equality its condition starts with, so a decision can pass
+    /// over a rule about another topic without running it.
+    pub discriminant: Option<native::Discriminant>,
     pub file: String,
     pub source: Source,
     pub when: Option<Expr>,
@@ -235,7 +241,7 @@ impl Bundle {
         for rule in &self.rules {
             for (field, expr) in rule.expressions() {
                 if expr.native.is_none() {
-                    out.push((rule.id.clone(), field, expr.source.clone()));
+                    out.push((rule.id.to_string(), field, expr.source.clone()));
                 }
             }
         }
@@ -280,6 +286,11 @@ impl Bundle {
             for expr in rule.expressions_mut() {
                 expr.native = native::compile(&expr.ast, &names);
             }
+            rule.discriminant = rule
+                .when
+                .as_ref()
+                .and_then(|expr| expr.native.as_ref())
+                .and_then(native::Discriminant::of);
         }
         self.native_derivations = derived;
     }
@@ -1069,7 +1080,7 @@ impl Loader {
             self.unique_item(&item_place, &field, &action.id);
             let team = action.team.as_ref().and_then(|team| {
                 if context.catalog.teams.contains_key(team) {
-                    Some(team.clone())
+                    Some(Shared::from(team))
                 } else {
                     let known = context.catalog.teams.keys().cloned().collect::<Vec<_>>().join(", ");
                     self.report(
@@ -1084,7 +1095,7 @@ impl Loader {
                 .r#macro
                 .as_ref()
                 .and_then(|key| match context.catalog.macros.get(key) {
-                    Some(name) => Some(name.clone()),
+                    Some(name) => Some(Shared::from(name)),
                     None => {
                         self.report(
                             &item_place,
@@ -1165,16 +1176,17 @@ impl Loader {
         }
         let condition = when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
         let reasons = [
-            format!("condição verdadeira: {condition}"),
-            format!("condição falsa: {condition}"),
+            format!("condição verdadeira: {condition}").into(),
+            format!("condição falsa: {condition}").into(),
         ];
         Some(Rule {
             reasons,
-            id: spec.id.clone(),
+            discriminant: None,
+            id: spec.id.as_str().into(),
             file: place.file.path.clone(),
             source: Source {
-                document: procedure.document.clone(),
-                section: spec.section.clone(),
+                document: procedure.document.as_str().into(),
+                section: spec.section.as_str().into(),
             },
             when,
             priority: spec.priority,
@@ -1254,12 +1266,19 @@ impl Loader {
             }
         }
         Some(Item {
-            id: spec.id.clone(),
+            id: spec.id.as_str().into(),
             text,
             when,
             team: None,
             macro_name: None,
             phase,
+            phase_name: context
+                .manifest
+                .phases
+                .get(phase)
+                .map(String::as_str)
+                .unwrap_or_default()
+                .into(),
         })
     }
 

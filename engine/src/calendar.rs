@@ -142,12 +142,22 @@ impl Calendar {
 
 /// `dd/mm/yyyy`, the only way dates are shown to people.
 pub fn format_date(date: NaiveDate) -> String {
-    date.format("%d/%m/%Y").to_string()
+    // Written by hand for the years people meet (every decision shows
+    // dates); chrono's formatter, which signs years past 9999, otherwise.
+    if (0..=9999).contains(&date.year()) {
+        format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year())
+    } else {
+        date.format("%d/%m/%Y").to_string()
+    }
 }
 
 /// `dd/mm/yyyy HH:MM`.
 pub fn format_datetime(at: DateTime<FixedOffset>) -> String {
-    at.format("%d/%m/%Y %H:%M").to_string()
+    if (0..=9999).contains(&at.year()) {
+        format!("{} {:02}:{:02}", format_date(at.date_naive()), at.hour(), at.minute())
+    } else {
+        at.format("%d/%m/%Y %H:%M").to_string()
+    }
 }
 
 /// Parses `YYYY-MM-DD`, rejecting impossible dates such as 2026-02-30.

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::shared::Shared;
+
 /// The result of evaluating a situation against a bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Decision {
@@ -46,26 +48,26 @@ pub struct BundleInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
     /// File name of the source document.
-    pub document: String,
+    pub document: Shared,
     /// Section or item of the document.
-    pub section: String,
+    pub section: Shared,
 }
 
 /// A step for the analyst.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Action {
     /// Stable id of the step.
-    pub id: String,
+    pub id: Shared,
     /// What to do, in Portuguese.
     pub text: String,
     /// Team that does it.
-    pub team: Option<String>,
+    pub team: Option<Shared>,
     /// Exact name of the macro to apply.
-    pub r#macro: Option<String>,
+    pub r#macro: Option<Shared>,
     /// Phase of the service the step belongs to.
-    pub phase: String,
+    pub phase: Shared,
     /// Rule that contributed the step.
-    pub rule: String,
+    pub rule: Shared,
     /// Document and section it comes from.
     pub source: Source,
 }
@@ -74,11 +76,11 @@ pub struct Action {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Script {
     /// Stable id of the text.
-    pub id: String,
+    pub id: Shared,
     /// The text, placeholders filled.
     pub text: String,
     /// Rule that contributed it.
-    pub rule: String,
+    pub rule: Shared,
     /// Document and section it comes from.
     pub source: Source,
 }
@@ -120,13 +122,13 @@ pub struct Assumed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TraceEntry {
     /// Rule id.
-    pub rule: String,
+    pub rule: Shared,
     /// Whether it fired.
     pub fired: bool,
     /// `fired`, `not_fired`, `undecided` (facts missing) or `skipped`.
     pub status: RuleStatus,
     /// Why, in words.
-    pub why: String,
+    pub why: Shared,
     /// Document and section it encodes.
     pub source: Source,
     /// Outputs it set, when it fired.

@@ -57,16 +57,16 @@ pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
     }
     for action in &new.actions {
         match base.actions.iter().find(|a| a.id == action.id) {
-            None => change.actions_added.push(action.id.clone()),
+            None => change.actions_added.push(action.id.to_string()),
             Some(old) if old.text != action.text || old.r#macro != action.r#macro => {
-                change.actions_changed.push(action.id.clone())
+                change.actions_changed.push(action.id.to_string())
             }
             Some(_) => {}
         }
     }
     for action in &base.actions {
         if !new.actions.iter().any(|a| a.id == action.id) {
-            change.actions_removed.push(action.id.clone());
+            change.actions_removed.push(action.id.to_string());
         }
     }
     let scripts = |d: &Decision| {
@@ -104,12 +104,13 @@ pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
         .filter(|rule| outcome(base, rule) != outcome(new, rule))
         .map(str::to_string)
         .collect();
-    let touched: BTreeSet<&String> = change
+    let touched: BTreeSet<&str> = change
         .actions_added
         .iter()
         .chain(&change.actions_removed)
         .chain(&change.actions_changed)
         .chain(&change.scripts_changed)
+        .map(String::as_str)
         .collect();
     for decision in [base, new] {
         let owners = decision
@@ -118,8 +119,8 @@ pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
             .map(|a| (&a.id, &a.rule))
             .chain(decision.scripts.iter().map(|s| (&s.id, &s.rule)));
         for (id, rule) in owners {
-            if touched.contains(id) {
-                rules.insert(rule.clone());
+            if touched.contains(id.as_str()) {
+                rules.insert(rule.to_string());
             }
         }
     }

@@ -213,6 +213,16 @@ impl<'b> Evaluator<'b> {
         }
     }
 
+    /// Whether the rule's leading equality is false on a fact the situation
+    /// gives: exactly what running it would find, without running it.
+    fn rules_out(&self, rule: &Rule) -> bool {
+        self.bundle.evaluation == Evaluation::Native
+            && rule
+                .discriminant
+                .as_ref()
+                .is_some_and(|discriminant| discriminant.rules_out(&self.table))
+    }
+
     /// The native tree of an expression, when it has one and it is chosen.
     fn native_of<'e>(&self, expr: &'e Expr) -> Option<&'e native::Block> {
         match self.bundle.evaluation {
@@ -354,6 +364,27 @@ impl<'b> Evaluator<'b> {
         Ok(outcomes)
     }
 
+    /// The text of a placeholder as people read it, or the absent facts it
+    /// needs.
+    pub(crate) fn text(&self, expr: &Expr) -> Result<Result<String, BTreeSet<String>>, Failure> {
+        if let Some(block) = self.native_of(expr) {
+            let assumed = lock(&self.probe).assumed.clone();
+            self.start(false);
+            match self.run_native(block) {
+                Ok(Some(value)) => {
+                    if let Some(text) = value.display() {
+                        return Ok(Ok(text));
+                    }
+                    return Ok(Ok(sandbox::display(&value.to_dynamic())));
+                }
+                Ok(None) => return Ok(Err(lock(&self.probe).reads.clone())),
+                Err(RunFailure::Failure(failure)) => return Err(failure),
+                Err(RunFailure::Rhai) => lock(&self.probe).assumed = assumed,
+            }
+        }
+        Ok(self.value(expr)?.map(|value| sandbox::display(&value)))
+    }
+
     /// The value of an expression, or the absent facts it needs.
     pub(crate) fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, Failure> {
         if let Some(block) = self.native_of(expr) {
@@ -491,6 +522,7 @@ impl Bundle {
     ) -> Result<bool, DecideError> {
         let fail = |field: &str, failure: Failure| self.decide_error(rule, None, field, failure);
         let truth = match &rule.when {
+            Some(_) if evaluator.rules_out(rule) => Truth::False,
             Some(expr) => evaluator.condition(expr).map_err(|failure| fail("when", failure))?,
             None => Truth::True,
         };
@@ -504,7 +536,7 @@ impl Bundle {
                 let names = facts.iter().cloned().collect::<Vec<_>>().join(", ");
                 (
                     RuleStatus::Undecided,
-                    format!("indeterminado, falta saber: {names} (condição: {condition})"),
+                    format!("indeterminado, falta saber: {names} (condição: {condition})").into(),
                 )
             }
         };
@@ -548,7 +580,7 @@ impl Bundle {
                         text,
                         team: item.team.clone(),
                         r#macro: item.macro_name.clone(),
-                        phase: self.manifest.phases.get(item.phase).cloned().unwrap_or_default(),
+                        phase: item.phase_name.clone(),
                         rule: rule.id.clone(),
                         source: rule.source.clone(),
                     };
@@ -604,8 +636,8 @@ impl Bundle {
             match segment {
                 Segment::Literal(literal) => text.push_str(literal),
                 Segment::Placeholder(expr) => {
-                    match evaluator.value(expr).map_err(|failure| fail("text", failure))? {
-                        Ok(value) => text.push_str(&sandbox::display(&value)),
+                    match evaluator.text(expr).map_err(|failure| fail("text", failure))? {
+                        Ok(value) => text.push_str(&value),
                         Err(facts) => {
                             let labels: Vec<String> = facts
                                 .iter()
@@ -674,7 +706,7 @@ impl Bundle {
             }
         };
         DecideError::Rule(RuleError {
-            rule: rule.id.clone(),
+            rule: rule.id.to_string(),
             file: rule.file.clone(),
             line,
             field: field.to_string(),
@@ -804,7 +836,7 @@ fn not_applied(rule: &Rule, status: RuleStatus, why: String) -> TraceEntry {
         rule: rule.id.clone(),
         fired: false,
         status,
-        why,
+        why: why.into(),
         source: rule.source.clone(),
         sets: BTreeMap::new(),
         overridden: Vec::new(),

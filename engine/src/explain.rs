@@ -162,10 +162,10 @@ impl Bundle {
                 }
             }
             rules.push(RuleExplanation {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 status: entry.status,
                 source: entry.source.clone(),
-                why: entry.why.clone(),
+                why: entry.why.to_string(),
                 parts,
             });
         }
@@ -180,12 +180,12 @@ impl Bundle {
                 Some(OutputWinner {
                     output: name.clone(),
                     value: value.clone(),
-                    rule: winner.rule.clone(),
+                    rule: winner.rule.to_string(),
                     overridden: decision
                         .trace
                         .iter()
                         .filter(|e| e.overridden.contains(name))
-                        .map(|e| e.rule.clone())
+                        .map(|e| e.rule.to_string())
                         .collect(),
                 })
             })

@@ -35,6 +35,7 @@ mod policy_test;
 mod sandbox;
 mod scan;
 mod schema;
+mod shared;
 mod situation;
 mod suggest;
 mod template;
@@ -54,6 +55,7 @@ pub use policy::{
 };
 pub use policy_test::{compare, CaseOutcome, TestReport};
 pub use schema::type_schemas;
+pub use shared::Shared;
 pub use situation::Situation;
 pub use vocabulary::FactValue;
 

@@ -38,6 +38,19 @@ pub(crate) enum Val {
 }
 
 impl Val {
+    /// The text people read, as `sandbox::display` writes it; `None` for
+    /// values only Rhai prints (units, arrays).
+    pub(crate) fn display(&self) -> Option<String> {
+        Some(match self {
+            Self::Bool(b) => if *b { "sim" } else { "não" }.to_string(),
+            Self::Int(n) => n.to_string(),
+            Self::Text(text) => text.to_string(),
+            Self::Date(date) => calendar::format_date(*date),
+            Self::Instant(at) => calendar::format_datetime(*at),
+            Self::Unit | Self::Array(_) => return None,
+        })
+    }
+
     fn of(value: &FactValue) -> Self {
         match value {
             FactValue::Bool(b) => Self::Bool(*b),
@@ -154,8 +167,11 @@ enum Node {
     TopFact(usize),
     Today,
     Local(usize),
-    GivenGroup(Arc<str>),
-    GivenFact(Arc<str>),
+    /// `given(group)`, with the slots of the facts under the group.
+    GivenGroup(Arc<str>, Vec<usize>),
+    /// `given(group, "fact")`, with the fact's slot and whether it is
+    /// derived (a derived fact counts as given).
+    GivenFact(Arc<str>, usize, bool),
     Not(Box<Node>),
     And(Vec<Node>),
     Or(Vec<Node>),
@@ -301,14 +317,22 @@ impl Compiler<'_, '_> {
             ("!", [a]) => Some(Node::Not(Box::new(self.expr(a)?))),
             ("-", [a]) => Some(Node::Negate(Box::new(self.expr(a)?))),
             ("given", [group]) => match self.group_path(group)? {
-                (path, true) => Some(Node::GivenGroup(path.into())),
+                (path, true) => {
+                    let prefix = format!("{path}.");
+                    let slots = (self.names.vocabulary.paths().enumerate())
+                        .filter(|(_, fact)| fact.starts_with(&prefix))
+                        .map(|(slot, _)| slot)
+                        .collect();
+                    Some(Node::GivenGroup(path.into(), slots))
+                }
                 _ => None,
             },
             ("given", [group, rhai::Expr::StringConstant(key, _)]) => match self.group_path(group)? {
                 (path, true) => {
                     let path = format!("{path}.{key}");
-                    self.names.vocabulary.fact(&path)?;
-                    Some(Node::GivenFact(path.into()))
+                    let derived = self.names.vocabulary.fact(&path)?.spec.derive.is_some();
+                    let slot = self.names.vocabulary.slot(&path)?;
+                    Some(Node::GivenFact(path.into(), slot, derived))
                 }
                 _ => None,
             },
@@ -366,6 +390,55 @@ impl Compiler<'_, '_> {
             }
             PathKind::Group => None,
         }
+    }
+}
+
+/// The equality a condition starts with, `fact == "a"` or `fact in ["a",
+/// "b"]`, as the fact's slot and the values that let the rest be tried:
+/// when the situation gives the fact another value, the condition is false
+/// having read nothing else, so a decision need not run it.
+#[derive(Debug, Clone)]
+pub(crate) struct Discriminant {
+    slot: usize,
+    values: Vec<Val>,
+}
+
+impl Discriminant {
+    /// The first conjunct of a condition, when it is such an equality.
+    pub(crate) fn of(block: &Block) -> Option<Self> {
+        let [Step::Eval(node)] = block.steps.as_slice() else {
+            return None;
+        };
+        let first = match node {
+            Node::And(items) => items.first()?,
+            other => other,
+        };
+        let (slot, values) = match first {
+            Node::Compare(Cmp::Eq, pair) => match pair.as_ref() {
+                [Node::Fact(_, slot), Node::Value(value)] | [Node::Value(value), Node::Fact(_, slot)] => {
+                    (*slot, vec![value.clone()])
+                }
+                _ => return None,
+            },
+            Node::Contains(pair) => match pair.as_ref() {
+                [Node::Value(Val::Array(values)), Node::Fact(_, slot)] => (*slot, values.to_vec()),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        Some(Self { slot, values })
+    }
+
+    /// Whether the situation's facts make the condition false. Only a fact
+    /// the situation gives counts, and only comparisons Rhai would make the
+    /// same way: anything else is left to the evaluation.
+    pub(crate) fn rules_out(&self, table: &[Option<Val>]) -> bool {
+        let Some(Some(given)) = table.get(self.slot) else {
+            return false;
+        };
+        self.values
+            .iter()
+            .all(|value| compare(Cmp::Eq, value, given) == Ok(false))
     }
 }
 
@@ -464,14 +537,12 @@ impl Context<'_> {
             Node::TopFact(slot) => self.table.get(*slot).cloned().flatten().ok_or(Stop::Rhai),
             Node::Today => self.today.map(Val::Date).ok_or(Stop::Rhai),
             Node::Local(slot) => locals.get(*slot).cloned().ok_or(Stop::Rhai),
-            Node::GivenGroup(path) => {
-                let known = self.probe.facts.keys().any(|key| {
-                    key.len() > path.len() && key.starts_with(&**path) && key.as_bytes()[path.len()] == b'.'
-                });
+            Node::GivenGroup(path, slots) => {
+                let known = slots.iter().any(|slot| matches!(self.table.get(*slot), Some(Some(_))));
                 Ok(Val::Bool(self.probe.given(path, known)))
             }
-            Node::GivenFact(path) => {
-                let known = self.probe.facts.contains_key(&**path) || self.probe.derivations.contains_key(&**path);
+            Node::GivenFact(path, slot, derived) => {
+                let known = *derived || matches!(self.table.get(*slot), Some(Some(_)));
                 Ok(Val::Bool(self.probe.given(path, known)))
             }
             Node::Not(inner) => match self.eval(inner, locals)? {

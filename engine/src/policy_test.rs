@@ -133,7 +133,7 @@ impl Bundle {
                             Err(err) => vec![format!("erro na regra: {err}")],
                             Ok(decision) => {
                                 for entry in &decision.trace {
-                                    statuses.entry(entry.rule.clone()).or_default().insert(entry.status);
+                                    statuses.entry(entry.rule.to_string()).or_default().insert(entry.status);
                                 }
                                 compare(&case.expect, &decision)
                             }

@@ -112,7 +112,7 @@ async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejectio
         .trace
         .iter()
         .filter(|entry| entry.fired)
-        .map(|entry| entry.rule.clone());
+        .map(|entry| entry.rule.to_string());
     let took = started.elapsed();
     desk.metrics.decided(route, fired, took);
     desk.log(|keep_personal| {
