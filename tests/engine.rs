@@ -480,3 +480,24 @@ fn a_native_expression_that_overflows_reports_rhais_error_word_for_word() {
     assert_eq!(Err(error.clone()), decide(&reference));
     assert!(error.contains("caso.count"), "{error}");
 }
+
+#[test]
+fn parallel_work_comes_back_in_the_callers_order() {
+    let items: Vec<u64> = (0..1_000).collect();
+    let squares = roteiro_engine::in_parallel(&items, |n| n * n);
+    assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+    assert!(roteiro_engine::in_parallel(&[] as &[u64], |n| *n).is_empty());
+}
+
+#[test]
+fn a_batch_decides_exactly_what_one_by_one_decides() {
+    let bundle = common::shipped();
+    let mut situations = Vec::new();
+    for entry in std::fs::read_dir(common::root().join("tests/situations")).expect("corpus") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("situation");
+        situations.push(bundle.parse_situation(&text, "s").expect("valid"));
+    }
+    let situations: Vec<_> = situations.iter().cycle().take(situations.len() * 4).cloned().collect();
+    let one_by_one: Vec<_> = situations.iter().map(|s| bundle.decide(s, common::now())).collect();
+    assert_eq!(bundle.decide_batch(&situations, common::now()), one_by_one);
+}

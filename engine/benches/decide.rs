@@ -3,8 +3,8 @@
 use std::hint::black_box;
 use std::path::PathBuf;
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use roteiro_engine::Bundle;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use roteiro_engine::{Bundle, Situation};
 
 fn policies() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies")
@@ -46,6 +46,51 @@ fn benchmarks(c: &mut Criterion) {
     c.bench_function("parse a situation", |b| {
         b.iter(|| bundle.parse_situation(black_box(SITUATION), "bench").is_ok())
     });
+    corpus(c, &bundle);
+}
+
+/// The `tests/situations` corpus: one decision per situation (the median
+/// the README reports), and the batch API over 100 copies of it.
+fn corpus(c: &mut Criterion, bundle: &Bundle) {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/situations");
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    let texts: Vec<String> = entries
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .collect();
+    let situations: Vec<Situation> = texts
+        .iter()
+        .filter_map(|text| bundle.parse_situation(text, "corpus").ok())
+        .collect();
+    let Some(now) = situations.first().and_then(Situation::now) else {
+        return;
+    };
+    let mut group = c.benchmark_group("corpus");
+    group.throughput(Throughput::Elements(situations.len() as u64));
+    group.bench_function("decide each situation", |b| {
+        b.iter(|| situations.iter().filter(|s| bundle.decide(s, now).is_ok()).count())
+    });
+    group.bench_function("parse and decide each situation", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .filter_map(|text| bundle.parse_situation(text, "corpus").ok())
+                .filter(|s| bundle.decide(s, now).is_ok())
+                .count()
+        })
+    });
+    let many: Vec<Situation> = situations
+        .iter()
+        .cycle()
+        .take(situations.len() * 100)
+        .cloned()
+        .collect();
+    group.throughput(Throughput::Elements(many.len() as u64));
+    group.bench_function("decide_batch on every core", |b| {
+        b.iter(|| bundle.decide_batch(black_box(&many), now).len())
+    });
+    group.finish();
 }
 
 criterion_group!(benches, benchmarks);

@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+mod batch;
 mod budget;
 mod bundle;
 mod calendar;
@@ -42,6 +43,7 @@ mod template;
 mod vocabulary;
 
 pub use analysis::Warning;
+pub use batch::in_parallel;
 pub use bundle::{folder_fingerprint, Bundle, Evaluation, SourceFile};
 pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
 pub use diff::{compare_decisions, DecisionChange};

@@ -151,13 +151,10 @@ pub fn run(args: &Args) -> Status {
         }
     };
     let clock = clock::system();
-    let results: Vec<(String, Outcome)> = situations
-        .into_iter()
-        .map(|(name, text)| {
-            let outcome = compare(&base, &new, (&name, &text), args.now, clock);
-            (name, outcome)
-        })
-        .collect();
+    // Every core replays its share; the report keeps the corpus order.
+    let results: Vec<(String, Outcome)> = roteiro_engine::in_parallel(&situations, |(name, text)| {
+        (name.clone(), compare(&base, &new, (name, text), args.now, clock))
+    });
     print!("{}", render(&results, Style::detect()));
     let any_change = results.iter().any(|(_, o)| !matches!(o, Outcome::Same));
     if args.fail_on_change && any_change {
