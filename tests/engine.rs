@@ -501,3 +501,79 @@ fn a_batch_decides_exactly_what_one_by_one_decides() {
     let one_by_one: Vec<_> = situations.iter().map(|s| bundle.decide(s, common::now())).collect();
     assert_eq!(bundle.decide_batch(&situations, common::now()), one_by_one);
 }
+
+/// A mini bundle whose manifest declares the flows `a` and `b`.
+fn with_flows(procedure: &str) -> Result<Bundle, roteiro_engine::BundleError> {
+    let mut files = common::mini_files(procedure);
+    for file in &mut files {
+        if file.path == "bundle.yaml" {
+            file.text
+                .push_str("flows: {agenda: Agendamento, financeiro: Cobrança}\n");
+        }
+    }
+    Bundle::from_files(files)
+}
+
+const FLOWS: &str = r#"
+document: d.txt
+title: t
+rules:
+  - id: agendar
+    section: '1'
+    phase: a
+    flow: agenda
+    when: caso.flag
+    set: {route: x}
+  - id: perguntar
+    section: '1'
+    phase: a
+    flow: agenda
+    when: caso.count > 3
+    actions: [{id: contar, text: Conte}]
+  - id: cobrar
+    section: '2'
+    phase: a
+    stops: [agenda]
+    when: caso.kind == "k2"
+    set: {route: y}
+"#;
+
+#[test]
+fn a_rule_that_takes_the_case_elsewhere_ends_a_flow_written_before_it() {
+    let bundle = with_flows(FLOWS).expect("loads");
+    let decision = decide(&bundle, "caso: {kind: k2, flag: true}");
+    assert_eq!(decision.outputs.get("route"), Some(&serde_json::json!("y")));
+    let skipped: Vec<_> = decision
+        .trace
+        .iter()
+        .filter(|entry| entry.status == RuleStatus::Skipped)
+        .map(|entry| (entry.rule.as_str(), entry.why.as_str()))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("agendar", "não avaliada: `cobrar` encerrou o fluxo `agenda`"),
+            ("perguntar", "não avaliada: `cobrar` encerrou o fluxo `agenda`"),
+        ]
+    );
+    assert!(missing(&decision).is_empty(), "an ended flow asks nothing");
+}
+
+#[test]
+fn a_flow_goes_on_while_the_rule_that_would_end_it_does_not_fire() {
+    let bundle = with_flows(FLOWS).expect("loads");
+    let ended_not = decide(&bundle, "caso: {kind: k1, flag: true}");
+    assert_eq!(ended_not.outputs.get("route"), Some(&serde_json::json!("x")));
+    // Undecided is not fired: the flow's own questions stay.
+    let unknown = decide(&bundle, "caso: {flag: true}");
+    assert_eq!(missing(&unknown), ["caso.count", "caso.kind"]);
+}
+
+#[test]
+fn a_misspelt_flow_is_a_load_error_with_a_suggestion() {
+    let err = with_flows(&FLOWS.replace("stops: [agenda]", "stops: [agnda]")).expect_err("rejected");
+    let text = err.to_string();
+    assert!(text.contains("`agnda`"), "{text}");
+    assert!(text.contains("você quis dizer `agenda`?"), "{text}");
+    assert!(text.contains("procedures/p.yaml"), "{text}");
+}

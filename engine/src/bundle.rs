@@ -99,6 +99,10 @@ pub(crate) struct Rule {
     /// The equality its condition starts with, so a decision can pass
     /// over a rule about another topic without running it.
     pub discriminant: Option<native::Discriminant>,
+    /// The flow it belongs to, if any.
+    pub flow: Option<Shared>,
+    /// The flows it ends when it fires.
+    pub stops: Vec<String>,
     pub file: String,
     pub source: Source,
     pub when: Option<Expr>,
@@ -523,6 +527,22 @@ struct Place<'a> {
 }
 
 impl Loader {
+    /// A flow named by a rule must be declared in bundle.yaml `flows`.
+    fn check_flow(&mut self, context: &Context<'_>, place: &Place<'_>, field: &str, flow: &str) {
+        if context.manifest.flows.contains_key(flow) {
+            return;
+        }
+        let declared = context.manifest.flows.keys().map(String::as_str);
+        let hint = crate::suggest::closest(flow, declared.clone())
+            .map_or_else(String::new, |near| format!("; você quis dizer `{near}`?"));
+        let all = declared.collect::<Vec<_>>().join(", ");
+        self.report(
+            place,
+            Some(field),
+            format!("o fluxo `{flow}` não está em `flows` de bundle.yaml{hint} (fluxos: {all})"),
+        );
+    }
+
     fn report(&mut self, place: &Place<'_>, field: Option<&str>, message: String) {
         let mut anchors = place.anchors.clone();
         if let Some(field) = field {
@@ -1042,6 +1062,13 @@ impl Loader {
                 );
             }
         }
+        let flow = spec.flow.as_ref().or(procedure.flow.as_ref());
+        if let Some(flow) = flow {
+            self.check_flow(context, place, "flow", flow);
+        }
+        for (index, stopped) in spec.stops.iter().enumerate() {
+            self.check_flow(context, place, &format!("stops[{index}]"), stopped);
+        }
         let when = spec
             .when
             .as_ref()
@@ -1182,6 +1209,8 @@ impl Loader {
         Some(Rule {
             reasons,
             discriminant: None,
+            flow: flow.map(Shared::from),
+            stops: spec.stops.clone(),
             id: spec.id.as_str().into(),
             file: place.file.path.clone(),
             source: Source {

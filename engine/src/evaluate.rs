@@ -464,8 +464,21 @@ impl Bundle {
         let _budget = Budget::start(Some(Duration::from_millis(self.manifest.limits.decision_ms)));
         let evaluator = Evaluator::new(self, self.facts_with_now(situation, now));
         let mut assembly = Assembly::default();
+        let in_situation = |err: DecideError| match err {
+            DecideError::Situation(mut err) => {
+                err.location.file.clone_from(&situation.origin);
+                DecideError::Situation(err)
+            }
+            other => other,
+        };
+        let ended = self.ended_flows(&evaluator, situation).map_err(in_situation)?;
         let mut group_winners: BTreeMap<&str, &str> = BTreeMap::new();
         for (index, rule) in self.rules.iter().enumerate() {
+            if let Some((flow, by)) = ended.stopped_by(rule) {
+                let why = format!("não avaliada: `{by}` encerrou o fluxo `{flow}`");
+                assembly.trace.push(not_applied(rule, RuleStatus::Skipped, why));
+                continue;
+            }
             let winner = rule
                 .group
                 .as_deref()
@@ -482,13 +495,7 @@ impl Bundle {
             }
             let fired = self
                 .apply(&evaluator, index, rule, &mut assembly)
-                .map_err(|err| match err {
-                    DecideError::Situation(mut err) => {
-                        err.location.file.clone_from(&situation.origin);
-                        DecideError::Situation(err)
-                    }
-                    other => other,
-                })?;
+                .map_err(in_situation)?;
             if let (true, Some(group)) = (fired, rule.group.as_deref()) {
                 group_winners.insert(group, &rule.id);
             }
@@ -497,6 +504,39 @@ impl Bundle {
             assembly.assumed.insert(NOW.to_string());
         }
         Ok(self.finish(assembly, situation, now))
+    }
+
+    /// The flows ended by rules that fire, worked out before any rule runs,
+    /// so a rule ends a flow wherever the flow's rules sit in the bundle.
+    fn ended_flows<'r>(
+        &'r self,
+        evaluator: &Evaluator<'_>,
+        situation: &Situation,
+    ) -> Result<EndedFlows<'r>, DecideError> {
+        let mut ended = EndedFlows::default();
+        for rule in self.rules.iter().filter(|rule| !rule.stops.is_empty()) {
+            if rule.context.iter().any(|group| !situation.gives_group(group)) {
+                continue;
+            }
+            let fires = match &rule.when {
+                None => true,
+                Some(expr) => {
+                    let truth = evaluator
+                        .condition(expr)
+                        .map_err(|failure| self.decide_error(rule, None, "when", failure))?;
+                    truth == Truth::True
+                }
+            };
+            if fires {
+                ended.stoppers.insert(&rule.id);
+                for flow in &rule.stops {
+                    ended.flows.entry(flow.as_str()).or_insert(&rule.id);
+                }
+            }
+        }
+        // The rules run again below and assume what they read then.
+        lock(&evaluator.probe).assumed.clear();
+        Ok(ended)
     }
 
     /// The situation's facts, with `now` given when the situation has none.
@@ -827,6 +867,23 @@ impl Bundle {
                 })
             })
             .collect()
+    }
+}
+
+/// Flows ended in one decision, each by the first rule that ended it.
+#[derive(Default)]
+struct EndedFlows<'r> {
+    flows: BTreeMap<&'r str, &'r str>,
+    /// Rules that ended a flow: they stay, even in a flow they ended.
+    stoppers: BTreeSet<&'r str>,
+}
+
+impl<'r> EndedFlows<'r> {
+    /// The ended flow a rule belongs to and the rule that ended it.
+    fn stopped_by(&self, rule: &Rule) -> Option<(&'r str, &'r str)> {
+        let flow = rule.flow.as_deref()?;
+        let (flow, by) = self.flows.get_key_value(flow)?;
+        (!self.stoppers.contains(rule.id.as_str())).then_some((*flow, *by))
     }
 }
 

@@ -35,6 +35,11 @@ pub struct Manifest {
     /// who is calling, the topic. `ask` and the page start with them.
     #[serde(default)]
     pub first_questions: Vec<String>,
+    /// Flows a case can be in (`agendamento_io`, `field_desk`...), each with
+    /// what it is. A rule belongs to one (`flow`), and a rule that takes
+    /// the case elsewhere ends others (`stops`).
+    #[serde(default)]
+    pub flows: BTreeMap<String, String>,
 }
 
 /// Bounds that keep every decision and every input small.
@@ -215,6 +220,10 @@ pub struct ProcedureFile {
     /// of this file to apply; a rule's own `context` replaces it.
     #[serde(default)]
     pub context: Vec<String>,
+    /// Flow (declared in bundle.yaml `flows`) every rule of the file belongs
+    /// to unless it names its own.
+    #[serde(default)]
+    pub flow: Option<String>,
     /// The rules, in reading order.
     pub rules: Vec<RuleSpec>,
 }
@@ -247,6 +256,14 @@ pub struct RuleSpec {
     /// the later rules of the same group are skipped.
     #[serde(default)]
     pub group: Option<String>,
+    /// Flow the rule belongs to (default: the file's `flow`).
+    #[serde(default)]
+    pub flow: Option<String>,
+    /// Flows this rule ends when it fires: the case went elsewhere (to
+    /// Financeiro, GR, Franchise), so the rules of those flows are not
+    /// shown, wherever they sit in the bundle. A rule never ends itself.
+    #[serde(default)]
+    pub stops: Vec<String>,
     /// Outputs set to fixed values.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, serde_json::Value>")]
@@ -373,6 +390,9 @@ pub struct Expectation {
     /// The missing facts, exactly (order does not matter).
     #[serde(default)]
     pub missing: Option<Vec<String>>,
+    /// Facts that must not be asked.
+    #[serde(default)]
+    pub no_missing: Vec<String>,
     /// Rules that must fire.
     #[serde(default)]
     pub fired: Vec<String>,

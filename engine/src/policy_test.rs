@@ -257,6 +257,11 @@ pub fn compare(expect: &Expectation, decision: &Decision) -> Vec<String> {
             ));
         }
     }
+    for unwanted in &expect.no_missing {
+        if decision.missing.iter().any(|m| m.fact == *unwanted) {
+            failures.push(format!("o fato `{unwanted}` não devia ser perguntado"));
+        }
+    }
     for rule in &expect.fired {
         if !decision.trace.iter().any(|entry| entry.rule == *rule && entry.fired) {
             failures.push(format!("regra `{rule}` devia disparar"));

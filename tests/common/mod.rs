@@ -78,6 +78,11 @@ pub fn edited(path: &str, edit: impl Fn(&str) -> String) -> Result<Bundle, Bundl
 
 /// A minimal bundle around one procedure file, for engine mechanisms.
 pub fn mini(procedure: &str) -> Result<Bundle, BundleError> {
+    Bundle::from_files(mini_files(procedure))
+}
+
+/// The files of [`mini`], for tests that edit one of them.
+pub fn mini_files(procedure: &str) -> Vec<SourceFile> {
     let files = [
         (
             "bundle.yaml",
@@ -94,15 +99,13 @@ pub fn mini(procedure: &str) -> Result<Bundle, BundleError> {
         ),
         ("procedures/p.yaml", procedure),
     ];
-    Bundle::from_files(
-        files
-            .iter()
-            .map(|(path, text)| SourceFile {
-                path: (*path).to_string(),
-                text: (*text).to_string(),
-            })
-            .collect(),
-    )
+    files
+        .iter()
+        .map(|(path, text)| SourceFile {
+            path: (*path).to_string(),
+            text: (*text).to_string(),
+        })
+        .collect()
 }
 
 /// Starts `roteiro serve` on a free loopback port with `args` added; the
