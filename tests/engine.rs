@@ -577,3 +577,30 @@ fn a_misspelt_flow_is_a_load_error_with_a_suggestion() {
     assert!(text.contains("você quis dizer `agenda`?"), "{text}");
     assert!(text.contains("procedures/p.yaml"), "{text}");
 }
+
+#[test]
+fn what_a_shown_action_needs_is_asked_unless_the_fact_is_optional() {
+    let procedure = "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    actions:\n      - {id: registrar, text: 'Registre o nome ({{ caso.name }}) e o dia ({{ caso.day }}).'}\n";
+    let bundle = common::mini(procedure).expect("loads");
+    let decision = decide(&bundle, "caso: {kind: k1}");
+    assert_eq!(
+        decision.actions[0].text,
+        "Registre o nome ([nome]) e o dia ([caso.day])."
+    );
+    assert_eq!(missing(&decision), ["caso.name", "caso.day"]);
+    assert_eq!(decision.missing[0].needed_by, ["r#registrar"]);
+
+    let mut files = common::mini_files(procedure);
+    for file in &mut files {
+        if file.path == "vocabulary.yaml" {
+            file.text = file.text.replace("label: nome}", "label: nome, optional: true}");
+        }
+    }
+    let bundle = Bundle::from_files(files).expect("loads");
+    let decision = decide(&bundle, "caso: {kind: k1}");
+    assert_eq!(
+        missing(&decision),
+        ["caso.day"],
+        "an optional fact only shows its label"
+    );
+}

@@ -688,12 +688,14 @@ impl Bundle {
                                 })
                                 .collect();
                             text.push_str(&labels.join(" "));
-                            // A script is said to the client, so what it lacks
-                            // must be asked first; in an action the bracketed
-                            // label is itself the instruction to collect it.
-                            if kind != ItemKind::Action {
-                                out.need(&facts, &label);
-                            }
+                            // What a shown text needs to be carried out is
+                            // asked, in an action as in a script; facts marked
+                            // optional only show their label.
+                            let needed: BTreeSet<String> = facts
+                                .into_iter()
+                                .filter(|fact| !self.vocabulary.fact(fact).is_some_and(|f| f.spec.optional))
+                                .collect();
+                            out.need(&needed, &label);
                         }
                     }
                 }

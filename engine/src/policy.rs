@@ -151,6 +151,11 @@ pub struct FactSpec {
     /// masked in the decision log unless `--log-personal` is given.
     #[serde(default)]
     pub personal: bool,
+    /// Nice to show but not needed to act: a text reading it while it is
+    /// absent shows its label in brackets without asking for it. Any other
+    /// fact a shown text needs is asked (`missing`).
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// Kind of value a fact holds.

@@ -635,6 +635,7 @@ mod tests {
             maximum: None,
             max_length: None,
             personal: false,
+            optional: false,
             default: None,
             derive: None,
         };
