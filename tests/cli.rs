@@ -97,6 +97,34 @@ fn text_format_is_portuguese_and_plain_outside_a_terminal() {
 }
 
 #[test]
+fn the_text_says_why_in_words_and_brief_keeps_only_what_to_do() {
+    let full = text(
+        &roteiro(
+            &["decide", "policies/examples/002-sistema-bloqueado.yaml"],
+            &common::root(),
+            None,
+        )
+        .stdout,
+    );
+    assert!(full.contains("Por quê"), "{full}");
+    assert!(
+        full.contains("porque assunto da solicitação é “sistema_bloqueado” e não sistema bloqueado"),
+        "conditions in words, with the facts' labels: {full}"
+    );
+    assert!(!full.contains("request.topic =="), "no Rhai in the text form: {full}");
+
+    let out = roteiro(&["decide", "--brief", SCENARIO_1], &common::root(), None);
+    assert_eq!(out.status.code(), Some(0));
+    let brief = text(&out.stdout);
+    for kept in ["Decisão", "route: io", "Próximas ações", "O que dizer ou enviar"] {
+        assert!(brief.contains(kept), "{kept} missing from: {brief}");
+    }
+    for left_out in ["Por quê", "Lembretes", "Assumido"] {
+        assert!(!brief.contains(left_out), "{left_out} in the brief form: {brief}");
+    }
+}
+
+#[test]
 fn stdin_and_json_situations_are_read_by_content() {
     let situation = r#"{"request": {"topic": "configuracao_sat"}, "now": "2026-12-08T10:15:00-03:00"}"#;
     let out = roteiro(&["decide", "-", "--format", "json"], &common::root(), Some(situation));

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use roteiro_engine::{Decision, RuleStatus};
+use roteiro_engine::{Bundle, Decision, RuleStatus};
 
 /// How a decision is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,14 +16,24 @@ pub enum Format {
     Yaml,
 }
 
+/// What the text form shows besides the decision itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct View<'b> {
+    /// Only route, actions, scripts, missing (and warnings): no reminders,
+    /// no assumptions, no "Por quê".
+    pub brief: bool,
+    /// The bundle that decided, to say each rule's condition in words.
+    pub bundle: Option<&'b Bundle>,
+}
+
 /// The decision in the chosen format.
-pub fn decision(decision: &Decision, format: Format) -> Result<String, String> {
+pub fn decision(decision: &Decision, format: Format, view: View<'_>) -> Result<String, String> {
     match format {
         Format::Json => serde_json::to_string_pretty(decision)
             .map(|text| text + "\n")
             .map_err(|e| e.to_string()),
         Format::Yaml => serde_yaml::to_string(decision).map_err(|e| e.to_string()),
-        Format::Text => Ok(text(decision, Style::detect())),
+        Format::Text => Ok(text(decision, Style::detect(), view)),
     }
 }
 
@@ -81,8 +91,34 @@ fn source_ref(document: &str, section: &str) -> String {
     format!("doc {short} §{section}")
 }
 
+/// Why a rule fired, or what it waits for, in words when the bundle can
+/// say its condition that way; the trace's own words otherwise.
+fn reason(decision: &Decision, entry: &roteiro_engine::TraceEntry, view: View<'_>) -> String {
+    match entry.status {
+        RuleStatus::Fired => match view.bundle.and_then(|bundle| bundle.condition_in_words(&entry.rule)) {
+            Some(words) => format!("porque {words}"),
+            None if entry.why.starts_with("condição verdadeira: (sempre)") => "sempre se aplica".into(),
+            None => entry.why.to_string(),
+        },
+        RuleStatus::Undecided => {
+            let waiting: Vec<&str> = decision
+                .missing
+                .iter()
+                .filter(|m| m.needed_by.iter().any(|by| by == entry.rule.as_str()))
+                .map(|m| m.question.as_str())
+                .collect();
+            if waiting.is_empty() {
+                entry.why.to_string()
+            } else {
+                format!("depende de: {}", waiting.join(" "))
+            }
+        }
+        _ => entry.why.to_string(),
+    }
+}
+
 /// The decision as text for an analyst.
-pub fn text(decision: &Decision, style: Style) -> String {
+pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -136,6 +172,15 @@ pub fn text(decision: &Decision, style: Style) -> String {
             );
         }
     }
+    if !decision.warnings.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading(&style.warn("Avisos")));
+        for warning in &decision.warnings {
+            let _ = writeln!(out, "  ! {warning}");
+        }
+    }
+    if view.brief {
+        return out;
+    }
     if !decision.assumed.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Assumido (confirme se tiver dúvida)"));
         for assumed in &decision.assumed {
@@ -152,12 +197,6 @@ pub fn text(decision: &Decision, style: Style) -> String {
         let _ = writeln!(out, "\n{}", style.heading("Lembretes"));
         for reminder in &decision.reminders {
             let _ = writeln!(out, "  - {}", reminder.text);
-        }
-    }
-    if !decision.warnings.is_empty() {
-        let _ = writeln!(out, "\n{}", style.heading(&style.warn("Avisos")));
-        for warning in &decision.warnings {
-            let _ = writeln!(out, "  ! {warning}");
         }
     }
     let relevant: Vec<_> = decision
@@ -181,7 +220,7 @@ pub fn text(decision: &Decision, style: Style) -> String {
                     source_ref(&entry.source.document, &entry.source.section)
                 ))
             );
-            let _ = writeln!(out, "    {}", style.dim(&entry.why));
+            let _ = writeln!(out, "    {}", style.dim(&reason(decision, entry, view)));
         }
     }
     out

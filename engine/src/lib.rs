@@ -41,6 +41,7 @@ mod situation;
 mod suggest;
 mod template;
 mod vocabulary;
+mod words;
 
 pub use analysis::Warning;
 pub use batch::in_parallel;

@@ -288,7 +288,13 @@ fn finish(
         writer.log(Record::of(bundle, given, decision, Made { keep_personal, ..made }));
         writer.close();
     }
-    match render::decision(decision, Format::Text) {
+    // On a call the essentials come first: `decide` on the saved
+    // situation shows the reminders and the reasons.
+    let view = render::View {
+        brief: true,
+        bundle: Some(bundle),
+    };
+    match render::decision(decision, Format::Text, view) {
         Ok(text) => print!("\n{text}"),
         Err(err) => eprintln!("não foi possível imprimir a decisão: {err}"),
     }
@@ -299,7 +305,7 @@ fn finish(
             std::fs::write(path, format!("# situação salva por roteiro ask\n{yaml}")).map_err(|e| e.to_string())
         })
         .and_then(|()| {
-            let json = render::decision(decision, Format::Json)?;
+            let json = render::decision(decision, Format::Json, render::View::default())?;
             std::fs::write(path.with_extension("decisao.json"), json).map_err(|e| e.to_string())
         });
     match saved.and_then(|()| {

@@ -32,6 +32,9 @@ pub struct Args {
     /// Formato da saída.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Só o essencial no texto: rota, ações, scripts e o que falta (sem lembretes nem "Por quê").
+    #[arg(long)]
+    brief: bool,
 }
 
 /// Runs the command.
@@ -59,15 +62,19 @@ pub fn run(args: &Args) -> Status {
                 }
                 Err(status) => return status,
             }
-            print_decision(&decision, args.format)
+            print_decision(&decision, args, &bundle)
         }
-        Ok(decision) => print_decision(&decision, args.format),
+        Ok(decision) => print_decision(&decision, args, &bundle),
         Err(err) => source::report_decide_error(&err),
     }
 }
 
-fn print_decision(decision: &roteiro_engine::Decision, format: Format) -> Status {
-    match render::decision(decision, format) {
+fn print_decision(decision: &roteiro_engine::Decision, args: &Args, bundle: &roteiro_engine::Bundle) -> Status {
+    let view = render::View {
+        brief: args.brief,
+        bundle: Some(bundle),
+    };
+    match render::decision(decision, args.format, view) {
         Ok(out) => {
             print!("{out}");
             Status::Ok
