@@ -604,3 +604,27 @@ fn what_a_shown_action_needs_is_asked_unless_the_fact_is_optional() {
         "an optional fact only shows its label"
     );
 }
+
+#[test]
+fn a_given_derived_fact_that_its_derivation_contradicts_is_a_warning() {
+    let bundle = common::shipped();
+    // Delivered on 20/11, decided on 08/12: the third week, not the first.
+    let decision = decide(
+        &bundle,
+        "now: 2026-12-08T10:00:00-03:00\nmonitoring: {delivered_on: 2026-11-20, week: 1, reached: false}",
+    );
+    assert_eq!(
+        decision.warnings,
+        ["`monitoring.week` (semana) veio como `1`, mas os outros fatos da situação dão `3`; valendo o informado: confira"]
+    );
+    assert!(
+        missing(&decision).contains(&"monitoring.attempts"),
+        "the count the status line needs is asked"
+    );
+    let agreeing = decide(
+        &bundle,
+        "now: 2026-12-08T10:00:00-03:00\nmonitoring: {delivered_on: 2026-11-20, week: 3, reached: false, attempts: 3}",
+    );
+    assert!(agreeing.warnings.is_empty(), "{:?}", agreeing.warnings);
+    assert!(!missing(&agreeing).contains(&"monitoring.attempts"));
+}

@@ -434,6 +434,7 @@ struct Assembly {
     missing_order: Vec<String>,
     assumed: BTreeSet<String>,
     trace: Vec<TraceEntry>,
+    warnings: Vec<String>,
 }
 
 impl Assembly {
@@ -471,6 +472,7 @@ impl Bundle {
             }
             other => other,
         };
+        assembly.warnings = self.contradicted_derivations(&evaluator, situation);
         let ended = self.ended_flows(&evaluator, situation).map_err(in_situation)?;
         let mut group_winners: BTreeMap<&str, &str> = BTreeMap::new();
         for (index, rule) in self.rules.iter().enumerate() {
@@ -504,6 +506,41 @@ impl Bundle {
             assembly.assumed.insert(NOW.to_string());
         }
         Ok(self.finish(assembly, situation, now))
+    }
+
+    /// A derived fact the situation gives that its derivation contradicts
+    /// (`monitoring.week` 2 with a delivery date that makes it week 3): the
+    /// given value is used, and the decision says so instead of choosing
+    /// silently. A derivation that cannot be worked out says nothing.
+    fn contradicted_derivations(&self, evaluator: &Evaluator<'_>, situation: &Situation) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (path, ast) in self.derivations.iter() {
+            let Some(given) = situation.facts.get(path) else {
+                continue;
+            };
+            let expr = Expr {
+                source: String::new(),
+                ast: (**ast).clone(),
+                native: self.native_derivations.get(path).map(|block| (**block).clone()),
+            };
+            let Ok(Ok(derived)) = evaluator.value(&expr) else {
+                continue;
+            };
+            let derived = sandbox::display(&derived);
+            if derived != given.display() {
+                let label = self
+                    .vocabulary
+                    .fact(path)
+                    .and_then(|fact| fact.spec.label.clone())
+                    .unwrap_or_else(|| path.clone());
+                warnings.push(format!(
+                    "`{path}` ({label}) veio como `{}`, mas os outros fatos da situação dão `{derived}`; valendo o informado: confira",
+                    given.display()
+                ));
+            }
+        }
+        lock(&evaluator.probe).assumed.clear();
+        warnings
     }
 
     /// The flows ended by rules that fire, worked out before any rule runs,
@@ -791,6 +828,7 @@ impl Bundle {
 
     fn finish(&self, mut out: Assembly, situation: &Situation, now: DateTime<FixedOffset>) -> Decision {
         let mut warnings = situation.warnings.clone();
+        warnings.append(&mut out.warnings);
         let mut outputs = BTreeMap::new();
         for (name, candidates) in &out.candidates {
             let best = candidates
