@@ -203,3 +203,77 @@ fn a_group_named_like_a_rhai_keyword_is_rejected() {
     }));
     assert!(err.to_string().contains("`case` é palavra reservada do Rhai"), "{err}");
 }
+
+const XML_RULE: &str = "    phase: tratativa\n    when: request.topic == \"xml\"";
+const PROCEDURE_002: &str = "procedures/002-atendimento-padrao.yaml";
+
+#[test]
+fn a_misplaced_key_names_the_rule_by_its_id_and_the_key_it_meant() {
+    let err = problems(common::edited(PROCEDURE_002, |text| {
+        text.replace(XML_RULE, "    phase: tratativa\n    whn: request.topic == \"xml\"")
+    }));
+    let text = err.to_string();
+    assert!(text.contains("regra `padrao.xml`: campo desconhecido `whn`"), "{text}");
+    assert!(text.contains("você quis dizer `when`?"), "{text}");
+    assert!(!text.contains("rules["), "{text}");
+}
+
+#[test]
+fn an_over_indented_line_is_reported_as_indentation_at_its_own_line() {
+    let edited = common::edited(PROCEDURE_002, |text| {
+        text.replace(XML_RULE, "    phase: tratativa\n      when: request.topic == \"xml\"")
+    });
+    let err = problems(edited);
+    let problem = &err.problems[0];
+    assert!(
+        problem.message.starts_with("indentação: `when` tem 6 espaços"),
+        "{problem}"
+    );
+    assert_eq!(problem.location.column, Some(7));
+    let line = problem.location.line.expect("a line");
+    let shipped = std::fs::read_to_string(common::policies().join(PROCEDURE_002)).expect("file");
+    assert_eq!(
+        shipped.lines().nth(line - 1).map(str::trim),
+        Some("when: request.topic == \"xml\"")
+    );
+}
+
+#[test]
+fn misspelt_teams_macros_and_phases_get_a_suggestion() {
+    let err = problems(common::edited(PROCEDURE_002, |text| {
+        text.replacen("team: financeiro", "team: finaceiro", 1)
+            .replace(XML_RULE, "    phase: tratatva\n    when: request.topic == \"xml\"")
+    }));
+    let text = err.to_string();
+    assert!(
+        text.contains("time desconhecido `finaceiro`; você quis dizer `financeiro`?"),
+        "{text}"
+    );
+    assert!(
+        text.contains("fase desconhecida `tratatva`; você quis dizer `tratativa`?"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unclosed_placeholder_is_pointed_at_by_line_and_column() {
+    let err = problems(common::edited(PROCEDURE_002, |text| {
+        text.replacen(
+            "Pergunte se ficou alguma dúvida.",
+            "Pergunte se ficou {{ alguma dúvida.",
+            1,
+        )
+    }));
+    let problem = &err.problems[0];
+    assert!(
+        problem
+            .message
+            .contains("o marcador `{{ alguma dúvida.` nunca é fechado"),
+        "{problem}"
+    );
+    assert!(!problem.message.contains("byte"), "{problem}");
+    assert!(
+        problem.location.line.is_some() && problem.location.column.is_some(),
+        "{problem}"
+    );
+}

@@ -569,6 +569,39 @@ impl Loader {
         });
     }
 
+    /// Moves the last problem from the `text:` key to the line and column of
+    /// the placeholder at `offset`, found by its first characters in the
+    /// file (a folded text spans lines; the byte offset alone means nothing
+    /// to the writer).
+    fn point_at_placeholder(&mut self, place: &Place<'_>, text: &str, offset: usize) {
+        let Some(problem) = self.problems.last_mut() else {
+            return;
+        };
+        let needle: String = text
+            .get(offset..)
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let needle = needle.trim_end();
+        let from = problem.location.line.unwrap_or(1);
+        let found = place
+            .file
+            .text
+            .lines()
+            .enumerate()
+            .skip(from.saturating_sub(1))
+            .find_map(|(index, line)| {
+                line.find(needle)
+                    .map(|byte| (index + 1, line[..byte].chars().count() + 1))
+            });
+        if let Some((line, column)) = found {
+            problem.location.line = Some(line);
+            problem.location.column = Some(column);
+        }
+    }
+
     fn file_problem(&mut self, file: &str, message: String) {
         self.problems.push(Problem {
             location: Location {
@@ -606,12 +639,17 @@ impl Loader {
             Ok(value) => Some(value),
             Err(err) => {
                 let location = err.location();
-                let message = yaml_error_message(&err);
+                let (message, line, column) = crate::yaml_hints::clearer(
+                    &file.text,
+                    yaml_error_message(&err),
+                    location.as_ref().map(|l| l.line()),
+                    location.as_ref().map(|l| l.column()),
+                );
                 self.problems.push(Problem {
                     location: Location {
                         file: file.path.clone(),
-                        line: location.as_ref().map(|l| l.line()),
-                        column: location.as_ref().map(|l| l.column()),
+                        line,
+                        column,
                     },
                     item: None,
                     field: None,
@@ -1113,7 +1151,10 @@ impl Loader {
                     self.report(
                         &item_place,
                         Some(&format!("{field}.team")),
-                        format!("time desconhecido `{team}`; times do catálogo: {known}"),
+                        format!(
+                            "time desconhecido `{team}`{}; times do catálogo: {known}",
+                            crate::suggest::hint(team, context.catalog.teams.keys().map(String::as_str))
+                        ),
                     );
                     None
                 }
@@ -1127,7 +1168,11 @@ impl Loader {
                         self.report(
                             &item_place,
                             Some(&format!("{field}.macro")),
-                            format!("a macro `{key}` não está em `macros` do catálogo"),
+                            format!(
+                                "a macro `{key}` não está em `macros` do catálogo{}; macros: {}",
+                                crate::suggest::hint(key, context.catalog.macros.keys().map(String::as_str)),
+                                context.catalog.macros.keys().cloned().collect::<Vec<_>>().join(", ")
+                            ),
                         );
                         None
                     }
@@ -1279,8 +1324,9 @@ impl Loader {
         let text_field = format!("{field}.text");
         let pieces = match template::split(&spec.text) {
             Ok(pieces) => pieces,
-            Err(message) => {
-                self.report(place, Some(&text_field), message);
+            Err(err) => {
+                self.report(place, Some(&text_field), err.message);
+                self.point_at_placeholder(place, &spec.text, err.offset);
                 return None;
             }
         };
@@ -1319,7 +1365,8 @@ impl Loader {
                     place,
                     Some(field),
                     format!(
-                        "fase desconhecida `{name}`; permitidas: {}",
+                        "fase desconhecida `{name}`{}; permitidas: {}",
+                        crate::suggest::hint(name, context.manifest.phases.iter().map(String::as_str)),
                         context.manifest.phases.join(", ")
                     ),
                 );

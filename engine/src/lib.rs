@@ -42,6 +42,7 @@ mod suggest;
 mod template;
 mod vocabulary;
 mod words;
+mod yaml_hints;
 
 pub use analysis::Warning;
 pub use batch::in_parallel;

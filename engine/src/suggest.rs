@@ -8,9 +8,17 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     candidates
         .into_iter()
         .map(|candidate| (distance(name, candidate), candidate))
-        .filter(|(distance, _)| *distance <= limit)
+        // A one-letter name is "close" to every other one-letter name:
+        // a suggestion must keep something of what was written.
+        .filter(|(distance, _)| *distance <= limit && *distance < name.chars().count())
         .min()
         .map(|(_, candidate)| candidate)
+}
+
+/// `; você quis dizer \`x\`?` when a candidate is close to `name`, else
+/// nothing: the tail of an "unknown name" message.
+pub fn hint<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest(name, candidates).map_or_else(String::new, |near| format!("; você quis dizer `{near}`?"))
 }
 
 /// Levenshtein distance over characters; names are short, so the row

@@ -3,9 +3,8 @@
 //! A placeholder is any Rhai expression (`{{ client.name }}`,
 //! `{{ fmt(add_days(billing.due_date, 7)) }}`); it is split out and compiled
 //! once at load. A placeholder whose fact is unknown is shown as the fact's
-//! label in brackets, never left blank; in a script (said to the client) the
-//! fact is also reported missing, while in an action the bracketed label is
-//! itself the instruction to collect it.
+//! label in brackets, never left blank, and the fact is reported missing
+//! unless the vocabulary marks it optional.
 
 /// A piece of a template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +20,25 @@ pub enum Piece {
     },
 }
 
+/// A template that cannot be split: what is wrong and where (the byte
+/// offset of the `{{` at fault, which the loader turns into a line and a
+/// column of the file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    pub message: String,
+    pub offset: usize,
+}
+
+/// The placeholder at `offset` as the writer sees it, up to its line's end.
+fn quoted(text: &str, offset: usize) -> String {
+    let rest = text.get(offset..).unwrap_or_default();
+    let line = rest.lines().next().unwrap_or_default();
+    let shown: String = line.chars().take(40).collect();
+    format!("`{}`", shown.trim_end())
+}
+
 /// Splits a template; an unclosed or empty placeholder is an error.
-pub fn split(text: &str) -> Result<Vec<Piece>, String> {
+pub fn split(text: &str) -> Result<Vec<Piece>, TemplateError> {
     let mut pieces = Vec::new();
     let mut rest = text;
     let mut consumed = 0;
@@ -31,15 +47,18 @@ pub fn split(text: &str) -> Result<Vec<Piece>, String> {
             pieces.push(Piece::Literal(rest[..open].to_string()));
         }
         let after = &rest[open + 2..];
-        let close = after
-            .find("}}")
-            .ok_or_else(|| format!("marcador aberto no byte {} nunca é fechado com `}}}}`", consumed + open))?;
+        let at = consumed + open;
+        let fail = |what: &str| TemplateError {
+            message: format!("o marcador {} {what}", quoted(text, at)),
+            offset: at,
+        };
+        let close = after.find("}}").ok_or_else(|| fail("nunca é fechado com `}}`"))?;
         let source = after[..close].trim();
         if source.is_empty() {
-            return Err(format!("marcador vazio no byte {}", consumed + open));
+            return Err(fail("está vazio"));
         }
         if source.contains("{{") {
-            return Err(format!("o marcador no byte {} contém `{{{{`", consumed + open));
+            return Err(fail("contém outro `{{` antes de fechar"));
         }
         pieces.push(Piece::Placeholder {
             source: source.to_string(),
@@ -49,8 +68,11 @@ pub fn split(text: &str) -> Result<Vec<Piece>, String> {
         consumed += used;
         rest = &rest[used..];
     }
-    if rest.contains("}}") {
-        return Err("`}}` sem `{{` correspondente".into());
+    if let Some(close) = rest.find("}}") {
+        return Err(TemplateError {
+            message: format!("`}}}}` sem `{{{{` correspondente em {}", quoted(rest, 0)),
+            offset: consumed + close,
+        });
     }
     if !rest.is_empty() {
         pieces.push(Piece::Literal(rest.to_string()));
@@ -78,7 +100,14 @@ mod tests {
 
     #[test]
     fn malformed_placeholders_are_errors() {
-        assert!(split("Olá, {{ client.name").is_err());
+        let unclosed = split("Olá, {{ client.name").err();
+        assert_eq!(
+            unclosed,
+            Some(TemplateError {
+                message: "o marcador `{{ client.name` nunca é fechado com `}}`".into(),
+                offset: 6
+            })
+        );
         assert!(split("Olá, {{ }}").is_err());
         assert!(split("Olá, client.name }}").is_err());
         assert_eq!(split("sem marcadores").map(|p| p.len()), Ok(1));
