@@ -52,18 +52,52 @@ const ESTAR_FUTURE: [&str; 7] = [
     "estariam",
 ];
 const CLITICS: [&str; 10] = ["lhe", "lhes", "te", "o", "a", "os", "as", "se", "me", "nos"];
-const PROMISES: [&str; 9] = [
-    "prometo",
-    "prometemos",
-    "garanto",
-    "garantimos",
-    "será corrigido",
-    "será corrigida",
-    "será resolvido",
-    "será liberado",
-    "ficará pronto",
+/// What completes a case, by stem: "resolver", "libera", "retornará".
+const DELIVERY_STEMS: [&str; 14] = [
+    "resolv",
+    "liber",
+    "retorn",
+    "corrig",
+    "entreg",
+    "conclu",
+    "respond",
+    "soluciona",
+    "finaliz",
+    "arrum",
+    "consert",
+    "ativ",
+    "desbloque",
+    "normaliz",
 ];
-const TIME_WORDS: [&str; 6] = ["até", "amanhã", "hoje", "semana", "dias", "horas"];
+/// Commitments in the first person, whatever follows.
+const PROMISE_WORDS: [&str; 4] = ["prometo", "prometemos", "garanto", "garantimos"];
+/// Participles of a passive commitment ("será corrigido", "fica pronto").
+const DONE_WORDS: [&str; 10] = [
+    "resolvido",
+    "resolvida",
+    "corrigido",
+    "corrigida",
+    "liberado",
+    "liberada",
+    "concluído",
+    "concluída",
+    "entregue",
+    "pronto",
+];
+/// Auxiliaries of a commitment about the future.
+const WILL_WORDS: [&str; 6] = ["vai", "vão", "será", "serão", "ficará", "fica"];
+/// Words before a noun, never before a verb.
+const ARTICLES: [&str; 14] = [
+    "a", "o", "as", "os", "da", "do", "na", "no", "pela", "pelo", "sua", "seu", "uma", "um",
+];
+/// Units of a time span ("em 2 dias", "48 horas").
+const SPANS: [&str; 9] = [
+    "minuto", "minutos", "hora", "horas", "h", "dia", "dias", "semana", "semanas",
+];
+/// Days a promise names ("até amanhã", "na sexta").
+const DAYS: [&str; 9] = [
+    "amanhã", "hoje", "segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo",
+];
 
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
@@ -129,14 +163,54 @@ pub fn bad_date(text: &str) -> Option<String> {
     None
 }
 
-/// A promise of a deadline ("será corrigido até amanhã").
+/// A promise of a deadline: in one sentence, a commitment (a delivery verb
+/// in the present or future — "resolve", "vai liberar", "retornará" —, a
+/// passive "será corrigido", or "prometo") and a time ("até amanhã", "em 2
+/// dias", "48 horas", "amanhã"). The sector may be named or not: "O
+/// Financeiro vai resolver em 2 dias", "resolve até amanhã", "retorna em 48
+/// horas", "Amanhã o Financeiro libera". Returns the sentence.
 pub fn promise(text: &str) -> Option<String> {
-    let lower = text.to_lowercase();
-    let found = PROMISES.iter().find(|p| lower.contains(*p))?;
-    TIME_WORDS
+    text.split(['.', '!', '?', ';', '\n'])
+        .find(|sentence| {
+            let words = words(sentence);
+            commits(&words) && names_a_time(&words)
+        })
+        .map(|sentence| sentence.trim().to_string())
+}
+
+fn commits(words: &[String]) -> bool {
+    let delivery = |word: &str| DELIVERY_STEMS.iter().any(|stem| word.starts_with(stem));
+    words.iter().enumerate().any(|(index, word)| {
+        let next = words.get(index + 1).map(String::as_str).unwrap_or_default();
+        // After an article or a preposition it is a noun: "após a entrega".
+        let noun = index
+            .checked_sub(1)
+            .and_then(|before| words.get(before))
+            .is_some_and(|before| ARTICLES.contains(&before.as_str()));
+        PROMISE_WORDS.contains(&word.as_str())
+            || (WILL_WORDS.contains(&word.as_str()) && (delivery(next) || DONE_WORDS.contains(&next)))
+            || (delivery(word) && is_present_or_future(word) && !noun)
+    })
+}
+
+/// "resolve", "liberam", "retornará", "corrigirão": a finite form that
+/// states what will happen, not a noun ("liberação") or a participle.
+fn is_present_or_future(word: &str) -> bool {
+    ["a", "e", "am", "em", "rá", "rão", "i"]
         .iter()
-        .any(|w| words(&lower).iter().any(|x| x == w))
-        .then(|| (*found).to_string())
+        .any(|ending| word.ends_with(ending))
+        && !word.ends_with("ção")
+        && !word.ends_with("ade")
+}
+
+fn names_a_time(words: &[String]) -> bool {
+    words.iter().enumerate().any(|(index, word)| {
+        let next = words.get(index + 1).map(String::as_str).unwrap_or_default();
+        let number = !word.is_empty() && word.chars().all(|c| c.is_ascii_digit());
+        DAYS.contains(&word.as_str())
+            || (number && SPANS.contains(&next))
+            || (word.ends_with('h') && word.len() > 1 && word[..word.len() - 1].chars().all(|c| c.is_ascii_digit()))
+    })
 }
 
 /// A lone `{` or `}` outside `{{ }}`.
@@ -262,10 +336,31 @@ mod tests {
     }
 
     #[test]
-    fn promises_need_a_promise_and_a_time() {
-        assert!(promise("O bug será corrigido até amanhã.").is_some());
-        assert!(promise("O bug será corrigido.").is_none());
-        assert!(promise("O prazo padrão é de 4h a 24h comerciais").is_none());
+    fn promises_need_a_commitment_and_a_time_in_one_sentence() {
+        for promised in [
+            "O Financeiro vai resolver em 2 dias",
+            "resolve até amanhã",
+            "retorna em 48 horas",
+            "Amanhã o Financeiro libera",
+            "O bug será corrigido até amanhã.",
+            "O time de IO retornará hoje.",
+            "Garanto que fica pronto em 3 dias.",
+            "O suporte resolve em 24h.",
+        ] {
+            assert!(promise(promised).is_some(), "{promised}");
+        }
+        for fine in [
+            "O bug será corrigido.",
+            "O Financeiro vai resolver.",
+            "O prazo padrão é de 4h a 24h comerciais",
+            "Pagamento por boleto feito hoje compensa em até 5 dias úteis",
+            "no PIX a liberação é automática",
+            "O sistema só é bloqueado no sétimo dia após o vencimento.",
+            "Encaminhei ao Financeiro. Amanhã é feriado.",
+            "As 3 semanas de monitoramento após a entrega já passaram.",
+        ] {
+            assert!(promise(fine).is_none(), "{fine}");
+        }
     }
 
     #[test]
