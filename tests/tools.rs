@@ -157,13 +157,19 @@ fn explain_json_is_a_document() {
 
 /// A copy of the shipped bundle with one rule changed.
 fn edited_copy(dir: &Path) -> PathBuf {
+    edited_copy_with(dir, "procedures/004-agendamento-io.yaml", |text| {
+        text.replace("    set:\n      route: franchise", "    set:\n      route: gr")
+    })
+}
+
+/// A copy of the shipped bundle with `edit` applied to the file at `path`.
+fn edited_copy_with(dir: &Path, edited: &str, edit: impl Fn(&str) -> String) -> PathBuf {
     let target = dir.join("policies");
     for file in common::shipped_files() {
         let path = target.join(&file.path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let text = if file.path == "procedures/004-agendamento-io.yaml" {
-            file.text
-                .replace("    set:\n      route: franchise", "    set:\n      route: gr")
+        let text = if file.path == edited {
+            edit(&file.text)
         } else {
             file.text
         };
@@ -203,6 +209,38 @@ fn diff_reports_the_decisions_one_rule_changes() {
         "--fail-on-change",
     ]);
     assert_eq!(same.status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn diff_shows_a_reworded_text_before_and_after_under_its_rule() {
+    let dir = std::env::temp_dir().join(format!("roteiro-diff-words-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let edited = edited_copy_with(&dir, "procedures/002-atendimento-padrao.yaml", |text| {
+        text.replace(
+            "Para desbloquear, faça o pagamento via PIX: o desbloqueio é automático.",
+            "Para desbloquear, pague via PIX: o desbloqueio é automático.",
+        )
+    });
+    let out = roteiro(&[
+        "diff",
+        "tests/situations",
+        "--base",
+        "policies",
+        "--policies",
+        edited.to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("    regra padrao.bloqueio.bloqueado:"), "{text}");
+    assert!(
+        text.contains("~ script padrao.bloqueio.bloqueado.script reescrita:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("antes: «Para desbloquear, faça o pagamento via PIX"),
+        "{text}"
+    );
+    assert!(text.contains("agora: «Para desbloquear, pague via PIX"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1,11 +1,41 @@
 //! What changes between two decisions on the same situation: how a process
 //! owner sees the effect of an edit before publishing it.
+//!
+//! Every change says what kind it is (added, removed, reworded), shows the
+//! old and new wording of a reworded text, and names the rule behind it: the
+//! rule that owns the step or text, or that set the output.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::decision::Decision;
+
+/// One step or text that differs, with the rule behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemChange {
+    /// `action` or `script`.
+    pub kind: &'static str,
+    /// The step's or text's id.
+    pub id: String,
+    /// The rule that contributes it (in the new decision, else the base one).
+    pub rule: String,
+    /// The wording before; `None` when it is new.
+    pub before: Option<String>,
+    /// The wording after; `None` when it is gone.
+    pub after: Option<String>,
+}
+
+impl ItemChange {
+    /// `added`, `removed` or `reworded`.
+    pub fn what(&self) -> &'static str {
+        match (&self.before, &self.after) {
+            (None, _) => "added",
+            (_, None) => "removed",
+            _ => "reworded",
+        }
+    }
+}
 
 /// The differences between the decision of the base bundle and the new one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -16,80 +46,131 @@ pub struct DecisionChange {
     pub actions_added: Vec<String>,
     /// Action ids only the base decision has.
     pub actions_removed: Vec<String>,
-    /// Action ids whose text changed.
+    /// Action ids whose text (or macro) changed.
     pub actions_changed: Vec<String>,
     /// Script ids added, removed or reworded.
     pub scripts_changed: Vec<String>,
     /// Missing facts added or removed.
     pub missing_changed: Vec<String>,
+    /// Facts the new decision asks and the base did not.
+    pub missing_added: Vec<String>,
+    /// Facts the base decision asked and the new one does not.
+    pub missing_removed: Vec<String>,
+    /// Every step and text that differs, with its wording and its rule.
+    pub items: Vec<ItemChange>,
     /// Rules whose outcome changed (fired, not fired, undecided, skipped).
     pub rules: Vec<String>,
+    /// What each rule behind a change changed: its items and outputs.
+    pub by_rule: BTreeMap<String, Vec<String>>,
 }
 
 impl DecisionChange {
     /// Whether the two decisions are the same for an analyst.
     pub fn is_empty(&self) -> bool {
-        self.outputs.is_empty()
-            && self.actions_added.is_empty()
-            && self.actions_removed.is_empty()
-            && self.actions_changed.is_empty()
-            && self.scripts_changed.is_empty()
-            && self.missing_changed.is_empty()
+        self.outputs.is_empty() && self.items.is_empty() && self.missing_changed.is_empty()
     }
 }
 
-fn symmetric(before: &[&str], after: &[&str]) -> Vec<String> {
-    let before: BTreeSet<&str> = before.iter().copied().collect();
-    let after: BTreeSet<&str> = after.iter().copied().collect();
-    before.symmetric_difference(&after).map(|s| s.to_string()).collect()
+/// `(id, text, rule)` of a decision's actions (text and macro together) or
+/// scripts.
+type Texts = Vec<(String, String, String)>;
+
+fn actions(decision: &Decision) -> Texts {
+    decision
+        .actions
+        .iter()
+        .map(|a| {
+            let text = match &a.r#macro {
+                Some(name) => format!("{} [macro: {name}]", a.text),
+                None => a.text.clone(),
+            };
+            (a.id.to_string(), text, a.rule.to_string())
+        })
+        .collect()
+}
+
+fn scripts(decision: &Decision) -> Texts {
+    decision
+        .scripts
+        .iter()
+        .map(|s| (s.id.to_string(), s.text.clone(), s.rule.to_string()))
+        .collect()
+}
+
+/// Added, removed and reworded items between two lists, in the new list's
+/// order then the removed ones.
+fn item_changes(kind: &'static str, base: &Texts, new: &Texts) -> Vec<ItemChange> {
+    let mut out = Vec::new();
+    for (id, text, rule) in new {
+        let old = base.iter().find(|(old_id, ..)| old_id == id);
+        if old.is_some_and(|(_, old_text, _)| old_text == text) {
+            continue;
+        }
+        out.push(ItemChange {
+            kind,
+            id: id.clone(),
+            rule: rule.clone(),
+            before: old.map(|(_, old_text, _)| old_text.clone()),
+            after: Some(text.clone()),
+        });
+    }
+    for (id, text, rule) in base {
+        if !new.iter().any(|(new_id, ..)| new_id == id) {
+            out.push(ItemChange {
+                kind,
+                id: id.clone(),
+                rule: rule.clone(),
+                before: Some(text.clone()),
+                after: None,
+            });
+        }
+    }
+    out
 }
 
 /// Compares the base decision with the new one.
 pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
     let mut change = DecisionChange::default();
+    let mut by_rule: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let names: BTreeSet<&String> = base.outputs.keys().chain(new.outputs.keys()).collect();
     for name in names {
         let show = |d: &Decision| d.outputs.get(name).map_or("null".to_string(), |v| v.to_string());
         let (before, after) = (show(base), show(new));
         if before != after {
+            // The rule that set the value now, or the one whose value is gone.
+            let setter = [new, base].into_iter().find_map(|d| {
+                d.trace
+                    .iter()
+                    .find(|t| t.fired && t.sets.contains_key(name) && !t.overridden.contains(name))
+                    .map(|t| t.rule.to_string())
+            });
+            if let Some(rule) = setter {
+                by_rule.entry(rule).or_default().push(format!("saída {name}"));
+            }
             change.outputs.push((name.clone(), before, after));
         }
     }
-    for action in &new.actions {
-        match base.actions.iter().find(|a| a.id == action.id) {
-            None => change.actions_added.push(action.id.to_string()),
-            Some(old) if old.text != action.text || old.r#macro != action.r#macro => {
-                change.actions_changed.push(action.id.to_string())
-            }
-            Some(_) => {}
+    let action_changes = item_changes("action", &actions(base), &actions(new));
+    let script_changes = item_changes("script", &scripts(base), &scripts(new));
+    for item in &action_changes {
+        match item.what() {
+            "added" => change.actions_added.push(item.id.clone()),
+            "removed" => change.actions_removed.push(item.id.clone()),
+            _ => change.actions_changed.push(item.id.clone()),
         }
     }
-    for action in &base.actions {
-        if !new.actions.iter().any(|a| a.id == action.id) {
-            change.actions_removed.push(action.id.to_string());
-        }
+    change.scripts_changed = script_changes.iter().map(|item| item.id.clone()).collect();
+    change.items = action_changes.into_iter().chain(script_changes).collect();
+    for item in &change.items {
+        by_rule.entry(item.rule.clone()).or_default().push(item.id.clone());
     }
-    let scripts = |d: &Decision| {
-        d.scripts
-            .iter()
-            .map(|s| format!("{}\u{0}{}", s.id, s.text))
-            .collect::<Vec<_>>()
-    };
-    let (old_scripts, new_scripts) = (scripts(base), scripts(new));
-    let mut changed: BTreeSet<String> = BTreeSet::new();
-    for entry in symmetric(
-        &old_scripts.iter().map(String::as_str).collect::<Vec<_>>(),
-        &new_scripts.iter().map(String::as_str).collect::<Vec<_>>(),
-    ) {
-        changed.insert(entry.split('\u{0}').next().unwrap_or_default().to_string());
-    }
-    change.scripts_changed = changed.into_iter().collect();
-    change.missing_changed = symmetric(
-        &base.missing.iter().map(|m| m.fact.as_str()).collect::<Vec<_>>(),
-        &new.missing.iter().map(|m| m.fact.as_str()).collect::<Vec<_>>(),
-    );
-    // A rule is behind a change when its outcome or the values it set
-    // changed, or when it owns a step or text that changed.
+
+    let asked = |d: &Decision| d.missing.iter().map(|m| m.fact.clone()).collect::<BTreeSet<_>>();
+    let (before, after) = (asked(base), asked(new));
+    change.missing_added = after.difference(&before).cloned().collect();
+    change.missing_removed = before.difference(&after).cloned().collect();
+    change.missing_changed = before.symmetric_difference(&after).cloned().collect();
+
     let outcome = |d: &Decision, rule: &str| {
         d.trace
             .iter()
@@ -104,26 +185,8 @@ pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
         .filter(|rule| outcome(base, rule) != outcome(new, rule))
         .map(str::to_string)
         .collect();
-    let touched: BTreeSet<&str> = change
-        .actions_added
-        .iter()
-        .chain(&change.actions_removed)
-        .chain(&change.actions_changed)
-        .chain(&change.scripts_changed)
-        .map(String::as_str)
-        .collect();
-    for decision in [base, new] {
-        let owners = decision
-            .actions
-            .iter()
-            .map(|a| (&a.id, &a.rule))
-            .chain(decision.scripts.iter().map(|s| (&s.id, &s.rule)));
-        for (id, rule) in owners {
-            if touched.contains(id.as_str()) {
-                rules.insert(rule.to_string());
-            }
-        }
-    }
+    rules.extend(by_rule.keys().cloned());
     change.rules = rules.into_iter().collect();
+    change.by_rule = by_rule;
     change
 }

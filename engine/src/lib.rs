@@ -48,7 +48,7 @@ pub use analysis::Warning;
 pub use batch::in_parallel;
 pub use bundle::{folder_fingerprint, Bundle, Evaluation, SourceFile};
 pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
-pub use diff::{compare_decisions, DecisionChange};
+pub use diff::{compare_decisions, DecisionChange, ItemChange};
 pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};
 pub use explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
 pub use lint::{LintFinding, LINTS};

@@ -101,16 +101,38 @@ fn render(results: &[(String, Outcome)], style: Style) -> String {
                 for (output, before, after) in &change.outputs {
                     let _ = writeln!(out, "    saída {output}: {before} → {after}");
                 }
-                let list = |label: &str, ids: &[String], out: &mut String| {
-                    if !ids.is_empty() {
-                        let _ = writeln!(out, "    {label}: {}", ids.join(", "));
+                // Steps and texts under the rule behind them: added (+),
+                // removed (-), reworded (~) with the old and new wording.
+                let mut owners: BTreeMap<&str, Vec<&roteiro_engine::ItemChange>> = BTreeMap::new();
+                for item in &change.items {
+                    owners.entry(item.rule.as_str()).or_default().push(item);
+                }
+                for (rule, items) in owners {
+                    let _ = writeln!(out, "    regra {rule}:");
+                    for item in items {
+                        let kind = if item.kind == "action" { "ação" } else { "script" };
+                        match (&item.before, &item.after) {
+                            (None, Some(after)) => {
+                                let _ = writeln!(out, "      {} {kind} {}: «{after}»", style.good("+"), item.id);
+                            }
+                            (Some(before), None) => {
+                                let _ = writeln!(out, "      {} {kind} {}: «{before}»", style.bad("-"), item.id);
+                            }
+                            (Some(before), Some(after)) => {
+                                let _ = writeln!(out, "      {} {kind} {} reescrita:", style.warn("~"), item.id);
+                                let _ = writeln!(out, "          antes: «{before}»");
+                                let _ = writeln!(out, "          agora: «{after}»");
+                            }
+                            (None, None) => {}
+                        }
                     }
-                };
-                list("ações novas", &change.actions_added, &mut out);
-                list("ações removidas", &change.actions_removed, &mut out);
-                list("ações com texto novo", &change.actions_changed, &mut out);
-                list("scripts alterados", &change.scripts_changed, &mut out);
-                list("fatos faltantes alterados", &change.missing_changed, &mut out);
+                }
+                if !change.missing_added.is_empty() {
+                    let _ = writeln!(out, "    passa a perguntar: {}", change.missing_added.join(", "));
+                }
+                if !change.missing_removed.is_empty() {
+                    let _ = writeln!(out, "    deixa de perguntar: {}", change.missing_removed.join(", "));
+                }
                 for rule in &change.rules {
                     by_rule.entry(rule.as_str()).or_default().push(name.as_str());
                 }
