@@ -51,7 +51,7 @@ fn corpus(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
 /// One situation's change, or why it could not be compared.
 enum Outcome {
     Same,
-    Changed(DecisionChange),
+    Changed(Box<DecisionChange>),
     Failed(String),
 }
 
@@ -77,7 +77,7 @@ fn compare(
             if change.is_empty() {
                 Outcome::Same
             } else {
-                Outcome::Changed(change)
+                Outcome::Changed(Box::new(change))
             }
         }
         (Err(err), _) | (_, Err(err)) => Outcome::Failed(err),
