@@ -15,15 +15,27 @@ use crate::sandbox;
 use crate::scan;
 use crate::situation::Situation;
 
-/// One part of a condition and what it was worth.
+/// One part of a condition and what it was worth: a node of the
+/// condition's tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PartValue {
     /// The part, as written.
     pub expression: String,
-    /// `verdadeiro`, `falso` or `indeterminado`.
+    /// `verdadeiro`, `falso`, `indeterminado`, or `não avaliada` for a part
+    /// after the one that decided (Rhai stops there too).
     pub value: String,
-    /// The facts it reads and their values (`ausente` when not given).
+    /// The facts it reads and their values (`ausente` when not given);
+    /// only on leaves.
     pub facts: Vec<(String, String)>,
+    /// How `children` are joined: `e`, `ou` or `não`; `None` on a leaf.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
+    /// The parts this one is made of.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<PartValue>,
+    /// This part settled its parent: the first false one of an `e`, the
+    /// first true one of an `ou`.
+    pub decided: bool,
 }
 
 /// One rule, explained.
@@ -37,7 +49,10 @@ pub struct RuleExplanation {
     pub source: Source,
     /// Why, as in the trace.
     pub why: String,
-    /// The top-level parts of its condition (split at `&&` and `||`).
+    /// How the top-level parts are joined (`e`, `ou`); `None` for one part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub join: Option<String>,
+    /// The top-level parts of its condition, each a tree of its own parts.
     pub parts: Vec<PartValue>,
 }
 
@@ -68,6 +83,11 @@ pub struct Explanation {
 /// Splits a condition at its top-level `&&` and `||` (outside brackets and
 /// strings); a condition without them is one part.
 pub fn split_parts(source: &str) -> Vec<String> {
+    split_at(source, &["&&", "||"])
+}
+
+/// Splits at the top-level occurrences of any of `operators`.
+fn split_at(source: &str, operators: &[&str]) -> Vec<String> {
     let mut parts = Vec::new();
     let mut depth = 0i32;
     let mut quote: Option<char> = None;
@@ -98,7 +118,7 @@ pub fn split_parts(source: &str) -> Vec<String> {
                     depth -= 1;
                     current.push(c);
                 }
-                '&' | '|' if depth == 0 && chars.peek() == Some(&c) => {
+                '&' | '|' if depth == 0 && chars.peek() == Some(&c) && operators.iter().any(|op| op.starts_with(c)) => {
                     chars.next();
                     parts.push(current.trim().to_string());
                     current.clear();
@@ -110,6 +130,51 @@ pub fn split_parts(source: &str) -> Vec<String> {
     parts.push(current.trim().to_string());
     parts.retain(|part| !part.is_empty());
     parts
+}
+
+/// `(inner)` without its brackets when they enclose the whole text.
+fn unwrap_brackets(source: &str) -> Option<&str> {
+    let inner = source.strip_prefix('(')?.strip_suffix(')')?;
+    // `(a) && (b)` starts and ends with brackets that are not one pair.
+    let mut depth = 0i32;
+    for c in inner.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+    }
+    (depth == 0).then_some(inner.trim())
+}
+
+/// A condition as a tree: `||` binds loosest, then `&&`, then `!`.
+enum Shape {
+    Join(&'static str, Vec<String>),
+    Not(String),
+    Leaf,
+}
+
+fn shape(source: &str) -> Shape {
+    let either = split_at(source, &["||"]);
+    if either.len() > 1 {
+        return Shape::Join("ou", either);
+    }
+    let all = split_at(source, &["&&"]);
+    if all.len() > 1 {
+        return Shape::Join("e", all);
+    }
+    if let Some(inner) = unwrap_brackets(source) {
+        return shape(inner);
+    }
+    match source.strip_prefix('!').map(str::trim) {
+        Some(inner) if unwrap_brackets(inner).is_some() => Shape::Not(inner.to_string()),
+        _ => Shape::Leaf,
+    }
 }
 
 impl Bundle {
@@ -126,39 +191,21 @@ impl Bundle {
                 entry.status,
                 RuleStatus::Fired | RuleStatus::NotFired | RuleStatus::Undecided
             ) && !entry.why.starts_with("fora de contexto");
+            let mut join = None;
             if let (Some(when), true) = (&rule.when, evaluated) {
-                for source in split_parts(&when.source) {
-                    let value = match self.engine.compile_with_scope(&scope, &source) {
-                        Ok(ast) => match evaluator.condition(&Expr {
-                            native: None,
-                            source: source.clone(),
-                            ast,
-                        }) {
-                            Ok(Truth::True) => "verdadeiro".to_string(),
-                            Ok(Truth::False) => "falso".to_string(),
-                            Ok(Truth::Undecided(missing)) => {
-                                format!(
-                                    "indeterminado (falta {})",
-                                    missing.into_iter().collect::<Vec<_>>().join(", ")
-                                )
-                            }
-                            Err(failure) => format!("erro: {}", failure.message()),
-                        },
-                        Err(_) => "parte composta (veja a condição inteira)".to_string(),
-                    };
-                    let mut read = Vec::new();
-                    for path in scan::scan(&source).paths {
-                        let dotted = path.dotted();
-                        if self.vocabulary.fact(&dotted).is_some() && !read.iter().any(|(p, _)| *p == dotted) {
-                            let shown = self.shown_value(&evaluator, &facts, &dotted, &scope);
-                            read.push((dotted, shown));
-                        }
+                let explainer = Explainer {
+                    bundle: self,
+                    evaluator: &evaluator,
+                    facts: &facts,
+                    scope: &scope,
+                };
+                let root = explainer.node(&when.source, 0);
+                match root.join.as_deref() {
+                    Some("e" | "ou") => {
+                        join = root.join;
+                        parts = root.children;
                     }
-                    parts.push(PartValue {
-                        expression: source,
-                        value,
-                        facts: read,
-                    });
+                    _ => parts.push(root),
                 }
             }
             rules.push(RuleExplanation {
@@ -166,6 +213,7 @@ impl Bundle {
                 status: entry.status,
                 source: entry.source.clone(),
                 why: entry.why.to_string(),
+                join,
                 parts,
             });
         }
@@ -195,6 +243,113 @@ impl Bundle {
             rules,
             outputs,
         })
+    }
+}
+
+/// Deepest nesting a condition tree is explained to; deeper parts are
+/// shown whole (policies are validated for nesting long before this).
+const MAX_TREE_DEPTH: usize = 16;
+
+/// What explaining one condition needs.
+struct Explainer<'a> {
+    bundle: &'a Bundle,
+    evaluator: &'a Evaluator<'a>,
+    facts: &'a std::collections::BTreeMap<String, crate::vocabulary::FactValue>,
+    scope: &'a rhai::Scope<'static>,
+}
+
+impl Explainer<'_> {
+    /// The part `source`, evaluated, with its own parts below it.
+    fn node(&self, source: &str, depth: usize) -> PartValue {
+        let value = self.value(source);
+        let shape = if depth < MAX_TREE_DEPTH {
+            shape(source)
+        } else {
+            Shape::Leaf
+        };
+        let (join, children) = match shape {
+            Shape::Join(join, sources) => {
+                // `e` stops at the first false part, `ou` at the first true
+                // one: the parts after it were never evaluated.
+                let stop = if join == "e" { "falso" } else { "verdadeiro" };
+                let mut settled = false;
+                let children = sources
+                    .iter()
+                    .map(|part| {
+                        if settled {
+                            return skipped(part);
+                        }
+                        let mut child = self.node(part, depth + 1);
+                        if child.value == stop {
+                            child.decided = true;
+                            settled = true;
+                        }
+                        child
+                    })
+                    .collect();
+                (Some(join.to_string()), children)
+            }
+            Shape::Not(inner) => (Some("não".to_string()), vec![self.node(&inner, depth + 1)]),
+            Shape::Leaf => (None, Vec::new()),
+        };
+        let facts = if children.is_empty() {
+            self.facts_read(source)
+        } else {
+            Vec::new()
+        };
+        PartValue {
+            expression: source.to_string(),
+            value,
+            facts,
+            join,
+            children,
+            decided: false,
+        }
+    }
+
+    fn value(&self, source: &str) -> String {
+        match self.bundle.engine.compile_with_scope(self.scope, source) {
+            Ok(ast) => match self.evaluator.condition(&Expr {
+                native: None,
+                source: source.to_string(),
+                ast,
+            }) {
+                Ok(Truth::True) => "verdadeiro".to_string(),
+                Ok(Truth::False) => "falso".to_string(),
+                Ok(Truth::Undecided(missing)) => {
+                    format!(
+                        "indeterminado (falta {})",
+                        missing.into_iter().collect::<Vec<_>>().join(", ")
+                    )
+                }
+                Err(failure) => format!("erro: {}", failure.message()),
+            },
+            Err(_) => "parte composta (veja a condição inteira)".to_string(),
+        }
+    }
+
+    fn facts_read(&self, source: &str) -> Vec<(String, String)> {
+        let mut read: Vec<(String, String)> = Vec::new();
+        for path in scan::scan(source).paths {
+            let dotted = path.dotted();
+            if self.bundle.vocabulary.fact(&dotted).is_some() && !read.iter().any(|(p, _)| *p == dotted) {
+                let shown = self.bundle.shown_value(self.evaluator, self.facts, &dotted, self.scope);
+                read.push((dotted, shown));
+            }
+        }
+        read
+    }
+}
+
+/// A part after the one that decided its parent.
+fn skipped(source: &str) -> PartValue {
+    PartValue {
+        expression: source.to_string(),
+        value: "não avaliada".to_string(),
+        facts: Vec::new(),
+        join: None,
+        children: Vec::new(),
+        decided: false,
     }
 }
 
@@ -232,7 +387,22 @@ impl Bundle {
 
 #[cfg(test)]
 mod tests {
-    use super::split_parts;
+    use super::{shape, split_parts, Shape};
+
+    #[test]
+    fn a_condition_becomes_a_tree_or_binding_loosest() {
+        let Shape::Join(join, parts) = shape("a && b || !(c && d)") else {
+            panic!("an `ou` at the top");
+        };
+        assert_eq!(
+            (join, parts.as_slice()),
+            ("ou", ["a && b".to_string(), "!(c && d)".to_string()].as_slice())
+        );
+        assert!(matches!(shape("!(c && d)"), Shape::Not(inner) if inner == "(c && d)"));
+        assert!(matches!(shape("(a || b)"), Shape::Join("ou", _)));
+        assert!(matches!(shape("(a) && (b)"), Shape::Join("e", _)));
+        assert!(matches!(shape("!a"), Shape::Leaf));
+    }
 
     #[test]
     fn splits_only_at_top_level() {

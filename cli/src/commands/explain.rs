@@ -58,6 +58,60 @@ pub fn run(args: &Args) -> Status {
     }
 }
 
+/// How a node's parts are joined, in words.
+fn joined(join: &str) -> String {
+    match join {
+        "e" => "todas estas (e):".to_string(),
+        "ou" => "alguma destas (ou):".to_string(),
+        other => format!("{other}:"),
+    }
+}
+
+/// One part of a condition and, indented below it, the parts it is made of.
+fn tree(out: &mut String, part: &roteiro_engine::PartValue, level: usize, style: Style) {
+    let indent = "  ".repeat(level);
+    let mark = match part.value.as_str() {
+        "verdadeiro" => style.good("✓"),
+        "falso" => style.bad("✗"),
+        "não avaliada" => style.dim("·"),
+        _ => style.warn("?"),
+    };
+    let facts = part
+        .facts
+        .iter()
+        .map(|(fact, value)| format!("{fact} = {value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let facts = if facts.is_empty() {
+        String::new()
+    } else {
+        format!("  [{facts}]")
+    };
+    let decided = if part.decided { "  ← decidiu" } else { "" };
+    let value = if part.value == "não avaliada" {
+        style.dim("(não avaliada)")
+    } else {
+        format!("foi {}", part.value)
+    };
+    let _ = writeln!(
+        out,
+        "{indent}{mark} `{}` {value}{}{decided}",
+        part.expression,
+        style.dim(&facts)
+    );
+    if let Some(join) = &part.join {
+        let label = if join == "não" {
+            "negação de:".to_string()
+        } else {
+            joined(join)
+        };
+        let _ = writeln!(out, "{indent}  {}", style.dim(&label));
+    }
+    for child in &part.children {
+        tree(out, child, level + 1, style);
+    }
+}
+
 /// The explanation as text.
 pub fn render(explanation: &Explanation, all: bool, style: Style) -> String {
     let mut out = String::new();
@@ -96,25 +150,11 @@ pub fn render(explanation: &Explanation, all: bool, style: Style) -> String {
             if rule.parts.is_empty() {
                 let _ = writeln!(out, "      {}", style.dim(&rule.why));
             }
+            if let Some(join) = &rule.join {
+                let _ = writeln!(out, "      {}", style.dim(&joined(join)));
+            }
             for part in &rule.parts {
-                let facts = part
-                    .facts
-                    .iter()
-                    .map(|(fact, value)| format!("{fact} = {value}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let facts = if facts.is_empty() {
-                    String::new()
-                } else {
-                    format!("  [{facts}]")
-                };
-                let _ = writeln!(
-                    out,
-                    "      `{}` foi {}{}",
-                    part.expression,
-                    part.value,
-                    style.dim(&facts)
-                );
+                tree(&mut out, part, 3, style);
             }
         }
         out.push('\n');
