@@ -38,13 +38,40 @@ fn checked_in_schemas_match_the_code_and_the_vocabulary() {
 fn policy_files_point_editors_at_their_schema() {
     for file in common::shipped_files() {
         let first = file.text.lines().next().unwrap_or_default();
-        if file.path.starts_with("examples/") {
-            continue;
-        }
         assert!(
             first.starts_with("# yaml-language-server: $schema="),
             "{} does not start with a yaml-language-server $schema line",
             file.path
         );
     }
+}
+
+#[test]
+fn example_and_corpus_situations_point_editors_at_the_situation_schema() {
+    for folder in [
+        common::policies().join("examples"),
+        common::root().join("tests/situations"),
+    ] {
+        for entry in std::fs::read_dir(&folder).expect("folder") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("situation");
+            let first = text.lines().next().unwrap_or_default();
+            assert!(
+                first.starts_with("# yaml-language-server: $schema=")
+                    && first.ends_with("schemas/situation.schema.json"),
+                "{} does not point at the situation schema",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_policy_tests_situation_is_checked_against_the_situation_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("schemas/policy-test.schema.json")).expect("schema"),
+    )
+    .expect("json");
+    let text = schema.to_string();
+    assert!(text.contains(r#""$ref":"situation.schema.json""#), "{text}");
 }

@@ -356,8 +356,9 @@ pub struct PolicyTestFile {
 pub struct PolicyTestCase {
     /// What the case checks, in words.
     pub name: String,
-    /// The situation, as `roteiro decide` reads it.
-    #[schemars(with = "serde_json::Value")]
+    /// The situation, as `roteiro decide` reads it; editors check it
+    /// against the situation schema generated from the vocabulary.
+    #[schemars(schema_with = "situation_reference")]
     pub situation: serde_yaml::Value,
     /// What the decision must hold.
     pub expect: Expectation,
@@ -401,4 +402,14 @@ pub struct Expectation {
     /// Rules that must fire.
     #[serde(default)]
     pub fired: Vec<String>,
+}
+
+/// A reference to the situation schema (`schemas/situation.schema.json`,
+/// built from the vocabulary), so a policy test's `situation:` is checked
+/// in the editor like a situation file.
+fn situation_reference(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "$ref": "situation.schema.json",
+        "description": "The situation, as `roteiro decide` reads it."
+    })
 }
