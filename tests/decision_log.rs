@@ -139,6 +139,21 @@ fn check_database(database: &str, scratch: &Path) {
         "replaying the log reproduces it: {}",
         String::from_utf8_lossy(&diff.stdout)
     );
+    // The same replay straight from the database, with no files between.
+    let direct = roteiro(&[
+        "diff",
+        "--from-log",
+        "--database",
+        database,
+        "--base",
+        "policies",
+        "--policies",
+        "policies",
+        "--fail-on-change",
+    ]);
+    let report = String::from_utf8_lossy(&direct.stdout);
+    assert_eq!(direct.status.code(), Some(0), "{report}");
+    assert!(report.contains("0 de 1000 decisões mudaram"), "{report}");
     let out = roteiro(&["log", "prune", "--older-than", "0d", "--database", database]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(stats(database)["decisions"], 0);

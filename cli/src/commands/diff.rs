@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset};
 use roteiro_engine::{compare_decisions, Bundle, DecisionChange};
 
+use crate::database::{self, LogArgs};
 use crate::render::Style;
 use crate::{clock, source, Status};
 
@@ -14,7 +15,22 @@ use crate::{clock, source, Status};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Pasta de situações (YAML ou JSON) decididas com os dois pacotes.
-    corpus: PathBuf,
+    #[arg(required_unless_present = "from_log")]
+    corpus: Option<PathBuf>,
+    /// Lê as situações direto do log de decisões (em vez de uma pasta).
+    #[arg(long, conflicts_with = "corpus")]
+    from_log: bool,
+    #[command(flatten)]
+    log: LogArgs,
+    /// Com --from-log: registradas desde (AAAA-MM-DD ou RFC 3339).
+    #[arg(long, value_parser = database::parse_moment, requires = "from_log")]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Com --from-log: registradas antes de (AAAA-MM-DD ou RFC 3339).
+    #[arg(long, value_parser = database::parse_moment, requires = "from_log")]
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Com --from-log: só decisões com esta saída, por exemplo `route=gr`.
+    #[arg(long = "where", requires = "from_log")]
+    condition: Option<String>,
     /// O pacote como publicado (antes da edição).
     #[arg(long)]
     base: PathBuf,
@@ -165,10 +181,15 @@ pub fn run(args: &Args) -> Status {
         Ok(bundle) => bundle,
         Err(status) => return status,
     };
-    let situations = match corpus(&args.corpus) {
-        Ok(files) => files,
-        Err(err) => {
-            eprintln!("não foi possível ler o corpus {}: {err}", args.corpus.display());
+    let read = match &args.corpus {
+        Some(dir) => corpus(dir).map_err(|err| format!("não foi possível ler o corpus {}: {err}", dir.display())),
+        None => super::log::logged_situations(&args.log, args.since, args.until, args.condition.as_deref())
+            .map_err(|err| format!("não foi possível ler o log de decisões: {err}")),
+    };
+    let situations = match read {
+        Ok(situations) => situations,
+        Err(message) => {
+            eprintln!("{message}");
             return Status::Failed;
         }
     };

@@ -65,13 +65,15 @@ pub fn run(args: &Args) -> Status {
     }
 }
 
-fn export(
-    dir: &std::path::Path,
+/// The logged situations that match, each named `decisao-NNNNNNNN.json`
+/// with its JSON text, pinned to the moment it was decided as of so a
+/// replay decides alike. What `export` writes and `diff --from-log` reads.
+pub fn logged_situations(
     log: &LogArgs,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     condition: Option<&str>,
-) -> Result<(), String> {
+) -> Result<Vec<(String, String)>, String> {
     let route = match condition {
         None => None,
         Some(text) => match text.split_once('=') {
@@ -81,19 +83,34 @@ fn export(
     };
     let mut store = roteiro_decision_log::open(&log.address()).map_err(|e| e.to_string())?;
     let records = store.read(&Filter { since, until, route }).map_err(|e| e.to_string())?;
+    records
+        .iter()
+        .map(|record| {
+            let mut situation = record.situation.clone();
+            if let (Some(map), false) = (situation.as_object_mut(), record.decided_as_of.is_empty()) {
+                map.entry("now")
+                    .or_insert_with(|| serde_json::Value::String(record.decided_as_of.clone()));
+            }
+            let text = serde_json::to_string_pretty(&situation).map_err(|e| e.to_string())?;
+            Ok((format!("decisao-{:08}.json", record.id), text + "\n"))
+        })
+        .collect()
+}
+
+fn export(
+    dir: &std::path::Path,
+    log: &LogArgs,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    condition: Option<&str>,
+) -> Result<(), String> {
+    let situations = logged_situations(log, since, until, condition)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("não foi possível criar {}: {e}", dir.display()))?;
-    for record in &records {
-        let mut situation = record.situation.clone();
-        // The moment the decision was made as of, so a replay decides alike.
-        if let (Some(map), false) = (situation.as_object_mut(), record.decided_as_of.is_empty()) {
-            map.entry("now")
-                .or_insert_with(|| serde_json::Value::String(record.decided_as_of.clone()));
-        }
-        let path = dir.join(format!("decisao-{:08}.json", record.id));
-        let text = serde_json::to_string_pretty(&situation).map_err(|e| e.to_string())?;
-        std::fs::write(&path, text + "\n").map_err(|e| format!("não foi possível escrever {}: {e}", path.display()))?;
+    for (name, text) in &situations {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("não foi possível escrever {}: {e}", path.display()))?;
     }
-    eprintln!("{} situações exportadas para {}", records.len(), dir.display());
+    eprintln!("{} situações exportadas para {}", situations.len(), dir.display());
     Ok(())
 }
 
