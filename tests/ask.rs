@@ -141,6 +141,19 @@ fn a_boleto_call_asks_only_what_the_boleto_procedure_needs() {
     );
     assert!(transcript.contains("route: suporte"), "{transcript}");
     assert_eq!(decide_saved(&save)["outputs"]["route"], "suporte");
+    // Every decision the analyst saw is logged: the first one and one
+    // after each answer.
+    let database = save.with_extension("db");
+    let stats = common::run(
+        &["stats", "--format", "json", "--database", database.to_str().unwrap()],
+        &common::root(),
+        b"",
+    );
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats["decisions"].as_u64(), Some(asked.len() as u64 + 1), "{stats}");
+    for suffix in ["db", "db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(save.with_extension(suffix));
+    }
     let _ = std::fs::remove_file(&save);
     let _ = std::fs::remove_file(save.with_extension("decisao.json"));
 }

@@ -14,7 +14,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use roteiro_engine::{compare_decisions, Bundle, Decision, FactKind, Situation};
 use serde_yaml::{Mapping, Value};
 
-use roteiro_decision_log::{Made, Record};
+use roteiro_decision_log::{LogWriter, Made, Record};
 
 use crate::database::LogArgs;
 use crate::render::{self, Format};
@@ -53,20 +53,44 @@ pub fn run(args: &Args) -> Status {
         Ok(answers) => answers,
         Err(status) => return status,
     };
+    // Every decision of the session is logged, not only the last: each
+    // answer is a decision the analyst saw. A log that cannot be opened
+    // was reported; the questions go on without it.
+    let log = args.log.writer().ok();
+    let status = session(&bundle, args, &mut answers, log.as_ref());
+    if let Some((writer, _)) = log {
+        writer.close();
+    }
+    status
+}
+
+/// Asks until nothing decisive is missing or the input ends.
+fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: Option<&(LogWriter, bool)>) -> Status {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();
     let mut skipped: BTreeSet<String> = BTreeSet::new();
     let mut previous: Option<Decision> = None;
-    for _ in 0..=question_limit(&bundle) {
-        let given = match situation(&bundle, &answers) {
+    for _ in 0..=question_limit(bundle) {
+        let given = match situation(bundle, answers) {
             Ok(given) => given,
             Err(status) => return status,
         };
-        let (decision, made) = match decide(&bundle, &given) {
+        let (decision, made) = match decide(bundle, &given) {
             Ok(decided) => decided,
             Err(status) => return status,
         };
+        if let Some((writer, keep_personal)) = log {
+            writer.log(Record::of(
+                bundle,
+                &given,
+                &decision,
+                Made {
+                    keep_personal: *keep_personal,
+                    ..made
+                },
+            ));
+        }
         if let Some(before) = &previous {
             let _ = write!(out, "{}", changes(before, &decision));
         }
@@ -82,10 +106,10 @@ pub fn run(args: &Args) -> Status {
             .filter(|missing| !skipped.contains(&missing.fact))
             .map(|missing| (missing.fact.clone(), missing.question.clone()));
         let Some((fact, question)) = first.chain(missing).next() else {
-            return finish(&bundle, (&answers, &given), &decision, made, args);
+            return finish(bundle, answers, &decision, args);
         };
-        match ask(&bundle, &fact, &question, &mut input, &mut out) {
-            Answer::Value(value) => set(&mut answers, &fact, value),
+        match ask(bundle, &fact, &question, &mut input, &mut out) {
+            Answer::Value(value) => set(answers, &fact, value),
             Answer::Skip => {
                 skipped.insert(fact);
             }
@@ -94,7 +118,7 @@ pub fn run(args: &Args) -> Status {
                     out,
                     "\n(entrada encerrada: esta é a decisão com o que se sabe até aqui)"
                 );
-                return finish(&bundle, (&answers, &given), &decision, made, args);
+                return finish(bundle, answers, &decision, args);
             }
         }
         previous = Some(decision);
@@ -276,18 +300,8 @@ fn changes(before: &Decision, after: &Decision) -> String {
     }
 }
 
-/// Prints the decision (brief), logs it and saves what was asked for.
-fn finish(
-    bundle: &Bundle,
-    (answers, given): (&Value, &Situation),
-    decision: &Decision,
-    made: Made<'_>,
-    args: &Args,
-) -> Status {
-    if let Ok((writer, keep_personal)) = args.log.writer() {
-        writer.log(Record::of(bundle, given, decision, Made { keep_personal, ..made }));
-        writer.close();
-    }
+/// Prints the decision (brief) and saves what was asked for.
+fn finish(bundle: &Bundle, answers: &Value, decision: &Decision, args: &Args) -> Status {
     // On a call the essentials come first: `decide` on the saved
     // situation shows the reminders and the reasons.
     let view = render::View {
