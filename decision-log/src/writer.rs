@@ -4,11 +4,16 @@
 //! A decision only pushes its record into the queue. The thread writes in
 //! batches; when the database fails, the batch waits in memory and is
 //! retried every half second, so records logged while the database is down
-//! are written when it returns. The queue and the waiting room are both
-//! bounded: past them a record is dropped, counted and logged as an error,
-//! never silently.
+//! are written when it returns. Past the memory bound, and when the writer
+//! closes with the database still down, records go to a spill file (JSON
+//! lines beside the SQLite file, or in the working folder for PostgreSQL),
+//! which the next writer on the same log replays first. Only a full queue
+//! or a spill file past its bound drops a record, counted and logged as an
+//! error, never silently.
 
 use std::collections::VecDeque;
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -23,6 +28,41 @@ const QUEUE: usize = 10_000;
 const WAITING: usize = 200_000;
 /// Records written per transaction.
 const BATCH: usize = 500;
+/// Largest spill file; past it records are dropped (and counted).
+const SPILL_BYTES: u64 = 512 * 1024 * 1024;
+/// How long a closing writer waits for a down database before spilling.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// How a writer buffers what the database cannot take yet.
+#[derive(Debug, Clone)]
+pub struct Buffering {
+    /// Records kept in memory while the database is down.
+    pub waiting: usize,
+    /// Where records past `waiting`, or left at close, are kept.
+    pub spill: Option<PathBuf>,
+    /// How long closing waits for the database before spilling.
+    pub grace: Duration,
+}
+
+impl Default for Buffering {
+    fn default() -> Self {
+        Self {
+            waiting: WAITING,
+            spill: None,
+            grace: GRACE,
+        }
+    }
+}
+
+/// The spill file of the log at `address`: beside a SQLite file, in the
+/// working folder for a server.
+pub fn spill_path(address: &str) -> PathBuf {
+    if address.contains("://") && !address.starts_with("sqlite://") {
+        PathBuf::from("roteiro-log.spill.jsonl")
+    } else {
+        PathBuf::from(format!("{}.spill.jsonl", address.trim_start_matches("sqlite://")))
+    }
+}
 
 /// Counters of the writer, for `/metrics`.
 #[derive(Debug, Default)]
@@ -33,6 +73,8 @@ pub struct WriterCounts {
     pub failures: AtomicU64,
     /// Records dropped because every buffer was full.
     pub dropped: AtomicU64,
+    /// Records written to the spill file.
+    pub spilled: AtomicU64,
 }
 
 /// The handle decisions log through.
@@ -43,14 +85,20 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    /// Starts writing to `store` on a thread of its own.
+    /// Starts writing to `store` on a thread of its own, keeping in memory
+    /// what the database cannot take yet (no spill file).
     pub fn start(store: Box<dyn Store>) -> Self {
+        Self::start_with(store, Buffering::default())
+    }
+
+    /// Starts writing to `store`, buffering as `buffering` says.
+    pub fn start_with(store: Box<dyn Store>, buffering: Buffering) -> Self {
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
         let counts = Arc::new(WriterCounts::default());
         let thread_counts = counts.clone();
         let thread = std::thread::Builder::new()
             .name("roteiro-log".into())
-            .spawn(move || write_loop(store, &receiver, &thread_counts))
+            .spawn(move || write_loop(store, &receiver, &thread_counts, &buffering))
             .ok();
         Self {
             sender: Some(sender),
@@ -59,9 +107,14 @@ impl LogWriter {
         }
     }
 
-    /// Opens the database at `address` and starts writing to it.
+    /// Opens the database at `address` and starts writing to it, with its
+    /// spill file (see [`spill_path`]).
     pub fn open(address: &str) -> Result<Self, LogError> {
-        Ok(Self::start(crate::open(address)?))
+        let buffering = Buffering {
+            spill: Some(spill_path(address)),
+            ..Buffering::default()
+        };
+        Ok(Self::start_with(crate::open(address)?, buffering))
     }
 
     /// Queues one record; never blocks.
@@ -98,8 +151,10 @@ impl Drop for LogWriter {
     }
 }
 
-fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &WriterCounts) {
-    let mut waiting: VecDeque<Record> = VecDeque::new();
+fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &WriterCounts, buffering: &Buffering) {
+    let spill = buffering.spill.as_deref();
+    // What an earlier writer spilled goes first.
+    let mut waiting: VecDeque<Record> = spill.map(|path| take_spilled(path, counts)).unwrap_or_default().into();
     let mut open = true;
     let mut closing_since: Option<Instant> = None;
     loop {
@@ -114,10 +169,13 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => open = false,
             }
-            while waiting.len() < WAITING {
-                match receiver.try_recv() {
-                    Ok(record) => waiting.push_back(record),
-                    Err(_) => break,
+            // Keep the queue empty so decisions never wait on it: what
+            // memory cannot hold goes to the spill file.
+            while let Ok(record) = receiver.try_recv() {
+                waiting.push_back(record);
+                if waiting.len() > buffering.waiting {
+                    let excess: Vec<Record> = waiting.drain(buffering.waiting..).collect();
+                    spill_or_drop(spill, &excess, counts);
                 }
             }
         }
@@ -127,6 +185,12 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
                 Ok(()) => {
                     waiting.drain(..batch.len());
                     counts.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    // The database is back: what was spilled follows.
+                    if waiting.is_empty() {
+                        if let Some(path) = spill {
+                            waiting.extend(take_spilled(path, counts));
+                        }
+                    }
                 }
                 Err(err) => {
                     counts.failures.fetch_add(1, Ordering::Relaxed);
@@ -139,18 +203,172 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
             }
         }
         if !open {
-            // Closing: give a down database 10 s to come back, then say
-            // what is lost.
+            // Closing: give a down database a while to come back, then keep
+            // the rest in the spill file for the next writer.
             let since = *closing_since.get_or_insert_with(Instant::now);
             if waiting.is_empty() {
                 return;
             }
-            if since.elapsed() > Duration::from_secs(10) {
-                counts.dropped.fetch_add(waiting.len() as u64, Ordering::Relaxed);
-                tracing::error!("encerrando com {} decisões não gravadas no log", waiting.len());
+            if since.elapsed() >= buffering.grace {
+                let rest: Vec<Record> = waiting.drain(..).collect();
+                spill_or_drop(spill, &rest, counts);
                 return;
             }
-            std::thread::sleep(Duration::from_millis(500));
+            std::thread::sleep(Duration::from_millis(500).min(buffering.grace));
         }
+    }
+}
+
+/// Appends `records` to the spill file, or counts them dropped when there
+/// is none, it is full, or it cannot be written.
+fn spill_or_drop(spill: Option<&Path>, records: &[Record], counts: &WriterCounts) {
+    if records.is_empty() {
+        return;
+    }
+    match spill.map(|path| append_spill(path, records)) {
+        Some(Ok(())) => {
+            counts.spilled.fetch_add(records.len() as u64, Ordering::Relaxed);
+            tracing::warn!("{} decisões guardadas no arquivo de espera do log", records.len());
+        }
+        failed => {
+            counts.dropped.fetch_add(records.len() as u64, Ordering::Relaxed);
+            let why = match failed {
+                Some(Err(err)) => err.to_string(),
+                _ => "sem arquivo de espera".to_string(),
+            };
+            tracing::error!("{} decisões não gravadas no log: {why}", records.len());
+        }
+    }
+}
+
+fn append_spill(path: &Path, records: &[Record]) -> std::io::Result<()> {
+    let size = std::fs::metadata(path).map_or(0, |meta| meta.len());
+    if size >= SPILL_BYTES {
+        return Err(std::io::Error::other(format!(
+            "o arquivo de espera {} passou de {SPILL_BYTES} bytes",
+            path.display()
+        )));
+    }
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut text = String::new();
+    for record in records {
+        text.push_str(&serde_json::to_string(record).map_err(std::io::Error::other)?);
+        text.push('\n');
+    }
+    file.write_all(text.as_bytes())?;
+    file.sync_data()
+}
+
+/// The records of the spill file, which is then removed; a line that is
+/// not a record (a torn last write) is counted dropped and skipped.
+fn take_spilled(path: &Path, counts: &WriterCounts) -> Vec<Record> {
+    let Ok(file) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let mut records = Vec::new();
+    // Bounded by SPILL_BYTES when written; read no more than that.
+    let reader = std::io::BufReader::new(file.take(SPILL_BYTES + 1024 * 1024));
+    for line in reader.lines() {
+        match line.map(|line| serde_json::from_str::<Record>(&line)) {
+            Ok(Ok(record)) => records.push(record),
+            _ => {
+                counts.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+    if let Err(err) = std::fs::remove_file(path) {
+        tracing::error!("não foi possível remover o arquivo de espera {}: {err}", path.display());
+    } else if !records.is_empty() {
+        tracing::info!("{} decisões do arquivo de espera voltam ao log", records.len());
+    }
+    records
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
+
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::Filter;
+
+    /// A store that fails while `down` is set and keeps what it accepts.
+    struct Flaky {
+        down: Arc<AtomicBool>,
+        kept: Arc<Mutex<Vec<Record>>>,
+    }
+
+    impl Store for Flaky {
+        fn append(&mut self, records: &[Record]) -> Result<(), LogError> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(LogError::Address("fora do ar".into()));
+            }
+            self.kept.lock().unwrap().extend_from_slice(records);
+            Ok(())
+        }
+        fn read(&mut self, _: &Filter) -> Result<Vec<Record>, LogError> {
+            Ok(self.kept.lock().unwrap().clone())
+        }
+        fn prune(&mut self, _: chrono::DateTime<chrono::Utc>) -> Result<u64, LogError> {
+            Ok(0)
+        }
+    }
+
+    fn record(n: i64) -> Record {
+        let mut record: Record = serde_json::from_value(serde_json::json!({
+            "id": 0, "logged_at": "2026-12-08T13:00:00Z", "decided_as_of": "2026-12-08T10:00:00-03:00",
+            "origin": "teste", "bundle_name": "b", "bundle_version": "1", "bundle_digest": "d",
+            "situation": {}, "outputs": {}, "route": null, "fired": [], "missing": [], "documents": [],
+            "analyst": null, "latency_us": 1
+        }))
+        .unwrap();
+        record.latency_us = n;
+        record
+    }
+
+    #[test]
+    fn what_memory_and_a_down_database_cannot_hold_is_spilled_and_replayed_later() {
+        let spill = std::env::temp_dir().join(format!("roteiro-spill-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&spill);
+        let down = Arc::new(AtomicBool::new(true));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let buffering = Buffering {
+            waiting: 5,
+            spill: Some(spill.clone()),
+            grace: Duration::ZERO,
+        };
+        let store = Flaky {
+            down: down.clone(),
+            kept: kept.clone(),
+        };
+        let writer = LogWriter::start_with(Box::new(store), buffering.clone());
+        for n in 0..40 {
+            writer.log(record(n));
+        }
+        let counts = writer.counts.clone();
+        writer.close();
+        assert!(kept.lock().unwrap().is_empty(), "the database was down");
+        assert_eq!(
+            counts.spilled.load(Ordering::SeqCst),
+            40,
+            "past memory and at close, all spilled"
+        );
+        assert_eq!(counts.dropped.load(Ordering::SeqCst), 0, "nothing dropped");
+        assert!(spill.exists());
+
+        // The database is back: the next writer on the same log replays the spill.
+        down.store(false, Ordering::SeqCst);
+        let store = Flaky {
+            down,
+            kept: kept.clone(),
+        };
+        let writer = LogWriter::start_with(Box::new(store), buffering);
+        writer.close();
+        let mut written: Vec<i64> = kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
+        written.sort_unstable();
+        assert_eq!(written, (0..40).collect::<Vec<_>>(), "every record, once");
+        assert!(!spill.exists(), "the spill file is removed once replayed");
     }
 }
