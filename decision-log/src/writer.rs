@@ -28,6 +28,8 @@ const QUEUE: usize = 10_000;
 const WAITING: usize = 200_000;
 /// Records written per transaction.
 const BATCH: usize = 500;
+/// How long the writer gathers records into one transaction.
+const GATHER: Duration = Duration::from_millis(100);
 /// Largest spill file; past it records are dropped (and counted).
 const SPILL_BYTES: u64 = 512 * 1024 * 1024;
 /// How long a closing writer waits for a down database before spilling.
@@ -169,8 +171,18 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => open = false,
             }
-            // Keep the queue empty so decisions never wait on it: what
-            // memory cannot hold goes to the spill file.
+            // Gather a batch for a moment before writing: one transaction
+            // for many decisions costs a busy service far less than one
+            // each. The queue is kept moving all the while, and what memory
+            // cannot hold goes to the spill file.
+            let gathering = Instant::now() + GATHER;
+            while open && waiting.len() < BATCH {
+                match receiver.recv_timeout(gathering.saturating_duration_since(Instant::now())) {
+                    Ok(record) => waiting.push_back(record),
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => open = false,
+                }
+            }
             while let Ok(record) = receiver.try_recv() {
                 waiting.push_back(record);
                 if waiting.len() > buffering.waiting {

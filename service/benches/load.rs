@@ -1,0 +1,290 @@
+//! A bounded load test of `roteiro serve` on loopback (a benchmark, not a
+//! timed test): concurrent clients post the situation corpus to
+//! `/v1/decide` over keep-alive connections for a few seconds, in three
+//! setups: the decision log off, the log on (a SQLite file), and the log
+//! off with the bundle folder edited every second (hot reload). Every
+//! answer must be a complete 200 decision naming a bundle digest; the run
+//! prints decisions/s and p50/p99 latency per setup, and the log's cost.
+//!
+//! `cargo bench -p roteiro-service --bench load` (ROTEIRO_LOAD_SECONDS and
+//! ROTEIRO_LOAD_CLIENTS change the duration and the number of clients).
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a load test that cannot start must stop loudly"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use roteiro_engine::Bundle;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The corpus situations as JSON bodies.
+fn bodies() -> Vec<String> {
+    let mut bodies = Vec::new();
+    for entry in std::fs::read_dir(root().join("tests/situations")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let value: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+        bodies.push(value.to_string());
+    }
+    bodies.sort();
+    bodies
+}
+
+/// A copy of the shipped bundle in a folder of its own (the reload setup
+/// edits it).
+fn bundle_copy(name: &str) -> PathBuf {
+    let target = std::env::temp_dir().join(format!("roteiro-load-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&target);
+    copy_dir(&root().join("policies"), &target);
+    target
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Starts a service on a free port; it runs until the process ends.
+fn start(folder: &Path, log: Option<&Path>) -> SocketAddr {
+    let bundle = Bundle::load_dir(folder).unwrap();
+    let log = log.map(|path| roteiro_service::LogConfig {
+        writer: roteiro_decision_log::LogWriter::open(path.to_str().unwrap()).unwrap(),
+        keep_personal: false,
+        address: path.to_str().unwrap().to_string(),
+    });
+    let config = roteiro_service::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        folder: Some(folder.to_path_buf()),
+        log,
+    };
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        roteiro_service::run(bundle, config, |addr| sender.send(addr).unwrap()).unwrap();
+    });
+    receiver.recv_timeout(Duration::from_secs(30)).unwrap()
+}
+
+/// One keep-alive connection posting situations.
+struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream.set_nodelay(true).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        Self {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+        }
+    }
+
+    /// Posts `body`; the status and the answer's body.
+    fn decide(&mut self, body: &str) -> (u16, Vec<u8>) {
+        let request = format!(
+            "POST /v1/decide HTTP/1.1\r\nHost: carga\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        self.writer.write_all(request.as_bytes()).unwrap();
+        let mut status_line = String::new();
+        self.reader.read_line(&mut status_line).unwrap();
+        let status = status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            self.reader.read_line(&mut header).unwrap();
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut answer = vec![0u8; length];
+        self.reader.read_exact(&mut answer).unwrap();
+        (status, answer)
+    }
+}
+
+/// What one setup measured.
+struct Measure {
+    decisions: usize,
+    failures: usize,
+    seconds: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Measure {
+    fn per_second(&self) -> f64 {
+        self.decisions as f64 / self.seconds
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let index = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies.get(index).copied().unwrap_or_default()
+    }
+}
+
+/// `clients` connections posting the corpus round-robin for `seconds`.
+fn load(addr: SocketAddr, clients: usize, seconds: u64, bodies: &Arc<Vec<String>>) -> Measure {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|worker| {
+            let (stop, bodies) = (stop.clone(), bodies.clone());
+            std::thread::spawn(move || {
+                let mut client = Client::connect(addr);
+                let (mut latencies, mut failures) = (Vec::new(), 0usize);
+                let mut next = worker;
+                while !stop.load(Ordering::Relaxed) {
+                    let body = &bodies[next % bodies.len()];
+                    next += 1;
+                    let sent = Instant::now();
+                    let (status, answer) = client.decide(body);
+                    latencies.push(sent.elapsed());
+                    // A torn answer would be cut short (its length is the
+                    // header's) or lack the bundle's digest; parsing every
+                    // answer in full would load the clients more than the
+                    // server on two cores.
+                    let whole = answer.first() == Some(&b'{')
+                        && answer.trim_ascii_end().last() == Some(&b'}')
+                        && answer.windows(9).any(|w| w == b"\"digest\":");
+                    if status != 200 || !whole {
+                        failures += 1;
+                    }
+                }
+                (latencies, failures)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut measure = Measure {
+        decisions: 0,
+        failures: 0,
+        seconds: 0.0,
+        latencies: Vec::new(),
+    };
+    for worker in workers {
+        let (latencies, failures) = worker.join().unwrap();
+        measure.decisions += latencies.len();
+        measure.failures += failures;
+        measure.latencies.extend(latencies);
+    }
+    measure.seconds = started.elapsed().as_secs_f64();
+    measure.latencies.sort();
+    measure
+}
+
+/// Edits a policy file every second while `stop` is unset, so the service
+/// reloads a changed bundle about once a second.
+fn edit_every_second(folder: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<usize> {
+    std::thread::spawn(move || {
+        let path = folder.join("catalog.yaml");
+        let original = std::fs::read_to_string(&path).unwrap();
+        let mut edits = 0;
+        while !stop.load(Ordering::Relaxed) {
+            edits += 1;
+            std::fs::write(&path, format!("{original}\n# edição {edits}\n")).unwrap();
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        edits
+    })
+}
+
+/// The run with the median throughput.
+fn median(mut runs: Vec<Measure>) -> Measure {
+    runs.sort_by(|a, b| a.per_second().total_cmp(&b.per_second()));
+    runs.swap_remove(runs.len() / 2)
+}
+
+fn report(name: &str, measure: &Measure) {
+    println!(
+        "{name:<34} {:>8.0} decisões/s   p50 {:>8.2?}   p99 {:>8.2?}   {} decisões, {} falhas",
+        measure.per_second(),
+        measure.percentile(0.50),
+        measure.percentile(0.99),
+        measure.decisions,
+        measure.failures
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing
+    // and only checks that the load test builds.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        return;
+    }
+    let seconds = std::env::var("ROTEIRO_LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let clients = std::env::var("ROTEIRO_LOAD_CLIENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4);
+    let bodies = Arc::new(bodies());
+    println!(
+        "carga: {clients} clientes, {seconds} s por cenário, {} situações do corpus",
+        bodies.len()
+    );
+
+    // Log off and on alternate, three rounds each, and the medians are
+    // compared: on two cores shared with the clients, one run alone varies
+    // more than the log costs.
+    let quiet = start(&bundle_copy("sem-log"), None);
+    let database = std::env::temp_dir().join(format!("roteiro-load-{}.db", std::process::id()));
+    let logged = start(&bundle_copy("com-log"), Some(&database));
+    load(quiet, clients, 1, &bodies);
+    load(logged, clients, 1, &bodies);
+    let (mut offs, mut ons) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        offs.push(load(quiet, clients, seconds, &bodies));
+        ons.push(load(logged, clients, seconds, &bodies));
+    }
+    let without_log = median(offs);
+    let with_log = median(ons);
+    report("log desligado (mediana de 3)", &without_log);
+    report("log ligado, SQLite (mediana de 3)", &with_log);
+
+    let folder = bundle_copy("recarga");
+    let reloading = start(&folder, None);
+    load(reloading, clients, 1, &bodies);
+    let stop = Arc::new(AtomicBool::new(false));
+    let editor = edit_every_second(folder, stop.clone());
+    let under_reload = load(reloading, clients, seconds, &bodies);
+    stop.store(true, Ordering::Relaxed);
+    let edits = editor.join().unwrap();
+    report(&format!("recarga a cada segundo ({edits} edições)"), &under_reload);
+
+    let cost = 100.0 * (1.0 - with_log.per_second() / without_log.per_second());
+    println!("custo do log: {cost:.1}% das decisões/s (meta: no máximo 10%)");
+    let failures = without_log.failures + with_log.failures + under_reload.failures;
+    assert_eq!(failures, 0, "every answer must be a whole 200 decision");
+    for suffix in ["", "-wal", "-shm", ".spill.jsonl"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+}
