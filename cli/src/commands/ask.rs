@@ -14,6 +14,9 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use roteiro_engine::{compare_decisions, Bundle, Decision, FactKind, Situation};
 use serde_yaml::{Mapping, Value};
 
+use inquire::error::InquireError;
+use inquire::validator::Validation;
+use inquire::{Select, Text};
 use roteiro_decision_log::{LogWriter, Made, Record};
 
 use crate::database::LogArgs;
@@ -71,6 +74,9 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: Option<&(LogW
     let mut out = std::io::stdout();
     let mut skipped: BTreeSet<String> = BTreeSet::new();
     let mut previous: Option<Decision> = None;
+    // Menus when a person is at a terminal; numbered lines otherwise, so
+    // pipes and scripts work too.
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     for _ in 0..=question_limit(bundle) {
         let given = match situation(bundle, answers) {
             Ok(given) => given,
@@ -108,7 +114,12 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: Option<&(LogW
         let Some((fact, question)) = first.chain(missing).next() else {
             return finish(bundle, answers, &decision, args);
         };
-        match ask(bundle, &fact, &question, &mut input, &mut out) {
+        let answer = if terminal {
+            ask_in_terminal(bundle, &fact, &question)
+        } else {
+            ask(bundle, &fact, &question, &mut input, &mut out)
+        };
+        match answer {
             Answer::Value(value) => set(answers, &fact, value),
             Answer::Skip => {
                 skipped.insert(fact);
@@ -196,6 +207,67 @@ enum Answer {
     Value(Value),
     Skip,
     Closed,
+}
+
+/// Asks one question in a terminal: a menu for choices and sim/não, a text
+/// field checked as typed otherwise. Esc (or an empty text) skips it;
+/// Ctrl-C ends the session with the decision so far.
+fn ask_in_terminal(bundle: &Bundle, fact: &str, question: &str) -> Answer {
+    let Some(spec) = bundle.vocabulary().fact(fact).map(|f| f.spec.clone()) else {
+        return Answer::Skip;
+    };
+    let values = spec.values.clone().unwrap_or_default();
+    let help = "Esc pula a pergunta · Ctrl-C encerra com a decisão até aqui";
+    let asked = match spec.kind {
+        FactKind::Enum => {
+            let shown: Vec<String> = values.iter().map(|v| v.replace('_', " ")).collect();
+            Select::new(question, shown.clone())
+                .with_help_message(help)
+                .prompt_skippable()
+                .map(|choice| {
+                    let index = choice.and_then(|choice| shown.iter().position(|s| *s == choice));
+                    index.and_then(|i| values.get(i)).map(|v| Value::String(v.clone()))
+                })
+        }
+        FactKind::Bool => Select::new(question, vec!["Sim", "Não"])
+            .with_help_message(help)
+            .prompt_skippable()
+            .map(|choice| choice.map(|choice| Value::Bool(choice == "Sim"))),
+        kind => {
+            let format = match kind {
+                FactKind::Date => "dd/mm/aaaa",
+                FactKind::Datetime => "dd/mm/aaaa HH:MM",
+                FactKind::Integer => "um número",
+                _ => "texto",
+            };
+            let help = format!("{format} · vazio ou Esc pula · Ctrl-C encerra com a decisão até aqui");
+            let accepted = values.clone();
+            Text::new(question)
+                .with_help_message(&help)
+                .with_validator(move |input: &str| {
+                    let input = input.trim();
+                    Ok(match parse_answer(kind, &accepted, input) {
+                        _ if input.is_empty() => Validation::Valid,
+                        Ok(_) => Validation::Valid,
+                        Err(message) => Validation::Invalid(message.into()),
+                    })
+                })
+                .prompt_skippable()
+                .map(|typed| {
+                    let typed = typed.unwrap_or_default();
+                    parse_answer(kind, &values, typed.trim())
+                        .ok()
+                        .filter(|_| !typed.trim().is_empty())
+                })
+        }
+    };
+    match asked {
+        Ok(Some(value)) => Answer::Value(value),
+        Ok(None) => Answer::Skip,
+        // Ctrl-C, or a terminal that went away: the decision so far.
+        Err(InquireError::OperationInterrupted | InquireError::NotTTY | InquireError::IO(_)) => Answer::Closed,
+        Err(_) => Answer::Skip,
+    }
 }
 
 /// Asks one question until the answer is valid, empty (skip) or stdin closes.
