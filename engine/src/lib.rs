@@ -17,32 +17,16 @@
 //! calendars and rules all come from the bundle.
 #![deny(missing_docs)]
 
-mod analysis;
-mod batch;
-mod budget;
-mod bundle;
-mod calendar;
-mod decision;
-mod diff;
-mod error;
-mod evaluate;
-mod explain;
-mod input;
-mod lint;
-mod locate;
-mod native;
-mod policy;
-mod policy_test;
-mod sandbox;
-mod scan;
-mod schema;
-mod shared;
-mod situation;
-mod suggest;
-mod template;
-mod vocabulary;
-mod words;
-mod yaml_hints;
+// Grouped by stage: a newcomer finds a concept by its folder.
+mod decide;
+mod load;
+mod tools;
+
+// Short paths inside the crate (`crate::bundle`, `crate::evaluate`): each
+// module is named once here, and its folder says which stage it belongs to.
+use decide::{batch, budget, decision, evaluate, native, sandbox, shared, situation};
+use load::{bundle, calendar, error, input, locate, policy, scan, suggest, template, vocabulary, yaml_hints};
+use tools::{analysis, diff, explain, lint, policy_test, schema};
 
 pub use analysis::Warning;
 pub use batch::in_parallel;
@@ -51,7 +35,8 @@ pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, S
 pub use diff::{compare_decisions, DecisionChange, ItemChange};
 pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};
 pub use explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
-pub use lint::{LintFinding, LINTS};
+pub use lint::LintFinding;
+pub use policy::LINTS;
 pub use policy::{
     ActionSpec, BusinessHours, CalendarFile, CatalogFile, Expectation, FactKind, FactSpec, LintAllow, Manifest,
     OutputKind, OutputSpec, PolicyTestCase, PolicyTestFile, ProcedureFile, RuleSpec, ScriptSpec, TimezoneSpec,

@@ -413,3 +413,16 @@ fn situation_reference(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         "description": "The situation, as `roteiro decide` reads it."
     })
 }
+
+/// The writing lints a rule may silence (`lint_allow`), by id, with what
+/// each one checks. Part of the policy format, so loading a bundle does not
+/// depend on the linter.
+pub const LINTS: [(&str, &str); 4] = [
+    (
+        "gerundio",
+        "frase no gerúndio (\"vou estar verificando\"), proibida pelo documento 002",
+    ),
+    ("data", "data fora do formato dd/mm/aaaa"),
+    ("prazo", "promessa de prazo (documento 002, itens 48-49)"),
+    ("marcador", "marcador mal formado; use {{ expressão }}"),
+];

@@ -13,17 +13,6 @@ use crate::error::Location;
 use crate::locate;
 use crate::template::{self, Piece};
 
-/// The lints, by id.
-pub const LINTS: [(&str, &str); 4] = [
-    (
-        "gerundio",
-        "frase no gerúndio (\"vou estar verificando\"), proibida pelo documento 002",
-    ),
-    ("data", "data fora do formato dd/mm/aaaa"),
-    ("prazo", "promessa de prazo (documento 002, itens 48-49)"),
-    ("marcador", "marcador mal formado; use {{ expressão }}"),
-];
-
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LintFinding {

@@ -1,0 +1,12 @@
+//! Making a decision: the situation read and checked, its facts as a table,
+//! conditions run on the native tree or in the Rhai sandbox within a time
+//! budget, and the decision document assembled.
+
+pub(crate) mod batch;
+pub(crate) mod budget;
+pub(crate) mod decision;
+pub(crate) mod evaluate;
+pub(crate) mod native;
+pub(crate) mod sandbox;
+pub(crate) mod shared;
+pub(crate) mod situation;

@@ -1,0 +1,688 @@
+//! Loading a policy bundle: read every file, check everything, compile once.
+//!
+//! A bundle is either valid as a whole or rejected with the full list of its
+//! problems; nothing is half-loaded. Every Rhai expression is compiled here,
+//! once, and reused by every decision.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::FixedOffset;
+use rhai::{Engine, AST};
+use serde::de::DeserializeOwned;
+
+use crate::calendar::Calendar;
+use crate::decision::{BundleInfo, Source};
+use crate::error::{BundleError, Location, Problem};
+use crate::input;
+use crate::locate::{self, Anchor};
+use crate::native;
+use crate::policy::{CalendarFile, CatalogFile, Manifest, ProcedureFile, VocabularyFile};
+use crate::sandbox;
+use crate::shared::Shared;
+use crate::vocabulary::Vocabulary;
+
+pub use super::files::{folder_fingerprint, MAX_FILE_BYTES};
+use super::files::{read_dir, refused};
+use super::procedures::Context;
+
+/// A file of a bundle: its path inside the bundle (with `/`) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the bundle folder, e.g. `procedures/004-io.yaml`.
+    pub path: String,
+    /// Contents.
+    pub text: String,
+}
+
+/// The files every bundle has, besides `procedures/*.yaml`.
+pub const MANIFEST: &str = "bundle.yaml";
+/// The fact vocabulary.
+pub const VOCABULARY: &str = "vocabulary.yaml";
+/// Names people read.
+pub const CATALOG: &str = "catalog.yaml";
+/// Business hours and holidays.
+pub const CALENDAR: &str = "calendar.yaml";
+/// Folder of the rule files.
+pub const PROCEDURES: &str = "procedures/";
+/// Folder of the policy tests.
+pub const TESTS: &str = "tests/";
+
+/// Largest `limits.situation_bytes` a bundle may set.
+pub const MAX_SITUATION_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Longest text fact a bundle may allow, in characters: four bytes each
+/// still fit Rhai's string limit, so a long fact never trips it.
+pub const MAX_TEXT_LENGTH: usize = sandbox::MAX_STRING_BYTES / 4;
+
+/// Variables every expression sees besides the fact groups.
+pub(crate) const GLOBALS: [&str; 2] = ["catalog", "today"];
+
+/// Rhai's own functions that are not listed among registered ones.
+pub(super) const BUILTIN_CALLS: [&str; 6] = ["type_of", "print", "debug", "is_def_var", "is_def_fn", "Fn"];
+
+/// An expression as written and as compiled.
+pub(crate) struct Expr {
+    pub source: String,
+    pub ast: AST,
+    /// The same expression as a native tree, when it stays inside the
+    /// subset `native` compiles (set once the whole bundle is known).
+    pub native: Option<native::Block>,
+}
+
+/// A compiled text.
+pub(crate) enum Segment {
+    Literal(String),
+    Placeholder(Expr),
+}
+
+/// An action, script or reminder, compiled.
+pub(crate) struct Item {
+    pub id: Shared,
+    pub text: Vec<Segment>,
+    pub when: Option<Expr>,
+    pub team: Option<Shared>,
+    pub macro_name: Option<Shared>,
+    pub phase: usize,
+    /// The phase's name, as decisions show it.
+    pub phase_name: Shared,
+}
+
+/// A rule, compiled.
+pub(crate) struct Rule {
+    pub id: Shared,
+    /// The trace's words when it fires and when it does not, written once
+    /// at load instead of in every decision.
+    pub reasons: [Shared; 2],
+    /// The equality its condition starts with, so a decision can pass
+    /// over a rule about another topic without running it.
+    pub discriminant: Option<native::Discriminant>,
+    /// The flow it belongs to, if any.
+    pub flow: Option<Shared>,
+    /// The flows it ends when it fires.
+    pub stops: Vec<String>,
+    pub file: String,
+    pub source: Source,
+    pub when: Option<Expr>,
+    pub priority: i64,
+    pub group: Option<String>,
+    /// Groups the situation must give for the rule to apply.
+    pub context: Vec<String>,
+    pub set: Vec<(String, serde_json::Value)>,
+    pub compute: Vec<(String, Expr)>,
+    pub actions: Vec<Item>,
+    pub scripts: Vec<Item>,
+    pub reminders: Vec<Item>,
+}
+
+impl Item {
+    fn expressions(&self) -> impl Iterator<Item = &Expr> {
+        self.when
+            .iter()
+            .chain(self.text.iter().filter_map(|segment| match segment {
+                Segment::Placeholder(expr) => Some(expr),
+                Segment::Literal(_) => None,
+            }))
+    }
+
+    fn expressions_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.when
+            .iter_mut()
+            .chain(self.text.iter_mut().filter_map(|segment| match segment {
+                Segment::Placeholder(expr) => Some(expr),
+                Segment::Literal(_) => None,
+            }))
+    }
+}
+
+impl Rule {
+    /// Every expression of the rule with the field it is written in.
+    fn expressions(&self) -> Vec<(String, &Expr)> {
+        let mut out: Vec<(String, &Expr)> = self.when.iter().map(|expr| ("when".to_string(), expr)).collect();
+        out.extend(
+            self.compute
+                .iter()
+                .map(|(name, expr)| (format!("compute.{name}"), expr)),
+        );
+        for (kind, items) in [
+            ("actions", &self.actions),
+            ("scripts", &self.scripts),
+            ("reminders", &self.reminders),
+        ] {
+            for item in items {
+                out.extend(item.expressions().map(|expr| (format!("{kind}.{}", item.id), expr)));
+            }
+        }
+        out
+    }
+
+    fn expressions_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+        self.when
+            .iter_mut()
+            .chain(self.compute.iter_mut().map(|(_, expr)| expr))
+            .chain(
+                self.actions
+                    .iter_mut()
+                    .chain(self.scripts.iter_mut())
+                    .chain(self.reminders.iter_mut())
+                    .flat_map(Item::expressions_mut),
+            )
+    }
+}
+
+/// A loaded, checked and compiled policy bundle.
+pub struct Bundle {
+    pub(crate) manifest: Manifest,
+    pub(crate) info: BundleInfo,
+    pub(crate) vocabulary: Arc<Vocabulary>,
+    /// Catalog lists by name (`teams`, `macros`, ...), shared with Rhai.
+    pub(crate) catalog: sandbox::Catalog,
+    pub(crate) offset: FixedOffset,
+    pub(crate) engine: Engine,
+    pub(crate) derivations: Arc<BTreeMap<String, Arc<AST>>>,
+    /// Derivations compiled natively, by fact.
+    pub(crate) native_derivations: BTreeMap<String, Arc<native::Block>>,
+    /// The calendar behind the date helpers, for the native tree.
+    pub(crate) calendar: Arc<Calendar>,
+    /// Which evaluator runs expressions.
+    pub(crate) evaluation: Evaluation,
+    pub(crate) rules: Vec<Rule>,
+    pub(crate) files: Vec<SourceFile>,
+    /// The procedure files as written, for lint and static checks.
+    pub(crate) procedures: Vec<(String, ProcedureFile)>,
+}
+
+impl std::fmt::Debug for Bundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bundle")
+            .field("info", &self.info)
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+/// Which evaluator runs a bundle's expressions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Evaluation {
+    /// The native tree where an expression compiled to one, Rhai elsewhere.
+    #[default]
+    Native,
+    /// Rhai for every expression: the reference, kept selectable for audits.
+    Rhai,
+}
+
+impl Bundle {
+    /// Loads the bundle in `dir` (its `bundle.yaml`, `vocabulary.yaml`,
+    /// `catalog.yaml`, `calendar.yaml`, `procedures/*.yaml`, `tests/*.yaml`).
+    pub fn load_dir(dir: &Path) -> Result<Self, BundleError> {
+        let files = read_dir(dir).map_err(|problems| BundleError { problems })?;
+        Self::from_files(files)
+    }
+
+    /// Loads a bundle from files held in memory (e.g. compiled into a binary).
+    pub fn from_files(mut files: Vec<SourceFile>) -> Result<Self, BundleError> {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Loader::default().load(files)
+    }
+
+    /// Chooses which evaluator runs the expressions (native by default);
+    /// decisions are the same either way.
+    pub fn set_evaluation(&mut self, evaluation: Evaluation) {
+        self.evaluation = evaluation;
+    }
+
+    /// The expressions that run on Rhai because they use something the
+    /// native tree does not compile: `(rule id, field, source)`.
+    pub fn rhai_expressions(&self) -> Vec<(String, String, String)> {
+        let mut out: Vec<(String, String, String)> = self
+            .derivations
+            .keys()
+            .filter(|path| !self.native_derivations.contains_key(*path))
+            .map(|path| ("vocabulary".to_string(), format!("{path}.derive"), String::new()))
+            .collect();
+        for rule in &self.rules {
+            for (field, expr) in rule.expressions() {
+                if expr.native.is_none() {
+                    out.push((rule.id.to_string(), field, expr.source.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// How many expressions the bundle has, and how many run natively.
+    pub fn native_coverage(&self) -> (usize, usize) {
+        let mut total = self.derivations.len();
+        let mut native = self.native_derivations.len();
+        for rule in &self.rules {
+            for (_, expr) in rule.expressions() {
+                total += 1;
+                native += usize::from(expr.native.is_some());
+            }
+        }
+        (native, total)
+    }
+
+    /// Compiles every expression that fits the native subset: derivations
+    /// first, since an expression reading a derived fact is native only
+    /// when the derivation is.
+    fn compile_native(&mut self) {
+        let vocabulary = self.vocabulary.clone();
+        let catalog = self.catalog.clone();
+        let none = BTreeMap::new();
+        let names = native::Names {
+            vocabulary: &vocabulary,
+            catalog: catalog.lists(),
+            native_derivations: &none,
+        };
+        let derived: BTreeMap<String, Arc<native::Block>> = self
+            .derivations
+            .iter()
+            .filter_map(|(path, ast)| Some((path.clone(), Arc::new(native::compile(ast, &names)?))))
+            .collect();
+        let names = native::Names {
+            native_derivations: &derived,
+            ..names
+        };
+        for rule in &mut self.rules {
+            for expr in rule.expressions_mut() {
+                expr.native = native::compile(&expr.ast, &names);
+            }
+            rule.discriminant = rule
+                .when
+                .as_ref()
+                .and_then(|expr| expr.native.as_ref())
+                .and_then(native::Discriminant::of);
+        }
+        self.native_derivations = derived;
+    }
+
+    /// Name, version and digest.
+    pub fn info(&self) -> &BundleInfo {
+        &self.info
+    }
+
+    /// The declared facts.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// The files the bundle was loaded from, sorted by path.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// The manifest (`bundle.yaml`).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The text of a bundle file (empty when there is no such file).
+    pub(crate) fn file_text(&self, path: &str) -> &str {
+        self.files
+            .iter()
+            .find(|f| f.path == path)
+            .map_or("", |f| f.text.as_str())
+    }
+
+    /// Every function a rule may call, by name: the sandbox's whole reach.
+    pub fn callable_functions(&self) -> BTreeSet<String> {
+        let mut names = sandbox::function_names(&self.engine);
+        names.extend(BUILTIN_CALLS.iter().map(|name| name.to_string()));
+        names
+    }
+
+    /// Ids of every rule, in evaluation order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|rule| rule.id.as_str())
+    }
+}
+
+/// Collects problems while building the bundle.
+#[derive(Default)]
+pub(super) struct Loader {
+    pub(super) problems: Vec<Problem>,
+    /// Ids of actions, scripts and reminders seen so far, with their rule.
+    pub(super) item_ids: BTreeMap<String, String>,
+}
+
+/// Where an item of a file is, for messages.
+pub(super) struct Place<'a> {
+    pub(super) file: &'a SourceFile,
+    pub(super) item: String,
+    pub(super) anchors: Vec<Anchor<'a>>,
+}
+
+impl Loader {
+    /// A flow named by a rule must be declared in bundle.yaml `flows`.
+    pub(super) fn check_flow(&mut self, context: &Context<'_>, place: &Place<'_>, field: &str, flow: &str) {
+        if context.manifest.flows.contains_key(flow) {
+            return;
+        }
+        let declared = context.manifest.flows.keys().map(String::as_str);
+        let hint = crate::suggest::closest(flow, declared.clone())
+            .map_or_else(String::new, |near| format!("; você quis dizer `{near}`?"));
+        let all = declared.collect::<Vec<_>>().join(", ");
+        self.report(
+            place,
+            Some(field),
+            format!("o fluxo `{flow}` não está em `flows` de bundle.yaml{hint} (fluxos: {all})"),
+        );
+    }
+
+    pub(super) fn report(&mut self, place: &Place<'_>, field: Option<&str>, message: String) {
+        let mut anchors = place.anchors.clone();
+        if let Some(field) = field {
+            let key = field.rsplit('.').next().unwrap_or(field);
+            let key = key.split('[').next().unwrap_or(key);
+            // `id` is already the item's own anchor: another `id:` below it
+            // would be the next item's.
+            if anchors.last().is_none_or(|(last, _)| *last != key) {
+                anchors.push((key, None));
+            }
+        }
+        let line =
+            locate::line_of(&place.file.text, &anchors).or_else(|| locate::line_of(&place.file.text, &place.anchors));
+        self.problems.push(Problem {
+            location: Location {
+                file: place.file.path.clone(),
+                line,
+                column: None,
+            },
+            item: Some(place.item.clone()),
+            field: field.map(str::to_string),
+            message,
+            source_line: None,
+        });
+    }
+
+    /// Moves the last problem from the `text:` key to the line and column of
+    /// the placeholder at `offset`, found by its first characters in the
+    /// file (a folded text spans lines; the byte offset alone means nothing
+    /// to the writer).
+    pub(super) fn point_at_placeholder(&mut self, place: &Place<'_>, text: &str, offset: usize) {
+        let Some(problem) = self.problems.last_mut() else {
+            return;
+        };
+        let needle: String = text
+            .get(offset..)
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let needle = needle.trim_end();
+        let from = problem.location.line.unwrap_or(1);
+        let found = place
+            .file
+            .text
+            .lines()
+            .enumerate()
+            .skip(from.saturating_sub(1))
+            .find_map(|(index, line)| {
+                line.find(needle)
+                    .map(|byte| (index + 1, line[..byte].chars().count() + 1))
+            });
+        if let Some((line, column)) = found {
+            problem.location.line = Some(line);
+            problem.location.column = Some(column);
+        }
+    }
+
+    pub(super) fn file_problem(&mut self, file: &str, message: String) {
+        self.problems.push(Problem {
+            location: Location {
+                file: file.to_string(),
+                ..Location::default()
+            },
+            item: None,
+            field: None,
+            message,
+            source_line: None,
+        });
+    }
+
+    /// The problems found, each with its offending line as the bundle
+    /// holds it.
+    pub(super) fn fail(mut self, files: &[SourceFile]) -> BundleError {
+        for problem in &mut self.problems {
+            problem.source_line = problem.location.line.and_then(|line| {
+                let file = files.iter().find(|file| file.path == problem.location.file)?;
+                Some(file.text.lines().nth(line.checked_sub(1)?)?.to_string())
+            });
+        }
+        BundleError {
+            problems: self.problems,
+        }
+    }
+
+    pub(super) fn parse<T: DeserializeOwned>(&mut self, file: &SourceFile) -> Option<T> {
+        // Files held in memory get the same bounds as files read from disk.
+        if let Err(refusal) = input::checked_text(file.text.as_bytes(), MAX_FILE_BYTES) {
+            self.problems.push(refused(file.path.clone(), refusal));
+            return None;
+        }
+        match serde_yaml::from_str::<T>(&file.text) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                let location = err.location();
+                let (message, line, column) = crate::yaml_hints::clearer(
+                    &file.text,
+                    yaml_error_message(&err),
+                    location.as_ref().map(|l| l.line()),
+                    location.as_ref().map(|l| l.column()),
+                );
+                self.problems.push(Problem {
+                    location: Location {
+                        file: file.path.clone(),
+                        line,
+                        column,
+                    },
+                    item: None,
+                    field: None,
+                    message,
+                    source_line: None,
+                });
+                None
+            }
+        }
+    }
+
+    pub(super) fn required<'f>(&mut self, files: &'f [SourceFile], name: &str) -> Option<&'f SourceFile> {
+        let found = files.iter().find(|file| file.path == name);
+        if found.is_none() {
+            self.file_problem(name, "arquivo obrigatório ausente do pacote".into());
+        }
+        found
+    }
+
+    pub(super) fn load(mut self, files: Vec<SourceFile>) -> Result<Bundle, BundleError> {
+        let manifest_file = self.required(&files, MANIFEST);
+        let vocabulary_file = self.required(&files, VOCABULARY);
+        let catalog_file = self.required(&files, CATALOG);
+        let calendar_file = self.required(&files, CALENDAR);
+        let manifest: Option<Manifest> = manifest_file.and_then(|f| self.parse(f));
+        let vocabulary: Option<VocabularyFile> = vocabulary_file.and_then(|f| self.parse(f));
+        let catalog: Option<CatalogFile> = catalog_file.and_then(|f| self.parse(f));
+        let calendar: Option<CalendarFile> = calendar_file.and_then(|f| self.parse(f));
+        let procedures: Vec<(&SourceFile, ProcedureFile)> = files
+            .iter()
+            .filter(|file| file.path.starts_with(PROCEDURES))
+            .filter_map(|file| self.parse(file).map(|parsed| (file, parsed)))
+            .collect();
+        for file in &files {
+            let known = [MANIFEST, VOCABULARY, CATALOG, CALENDAR].contains(&file.path.as_str())
+                || file.path.starts_with(PROCEDURES)
+                || file.path.starts_with(TESTS)
+                || file.path.starts_with("examples/");
+            if !known {
+                self.file_problem(
+                    &file.path,
+                    format!("arquivo inesperado; um pacote contém {MANIFEST}, {VOCABULARY}, {CATALOG}, {CALENDAR}, procedures/, tests/ e examples/"),
+                );
+            }
+        }
+
+        let (Some(manifest), Some(vocabulary_spec), Some(catalog), Some(calendar_spec)) =
+            (manifest, vocabulary, catalog, calendar)
+        else {
+            return Err(self.fail(&files));
+        };
+        let (Some(manifest_file), Some(vocabulary_file), Some(calendar_file)) =
+            (manifest_file, vocabulary_file, calendar_file)
+        else {
+            return Err(self.fail(&files));
+        };
+
+        let offset = self.check_manifest(&manifest, manifest_file);
+        self.check_vocabulary(&vocabulary_spec, vocabulary_file);
+        let calendar = self.build_calendar(&calendar_spec, calendar_file);
+        let vocabulary = Arc::new(
+            Vocabulary::new(vocabulary_spec.facts.clone()).with_text_max_length(manifest.limits.text_max_length),
+        );
+        let calendar = Arc::new(calendar);
+        let engine = sandbox::build_engine(calendar.clone());
+        let context = Context {
+            vocabulary: &vocabulary,
+            catalog: &catalog,
+            functions: sandbox::function_names(&engine),
+            engine: &engine,
+            manifest: &manifest,
+        };
+        self.check_root_names(&context, vocabulary_file);
+        for fact in &manifest.first_questions {
+            if vocabulary.fact(fact).is_none() {
+                let place = Place {
+                    file: manifest_file,
+                    item: "first_questions".into(),
+                    anchors: vec![("first_questions", None)],
+                };
+                let hint = crate::suggest::closest(fact, vocabulary.facts().map(|f| f.path.as_str()))
+                    .map_or_else(String::new, |near| format!("; você quis dizer `{near}`?"));
+                self.report(&place, None, format!("`{fact}` não é um fato do vocabulário{hint}"));
+            }
+        }
+        let derivations = self.compile_derivations(&context, &vocabulary_spec, vocabulary_file);
+        let mut rules = Vec::new();
+        if procedures.is_empty() && !files.iter().any(|file| file.path.starts_with(PROCEDURES)) {
+            self.file_problem(
+                PROCEDURES,
+                "o pacote não tem procedimentos: as regras ficam em procedures/*.yaml".into(),
+            );
+        }
+        let mut seen_rules: BTreeMap<String, String> = BTreeMap::new();
+        for (file, procedure) in &procedures {
+            let mut in_file: BTreeMap<&str, usize> = BTreeMap::new();
+            for spec in &procedure.rules {
+                // The n-th rule with this id in the file is found by walking
+                // past the n-1 before it: a repeated id points at itself.
+                let occurrence = in_file.entry(spec.id.as_str()).or_default();
+                *occurrence += 1;
+                let place = Place {
+                    file,
+                    item: spec.id.clone(),
+                    anchors: vec![("id", Some(spec.id.as_str())); *occurrence],
+                };
+                if let Some(previous) = seen_rules.insert(spec.id.clone(), file.path.clone()) {
+                    self.report(
+                        &place,
+                        Some("id"),
+                        format!("id de regra repetido; `{}` já está definido em {previous}", spec.id),
+                    );
+                    continue;
+                }
+                if let Some(rule) = self.compile_rule(&context, procedure, spec, &place) {
+                    rules.push(rule);
+                }
+            }
+        }
+
+        let (true, Some(offset)) = (self.problems.is_empty(), offset) else {
+            return Err(self.fail(&files));
+        };
+        if rules.is_empty() {
+            self.file_problem(PROCEDURES, "o pacote não tem nenhuma regra".into());
+            return Err(self.fail(&files));
+        }
+        let info = BundleInfo {
+            name: manifest.name.clone(),
+            version: manifest.version.clone(),
+            digest: digest(&files),
+        };
+        let catalog = catalog_lists(catalog);
+        let procedures = procedures
+            .into_iter()
+            .map(|(file, parsed)| (file.path.clone(), parsed))
+            .collect();
+        let mut bundle = Bundle {
+            manifest,
+            info,
+            vocabulary,
+            catalog,
+            offset,
+            engine,
+            derivations: Arc::new(derivations),
+            native_derivations: BTreeMap::new(),
+            calendar,
+            evaluation: Evaluation::default(),
+            rules,
+            files,
+            procedures,
+        };
+        bundle.compile_native();
+        Ok(bundle)
+    }
+}
+
+/// A serde_yaml error in Portuguese, without its English " at line L
+/// column C" (the location says it).
+pub(crate) fn yaml_error_message(err: &serde_yaml::Error) -> String {
+    let message = err.to_string();
+    portuguese(message.split(" at line ").next().unwrap_or(&message))
+}
+
+/// serde's usual messages in Portuguese; anything else is kept as it is.
+pub(super) fn portuguese(message: &str) -> String {
+    [
+        ("unknown field", "campo desconhecido"),
+        ("expected one of", "esperado um de"),
+        ("missing field", "campo obrigatório ausente"),
+        ("invalid type", "tipo inválido"),
+        ("unknown variant", "valor desconhecido"),
+        ("expected", "esperado"),
+        ("a sequence", "uma lista"),
+        ("a map", "um mapa"),
+        ("a string", "um texto"),
+        ("a boolean", "um booleano"),
+        ("did not find expected", "não encontrou o esperado"),
+        (
+            "mapping values are not allowed in this context",
+            "valores de mapa não são permitidos neste contexto (use aspas no texto com `: `)",
+        ),
+    ]
+    .iter()
+    .fold(message.to_string(), |text, (english, portuguese)| {
+        text.replace(english, portuguese)
+    })
+}
+
+/// Every list of the catalog by name, `teams` and `macros` included.
+pub(super) fn catalog_lists(catalog: CatalogFile) -> sandbox::Catalog {
+    let mut lists = catalog.other;
+    lists.insert("teams".into(), catalog.teams);
+    lists.insert("macros".into(), catalog.macros);
+    sandbox::Catalog::new(lists)
+}
+
+/// FNV-1a over paths and contents: stable across Rust versions and machines.
+pub(super) fn digest(files: &[SourceFile]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in files {
+        for byte in file.path.bytes().chain([0]).chain(file.text.bytes()).chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}

@@ -1,0 +1,219 @@
+//! Checking the manifest (`bundle.yaml`), the vocabulary and the calendar.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::FixedOffset;
+
+use crate::calendar::{self, Calendar, Hours};
+use crate::policy::{CalendarFile, FactKind, Manifest, OutputKind, VocabularyFile};
+use crate::vocabulary::NOW;
+
+use super::bundle::{Loader, Place, SourceFile, MAX_SITUATION_BYTES, MAX_TEXT_LENGTH};
+use super::procedures::Context;
+
+impl Loader {
+    pub(super) fn check_manifest(&mut self, manifest: &Manifest, file: &SourceFile) -> Option<FixedOffset> {
+        fn place<'a>(file: &'a SourceFile, item: &'a str) -> Place<'a> {
+            Place {
+                file,
+                item: item.to_string(),
+                anchors: vec![(item, None)],
+            }
+        }
+        if manifest.phases.is_empty() {
+            self.report(&place(file, "phases"), None, "é preciso ao menos uma fase".into());
+        }
+        for (name, output) in &manifest.outputs {
+            let has_values = output.values.as_ref().is_some_and(|v| !v.is_empty());
+            if has_values && output.kind != OutputKind::Text {
+                self.report(
+                    &place(file, name),
+                    Some("values"),
+                    "só saídas `text` aceitam lista de valores".into(),
+                );
+            }
+        }
+        let limits = &manifest.limits;
+        if !(1..=60_000).contains(&limits.decision_ms) {
+            self.report(
+                &place(file, "limits"),
+                Some("decision_ms"),
+                format!("`{}` fora do permitido: de 1 a 60000 ms", limits.decision_ms),
+            );
+        }
+        if !(1024..=MAX_SITUATION_BYTES).contains(&limits.situation_bytes) {
+            self.report(
+                &place(file, "limits"),
+                Some("situation_bytes"),
+                format!(
+                    "`{}` fora do permitido: de 1024 a {MAX_SITUATION_BYTES} bytes",
+                    limits.situation_bytes
+                ),
+            );
+        }
+        if !(1..=MAX_TEXT_LENGTH).contains(&limits.text_max_length) {
+            self.report(
+                &place(file, "limits"),
+                Some("text_max_length"),
+                format!(
+                    "`{}` fora do permitido: de 1 a {MAX_TEXT_LENGTH} caracteres",
+                    limits.text_max_length
+                ),
+            );
+        }
+        match calendar::parse_offset(&manifest.timezone.utc_offset) {
+            Ok(offset) => Some(offset),
+            Err(message) => {
+                self.report(&place(file, "timezone"), Some("utc_offset"), message);
+                None
+            }
+        }
+    }
+
+    pub(super) fn check_vocabulary(&mut self, vocabulary: &VocabularyFile, file: &SourceFile) {
+        let paths: BTreeSet<&str> = vocabulary.facts.keys().map(String::as_str).collect();
+        for (path, spec) in &vocabulary.facts {
+            let place = Place {
+                file,
+                item: path.clone(),
+                anchors: vec![(path.as_str(), None)],
+            };
+            let well_formed = path.split('.').all(|segment| {
+                !segment.is_empty()
+                    && segment
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    && !segment.starts_with(|c: char| c.is_ascii_digit())
+            });
+            if !well_formed {
+                self.report(
+                    &place,
+                    None,
+                    "o caminho de um fato é snake_case com pontos, por exemplo `client.plan_active`".into(),
+                );
+            }
+            if path != NOW && !path.contains('.') {
+                self.report(
+                    &place,
+                    None,
+                    format!("fatos pertencem a um grupo (`grupo.fato`); só `{NOW}` fica sozinho"),
+                );
+            }
+            if paths.iter().any(|other| other.starts_with(&format!("{path}."))) {
+                self.report(
+                    &place,
+                    None,
+                    "é ao mesmo tempo um fato e um grupo de outros fatos".into(),
+                );
+            }
+            match (spec.kind, &spec.values) {
+                (FactKind::Enum, None) => self.report(&place, Some("values"), "um fato enum lista seus valores".into()),
+                (FactKind::Enum, Some(values)) if values.is_empty() => {
+                    self.report(&place, Some("values"), "um fato enum lista ao menos um valor".into())
+                }
+                (FactKind::Enum, Some(values)) => {
+                    let unique: BTreeSet<&String> = values.iter().collect();
+                    if unique.len() != values.len() {
+                        self.report(&place, Some("values"), "valores repetidos".into());
+                    }
+                }
+                (_, Some(_)) => self.report(&place, Some("values"), "só fatos enum aceitam `values`".into()),
+                (_, None) => {}
+            }
+            if let Some(value) = &spec.default {
+                if let Err(message) = crate::vocabulary::default_value(spec, value) {
+                    self.report(&place, Some("default"), message);
+                }
+                if spec.derive.is_some() {
+                    self.report(
+                        &place,
+                        Some("default"),
+                        "um fato é derivado ou tem padrão, não os dois".into(),
+                    );
+                }
+            }
+            match (spec.kind, spec.max_length) {
+                (FactKind::Text, Some(length)) if !(1..=MAX_TEXT_LENGTH).contains(&length) => self.report(
+                    &place,
+                    Some("max_length"),
+                    format!("`{length}` fora do permitido: de 1 a {MAX_TEXT_LENGTH} caracteres"),
+                ),
+                (FactKind::Text, _) | (_, None) => {}
+                (_, Some(_)) => self.report(&place, Some("max_length"), "só fatos text aceitam `max_length`".into()),
+            }
+            if spec.question.trim().is_empty() {
+                self.report(
+                    &place,
+                    Some("question"),
+                    "a pergunta feita quando o fato falta está vazia".into(),
+                );
+            }
+        }
+        match vocabulary.facts.get(NOW) {
+            Some(spec) if spec.kind == FactKind::Datetime => {}
+            _ => self.file_problem(
+                &file.path,
+                format!("o vocabulário precisa declarar `{NOW}` como fato `datetime`"),
+            ),
+        }
+    }
+
+    /// Top-level names become Rhai variables, so none may be a Rhai keyword.
+    pub(super) fn check_root_names(&mut self, context: &Context<'_>, file: &SourceFile) {
+        for (root, _) in context.vocabulary.roots() {
+            let reserved = context
+                .engine
+                .compile(format!("let {root} = 0;"))
+                .err()
+                .is_some_and(|err| err.0.to_string().contains("reserved keyword"));
+            if reserved {
+                let place = Place {
+                    file,
+                    item: root.to_string(),
+                    anchors: vec![(root, None)],
+                };
+                self.report(
+                    &place,
+                    None,
+                    format!("`{root}` é palavra reservada do Rhai e não pode nomear um grupo de fatos"),
+                );
+            }
+        }
+    }
+
+    pub(super) fn build_calendar(&mut self, spec: &CalendarFile, file: &SourceFile) -> Calendar {
+        let mut holidays = BTreeMap::new();
+        for (date, name) in &spec.holidays {
+            match calendar::parse_date(date) {
+                Ok(day) => {
+                    holidays.insert(day, name.clone());
+                }
+                Err(message) => {
+                    let place = Place {
+                        file,
+                        item: format!("holidays.{date}"),
+                        anchors: vec![("holidays", None), (date.as_str(), None)],
+                    };
+                    self.report(&place, None, message);
+                }
+            }
+        }
+        let mut hours = BTreeMap::new();
+        for (department, entry) in &spec.business_hours {
+            match Hours::parse(&entry.days, &entry.open, &entry.close) {
+                Ok(parsed) => {
+                    hours.insert(department.clone(), parsed);
+                }
+                Err(message) => {
+                    let place = Place {
+                        file,
+                        item: format!("business_hours.{department}"),
+                        anchors: vec![("business_hours", None), (department.as_str(), None)],
+                    };
+                    self.report(&place, None, message);
+                }
+            }
+        }
+        Calendar::new(holidays, hours)
+    }
+}
