@@ -151,3 +151,111 @@ fn a_boleto_call_is_answered_with_menus_skipped_with_esc_and_ended_with_ctrl_c()
         let _ = std::fs::remove_file(save.with_extension(suffix));
     }
 }
+
+/// The question waiting for an answer: the last "? " line that was not
+/// skipped (a skipped one stays on screen marked `<canceled>`).
+fn open_question(screen: &str) -> Option<&str> {
+    screen
+        .lines()
+        .rev()
+        .find(|line| line.starts_with("? ") && !line.trim_end().ends_with("<canceled>"))
+        .map(str::trim_end)
+}
+
+/// Answers every question the terminal shows from `answers` (fact → what
+/// to type; a menu filters on it, Enter takes the match), Esc for the rest,
+/// until the session ends. Returns the last screen.
+fn converse(terminal: &Terminal, answers: &[(&str, &str)]) -> String {
+    let bundle = common::shipped();
+    let by_question: Vec<(String, String)> = bundle
+        .vocabulary()
+        .facts()
+        .map(|fact| (fact.spec.question.clone(), fact.path.clone()))
+        .collect();
+    let mut answered = 0;
+    // Bounded in time, and by one answer per fact.
+    let session_deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < session_deadline && answered <= by_question.len() {
+        let screen = terminal.screen();
+        if screen.contains("FIM-") {
+            return screen;
+        }
+        // The open question is the last "? " line with no answer after it.
+        let Some(question) = open_question(&screen) else {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
+        let text = question.trim_start_matches("? ");
+        // A menu shows what is typed after its question: match by prefix.
+        let Some((asked, fact)) = by_question.iter().find(|(q, _)| text.starts_with(q.as_str())).cloned() else {
+            terminal.keys(&["Escape"]);
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
+        if text != asked {
+            // Something typed is still being taken in; look again.
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        match answers.iter().find(|(f, _)| *f == fact) {
+            Some((_, typed)) => {
+                terminal.type_text(typed);
+                terminal.keys(&["Enter"]);
+                answered += 1;
+            }
+            None => terminal.keys(&["Escape"]),
+        }
+        // Wait until this question is answered (its "? " line is gone) and
+        // the next one, or the end, is on screen: typing only filters.
+        let asked = question.to_string();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let now_showing = terminal.screen();
+            let still_open = open_question(&now_showing).is_some_and(|open| open.starts_with(asked.as_str()));
+            if now_showing.contains("FIM-") || !still_open {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "«{asked}» was never answered:\n{now_showing}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!(
+        "the session did not end after {answered} answers:\n{}",
+        terminal.screen()
+    );
+}
+
+#[test]
+fn the_three_scenarios_of_document_004_are_reached_through_the_menus() {
+    let common_answers = [
+        ("contact.channel", "chat"),
+        ("contact.kind", "cliente"),
+        ("request.topic", "treinamento"),
+        ("request.scope", "completo"),
+        ("client.plan_active", "Sim"),
+        ("client.account_blocked", "Não"),
+    ];
+    for (name, onboarding, franchise, route) in [
+        ("cenario1", "Não", "Não", "io"),
+        ("cenario2", "Sim", "Não", "gr"),
+        ("cenario3", "Não", "Sim", "franchise"),
+    ] {
+        let save = std::env::temp_dir().join(format!("roteiro-terminal-{name}-{}.yaml", std::process::id()));
+        let Some(terminal) = Terminal::start(name, &save) else {
+            return;
+        };
+        let mut answers = common_answers.to_vec();
+        answers.extend([("client.in_onboarding", onboarding), ("client.franchise", franchise)]);
+        let screen = converse(&terminal, &answers);
+        assert!(screen.contains("FIM-0"), "{name}:\n{screen}");
+        assert!(screen.contains(&format!("route: {route}")), "{name}:\n{screen}");
+        let saved = std::fs::read_to_string(&save).unwrap();
+        assert!(saved.contains("topic: treinamento"), "{name}: {saved}");
+        for suffix in ["yaml", "decisao.json", "db", "db-wal", "db-shm"] {
+            let _ = std::fs::remove_file(save.with_extension(suffix));
+        }
+    }
+}

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,8 +28,9 @@ const QUEUE: usize = 10_000;
 const WAITING: usize = 200_000;
 /// Records written per transaction.
 const BATCH: usize = 500;
-/// How long the writer gathers records into one transaction.
+/// How long the writer gathers records into one transaction, in steps.
 const GATHER: Duration = Duration::from_millis(100);
+const GATHER_STEPS: u32 = 20;
 /// Largest spill file; past it records are dropped (and counted).
 const SPILL_BYTES: u64 = 512 * 1024 * 1024;
 /// How long a closing writer waits for a down database before spilling.
@@ -175,13 +176,27 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
             // for many decisions costs a busy service far less than one
             // each. The queue is kept moving all the while, and what memory
             // cannot hold goes to the spill file.
-            let gathering = Instant::now() + GATHER;
-            while open && waiting.len() < BATCH {
-                match receiver.recv_timeout(gathering.saturating_duration_since(Instant::now())) {
-                    Ok(record) => waiting.push_back(record),
-                    Err(RecvTimeoutError::Timeout) => break,
-                    Err(RecvTimeoutError::Disconnected) => open = false,
+            // Counted in short sleeps, not against a deadline: a deadline
+            // read from a faked clock (tests run under libfaketime) can
+            // make a timed wait last until the next record arrives.
+            for _ in 0..GATHER_STEPS {
+                loop {
+                    match receiver.try_recv() {
+                        Ok(record) => waiting.push_back(record),
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => {
+                            open = false;
+                            break;
+                        }
+                    }
+                    if waiting.len() >= BATCH {
+                        break;
+                    }
                 }
+                if !open || waiting.len() >= BATCH {
+                    break;
+                }
+                std::thread::sleep(GATHER / GATHER_STEPS);
             }
             while let Ok(record) = receiver.try_recv() {
                 waiting.push_back(record);
