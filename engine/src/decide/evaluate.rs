@@ -367,36 +367,41 @@ impl<'b> Evaluator<'b> {
     /// The text of a placeholder as people read it, or the absent facts it
     /// needs.
     pub(crate) fn text(&self, expr: &Expr) -> Result<Result<String, BTreeSet<String>>, Failure> {
-        if let Some(block) = self.native_of(expr) {
-            let assumed = lock(&self.probe).assumed.clone();
-            self.start(false);
-            match self.run_native(block) {
-                Ok(Some(value)) => {
-                    if let Some(text) = value.display() {
-                        return Ok(Ok(text));
-                    }
-                    return Ok(Ok(sandbox::display(&value.to_dynamic())));
-                }
-                Ok(None) => return Ok(Err(lock(&self.probe).reads.clone())),
-                Err(RunFailure::Failure(failure)) => return Err(failure),
-                Err(RunFailure::Rhai) => lock(&self.probe).assumed = assumed,
-            }
+        let shown = |value: Val| value.display().unwrap_or_else(|| sandbox::display(&value.to_dynamic()));
+        match self.native_value(expr) {
+            Some(answer) => answer.map(|value| value.map(shown)),
+            None => Ok(self.rhai_value(expr)?.map(|value| sandbox::display(&value))),
         }
-        Ok(self.value(expr)?.map(|value| sandbox::display(&value)))
     }
 
     /// The value of an expression, or the absent facts it needs.
     pub(crate) fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, Failure> {
-        if let Some(block) = self.native_of(expr) {
-            let assumed = lock(&self.probe).assumed.clone();
-            self.start(false);
-            match self.run_native(block) {
-                Ok(Some(value)) => return Ok(Ok(value.to_dynamic())),
-                Ok(None) => return Ok(Err(lock(&self.probe).reads.clone())),
-                Err(RunFailure::Failure(failure)) => return Err(failure),
-                Err(RunFailure::Rhai) => lock(&self.probe).assumed = assumed,
+        match self.native_value(expr) {
+            Some(answer) => answer.map(|value| value.map(|value| value.to_dynamic())),
+            None => self.rhai_value(expr),
+        }
+    }
+
+    /// One run on the native tree; `None` when the expression has no tree
+    /// or only Rhai can answer it (then it is as if the tree had not run).
+    #[allow(clippy::type_complexity, reason = "the value, the absent facts, or why it failed")]
+    fn native_value(&self, expr: &Expr) -> Option<Result<Result<Val, BTreeSet<String>>, Failure>> {
+        let block = self.native_of(expr)?;
+        let assumed = lock(&self.probe).assumed.clone();
+        self.start(false);
+        match self.run_native(block) {
+            Ok(Some(value)) => Some(Ok(Ok(value))),
+            Ok(None) => Some(Ok(Err(lock(&self.probe).reads.clone()))),
+            Err(RunFailure::Failure(failure)) => Some(Err(failure)),
+            Err(RunFailure::Rhai) => {
+                lock(&self.probe).assumed = assumed;
+                None
             }
         }
+    }
+
+    /// One run on Rhai: the value, or the absent facts it needs.
+    fn rhai_value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, Failure> {
         self.start(false);
         Ok(match self.run(expr)? {
             Some(value) => Ok(value),
@@ -404,8 +409,8 @@ impl<'b> Evaluator<'b> {
         })
     }
 }
-/// What an item of a rule is; decides whether its unknown placeholders are
-/// missing facts.
+
+/// What an item of a rule is: names the field an error points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ItemKind {
     Action,

@@ -239,7 +239,14 @@ impl Bundle {
             .derivations
             .keys()
             .filter(|path| !self.native_derivations.contains_key(*path))
-            .map(|path| ("vocabulary".to_string(), format!("{path}.derive"), String::new()))
+            .map(|path| {
+                let source = self.vocabulary.fact(path).and_then(|fact| fact.spec.derive.clone());
+                (
+                    "vocabulary".to_string(),
+                    format!("{path}.derive"),
+                    source.unwrap_or_default(),
+                )
+            })
             .collect();
         for rule in &self.rules {
             for (field, expr) in rule.expressions() {
