@@ -226,7 +226,7 @@ impl<'b> Evaluator<'b> {
     /// The native tree of an expression, when it has one and it is chosen.
     fn native_of<'e>(&self, expr: &'e Expr) -> Option<&'e native::Block> {
         match self.bundle.evaluation {
-            Evaluation::Native => expr.native.as_ref(),
+            Evaluation::Native => expr.native.as_deref(),
             Evaluation::Rhai => None,
         }
     }
@@ -525,8 +525,8 @@ impl Bundle {
             };
             let expr = Expr {
                 source: String::new(),
-                ast: (**ast).clone(),
-                native: self.native_derivations.get(path).map(|block| (**block).clone()),
+                ast: ast.clone(),
+                native: self.native_derivations.get(path).cloned(),
             };
             let Ok(Ok(derived)) = evaluator.value(&expr) else {
                 continue;

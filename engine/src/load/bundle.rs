@@ -65,10 +65,10 @@ pub(super) const BUILTIN_CALLS: [&str; 6] = ["type_of", "print", "debug", "is_de
 /// An expression as written and as compiled.
 pub(crate) struct Expr {
     pub source: String,
-    pub ast: AST,
+    pub ast: Arc<AST>,
     /// The same expression as a native tree, when it stays inside the
     /// subset `native` compiles (set once the whole bundle is known).
-    pub native: Option<native::Block>,
+    pub native: Option<Arc<native::Block>>,
 }
 
 /// A compiled text.
@@ -294,12 +294,12 @@ impl Bundle {
         };
         for rule in &mut self.rules {
             for expr in rule.expressions_mut() {
-                expr.native = native::compile(&expr.ast, &names);
+                expr.native = native::compile(&expr.ast, &names).map(Arc::new);
             }
             rule.discriminant = rule
                 .when
                 .as_ref()
-                .and_then(|expr| expr.native.as_ref())
+                .and_then(|expr| expr.native.as_deref())
                 .and_then(native::Discriminant::of);
         }
         self.native_derivations = derived;

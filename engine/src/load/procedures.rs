@@ -53,7 +53,7 @@ impl Loader {
                     self.report(&place, Some("derive"), "deriva o fato dele mesmo".into());
                 }
             }
-            out.insert(path.clone(), Arc::new(expr.ast));
+            out.insert(path.clone(), expr.ast);
         }
         out
     }
@@ -481,7 +481,7 @@ impl Loader {
         }
         ast.map(|ast| Expr {
             source: source.trim().to_string(),
-            ast,
+            ast: Arc::new(ast),
             native: None,
         })
     }

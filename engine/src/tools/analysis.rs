@@ -187,7 +187,7 @@ impl Bundle {
                         .outcomes(
                             &Expr {
                                 source: both,
-                                ast,
+                                ast: std::sync::Arc::new(ast),
                                 native: None,
                             },
                             true,

@@ -312,7 +312,7 @@ impl Explainer<'_> {
             Ok(ast) => match self.evaluator.condition(&Expr {
                 native: None,
                 source: source.to_string(),
-                ast,
+                ast: std::sync::Arc::new(ast),
             }) {
                 Ok(Truth::True) => "verdadeiro".to_string(),
                 Ok(Truth::False) => "falso".to_string(),
@@ -374,7 +374,7 @@ impl Bundle {
                 let expr = Expr {
                     native: None,
                     source: path.to_string(),
-                    ast,
+                    ast: std::sync::Arc::new(ast),
                 };
                 if let Ok(Ok(value)) = evaluator.value(&expr) {
                     return format!("{} (derivado)", sandbox::display(&value));
