@@ -28,7 +28,7 @@ use crate::decision::{Action, Assumed, Decision, Missing, RuleStatus, Script, Tr
 use crate::error::{DecideError, Location, RuleError, SituationError};
 use crate::locate;
 use crate::native::{self, Stop, Val};
-use crate::sandbox::{self, lock, Probe, SharedProbe};
+use crate::sandbox::{self, lock, Probe, ProbeParts, SharedProbe};
 use crate::scan;
 use crate::situation::Situation;
 use crate::vocabulary::{FactValue, NOW};
@@ -121,19 +121,15 @@ impl<'b> Evaluator<'b> {
             ("catalog".to_string(), Dynamic::from(bundle.catalog.clone())),
             ("today".to_string(), today),
         ];
-        let probe = Probe {
-            facts: Arc::new(facts),
-            vocabulary: bundle.vocabulary.clone(),
-            derivations: bundle.derivations.clone(),
-            globals: Arc::new(globals),
-            branching: false,
-            choices: Vec::new(),
-            assigned: BTreeMap::new(),
-            reads: BTreeSet::new(),
-            aborted: false,
-            assumed: BTreeSet::new(),
-            symbolic: false,
-        };
+        let probe = Probe::new(
+            Arc::new(facts),
+            ProbeParts {
+                vocabulary: bundle.vocabulary.clone(),
+                slots: bundle.slots.clone(),
+                derivations: bundle.derivations.clone(),
+                globals: Arc::new(globals),
+            },
+        );
         Self {
             bundle,
             today: today_date,
@@ -202,7 +198,6 @@ impl<'b> Evaluator<'b> {
         let mut context = native::Context {
             table: &self.table,
             probe: &mut probe,
-            derivations: &self.bundle.native_derivations,
             calendar: &self.bundle.calendar,
             today: self.today,
         };
@@ -271,7 +266,7 @@ impl<'b> Evaluator<'b> {
         let depth = probe.assigned.len();
         probe.choices.truncate(depth);
         while let Some(choice) = probe.choices.last_mut() {
-            if choice.index + 1 < choice.domain.len() {
+            if choice.index + 1 < choice.len {
                 choice.index += 1;
                 return true;
             }
@@ -283,7 +278,7 @@ impl<'b> Evaluator<'b> {
     pub(crate) fn condition(&self, expr: &Expr) -> Result<Truth, Failure> {
         let outcomes = self.outcomes(expr, true)?;
         Ok(if outcomes.unknown || (outcomes.seen_true && outcomes.seen_false) {
-            Truth::Undecided(lock(&self.probe).reads.clone())
+            Truth::Undecided(lock(&self.probe).read_paths())
         } else if outcomes.seen_true {
             Truth::True
         } else {
@@ -391,7 +386,7 @@ impl<'b> Evaluator<'b> {
         self.start(false);
         match self.run_native(block) {
             Ok(Some(value)) => Some(Ok(Ok(value))),
-            Ok(None) => Some(Ok(Err(lock(&self.probe).reads.clone()))),
+            Ok(None) => Some(Ok(Err(lock(&self.probe).read_paths()))),
             Err(RunFailure::Failure(failure)) => Some(Err(failure)),
             Err(RunFailure::Rhai) => {
                 lock(&self.probe).assumed = assumed;
@@ -405,7 +400,7 @@ impl<'b> Evaluator<'b> {
         self.start(false);
         Ok(match self.run(expr)? {
             Some(value) => Ok(value),
-            None => Err(lock(&self.probe).reads.clone()),
+            None => Err(lock(&self.probe).read_paths()),
         })
     }
 }
@@ -684,7 +679,12 @@ impl Bundle {
         // A default shapes the decision whether the rule fired or not: a
         // rule that did not fire because `asks_deadline` was assumed false
         // is as much an assumption as one that fired.
-        let assumed = std::mem::take(&mut lock(&evaluator.probe).assumed);
+        let assumed = {
+            let mut probe = lock(&evaluator.probe);
+            let assumed = probe.paths_of(&probe.assumed);
+            probe.assumed.clear();
+            assumed
+        };
         out.assumed.extend(assumed);
         Ok(truth == Truth::True)
     }

@@ -10,3 +10,4 @@ pub(crate) mod native;
 pub(crate) mod sandbox;
 pub(crate) mod shared;
 pub(crate) mod situation;
+pub(crate) mod slots;

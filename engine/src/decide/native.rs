@@ -22,7 +22,7 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeDelta, Timelike};
 use rhai::{Dynamic, Stmt, AST};
 
 use crate::calendar::{self, Calendar};
-use crate::sandbox::{self, Probe, Read};
+use crate::sandbox::{self, Absent, Probe};
 use crate::vocabulary::{FactValue, PathKind, Vocabulary};
 
 /// A value of the native tree.
@@ -51,7 +51,7 @@ impl Val {
         })
     }
 
-    fn of(value: &FactValue) -> Self {
+    pub(crate) fn of(value: &FactValue) -> Self {
         match value {
             FactValue::Bool(b) => Self::Bool(*b),
             FactValue::Integer(n) => Self::Int(*n),
@@ -160,9 +160,9 @@ impl Helper {
 #[derive(Debug, Clone)]
 enum Node {
     Value(Val),
-    /// A fact under a group (`client.plan`), with its slot in the fact
+    /// A fact under a group (`client.plan`), by its slot in the fact
     /// table; read through the probe when the situation does not give it.
-    Fact(Arc<str>, usize),
+    Fact(usize),
     /// A top-level fact, read from the situation only (`now`).
     TopFact(usize),
     Today,
@@ -386,7 +386,7 @@ impl Compiler<'_, '_> {
                     return None;
                 }
                 let slot = self.names.vocabulary.slot(&path)?;
-                Some(Node::Fact(path.into(), slot))
+                Some(Node::Fact(slot))
             }
             PathKind::Group => None,
         }
@@ -415,13 +415,13 @@ impl Discriminant {
         };
         let (slot, values) = match first {
             Node::Compare(Cmp::Eq, pair) => match pair.as_ref() {
-                [Node::Fact(_, slot), Node::Value(value)] | [Node::Value(value), Node::Fact(_, slot)] => {
+                [Node::Fact(slot), Node::Value(value)] | [Node::Value(value), Node::Fact(slot)] => {
                     (*slot, vec![value.clone()])
                 }
                 _ => return None,
             },
             Node::Contains(pair) => match pair.as_ref() {
-                [Node::Value(Val::Array(values)), Node::Fact(_, slot)] => (*slot, values.to_vec()),
+                [Node::Value(Val::Array(values)), Node::Fact(slot)] => (*slot, values.to_vec()),
                 _ => return None,
             },
             _ => return None,
@@ -500,7 +500,6 @@ pub(crate) struct Context<'a> {
     /// The situation's facts by slot: what `probe.read` finds first.
     pub table: &'a [Option<Val>],
     pub probe: &'a mut Probe,
-    pub derivations: &'a BTreeMap<String, Arc<Block>>,
     pub calendar: &'a Calendar,
     pub today: Option<NaiveDate>,
 }
@@ -530,9 +529,9 @@ impl Context<'_> {
     fn eval(&mut self, node: &Node, locals: &mut [Val]) -> Outcome {
         match node {
             Node::Value(value) => Ok(value.clone()),
-            Node::Fact(path, slot) => match self.table.get(*slot) {
+            Node::Fact(slot) => match self.table.get(*slot) {
                 Some(Some(value)) => Ok(value.clone()),
-                _ => self.fact(path),
+                _ => self.absent(*slot),
             },
             Node::TopFact(slot) => self.table.get(*slot).cloned().flatten().ok_or(Stop::Rhai),
             Node::Today => self.today.map(Val::Date).ok_or(Stop::Rhai),
@@ -627,15 +626,15 @@ impl Context<'_> {
 
     /// A fact the situation does not give, exactly as
     /// `sandbox::fact_node_get` reads it.
-    fn fact(&mut self, path: &str) -> Outcome {
-        match self.probe.read(path) {
-            Read::Value(value) => Ok(Val::of(&value)),
-            Read::Unknown if self.probe.aborted => Err(Stop::Unknown),
-            Read::Unknown => Err(Stop::Rhai),
-            Read::Derive(_) => {
-                let derivations = self.derivations;
-                let block = derivations.get(path).ok_or(Stop::Rhai)?;
-                run(block, self)
+    fn absent(&mut self, slot: usize) -> Outcome {
+        match self.probe.read_absent(slot) {
+            Absent::Value(value) => Ok(value),
+            Absent::Unknown if self.probe.aborted => Err(Stop::Unknown),
+            Absent::Unknown => Err(Stop::Rhai),
+            Absent::Derive => {
+                let slots = Arc::clone(&self.probe.slots);
+                let block = slots.get(slot).and_then(|fact| fact.native_derivation.as_ref());
+                run(block.ok_or(Stop::Rhai)?, self)
             }
         }
     }

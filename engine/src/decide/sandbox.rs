@@ -18,6 +18,8 @@ use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, P
 
 use crate::budget;
 use crate::calendar::{self, Calendar};
+use crate::native::Val;
+use crate::slots::FactSlots;
 use crate::vocabulary::{FactValue, PathKind, Vocabulary};
 
 /// Operations one expression may run before it is stopped.
@@ -91,23 +93,37 @@ fn catalog_entry(list: &mut CatalogList, key: &str) -> Result<String, Box<EvalAl
         .ok_or_else(|| format!("`catalog.{}.{key}` não está no catálogo", list.name).into())
 }
 
+/// What a choice of the exploration tries values for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// An absent enumerable fact, by slot.
+    Fact(usize),
+    /// `given(...)` in static analysis, by its place in `Probe::given_keys`.
+    Given(usize),
+}
+
 /// One pending choice for an absent enumerable fact (see `evaluate`).
 #[derive(Debug, Clone)]
 pub struct Choice {
-    /// The fact being tried.
-    pub fact: String,
-    /// Its possible values.
-    pub domain: Vec<FactValue>,
+    /// What is being tried.
+    pub key: Key,
+    /// How many values it has.
+    pub len: usize,
     /// The value tried in the current run.
     pub index: usize,
 }
 
 /// What the facts read during one evaluation looked like.
+///
+/// Facts are kept by slot (their place in the vocabulary) and values as the
+/// index of the value tried, so reading an absent fact allocates nothing.
 pub struct Probe {
     /// The facts the situation gives.
     pub facts: Arc<BTreeMap<String, FactValue>>,
     /// The declared vocabulary.
     pub vocabulary: Arc<Vocabulary>,
+    /// The vocabulary by slot: defaults, values to try, derivations.
+    pub slots: Arc<FactSlots>,
     /// Compiled `derive` expressions of derived facts.
     pub derivations: Arc<BTreeMap<String, Arc<AST>>>,
     /// Variables every expression sees besides the fact groups.
@@ -117,72 +133,123 @@ pub struct Probe {
     pub branching: bool,
     /// The choices of the exploration, outermost first.
     pub choices: Vec<Choice>,
-    /// Values given to absent facts in the current run.
-    pub assigned: BTreeMap<String, FactValue>,
-    /// Absent facts read, over all runs.
-    pub reads: BTreeSet<String>,
+    /// The value (its index) given to each absent fact tried in the
+    /// current run, in the order the run reached them.
+    pub assigned: Vec<(Key, usize)>,
+    /// Absent facts read, over all runs, by slot.
+    pub reads: Vec<usize>,
     /// Set when the current run read an absent fact it could not try.
     pub aborted: bool,
-    /// Absent facts read through their vocabulary default.
-    pub assumed: BTreeSet<String>,
+    /// Absent facts read through their vocabulary default, by slot.
+    pub assumed: Vec<usize>,
     /// Static analysis: every fact is unknown and `given(...)` is a choice too.
     pub symbolic: bool,
+    /// The groups and facts `given(...)` asked about, in static analysis.
+    given_keys: Vec<String>,
 }
 
 impl Probe {
+    /// A probe over the situation's facts, before any run.
+    pub fn new(facts: Arc<BTreeMap<String, FactValue>>, bundle_parts: ProbeParts) -> Self {
+        Self {
+            facts,
+            vocabulary: bundle_parts.vocabulary,
+            slots: bundle_parts.slots,
+            derivations: bundle_parts.derivations,
+            globals: bundle_parts.globals,
+            branching: false,
+            choices: Vec::new(),
+            assigned: Vec::new(),
+            reads: Vec::new(),
+            aborted: false,
+            assumed: Vec::new(),
+            symbolic: false,
+            given_keys: Vec::new(),
+        }
+    }
+
+    /// Reads a fact by path, as Rhai does.
     pub(crate) fn read(&mut self, path: &str) -> Read {
         if let Some(value) = self.facts.get(path) {
-            return Read::Value(value.clone());
+            return Read::Value(Val::of(value));
         }
-        if let Some(value) = self.assigned.get(path) {
-            return Read::Value(value.clone());
-        }
-        if let Some(ast) = self.derivations.get(path) {
-            return Read::Derive(ast.clone());
-        }
-        let Some(fact) = self.vocabulary.fact(path) else {
+        let Some(slot) = self.vocabulary.slot(path) else {
             return Read::Unknown;
         };
+        match self.read_absent(slot) {
+            Absent::Value(value) => Read::Value(value),
+            Absent::Unknown => Read::Unknown,
+            Absent::Derive => match self.derivations.get(path) {
+                Some(ast) => Read::Derive(ast.clone()),
+                None => Read::Unknown,
+            },
+        }
+    }
+
+    /// Reads a fact the situation does not give: it is derived, or has a
+    /// default, or is tried value by value, or is unknown (and the run is
+    /// aborted).
+    pub(crate) fn read_absent(&mut self, slot: usize) -> Absent {
+        let slots = Arc::clone(&self.slots);
+        let Some(fact) = slots.get(slot) else {
+            return Absent::Unknown;
+        };
+        if fact.derived {
+            return Absent::Derive;
+        }
+        if let Some(index) = self.assigned_index(Key::Fact(slot)) {
+            return fact.domain.get(index).cloned().map_or(Absent::Unknown, Absent::Value);
+        }
         if let (Some(value), false) = (&fact.default, self.symbolic) {
-            self.assumed.insert(path.to_string());
-            return Read::Value(value.clone());
+            if !self.assumed.contains(&slot) {
+                self.assumed.push(slot);
+            }
+            return Absent::Value(value.clone());
         }
-        self.reads.insert(path.to_string());
-        if !self.branching || !fact.is_enumerable() {
-            self.aborted = true;
-            return Read::Unknown;
+        if !self.reads.contains(&slot) {
+            self.reads.push(slot);
         }
-        match self.choose(path, fact.domain()) {
-            Some(value) => Read::Value(value),
+        let chosen = if self.branching {
+            self.choose(Key::Fact(slot), fact.domain.len())
+                .and_then(|index| fact.domain.get(index).cloned())
+        } else {
+            None
+        };
+        match chosen {
+            Some(value) => Absent::Value(value),
             None => {
                 self.aborted = true;
-                Read::Unknown
+                Absent::Unknown
             }
         }
     }
 
-    /// The value tried for `key` in this run, opening a new choice the
-    /// first time the run reaches it.
-    fn choose(&mut self, key: &str, domain: Vec<FactValue>) -> Option<FactValue> {
-        if let Some(value) = self.assigned.get(key) {
-            return Some(value.clone());
+    fn assigned_index(&self, key: Key) -> Option<usize> {
+        self.assigned
+            .iter()
+            .find_map(|(assigned, index)| (*assigned == key).then_some(*index))
+    }
+
+    /// The value (its index) tried for `key` in this run, opening a new
+    /// choice the first time the run reaches it; `None` when it has none.
+    fn choose(&mut self, key: Key, len: usize) -> Option<usize> {
+        if let Some(index) = self.assigned_index(key) {
+            return Some(index);
         }
         let depth = self.assigned.len();
-        let value = match self.choices.get(depth) {
-            Some(choice) if choice.fact == key => choice.domain.get(choice.index).cloned(),
+        let index = match self.choices.get(depth) {
+            Some(choice) if choice.key == key => choice.index,
             _ => {
                 self.choices.truncate(depth);
-                let first = domain.first().cloned();
-                self.choices.push(Choice {
-                    fact: key.to_string(),
-                    domain,
-                    index: 0,
-                });
-                first
+                self.choices.push(Choice { key, len, index: 0 });
+                0
             }
-        }?;
-        self.assigned.insert(key.to_string(), value.clone());
-        Some(value)
+        };
+        if index >= len {
+            return None;
+        }
+        self.assigned.push((key, index));
+        Some(index)
     }
 
     /// `given(...)`: known in a decision, a choice in static analysis.
@@ -190,17 +257,52 @@ impl Probe {
         if !self.symbolic {
             return known;
         }
-        let choice = self.choose(
-            &format!("given:{key}"),
-            vec![FactValue::Bool(true), FactValue::Bool(false)],
-        );
-        matches!(choice, Some(FactValue::Bool(true)))
+        let place = match self.given_keys.iter().position(|given| given == key) {
+            Some(place) => place,
+            None => {
+                self.given_keys.push(key.to_string());
+                self.given_keys.len() - 1
+            }
+        };
+        // Tried true first, then false.
+        self.choose(Key::Given(place), 2) == Some(0)
+    }
+
+    /// The paths of the absent facts read, in path order.
+    pub(crate) fn read_paths(&self) -> BTreeSet<String> {
+        self.paths_of(&self.reads)
+    }
+
+    /// The paths of the given slots, in path order.
+    pub(crate) fn paths_of(&self, slots: &[usize]) -> BTreeSet<String> {
+        slots.iter().map(|slot| self.slots.path(*slot).to_string()).collect()
     }
 }
 
+/// What a probe needs from the bundle.
+pub struct ProbeParts {
+    /// The declared vocabulary.
+    pub vocabulary: Arc<Vocabulary>,
+    /// The vocabulary by slot.
+    pub slots: Arc<FactSlots>,
+    /// Compiled `derive` expressions of derived facts.
+    pub derivations: Arc<BTreeMap<String, Arc<AST>>>,
+    /// Variables every expression sees besides the fact groups.
+    pub globals: Arc<Vec<(String, Dynamic)>>,
+}
+
+/// A fact read by path.
 pub(crate) enum Read {
-    Value(FactValue),
+    Value(Val),
     Derive(Arc<AST>),
+    Unknown,
+}
+
+/// An absent fact read by slot.
+pub(crate) enum Absent {
+    Value(Val),
+    /// Its derivation gives it.
+    Derive,
     Unknown,
 }
 
@@ -301,7 +403,7 @@ fn fact_node_get(context: NativeCallContext, node: &mut FactNode, key: &str) -> 
         }
     };
     match read {
-        Read::Value(value) => Ok(to_dynamic(&value)),
+        Read::Value(value) => Ok(value.to_dynamic()),
         Read::Unknown => Err(unknown_fact(&path)),
         Read::Derive(ast) => {
             let mut scope = scope_for(&node.probe);

@@ -21,6 +21,7 @@ use crate::native;
 use crate::policy::{CalendarFile, CatalogFile, Manifest, ProcedureFile, VocabularyFile};
 use crate::sandbox;
 use crate::shared::Shared;
+use crate::slots::FactSlots;
 use crate::vocabulary::Vocabulary;
 
 pub use super::files::{folder_fingerprint, MAX_FILE_BYTES};
@@ -183,6 +184,8 @@ pub struct Bundle {
     pub(crate) derivations: Arc<BTreeMap<String, Arc<AST>>>,
     /// Derivations compiled natively, by fact.
     pub(crate) native_derivations: BTreeMap<String, Arc<native::Block>>,
+    /// The vocabulary by slot, for reading absent facts.
+    pub(crate) slots: Arc<FactSlots>,
     /// The calendar behind the date helpers, for the native tree.
     pub(crate) calendar: Arc<Calendar>,
     /// Which evaluator runs expressions.
@@ -302,6 +305,7 @@ impl Bundle {
                 .and_then(|expr| expr.native.as_deref())
                 .and_then(native::Discriminant::of);
         }
+        self.slots = Arc::new(FactSlots::new(&self.vocabulary, &self.derivations, &derived));
         self.native_derivations = derived;
     }
 
@@ -631,6 +635,7 @@ impl Loader {
             engine,
             derivations: Arc::new(derivations),
             native_derivations: BTreeMap::new(),
+            slots: Arc::default(),
             calendar,
             evaluation: Evaluation::default(),
             rules,

@@ -51,6 +51,9 @@ pub struct Fact {
     pub spec: FactSpec,
     /// The checked `default`, if any.
     pub default: Option<FactValue>,
+    /// Its position among all facts in path order: its slot in a
+    /// decision's fact table.
+    pub(crate) slot: usize,
 }
 
 impl Fact {
@@ -177,7 +180,18 @@ impl Vocabulary {
                 groups.insert(prefix.clone());
             }
             let default = spec.default.as_ref().and_then(|value| default_value(&spec, value).ok());
-            facts.insert(path.clone(), Fact { path, spec, default });
+            facts.insert(
+                path.clone(),
+                Fact {
+                    path,
+                    spec,
+                    default,
+                    slot: 0,
+                },
+            );
+        }
+        for (slot, fact) in facts.values_mut().enumerate() {
+            fact.slot = slot;
         }
         let mut vocabulary = Self {
             facts,
@@ -211,7 +225,7 @@ impl Vocabulary {
     /// A fact's position among all facts in path order: its slot in a
     /// decision's fact table.
     pub(crate) fn slot(&self, path: &str) -> Option<usize> {
-        self.facts.keys().position(|key| key == path)
+        self.facts.get(path).map(|fact| fact.slot)
     }
 
     /// How many facts there are (the size of a fact table).
