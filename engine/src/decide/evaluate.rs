@@ -30,6 +30,7 @@ use crate::locate;
 use crate::native::{self, Stop, Val};
 use crate::sandbox::{self, lock, Probe, ProbeParts, SharedProbe};
 use crate::scan;
+use crate::shared::Shared;
 use crate::situation::Situation;
 use crate::vocabulary::{FactValue, NOW};
 
@@ -156,13 +157,6 @@ impl<'b> Evaluator<'b> {
         evaluator
     }
 
-    fn start(&self, branching: bool) {
-        let mut probe = lock(&self.probe);
-        probe.branching = branching;
-        probe.choices.clear();
-        probe.reads.clear();
-    }
-
     /// Counts a run, and every [`BUDGET_EVERY`] runs looks at the budget.
     fn tick(&self) -> Result<(), Failure> {
         let runs = self.runs.get().wrapping_add(1);
@@ -190,14 +184,13 @@ impl<'b> Evaluator<'b> {
     }
 
     /// One run on the native tree; `Ok(None)` when it read an unknown fact.
-    fn run_native(&self, block: &native::Block) -> Result<Option<Val>, RunFailure> {
+    fn run_native(&self, probe: &mut Probe, block: &native::Block) -> Result<Option<Val>, RunFailure> {
         self.tick().map_err(RunFailure::Failure)?;
-        let mut probe = lock(&self.probe);
         probe.assigned.clear();
         probe.aborted = false;
         let mut context = native::Context {
             table: &self.table,
-            probe: &mut probe,
+            probe,
             calendar: &self.bundle.calendar,
             today: self.today,
         };
@@ -260,21 +253,6 @@ impl<'b> Evaluator<'b> {
         Failure::Rule(message)
     }
 
-    /// Moves to the next combination of choices; false when all were tried.
-    fn next_choice(&self) -> bool {
-        let mut probe = lock(&self.probe);
-        let depth = probe.assigned.len();
-        probe.choices.truncate(depth);
-        while let Some(choice) = probe.choices.last_mut() {
-            if choice.index + 1 < choice.len {
-                choice.index += 1;
-                return true;
-            }
-            probe.choices.pop();
-        }
-        false
-    }
-
     pub(crate) fn condition(&self, expr: &Expr) -> Result<Truth, Failure> {
         let outcomes = self.outcomes(expr, true)?;
         Ok(if outcomes.unknown || (outcomes.seen_true && outcomes.seen_false) {
@@ -291,34 +269,29 @@ impl<'b> Evaluator<'b> {
     /// failure is the answer; in static analysis failures are counted.
     pub(crate) fn outcomes(&self, expr: &Expr, condition: bool) -> Result<Outcomes, Failure> {
         if let Some(block) = self.native_of(expr) {
-            let assumed = lock(&self.probe).assumed.clone();
-            let native = self.explore(|| {
-                self.run_native(block).and_then(|value| match value {
-                    Some(Val::Bool(b)) if condition => Ok(Some(b)),
-                    // Rhai words the error of a condition that is not a truth.
-                    Some(_) if condition => Err(RunFailure::Rhai),
-                    Some(_) => Ok(Some(true)),
-                    None => Ok(None),
-                })
-            });
-            match native {
+            // One lock for the whole exploration: the native tree never
+            // calls into Rhai, which takes the probe's lock itself.
+            let mut probe = lock(&self.probe);
+            let assumed = probe.assumed.clone();
+            let mut runner = NativeRuns {
+                evaluator: self,
+                probe: &mut probe,
+                block,
+                condition,
+            };
+            match self.explore(&mut runner) {
                 Ok(outcomes) => return Ok(outcomes),
                 Err(RunFailure::Failure(failure)) => return Err(failure),
                 // Start over on Rhai, as if the native tree had not run.
-                Err(RunFailure::Rhai) => lock(&self.probe).assumed = assumed,
+                Err(RunFailure::Rhai) => probe.assumed = assumed,
             }
         }
-        let outcomes = self.explore(|| {
-            let value = self.run(expr).map_err(RunFailure::Failure)?;
-            match value {
-                Some(value) if condition => value.as_bool().map(Some).map_err(|kind| {
-                    RunFailure::Failure(Failure::Rule(format!("uma condição dá true ou false; esta deu {kind}")))
-                }),
-                Some(_) => Ok(Some(true)),
-                None => Ok(None),
-            }
-        });
-        match outcomes {
+        let mut runner = RhaiRuns {
+            evaluator: self,
+            expr,
+            condition,
+        };
+        match self.explore(&mut runner) {
             Ok(outcomes) => Ok(outcomes),
             Err(RunFailure::Failure(failure)) => Err(failure),
             Err(RunFailure::Rhai) => Err(Failure::Rule("o avaliador Rhai não deu resposta".into())),
@@ -326,14 +299,16 @@ impl<'b> Evaluator<'b> {
     }
 
     /// Runs an expression over every combination of choices (see the
-    /// module's comment); `run` gives a truth, or `Some(true)` for a value.
-    fn explore(&self, mut run: impl FnMut() -> Result<Option<bool>, RunFailure>) -> Result<Outcomes, RunFailure> {
-        self.start(true);
-        let symbolic = lock(&self.probe).symbolic;
+    /// module's comment); a run gives a truth, or `Some(true)` for a value.
+    fn explore(&self, runner: &mut impl Runs) -> Result<Outcomes, RunFailure> {
+        let symbolic = runner.with_probe(|probe| {
+            probe.start(true);
+            probe.symbolic
+        });
         let mut outcomes = Outcomes::default();
         let (mut runs, mut failed) = (0, 0);
         loop {
-            match run() {
+            match runner.run() {
                 Ok(None) => outcomes.unknown = true,
                 Ok(Some(true)) => outcomes.seen_true = true,
                 Ok(Some(false)) => outcomes.seen_false = true,
@@ -344,7 +319,7 @@ impl<'b> Evaluator<'b> {
                 Err(other) => return Err(other),
             }
             runs += 1;
-            if !self.next_choice() {
+            if !runner.with_probe(Probe::next_choice) {
                 break;
             }
             if runs >= MAX_RUNS {
@@ -382,14 +357,15 @@ impl<'b> Evaluator<'b> {
     #[allow(clippy::type_complexity, reason = "the value, the absent facts, or why it failed")]
     fn native_value(&self, expr: &Expr) -> Option<Result<Result<Val, BTreeSet<String>>, Failure>> {
         let block = self.native_of(expr)?;
-        let assumed = lock(&self.probe).assumed.clone();
-        self.start(false);
-        match self.run_native(block) {
+        let mut probe = lock(&self.probe);
+        let assumed = probe.assumed.clone();
+        probe.start(false);
+        match self.run_native(&mut probe, block) {
             Ok(Some(value)) => Some(Ok(Ok(value))),
-            Ok(None) => Some(Ok(Err(lock(&self.probe).read_paths()))),
+            Ok(None) => Some(Ok(Err(probe.read_paths()))),
             Err(RunFailure::Failure(failure)) => Some(Err(failure)),
             Err(RunFailure::Rhai) => {
-                lock(&self.probe).assumed = assumed;
+                probe.assumed = assumed;
                 None
             }
         }
@@ -397,11 +373,66 @@ impl<'b> Evaluator<'b> {
 
     /// One run on Rhai: the value, or the absent facts it needs.
     fn rhai_value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, Failure> {
-        self.start(false);
+        lock(&self.probe).start(false);
         Ok(match self.run(expr)? {
             Some(value) => Ok(value),
             None => Err(lock(&self.probe).read_paths()),
         })
+    }
+}
+
+/// How an exploration runs its expression: on the native tree, holding the
+/// probe throughout, or on Rhai, which takes the probe's lock as it reads.
+trait Runs {
+    /// Works on the probe between runs.
+    fn with_probe<R>(&mut self, work: impl FnOnce(&mut Probe) -> R) -> R;
+    /// One run: a truth, `Some(true)` for a value, `None` when unknown.
+    fn run(&mut self) -> Result<Option<bool>, RunFailure>;
+}
+
+struct NativeRuns<'e, 'b, 'p> {
+    evaluator: &'e Evaluator<'b>,
+    probe: &'p mut Probe,
+    block: &'e native::Block,
+    condition: bool,
+}
+
+impl Runs for NativeRuns<'_, '_, '_> {
+    fn with_probe<R>(&mut self, work: impl FnOnce(&mut Probe) -> R) -> R {
+        work(self.probe)
+    }
+
+    fn run(&mut self) -> Result<Option<bool>, RunFailure> {
+        match self.evaluator.run_native(self.probe, self.block)? {
+            Some(Val::Bool(b)) if self.condition => Ok(Some(b)),
+            // Rhai words the error of a condition that is not a truth.
+            Some(_) if self.condition => Err(RunFailure::Rhai),
+            Some(_) => Ok(Some(true)),
+            None => Ok(None),
+        }
+    }
+}
+
+struct RhaiRuns<'e, 'b> {
+    evaluator: &'e Evaluator<'b>,
+    expr: &'e Expr,
+    condition: bool,
+}
+
+impl Runs for RhaiRuns<'_, '_> {
+    fn with_probe<R>(&mut self, work: impl FnOnce(&mut Probe) -> R) -> R {
+        work(&mut lock(&self.evaluator.probe))
+    }
+
+    fn run(&mut self) -> Result<Option<bool>, RunFailure> {
+        let value = self.evaluator.run(self.expr).map_err(RunFailure::Failure)?;
+        match value {
+            Some(value) if self.condition => value.as_bool().map(Some).map_err(|kind| {
+                RunFailure::Failure(Failure::Rule(format!("uma condição dá true ou false; esta deu {kind}")))
+            }),
+            Some(_) => Ok(Some(true)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -473,12 +504,13 @@ impl Bundle {
             other => other,
         };
         assembly.warnings = self.contradicted_derivations(&evaluator, situation);
-        let ended = self.ended_flows(&evaluator, situation).map_err(in_situation)?;
+        let mut groups = GivenGroups::new(&self.context_groups, situation);
+        let ended = self.ended_flows(&evaluator, &mut groups).map_err(in_situation)?;
         let mut group_winners: BTreeMap<&str, &str> = BTreeMap::new();
         for (index, rule) in self.rules.iter().enumerate() {
             if let Some((flow, by)) = ended.stopped_by(rule) {
                 let why = format!("não avaliada: `{by}` encerrou o fluxo `{flow}`");
-                assembly.trace.push(not_applied(rule, RuleStatus::Skipped, why));
+                assembly.trace.push(not_applied(rule, RuleStatus::Skipped, why.into()));
                 continue;
             }
             let winner = rule
@@ -487,12 +519,13 @@ impl Bundle {
                 .and_then(|group| group_winners.get(group).map(|w| (group, *w)));
             if let Some((group, winner)) = winner {
                 let why = format!("não avaliada: `{winner}` já disparou no grupo `{group}`");
-                assembly.trace.push(not_applied(rule, RuleStatus::Skipped, why));
+                assembly.trace.push(not_applied(rule, RuleStatus::Skipped, why.into()));
                 continue;
             }
-            if let Some(group) = rule.context.iter().find(|group| !situation.gives_group(group)) {
-                let why = format!("fora de contexto: a situação não traz `{group}`");
-                assembly.trace.push(not_applied(rule, RuleStatus::NotFired, why));
+            if let Some((_, why)) = rule.required.iter().find(|(group, _)| !groups.gives(*group)) {
+                assembly
+                    .trace
+                    .push(not_applied(rule, RuleStatus::NotFired, why.clone()));
                 continue;
             }
             let fired = self
@@ -548,11 +581,11 @@ impl Bundle {
     fn ended_flows<'r>(
         &'r self,
         evaluator: &Evaluator<'_>,
-        situation: &Situation,
+        groups: &mut GivenGroups<'_>,
     ) -> Result<EndedFlows<'r>, DecideError> {
         let mut ended = EndedFlows::default();
         for rule in self.rules.iter().filter(|rule| !rule.stops.is_empty()) {
-            if rule.context.iter().any(|group| !situation.gives_group(group)) {
+            if rule.required.iter().any(|(group, _)| !groups.gives(*group)) {
                 continue;
             }
             let fires = match &rule.when {
@@ -702,18 +735,27 @@ impl Bundle {
             let field = format!("{}.{}.{key}", kind.field(), item.id);
             self.decide_error(rule, Some(&item.id), &field, failure)
         };
-        let label = format!("{}#{}", rule.id, item.id);
+        // The name a missing fact is needed by; only built when one is.
+        let label = || format!("{}#{}", rule.id, item.id);
         if let Some(expr) = &item.when {
             match evaluator.condition(expr).map_err(|failure| fail("when", failure))? {
                 Truth::True => {}
                 Truth::False => return Ok(None),
                 Truth::Undecided(facts) => {
-                    out.need(&facts, &label);
+                    out.need(&facts, &label());
                     return Ok(None);
                 }
             }
         }
-        let mut text = String::new();
+        let literal_length: usize = item
+            .text
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(literal) => literal.len(),
+                Segment::Placeholder(_) => 16,
+            })
+            .sum();
+        let mut text = String::with_capacity(literal_length);
         for segment in &item.text {
             match segment {
                 Segment::Literal(literal) => text.push_str(literal),
@@ -737,7 +779,7 @@ impl Bundle {
                                 .into_iter()
                                 .filter(|fact| !self.vocabulary.fact(fact).is_some_and(|f| f.spec.optional))
                                 .collect();
-                            out.need(&needed, &label);
+                            out.need(&needed, &label());
                         }
                     }
                 }
@@ -932,13 +974,39 @@ impl<'r> EndedFlows<'r> {
     }
 }
 
+/// Whether the situation gives each group rules require, asked once per
+/// group and decision.
+struct GivenGroups<'s> {
+    names: &'s [String],
+    situation: &'s Situation,
+    given: Vec<Option<bool>>,
+}
+
+impl<'s> GivenGroups<'s> {
+    fn new(names: &'s [String], situation: &'s Situation) -> Self {
+        Self {
+            names,
+            situation,
+            given: vec![None; names.len()],
+        }
+    }
+
+    /// Whether the situation gives the group at `index` of `names`.
+    fn gives(&mut self, index: usize) -> bool {
+        let (Some(known), Some(name)) = (self.given.get_mut(index), self.names.get(index)) else {
+            return false;
+        };
+        *known.get_or_insert_with(|| self.situation.gives_group(name))
+    }
+}
+
 /// The trace of a rule that was not even evaluated.
-fn not_applied(rule: &Rule, status: RuleStatus, why: String) -> TraceEntry {
+fn not_applied(rule: &Rule, status: RuleStatus, why: Shared) -> TraceEntry {
     TraceEntry {
         rule: rule.id.clone(),
         fired: false,
         status,
-        why: why.into(),
+        why,
         source: rule.source.clone(),
         sets: BTreeMap::new(),
         overridden: Vec::new(),

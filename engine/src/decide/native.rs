@@ -510,7 +510,7 @@ pub(crate) fn run(block: &Block, context: &mut Context<'_>) -> Outcome {
     context.block(block, &mut locals)
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
     fn block(&mut self, block: &Block, locals: &mut [Val]) -> Outcome {
         let mut last = Val::Unit;
         for step in &block.steps {
@@ -569,9 +569,8 @@ impl Context<'_> {
                 Ok(Val::Bool(false))
             }
             Node::Compare(cmp, pair) => {
-                let a = self.eval(&pair[0], locals)?;
-                let b = self.eval(&pair[1], locals)?;
-                compare(*cmp, &a, &b).map(Val::Bool)
+                let (a, b) = self.operands(pair, locals)?;
+                compare(*cmp, a.as_ref(), b.as_ref()).map(Val::Bool)
             }
             Node::Arith(op, pair) => {
                 let a = self.eval(&pair[0], locals)?;
@@ -583,9 +582,8 @@ impl Context<'_> {
                 _ => Err(Stop::Rhai),
             },
             Node::Contains(pair) => {
-                let container = self.eval(&pair[0], locals)?;
-                let value = self.eval(&pair[1], locals)?;
-                contains(&container, &value).map(Val::Bool)
+                let (container, value) = self.operands(pair, locals)?;
+                contains(container.as_ref(), value.as_ref()).map(Val::Bool)
             }
             Node::Array(items) => {
                 let values = items
@@ -622,6 +620,24 @@ impl Context<'_> {
             },
             Node::Block(block) => self.block(block, locals),
         }
+    }
+
+    /// Both operands, left to right; a literal or a fact the situation
+    /// gives is borrowed, not copied (a comparison is most of a condition).
+    fn operands<'v>(&mut self, pair: &'v [Node; 2], locals: &mut [Val]) -> Result<(Operand<'v>, Operand<'v>), Stop>
+    where
+        'a: 'v,
+    {
+        let [left, right] = pair;
+        let left = match at_hand(self.table, left) {
+            Some(value) => Operand::Borrowed(value),
+            None => Operand::Owned(self.eval(left, locals)?),
+        };
+        let right = match at_hand(self.table, right) {
+            Some(value) => Operand::Borrowed(value),
+            None => Operand::Owned(self.eval(right, locals)?),
+        };
+        Ok((left, right))
     }
 
     /// A fact the situation does not give, exactly as
@@ -679,6 +695,31 @@ impl Context<'_> {
             }
             _ => return Err(Stop::Rhai),
         })
+    }
+}
+
+/// An operand's value, borrowed when it needed no evaluation.
+enum Operand<'v> {
+    Borrowed(&'v Val),
+    Owned(Val),
+}
+
+impl AsRef<Val> for Operand<'_> {
+    fn as_ref(&self) -> &Val {
+        match self {
+            Self::Borrowed(value) => value,
+            Self::Owned(value) => value,
+        }
+    }
+}
+
+/// The value of a node that reads nothing through the probe (a literal, a
+/// fact the situation gives), so taking it early changes no read order.
+fn at_hand<'v>(table: &'v [Option<Val>], node: &'v Node) -> Option<&'v Val> {
+    match node {
+        Node::Value(value) => Some(value),
+        Node::Fact(slot) => table.get(*slot)?.as_ref(),
+        _ => None,
     }
 }
 

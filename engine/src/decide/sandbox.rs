@@ -168,6 +168,28 @@ impl Probe {
         }
     }
 
+    /// Readies the probe for exploring one expression: conditions try
+    /// absent enumerable facts (`branching`), texts and values do not.
+    pub(crate) fn start(&mut self, branching: bool) {
+        self.branching = branching;
+        self.choices.clear();
+        self.reads.clear();
+    }
+
+    /// Moves to the next combination of choices; false when all were tried.
+    pub(crate) fn next_choice(&mut self) -> bool {
+        let depth = self.assigned.len();
+        self.choices.truncate(depth);
+        while let Some(choice) = self.choices.last_mut() {
+            if choice.index + 1 < choice.len {
+                choice.index += 1;
+                return true;
+            }
+            self.choices.pop();
+        }
+        false
+    }
+
     /// Reads a fact by path, as Rhai does.
     pub(crate) fn read(&mut self, path: &str) -> Read {
         if let Some(value) = self.facts.get(path) {

@@ -110,6 +110,9 @@ pub(crate) struct Rule {
     pub group: Option<String>,
     /// Groups the situation must give for the rule to apply.
     pub context: Vec<String>,
+    /// The same groups by their place in `Bundle::context_groups`, each
+    /// with the trace's words when the situation lacks it.
+    pub required: Vec<(usize, Shared)>,
     pub set: Vec<(String, serde_json::Value)>,
     pub compute: Vec<(String, Expr)>,
     pub actions: Vec<Item>,
@@ -186,6 +189,8 @@ pub struct Bundle {
     pub(crate) native_derivations: BTreeMap<String, Arc<native::Block>>,
     /// The vocabulary by slot, for reading absent facts.
     pub(crate) slots: Arc<FactSlots>,
+    /// Every group some rule requires (`context`), once each.
+    pub(crate) context_groups: Vec<String>,
     /// The calendar behind the date helpers, for the native tree.
     pub(crate) calendar: Arc<Calendar>,
     /// Which evaluator runs expressions.
@@ -307,6 +312,26 @@ impl Bundle {
         }
         self.slots = Arc::new(FactSlots::new(&self.vocabulary, &self.derivations, &derived));
         self.native_derivations = derived;
+    }
+
+    /// Numbers the groups rules require, so a decision asks the situation
+    /// about each group once instead of once per rule.
+    fn index_contexts(&mut self) {
+        let mut groups: Vec<String> = Vec::new();
+        for rule in &mut self.rules {
+            rule.required = rule
+                .context
+                .iter()
+                .map(|group| {
+                    let index = groups.iter().position(|known| known == group).unwrap_or_else(|| {
+                        groups.push(group.clone());
+                        groups.len() - 1
+                    });
+                    (index, format!("fora de contexto: a situação não traz `{group}`").into())
+                })
+                .collect();
+        }
+        self.context_groups = groups;
     }
 
     /// Name, version and digest.
@@ -636,6 +661,7 @@ impl Loader {
             derivations: Arc::new(derivations),
             native_derivations: BTreeMap::new(),
             slots: Arc::default(),
+            context_groups: Vec::new(),
             calendar,
             evaluation: Evaluation::default(),
             rules,
@@ -643,6 +669,7 @@ impl Loader {
             procedures,
         };
         bundle.compile_native();
+        bundle.index_contexts();
         Ok(bundle)
     }
 }

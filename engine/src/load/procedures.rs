@@ -273,6 +273,7 @@ impl Loader {
             priority: spec.priority,
             group: spec.group.clone(),
             context: rule_context,
+            required: Vec::new(),
             set,
             compute,
             actions,
