@@ -481,6 +481,47 @@ fn a_native_expression_that_overflows_reports_rhais_error_word_for_word() {
     assert!(error.contains("caso.count"), "{error}");
 }
 
+/// A derived fact is kept for the rest of a decision only when it was
+/// worked out from the situation alone: one that reads an absent fact is
+/// worked out again in every run of the exploration, or a value tried in
+/// one run would leak into the next.
+#[test]
+fn a_derivation_over_an_absent_fact_is_never_kept_between_runs() {
+    let mut files = common::mini_files(
+        "document: d.txt\ntitle: t\nrules:\n  - id: ligado\n    section: '1'\n    phase: a\n    when: caso.state == \"on\" && caso.big\n    set: {route: x}\n  - id: desligado\n    section: '2'\n    phase: a\n    when: caso.state == \"off\" && caso.big\n    set: {route: y}\n",
+    );
+    for file in &mut files {
+        if file.path == "vocabulary.yaml" {
+            file.text.push_str(
+                "  caso.state: {type: text, description: s, question: q, derive: 'if caso.flag { \"on\" } else { \"off\" }'}\n  caso.big: {type: bool, description: b, question: q, derive: caso.count > 10}\n",
+            );
+        }
+    }
+    let native = Bundle::from_files(files.clone()).expect("loads");
+    let mut reference = Bundle::from_files(files).expect("loads");
+    reference.set_evaluation(Evaluation::Rhai);
+    for situation in [
+        "caso: {count: 20}",
+        "caso: {count: 20, flag: true}",
+        "caso: {count: 20, flag: false}",
+        "caso: {count: 5}",
+    ] {
+        let decision = decide(&native, situation);
+        assert_eq!(decision, decide(&reference, situation), "{situation}");
+        let route = decision.outputs.get("route").and_then(|route| route.as_str());
+        let expected = match situation {
+            "caso: {count: 20}" => {
+                assert_eq!(missing(&decision), ["caso.flag"], "{situation}");
+                None
+            }
+            "caso: {count: 20, flag: true}" => Some("x"),
+            "caso: {count: 20, flag: false}" => Some("y"),
+            _ => None,
+        };
+        assert_eq!(route, expected, "{situation}");
+    }
+}
+
 #[test]
 fn parallel_work_comes_back_in_the_callers_order() {
     let items: Vec<u64> = (0..1_000).collect();

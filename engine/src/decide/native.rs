@@ -648,9 +648,17 @@ impl<'a> Context<'a> {
             Absent::Unknown if self.probe.aborted => Err(Stop::Unknown),
             Absent::Unknown => Err(Stop::Rhai),
             Absent::Derive => {
+                if let Some(value) = self.probe.derived_value(slot) {
+                    return Ok(value);
+                }
                 let slots = Arc::clone(&self.probe.slots);
                 let block = slots.get(slot).and_then(|fact| fact.native_derivation.as_ref());
-                run(block.ok_or(Stop::Rhai)?, self)
+                let before = self.probe.absent_reads;
+                let value = run(block.ok_or(Stop::Rhai)?, self)?;
+                if self.probe.absent_reads == before {
+                    self.probe.keep_derived(slot, value.clone());
+                }
+                Ok(value)
             }
         }
     }

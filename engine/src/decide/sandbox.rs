@@ -146,6 +146,12 @@ pub struct Probe {
     pub symbolic: bool,
     /// The groups and facts `given(...)` asked about, in static analysis.
     given_keys: Vec<String>,
+    /// How many times a run met something the situation does not give (an
+    /// absent fact, a symbolic `given`): a derivation that met nothing is a
+    /// function of the situation alone, and its value can be kept.
+    pub(crate) absent_reads: u64,
+    /// Derived facts worked out from the situation alone, by slot.
+    derived: Vec<Option<Val>>,
 }
 
 impl Probe {
@@ -165,6 +171,25 @@ impl Probe {
             assumed: Vec::new(),
             symbolic: false,
             given_keys: Vec::new(),
+            absent_reads: 0,
+            derived: Vec::new(),
+        }
+    }
+
+    /// A derived fact's value, when it was worked out from the situation
+    /// alone earlier in this decision.
+    pub(crate) fn derived_value(&self, slot: usize) -> Option<Val> {
+        self.derived.get(slot).cloned().flatten()
+    }
+
+    /// Keeps a derived fact's value for the rest of the decision; only for
+    /// values that read nothing absent (see `absent_reads`).
+    pub(crate) fn keep_derived(&mut self, slot: usize, value: Val) {
+        if self.derived.len() <= slot {
+            self.derived.resize(self.slots.len(), None);
+        }
+        if let Some(kept) = self.derived.get_mut(slot) {
+            *kept = Some(value);
         }
     }
 
@@ -219,6 +244,7 @@ impl Probe {
         if fact.derived {
             return Absent::Derive;
         }
+        self.absent_reads += 1;
         if let Some(index) = self.assigned_index(Key::Fact(slot)) {
             return fact.domain.get(index).cloned().map_or(Absent::Unknown, Absent::Value);
         }
@@ -279,6 +305,7 @@ impl Probe {
         if !self.symbolic {
             return known;
         }
+        self.absent_reads += 1;
         let place = match self.given_keys.iter().position(|given| given == key) {
             Some(place) => place,
             None => {

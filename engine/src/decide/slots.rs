@@ -67,6 +67,11 @@ impl FactSlots {
         self.0.get(slot)
     }
 
+    /// How many facts there are.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// The path of the fact at `slot` (empty past the end).
     pub(crate) fn path(&self, slot: usize) -> &str {
         self.0.get(slot).map_or("", |fact| fact.path.as_str())
