@@ -887,8 +887,7 @@ impl Bundle {
             let Some((_, winner_index, winner)) = top.first().copied() else {
                 continue;
             };
-            let distinct: BTreeSet<String> = top.iter().map(|(_, _, value)| value.to_string()).collect();
-            if distinct.len() > 1 {
+            if top.iter().any(|(_, _, value)| value != winner) {
                 let who = top
                     .iter()
                     .map(|(_, index, value)| format!("`{}` = {value}", self.rules[*index].id))
