@@ -28,6 +28,11 @@ impl SqliteStore {
         // fsync per commit took a third of a busy service's throughput
         // (service/benches/load.rs).
         connection.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        // An append-only log rewrites its last pages in every batch; a
+        // longer write-ahead log (16 MB before a checkpoint, not 4 MB)
+        // copies each page back into the file once for many batches: the
+        // writer's cost per record falls by a fifth (benches/record.rs).
+        connection.pragma_update(None, "wal_autocheckpoint", 4000).map_err(db)?;
         connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
         connection
             .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")

@@ -207,11 +207,14 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
             }
         }
         while !waiting.is_empty() {
-            let batch: Vec<Record> = waiting.iter().take(BATCH).cloned().collect();
-            match store.append(&batch) {
+            // The batch is written from where it waits: a failed write
+            // leaves it in place for the next try, and nothing is copied.
+            let size = waiting.len().min(BATCH);
+            let batch = waiting.make_contiguous().get(..size).unwrap_or_default();
+            match store.append(batch) {
                 Ok(()) => {
-                    waiting.drain(..batch.len());
-                    counts.written.fetch_add(batch.len() as u64, Ordering::Relaxed);
+                    waiting.drain(..size);
+                    counts.written.fetch_add(size as u64, Ordering::Relaxed);
                     // The database is back: what was spilled follows.
                     if waiting.is_empty() {
                         if let Some(path) = spill {
