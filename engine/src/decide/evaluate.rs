@@ -495,7 +495,10 @@ impl Bundle {
     pub fn decide(&self, situation: &Situation, now: DateTime<FixedOffset>) -> Result<Decision, DecideError> {
         let _budget = Budget::start(Some(Duration::from_millis(self.manifest.limits.decision_ms)));
         let evaluator = Evaluator::new(self, self.facts_with_now(situation, now));
-        let mut assembly = Assembly::default();
+        let mut assembly = Assembly {
+            trace: Vec::with_capacity(self.rules.len()),
+            ..Assembly::default()
+        };
         let in_situation = |err: DecideError| match err {
             DecideError::Situation(mut err) => {
                 err.location.file.clone_from(&situation.origin);
@@ -631,8 +634,14 @@ impl Bundle {
         out: &mut Assembly,
     ) -> Result<bool, DecideError> {
         let fail = |field: &str, failure: Failure| self.decide_error(rule, None, field, failure);
+        if rule.when.is_some() && evaluator.rules_out(rule) {
+            // Passed over by its leading equality: nothing ran, nothing was
+            // read or assumed.
+            let [_, why_not] = &rule.reasons;
+            out.trace.push(not_applied(rule, RuleStatus::NotFired, why_not.clone()));
+            return Ok(false);
+        }
         let truth = match &rule.when {
-            Some(_) if evaluator.rules_out(rule) => Truth::False,
             Some(expr) => evaluator.condition(expr).map_err(|failure| fail("when", failure))?,
             None => Truth::True,
         };
