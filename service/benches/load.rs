@@ -306,4 +306,8 @@ fn main() {
     for suffix in ["", "-wal", "-shm", ".spill.jsonl"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
     }
+    for name in ["sem-log", "com-log", "recarga"] {
+        let _ =
+            std::fs::remove_dir_all(std::env::temp_dir().join(format!("roteiro-load-{name}-{}", std::process::id())));
+    }
 }

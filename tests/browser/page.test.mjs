@@ -79,6 +79,10 @@ after(async () => {
   await browser?.close();
   server?.kill("SIGTERM");
   rmSync(folder, { recursive: true, force: true });
+  // The log beside the folder, its WAL and what a closing writer spilled.
+  for (const suffix of [".db", ".db-wal", ".db-shm", ".db.spill.jsonl"]) {
+    rmSync(`${folder}${suffix}`, { force: true });
+  }
 });
 
 /** Every fact of a nested situation, as [path, value]. */
