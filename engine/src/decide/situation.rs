@@ -260,43 +260,34 @@ pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situat
     })?;
     let known = |n: usize| (n > 0).then_some(n);
     let json = text.trim_start().starts_with('{');
-    if json {
-        if let Err(err) = serde_json::from_str::<IgnoredAny>(text) {
-            return Err(malformed(
-                location(known(err.line()), known(err.column())),
-                &err.to_string(),
-            ));
-        }
-    } else {
-        let mut documents = 0;
-        for document in serde_yaml::Deserializer::from_str(text) {
-            documents += 1;
-            let result = if documents > 1 {
-                Err(de::Error::custom("more than one document"))
-            } else {
-                IgnoredAny::deserialize(document).map(|_| ())
-            };
-            if let Err(err) = result {
-                let at = err.location();
-                return Err(malformed(
-                    location(at.as_ref().map(|l| l.line()), at.as_ref().map(|l| l.column())),
-                    &err.to_string(),
-                ));
-            }
-        }
-    }
+    // One pass against the vocabulary; only when it fails is the text read
+    // again for its syntax alone, so a malformed file is reported as such
+    // (at the syntax error) even when a field before it is wrong too.
     let reader = Reader::new(reading.vocabulary, reading.lenient);
     let seed = reader.root();
     if json {
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let result = seed.deserialize(&mut deserializer).and_then(|()| deserializer.end());
         if let Err(err) = result {
+            if let Err(syntax) = serde_json::from_str::<IgnoredAny>(text) {
+                return Err(malformed(
+                    location(known(syntax.line()), known(syntax.column())),
+                    &syntax.to_string(),
+                ));
+            }
             let (line, column) = (known(err.line()), known(err.column()));
             return Err(reader.into_error(origin, Some((text, true)), line, column, &err.to_string()));
         }
     } else {
         let deserializer = serde_yaml::Deserializer::from_str(text);
         if let Err(err) = seed.deserialize(deserializer) {
+            if let Err(syntax) = yaml_syntax(text) {
+                let at = syntax.location();
+                return Err(malformed(
+                    location(at.as_ref().map(|l| l.line()), at.as_ref().map(|l| l.column())),
+                    &syntax.to_string(),
+                ));
+            }
             let at = err.location();
             return Err(reader.into_error(
                 origin,
@@ -308,6 +299,17 @@ pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situat
         }
     }
     Ok(reader.finish(origin))
+}
+
+/// Whether `text` is one well-formed YAML document, whatever it holds.
+fn yaml_syntax(text: &str) -> Result<(), serde_yaml::Error> {
+    for (index, document) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        if index > 0 {
+            return Err(de::Error::custom("more than one document"));
+        }
+        IgnoredAny::deserialize(document)?;
+    }
+    Ok(())
 }
 
 /// Reads a situation already parsed as YAML (policy tests embed them).
@@ -783,6 +785,19 @@ mod tests {
         )
         .err();
         assert!(two.is_some_and(|e| e.message.contains("mais de um documento")));
+        // A wrong value before the syntax error: the file is still called
+        // malformed, not judged value by value.
+        for (text, origin) in [
+            ("client:\n  plan: gold\nbilling: [2026-12-05\n", "s.yaml"),
+            ("{\"client\": {\"plan\": \"gold\"}, \"billing\": [}", "s.json"),
+        ] {
+            let err = parse(text, origin, &vocabulary()).err();
+            assert!(
+                err.as_ref()
+                    .is_some_and(|e| e.field.is_none() && e.message.starts_with("YAML/JSON malformado")),
+                "{origin}: {err:?}"
+            );
+        }
     }
 
     #[test]
