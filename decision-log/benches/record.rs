@@ -59,14 +59,14 @@ fn benchmarks(c: &mut Criterion) {
         .iter()
         .map(|(situation, decision)| Record::of(&bundle, situation, decision, made(situation)))
         .cycle()
-        .take(500)
+        .take(100)
         .collect();
     let folder = std::env::temp_dir().join(format!("roteiro-record-bench-{}", std::process::id()));
     std::fs::create_dir_all(&folder).unwrap();
     let path = folder.join("log.db");
     let mut store = roteiro_decision_log::open(path.to_str().unwrap()).unwrap();
     group.throughput(Throughput::Elements(records.len() as u64));
-    group.bench_function("write a batch of 500 records to SQLite", |b| {
+    group.bench_function("write a batch of 100 records to SQLite (the writer's batch)", |b| {
         b.iter(|| store.append(black_box(&records)).unwrap())
     });
     group.finish();

@@ -26,8 +26,10 @@ use crate::{LogError, Record, Store};
 const QUEUE: usize = 10_000;
 /// Records kept in memory while the database is down.
 const WAITING: usize = 200_000;
-/// Records written per transaction.
-const BATCH: usize = 500;
+/// Records written per transaction. Smaller transactions stay in the
+/// core's cache: 100 records cost 20% less each than 500
+/// (benches/record.rs), and a busy service's writes come in shorter bursts.
+const BATCH: usize = 100;
 /// How long the writer gathers records into one transaction, in steps.
 const GATHER: Duration = Duration::from_millis(100);
 const GATHER_STEPS: u32 = 20;
