@@ -185,20 +185,28 @@ impl<'b> Evaluator<'b> {
 
     /// One run on the native tree; `Ok(None)` when it read an unknown fact.
     fn run_native(&self, probe: &mut Probe, block: &native::Block) -> Result<Option<Val>, RunFailure> {
+        let mut context = self.native_context(probe)?;
+        stopped(native::run(block, &mut context))
+    }
+
+    /// One run of a condition on the native tree; `Ok(None)` when it read
+    /// an unknown fact.
+    fn run_native_truth(&self, probe: &mut Probe, block: &native::Block) -> Result<Option<bool>, RunFailure> {
+        let mut context = self.native_context(probe)?;
+        stopped(native::truth(block, &mut context))
+    }
+
+    /// Counts a run and readies the probe for it.
+    fn native_context<'p>(&'p self, probe: &'p mut Probe) -> Result<native::Context<'p>, RunFailure> {
         self.tick().map_err(RunFailure::Failure)?;
         probe.assigned.clear();
         probe.aborted = false;
-        let mut context = native::Context {
+        Ok(native::Context {
             table: &self.table,
             probe,
             calendar: &self.bundle.calendar,
             today: self.today,
-        };
-        match native::run(block, &mut context) {
-            Ok(value) => Ok(Some(value)),
-            Err(Stop::Unknown) => Ok(None),
-            Err(Stop::Rhai) => Err(RunFailure::Rhai),
-        }
+        })
     }
 
     /// Whether the rule's leading equality is false on a fact the situation
@@ -403,13 +411,12 @@ impl Runs for NativeRuns<'_, '_, '_> {
     }
 
     fn run(&mut self) -> Result<Option<bool>, RunFailure> {
-        match self.evaluator.run_native(self.probe, self.block)? {
-            Some(Val::Bool(b)) if self.condition => Ok(Some(b)),
-            // Rhai words the error of a condition that is not a truth.
-            Some(_) if self.condition => Err(RunFailure::Rhai),
-            Some(_) => Ok(Some(true)),
-            None => Ok(None),
+        if self.condition {
+            // A condition that is not a truth stops the tree: Rhai words
+            // that error.
+            return self.evaluator.run_native_truth(self.probe, self.block);
         }
+        Ok(self.evaluator.run_native(self.probe, self.block)?.map(|_| true))
     }
 }
 
@@ -433,6 +440,15 @@ impl Runs for RhaiRuns<'_, '_> {
             Some(_) => Ok(Some(true)),
             None => Ok(None),
         }
+    }
+}
+
+/// A native run's outcome as the exploration counts it.
+fn stopped<T>(outcome: Result<T, Stop>) -> Result<Option<T>, RunFailure> {
+    match outcome {
+        Ok(value) => Ok(Some(value)),
+        Err(Stop::Unknown) => Ok(None),
+        Err(Stop::Rhai) => Err(RunFailure::Rhai),
     }
 }
 

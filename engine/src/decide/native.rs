@@ -506,8 +506,24 @@ pub(crate) struct Context<'a> {
 
 /// Runs a compiled expression once.
 pub(crate) fn run(block: &Block, context: &mut Context<'_>) -> Outcome {
+    if let (0, [Step::Eval(node)]) = (block.locals, block.steps.as_slice()) {
+        return context.eval(node, &mut []);
+    }
     let mut locals = vec![Val::Unit; block.locals];
     context.block(block, &mut locals)
+}
+
+/// Runs a condition once: its truth, or `Stop::Rhai` when it is not a
+/// truth (Rhai words that error). The same reads in the same order as
+/// [`run`], without building a value for every `&&`, `||` and `!`.
+pub(crate) fn truth(block: &Block, context: &mut Context<'_>) -> Result<bool, Stop> {
+    if let (0, [Step::Eval(node)]) = (block.locals, block.steps.as_slice()) {
+        return context.truth(node, &mut []);
+    }
+    match run(block, context)? {
+        Val::Bool(b) => Ok(b),
+        _ => Err(Stop::Rhai),
+    }
 }
 
 impl<'a> Context<'a> {
@@ -619,6 +635,41 @@ impl<'a> Context<'a> {
                 _ => Err(Stop::Rhai),
             },
             Node::Block(block) => self.block(block, locals),
+        }
+    }
+
+    /// A node that must give a truth, evaluated as `eval` would.
+    fn truth(&mut self, node: &Node, locals: &mut [Val]) -> Result<bool, Stop> {
+        match node {
+            Node::Not(inner) => Ok(!self.truth(inner, locals)?),
+            Node::And(items) => {
+                for item in items {
+                    if !self.truth(item, locals)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Node::Or(items) => {
+                for item in items {
+                    if self.truth(item, locals)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Node::Compare(cmp, pair) => {
+                let (a, b) = self.operands(pair, locals)?;
+                compare(*cmp, a.as_ref(), b.as_ref())
+            }
+            Node::Contains(pair) => {
+                let (container, value) = self.operands(pair, locals)?;
+                contains(container.as_ref(), value.as_ref())
+            }
+            other => match self.eval(other, locals)? {
+                Val::Bool(b) => Ok(b),
+                _ => Err(Stop::Rhai),
+            },
         }
     }
 
