@@ -116,19 +116,15 @@ impl<'b> Evaluator<'b> {
             Some(FactValue::DateTime(now)) => Some(now.date_naive()),
             _ => None,
         };
-        let today = today_date.map_or(Dynamic::UNIT, Dynamic::from);
         let table = native::fact_table(&bundle.vocabulary, &facts);
-        let globals = vec![
-            ("catalog".to_string(), Dynamic::from(bundle.catalog.clone())),
-            ("today".to_string(), today),
-        ];
         let probe = Probe::new(
             Arc::new(facts),
             ProbeParts {
                 vocabulary: bundle.vocabulary.clone(),
                 slots: bundle.slots.clone(),
                 derivations: bundle.derivations.clone(),
-                globals: Arc::new(globals),
+                catalog: bundle.catalog.clone(),
+                today: today_date,
             },
         );
         Self {

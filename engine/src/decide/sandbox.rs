@@ -126,8 +126,10 @@ pub struct Probe {
     pub slots: Arc<FactSlots>,
     /// Compiled `derive` expressions of derived facts.
     pub derivations: Arc<BTreeMap<String, Arc<AST>>>,
-    /// Variables every expression sees besides the fact groups.
-    pub globals: Arc<Vec<(String, Dynamic)>>,
+    /// The catalog, which every Rhai expression sees as `catalog`.
+    pub catalog: Catalog,
+    /// The decision's date, which every Rhai expression sees as `today`.
+    pub today: Option<NaiveDate>,
     /// Whether absent enumerable facts are tried value by value (conditions)
     /// or simply unknown (texts and computed values).
     pub branching: bool,
@@ -162,7 +164,8 @@ impl Probe {
             vocabulary: bundle_parts.vocabulary,
             slots: bundle_parts.slots,
             derivations: bundle_parts.derivations,
-            globals: bundle_parts.globals,
+            catalog: bundle_parts.catalog,
+            today: bundle_parts.today,
             branching: false,
             choices: Vec::new(),
             assigned: Vec::new(),
@@ -336,8 +339,10 @@ pub struct ProbeParts {
     pub slots: Arc<FactSlots>,
     /// Compiled `derive` expressions of derived facts.
     pub derivations: Arc<BTreeMap<String, Arc<AST>>>,
-    /// Variables every expression sees besides the fact groups.
-    pub globals: Arc<Vec<(String, Dynamic)>>,
+    /// The catalog.
+    pub catalog: Catalog,
+    /// The decision's date, if it has one.
+    pub today: Option<NaiveDate>,
 }
 
 /// A fact read by path.
@@ -390,7 +395,7 @@ pub fn display(value: &Dynamic) -> String {
 /// A fresh scope holding the fact groups and the globals.
 pub fn scope_for(probe: &SharedProbe) -> Scope<'static> {
     let mut scope = Scope::new();
-    let (roots, globals) = {
+    let (roots, catalog, today) = {
         let state = lock(probe);
         let roots: Vec<(String, bool, Option<FactValue>)> = state
             .vocabulary
@@ -398,7 +403,7 @@ pub fn scope_for(probe: &SharedProbe) -> Scope<'static> {
             .iter()
             .map(|(name, is_group)| (name.clone(), *is_group, state.facts.get(name).cloned()))
             .collect();
-        (roots, state.globals.clone())
+        (roots, state.catalog.clone(), state.today)
     };
     for (name, is_group, value) in roots {
         match (is_group, value) {
@@ -415,9 +420,9 @@ pub fn scope_for(probe: &SharedProbe) -> Scope<'static> {
             (false, None) => &mut scope,
         };
     }
-    for (name, value) in globals.iter() {
-        scope.push_dynamic(name.clone(), value.clone());
-    }
+    // Built here, on the Rhai path only: a native decision never needs them.
+    scope.push_dynamic("catalog", Dynamic::from(catalog));
+    scope.push_dynamic("today", today.map_or(Dynamic::UNIT, Dynamic::from));
     scope
 }
 
