@@ -207,6 +207,16 @@ fn vocabulary_bundle_openapi_metrics_and_the_page_answer() {
     });
     let (_, stats) = server.json("GET", "/v1/stats", "");
     assert_eq!(stats["by_route"]["suporte"], 1);
+    // The service keeps its reading connection: a decision logged after a
+    // read is seen by the next ones.
+    server.request(
+        "POST",
+        "/v1/decide",
+        format!(r#"{{"now": "{NOW}", "request": {{"topic": "xml"}}}}"#).as_bytes(),
+    );
+    server.eventually("the second decision is in the log", |server| {
+        server.json("GET", "/v1/stats", "").1["decisions"] == 2
+    });
     let (status, body) = server.json("GET", "/v1/stats?since=ontem", "");
     assert_eq!((status, body["campo"].as_str()), (400, Some("since")));
     let (status, page) = server.request("GET", "/", b"");

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use roteiro_decision_log::Record;
+use roteiro_decision_log::{Filter, LogError, Record, Store};
 use roteiro_engine::{folder_fingerprint, Bundle};
 use serde::Serialize;
 
@@ -55,6 +55,11 @@ pub struct Desk {
     log: Mutex<Option<LogConfig>>,
     /// Where the log is, for reading it back.
     log_address: Option<String>,
+    /// The connection `/v1/stats` reads the log through, opened at the
+    /// first read and kept (a PostgreSQL log would otherwise cost a new
+    /// connection per request); dropped after a failed read, so the next
+    /// one opens it again.
+    log_reader: Mutex<Option<Box<dyn Store>>>,
     /// Counters and latencies for `/metrics`.
     pub metrics: Metrics,
 }
@@ -64,6 +69,7 @@ impl Desk {
     pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>) -> Self {
         Self {
             log_address: log.as_ref().map(|log| log.address.clone()),
+            log_reader: Mutex::new(None),
             log: Mutex::new(log),
             served: RwLock::new(Arc::new(Served {
                 bundle: Arc::new(bundle),
@@ -126,6 +132,25 @@ impl Desk {
     /// Where the decision log is, when there is one.
     pub fn log_address(&self) -> Option<&str> {
         self.log_address.as_deref()
+    }
+
+    /// The logged decisions `filter` keeps, read through the kept
+    /// connection; `None` when the service has no log. Blocking.
+    pub fn read_log(&self, filter: &Filter) -> Option<Result<Vec<Record>, LogError>> {
+        let address = self.log_address.as_deref()?;
+        let mut reader = self.log_reader.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut store = match reader.take() {
+            Some(store) => store,
+            None => match roteiro_decision_log::open(address) {
+                Ok(store) => store,
+                Err(err) => return Some(Err(err)),
+            },
+        };
+        let records = store.read(filter);
+        if records.is_ok() {
+            *reader = Some(store);
+        }
+        Some(records)
     }
 
     /// The last refused reload, if the latest edit was refused.

@@ -217,9 +217,9 @@ async fn stats(
     State(desk): State<Arc<Desk>>,
     Query(query): Query<std::collections::BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let Some(address) = desk.log_address().map(str::to_string) else {
+    if desk.log_address().is_none() {
         return Err(ApiError::unavailable("o serviço está sem log de decisões".into()));
-    };
+    }
     let since = match query.get("since") {
         None => None,
         Some(text) => Some(
@@ -232,10 +232,13 @@ async fn stats(
     };
     let served = desk.served();
     let numbers = tokio::task::spawn_blocking(move || {
-        let records = roteiro_decision_log::open(&address)?.read(&roteiro_decision_log::Filter {
+        let filter = roteiro_decision_log::Filter {
             since,
             ..Default::default()
-        })?;
+        };
+        let records = desk
+            .read_log(&filter)
+            .unwrap_or_else(|| Err(roteiro_decision_log::LogError::Database("sem log de decisões".into())))?;
         Ok::<_, roteiro_decision_log::LogError>(roteiro_decision_log::stats(&records, served.bundle.rule_ids()))
     })
     .await
