@@ -193,11 +193,15 @@ impl Desk {
     }
 }
 
+/// What a bundle folder looked like: its files with their sizes and times.
+pub type Fingerprint = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
+
 /// Looks at the bundle folder every [`crate::RELOAD_INTERVAL`] and reloads
-/// on a change, on a blocking thread so requests never wait for it.
-pub async fn watch(desk: Arc<Desk>) {
+/// on a change from `loaded` (the folder's fingerprint when the service
+/// started), on a blocking thread so requests never wait for it.
+pub async fn watch(desk: Arc<Desk>, loaded: Fingerprint) {
     let Some(folder) = desk.folder.clone() else { return };
-    let mut last = folder_fingerprint(&folder);
+    let mut last = loaded;
     let mut ticker = tokio::time::interval(crate::RELOAD_INTERVAL);
     loop {
         ticker.tick().await;

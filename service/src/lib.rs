@@ -80,8 +80,11 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
         let desk = Arc::new(Desk::new(bundle, config.folder.clone(), config.log));
-        if config.folder.is_some() {
-            tokio::spawn(desk::watch(desk.clone()));
+        if let Some(folder) = &config.folder {
+            // Taken before anyone hears the address: an edit made as soon
+            // as the service is ready is a change, not the starting point.
+            let loaded = roteiro_engine::folder_fingerprint(folder);
+            tokio::spawn(desk::watch(desk.clone(), loaded));
         }
         ready(addr);
         let served = axum::serve(listener, router(desk.clone()))
