@@ -522,6 +522,31 @@ fn a_derivation_over_an_absent_fact_is_never_kept_between_runs() {
     }
 }
 
+/// The decision log stores a situation as JSON written straight from its
+/// facts: groups nested (one level and two), every kind of value in the
+/// form `decide` reads back, personal facts masked unless kept.
+#[test]
+fn a_situation_is_written_as_json_that_reads_back_to_the_same_facts() {
+    let bundle = common::shipped();
+    let text = "now: 2026-12-08T10:15:00-03:00\ncontact: {kind: cliente, name: Maria \"Souza\", phone: '(21) 99999-0000'}\nclient: {plan_active: true}\nbilling: {due_date: 2026-12-05}\nmonitoring: {attempts: 3}\nrequest: {topic: configuracao_balanca, equipment: {model: Toledo Prix 3, manufacturer: Toledo}}\n";
+    let situation = bundle.parse_situation(text, "s.yaml").expect("valid");
+    let masked: serde_json::Value = serde_json::from_str(&bundle.situation_json(&situation, false)).expect("JSON");
+    assert_eq!(
+        masked,
+        serde_json::json!({
+            "now": "2026-12-08T10:15:00-03:00",
+            "contact": {"kind": "cliente", "name": "***", "phone": "***"},
+            "client": {"plan_active": true},
+            "billing": {"due_date": "2026-12-05"},
+            "monitoring": {"attempts": 3},
+            "request": {"topic": "configuracao_balanca", "equipment": {"manufacturer": "Toledo", "model": "Toledo Prix 3"}}
+        })
+    );
+    let kept = bundle.situation_json(&situation, true);
+    let again = bundle.parse_situation(&kept, "s.json").expect("reads back");
+    assert_eq!(again.facts, situation.facts);
+}
+
 #[test]
 fn parallel_work_comes_back_in_the_callers_order() {
     let items: Vec<u64> = (0..1_000).collect();

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use roteiro_decision_log::{Made, Record};
+use roteiro_decision_log::{Made, Row};
 use roteiro_engine::{Bundle, Decision, Situation};
 
 fn root() -> PathBuf {
@@ -48,16 +48,16 @@ fn benchmarks(c: &mut Criterion) {
     let decided = corpus(&bundle);
     let mut group = c.benchmark_group("log");
     group.throughput(Throughput::Elements(decided.len() as u64));
-    group.bench_function("build the records of the corpus", |b| {
+    group.bench_function("build the rows of the corpus", |b| {
         b.iter(|| {
             for (situation, decision) in &decided {
-                black_box(Record::of(&bundle, situation, decision, made(situation)));
+                black_box(Row::of(&bundle, situation, decision, made(situation)));
             }
         })
     });
-    let records: Vec<Record> = decided
+    let records: Vec<Row> = decided
         .iter()
-        .map(|(situation, decision)| Record::of(&bundle, situation, decision, made(situation)))
+        .map(|(situation, decision)| Row::of(&bundle, situation, decision, made(situation)))
         .cycle()
         .take(100)
         .collect();

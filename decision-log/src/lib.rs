@@ -98,8 +98,8 @@ pub enum LogError {
 
 /// A log database: append, read, prune.
 pub trait Store: Send {
-    /// Appends records in one transaction.
-    fn append(&mut self, records: &[Record]) -> Result<(), LogError>;
+    /// Appends rows in one transaction.
+    fn append(&mut self, rows: &[Row]) -> Result<(), LogError>;
     /// The records the filter keeps, oldest first.
     fn read(&mut self, filter: &Filter) -> Result<Vec<Record>, LogError>;
     /// Deletes records logged before `before`; how many.
@@ -126,15 +126,64 @@ type Migrations = &'static [(i64, &'static str)];
 /// Columns in table order, after `id`, for both dialects.
 const COLUMNS: &str = "logged_at, decided_as_of, origin, bundle_name, bundle_version, bundle_digest, situation, outputs, route, fired, missing, documents, analyst, latency_us";
 
-/// A record as the text columns both databases store.
-struct Row {
+/// One decision as the text columns both databases store: what the
+/// writer queues and a store inserts. Built on the decision's own thread
+/// as a dozen strings, so the writer only binds them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
     texts: [String; 12],
     analyst: Option<String>,
     latency_us: i64,
 }
 
 impl Row {
-    fn of(record: &Record) -> Self {
+    /// The row of one decision made by `bundle` on `situation`.
+    pub fn of(
+        bundle: &roteiro_engine::Bundle,
+        situation: &roteiro_engine::Situation,
+        decision: &roteiro_engine::Decision,
+        made: Made<'_>,
+    ) -> Self {
+        let list = |items: &[&str]| serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
+        let fired: Vec<&roteiro_engine::TraceEntry> = decision.trace.iter().filter(|entry| entry.fired).collect();
+        let mut documents: Vec<&str> = fired.iter().map(|entry| entry.source.document.as_str()).collect();
+        documents.sort_unstable();
+        documents.dedup();
+        let rules: Vec<&str> = fired.iter().map(|entry| entry.rule.as_str()).collect();
+        let missing: Vec<&str> = decision.missing.iter().map(|m| m.fact.as_str()).collect();
+        let info = bundle.info();
+        let analyst = match situation.facts.get("analyst.name") {
+            Some(roteiro_engine::FactValue::Text(name)) => Some(name.clone()),
+            _ => None,
+        };
+        let route = decision
+            .outputs
+            .get("route")
+            .and_then(|r| r.as_str())
+            .unwrap_or_default();
+        Self {
+            texts: [
+                Utc::now().to_rfc3339(),
+                // RFC 3339, so an exported situation decides as of the same moment.
+                situation.now().unwrap_or(made.now).to_rfc3339(),
+                made.origin.to_string(),
+                info.name.clone(),
+                info.version.clone(),
+                info.digest.clone(),
+                bundle.situation_json(situation, made.keep_personal),
+                serde_json::to_string(&decision.outputs).unwrap_or_else(|_| "{}".into()),
+                route.to_string(),
+                list(&rules),
+                list(&missing),
+                list(&documents),
+            ],
+            analyst,
+            latency_us: i64::try_from(made.latency.as_micros()).unwrap_or(i64::MAX),
+        }
+    }
+
+    /// The row of a record read back (a spilled one, replayed).
+    pub(crate) fn from_record(record: &Record) -> Self {
         let json = |value: &serde_json::Value| value.to_string();
         let list = |items: &[String]| serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
         Self {
@@ -155,6 +204,11 @@ impl Row {
             analyst: record.analyst.clone(),
             latency_us: record.latency_us,
         }
+    }
+
+    /// The record this row reads back as (before it has an id).
+    pub fn record(&self) -> Record {
+        record_of(0, self.texts.clone(), self.analyst.clone(), self.latency_us)
     }
 }
 
@@ -198,44 +252,14 @@ pub struct Made<'a> {
 }
 
 impl Record {
-    /// The record of one decision made by `bundle` on `situation`.
+    /// The record of one decision made by `bundle` on `situation`, as the
+    /// log will read it back.
     pub fn of(
         bundle: &roteiro_engine::Bundle,
         situation: &roteiro_engine::Situation,
         decision: &roteiro_engine::Decision,
         made: Made<'_>,
     ) -> Self {
-        // RFC 3339, so an exported situation decides as of the same moment.
-        let decided_as_of = situation.now().unwrap_or(made.now).to_rfc3339();
-        let fired: Vec<&roteiro_engine::TraceEntry> = decision.trace.iter().filter(|entry| entry.fired).collect();
-        let mut documents: Vec<String> = fired.iter().map(|entry| entry.source.document.to_string()).collect();
-        documents.sort();
-        documents.dedup();
-        let info = bundle.info();
-        let analyst = match situation.facts.get("analyst.name") {
-            Some(roteiro_engine::FactValue::Text(name)) => Some(name.clone()),
-            _ => None,
-        };
-        Self {
-            id: 0,
-            logged_at: Utc::now(),
-            decided_as_of,
-            origin: made.origin.to_string(),
-            bundle_name: info.name.clone(),
-            bundle_version: info.version.clone(),
-            bundle_digest: info.digest.clone(),
-            situation: bundle.situation_json(situation, made.keep_personal),
-            outputs: serde_json::to_value(&decision.outputs).unwrap_or_default(),
-            route: decision
-                .outputs
-                .get("route")
-                .and_then(|r| r.as_str())
-                .map(str::to_string),
-            fired: fired.iter().map(|entry| entry.rule.to_string()).collect(),
-            missing: decision.missing.iter().map(|m| m.fact.clone()).collect(),
-            documents,
-            analyst,
-            latency_us: i64::try_from(made.latency.as_micros()).unwrap_or(i64::MAX),
-        }
+        Row::of(bundle, situation, decision, made).record()
     }
 }

@@ -73,8 +73,7 @@ fn migrate(client: &mut Client) -> Result<(), LogError> {
 }
 
 impl Store for PostgresStore {
-    fn append(&mut self, records: &[Record]) -> Result<(), LogError> {
-        let rows: Vec<Row> = records.iter().map(Row::of).collect();
+    fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
         self.with(|client| {
             let mut transaction = client.transaction()?;
             let sql = format!(
@@ -85,7 +84,7 @@ impl Store for PostgresStore {
                 texts: t,
                 analyst,
                 latency_us,
-            } in &rows
+            } in rows
             {
                 transaction.execute(
                     &statement,

@@ -58,17 +58,17 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
-    fn append(&mut self, records: &[Record]) -> Result<(), LogError> {
+    fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
         let transaction = self.connection.transaction().map_err(db)?;
         {
             let sql = format!("INSERT INTO decisions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
             let mut statement = transaction.prepare_cached(&sql).map_err(db)?;
-            for record in records {
-                let Row {
-                    texts: t,
-                    analyst,
-                    latency_us,
-                } = Row::of(record);
+            for Row {
+                texts: t,
+                analyst,
+                latency_us,
+            } in rows
+            {
                 statement
                     .execute(params![
                         t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8], t[9], t[10], t[11], analyst, latency_us

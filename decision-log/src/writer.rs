@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::{LogError, Record, Store};
+use crate::{LogError, Record, Row, Store};
 
 /// Records waiting in the queue before the writer takes them.
 const QUEUE: usize = 10_000;
@@ -84,7 +84,7 @@ pub struct WriterCounts {
 
 /// The handle decisions log through.
 pub struct LogWriter {
-    sender: Option<SyncSender<Record>>,
+    sender: Option<SyncSender<Row>>,
     thread: Option<JoinHandle<()>>,
     counts: Arc<WriterCounts>,
 }
@@ -123,7 +123,7 @@ impl LogWriter {
     }
 
     /// Queues one record; never blocks.
-    pub fn log(&self, record: Record) {
+    pub fn log(&self, record: Row) {
         let Some(sender) = &self.sender else { return };
         if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = sender.try_send(record) {
             self.counts.dropped.fetch_add(1, Ordering::Relaxed);
@@ -156,10 +156,10 @@ impl Drop for LogWriter {
     }
 }
 
-fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &WriterCounts, buffering: &Buffering) {
+fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Row>, counts: &WriterCounts, buffering: &Buffering) {
     let spill = buffering.spill.as_deref();
     // What an earlier writer spilled goes first.
-    let mut waiting: VecDeque<Record> = spill.map(|path| take_spilled(path, counts)).unwrap_or_default().into();
+    let mut waiting: VecDeque<Row> = spill.map(|path| take_spilled(path, counts)).unwrap_or_default().into();
     let mut open = true;
     let mut closing_since: Option<Instant> = None;
     loop {
@@ -203,7 +203,7 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
             while let Ok(record) = receiver.try_recv() {
                 waiting.push_back(record);
                 if waiting.len() > buffering.waiting {
-                    let excess: Vec<Record> = waiting.drain(buffering.waiting..).collect();
+                    let excess: Vec<Row> = waiting.drain(buffering.waiting..).collect();
                     spill_or_drop(spill, &excess, counts);
                 }
             }
@@ -242,7 +242,7 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
                 return;
             }
             if since.elapsed() >= buffering.grace {
-                let rest: Vec<Record> = waiting.drain(..).collect();
+                let rest: Vec<Row> = waiting.drain(..).collect();
                 spill_or_drop(spill, &rest, counts);
                 return;
             }
@@ -253,7 +253,7 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Record>, counts: &W
 
 /// Appends `records` to the spill file, or counts them dropped when there
 /// is none, it is full, or it cannot be written.
-fn spill_or_drop(spill: Option<&Path>, records: &[Record], counts: &WriterCounts) {
+fn spill_or_drop(spill: Option<&Path>, records: &[Row], counts: &WriterCounts) {
     if records.is_empty() {
         return;
     }
@@ -273,7 +273,9 @@ fn spill_or_drop(spill: Option<&Path>, records: &[Record], counts: &WriterCounts
     }
 }
 
-fn append_spill(path: &Path, records: &[Record]) -> std::io::Result<()> {
+/// Spilled rows are written as the records they read back as (JSON lines),
+/// a format that does not change with the columns.
+fn append_spill(path: &Path, records: &[Row]) -> std::io::Result<()> {
     let size = std::fs::metadata(path).map_or(0, |meta| meta.len());
     if size >= SPILL_BYTES {
         return Err(std::io::Error::other(format!(
@@ -284,7 +286,7 @@ fn append_spill(path: &Path, records: &[Record]) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
     let mut text = String::new();
     for record in records {
-        text.push_str(&serde_json::to_string(record).map_err(std::io::Error::other)?);
+        text.push_str(&serde_json::to_string(&record.record()).map_err(std::io::Error::other)?);
         text.push('\n');
     }
     file.write_all(text.as_bytes())?;
@@ -293,7 +295,7 @@ fn append_spill(path: &Path, records: &[Record]) -> std::io::Result<()> {
 
 /// The records of the spill file, which is then removed; a line that is
 /// not a record (a torn last write) is counted dropped and skipped.
-fn take_spilled(path: &Path, counts: &WriterCounts) -> Vec<Record> {
+fn take_spilled(path: &Path, counts: &WriterCounts) -> Vec<Row> {
     let Ok(file) = std::fs::File::open(path) else {
         return Vec::new();
     };
@@ -302,7 +304,7 @@ fn take_spilled(path: &Path, counts: &WriterCounts) -> Vec<Record> {
     let reader = std::io::BufReader::new(file.take(SPILL_BYTES + 1024 * 1024));
     for line in reader.lines() {
         match line.map(|line| serde_json::from_str::<Record>(&line)) {
-            Ok(Ok(record)) => records.push(record),
+            Ok(Ok(record)) => records.push(Row::from_record(&record)),
             _ => {
                 counts.dropped.fetch_add(1, Ordering::Relaxed);
             }
@@ -333,11 +335,11 @@ mod tests {
     }
 
     impl Store for Flaky {
-        fn append(&mut self, records: &[Record]) -> Result<(), LogError> {
+        fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
             if self.down.load(Ordering::SeqCst) {
                 return Err(LogError::Address("fora do ar".into()));
             }
-            self.kept.lock().unwrap().extend_from_slice(records);
+            self.kept.lock().unwrap().extend(rows.iter().map(Row::record));
             Ok(())
         }
         fn read(&mut self, _: &Filter) -> Result<Vec<Record>, LogError> {
@@ -348,7 +350,7 @@ mod tests {
         }
     }
 
-    fn record(n: i64) -> Record {
+    fn record(n: i64) -> Row {
         let mut record: Record = serde_json::from_value(serde_json::json!({
             "id": 0, "logged_at": "2026-12-08T13:00:00Z", "decided_as_of": "2026-12-08T10:00:00-03:00",
             "origin": "teste", "bundle_name": "b", "bundle_version": "1", "bundle_digest": "d",
@@ -357,7 +359,7 @@ mod tests {
         }))
         .unwrap();
         record.latency_us = n;
-        record
+        Row::from_record(&record)
     }
 
     #[test]

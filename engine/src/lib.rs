@@ -68,39 +68,57 @@ impl Bundle {
         situation::from_value(value, origin, &self.reading(false))
     }
 
-    /// The situation as a JSON document `decide` reads back (dates as
-    /// `YYYY-MM-DD`, moments in RFC 3339). Facts marked `personal` in the
-    /// vocabulary are masked unless `keep_personal`.
-    pub fn situation_json(&self, situation: &Situation, keep_personal: bool) -> serde_json::Value {
-        let mut root = serde_json::Map::new();
-        'facts: for (path, value) in &situation.facts {
-            let personal = self.vocabulary.fact(path).is_some_and(|fact| fact.spec.personal);
-            let value = match value {
-                _ if personal && !keep_personal => serde_json::Value::String("***".into()),
-                FactValue::Bool(flag) => serde_json::Value::Bool(*flag),
-                FactValue::Integer(n) => serde_json::Value::from(*n),
-                FactValue::Text(text) => serde_json::Value::String(text.clone()),
-                FactValue::Date(date) => serde_json::Value::String(date.format("%Y-%m-%d").to_string()),
-                FactValue::DateTime(at) => serde_json::Value::String(at.to_rfc3339()),
-            };
-            let mut node = &mut root;
+    /// The situation as the text of a JSON document `decide` reads back
+    /// (groups nested, dates as `YYYY-MM-DD`, moments in RFC 3339). Facts
+    /// marked `personal` in the vocabulary are masked unless
+    /// `keep_personal`.
+    ///
+    /// Written straight from the sorted facts, with no JSON tree in
+    /// between: the decision log stores one per decision. The facts of a
+    /// group sort together (they share the prefix `group.`), so each group
+    /// is opened once.
+    pub fn situation_json(&self, situation: &Situation, keep_personal: bool) -> String {
+        let mut out: Vec<u8> = Vec::with_capacity(64 + 32 * situation.facts.len());
+        let mut open: Vec<&str> = Vec::new();
+        // Whether the object being written has no member yet.
+        let mut empty = true;
+        out.push(b'{');
+        for (path, value) in &situation.facts {
             let segments: Vec<&str> = path.split('.').collect();
             let Some((last, groups)) = segments.split_last() else {
                 continue;
             };
-            for group in groups {
-                // A path is never both a fact and a group (the loader checks).
-                node = match node
-                    .entry((*group).to_string())
-                    .or_insert_with(|| serde_json::Value::Object(serde_json::Map::new()))
-                {
-                    serde_json::Value::Object(map) => map,
-                    _ => continue 'facts,
-                };
+            let common = open.iter().zip(groups).take_while(|(a, b)| a == b).count();
+            while open.len() > common {
+                open.pop();
+                out.push(b'}');
+                empty = false;
             }
-            node.insert((*last).to_string(), value);
+            for group in &groups[common..] {
+                json_key(&mut out, group, empty);
+                out.push(b'{');
+                open.push(group);
+                empty = true;
+            }
+            json_key(&mut out, last, empty);
+            empty = false;
+            let personal = self.vocabulary.fact(path).is_some_and(|fact| fact.spec.personal);
+            let written = match value {
+                _ if personal && !keep_personal => serde_json::to_writer(&mut out, "***"),
+                FactValue::Bool(flag) => serde_json::to_writer(&mut out, flag),
+                FactValue::Integer(n) => serde_json::to_writer(&mut out, n),
+                FactValue::Text(text) => serde_json::to_writer(&mut out, text),
+                FactValue::Date(date) => serde_json::to_writer(&mut out, &date.format("%Y-%m-%d").to_string()),
+                FactValue::DateTime(at) => serde_json::to_writer(&mut out, &at.to_rfc3339()),
+            };
+            // Writing into memory cannot fail; a value that somehow did is
+            // left out rather than half-written.
+            if written.is_err() {
+                out.extend_from_slice(b"null");
+            }
         }
-        serde_json::Value::Object(root)
+        out.extend(std::iter::repeat_n(b'}', open.len() + 1));
+        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Largest situation read, in bytes: read at most one byte more.
@@ -115,4 +133,15 @@ impl Bundle {
             lenient,
         }
     }
+}
+
+/// `"key":`, after a comma unless it is the object's first member.
+fn json_key(out: &mut Vec<u8>, key: &str, first: bool) {
+    if !first {
+        out.push(b',');
+    }
+    if serde_json::to_writer(&mut *out, key).is_err() {
+        out.extend_from_slice(b"\"\"");
+    }
+    out.push(b':');
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use roteiro_decision_log::{Filter, LogError, Record, Store};
+use roteiro_decision_log::{Filter, LogError, Record, Row, Store};
 use roteiro_engine::{folder_fingerprint, Bundle};
 use serde::Serialize;
 
@@ -90,7 +90,7 @@ impl Desk {
     ///
     /// The record is built outside the lock, so requests only contend for
     /// the moment it takes to queue it.
-    pub fn log(&self, make: impl FnOnce(bool) -> Record) {
+    pub fn log(&self, make: impl FnOnce(bool) -> Row) {
         let keep_personal = self
             .log
             .lock()

@@ -11,7 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roteiro_decision_log::{Made, Record};
+use roteiro_decision_log::{Made, Row};
 use roteiro_engine::{Bundle, DecideError, Situation};
 use serde_json::json;
 
@@ -122,7 +122,7 @@ async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejectio
             latency: took,
             keep_personal,
         };
-        Record::of(&served.bundle, &situation, &decision, made)
+        Row::of(&served.bundle, &situation, &decision, made)
     });
     Ok(reply::json(StatusCode::OK, &decision))
 }

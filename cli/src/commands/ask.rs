@@ -17,7 +17,7 @@ use serde_yaml::{Mapping, Value};
 use inquire::error::InquireError;
 use inquire::validator::Validation;
 use inquire::{Select, Text};
-use roteiro_decision_log::{LogWriter, Made, Record};
+use roteiro_decision_log::{LogWriter, Made, Row};
 
 use crate::database::LogArgs;
 use crate::render::{self, Format};
@@ -87,7 +87,7 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: Option<&(LogW
             Err(status) => return status,
         };
         if let Some((writer, keep_personal)) = log {
-            writer.log(Record::of(
+            writer.log(Row::of(
                 bundle,
                 &given,
                 &decision,

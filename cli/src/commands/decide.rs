@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 
 use crate::render::{self, Format};
-use roteiro_decision_log::{Made, Record};
+use roteiro_decision_log::{Made, Row};
 
 use crate::database::LogArgs;
 use crate::{clock, source, Status};
@@ -57,7 +57,7 @@ pub fn run(args: &Args) -> Status {
                         latency,
                         keep_personal,
                     };
-                    writer.log(Record::of(&bundle, &situation, &decision, made));
+                    writer.log(Row::of(&bundle, &situation, &decision, made));
                     writer.close();
                 }
                 Err(status) => return status,
