@@ -250,16 +250,3 @@ pub struct Made<'a> {
     /// Keep personal facts instead of masking them.
     pub keep_personal: bool,
 }
-
-impl Record {
-    /// The record of one decision made by `bundle` on `situation`, as the
-    /// log will read it back.
-    pub fn of(
-        bundle: &roteiro_engine::Bundle,
-        situation: &roteiro_engine::Situation,
-        decision: &roteiro_engine::Decision,
-        made: Made<'_>,
-    ) -> Self {
-        Row::of(bundle, situation, decision, made).record()
-    }
-}
