@@ -9,7 +9,6 @@ use std::sync::Arc;
 use rhai::AST;
 
 use crate::native::{Block, Val};
-use crate::policy::FactKind;
 use crate::vocabulary::Vocabulary;
 
 /// One declared fact, at its slot.
@@ -43,17 +42,7 @@ impl FactSlots {
             .map(|fact| SlotFact {
                 path: fact.path.clone(),
                 default: fact.default.as_ref().map(Val::of),
-                domain: match fact.spec.kind {
-                    FactKind::Bool => Box::new([Val::Bool(true), Val::Bool(false)]),
-                    FactKind::Enum => fact
-                        .spec
-                        .values
-                        .iter()
-                        .flatten()
-                        .map(|value| Val::Text(Arc::from(value.as_str())))
-                        .collect(),
-                    _ => Box::new([]),
-                },
+                domain: fact.domain().iter().map(Val::of).collect(),
                 derived: derivations.contains_key(&fact.path),
                 native_derivation: native_derivations.get(&fact.path).cloned(),
             })

@@ -57,13 +57,8 @@ pub struct Fact {
 }
 
 impl Fact {
-    /// Whether an unknown value of this fact can be tried exhaustively
-    /// when deciding whether it matters (booleans and enums).
-    pub fn is_enumerable(&self) -> bool {
-        matches!(self.spec.kind, FactKind::Bool | FactKind::Enum)
-    }
-
-    /// Every value of an enumerable fact.
+    /// Every value an unknown fact is tried with when deciding whether it
+    /// matters (booleans and enums); empty for the others.
     pub fn domain(&self) -> Vec<FactValue> {
         match self.spec.kind {
             FactKind::Bool => vec![FactValue::Bool(true), FactValue::Bool(false)],
