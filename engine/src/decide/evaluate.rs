@@ -646,7 +646,7 @@ impl Bundle {
         out: &mut Assembly,
     ) -> Result<bool, DecideError> {
         let fail = |field: &str, failure: Failure| self.decide_error(rule, None, field, failure);
-        if rule.when.is_some() && evaluator.rules_out(rule) {
+        if evaluator.rules_out(rule) {
             // Passed over by its leading equality: nothing ran, nothing was
             // read or assumed.
             let [_, why_not] = &rule.reasons;

@@ -240,29 +240,36 @@ impl Probe {
     /// default, or is tried value by value, or is unknown (and the run is
     /// aborted).
     pub(crate) fn read_absent(&mut self, slot: usize) -> Absent {
-        let slots = Arc::clone(&self.slots);
-        let Some(fact) = slots.get(slot) else {
+        // What the slot holds is looked up again where it is used, not kept
+        // across the probe's updates: no copy of the table's handle, whose
+        // counter every thread deciding on the bundle would share.
+        let Some((derived, defaulted, values)) = self
+            .slots
+            .get(slot)
+            .map(|fact| (fact.derived, fact.default.is_some(), fact.domain.len()))
+        else {
             return Absent::Unknown;
         };
-        if fact.derived {
+        if derived {
             return Absent::Derive;
         }
         self.absent_reads += 1;
         if let Some(index) = self.assigned_index(Key::Fact(slot)) {
-            return fact.domain.get(index).cloned().map_or(Absent::Unknown, Absent::Value);
+            return self.domain_value(slot, index).map_or(Absent::Unknown, Absent::Value);
         }
-        if let (Some(value), false) = (&fact.default, self.symbolic) {
+        if defaulted && !self.symbolic {
             if !self.assumed.contains(&slot) {
                 self.assumed.push(slot);
             }
-            return Absent::Value(value.clone());
+            let default = self.slots.get(slot).and_then(|fact| fact.default.clone());
+            return default.map_or(Absent::Unknown, Absent::Value);
         }
         if !self.reads.contains(&slot) {
             self.reads.push(slot);
         }
         let chosen = if self.branching {
-            self.choose(Key::Fact(slot), fact.domain.len())
-                .and_then(|index| fact.domain.get(index).cloned())
+            self.choose(Key::Fact(slot), values)
+                .and_then(|index| self.domain_value(slot, index))
         } else {
             None
         };
@@ -273,6 +280,11 @@ impl Probe {
                 Absent::Unknown
             }
         }
+    }
+
+    /// The value at `index` of the values the fact at `slot` is tried with.
+    fn domain_value(&self, slot: usize, index: usize) -> Option<Val> {
+        self.slots.get(slot)?.domain.get(index).cloned()
     }
 
     fn assigned_index(&self, key: Key) -> Option<usize> {
