@@ -135,22 +135,20 @@ impl Desk {
     }
 
     /// The logged decisions `filter` keeps, read through the kept
-    /// connection; `None` when the service has no log. Blocking.
-    pub fn read_log(&self, filter: &Filter) -> Option<Result<Vec<Record>, LogError>> {
-        let address = self.log_address.as_deref()?;
+    /// connection (dropped after a failed read, so the next one opens it
+    /// again). Blocking.
+    pub fn read_log(&self, filter: &Filter) -> Result<Vec<Record>, LogError> {
+        let Some(address) = self.log_address.as_deref() else {
+            return Err(LogError::Database("o serviço está sem log de decisões".into()));
+        };
         let mut reader = self.log_reader.lock().unwrap_or_else(PoisonError::into_inner);
         let mut store = match reader.take() {
             Some(store) => store,
-            None => match roteiro_decision_log::open(address) {
-                Ok(store) => store,
-                Err(err) => return Some(Err(err)),
-            },
+            None => roteiro_decision_log::open(address)?,
         };
-        let records = store.read(filter);
-        if records.is_ok() {
-            *reader = Some(store);
-        }
-        Some(records)
+        let records = store.read(filter)?;
+        *reader = Some(store);
+        Ok(records)
     }
 
     /// The last refused reload, if the latest edit was refused.

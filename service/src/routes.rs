@@ -236,9 +236,7 @@ async fn stats(
             since,
             ..Default::default()
         };
-        let records = desk
-            .read_log(&filter)
-            .unwrap_or_else(|| Err(roteiro_decision_log::LogError::Database("sem log de decisões".into())))?;
+        let records = desk.read_log(&filter)?;
         Ok::<_, roteiro_decision_log::LogError>(roteiro_decision_log::stats(&records, served.bundle.rule_ids()))
     })
     .await
