@@ -19,6 +19,13 @@ fn roteiro(args: &[&str]) -> Output {
     common::run(args, &common::root(), b"")
 }
 
+/// `diff` of the corpus between the shipped bundle and `policies`.
+fn diff_corpus(policies: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["diff", "tests/situations", "--base", "policies", "--policies", policies];
+    args.extend_from_slice(extra);
+    roteiro(&args)
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -184,30 +191,14 @@ fn diff_reports_the_decisions_one_rule_changes() {
     let _ = std::fs::remove_dir_all(&dir);
     let edited = edited_copy(&dir);
     let edited = edited.to_str().unwrap();
-    let out = roteiro(&[
-        "diff",
-        "tests/situations",
-        "--base",
-        "policies",
-        "--policies",
-        edited,
-        "--fail-on-change",
-    ]);
+    let out = diff_corpus(edited, &["--fail-on-change"]);
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("mudou 004-cenario3.yaml"), "{text}");
     assert!(text.contains("saída route: \"franchise\" → \"gr\""), "{text}");
     assert!(text.contains("io.filtro.franchise: 1 situação(ões)"), "{text}");
     assert!(text.contains("1 de 35 decisões mudaram"), "{text}");
-    let same = roteiro(&[
-        "diff",
-        "tests/situations",
-        "--base",
-        "policies",
-        "--policies",
-        "policies",
-        "--fail-on-change",
-    ]);
+    let same = diff_corpus("policies", &["--fail-on-change"]);
     assert_eq!(same.status.code(), Some(0));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -222,14 +213,7 @@ fn diff_shows_a_reworded_text_before_and_after_under_its_rule() {
             "Para desbloquear, pague via PIX: o desbloqueio é automático.",
         )
     });
-    let out = roteiro(&[
-        "diff",
-        "tests/situations",
-        "--base",
-        "policies",
-        "--policies",
-        edited.to_str().unwrap(),
-    ]);
+    let out = diff_corpus(edited.to_str().unwrap(), &[]);
     let text = stdout(&out);
     assert!(text.contains("    regra padrao.bloqueio.bloqueado:"), "{text}");
     assert!(
