@@ -80,17 +80,25 @@ impl Store for PostgresStore {
                 "INSERT INTO decisions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
             );
             let statement = transaction.prepare(&sql)?;
-            for Row {
-                texts: t,
-                analyst,
-                latency_us,
-            } in rows
-            {
+            for row in rows {
+                let t = row.texts();
                 transaction.execute(
                     &statement,
                     &[
-                        &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11], analyst,
-                        latency_us,
+                        &t[0],
+                        &t[1],
+                        &t[2],
+                        &t[3],
+                        &t[4],
+                        &t[5],
+                        &t[6],
+                        &t[7],
+                        &t[8],
+                        &t[9],
+                        &t[10],
+                        &t[11],
+                        &row.analyst(),
+                        &row.latency_us(),
                     ],
                 )?;
             }

@@ -78,38 +78,51 @@ impl Bundle {
     /// group sort together (they share the prefix `group.`), so each group
     /// is opened once.
     pub fn situation_json(&self, situation: &Situation, keep_personal: bool) -> String {
-        let mut out: Vec<u8> = Vec::with_capacity(64 + 32 * situation.facts.len());
+        let mut out = Vec::with_capacity(64 + 32 * situation.facts.len());
+        self.write_situation_json(situation, keep_personal, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// As [`Bundle::situation_json`], appended to `out` (the decision log
+    /// writes a row's columns into one buffer).
+    pub fn write_situation_json(&self, situation: &Situation, keep_personal: bool, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        // The groups open around the fact being written.
         let mut open: Vec<&str> = Vec::new();
         // Whether the object being written has no member yet.
         let mut empty = true;
         out.push(b'{');
         for (path, value) in &situation.facts {
-            let segments: Vec<&str> = path.split('.').collect();
-            let Some((last, groups)) = segments.split_last() else {
-                continue;
+            let (groups, last) = match path.rsplit_once('.') {
+                Some((groups, last)) => (Some(groups), last),
+                None => (None, path.as_str()),
             };
-            let common = open.iter().zip(groups).take_while(|(a, b)| a == b).count();
+            let mut groups = groups.into_iter().flat_map(|groups| groups.split('.')).peekable();
+            let mut common = 0;
+            while common < open.len() && groups.peek() == open.get(common) {
+                groups.next();
+                common += 1;
+            }
             while open.len() > common {
                 open.pop();
                 out.push(b'}');
                 empty = false;
             }
-            for group in &groups[common..] {
-                json_key(&mut out, group, empty);
+            for group in groups {
+                json_key(out, group, empty);
                 out.push(b'{');
                 open.push(group);
                 empty = true;
             }
-            json_key(&mut out, last, empty);
+            json_key(out, last, empty);
             empty = false;
-            let personal = self.vocabulary.fact(path).is_some_and(|fact| fact.spec.personal);
             let written = match value {
-                _ if personal && !keep_personal => serde_json::to_writer(&mut out, "***"),
-                FactValue::Bool(flag) => serde_json::to_writer(&mut out, flag),
-                FactValue::Integer(n) => serde_json::to_writer(&mut out, n),
-                FactValue::Text(text) => serde_json::to_writer(&mut out, text),
-                FactValue::Date(date) => serde_json::to_writer(&mut out, &date.format("%Y-%m-%d").to_string()),
-                FactValue::DateTime(at) => serde_json::to_writer(&mut out, &at.to_rfc3339()),
+                _ if !keep_personal && self.vocabulary.is_personal(path) => serde_json::to_writer(&mut *out, "***"),
+                FactValue::Bool(flag) => serde_json::to_writer(&mut *out, flag),
+                FactValue::Integer(n) => serde_json::to_writer(&mut *out, n),
+                FactValue::Text(text) => serde_json::to_writer(&mut *out, text),
+                FactValue::Date(date) => write!(out, "\"{}\"", date.format("%Y-%m-%d")).map_err(serde_json::Error::io),
+                FactValue::DateTime(at) => serde_json::to_writer(&mut *out, &at.to_rfc3339()),
             };
             // Writing into memory cannot fail; a value that somehow did is
             // left out rather than half-written.
@@ -118,7 +131,6 @@ impl Bundle {
             }
         }
         out.extend(std::iter::repeat_n(b'}', open.len() + 1));
-        String::from_utf8(out).unwrap_or_default()
     }
 
     /// Largest situation read, in bytes: read at most one byte more.

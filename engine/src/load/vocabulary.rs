@@ -142,6 +142,9 @@ pub struct Vocabulary {
     /// Top-level names and whether each is a group; every evaluation puts
     /// them in its Rhai scope, so they are worked out once.
     roots: Vec<(String, bool)>,
+    /// Paths of the facts marked `personal`: a handful, checked for every
+    /// fact of every logged situation, so a scan beats a tree lookup.
+    personal: Vec<String>,
 }
 
 impl Vocabulary {
@@ -188,10 +191,16 @@ impl Vocabulary {
         for (slot, fact) in facts.values_mut().enumerate() {
             fact.slot = slot;
         }
+        let personal = facts
+            .values()
+            .filter(|fact| fact.spec.personal)
+            .map(|fact| fact.path.clone())
+            .collect();
         let mut vocabulary = Self {
             facts,
             groups,
             roots: Vec::new(),
+            personal,
         };
         vocabulary.roots = vocabulary
             .children("")
@@ -215,6 +224,11 @@ impl Vocabulary {
     /// The declared fact at `path`.
     pub fn fact(&self, path: &str) -> Option<&Fact> {
         self.facts.get(path)
+    }
+
+    /// Whether the fact at `path` is marked `personal`.
+    pub(crate) fn is_personal(&self, path: &str) -> bool {
+        self.personal.iter().any(|personal| personal == path)
     }
 
     /// A fact's position among all facts in path order: its slot in a
