@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use roteiro_decision_log::{Made, Row};
 use roteiro_engine::{Bundle, Decision, Situation};
 
@@ -55,19 +55,29 @@ fn benchmarks(c: &mut Criterion) {
             }
         })
     });
-    let records: Vec<Row> = decided
-        .iter()
-        .map(|(situation, decision)| Row::of(&bundle, situation, decision, made(situation)))
-        .cycle()
-        .take(100)
-        .collect();
+    // Rows are built afresh for every batch, as the service builds them:
+    // each is stamped when it is built, so `logged_at` grows and its index
+    // is appended to. Writing the same rows again would insert each stamp
+    // in the middle of the index and measure a log no service writes.
+    let batch = || -> Vec<Row> {
+        decided
+            .iter()
+            .cycle()
+            .take(1000)
+            .map(|(situation, decision)| Row::of(&bundle, situation, decision, made(situation)))
+            .collect()
+    };
     let folder = std::env::temp_dir().join(format!("roteiro-record-bench-{}", std::process::id()));
     std::fs::create_dir_all(&folder).unwrap();
     let path = folder.join("log.db");
     let mut store = roteiro_decision_log::open(path.to_str().unwrap()).unwrap();
-    group.throughput(Throughput::Elements(records.len() as u64));
-    group.bench_function("write a batch of 100 records to SQLite (the writer's batch)", |b| {
-        b.iter(|| store.append(black_box(&records)).unwrap())
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("write a batch of 1,000 records to SQLite (the writer's batch)", |b| {
+        b.iter_batched(
+            batch,
+            |rows| store.append(black_box(&rows)).unwrap(),
+            BatchSize::SmallInput,
+        )
     });
     group.finish();
     drop(store);
