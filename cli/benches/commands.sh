@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end timings of the `roteiro` binary, the figures criterion cannot
+# take from inside one process (issue 11):
+#
+#   - replay: `roteiro diff` over 5,000 situation files (the corpus copied
+#     over and over), every file decided with both bundles;
+#   - cold start: `roteiro decide` on an example with the embedded bundle,
+#     a new process each time.
+#
+# Usage: cli/benches/commands.sh [RUNS]   (from the repository root;
+# builds the release binary first; prints medians and the fastest run).
+set -euo pipefail
+
+runs=${1:-15}
+cd "$(dirname "$0")/../.."
+cargo build --release -q -p roteiro
+roteiro=target/release/roteiro
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Milliseconds taken by a command, output discarded.
+millis() {
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1
+    end=$(date +%s%N)
+    echo $(((end - start) / 1000000))
+}
+
+# "median N ms, fastest M ms" of the numbers on stdin.
+summary() {
+    sort -n | awk '{ v[NR] = $1 } END { printf "median %d ms, fastest %d ms (%d runs)\n", v[int((NR + 1) / 2)], v[1], NR }'
+}
+
+files=5000
+corpus=(tests/situations/*.yaml)
+mkdir "$work/replay"
+for ((i = 0; i < files; i++)); do
+    cp "${corpus[i % ${#corpus[@]}]}" "$work/replay/s$i.yaml"
+done
+# Each file is decided by the base bundle and by the edited one.
+decisions=$((2 * files))
+
+echo "replay: roteiro diff over $files files ($decisions decisions, both bundles the shipped one)"
+times=$(for ((r = 0; r < runs; r++)); do
+    millis "$roteiro" diff "$work/replay" --base policies --policies policies
+done)
+echo "  $(summary <<<"$times")"
+median=$(sort -n <<<"$times" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+echo "  $((decisions * 1000 / (median > 0 ? median : 1))) decisions/s at the median (target: 20,000)"
+
+example=policies/examples/004-cenario1-treinamento.yaml
+echo "cold start: roteiro decide $example (embedded bundle)"
+# The embedded bundle is used when no ./policies folder is found.
+cp "$example" "$work/situation.yaml"
+times=$(cd "$work" && for ((r = 0; r < runs; r++)); do
+    millis "$OLDPWD/$roteiro" decide situation.yaml
+done)
+echo "  $(summary <<<"$times") (target: 10 ms)"
+echo "  for scale: roteiro --version $(for ((r = 0; r < runs; r++)); do millis "$roteiro" --version; done | summary)"
