@@ -194,6 +194,35 @@ fn a_misspelled_group_or_field_is_refused_with_a_suggestion_unless_lenient() {
 }
 
 #[test]
+fn integers_past_64_bits_are_out_of_range_or_text_never_a_bare_type_error() {
+    // YAML reads 20 digits as a 128-bit integer, which a visitor without
+    // the 128-bit methods refuses as "invalid type" with no field.
+    refused(
+        b"monitoring: {attempts: 99999999999999999999}\n",
+        &[],
+        2,
+        &["monitoring.attempts", "fora do intervalo", "99999999999999999999"],
+    );
+    refused(
+        b"client: {plan_active: 340282366920938463463374607431768211455}\n",
+        &[],
+        2,
+        &["client.plan_active", "tipo errado"],
+    );
+    // A long code written without quotes is still the code.
+    let bundle = common::shipped();
+    for digits in ["12345678901234567890123", "340282366920938463463374607431768211455"] {
+        let situation = bundle
+            .parse_situation(format!("client: {{code: {digits}}}\n"), "code.yaml")
+            .expect("a code of digits is text");
+        assert_eq!(
+            situation.facts.get("client.code"),
+            Some(&roteiro_engine::FactValue::Text(digits.to_string()))
+        );
+    }
+}
+
+#[test]
 fn a_text_fact_over_its_max_length_is_the_situations_error() {
     let long = format!("contact:\n  name: \"{}\"\nrequest: {{topic: xml}}\n", "M".repeat(3_000));
     let stderr = refused(long.as_bytes(), &[], 2, &["contact.name", "3000 caracteres", "2000"]);

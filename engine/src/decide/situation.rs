@@ -354,6 +354,12 @@ impl<'de> Deserialize<'de> for KeyText {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<KeyText, E> {
                 Ok(KeyText(v.to_string()))
             }
+            fn visit_i128<E: de::Error>(self, v: i128) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
+            fn visit_u128<E: de::Error>(self, v: u128) -> Result<KeyText, E> {
+                Ok(KeyText(v.to_string()))
+            }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<KeyText, E> {
                 Ok(KeyText(v.to_string()))
             }
@@ -475,6 +481,12 @@ impl<'de> Visitor<'de> for GroupSeed<'_, '_> {
         Err(self.not_a_map(format!("`{v}`")))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        Err(self.not_a_map(format!("`{v}`")))
+    }
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<(), E> {
+        Err(self.not_a_map(format!("`{v}`")))
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<(), E> {
         Err(self.not_a_map(format!("`{v}`")))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
@@ -599,6 +611,20 @@ impl<'de> Visitor<'de> for FactSeed<'_, '_> {
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
         self.integer(i128::from(v))
+    }
+    // YAML integers past 64 bits (a long code written without quotes).
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<(), E> {
+        self.integer(v)
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<(), E> {
+        match i128::try_from(v) {
+            Ok(n) => self.integer(n),
+            Err(_) if self.fact.spec.kind == FactKind::Text => self.accept(FactValue::Text(v.to_string())),
+            Err(_) if self.fact.spec.kind == FactKind::Integer => {
+                Err(self.reject(format!("`{v}`"), "número fora do intervalo"))
+            }
+            Err(_) => Err(self.wrong_type(format!("número `{v}`"))),
+        }
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         Err(self.wrong_type(format!("número decimal `{v}`")))
