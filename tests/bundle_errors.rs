@@ -31,6 +31,31 @@ fn yaml_syntax_error_names_file_line_and_column() {
 }
 
 #[test]
+fn numbers_serde_cannot_fit_are_explained_in_portuguese() {
+    let err = problems(common::edited(P002, |t| {
+        t.replacen("    priority: 50\n", "    priority: 99999999999999999999\n", 1)
+    }));
+    let message = err.to_string();
+    assert!(message.contains("priority"), "{message}");
+    assert!(
+        message.contains("número fora do intervalo: número inteiro `99999999999999999999`"),
+        "{message}"
+    );
+    let err = problems(common::edited("bundle.yaml", |t| {
+        t.replacen("decision_ms: 250", "decision_ms: 2.5", 1)
+    }));
+    let message = err.to_string();
+    assert!(message.contains("limits.decision_ms"), "{message}");
+    assert!(message.contains("número decimal `2.5`"), "{message}");
+    for english in ["as u128", "integer", "floating point", "expected", "u64", "i64"] {
+        assert!(
+            !message.contains(english),
+            "English reached the user ({english:?}): {message}"
+        );
+    }
+}
+
+#[test]
 fn unknown_key_is_an_error_not_ignored() {
     let err = problems(common::edited(P002, |t| {
         t.replacen(

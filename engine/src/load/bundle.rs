@@ -683,12 +683,32 @@ pub(crate) fn yaml_error_message(err: &serde_yaml::Error) -> String {
 
 /// serde's usual messages in Portuguese; anything else is kept as it is.
 pub(super) fn portuguese(message: &str) -> String {
+    // serde calls a number past 64 bits a type it cannot take ("invalid
+    // type: integer `N` as u128"); to a person it is out of range.
+    let message = if message.contains(" as u128") || message.contains(" as i128") {
+        message.replacen("invalid type", "número fora do intervalo", 1)
+    } else {
+        message.to_string()
+    };
     [
         ("unknown field", "campo desconhecido"),
         ("expected one of", "esperado um de"),
         ("missing field", "campo obrigatório ausente"),
         ("invalid type", "tipo inválido"),
+        ("invalid value", "valor inválido"),
         ("unknown variant", "valor desconhecido"),
+        // Numbers serde could not fit: "integer `N` as u128, expected i64".
+        (" as u128", ""),
+        (" as i128", ""),
+        ("integer `", "número inteiro `"),
+        ("floating point `", "número decimal `"),
+        ("expected i64", "esperado um número inteiro"),
+        ("expected i32", "esperado um número inteiro"),
+        ("expected u64", "esperado um número inteiro a partir de 0"),
+        ("expected u32", "esperado um número inteiro a partir de 0"),
+        ("expected u16", "esperado um número inteiro a partir de 0"),
+        ("expected u8", "esperado um número inteiro a partir de 0"),
+        ("expected usize", "esperado um número inteiro a partir de 0"),
         ("expected", "esperado"),
         ("a sequence", "uma lista"),
         ("a map", "um mapa"),
@@ -701,9 +721,7 @@ pub(super) fn portuguese(message: &str) -> String {
         ),
     ]
     .iter()
-    .fold(message.to_string(), |text, (english, portuguese)| {
-        text.replace(english, portuguese)
-    })
+    .fold(message, |text, (english, portuguese)| text.replace(english, portuguese))
 }
 
 /// Every list of the catalog by name, `teams` and `macros` included.
