@@ -5,6 +5,11 @@ use rusqlite::{params, Connection};
 
 use crate::{record_of, Filter, LogError, Migrations, Record, Row, Store, COLUMNS};
 
+/// Page size of a new log file.
+const PAGE_BYTES: i64 = 16 * 1024;
+/// How much the write-ahead log grows before a checkpoint.
+const WAL_BYTES: i64 = 16 * 1024 * 1024;
+
 const MIGRATIONS: Migrations = &[(1, include_str!("../migrations/sqlite/0001_decisions.sql"))];
 
 fn db(err: rusqlite::Error) -> LogError {
@@ -20,6 +25,11 @@ impl SqliteStore {
     /// Opens the file (creating it), in WAL mode, migrated.
     pub fn open(path: &str) -> Result<Self, LogError> {
         let connection = Connection::open(path).map_err(db)?;
+        // Rows of about a kilobyte in 16 KB pages: fewer pages, and fewer
+        // page and frame headers, per batch; a record costs about a fifth
+        // less to write than in 4 KB pages (benches/record.rs). Only a new
+        // file takes it; an existing log keeps the page size it has.
+        connection.pragma_update(None, "page_size", PAGE_BYTES).map_err(db)?;
         connection
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
             .map_err(db)?;
@@ -32,7 +42,12 @@ impl SqliteStore {
         // longer write-ahead log (16 MB before a checkpoint, not 4 MB)
         // copies each page back into the file once for many batches: the
         // writer's cost per record falls by a fifth (benches/record.rs).
-        connection.pragma_update(None, "wal_autocheckpoint", 4000).map_err(db)?;
+        let page_bytes: i64 = connection
+            .pragma_query_value(None, "page_size", |row| row.get(0))
+            .map_err(db)?;
+        connection
+            .pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_bytes.max(512))
+            .map_err(db)?;
         connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
         connection
             .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
@@ -121,5 +136,54 @@ impl Store for SqliteStore {
             .execute("DELETE FROM decisions WHERE logged_at < ?1", [before.to_rfc3339()])
             .map_err(db)?;
         Ok(deleted as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test stops at the first surprise")]
+
+    use super::*;
+
+    fn page_size(path: &std::path::Path) -> i64 {
+        let connection = Connection::open(path).unwrap();
+        connection
+            .pragma_query_value(None, "page_size", |row| row.get(0))
+            .unwrap()
+    }
+
+    fn a_record() -> Row {
+        let record: Record = serde_json::from_value(serde_json::json!({
+            "id": 0, "logged_at": "2026-12-08T13:00:00+00:00", "decided_as_of": "2026-12-08T10:00:00-03:00",
+            "origin": "teste", "bundle_name": "b", "bundle_version": "1", "bundle_digest": "d",
+            "situation": {}, "outputs": {}, "route": "gr", "fired": [], "missing": [], "documents": [],
+            "analyst": null, "latency_us": 7
+        }))
+        .unwrap();
+        Row::from_record(&record)
+    }
+
+    #[test]
+    fn a_new_log_takes_large_pages_and_an_old_one_keeps_its_own() {
+        let folder = std::env::temp_dir().join(format!("roteiro-pages-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let new = folder.join("new.db");
+        SqliteStore::open(new.to_str().unwrap()).unwrap();
+        assert_eq!(page_size(&new), PAGE_BYTES);
+
+        // A log made before the page size was chosen: 4 KB pages, WAL.
+        let old = folder.join("old.db");
+        Connection::open(&old)
+            .unwrap()
+            .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+            .unwrap();
+        let mut store = SqliteStore::open(old.to_str().unwrap()).unwrap();
+        store.append(&[a_record()]).unwrap();
+        let records = store.read(&Filter::default()).unwrap();
+        assert_eq!(records.len(), 1, "the old log is written and read as before");
+        assert_eq!(records[0].latency_us, 7);
+        drop(store);
+        assert_eq!(page_size(&old), 4096, "an existing file keeps its pages");
+        std::fs::remove_dir_all(folder).unwrap();
     }
 }
