@@ -26,6 +26,11 @@ use std::time::{Duration, Instant};
 
 use roteiro_engine::Bundle;
 
+/// The allocator the `roteiro` binary uses (cli/src/main.rs), so the
+/// service here runs as it does there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
