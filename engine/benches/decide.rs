@@ -6,6 +6,11 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use roteiro_engine::{Bundle, Situation};
 
+/// The allocator the `roteiro` binary uses (cli/src/main.rs), so decisions
+/// are timed as the binary makes them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn policies() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies")
 }
