@@ -116,6 +116,7 @@ impl Bundle {
             }
             json_key(out, last, empty);
             empty = false;
+            let start = out.len();
             let written = match value {
                 _ if !keep_personal && self.vocabulary.is_personal(path) => serde_json::to_writer(&mut *out, "***"),
                 FactValue::Bool(flag) => serde_json::to_writer(&mut *out, flag),
@@ -125,8 +126,9 @@ impl Bundle {
                 FactValue::DateTime(at) => serde_json::to_writer(&mut *out, &at.to_rfc3339()),
             };
             // Writing into memory cannot fail; a value that somehow did is
-            // left out rather than half-written.
+            // written as null rather than half-written.
             if written.is_err() {
+                out.truncate(start);
                 out.extend_from_slice(b"null");
             }
         }
