@@ -30,7 +30,7 @@ use tools::{analysis, diff, explain, lint, policy_test, schema};
 
 pub use analysis::Warning;
 pub use batch::in_parallel;
-pub use bundle::{folder_fingerprint, Bundle, Evaluation, SourceFile};
+pub use bundle::{folder_fingerprint, Bundle, Evaluation, FolderFingerprint, SourceFile};
 pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
 pub use diff::{compare_decisions, DecisionChange, ItemChange};
 pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 use roteiro_decision_log::{Filter, LogError, Record, Row, Store};
-use roteiro_engine::{folder_fingerprint, Bundle};
+use roteiro_engine::{folder_fingerprint, Bundle, FolderFingerprint};
 use serde::Serialize;
 
 use crate::metrics::Metrics;
@@ -191,13 +191,10 @@ impl Desk {
     }
 }
 
-/// What a bundle folder looked like: its files with their sizes and times.
-pub type Fingerprint = Vec<(PathBuf, u64, Option<std::time::SystemTime>)>;
-
 /// Looks at the bundle folder every [`crate::RELOAD_INTERVAL`] and reloads
 /// on a change from `loaded` (the folder's fingerprint when the service
 /// started), on a blocking thread so requests never wait for it.
-pub async fn watch(desk: Arc<Desk>, loaded: Fingerprint) {
+pub async fn watch(desk: Arc<Desk>, loaded: FolderFingerprint) {
     let Some(folder) = desk.folder.clone() else { return };
     let mut last = loaded;
     let mut ticker = tokio::time::interval(crate::RELOAD_INTERVAL);

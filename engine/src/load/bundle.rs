@@ -24,7 +24,7 @@ use crate::shared::Shared;
 use crate::slots::FactSlots;
 use crate::vocabulary::Vocabulary;
 
-pub use super::files::{folder_fingerprint, MAX_FILE_BYTES};
+pub use super::files::{folder_fingerprint, FolderFingerprint, MAX_FILE_BYTES};
 use super::files::{read_dir, refused};
 use super::procedures::Context;
 

@@ -153,11 +153,15 @@ pub(super) fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<Problem>> {
     }
 }
 
+/// What a bundle folder looks like: its policy files with their sizes and
+/// modification times, sorted by path.
+pub type FolderFingerprint = Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)>;
+
 /// Paths, sizes and modification times of every bundle file (`.yaml`,
 /// `.yml`) under `dir`: what `watch` and the service compare to notice an
 /// edit. Other files (an editor's swap file) do not count. Bounded like
 /// loading.
-pub fn folder_fingerprint(dir: &Path) -> Vec<(std::path::PathBuf, u64, Option<std::time::SystemTime>)> {
+pub fn folder_fingerprint(dir: &Path) -> FolderFingerprint {
     let mut out = Vec::new();
     let mut pending = vec![(dir.to_path_buf(), 0usize)];
     while let Some((folder, depth)) = pending.pop() {
