@@ -346,6 +346,19 @@ mod tests {
 
     use super::*;
 
+    /// A plain row for the writer's and the stores' tests, told apart by
+    /// its latency.
+    pub(crate) fn row(latency_us: i64) -> Row {
+        let record: Record = serde_json::from_value(serde_json::json!({
+            "id": 0, "logged_at": "2026-12-08T13:00:00+00:00", "decided_as_of": "2026-12-08T10:00:00-03:00",
+            "origin": "teste", "bundle_name": "b", "bundle_version": "1", "bundle_digest": "d",
+            "situation": {}, "outputs": {}, "route": null, "fired": [], "missing": [], "documents": [],
+            "analyst": null, "latency_us": latency_us
+        }))
+        .unwrap();
+        Row::from_record(&record)
+    }
+
     #[test]
     fn a_row_reads_back_as_the_record_it_was_made_of() {
         let record: Record = serde_json::from_value(serde_json::json!({

@@ -152,17 +152,6 @@ mod tests {
             .unwrap()
     }
 
-    fn a_record() -> Row {
-        let record: Record = serde_json::from_value(serde_json::json!({
-            "id": 0, "logged_at": "2026-12-08T13:00:00+00:00", "decided_as_of": "2026-12-08T10:00:00-03:00",
-            "origin": "teste", "bundle_name": "b", "bundle_version": "1", "bundle_digest": "d",
-            "situation": {}, "outputs": {}, "route": "gr", "fired": [], "missing": [], "documents": [],
-            "analyst": null, "latency_us": 7
-        }))
-        .unwrap();
-        Row::from_record(&record)
-    }
-
     #[test]
     fn a_new_log_takes_large_pages_and_an_old_one_keeps_its_own() {
         let folder = std::env::temp_dir().join(format!("roteiro-pages-{}", std::process::id()));
@@ -178,7 +167,7 @@ mod tests {
             .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
             .unwrap();
         let mut store = SqliteStore::open(old.to_str().unwrap()).unwrap();
-        store.append(&[a_record()]).unwrap();
+        store.append(&[crate::tests::row(7)]).unwrap();
         let records = store.read(&Filter::default()).unwrap();
         assert_eq!(records.len(), 1, "the old log is written and read as before");
         assert_eq!(records[0].latency_us, 7);

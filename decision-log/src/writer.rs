@@ -350,18 +350,6 @@ mod tests {
         }
     }
 
-    fn record(n: i64) -> Row {
-        let mut record: Record = serde_json::from_value(serde_json::json!({
-            "id": 0, "logged_at": "2026-12-08T13:00:00Z", "decided_as_of": "2026-12-08T10:00:00-03:00",
-            "origin": "teste", "bundle_name": "b", "bundle_version": "1", "bundle_digest": "d",
-            "situation": {}, "outputs": {}, "route": null, "fired": [], "missing": [], "documents": [],
-            "analyst": null, "latency_us": 1
-        }))
-        .unwrap();
-        record.latency_us = n;
-        Row::from_record(&record)
-    }
-
     #[test]
     fn what_memory_and_a_down_database_cannot_hold_is_spilled_and_replayed_later() {
         let spill = std::env::temp_dir().join(format!("roteiro-spill-{}.jsonl", std::process::id()));
@@ -379,7 +367,7 @@ mod tests {
         };
         let writer = LogWriter::start_with(Box::new(store), buffering.clone());
         for n in 0..40 {
-            writer.log(record(n));
+            writer.log(crate::tests::row(n));
         }
         let counts = writer.counts.clone();
         writer.close();
