@@ -11,14 +11,18 @@ mod common;
 
 use std::path::Path;
 
-use roteiro_engine::{Decision, RuleStatus};
+use roteiro_engine::Decision;
 
 /// The decision without what changes on every edit of the bundle (its
-/// digest) and without the rules that simply did not apply.
-fn reviewable(mut decision: Decision) -> Decision {
+/// digest) and without the rules that simply did not apply, in the order
+/// its JSON has.
+fn reviewable(mut decision: Decision) -> serde_yaml::Value {
     decision.bundle.digest = "[digest]".into();
-    decision.trace.retain(|entry| entry.status != RuleStatus::NotFired);
-    decision
+    let mut value = serde_yaml::to_value(&decision).expect("a decision is data");
+    if let Some(serde_yaml::Value::Sequence(trace)) = value.get_mut("trace") {
+        trace.retain(|entry| entry.get("status").and_then(serde_yaml::Value::as_str) != Some("not_fired"));
+    }
+    value
 }
 
 fn snapshot_folder(folder: &Path, prefix: &str) -> usize {

@@ -93,9 +93,9 @@ fn source_ref(document: &str, section: &str) -> String {
 
 /// Why a rule fired, or what it waits for, in words when the bundle can
 /// say its condition that way; the trace's own words otherwise.
-fn reason(decision: &Decision, entry: &roteiro_engine::TraceEntry, view: View<'_>) -> String {
+fn reason(decision: &Decision, entry: roteiro_engine::TraceEntry<'_>, view: View<'_>) -> String {
     match entry.status {
-        RuleStatus::Fired => match view.bundle.and_then(|bundle| bundle.condition_in_words(&entry.rule)) {
+        RuleStatus::Fired => match view.bundle.and_then(|bundle| bundle.condition_in_words(entry.rule)) {
             Some(words) => format!("porque {words}"),
             None if entry.why.starts_with("condição verdadeira: (sempre)") => "sempre se aplica".into(),
             None => entry.why.to_string(),
@@ -104,7 +104,7 @@ fn reason(decision: &Decision, entry: &roteiro_engine::TraceEntry, view: View<'_
             let waiting: Vec<&str> = decision
                 .missing
                 .iter()
-                .filter(|m| m.needed_by.iter().any(|by| by == entry.rule.as_str()))
+                .filter(|m| m.needed_by.iter().any(|by| by == entry.rule))
                 .map(|m| m.question.as_str())
                 .collect();
             if waiting.is_empty() {

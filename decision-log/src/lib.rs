@@ -245,7 +245,7 @@ impl Row {
             .end()
             .push_json(&decision.outputs)
             .push(route)
-            .push_list(fired().map(|entry| entry.rule.as_str()))
+            .push_list(fired().map(|entry| entry.rule))
             .push_list(decision.missing.iter().map(|m| m.fact.as_str()))
             .push_list(documents);
         columns.row(analyst, i64::try_from(made.latency.as_micros()).unwrap_or(i64::MAX))

@@ -24,14 +24,14 @@ mod tools;
 
 // Short paths inside the crate (`crate::bundle`, `crate::evaluate`): each
 // module is named once here, and its folder says which stage it belongs to.
-use decide::{batch, budget, decision, evaluate, native, sandbox, shared, situation, slots};
+use decide::{batch, budget, decision, evaluate, native, sandbox, shared, situation, slots, trace};
 use load::{bundle, calendar, error, input, locate, policy, scan, suggest, template, vocabulary, yaml_hints};
 use tools::{analysis, diff, explain, lint, policy_test, schema};
 
 pub use analysis::Warning;
 pub use batch::in_parallel;
 pub use bundle::{folder_fingerprint, Bundle, Evaluation, FolderFingerprint, SourceFile};
-pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source, TraceEntry};
+pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source};
 pub use diff::{compare_decisions, DecisionChange, ItemChange};
 pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};
 pub use explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
@@ -46,6 +46,7 @@ pub use policy_test::{compare, CaseOutcome, TestReport};
 pub use schema::type_schemas;
 pub use shared::Shared;
 pub use situation::Situation;
+pub use trace::{Trace, TraceEntry};
 pub use vocabulary::FactValue;
 
 impl Bundle {

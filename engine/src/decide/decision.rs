@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::shared::Shared;
+use crate::trace::Trace;
 
 /// The result of evaluating a situation against a bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -30,7 +31,7 @@ pub struct Decision {
     /// Conflicts and ignored input, in words.
     pub warnings: Vec<String>,
     /// Why each rule fired or not.
-    pub trace: Vec<TraceEntry>,
+    pub trace: Trace,
 }
 
 /// Identity of a bundle.
@@ -116,27 +117,6 @@ pub struct Assumed {
     pub value: String,
     /// The question that would confirm it.
     pub question: String,
-}
-
-/// Outcome of one rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct TraceEntry {
-    /// Rule id.
-    pub rule: Shared,
-    /// Whether it fired.
-    pub fired: bool,
-    /// `fired`, `not_fired`, `undecided` (facts missing) or `skipped`.
-    pub status: RuleStatus,
-    /// Why, in words.
-    pub why: Shared,
-    /// Document and section it encodes.
-    pub source: Source,
-    /// Outputs it set, when it fired.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub sets: BTreeMap<String, serde_json::Value>,
-    /// Outputs it set that another rule overrode.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub overridden: Vec<String>,
 }
 
 /// Outcome of a rule's condition.

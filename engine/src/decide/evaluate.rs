@@ -24,14 +24,14 @@ use rhai::{Dynamic, EvalAltResult};
 use crate::budget;
 use crate::budget::Budget;
 use crate::bundle::{Bundle, Evaluation, Expr, Item, Rule, Segment};
-use crate::decision::{Action, Assumed, Decision, Missing, RuleStatus, Script, TraceEntry};
+use crate::decision::{Action, Assumed, Decision, Missing, RuleStatus, Script};
 use crate::error::{DecideError, Location, RuleError, SituationError};
 use crate::locate;
 use crate::native::{self, Stop, Val};
 use crate::sandbox::{self, lock, Probe, ProbeParts, SharedProbe};
 use crate::scan;
-use crate::shared::Shared;
 use crate::situation::Situation;
+use crate::trace::Trace;
 use crate::vocabulary::{FactValue, NOW};
 
 /// Most runs spent exploring one condition before calling it undecided.
@@ -467,7 +467,6 @@ impl ItemKind {
 }
 
 /// What a decision is being assembled from.
-#[derive(Default)]
 struct Assembly {
     candidates: BTreeMap<String, Vec<(i64, usize, serde_json::Value)>>,
     actions: Vec<(usize, Action)>,
@@ -476,7 +475,7 @@ struct Assembly {
     missing: BTreeMap<String, Vec<String>>,
     missing_order: Vec<String>,
     assumed: BTreeSet<String>,
-    trace: Vec<TraceEntry>,
+    trace: Trace,
     warnings: Vec<String>,
 }
 
@@ -508,8 +507,15 @@ impl Bundle {
         let _budget = Budget::start(Some(Duration::from_millis(self.manifest.limits.decision_ms)));
         let evaluator = Evaluator::new(self, self.facts_with_now(situation, now));
         let mut assembly = Assembly {
-            trace: Vec::with_capacity(self.rules.len()),
-            ..Assembly::default()
+            candidates: BTreeMap::new(),
+            actions: Vec::new(),
+            scripts: Vec::new(),
+            reminders: Vec::new(),
+            missing: BTreeMap::new(),
+            missing_order: Vec::new(),
+            assumed: BTreeSet::new(),
+            trace: Trace::new(self.trace_words.clone()),
+            warnings: Vec::new(),
         };
         let in_situation = |err: DecideError| match err {
             DecideError::Situation(mut err) => {
@@ -525,7 +531,7 @@ impl Bundle {
         for (index, rule) in self.rules.iter().enumerate() {
             if let Some((flow, by)) = ended.stopped_by(rule) {
                 let why = format!("não avaliada: `{by}` encerrou o fluxo `{flow}`");
-                assembly.trace.push(not_applied(rule, RuleStatus::Skipped, why.into()));
+                assembly.trace.push_why(RuleStatus::Skipped, why.into());
                 continue;
             }
             let winner = rule
@@ -534,13 +540,11 @@ impl Bundle {
                 .and_then(|group| group_winners.get(group).map(|w| (group, *w)));
             if let Some((group, winner)) = winner {
                 let why = format!("não avaliada: `{winner}` já disparou no grupo `{group}`");
-                assembly.trace.push(not_applied(rule, RuleStatus::Skipped, why.into()));
+                assembly.trace.push_why(RuleStatus::Skipped, why.into());
                 continue;
             }
             if let Some((_, why)) = rule.required.iter().find(|(group, _)| !groups.gives(*group)) {
-                assembly
-                    .trace
-                    .push(not_applied(rule, RuleStatus::NotFired, why.clone()));
+                assembly.trace.push_why(RuleStatus::NotFired, why.clone());
                 continue;
             }
             let fired = self
@@ -649,40 +653,28 @@ impl Bundle {
         if evaluator.rules_out(rule) {
             // Passed over by its leading equality: nothing ran, nothing was
             // read or assumed.
-            let [_, why_not] = &rule.reasons;
-            out.trace.push(not_applied(rule, RuleStatus::NotFired, why_not.clone()));
+            out.trace.push(RuleStatus::NotFired);
             return Ok(false);
         }
         let truth = match &rule.when {
             Some(expr) => evaluator.condition(expr).map_err(|failure| fail("when", failure))?,
             None => Truth::True,
         };
-        let condition = rule.when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
-        let [why_fired, why_not] = &rule.reasons;
-        let (status, why) = match &truth {
-            Truth::True => (RuleStatus::Fired, why_fired.clone()),
-            Truth::False => (RuleStatus::NotFired, why_not.clone()),
+        match &truth {
+            Truth::True => {}
+            Truth::False => out.trace.push(RuleStatus::NotFired),
             Truth::Undecided(facts) => {
                 out.need(facts, &rule.id);
                 let names = facts.iter().cloned().collect::<Vec<_>>().join(", ");
-                (
-                    RuleStatus::Undecided,
-                    format!("indeterminado, falta saber: {names} (condição: {condition})").into(),
-                )
+                let condition = rule.when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
+                let why = format!("indeterminado, falta saber: {names} (condição: {condition})");
+                out.trace.push_why(RuleStatus::Undecided, why.into());
             }
-        };
-        let mut entry = TraceEntry {
-            rule: rule.id.clone(),
-            fired: status == RuleStatus::Fired,
-            status,
-            why,
-            source: rule.source.clone(),
-            sets: BTreeMap::new(),
-            overridden: Vec::new(),
-        };
+        }
         if truth == Truth::True {
+            let mut sets = BTreeMap::new();
             for (name, value) in &rule.set {
-                entry.sets.insert(name.clone(), value.clone());
+                sets.insert(name.clone(), value.clone());
                 out.candidates
                     .entry(name.clone())
                     .or_default()
@@ -695,7 +687,7 @@ impl Bundle {
                         let json = self
                             .output_json(name, &value)
                             .map_err(|message| fail(&field, Failure::Rule(message)))?;
-                        entry.sets.insert(name.clone(), json.clone());
+                        sets.insert(name.clone(), json.clone());
                         out.candidates
                             .entry(name.clone())
                             .or_default()
@@ -704,6 +696,7 @@ impl Bundle {
                     Err(facts) => out.need(&facts, &rule.id),
                 }
             }
+            out.trace.push_fired(sets);
             for item in &rule.actions {
                 if let Some(text) = self.render_item(evaluator, rule, item, ItemKind::Action, out)? {
                     let action = Action {
@@ -729,7 +722,6 @@ impl Bundle {
                 }
             }
         }
-        out.trace.push(entry);
         // A default shapes the decision whether the rule fired or not: a
         // rule that did not fire because `asks_deadline` was assumed false
         // is as much an assumption as one that fired.
@@ -920,9 +912,7 @@ impl Bundle {
             }
             for (_, index, value) in candidates {
                 if index != winner_index && value != winner {
-                    if let Some(entry) = out.trace.get_mut(*index) {
-                        entry.overridden.push(name.clone());
-                    }
+                    out.trace.overridden(*index, name);
                 }
             }
             outputs.insert(name.clone(), winner.clone());
@@ -1017,19 +1007,6 @@ impl<'s> GivenGroups<'s> {
             return false;
         };
         *known.get_or_insert_with(|| self.situation.gives_group(name))
-    }
-}
-
-/// The trace of a rule that was not even evaluated.
-fn not_applied(rule: &Rule, status: RuleStatus, why: Shared) -> TraceEntry {
-    TraceEntry {
-        rule: rule.id.clone(),
-        fired: false,
-        status,
-        why,
-        source: rule.source.clone(),
-        sets: BTreeMap::new(),
-        overridden: Vec::new(),
     }
 }
 

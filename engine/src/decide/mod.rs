@@ -11,3 +11,4 @@ pub(crate) mod sandbox;
 pub(crate) mod shared;
 pub(crate) mod situation;
 pub(crate) mod slots;
+pub(crate) mod trace;

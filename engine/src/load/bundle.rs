@@ -22,6 +22,7 @@ use crate::policy::{CalendarFile, CatalogFile, Manifest, ProcedureFile, Vocabula
 use crate::sandbox;
 use crate::shared::Shared;
 use crate::slots::FactSlots;
+use crate::trace::RuleWords;
 use crate::vocabulary::Vocabulary;
 
 pub use super::files::{folder_fingerprint, FolderFingerprint, MAX_FILE_BYTES};
@@ -120,6 +121,17 @@ pub(crate) struct Rule {
     pub reminders: Vec<Item>,
 }
 
+impl Rule {
+    /// What a trace entry of the rule repeats.
+    fn words(&self) -> RuleWords {
+        RuleWords {
+            id: self.id.clone(),
+            source: self.source.clone(),
+            reasons: self.reasons.clone(),
+        }
+    }
+}
+
 impl Item {
     fn expressions(&self) -> impl Iterator<Item = &Expr> {
         self.when
@@ -196,6 +208,8 @@ pub struct Bundle {
     /// Which evaluator runs expressions.
     pub(crate) evaluation: Evaluation,
     pub(crate) rules: Vec<Rule>,
+    /// The rules' ids, sources and reasons, shared by every decision's trace.
+    pub(crate) trace_words: Arc<[RuleWords]>,
     pub(crate) files: Vec<SourceFile>,
     /// The procedure files as written, for lint and static checks.
     pub(crate) procedures: Vec<(String, ProcedureFile)>,
@@ -651,6 +665,7 @@ impl Loader {
             .into_iter()
             .map(|(file, parsed)| (file.path.clone(), parsed))
             .collect();
+        let trace_words = rules.iter().map(Rule::words).collect();
         let mut bundle = Bundle {
             manifest,
             info,
@@ -665,6 +680,7 @@ impl Loader {
             calendar,
             evaluation: Evaluation::default(),
             rules,
+            trace_words,
             files,
             procedures,
         };

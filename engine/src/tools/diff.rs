@@ -181,7 +181,7 @@ pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
         .trace
         .iter()
         .chain(&new.trace)
-        .map(|t| t.rule.as_str())
+        .map(|t| t.rule)
         .filter(|rule| outcome(base, rule) != outcome(new, rule))
         .map(str::to_string)
         .collect();

@@ -1,0 +1,344 @@
+//! The trace: why each rule of the bundle fired or not.
+//!
+//! Every decision traces every rule, and most entries only repeat words the
+//! bundle wrote at load: the rule's id, its source, its reason for firing or
+//! not. So a trace keeps one status per rule, plus the few entries with
+//! words or outputs of their own (undecided, skipped, fired with outputs),
+//! beside the bundle's table of those words: tracing a rule costs a byte,
+//! not four reference counts. Readers get borrowed [`TraceEntry`] views; the
+//! JSON is the contract's list of entries, unchanged.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::decision::{RuleStatus, Source};
+use crate::shared::Shared;
+
+/// A rule's words every trace entry of it repeats, written once at load.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct RuleWords {
+    pub id: Shared,
+    pub source: Source,
+    /// Why, when it fires and when it does not.
+    pub reasons: [Shared; 2],
+}
+
+/// Why each rule fired or not, in the bundle's order.
+#[derive(Clone)]
+pub struct Trace {
+    words: Arc<[RuleWords]>,
+    /// One status per entry; entry `i` is the rule `words[i]`.
+    statuses: Vec<RuleStatus>,
+    /// The entries with more than their rule's usual words, by entry.
+    details: Vec<(usize, Detail)>,
+}
+
+/// What one entry says beyond its status.
+#[derive(Clone, Default)]
+struct Detail {
+    /// Its own reason (undecided, skipped), instead of the rule's.
+    why: Option<Shared>,
+    sets: BTreeMap<String, serde_json::Value>,
+    overridden: Vec<String>,
+}
+
+/// One rule's outcome, as read from a [`Trace`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TraceEntry<'t> {
+    /// Rule id.
+    pub rule: &'t str,
+    /// Whether it fired.
+    pub fired: bool,
+    /// `fired`, `not_fired`, `undecided` (facts missing) or `skipped`.
+    pub status: RuleStatus,
+    /// Why, in words.
+    pub why: &'t str,
+    /// Document and section it encodes.
+    pub source: &'t Source,
+    /// Outputs it set, when it fired.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sets: &'t BTreeMap<String, serde_json::Value>,
+    /// Outputs it set that another rule overrode.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub overridden: &'t [String],
+}
+
+/// What an entry without outputs reads as its outputs.
+static NO_OUTPUTS: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+
+impl Trace {
+    /// An empty trace over a bundle's rules.
+    pub(crate) fn new(words: Arc<[RuleWords]>) -> Self {
+        let statuses = Vec::with_capacity(words.len());
+        Self {
+            words,
+            statuses,
+            details: Vec::new(),
+        }
+    }
+
+    /// Traces the next rule with its usual words.
+    pub(crate) fn push(&mut self, status: RuleStatus) {
+        self.statuses.push(status);
+    }
+
+    /// Traces the next rule with words of its own.
+    pub(crate) fn push_why(&mut self, status: RuleStatus, why: Shared) {
+        self.details.push((
+            self.statuses.len(),
+            Detail {
+                why: Some(why),
+                ..Detail::default()
+            },
+        ));
+        self.statuses.push(status);
+    }
+
+    /// Traces the next rule as fired, with the outputs it set.
+    pub(crate) fn push_fired(&mut self, sets: BTreeMap<String, serde_json::Value>) {
+        if !sets.is_empty() {
+            let detail = Detail {
+                sets,
+                ..Detail::default()
+            };
+            self.details.push((self.statuses.len(), detail));
+        }
+        self.statuses.push(RuleStatus::Fired);
+    }
+
+    /// Notes that the output `name` the rule at `index` set was overridden.
+    pub(crate) fn overridden(&mut self, index: usize, name: &str) {
+        let at = match self.details.binary_search_by_key(&index, |(entry, _)| *entry) {
+            Ok(at) => at,
+            Err(at) => {
+                self.details.insert(at, (index, Detail::default()));
+                at
+            }
+        };
+        if let Some((_, detail)) = self.details.get_mut(at) {
+            detail.overridden.push(name.to_string());
+        }
+    }
+
+    /// How many rules it traces.
+    pub fn len(&self) -> usize {
+        self.statuses.len()
+    }
+
+    /// Whether it traces no rule.
+    pub fn is_empty(&self) -> bool {
+        self.statuses.is_empty()
+    }
+
+    /// The entry at `index`.
+    pub fn get(&self, index: usize) -> Option<TraceEntry<'_>> {
+        let status = *self.statuses.get(index)?;
+        let words = self.words.get(index)?;
+        let detail = self
+            .details
+            .binary_search_by_key(&index, |(entry, _)| *entry)
+            .ok()
+            .and_then(|at| self.details.get(at))
+            .map(|(_, detail)| detail);
+        Some(entry(words, status, detail))
+    }
+
+    /// The entries, in the bundle's order.
+    pub fn iter(&self) -> impl Iterator<Item = TraceEntry<'_>> {
+        let mut details = self.details.iter().peekable();
+        self.statuses
+            .iter()
+            .zip(self.words.iter())
+            .enumerate()
+            .map(move |(index, (status, words))| {
+                let detail = details.next_if(|(entry, _)| *entry == index).map(|(_, detail)| detail);
+                entry(words, *status, detail)
+            })
+    }
+}
+
+fn entry<'t>(words: &'t RuleWords, status: RuleStatus, detail: Option<&'t Detail>) -> TraceEntry<'t> {
+    let why = match (detail.and_then(|detail| detail.why.as_deref()), status) {
+        (Some(why), _) => why,
+        (None, RuleStatus::Fired) => &words.reasons[0],
+        (None, _) => &words.reasons[1],
+    };
+    TraceEntry {
+        rule: &words.id,
+        fired: status == RuleStatus::Fired,
+        status,
+        why,
+        source: &words.source,
+        sets: detail.map_or(&NO_OUTPUTS, |detail| &detail.sets),
+        overridden: detail.map_or(&[], |detail| &detail.overridden),
+    }
+}
+
+impl<'t> IntoIterator for &'t Trace {
+    type Item = TraceEntry<'t>;
+    type IntoIter = Box<dyn Iterator<Item = TraceEntry<'t>> + 't>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl PartialEq for Trace {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Trace {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+// An entry as JSON gives it: the schema, and the form a decision is read
+// back from. (`skip_serializing_if` keeps the schema free of defaults.)
+#[derive(Deserialize, JsonSchema)]
+#[schemars(rename = "TraceEntry", description = "Outcome of one rule.")]
+#[allow(dead_code, reason = "`fired` is read for the schema; `status` says the same")]
+struct OwnedEntry {
+    /// Rule id.
+    rule: Shared,
+    /// Whether it fired.
+    fired: bool,
+    /// `fired`, `not_fired`, `undecided` (facts missing) or `skipped`.
+    status: RuleStatus,
+    /// Why, in words.
+    why: Shared,
+    /// Document and section it encodes.
+    source: Source,
+    /// Outputs it set, when it fired.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    sets: BTreeMap<String, serde_json::Value>,
+    /// Outputs it set that another rule overrode.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    overridden: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for Trace {
+    /// A trace read back from JSON: each entry keeps its own words.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let owned = Vec::<OwnedEntry>::deserialize(deserializer)?;
+        let mut words = Vec::with_capacity(owned.len());
+        let mut trace = Trace::new(Arc::from([]));
+        for (index, entry) in owned.into_iter().enumerate() {
+            trace.statuses.push(entry.status);
+            words.push(RuleWords {
+                id: entry.rule,
+                source: entry.source,
+                reasons: [entry.why.clone(), entry.why],
+            });
+            if !entry.sets.is_empty() || !entry.overridden.is_empty() {
+                let detail = Detail {
+                    why: None,
+                    sets: entry.sets,
+                    overridden: entry.overridden,
+                };
+                trace.details.push((index, detail));
+            }
+        }
+        trace.words = Arc::from(words);
+        Ok(trace)
+    }
+}
+
+impl JsonSchema for Trace {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        <Vec<OwnedEntry>>::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<OwnedEntry>>::json_schema(generator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
+
+    use super::*;
+
+    fn words(id: &str) -> RuleWords {
+        RuleWords {
+            id: id.into(),
+            source: Source {
+                document: "doc.txt".into(),
+                section: "1".into(),
+            },
+            reasons: [format!("{id} disparou").into(), format!("{id} não disparou").into()],
+        }
+    }
+
+    /// Four rules: one that did not fire, one undecided, one that fired
+    /// setting an output another overrode, one that fired setting nothing.
+    fn sample() -> Trace {
+        let mut trace = Trace::new(Arc::from(vec![words("a"), words("b"), words("c"), words("d")]));
+        trace.push(RuleStatus::NotFired);
+        trace.push_why(RuleStatus::Undecided, "falta saber: x".into());
+        trace.push_fired(BTreeMap::from([("route".to_string(), serde_json::json!("io"))]));
+        trace.push_fired(BTreeMap::new());
+        trace.overridden(2, "route");
+        trace.overridden(3, "team");
+        trace
+    }
+
+    #[test]
+    fn entries_read_their_rule_s_words_unless_they_have_their_own() {
+        let trace = sample();
+        let whys: Vec<&str> = trace.iter().map(|entry| entry.why).collect();
+        assert_eq!(whys, ["a não disparou", "falta saber: x", "c disparou", "d disparou"]);
+        let fired: Vec<&str> = trace
+            .iter()
+            .filter(|entry| entry.fired)
+            .map(|entry| entry.rule)
+            .collect();
+        assert_eq!(fired, ["c", "d"]);
+        assert_eq!(trace.get(2).map(|entry| entry.sets.len()), Some(1));
+        assert_eq!(
+            trace.get(2).map(|entry| entry.overridden),
+            Some(&["route".to_string()][..])
+        );
+        // An entry with no detail until it was overridden.
+        assert_eq!(
+            trace.get(3).map(|entry| entry.overridden),
+            Some(&["team".to_string()][..])
+        );
+        assert!(trace.get(4).is_none());
+    }
+
+    #[test]
+    fn get_and_iter_agree() {
+        let trace = sample();
+        let by_index: Vec<TraceEntry<'_>> = (0..trace.len()).filter_map(|index| trace.get(index)).collect();
+        assert_eq!(by_index, trace.iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn json_reads_back_to_the_same_trace() {
+        let trace = sample();
+        let json = serde_json::to_string(&trace).unwrap();
+        assert!(json.starts_with(r#"[{"rule":"a","fired":false,"status":"not_fired","why":"a não disparou","source":{"document":"doc.txt","section":"1"}},"#));
+        let back: Trace = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, trace);
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    }
+}
