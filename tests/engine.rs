@@ -706,3 +706,43 @@ fn a_given_derived_fact_that_its_derivation_contradicts_is_a_warning() {
     assert!(agreeing.warnings.is_empty(), "{:?}", agreeing.warnings);
     assert!(!missing(&agreeing).contains(&"monitoring.attempts"));
 }
+
+/// Rules told apart by `caso.kind`: one repeating its value, two sharing
+/// one, one on a value no situation below gives, one always visited.
+const INDEXED: &str = r#"
+document: d.txt
+title: t
+rules:
+  - {id: twice, section: "1", phase: a, when: 'caso.kind in ["k1", "k1"]', actions: [{id: a1, text: Um}]}
+  - {id: shared, section: "1", phase: a, when: 'caso.kind in ["k1", "k2"] && caso.flag', actions: [{id: a2, text: Dois}]}
+  - {id: third, section: "1", phase: a, when: 'caso.kind == "k3"', set: {route: z}}
+  - {id: any, section: "1", phase: a, when: 'caso.count > 1', actions: [{id: a3, text: Três}]}
+"#;
+
+#[test]
+fn rules_passed_over_by_their_leading_equality_decide_as_if_run() {
+    let native = common::mini(INDEXED).expect("loads");
+    let mut reference = common::mini(INDEXED).expect("loads");
+    reference.set_evaluation(Evaluation::Rhai);
+    for situation in [
+        "{}",
+        "caso: {kind: k1}",
+        "caso: {kind: k1, flag: true, count: 2}",
+        "caso: {kind: k2}",
+        "caso: {kind: k3, count: 0}",
+    ] {
+        let decision = decide(&native, situation);
+        assert_eq!(decision, decide(&reference, situation), "{situation}");
+        assert_eq!(decision.trace.len(), 4, "every rule traced: {situation}");
+    }
+    // A value the condition repeats visits its rule once.
+    let both = decide(&native, "caso: {kind: k1, flag: true}");
+    let ids: Vec<&str> = both.actions.iter().map(|action| action.id.as_str()).collect();
+    assert_eq!(ids, ["a1", "a2"]);
+    let passed_over = decide(&native, "caso: {kind: k2, flag: true}");
+    let entry = passed_over.trace.get(0).expect("traced");
+    assert_eq!(
+        (entry.status, entry.why),
+        (RuleStatus::NotFired, "condição falsa: caso.kind in [\"k1\", \"k1\"]")
+    );
+}

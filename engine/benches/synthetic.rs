@@ -21,6 +21,11 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use roteiro_engine::{Bundle, Evaluation, Situation, SourceFile};
 
+/// The allocator the `roteiro` binary uses (cli/src/main.rs), for the
+/// engine and the closures alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZES: [usize; 3] = [100, 1_000, 10_000];
 const TOPICS: usize = 50;
 const LETTERS: usize = 5;

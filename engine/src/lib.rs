@@ -24,7 +24,7 @@ mod tools;
 
 // Short paths inside the crate (`crate::bundle`, `crate::evaluate`): each
 // module is named once here, and its folder says which stage it belongs to.
-use decide::{batch, budget, decision, evaluate, native, sandbox, shared, situation, slots, trace};
+use decide::{batch, budget, decision, evaluate, native, rule_index, sandbox, shared, situation, slots, trace};
 use load::{bundle, calendar, error, input, locate, policy, scan, suggest, template, vocabulary, yaml_hints};
 use tools::{analysis, diff, explain, lint, policy_test, schema};
 

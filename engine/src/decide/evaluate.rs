@@ -528,10 +528,19 @@ impl Bundle {
         let mut groups = GivenGroups::new(&self.context_groups, situation);
         let ended = self.ended_flows(&evaluator, &mut groups).map_err(in_situation)?;
         let mut group_winners: BTreeMap<&str, &str> = BTreeMap::new();
-        for (index, rule) in self.rules.iter().enumerate() {
+        // The rules left out are those the index passes over: they did not
+        // fire, for their usual reason, which is how the trace starts.
+        let visits = match self.evaluation {
+            Evaluation::Native => self.rule_index.visits(&evaluator.table),
+            Evaluation::Rhai => (0..self.rules.len()).collect(),
+        };
+        for index in visits {
+            let Some(rule) = self.rules.get(index) else {
+                continue;
+            };
             if let Some((flow, by)) = ended.stopped_by(rule) {
                 let why = format!("não avaliada: `{by}` encerrou o fluxo `{flow}`");
-                assembly.trace.push_why(RuleStatus::Skipped, why.into());
+                assembly.trace.set_why(index, RuleStatus::Skipped, why.into());
                 continue;
             }
             let winner = rule
@@ -540,11 +549,11 @@ impl Bundle {
                 .and_then(|group| group_winners.get(group).map(|w| (group, *w)));
             if let Some((group, winner)) = winner {
                 let why = format!("não avaliada: `{winner}` já disparou no grupo `{group}`");
-                assembly.trace.push_why(RuleStatus::Skipped, why.into());
+                assembly.trace.set_why(index, RuleStatus::Skipped, why.into());
                 continue;
             }
             if let Some((_, why)) = rule.required.iter().find(|(group, _)| !groups.gives(*group)) {
-                assembly.trace.push_why(RuleStatus::NotFired, why.clone());
+                assembly.trace.set_why(index, RuleStatus::NotFired, why.clone());
                 continue;
             }
             let fired = self
@@ -653,7 +662,6 @@ impl Bundle {
         if evaluator.rules_out(rule) {
             // Passed over by its leading equality: nothing ran, nothing was
             // read or assumed.
-            out.trace.push(RuleStatus::NotFired);
             return Ok(false);
         }
         let truth = match &rule.when {
@@ -661,14 +669,13 @@ impl Bundle {
             None => Truth::True,
         };
         match &truth {
-            Truth::True => {}
-            Truth::False => out.trace.push(RuleStatus::NotFired),
+            Truth::True | Truth::False => {}
             Truth::Undecided(facts) => {
                 out.need(facts, &rule.id);
                 let names = facts.iter().cloned().collect::<Vec<_>>().join(", ");
                 let condition = rule.when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
                 let why = format!("indeterminado, falta saber: {names} (condição: {condition})");
-                out.trace.push_why(RuleStatus::Undecided, why.into());
+                out.trace.set_why(index, RuleStatus::Undecided, why.into());
             }
         }
         if truth == Truth::True {
@@ -696,7 +703,7 @@ impl Bundle {
                     Err(facts) => out.need(&facts, &rule.id),
                 }
             }
-            out.trace.push_fired(sets);
+            out.trace.set_fired(index, sets);
             for item in &rule.actions {
                 if let Some(text) = self.render_item(evaluator, rule, item, ItemKind::Action, out)? {
                     let action = Action {

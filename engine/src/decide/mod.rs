@@ -7,6 +7,7 @@ pub(crate) mod budget;
 pub(crate) mod decision;
 pub(crate) mod evaluate;
 pub(crate) mod native;
+pub(crate) mod rule_index;
 pub(crate) mod sandbox;
 pub(crate) mod shared;
 pub(crate) mod situation;

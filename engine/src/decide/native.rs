@@ -429,6 +429,18 @@ impl Discriminant {
         Some(Self { slot, values })
     }
 
+    /// The fact's slot and the values that let the rule through, when all
+    /// are texts: then a text the situation gives rules the rule out
+    /// exactly when it is none of them (see [`Discriminant::rules_out`]).
+    pub(crate) fn texts(&self) -> Option<(usize, impl Iterator<Item = &Arc<str>>)> {
+        let all_texts = self.values.iter().all(|value| matches!(value, Val::Text(_)));
+        let texts = self.values.iter().filter_map(|value| match value {
+            Val::Text(text) => Some(text),
+            _ => None,
+        });
+        all_texts.then_some((self.slot, texts))
+    }
+
     /// Whether the situation's facts make the condition false. Only a fact
     /// the situation gives counts, and only comparisons Rhai would make the
     /// same way: anything else is left to the evaluation.

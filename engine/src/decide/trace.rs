@@ -72,9 +72,10 @@ pub struct TraceEntry<'t> {
 static NO_OUTPUTS: BTreeMap<String, serde_json::Value> = BTreeMap::new();
 
 impl Trace {
-    /// An empty trace over a bundle's rules.
+    /// A trace over a bundle's rules in which no rule fired yet: each
+    /// entry reads as its rule's usual "did not fire" until it is set.
     pub(crate) fn new(words: Arc<[RuleWords]>) -> Self {
-        let statuses = Vec::with_capacity(words.len());
+        let statuses = vec![RuleStatus::NotFired; words.len()];
         Self {
             words,
             statuses,
@@ -82,37 +83,35 @@ impl Trace {
         }
     }
 
-    /// Traces the next rule with its usual words.
-    pub(crate) fn push(&mut self, status: RuleStatus) {
-        self.statuses.push(status);
-    }
-
-    /// Traces the next rule with words of its own.
-    pub(crate) fn push_why(&mut self, status: RuleStatus, why: Shared) {
-        self.details.push((
-            self.statuses.len(),
-            Detail {
-                why: Some(why),
-                ..Detail::default()
-            },
-        ));
-        self.statuses.push(status);
-    }
-
-    /// Traces the next rule as fired, with the outputs it set.
-    pub(crate) fn push_fired(&mut self, sets: BTreeMap<String, serde_json::Value>) {
-        if !sets.is_empty() {
-            let detail = Detail {
-                sets,
-                ..Detail::default()
-            };
-            self.details.push((self.statuses.len(), detail));
+    /// Sets the entry of the rule at `index`, with its usual words.
+    pub(crate) fn set(&mut self, index: usize, status: RuleStatus) {
+        if let Some(entry) = self.statuses.get_mut(index) {
+            *entry = status;
         }
-        self.statuses.push(RuleStatus::Fired);
+    }
+
+    /// Sets the entry of the rule at `index`, with words of its own.
+    pub(crate) fn set_why(&mut self, index: usize, status: RuleStatus, why: Shared) {
+        self.set(index, status);
+        self.detail(index).why = Some(why);
+    }
+
+    /// Sets the rule at `index` as fired, with the outputs it set.
+    pub(crate) fn set_fired(&mut self, index: usize, sets: BTreeMap<String, serde_json::Value>) {
+        self.set(index, RuleStatus::Fired);
+        if !sets.is_empty() {
+            self.detail(index).sets = sets;
+        }
     }
 
     /// Notes that the output `name` the rule at `index` set was overridden.
     pub(crate) fn overridden(&mut self, index: usize, name: &str) {
+        self.detail(index).overridden.push(name.to_string());
+    }
+
+    /// The detail of the entry at `index`, made when it has none. Rules are
+    /// set in order, so it is almost always the last one.
+    fn detail(&mut self, index: usize) -> &mut Detail {
         let at = match self.details.binary_search_by_key(&index, |(entry, _)| *entry) {
             Ok(at) => at,
             Err(at) => {
@@ -120,9 +119,7 @@ impl Trace {
                 at
             }
         };
-        if let Some((_, detail)) = self.details.get_mut(at) {
-            detail.overridden.push(name.to_string());
-        }
+        &mut self.details[at].1
     }
 
     /// How many rules it traces.
@@ -289,13 +286,13 @@ mod tests {
     }
 
     /// Four rules: one that did not fire, one undecided, one that fired
-    /// setting an output another overrode, one that fired setting nothing.
+    /// setting an output another overrode, one that fired setting nothing
+    /// (set out of order, as nothing forbids).
     fn sample() -> Trace {
         let mut trace = Trace::new(Arc::from(vec![words("a"), words("b"), words("c"), words("d")]));
-        trace.push(RuleStatus::NotFired);
-        trace.push_why(RuleStatus::Undecided, "falta saber: x".into());
-        trace.push_fired(BTreeMap::from([("route".to_string(), serde_json::json!("io"))]));
-        trace.push_fired(BTreeMap::new());
+        trace.set_fired(3, BTreeMap::new());
+        trace.set_why(1, RuleStatus::Undecided, "falta saber: x".into());
+        trace.set_fired(2, BTreeMap::from([("route".to_string(), serde_json::json!("io"))]));
         trace.overridden(2, "route");
         trace.overridden(3, "team");
         trace

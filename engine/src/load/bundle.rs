@@ -19,6 +19,7 @@ use crate::input;
 use crate::locate::{self, Anchor};
 use crate::native;
 use crate::policy::{CalendarFile, CatalogFile, Manifest, ProcedureFile, VocabularyFile};
+use crate::rule_index::RuleIndex;
 use crate::sandbox;
 use crate::shared::Shared;
 use crate::slots::FactSlots;
@@ -208,6 +209,8 @@ pub struct Bundle {
     /// Which evaluator runs expressions.
     pub(crate) evaluation: Evaluation,
     pub(crate) rules: Vec<Rule>,
+    /// Which rules a decision on the native tree visits.
+    pub(crate) rule_index: RuleIndex,
     /// The rules' ids, sources and reasons, shared by every decision's trace.
     pub(crate) trace_words: Arc<[RuleWords]>,
     pub(crate) files: Vec<SourceFile>,
@@ -326,6 +329,16 @@ impl Bundle {
         }
         self.slots = Arc::new(FactSlots::new(&self.vocabulary, &self.derivations, &derived));
         self.native_derivations = derived;
+    }
+
+    /// Indexes the rules by the equality they start with. A rule whose
+    /// trace may say more than "did not fire" (its flow ended, its group
+    /// already won, a context missing) is visited by every decision.
+    fn index_rules(&mut self) {
+        self.rule_index = RuleIndex::new(self.rules.iter().map(|rule| {
+            let plain = rule.flow.is_none() && rule.group.is_none() && rule.required.is_empty();
+            rule.discriminant.as_ref().filter(|_| plain)
+        }));
     }
 
     /// Numbers the groups rules require, so a decision asks the situation
@@ -680,12 +693,14 @@ impl Loader {
             calendar,
             evaluation: Evaluation::default(),
             rules,
+            rule_index: RuleIndex::default(),
             trace_words,
             files,
             procedures,
         };
         bundle.compile_native();
         bundle.index_contexts();
+        bundle.index_rules();
         Ok(bundle)
     }
 }
