@@ -48,6 +48,14 @@ fn benchmarks(c: &mut Criterion) {
             b.iter(|| bundle.decide(black_box(&sparse), now).map(|d| d.missing.len()))
         });
     }
+    // Where an analyst starts: no topic yet, so every rule about one is
+    // explored over the topics it could be.
+    let empty = bundle.parse_situation("now: 2026-12-08T10:15:00-03:00\nrequest: {urgent: false}", "bench");
+    if let Ok(empty) = empty {
+        c.bench_function("decide: no topic yet", |b| {
+            b.iter(|| bundle.decide(black_box(&empty), now).map(|d| d.missing.len()))
+        });
+    }
     c.bench_function("parse a situation", |b| {
         b.iter(|| bundle.parse_situation(black_box(SITUATION), "bench").is_ok())
     });

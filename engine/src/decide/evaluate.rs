@@ -181,25 +181,30 @@ impl<'b> Evaluator<'b> {
 
     /// One run on the native tree; `Ok(None)` when it read an unknown fact.
     fn run_native(&self, probe: &mut Probe, block: &native::Block) -> Result<Option<Val>, RunFailure> {
-        let mut context = self.native_context(probe)?;
+        let mut context = self.native_context(probe, block)?;
         stopped(native::run(block, &mut context))
     }
 
     /// One run of a condition on the native tree; `Ok(None)` when it read
     /// an unknown fact.
     fn run_native_truth(&self, probe: &mut Probe, block: &native::Block) -> Result<Option<bool>, RunFailure> {
-        let mut context = self.native_context(probe)?;
+        let mut context = self.native_context(probe, block)?;
         stopped(native::truth(block, &mut context))
     }
 
     /// Counts a run and readies the probe for it.
-    fn native_context<'p>(&'p self, probe: &'p mut Probe) -> Result<native::Context<'p>, RunFailure> {
+    fn native_context<'p>(
+        &'p self,
+        probe: &'p mut Probe,
+        block: &'p native::Block,
+    ) -> Result<native::Context<'p>, RunFailure> {
         self.tick().map_err(RunFailure::Failure)?;
         probe.assigned.clear();
         probe.aborted = false;
         Ok(native::Context {
             table: &self.table,
             probe,
+            narrowing: &block.narrowing,
             calendar: &self.bundle.calendar,
             today: self.today,
         })
@@ -290,12 +295,17 @@ impl<'b> Evaluator<'b> {
                 Err(RunFailure::Rhai) => probe.assumed = assumed,
             }
         }
+        // Rhai tries the values the native tree would, whichever runs.
+        let narrowing = expr.native.as_ref().map(|block| block.narrowing.clone());
+        lock(&self.probe).narrowing = narrowing.unwrap_or_default();
         let mut runner = RhaiRuns {
             evaluator: self,
             expr,
             condition,
         };
-        match self.explore(&mut runner) {
+        let explored = self.explore(&mut runner);
+        lock(&self.probe).narrowing = native::Narrowing::default();
+        match explored {
             Ok(outcomes) => Ok(outcomes),
             Err(RunFailure::Failure(failure)) => Err(failure),
             Err(RunFailure::Rhai) => Err(Failure::Rule("o avaliador Rhai não deu resposta".into())),

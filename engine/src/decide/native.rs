@@ -15,7 +15,7 @@
 //! [`Stop::Rhai`], and the evaluator redoes the whole expression on Rhai,
 //! which gives the error in its own words.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeDelta, Timelike};
@@ -23,6 +23,7 @@ use rhai::{Dynamic, Stmt, AST};
 
 use crate::calendar::{self, Calendar};
 use crate::sandbox::{self, Absent, Probe};
+use crate::slots::FactSlots;
 use crate::vocabulary::{FactValue, PathKind, Vocabulary};
 
 /// A value of the native tree.
@@ -199,6 +200,195 @@ pub(crate) struct Block {
     steps: Vec<Step>,
     /// Locals the block and its inner blocks declare.
     locals: usize,
+    /// The values worth trying for the absent facts it reads (see
+    /// [`Block::narrow`]).
+    pub narrowing: Narrowing,
+}
+
+/// For some facts an expression reads, the values worth trying when the
+/// situation does not give them, as indexes into the fact's values.
+///
+/// An expression that only compares a fact with texts (`fact == "a"`,
+/// `fact != "b"`, `fact in ["a", "c"]`) cannot tell apart the values it
+/// never names: trying one of them tells what trying each would. So a
+/// condition on one topic of thirty tries two, not thirty, and finds the
+/// same outcomes and the same missing facts (the exploration's cap on runs
+/// is met later, which only makes it more exact).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Narrowing(Vec<(usize, Box<[usize]>)>);
+
+impl Narrowing {
+    /// The values to try for the fact at `slot`, when narrowed.
+    pub(crate) fn of(&self, slot: usize) -> Option<&[usize]> {
+        self.0
+            .iter()
+            .find_map(|(narrowed, indexes)| (*narrowed == slot).then_some(&**indexes))
+    }
+}
+
+/// How an expression, with the derivations of the derived facts it reads,
+/// uses the facts it reads.
+struct Uses<'s> {
+    slots: &'s FactSlots,
+    /// Facts compared with texts, with the texts.
+    compared: BTreeMap<usize, BTreeSet<Arc<str>>>,
+    /// Facts used any other way.
+    other: BTreeSet<usize>,
+    /// Derived facts whose derivation was looked at.
+    derived: BTreeSet<usize>,
+    /// Locals that hold a fact as read (`let topic = request.topic`), in
+    /// the block being looked at.
+    aliases: BTreeMap<usize, usize>,
+}
+
+impl Uses<'_> {
+    fn block(&mut self, block: &Block) {
+        for step in &block.steps {
+            match step {
+                Step::Let(local, Node::Fact(slot)) if !self.is_derived(*slot) => {
+                    self.aliases.insert(*local, *slot);
+                }
+                Step::Let(_, node) | Step::Eval(node) => self.node(node),
+            }
+        }
+    }
+
+    fn is_derived(&self, slot: usize) -> bool {
+        self.slots.get(slot).is_some_and(|fact| fact.derived)
+    }
+
+    /// The fact a node reads as it is: a fact, or a local holding one.
+    fn fact_of(&self, node: &Node) -> Option<usize> {
+        match node {
+            Node::Fact(slot) => Some(*slot),
+            Node::Local(local) => self.aliases.get(local).copied(),
+            _ => None,
+        }
+    }
+
+    fn node(&mut self, node: &Node) {
+        if let Some((fact, texts)) = compared_with_texts(node) {
+            if let Some(slot) = self.fact_of(fact) {
+                self.compared.entry(slot).or_default().extend(texts.cloned());
+                return;
+            }
+        }
+        match node {
+            Node::Fact(slot) => {
+                self.other.insert(*slot);
+                // Reading a derived fact runs its derivation, which reads
+                // facts of its own.
+                let derivation = self.slots.get(*slot).and_then(|fact| fact.native_derivation.as_ref());
+                if let Some(derivation) = derivation {
+                    if self.derived.insert(*slot) {
+                        // Its locals are numbered apart from the reader's.
+                        let aliases = std::mem::take(&mut self.aliases);
+                        self.block(derivation);
+                        self.aliases = aliases;
+                    }
+                }
+            }
+            Node::GivenFact(_, slot, _) => {
+                self.other.insert(*slot);
+            }
+            Node::GivenGroup(_, slots) => self.other.extend(slots.iter().copied()),
+            Node::Local(local) => {
+                if let Some(slot) = self.aliases.get(local) {
+                    self.other.insert(*slot);
+                }
+            }
+            Node::Value(_) | Node::TopFact(_) | Node::Today => {}
+            Node::Not(inner) | Node::Negate(inner) => self.node(inner),
+            Node::And(nodes)
+            | Node::Or(nodes)
+            | Node::Array(nodes)
+            | Node::Call(_, nodes)
+            | Node::Interpolated(nodes) => {
+                nodes.iter().for_each(|inner| self.node(inner));
+            }
+            Node::Compare(_, pair) | Node::Arith(_, pair) | Node::Contains(pair) => {
+                pair.iter().for_each(|inner| self.node(inner));
+            }
+            Node::If(condition, then, otherwise) => {
+                self.node(condition);
+                self.block(then);
+                self.block(otherwise);
+            }
+            Node::Block(block) => self.block(block),
+        }
+    }
+}
+
+/// `fact == "a"`, `"a" != fact`, `fact in ["a", "b"]`: the node compared
+/// (a fact or a local) and the texts.
+fn compared_with_texts(node: &Node) -> Option<(&Node, impl Iterator<Item = &Arc<str>>)> {
+    fn texts(values: &[Val]) -> Option<Vec<&Arc<str>>> {
+        values
+            .iter()
+            .map(|value| match value {
+                Val::Text(text) => Some(text),
+                _ => None,
+            })
+            .collect()
+    }
+    match node {
+        Node::Compare(Cmp::Eq | Cmp::Ne, pair) => match pair.as_ref() {
+            [fact @ (Node::Fact(_) | Node::Local(_)), Node::Value(value)]
+            | [Node::Value(value), fact @ (Node::Fact(_) | Node::Local(_))] => {
+                Some((fact, texts(std::slice::from_ref(value))?.into_iter()))
+            }
+            _ => None,
+        },
+        Node::Contains(pair) => match pair.as_ref() {
+            [Node::Value(Val::Array(values)), fact @ (Node::Fact(_) | Node::Local(_))] => {
+                Some((fact, texts(values)?.into_iter()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl Block {
+    /// Works out the block's [`Narrowing`]: facts tried among texts that
+    /// the block, and every derivation it reads, only compare with texts.
+    pub(crate) fn narrow(&mut self, slots: &FactSlots) {
+        let mut uses = Uses {
+            slots,
+            compared: BTreeMap::new(),
+            other: BTreeSet::new(),
+            derived: BTreeSet::new(),
+            aliases: BTreeMap::new(),
+        };
+        uses.block(self);
+        let mut narrowing = Vec::new();
+        for (slot, texts) in uses.compared {
+            if uses.other.contains(&slot) {
+                continue;
+            }
+            let Some(fact) = slots.get(slot).filter(|fact| !fact.derived) else {
+                continue;
+            };
+            let mut kept = Vec::new();
+            let mut unnamed_kept = false;
+            for (index, value) in fact.domain.iter().enumerate() {
+                let Val::Text(text) = value else {
+                    kept.clear();
+                    break;
+                };
+                if texts.contains(text) {
+                    kept.push(index);
+                } else if !unnamed_kept {
+                    unnamed_kept = true;
+                    kept.push(index);
+                }
+            }
+            if !kept.is_empty() && kept.len() < fact.domain.len() {
+                narrowing.push((slot, kept.into_boxed_slice()));
+            }
+        }
+        self.narrowing = Narrowing(narrowing);
+    }
 }
 
 /// What compiling needs to know about the bundle.
@@ -237,7 +427,11 @@ impl Compiler<'_, '_> {
             steps.push(self.statement(statement)?);
         }
         self.locals.truncate(depth);
-        Some(Block { steps, locals: 0 })
+        Some(Block {
+            steps,
+            locals: 0,
+            narrowing: Narrowing::default(),
+        })
     }
 
     fn statement(&mut self, statement: &Stmt) -> Option<Step> {
@@ -512,6 +706,8 @@ pub(crate) struct Context<'a> {
     /// The situation's facts by slot: what `probe.read` finds first.
     pub table: &'a [Option<Val>],
     pub probe: &'a mut Probe,
+    /// The values worth trying, from the expression's root block.
+    pub narrowing: &'a Narrowing,
     pub calendar: &'a Calendar,
     pub today: Option<NaiveDate>,
 }
@@ -706,7 +902,7 @@ impl<'a> Context<'a> {
     /// A fact the situation does not give, exactly as
     /// `sandbox::fact_node_get` reads it.
     fn absent(&mut self, slot: usize) -> Outcome {
-        match self.probe.read_absent(slot) {
+        match self.probe.read_absent(slot, self.narrowing.of(slot)) {
             Absent::Value(value) => Ok(value),
             Absent::Unknown if self.probe.aborted => Err(Stop::Unknown),
             Absent::Unknown => Err(Stop::Rhai),
@@ -848,4 +1044,73 @@ fn contains(container: &Val, value: &Val) -> Result<bool, Stop> {
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
+
+    use crate::bundle::{Bundle, SourceFile};
+
+    /// The narrowing of the condition of a bundle's only rule, as the
+    /// values tried for `caso.kind` (declared `k1` to `k4`).
+    fn kinds_tried(when: &str) -> Option<Vec<String>> {
+        let files = [
+            ("bundle.yaml", "name: n\nversion: '1'\ntimezone: {name: America/Sao_Paulo, utc_offset: '-03:00'}\nphases: [a]\noutputs:\n  route: {description: r, type: text}\n".to_string()),
+            ("vocabulary.yaml", "facts:\n  now: {type: datetime, description: n, question: q}\n  caso.kind: {type: enum, values: [k1, k2, k3, k4], description: k, question: q}\n  caso.name: {type: text, description: n, question: q}\n  caso.special: {type: bool, description: s, question: q, derive: 'caso.kind == \"k4\" || caso.name == caso.kind'}\n  caso.listed: {type: bool, description: s, question: q, derive: 'caso.kind in [\"k3\"]'}\n".to_string()),
+            ("catalog.yaml", "teams: {t: Time}\nmacros: {}\n".to_string()),
+            ("calendar.yaml", "business_hours: {}\nholidays: {}\n".to_string()),
+            ("procedures/p.yaml", format!("document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: '{when}'\n    set: {{route: x}}\n")),
+        ];
+        let files = files
+            .into_iter()
+            .map(|(path, text)| SourceFile {
+                path: path.into(),
+                text,
+            })
+            .collect();
+        let bundle = Bundle::from_files(files).unwrap_or_else(|err| panic!("{err}"));
+        let rule = bundle.rules.first().expect("one rule");
+        let block = rule
+            .when
+            .as_ref()
+            .and_then(|expr| expr.native.as_ref())
+            .expect("native");
+        let slot = bundle.vocabulary.slot("caso.kind").expect("declared");
+        let domain = &bundle.slots.get(slot).expect("slot").domain;
+        block.narrowing.of(slot).map(|indexes| {
+            indexes
+                .iter()
+                .map(|index| domain[*index].display().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn values_an_expression_never_names_are_tried_once() {
+        // The named value, and one of the others for all of them.
+        assert_eq!(kinds_tried(r#"caso.kind == "k2""#).unwrap(), ["k1", "k2"]);
+        assert_eq!(
+            kinds_tried(r#"caso.kind != "k1" && caso.kind in ["k3"]"#).unwrap(),
+            ["k1", "k2", "k3"]
+        );
+        // Through a local that holds the fact, and through a derivation
+        // that only compares it too.
+        assert_eq!(kinds_tried(r#"let k = caso.kind; k == "k3""#).unwrap(), ["k1", "k3"]);
+        assert_eq!(
+            kinds_tried(r#"caso.kind == "k2" || caso.listed"#).unwrap(),
+            ["k1", "k2", "k3"]
+        );
+    }
+
+    #[test]
+    fn a_fact_used_any_other_way_is_tried_with_every_value() {
+        // Every value named: nothing to narrow.
+        assert_eq!(kinds_tried(r#"caso.kind in ["k1", "k2", "k3", "k4"]"#), None);
+        // Compared with another fact, here or in a derivation it reads.
+        assert_eq!(kinds_tried(r#"caso.kind == "k2" || caso.name == caso.kind"#), None);
+        assert_eq!(kinds_tried(r#"caso.kind == "k2" || caso.special"#), None);
+        // Held in a local used as a value.
+        assert_eq!(kinds_tried(r#"let k = caso.kind; k == "k2" || k == caso.name"#), None);
+    }
 }

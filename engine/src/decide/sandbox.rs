@@ -18,7 +18,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, P
 
 use crate::budget;
 use crate::calendar::{self, Calendar};
-use crate::native::Val;
+use crate::native::{Narrowing, Val};
 use crate::slots::FactSlots;
 use crate::vocabulary::{FactValue, PathKind, Vocabulary};
 
@@ -154,6 +154,10 @@ pub struct Probe {
     pub(crate) absent_reads: u64,
     /// Derived facts worked out from the situation alone, by slot.
     derived: Vec<Option<Val>>,
+    /// The values of the expression Rhai explores that are worth trying,
+    /// when its native tree narrowed them (see `native::Narrowing`): the
+    /// native tree passes its own instead.
+    pub narrowing: Narrowing,
 }
 
 impl Probe {
@@ -176,6 +180,7 @@ impl Probe {
             given_keys: Vec::new(),
             absent_reads: 0,
             derived: Vec::new(),
+            narrowing: Narrowing::default(),
         }
     }
 
@@ -226,7 +231,10 @@ impl Probe {
         let Some(slot) = self.vocabulary.slot(path) else {
             return Read::Unknown;
         };
-        match self.read_absent(slot) {
+        let narrowing = std::mem::take(&mut self.narrowing);
+        let absent = self.read_absent(slot, narrowing.of(slot));
+        self.narrowing = narrowing;
+        match absent {
             Absent::Value(value) => Read::Value(value),
             Absent::Unknown => Read::Unknown,
             Absent::Derive => match self.derivations.get(path) {
@@ -237,9 +245,9 @@ impl Probe {
     }
 
     /// Reads a fact the situation does not give: it is derived, or has a
-    /// default, or is tried value by value, or is unknown (and the run is
-    /// aborted).
-    pub(crate) fn read_absent(&mut self, slot: usize) -> Absent {
+    /// default, or is tried value by value (those of `narrowed`, indexes
+    /// into its values, when given), or is unknown (and the run is aborted).
+    pub(crate) fn read_absent(&mut self, slot: usize, narrowed: Option<&[usize]>) -> Absent {
         // What the slot holds is looked up again where it is used, not kept
         // across the probe's updates: no copy of the table's handle, whose
         // counter every thread deciding on the bundle would share.
@@ -254,8 +262,11 @@ impl Probe {
             return Absent::Derive;
         }
         self.absent_reads += 1;
-        if let Some(index) = self.assigned_index(Key::Fact(slot)) {
-            return self.domain_value(slot, index).map_or(Absent::Unknown, Absent::Value);
+        // The choice is a position in the values tried.
+        let tried = |choice: usize| narrowed.map_or(Some(choice), |indexes| indexes.get(choice).copied());
+        if let Some(choice) = self.assigned_index(Key::Fact(slot)) {
+            let value = tried(choice).and_then(|index| self.domain_value(slot, index));
+            return value.map_or(Absent::Unknown, Absent::Value);
         }
         if defaulted && !self.symbolic {
             if !self.assumed.contains(&slot) {
@@ -268,7 +279,9 @@ impl Probe {
             self.reads.push(slot);
         }
         let chosen = if self.branching {
+            let values = narrowed.map_or(values, <[usize]>::len);
             self.choose(Key::Fact(slot), values)
+                .and_then(tried)
                 .and_then(|index| self.domain_value(slot, index))
         } else {
             None

@@ -317,9 +317,13 @@ impl Bundle {
             native_derivations: &derived,
             ..names
         };
+        let slots = FactSlots::new(&self.vocabulary, &self.derivations, &derived);
         for rule in &mut self.rules {
             for expr in rule.expressions_mut() {
-                expr.native = native::compile(&expr.ast, &names).map(Arc::new);
+                expr.native = native::compile(&expr.ast, &names).map(|mut block| {
+                    block.narrow(&slots);
+                    Arc::new(block)
+                });
             }
             rule.discriminant = rule
                 .when
@@ -327,7 +331,7 @@ impl Bundle {
                 .and_then(|expr| expr.native.as_deref())
                 .and_then(native::Discriminant::of);
         }
-        self.slots = Arc::new(FactSlots::new(&self.vocabulary, &self.derivations, &derived));
+        self.slots = Arc::new(slots);
         self.native_derivations = derived;
     }
 
