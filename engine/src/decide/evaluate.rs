@@ -281,7 +281,8 @@ impl<'b> Evaluator<'b> {
             // One lock for the whole exploration: the native tree never
             // calls into Rhai, which takes the probe's lock itself.
             let mut probe = lock(&self.probe);
-            let assumed = probe.assumed.clone();
+            // The tree only adds to what is assumed: cutting back undoes it.
+            let assumed = probe.assumed.len();
             let mut runner = NativeRuns {
                 evaluator: self,
                 probe: &mut probe,
@@ -292,7 +293,7 @@ impl<'b> Evaluator<'b> {
                 Ok(outcomes) => return Ok(outcomes),
                 Err(RunFailure::Failure(failure)) => return Err(failure),
                 // Start over on Rhai, as if the native tree had not run.
-                Err(RunFailure::Rhai) => probe.assumed = assumed,
+                Err(RunFailure::Rhai) => probe.assumed.truncate(assumed),
             }
         }
         // Rhai tries the values the native tree would, whichever runs.
@@ -372,14 +373,14 @@ impl<'b> Evaluator<'b> {
     fn native_value(&self, expr: &Expr) -> Option<Result<Result<Val, BTreeSet<String>>, Failure>> {
         let block = self.native_of(expr)?;
         let mut probe = lock(&self.probe);
-        let assumed = probe.assumed.clone();
+        let assumed = probe.assumed.len();
         probe.start(false);
         match self.run_native(&mut probe, block) {
             Ok(Some(value)) => Some(Ok(Ok(value))),
             Ok(None) => Some(Ok(Err(probe.read_paths()))),
             Err(RunFailure::Failure(failure)) => Some(Err(failure)),
             Err(RunFailure::Rhai) => {
-                probe.assumed = assumed;
+                probe.assumed.truncate(assumed);
                 None
             }
         }

@@ -38,13 +38,26 @@ pub struct Trace {
     details: Vec<(usize, Detail)>,
 }
 
-/// What one entry says beyond its status.
+/// What one entry says beyond its status: small, since most entries with
+/// a detail only have their own reason.
 #[derive(Clone, Default)]
 struct Detail {
     /// Its own reason (undecided, skipped), instead of the rule's.
     why: Option<Shared>,
+    outputs: Option<Box<Outputs>>,
+}
+
+/// The outputs a fired rule set.
+#[derive(Clone, Default)]
+struct Outputs {
     sets: BTreeMap<String, serde_json::Value>,
     overridden: Vec<String>,
+}
+
+impl Detail {
+    fn outputs(&mut self) -> &mut Outputs {
+        self.outputs.get_or_insert_with(Box::default)
+    }
 }
 
 /// One rule's outcome, as read from a [`Trace`].
@@ -100,13 +113,13 @@ impl Trace {
     pub(crate) fn set_fired(&mut self, index: usize, sets: BTreeMap<String, serde_json::Value>) {
         self.set(index, RuleStatus::Fired);
         if !sets.is_empty() {
-            self.detail(index).sets = sets;
+            self.detail(index).outputs().sets = sets;
         }
     }
 
     /// Notes that the output `name` the rule at `index` set was overridden.
     pub(crate) fn overridden(&mut self, index: usize, name: &str) {
-        self.detail(index).overridden.push(name.to_string());
+        self.detail(index).outputs().overridden.push(name.to_string());
     }
 
     /// The detail of the entry at `index`, made when it has none. Rules are
@@ -165,14 +178,15 @@ fn entry<'t>(words: &'t RuleWords, status: RuleStatus, detail: Option<&'t Detail
         (None, RuleStatus::Fired) => &words.reasons[0],
         (None, _) => &words.reasons[1],
     };
+    let outputs = detail.and_then(|detail| detail.outputs.as_deref());
     TraceEntry {
         rule: &words.id,
         fired: status == RuleStatus::Fired,
         status,
         why,
         source: &words.source,
-        sets: detail.map_or(&NO_OUTPUTS, |detail| &detail.sets),
-        overridden: detail.map_or(&[], |detail| &detail.overridden),
+        sets: outputs.map_or(&NO_OUTPUTS, |outputs| &outputs.sets),
+        overridden: outputs.map_or(&[], |outputs| &outputs.overridden),
     }
 }
 
@@ -241,10 +255,13 @@ impl<'de> Deserialize<'de> for Trace {
                 reasons: [entry.why.clone(), entry.why],
             });
             if !entry.sets.is_empty() || !entry.overridden.is_empty() {
-                let detail = Detail {
-                    why: None,
+                let outputs = Outputs {
                     sets: entry.sets,
                     overridden: entry.overridden,
+                };
+                let detail = Detail {
+                    why: None,
+                    outputs: Some(Box::new(outputs)),
                 };
                 trace.details.push((index, detail));
             }
