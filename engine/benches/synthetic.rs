@@ -169,23 +169,34 @@ fn benchmarks(c: &mut Criterion) {
     ratios();
 }
 
-/// Median of `runs` timings of `f`.
-fn median(runs: usize, mut f: impl FnMut()) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
+/// Median over `samples` of the mean time of `f`: each sample repeats it
+/// for at least 100 µs, so the clock's own cost (tens of nanoseconds, a
+/// tenth of a decision over 100 rules) does not count.
+fn median(samples: usize, mut f: impl FnMut()) -> Duration {
+    for _ in 0..3 {
+        f();
+    }
+    let started = Instant::now();
+    f();
+    let once = started.elapsed().as_nanos().max(1);
+    let repeats = u32::try_from((100_000 / once).clamp(1, 1_000_000)).unwrap_or(1);
+    let mut times: Vec<Duration> = (0..samples)
         .map(|_| {
             let started = Instant::now();
-            f();
-            started.elapsed()
+            for _ in 0..repeats {
+                f();
+            }
+            started.elapsed() / repeats
         })
         .collect();
     times.sort();
-    times[runs / 2]
+    times[samples / 2]
 }
 
 /// One line per size: how far the native tree is from closures, and how
 /// far Rhai is from the native tree.
 fn ratios() {
-    println!("\nratios (medians of 101 runs; load per rule over 3 loads):");
+    println!("\nratios (medians of 101 samples of at least 100 µs; load per rule over 3 loads):");
     for rules in SIZES {
         let (Some((native, situation)), Some((rhai, _))) =
             (loaded(rules, Evaluation::Native), loaded(rules, Evaluation::Rhai))

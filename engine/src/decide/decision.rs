@@ -35,14 +35,15 @@ pub struct Decision {
 }
 
 /// Identity of a bundle.
+// Every decision names it: shared words, not three new strings each time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BundleInfo {
     /// The manifest's name.
-    pub name: String,
+    pub name: Shared,
     /// The manifest's version.
-    pub version: String,
+    pub version: Shared,
     /// Digest of every file of the bundle: changes with any edit.
-    pub digest: String,
+    pub digest: Shared,
 }
 
 /// Where a rule comes from.

@@ -673,9 +673,9 @@ impl Loader {
             return Err(self.fail(&files));
         }
         let info = BundleInfo {
-            name: manifest.name.clone(),
-            version: manifest.version.clone(),
-            digest: digest(&files),
+            name: manifest.name.as_str().into(),
+            version: manifest.version.as_str().into(),
+            digest: digest(&files).into(),
         };
         let catalog = catalog_lists(catalog);
         let procedures = procedures
