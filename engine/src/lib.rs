@@ -93,7 +93,7 @@ impl Bundle {
         // Whether the object being written has no member yet.
         let mut empty = true;
         out.push(b'{');
-        for (path, value) in &situation.facts {
+        for (path, value) in situation.facts.iter() {
             let (groups, last) = match path.rsplit_once('.') {
                 Some((groups, last)) => (Some(groups), last),
                 None => (None, path.as_str()),

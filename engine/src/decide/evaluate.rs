@@ -111,14 +111,14 @@ pub(crate) struct Evaluator<'b> {
 const BUDGET_EVERY: u32 = 16;
 
 impl<'b> Evaluator<'b> {
-    pub(crate) fn new(bundle: &'b Bundle, facts: BTreeMap<String, FactValue>) -> Self {
+    pub(crate) fn new(bundle: &'b Bundle, facts: Arc<BTreeMap<String, FactValue>>) -> Self {
         let today_date = match facts.get(NOW) {
             Some(FactValue::DateTime(now)) => Some(now.date_naive()),
             _ => None,
         };
         let table = native::fact_table(&bundle.vocabulary, &facts);
         let probe = Probe::new(
-            Arc::new(facts),
+            facts,
             ProbeParts {
                 vocabulary: bundle.vocabulary.clone(),
                 slots: bundle.slots.clone(),
@@ -139,7 +139,7 @@ impl<'b> Evaluator<'b> {
     /// An evaluator for static analysis: nothing is known, not even `now`,
     /// and `given(...)` is tried both ways.
     pub(crate) fn symbolic(bundle: &'b Bundle) -> Self {
-        let evaluator = Self::new(bundle, BTreeMap::new());
+        let evaluator = Self::new(bundle, Arc::default());
         lock(&evaluator.probe).symbolic = true;
         evaluator
     }
@@ -148,7 +148,7 @@ impl<'b> Evaluator<'b> {
     /// read the clock run, the rest is explored as in [`Evaluator::symbolic`].
     pub(crate) fn symbolic_at(bundle: &'b Bundle, now: DateTime<FixedOffset>) -> Self {
         let facts = BTreeMap::from([(NOW.to_string(), FactValue::DateTime(now))]);
-        let evaluator = Self::new(bundle, facts);
+        let evaluator = Self::new(bundle, Arc::new(facts));
         lock(&evaluator.probe).symbolic = true;
         evaluator
     }
@@ -623,7 +623,12 @@ impl Bundle {
         groups: &mut GivenGroups<'_>,
     ) -> Result<EndedFlows<'r>, DecideError> {
         let mut ended = EndedFlows::default();
-        for rule in self.rules.iter().filter(|rule| !rule.stops.is_empty()) {
+        for rule in self
+            .rule_index
+            .stoppers()
+            .iter()
+            .filter_map(|index| self.rules.get(*index))
+        {
             if rule.required.iter().any(|(group, _)| !groups.gives(*group)) {
                 continue;
             }
@@ -653,11 +658,12 @@ impl Bundle {
         &self,
         situation: &Situation,
         now: DateTime<FixedOffset>,
-    ) -> BTreeMap<String, FactValue> {
-        let mut facts = situation.facts.clone();
-        facts
-            .entry(NOW.to_string())
-            .or_insert_with(|| FactValue::DateTime(now.with_timezone(&self.offset)));
+    ) -> Arc<BTreeMap<String, FactValue>> {
+        let mut facts = Arc::clone(&situation.facts);
+        if !facts.contains_key(NOW) {
+            let now = FactValue::DateTime(now.with_timezone(&self.offset));
+            Arc::make_mut(&mut facts).insert(NOW.to_string(), now);
+        }
         facts
     }
 

@@ -22,6 +22,9 @@ pub(crate) struct RuleIndex {
     always: Vec<usize>,
     /// Rules led by an equality on a fact, by the fact's slot.
     by_slot: Vec<SlotRules>,
+    /// Rules that end flows when they fire, which every decision looks at
+    /// before the others.
+    stoppers: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -35,13 +38,17 @@ struct SlotRules {
 }
 
 impl RuleIndex {
-    /// The index over rules given in the bundle's order, each with the
-    /// equality that may pass it over: `None` for a rule always visited
-    /// (no such equality, or a trace that would say more than "did not
-    /// fire": an ended flow, a group already won, a missing context).
-    pub(crate) fn new<'r>(rules: impl IntoIterator<Item = Option<&'r Discriminant>>) -> Self {
+    /// The index over rules given in the bundle's order, each with whether
+    /// it ends flows and the equality that may pass it over: `None` for a
+    /// rule always visited (no such equality, or a trace that would say
+    /// more than "did not fire": an ended flow, a group already won, a
+    /// missing context).
+    pub(crate) fn new<'r>(rules: impl IntoIterator<Item = (bool, Option<&'r Discriminant>)>) -> Self {
         let mut index = Self::default();
-        for (rule, discriminant) in rules.into_iter().enumerate() {
+        for (rule, (stopper, discriminant)) in rules.into_iter().enumerate() {
+            if stopper {
+                index.stoppers.push(rule);
+            }
             let Some((slot, values)) = discriminant.and_then(Discriminant::texts) else {
                 index.always.push(rule);
                 continue;
@@ -68,6 +75,11 @@ impl RuleIndex {
             }
         }
         index
+    }
+
+    /// The rules that end flows, in the bundle's order.
+    pub(crate) fn stoppers(&self) -> &[usize] {
+        &self.stoppers
     }
 
     /// The rules to visit given the situation's facts by slot, in the

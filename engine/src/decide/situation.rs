@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
@@ -23,8 +24,9 @@ use crate::vocabulary::{Fact, FactValue, PathKind, Vocabulary, NOW};
 pub struct Situation {
     /// Where it was read from (a file path, `-`), for error messages.
     pub origin: String,
-    /// Facts given, by path. Absent facts are simply not here.
-    pub facts: BTreeMap<String, FactValue>,
+    /// Facts given, by path. Absent facts are simply not here. Shared, so
+    /// a decision reads them without copying them.
+    pub facts: Arc<BTreeMap<String, FactValue>>,
     /// Things the reader ignored (unknown fields), in Portuguese.
     pub warnings: Vec<String>,
 }
@@ -40,7 +42,7 @@ impl Situation {
 
     /// Pins the moment of the decision (`--now` wins over the file's own).
     pub fn set_now(&mut self, now: DateTime<FixedOffset>) {
-        self.facts.insert(NOW.to_string(), FactValue::DateTime(now));
+        Arc::make_mut(&mut self.facts).insert(NOW.to_string(), FactValue::DateTime(now));
     }
 
     /// Whether any fact under `group` is given.
@@ -170,7 +172,7 @@ impl<'v> Reader<'v> {
     fn finish(self, origin: &str) -> Situation {
         Situation {
             origin: origin.to_string(),
-            facts: self.facts.into_inner(),
+            facts: Arc::new(self.facts.into_inner()),
             warnings: self.warnings.into_inner(),
         }
     }

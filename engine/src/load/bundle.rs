@@ -335,13 +335,14 @@ impl Bundle {
         self.native_derivations = derived;
     }
 
-    /// Indexes the rules by the equality they start with. A rule whose
-    /// trace may say more than "did not fire" (its flow ended, its group
-    /// already won, a context missing) is visited by every decision.
+    /// Indexes the rules by the equality they start with, and lists those
+    /// that end flows. A rule whose trace may say more than "did not fire"
+    /// (its flow ended, its group already won, a context missing) is
+    /// visited by every decision.
     fn index_rules(&mut self) {
         self.rule_index = RuleIndex::new(self.rules.iter().map(|rule| {
             let plain = rule.flow.is_none() && rule.group.is_none() && rule.required.is_empty();
-            rule.discriminant.as_ref().filter(|_| plain)
+            (!rule.stops.is_empty(), rule.discriminant.as_ref().filter(|_| plain))
         }));
     }
 
