@@ -1,6 +1,7 @@
 //! Making a decision: the situation read and checked, its facts as a table,
-//! conditions run on the native tree or in the Rhai sandbox within a time
-//! budget, and the decision document assembled.
+//! the rules it can concern found by the rule index, conditions run on the
+//! native tree or in the Rhai sandbox within a time budget, and the
+//! decision document assembled with its trace.
 
 pub(crate) mod batch;
 pub(crate) mod budget;
