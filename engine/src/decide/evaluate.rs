@@ -9,9 +9,10 @@
 //! `request.topic == "integracao_delivery" && request.from_zero` with topic
 //! `configuracao_sat` is simply false and asks for nothing.
 //!
-//! This strategy (every rule, every decision, through Rhai) lives here only,
-//! so indexing or native compilation can replace it without touching the
-//! policy format.
+//! A decision visits the rules the rule index lets through (the others
+//! cannot fire and read nothing) and runs each condition on its native tree
+//! where it has one, on Rhai otherwise; both explore absent facts through
+//! the same probe, so they give the same decision byte for byte.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
