@@ -404,6 +404,15 @@ fn one_loaded_bundle_decides_on_many_threads_at_once() {
     });
 }
 
+/// A bundle's files loaded twice: decided by the native tree, and by Rhai
+/// alone.
+fn native_and_rhai(files: Vec<roteiro_engine::SourceFile>) -> (Bundle, Bundle) {
+    let native = Bundle::from_files(files.clone()).expect("loads");
+    let mut reference = Bundle::from_files(files).expect("loads");
+    reference.set_evaluation(Evaluation::Rhai);
+    (native, reference)
+}
+
 /// The shipped bundle decided by the native tree and by Rhai alone.
 fn both_evaluators() -> (Bundle, Bundle) {
     let mut reference = common::shipped();
@@ -475,10 +484,8 @@ fn an_expression_outside_the_native_subset_stays_on_rhai_and_decides_the_same() 
 #[test]
 fn a_native_expression_that_overflows_reports_rhais_error_word_for_word() {
     let procedure = "document: d.txt\ntitle: t\nrules:\n  - id: conta\n    section: '1'\n    phase: a\n    when: caso.count * 1000000000 > 5\n    set: {route: x}\n";
-    let native = common::mini(procedure).expect("loads");
+    let (native, reference) = native_and_rhai(common::mini_files(procedure));
     assert_eq!(native.native_coverage(), (1, 1));
-    let mut reference = common::mini(procedure).expect("loads");
-    reference.set_evaluation(Evaluation::Rhai);
     let decide = |bundle: &Bundle| {
         let situation = bundle
             .parse_situation("caso: {count: 9000000000000}", "s.yaml")
@@ -509,9 +516,7 @@ fn a_derivation_over_an_absent_fact_is_never_kept_between_runs() {
             );
         }
     }
-    let native = Bundle::from_files(files.clone()).expect("loads");
-    let mut reference = Bundle::from_files(files).expect("loads");
-    reference.set_evaluation(Evaluation::Rhai);
+    let (native, reference) = native_and_rhai(files);
     for situation in [
         "caso: {count: 20}",
         "caso: {count: 20, flag: true}",
@@ -721,9 +726,7 @@ rules:
 
 #[test]
 fn rules_passed_over_by_their_leading_equality_decide_as_if_run() {
-    let native = common::mini(INDEXED).expect("loads");
-    let mut reference = common::mini(INDEXED).expect("loads");
-    reference.set_evaluation(Evaluation::Rhai);
+    let (native, reference) = native_and_rhai(common::mini_files(INDEXED));
     for situation in [
         "{}",
         "caso: {kind: k1}",
