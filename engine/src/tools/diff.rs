@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::decision::Decision;
+use crate::decision::{Decision, RuleStatus};
 
 /// One step or text that differs, with the rule behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -171,22 +171,22 @@ pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
     change.missing_removed = before.difference(&after).cloned().collect();
     change.missing_changed = before.symmetric_difference(&after).cloned().collect();
 
-    let outcome = |d: &Decision, rule: &str| {
-        d.trace
-            .iter()
-            .find(|t| t.rule == rule)
-            .map(|t| (t.status, t.sets.clone()))
-    };
-    let mut rules: BTreeSet<String> = base
-        .trace
-        .iter()
-        .chain(&new.trace)
-        .map(|t| t.rule)
-        .filter(|rule| outcome(base, rule) != outcome(new, rule))
-        .map(str::to_string)
+    let (before, after) = (outcomes(base), outcomes(new));
+    let mut rules: BTreeSet<String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|rule| before.get(*rule) != after.get(*rule))
+        .map(|rule| (*rule).to_string())
         .collect();
     rules.extend(by_rule.keys().cloned());
     change.rules = rules.into_iter().collect();
     change.by_rule = by_rule;
     change
+}
+
+/// Each rule's outcome (status and outputs set) by rule id: the two
+/// bundles may order or name their rules differently, and looking each
+/// rule up by a scan would be quadratic in the rules.
+fn outcomes(decision: &Decision) -> BTreeMap<&str, (RuleStatus, &BTreeMap<String, serde_json::Value>)> {
+    decision.trace.iter().map(|t| (t.rule, (t.status, t.sets))).collect()
 }
