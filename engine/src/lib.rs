@@ -20,6 +20,8 @@
 // Grouped by stage: a newcomer finds a concept by its folder.
 mod decide;
 mod load;
+#[cfg(test)]
+mod test_bundle;
 mod tools;
 
 // Short paths inside the crate (`crate::bundle`, `crate::evaluate`): each

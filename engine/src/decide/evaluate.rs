@@ -173,7 +173,8 @@ impl<'b> Evaluator<'b> {
             probe.aborted = false;
         }
         let mut scope = sandbox::scope_for(&self.probe);
-        let result = self.bundle.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &expr.ast);
+        let ast = self.bundle.rhai_ast(expr).map_err(Failure::Rule)?;
+        let result = self.bundle.engine.eval_ast_with_scope::<Dynamic>(&mut scope, ast);
         if lock(&self.probe).aborted {
             return Ok(None);
         }
@@ -591,11 +592,7 @@ impl Bundle {
             let Some(given) = situation.facts.get(path) else {
                 continue;
             };
-            let expr = Expr {
-                source: String::new(),
-                ast: ast.clone(),
-                native: self.native_derivations.get(path).cloned(),
-            };
+            let expr = Expr::new(String::new(), ast.clone(), self.native_derivations.get(path).cloned());
             let Ok(Ok(derived)) = evaluator.value(&expr) else {
                 continue;
             };

@@ -1050,26 +1050,12 @@ fn contains(container: &Val, value: &Val) -> Result<bool, Stop> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
 
-    use crate::bundle::{Bundle, SourceFile};
-
     /// The narrowing of the condition of a bundle's only rule, as the
     /// values tried for `caso.kind` (declared `k1` to `k4`).
     fn kinds_tried(when: &str) -> Option<Vec<String>> {
-        let files = [
-            ("bundle.yaml", "name: n\nversion: '1'\ntimezone: {name: America/Sao_Paulo, utc_offset: '-03:00'}\nphases: [a]\noutputs:\n  route: {description: r, type: text}\n".to_string()),
-            ("vocabulary.yaml", "facts:\n  now: {type: datetime, description: n, question: q}\n  caso.kind: {type: enum, values: [k1, k2, k3, k4], description: k, question: q}\n  caso.name: {type: text, description: n, question: q}\n  caso.special: {type: bool, description: s, question: q, derive: 'caso.kind == \"k4\" || caso.name == caso.kind'}\n  caso.listed: {type: bool, description: s, question: q, derive: 'caso.kind in [\"k3\"]'}\n".to_string()),
-            ("catalog.yaml", "teams: {t: Time}\nmacros: {}\n".to_string()),
-            ("calendar.yaml", "business_hours: {}\nholidays: {}\n".to_string()),
-            ("procedures/p.yaml", format!("document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: '{when}'\n    set: {{route: x}}\n")),
-        ];
-        let files = files
-            .into_iter()
-            .map(|(path, text)| SourceFile {
-                path: path.into(),
-                text,
-            })
-            .collect();
-        let bundle = Bundle::from_files(files).unwrap_or_else(|err| panic!("{err}"));
+        let bundle = crate::test_bundle::with_procedure(&format!(
+            "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: '{when}'\n    set: {{route: x}}\n"
+        ));
         let rule = bundle.rules.first().expect("one rule");
         let block = rule
             .when

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::FixedOffset;
 use rhai::{Engine, AST};
@@ -28,6 +28,7 @@ use crate::vocabulary::Vocabulary;
 
 pub use super::files::{folder_fingerprint, FolderFingerprint, MAX_FILE_BYTES};
 use super::files::{read_dir, refused};
+use super::native_pass::NativePass;
 use super::procedures::Context;
 
 /// A file of a bundle: its path inside the bundle (with `/`) and its text.
@@ -68,10 +69,36 @@ pub(super) const BUILTIN_CALLS: [&str; 6] = ["type_of", "print", "debug", "is_de
 /// An expression as written and as compiled.
 pub(crate) struct Expr {
     pub source: String,
-    pub ast: Arc<AST>,
+    /// Rhai's tree. An expression the native tree runs lets it go once the
+    /// bundle is compiled (two trees per expression were a third of a large
+    /// bundle's memory) and parses it again the first time Rhai is asked
+    /// for it: an audit with `--engine rhai`, or a native run that defers.
+    rhai: OnceLock<Arc<AST>>,
     /// The same expression as a native tree, when it stays inside the
     /// subset `native` compiles (set once the whole bundle is known).
     pub native: Option<Arc<native::Block>>,
+}
+
+impl Expr {
+    pub(crate) fn new(source: String, ast: Arc<AST>, native: Option<Arc<native::Block>>) -> Self {
+        Self {
+            source,
+            rhai: OnceLock::from(ast),
+            native,
+        }
+    }
+
+    /// Rhai's tree, when it is still held.
+    pub(crate) fn held_ast(&self) -> Option<&Arc<AST>> {
+        self.rhai.get()
+    }
+
+    /// Lets Rhai's tree go when the native tree runs the expression.
+    pub(super) fn release_ast_if_native(&mut self) {
+        if self.native.is_some() {
+            self.rhai = OnceLock::new();
+        }
+    }
 }
 
 /// A compiled text.
@@ -143,7 +170,7 @@ impl Item {
             }))
     }
 
-    fn expressions_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+    pub(super) fn expressions_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
         self.when
             .iter_mut()
             .chain(self.text.iter_mut().filter_map(|segment| match segment {
@@ -174,7 +201,7 @@ impl Rule {
         out
     }
 
-    fn expressions_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
+    pub(super) fn expressions_mut(&mut self) -> impl Iterator<Item = &mut Expr> {
         self.when
             .iter_mut()
             .chain(self.compute.iter_mut().map(|(_, expr)| expr))
@@ -214,8 +241,6 @@ pub struct Bundle {
     /// The rules' ids, sources and reasons, shared by every decision's trace.
     pub(crate) trace_words: Arc<[RuleWords]>,
     pub(crate) files: Vec<SourceFile>,
-    /// The procedure files as written, for lint and static checks.
-    pub(crate) procedures: Vec<(String, ProcedureFile)>,
 }
 
 impl std::fmt::Debug for Bundle {
@@ -296,45 +321,6 @@ impl Bundle {
         (native, total)
     }
 
-    /// Compiles every expression that fits the native subset: derivations
-    /// first, since an expression reading a derived fact is native only
-    /// when the derivation is.
-    fn compile_native(&mut self) {
-        let vocabulary = self.vocabulary.clone();
-        let catalog = self.catalog.clone();
-        let none = BTreeMap::new();
-        let names = native::Names {
-            vocabulary: &vocabulary,
-            catalog: catalog.lists(),
-            native_derivations: &none,
-        };
-        let derived: BTreeMap<String, Arc<native::Block>> = self
-            .derivations
-            .iter()
-            .filter_map(|(path, ast)| Some((path.clone(), Arc::new(native::compile(ast, &names)?))))
-            .collect();
-        let names = native::Names {
-            native_derivations: &derived,
-            ..names
-        };
-        let slots = FactSlots::new(&self.vocabulary, &self.derivations, &derived);
-        for rule in &mut self.rules {
-            for expr in rule.expressions_mut() {
-                expr.native = native::compile(&expr.ast, &names).map(|mut block| {
-                    block.narrow(&slots);
-                    Arc::new(block)
-                });
-            }
-            rule.discriminant = rule
-                .when
-                .as_ref()
-                .and_then(|expr| expr.native.as_deref())
-                .and_then(native::Discriminant::of);
-        }
-        self.slots = Arc::new(slots);
-        self.native_derivations = derived;
-    }
-
     /// Indexes the rules by the equality they start with, and lists those
     /// that end flows. A rule whose trace may say more than "did not fire"
     /// (its flow ended, its group already won, a context missing) is
@@ -387,6 +373,33 @@ impl Bundle {
     }
 
     /// The text of a bundle file (empty when there is no such file).
+    /// The procedure files as written, for lint and static checks: read
+    /// again from their text, since a decision never needs them and they
+    /// would double a loaded bundle's memory. They parsed when the bundle
+    /// loaded, so none is left out.
+    pub(crate) fn procedure_files(&self) -> impl Iterator<Item = (&str, ProcedureFile)> {
+        self.files
+            .iter()
+            .filter(|file| file.path.starts_with(PROCEDURES))
+            .filter_map(|file| Some((file.path.as_str(), serde_yaml::from_str(&file.text).ok()?)))
+    }
+
+    /// Rhai's tree of `expr`, parsed again if it was let go. The same
+    /// source, engine and scope gave a tree when the bundle loaded, so
+    /// parsing again gives the same tree; an error here is a bug, said as a
+    /// failed rule rather than a panic.
+    pub(crate) fn rhai_ast<'e>(&self, expr: &'e Expr) -> Result<&'e AST, String> {
+        if let Some(ast) = expr.rhai.get() {
+            return Ok(ast);
+        }
+        let scope = sandbox::compile_scope(&self.vocabulary, &GLOBALS);
+        let ast = self
+            .engine
+            .compile_with_scope(&scope, &expr.source)
+            .map_err(|err| format!("o Rhai não compila `{}` de novo: {err}", expr.source))?;
+        Ok(expr.rhai.get_or_init(|| Arc::new(ast)))
+    }
+
     pub(crate) fn file_text(&self, path: &str) -> &str {
         self.files
             .iter()
@@ -632,7 +645,9 @@ impl Loader {
             }
         }
         let derivations = self.compile_derivations(&context, &vocabulary_spec, vocabulary_file);
-        let mut rules = Vec::new();
+        let catalog_lists = catalog_lists(catalog.clone());
+        let native_pass = NativePass::new(&vocabulary, &catalog_lists, &derivations);
+        let mut rules = Vec::with_capacity(procedures.iter().map(|(_, p)| p.rules.len()).sum());
         if procedures.is_empty() && !files.iter().any(|file| file.path.starts_with(PROCEDURES)) {
             self.file_problem(
                 PROCEDURES,
@@ -660,7 +675,8 @@ impl Loader {
                     );
                     continue;
                 }
-                if let Some(rule) = self.compile_rule(&context, procedure, spec, &place) {
+                if let Some(mut rule) = self.compile_rule(&context, procedure, spec, &place) {
+                    native_pass.compile_rule(&mut rule);
                     rules.push(rule);
                 }
             }
@@ -678,22 +694,19 @@ impl Loader {
             version: manifest.version.as_str().into(),
             digest: digest(&files).into(),
         };
-        let catalog = catalog_lists(catalog);
-        let procedures = procedures
-            .into_iter()
-            .map(|(file, parsed)| (file.path.clone(), parsed))
-            .collect();
+        drop(procedures);
+        let (native_derivations, slots) = native_pass.finish();
         let trace_words = rules.iter().map(Rule::words).collect();
         let mut bundle = Bundle {
             manifest,
             info,
             vocabulary,
-            catalog,
+            catalog: catalog_lists,
             offset,
             engine,
             derivations: Arc::new(derivations),
-            native_derivations: BTreeMap::new(),
-            slots: Arc::default(),
+            native_derivations,
+            slots: Arc::new(slots),
             context_groups: Vec::new(),
             calendar,
             evaluation: Evaluation::default(),
@@ -701,9 +714,7 @@ impl Loader {
             rule_index: RuleIndex::default(),
             trace_words,
             files,
-            procedures,
         };
-        bundle.compile_native();
         bundle.index_contexts();
         bundle.index_rules();
         Ok(bundle)

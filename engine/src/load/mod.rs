@@ -9,6 +9,7 @@ pub(crate) mod files;
 pub(crate) mod input;
 pub(crate) mod locate;
 pub(crate) mod manifest;
+mod native_pass;
 pub(crate) mod policy;
 pub(crate) mod procedures;
 pub(crate) mod scan;

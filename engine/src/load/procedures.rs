@@ -53,7 +53,8 @@ impl Loader {
                     self.report(&place, Some("derive"), "deriva o fato dele mesmo".into());
                 }
             }
-            out.insert(path.clone(), expr.ast);
+            let Some(ast) = expr.held_ast() else { continue };
+            out.insert(path.clone(), ast.clone());
         }
         out
     }
@@ -141,7 +142,7 @@ impl Loader {
                 compute.push((name.clone(), expr));
             }
         }
-        let mut actions = Vec::new();
+        let mut actions = Vec::with_capacity(spec.actions.len());
         for (index, action) in spec.actions.iter().enumerate() {
             let field = format!("actions[{index}]");
             let item_place = Place {
@@ -291,7 +292,7 @@ impl Loader {
         specs: &[ScriptSpec],
         phase: usize,
     ) -> Vec<Item> {
-        let mut items = Vec::new();
+        let mut items = Vec::with_capacity(specs.len());
         for (index, spec) in specs.iter().enumerate() {
             let field = format!("{kind}[{index}]");
             let place = Place {
@@ -338,7 +339,7 @@ impl Loader {
                 return None;
             }
         };
-        let mut text = Vec::new();
+        let mut text = Vec::with_capacity(pieces.len());
         for piece in pieces {
             match piece {
                 Piece::Literal(literal) => text.push(Segment::Literal(literal)),
@@ -480,11 +481,7 @@ impl Loader {
         if self.problems.len() != before {
             return None;
         }
-        ast.map(|ast| Expr {
-            source: source.trim().to_string(),
-            ast: Arc::new(ast),
-            native: None,
-        })
+        ast.map(|ast| Expr::new(source.trim().to_string(), Arc::new(ast), None))
     }
 }
 

@@ -184,14 +184,7 @@ impl Bundle {
                         continue;
                     };
                     let together = evaluator
-                        .outcomes(
-                            &Expr {
-                                source: both,
-                                ast: std::sync::Arc::new(ast),
-                                native: None,
-                            },
-                            true,
-                        )
+                        .outcomes(&Expr::new(both, std::sync::Arc::new(ast), None), true)
                         .is_ok_and(|o| o.seen_true);
                     if together {
                         warnings.push(self.rule_warning(
@@ -211,8 +204,9 @@ impl Bundle {
 
     /// Facts and catalog entries nothing refers to.
     fn unused(&self) -> Vec<Warning> {
+        let procedures: Vec<_> = self.procedure_files().collect();
         let mut sources: Vec<String> = Vec::new();
-        for (_, procedure) in &self.procedures {
+        for (_, procedure) in &procedures {
             sources.extend(procedure.context.iter().cloned());
             for rule in &procedure.rules {
                 sources.extend(rule.when.iter().cloned());
@@ -253,12 +247,7 @@ impl Bundle {
             used.extend(bracket_paths(source));
         }
         // An action's `macro:` and `team:` name catalog entries too.
-        for action in self
-            .procedures
-            .iter()
-            .flat_map(|(_, p)| &p.rules)
-            .flat_map(|r| &r.actions)
-        {
+        for action in procedures.iter().flat_map(|(_, p)| &p.rules).flat_map(|r| &r.actions) {
             used.extend(action.r#macro.iter().map(|key| format!("catalog.macros.{key}")));
             used.extend(action.team.iter().map(|key| format!("catalog.teams.{key}")));
         }

@@ -309,11 +309,10 @@ impl Explainer<'_> {
 
     fn value(&self, source: &str) -> String {
         match self.bundle.engine.compile_with_scope(self.scope, source) {
-            Ok(ast) => match self.evaluator.condition(&Expr {
-                native: None,
-                source: source.to_string(),
-                ast: std::sync::Arc::new(ast),
-            }) {
+            Ok(ast) => match self
+                .evaluator
+                .condition(&Expr::new(source.to_string(), std::sync::Arc::new(ast), None))
+            {
                 Ok(Truth::True) => "verdadeiro".to_string(),
                 Ok(Truth::False) => "falso".to_string(),
                 Ok(Truth::Undecided(missing)) => {
@@ -371,11 +370,7 @@ impl Bundle {
         }
         if fact.is_some_and(|f| f.spec.derive.is_some()) {
             if let Ok(ast) = self.engine.compile_with_scope(scope, path) {
-                let expr = Expr {
-                    native: None,
-                    source: path.to_string(),
-                    ast: std::sync::Arc::new(ast),
-                };
+                let expr = Expr::new(path.to_string(), std::sync::Arc::new(ast), None);
                 if let Ok(Ok(value)) = evaluator.value(&expr) {
                     return format!("{} (derivado)", sandbox::display(&value));
                 }

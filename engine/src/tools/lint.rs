@@ -216,7 +216,7 @@ impl Bundle {
     /// Every writing-rule finding in the bundle's texts.
     pub fn lint(&self) -> Vec<LintFinding> {
         let mut findings = Vec::new();
-        for (path, procedure) in &self.procedures {
+        for (path, procedure) in self.procedure_files() {
             let file_text = self.file_text(path);
             for rule in &procedure.rules {
                 let items = rule
@@ -270,7 +270,7 @@ impl Bundle {
                         }
                         findings.push(LintFinding {
                             location: Location {
-                                file: path.clone(),
+                                file: path.to_string(),
                                 line: locate::line_of(
                                     file_text,
                                     &[("id", Some(rule.id.as_str())), ("id", Some(item.as_str()))],

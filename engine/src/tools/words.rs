@@ -17,7 +17,10 @@ impl Bundle {
     pub fn condition_in_words(&self, id: &str) -> Option<String> {
         let rule = self.rules.iter().find(|rule| rule.id == id)?;
         let expr = rule.when.as_ref()?;
-        let words = match expr.ast.statements() {
+        let Ok(ast) = self.rhai_ast(expr) else {
+            return Some(expr.source.clone());
+        };
+        let words = match ast.statements() {
             [Stmt::Expr(inner)] => phrase(inner, &self.vocabulary, &expr.source),
             [Stmt::FnCall(call, _)] => call_phrase(&call.name, &call.args, &self.vocabulary, &expr.source),
             _ => None,
