@@ -202,6 +202,17 @@ fn missing_required_file_is_reported() {
 }
 
 #[test]
+fn files_held_in_memory_get_the_bounds_of_files_on_disk() {
+    let mut files = common::shipped_files();
+    let deep = format!("{}{}\n", "[".repeat(80), "]".repeat(80));
+    let catalog = files.iter_mut().find(|f| f.path == "catalog.yaml").expect("catalog");
+    catalog.text = format!("{deep}{}", catalog.text);
+    let err = roteiro_engine::Bundle::from_files(files).expect_err("rejected");
+    let text = err.to_string();
+    assert!(text.contains("catalog.yaml") && text.contains("aninhamento"), "{text}");
+}
+
+#[test]
 fn bad_vocabulary_entries_are_rejected() {
     let err = problems(common::edited("vocabulary.yaml", |t| {
         t.replacen("    values: [pf, pj]\n", "", 1).replacen(

@@ -266,12 +266,28 @@ impl Bundle {
     /// Loads the bundle in `dir` (its `bundle.yaml`, `vocabulary.yaml`,
     /// `catalog.yaml`, `calendar.yaml`, `procedures/*.yaml`, `tests/*.yaml`).
     pub fn load_dir(dir: &Path) -> Result<Self, BundleError> {
+        // Reading checked each file's bounds and encoding.
         let files = read_dir(dir).map_err(|problems| BundleError { problems })?;
-        Self::from_files(files)
+        Self::from_checked_files(files)
     }
 
     /// Loads a bundle from files held in memory (e.g. compiled into a binary).
-    pub fn from_files(mut files: Vec<SourceFile>) -> Result<Self, BundleError> {
+    pub fn from_files(files: Vec<SourceFile>) -> Result<Self, BundleError> {
+        // Files held in memory get the same bounds as files read from disk.
+        let problems: Vec<Problem> = files
+            .iter()
+            .filter_map(|file| {
+                let refusal = input::checked_text(file.text.as_bytes(), MAX_FILE_BYTES).err()?;
+                Some(refused(file.path.clone(), refusal))
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(BundleError { problems });
+        }
+        Self::from_checked_files(files)
+    }
+
+    fn from_checked_files(mut files: Vec<SourceFile>) -> Result<Self, BundleError> {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Loader::default().load(files)
     }
@@ -538,12 +554,8 @@ impl Loader {
         }
     }
 
+    /// Parses a file whose bounds were checked (see `Bundle::from_files`).
     pub(super) fn parse<T: DeserializeOwned>(&mut self, file: &SourceFile) -> Option<T> {
-        // Files held in memory get the same bounds as files read from disk.
-        if let Err(refusal) = input::checked_text(file.text.as_bytes(), MAX_FILE_BYTES) {
-            self.problems.push(refused(file.path.clone(), refusal));
-            return None;
-        }
         match serde_yaml::from_str::<T>(&file.text) {
             Ok(value) => Some(value),
             Err(err) => {
@@ -629,6 +641,7 @@ impl Loader {
             catalog: &catalog,
             functions: sandbox::function_names(&engine),
             engine: &engine,
+            scope: sandbox::compile_scope(&vocabulary, &GLOBALS),
             manifest: &manifest,
         };
         self.check_root_names(&context, vocabulary_file);

@@ -62,6 +62,19 @@ pub fn checked_text(bytes: &[u8], limit: u64) -> Result<&str, Refusal> {
     Ok(text)
 }
 
+/// The bytes that can change the nesting depth or the state of the scan
+/// outside quotes and comments.
+const STRUCTURAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut index = 0;
+    let bytes = b"\n\"'#[]{}";
+    while index < bytes.len() {
+        table[bytes[index] as usize] = true;
+        index += 1;
+    }
+    table
+};
+
 /// Refuses flow nesting (`[`, `{`) and block nesting (indentation levels)
 /// deeper than [`MAX_DEPTH`], skipping quoted strings and comments.
 fn check_depth(text: &str) -> Result<(), Refusal> {
@@ -81,6 +94,11 @@ fn check_depth(text: &str) -> Result<(), Refusal> {
     let mut line_start = true;
     let mut indent = 0usize;
     for (offset, &byte) in bytes.iter().enumerate() {
+        // Most bytes are inside a line and neither open, close, quote nor
+        // comment anything: one table lookup passes them over.
+        if !line_start && !comment && quote.is_none() && !STRUCTURAL[usize::from(byte)] {
+            continue;
+        }
         if byte == b'\n' {
             comment = false;
             line_start = true;

@@ -9,13 +9,12 @@ use rhai::{Engine, AST};
 use crate::calendar;
 use crate::decision::Source;
 use crate::policy::{CatalogFile, FactKind, Manifest, OutputKind, ProcedureFile, RuleSpec, ScriptSpec, VocabularyFile};
-use crate::sandbox;
 use crate::scan;
 use crate::shared::Shared;
 use crate::template::{self, Piece};
 use crate::vocabulary::Vocabulary;
 
-use super::bundle::{Expr, Item, Loader, Place, Rule, Segment, SourceFile, BUILTIN_CALLS, GLOBALS};
+use super::bundle::{Expr, Item, Loader, Place, Rule, Segment, SourceFile, BUILTIN_CALLS};
 
 impl Loader {
     pub(super) fn compile_derivations(
@@ -455,8 +454,7 @@ impl Loader {
                 self.report(place, Some(field), format!("função desconhecida `{name}`"));
             }
         }
-        let scope = sandbox::compile_scope(context.vocabulary, &GLOBALS);
-        let ast = match context.engine.compile_with_scope(&scope, source) {
+        let ast = match context.engine.compile_with_scope(&context.scope, source) {
             Ok(ast) => Some(ast),
             Err(err) => {
                 let position = err.1;
@@ -502,6 +500,8 @@ pub(super) struct Context<'a> {
     pub(super) catalog: &'a CatalogFile,
     pub(super) functions: BTreeSet<String>,
     pub(super) engine: &'a Engine,
+    /// The names every expression compiles against, built once.
+    pub(super) scope: rhai::Scope<'static>,
     pub(super) manifest: &'a Manifest,
 }
 
