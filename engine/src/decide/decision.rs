@@ -61,7 +61,7 @@ pub struct Action {
     /// Stable id of the step.
     pub id: Shared,
     /// What to do, in Portuguese.
-    pub text: String,
+    pub text: Shared,
     /// Team that does it.
     pub team: Option<Shared>,
     /// Exact name of the macro to apply.
@@ -80,7 +80,7 @@ pub struct Script {
     /// Stable id of the text.
     pub id: Shared,
     /// The text, placeholders filled.
-    pub text: String,
+    pub text: Shared,
     /// Rule that contributed it.
     pub rule: Shared,
     /// Document and section it comes from.

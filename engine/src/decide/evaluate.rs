@@ -31,6 +31,7 @@ use crate::locate;
 use crate::native::{self, Stop, Val};
 use crate::sandbox::{self, lock, Probe, ProbeParts, SharedProbe};
 use crate::scan;
+use crate::shared::Shared;
 use crate::situation::Situation;
 use crate::trace::Trace;
 use crate::vocabulary::{FactValue, NOW};
@@ -765,7 +766,7 @@ impl Bundle {
         item: &Item,
         kind: ItemKind,
         out: &mut Assembly,
-    ) -> Result<Option<String>, DecideError> {
+    ) -> Result<Option<Shared>, DecideError> {
         let fail = |key: &str, failure: Failure| {
             let field = format!("{}.{}.{key}", kind.field(), item.id);
             self.decide_error(rule, Some(&item.id), &field, failure)
@@ -781,6 +782,9 @@ impl Bundle {
                     return Ok(None);
                 }
             }
+        }
+        if let Some(literal) = &item.literal {
+            return Ok(Some(literal.clone()));
         }
         let literal_length: usize = item
             .text
@@ -820,7 +824,7 @@ impl Bundle {
                 }
             }
         }
-        Ok(Some(text))
+        Ok(Some(text.into()))
     }
 
     /// The error of a failed expression, at its line in the rule's file:
@@ -1032,11 +1036,46 @@ impl<'s> GivenGroups<'s> {
     }
 }
 
-fn script(item: &Item, rule: &Rule, text: String) -> Script {
+fn script(item: &Item, rule: &Rule, text: Shared) -> Script {
     Script {
         id: item.id.clone(),
         text,
         rule: rule.id.clone(),
         source: rule.source.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
+
+    use chrono::DateTime;
+
+    const PROCEDURE: &str = "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: caso.kind == \"k2\"\n    actions:\n      - {id: fixa, text: Abra o chamado.}\n      - {id: nome, text: 'Fale com {{ caso.name }}.'}\n";
+
+    #[test]
+    fn a_text_without_placeholders_is_the_bundle_s_own_and_a_template_is_rendered() {
+        let bundle = crate::test_bundle::with_procedure(PROCEDURE);
+        let now = DateTime::parse_from_rfc3339("2026-11-24T10:00:00-03:00").unwrap();
+        let texts = |name: &str| {
+            let situation = bundle
+                .parse_situation(format!("caso: {{kind: k2, name: {name}}}"), "s.yaml")
+                .unwrap();
+            let decision = bundle.decide(&situation, now).unwrap();
+            decision
+                .actions
+                .iter()
+                .map(|action| action.text.clone())
+                .collect::<Vec<_>>()
+        };
+        let (ana, bia) = (texts("Ana"), texts("Bia"));
+        assert_eq!(
+            ana.iter().map(|text| text.as_str()).collect::<Vec<_>>(),
+            ["Abra o chamado.", "Fale com Ana."]
+        );
+        assert_eq!(bia[1].as_str(), "Fale com Bia.");
+        // The same allocation in both decisions: nothing was written again.
+        assert!(std::ptr::eq(ana[0].as_str(), bia[0].as_str()));
+        assert!(!std::ptr::eq(ana[1].as_str(), bia[1].as_str()));
     }
 }

@@ -111,6 +111,9 @@ pub(crate) enum Segment {
 pub(crate) struct Item {
     pub id: Shared,
     pub text: Vec<Segment>,
+    /// The whole text when it has no placeholder: every decision that
+    /// shows it shares it instead of writing it again.
+    pub literal: Option<Shared>,
     pub when: Option<Expr>,
     pub team: Option<Shared>,
     pub macro_name: Option<Shared>,

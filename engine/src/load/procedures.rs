@@ -348,9 +348,18 @@ impl Loader {
                 }
             }
         }
+        let literal = text
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(literal) => Some(literal.as_str()),
+                Segment::Placeholder(_) => None,
+            })
+            .collect::<Option<String>>()
+            .map(Shared::from);
         Some(Item {
             id: spec.id.as_str().into(),
             text,
+            literal,
             when,
             team: None,
             macro_name: None,

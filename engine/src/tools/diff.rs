@@ -82,7 +82,7 @@ fn actions(decision: &Decision) -> Texts {
         .map(|a| {
             let text = match &a.r#macro {
                 Some(name) => format!("{} [macro: {name}]", a.text),
-                None => a.text.clone(),
+                None => a.text.to_string(),
             };
             (a.id.to_string(), text, a.rule.to_string())
         })
@@ -93,7 +93,7 @@ fn scripts(decision: &Decision) -> Texts {
     decision
         .scripts
         .iter()
-        .map(|s| (s.id.to_string(), s.text.clone(), s.rule.to_string()))
+        .map(|s| (s.id.to_string(), s.text.to_string(), s.rule.to_string()))
         .collect()
 }
 
