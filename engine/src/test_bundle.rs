@@ -1,4 +1,4 @@
-//! A one-rule bundle for the engine's unit tests: a vocabulary of a few
+//! A small bundle for the engine's unit tests: a vocabulary of a few
 //! `caso.*` facts and the procedure file a test gives.
 
 #![allow(clippy::panic, reason = "a test whose bundle does not load fails loudly")]
@@ -6,12 +6,13 @@
 use crate::bundle::{Bundle, SourceFile};
 
 /// Loads a bundle whose `procedures/p.yaml` is `procedure`; its facts are
-/// `caso.kind` (enum `k1`..`k4`), `caso.name` (text), and two derived
-/// booleans, `caso.special` and `caso.listed`.
+/// `caso.kind` (enum `k1`..`k4`), `caso.name` (text), two derived
+/// booleans (`caso.special`, `caso.listed`) and `caso.flag`, a boolean that
+/// defaults to false; its one flow is `f`.
 pub(crate) fn with_procedure(procedure: &str) -> Bundle {
     let files = [
-        ("bundle.yaml", "name: n\nversion: '1'\ntimezone: {name: America/Sao_Paulo, utc_offset: '-03:00'}\nphases: [a]\noutputs:\n  route: {description: r, type: text}\n"),
-        ("vocabulary.yaml", "facts:\n  now: {type: datetime, description: n, question: q}\n  caso.kind: {type: enum, values: [k1, k2, k3, k4], description: k, question: q}\n  caso.name: {type: text, description: n, question: q}\n  caso.special: {type: bool, description: s, question: q, derive: 'caso.kind == \"k4\" || caso.name == caso.kind'}\n  caso.listed: {type: bool, description: s, question: q, derive: 'caso.kind in [\"k3\"]'}\n"),
+        ("bundle.yaml", "name: n\nversion: '1'\ntimezone: {name: America/Sao_Paulo, utc_offset: '-03:00'}\nphases: [a]\nflows: {f: Um fluxo}\noutputs:\n  route: {description: r, type: text}\n"),
+        ("vocabulary.yaml", "facts:\n  now: {type: datetime, description: n, question: q}\n  caso.kind: {type: enum, values: [k1, k2, k3, k4], description: k, question: q}\n  caso.name: {type: text, description: n, question: q}\n  caso.special: {type: bool, description: s, question: q, derive: 'caso.kind == \"k4\" || caso.name == caso.kind'}\n  caso.listed: {type: bool, description: s, question: q, derive: 'caso.kind in [\"k3\"]'}\n  caso.flag: {type: bool, description: f, question: q, default: false}\n"),
         ("catalog.yaml", "teams: {t: Time}\nmacros: {}\n"),
         ("calendar.yaml", "business_hours: {}\nholidays: {}\n"),
         ("procedures/p.yaml", procedure),

@@ -571,7 +571,7 @@ impl Bundle {
                 continue;
             }
             let fired = self
-                .apply(&evaluator, index, rule, &mut assembly)
+                .apply(&evaluator, index, rule, ended.condition(index), &mut assembly)
                 .map_err(in_situation)?;
             if let (true, Some(group)) = (fired, rule.group.as_deref()) {
                 group_winners.insert(group, &rule.id);
@@ -622,11 +622,11 @@ impl Bundle {
         groups: &mut GivenGroups<'_>,
     ) -> Result<EndedFlows<'r>, DecideError> {
         let mut ended = EndedFlows::default();
-        for rule in self
+        for (index, rule) in self
             .rule_index
             .stoppers()
             .iter()
-            .filter_map(|index| self.rules.get(*index))
+            .filter_map(|index| Some((*index, self.rules.get(*index)?)))
         {
             if rule.required.iter().any(|(group, _)| !groups.gives(*group)) {
                 continue;
@@ -637,7 +637,16 @@ impl Bundle {
                     let truth = evaluator
                         .condition(expr)
                         .map_err(|failure| self.decide_error(rule, None, "when", failure))?;
-                    truth == Truth::True
+                    let fires = truth == Truth::True;
+                    // What the condition assumed is its own: taken out of
+                    // the probe, the next stopper starts clean.
+                    let assumed = std::mem::take(&mut lock(&evaluator.probe).assumed);
+                    ended.conditions.push(KnownCondition {
+                        rule: index,
+                        truth,
+                        assumed,
+                    });
+                    fires
                 }
             };
             if fires {
@@ -647,8 +656,6 @@ impl Bundle {
                 }
             }
         }
-        // The rules run again below and assume what they read then.
-        lock(&evaluator.probe).assumed.clear();
         Ok(ended)
     }
 
@@ -672,6 +679,7 @@ impl Bundle {
         evaluator: &Evaluator<'_>,
         index: usize,
         rule: &Rule,
+        known: Option<&KnownCondition>,
         out: &mut Assembly,
     ) -> Result<bool, DecideError> {
         let fail = |field: &str, failure: Failure| self.decide_error(rule, None, field, failure);
@@ -680,9 +688,13 @@ impl Bundle {
             // read or assumed.
             return Ok(false);
         }
-        let truth = match &rule.when {
-            Some(expr) => evaluator.condition(expr).map_err(|failure| fail("when", failure))?,
-            None => Truth::True,
+        let truth = match (&rule.when, known) {
+            (Some(_), Some(known)) => {
+                lock(&evaluator.probe).assumed.extend_from_slice(&known.assumed);
+                known.truth.clone()
+            }
+            (Some(expr), None) => evaluator.condition(expr).map_err(|failure| fail("when", failure))?,
+            (None, _) => Truth::True,
         };
         match &truth {
             Truth::True | Truth::False => {}
@@ -999,9 +1011,26 @@ struct EndedFlows<'r> {
     flows: BTreeMap<&'r str, &'r str>,
     /// Rules that ended a flow: they stay, even in a flow they ended.
     stoppers: BTreeSet<&'r str>,
+    /// The conditions worked out to find them, in the bundle's order: the
+    /// main pass reuses them instead of running them again.
+    conditions: Vec<KnownCondition>,
+}
+
+/// A condition already run in this decision: its truth and the slots of
+/// the defaults it assumed (the same every run, as the situation is).
+struct KnownCondition {
+    rule: usize,
+    truth: Truth,
+    assumed: Vec<usize>,
 }
 
 impl<'r> EndedFlows<'r> {
+    /// The condition of the rule at `index`, when the pre-pass ran it.
+    fn condition(&self, index: usize) -> Option<&KnownCondition> {
+        let at = self.conditions.binary_search_by_key(&index, |known| known.rule).ok()?;
+        self.conditions.get(at)
+    }
+
     /// The ended flow a rule belongs to and the rule that ended it.
     fn stopped_by(&self, rule: &Rule) -> Option<(&'r str, &'r str)> {
         let flow = rule.flow.as_deref()?;
@@ -1077,5 +1106,19 @@ mod tests {
         // The same allocation in both decisions: nothing was written again.
         assert!(std::ptr::eq(ana[0].as_str(), bia[0].as_str()));
         assert!(!std::ptr::eq(ana[1].as_str(), bia[1].as_str()));
+    }
+
+    #[test]
+    fn a_rule_that_ends_a_flow_assumes_what_its_condition_read_once_decided() {
+        let procedure = "document: d.txt\ntitle: t\nrules:\n  - id: fim\n    section: '1'\n    phase: a\n    when: caso.kind == \"k2\" && !caso.flag\n    stops: [f]\n    set: {route: fim}\n  - id: dentro\n    section: '2'\n    phase: a\n    flow: f\n    set: {route: dentro}\n";
+        let bundle = crate::test_bundle::with_procedure(procedure);
+        let now = DateTime::parse_from_rfc3339("2026-11-24T10:00:00-03:00").unwrap();
+        let situation = bundle.parse_situation("caso: {kind: k2}", "s.yaml").unwrap();
+        let decision = bundle.decide(&situation, now).unwrap();
+        assert_eq!(decision.outputs.get("route"), Some(&serde_json::json!("fim")));
+        let assumed: Vec<&str> = decision.assumed.iter().map(|assumed| assumed.fact.as_str()).collect();
+        assert_eq!(assumed, ["caso.flag", "now"]);
+        let whys: Vec<&str> = decision.trace.iter().map(|entry| entry.why).collect();
+        assert_eq!(whys[1], "não avaliada: `fim` encerrou o fluxo `f`");
     }
 }
