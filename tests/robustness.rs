@@ -217,7 +217,7 @@ fn integers_past_64_bits_are_out_of_range_or_text_never_a_bare_type_error() {
             .expect("a code of digits is text");
         assert_eq!(
             situation.facts.get("client.code"),
-            Some(&roteiro_engine::FactValue::Text(digits.to_string()))
+            Some(&roteiro_engine::FactValue::Text(digits.into()))
         );
     }
 }

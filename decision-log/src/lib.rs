@@ -220,7 +220,7 @@ impl Row {
         documents.dedup();
         let info = bundle.info();
         let analyst = match situation.facts.get("analyst.name") {
-            Some(roteiro_engine::FactValue::Text(name)) => Some(name.clone()),
+            Some(roteiro_engine::FactValue::Text(name)) => Some(name.to_string()),
             _ => None,
         };
         let route = decision

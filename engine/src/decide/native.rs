@@ -56,7 +56,7 @@ impl Val {
         match value {
             FactValue::Bool(b) => Self::Bool(*b),
             FactValue::Integer(n) => Self::Int(*n),
-            FactValue::Text(text) => Self::Text(Arc::from(text.as_str())),
+            FactValue::Text(text) => Self::Text(text.arc()),
             FactValue::Date(date) => Self::Date(*date),
             FactValue::DateTime(at) => Self::Instant(*at),
         }

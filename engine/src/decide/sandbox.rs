@@ -398,7 +398,7 @@ pub fn to_dynamic(value: &FactValue) -> Dynamic {
     match value {
         FactValue::Bool(b) => Dynamic::from_bool(*b),
         FactValue::Integer(n) => Dynamic::from_int(*n),
-        FactValue::Text(text) => Dynamic::from(text.clone()),
+        FactValue::Text(text) => Dynamic::from(text.to_string()),
         FactValue::Date(date) => Dynamic::from(*date),
         FactValue::DateTime(at) => Dynamic::from(*at),
     }

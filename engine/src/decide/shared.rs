@@ -22,6 +22,11 @@ impl Shared {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The shared text itself, for holders of an `Arc<str>`.
+    pub(crate) fn arc(&self) -> Arc<str> {
+        Arc::clone(&self.0)
+    }
 }
 
 impl Deref for Shared {

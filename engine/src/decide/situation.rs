@@ -546,7 +546,7 @@ impl FactSeed<'_, '_> {
                             &format!("texto longo demais: o máximo é {max} caracteres (`max_length` no vocabulário)"),
                         ))
                     }
-                    _ => FactValue::Text(v.to_string()),
+                    _ => FactValue::Text(v.into()),
                 }
             }
             FactKind::Enum => {
@@ -556,7 +556,7 @@ impl FactSeed<'_, '_> {
                         .map_or_else(String::new, |value| format!("; você quis dizer `{value}`?"));
                     return Err(self.reject(shown(v), &format!("valor desconhecido{hint}")));
                 }
-                FactValue::Text(v.to_string())
+                FactValue::Text(v.into())
             }
             FactKind::Date => FactValue::Date(
                 calendar::parse_date(v).map_err(|_| self.reject(shown(v), "data impossível ou malformada"))?,
@@ -588,7 +588,7 @@ impl FactSeed<'_, '_> {
                 _ => Err(self.reject(format!("`{v}`"), "número fora do intervalo")),
             },
             // Codes and phone numbers written without quotes are still text.
-            FactKind::Text => self.accept(FactValue::Text(v.to_string())),
+            FactKind::Text => self.accept(FactValue::Text(v.to_string().into())),
             _ => Err(self.wrong_type(format!("número `{v}`"))),
         }
     }
@@ -621,7 +621,7 @@ impl<'de> Visitor<'de> for FactSeed<'_, '_> {
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<(), E> {
         match i128::try_from(v) {
             Ok(n) => self.integer(n),
-            Err(_) if self.fact.spec.kind == FactKind::Text => self.accept(FactValue::Text(v.to_string())),
+            Err(_) if self.fact.spec.kind == FactKind::Text => self.accept(FactValue::Text(v.to_string().into())),
             Err(_) if self.fact.spec.kind == FactKind::Integer => {
                 Err(self.reject(format!("`{v}`"), "número fora do intervalo"))
             }

@@ -9,6 +9,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use crate::calendar;
 use crate::policy::{FactKind, FactSpec};
+use crate::shared::Shared;
 
 /// The reserved fact holding the moment of the decision.
 pub const NOW: &str = "now";
@@ -20,8 +21,9 @@ pub enum FactValue {
     Bool(bool),
     /// `integer` facts.
     Integer(i64),
-    /// `text` and `enum` facts.
-    Text(String),
+    /// `text` and `enum` facts (shared: every decision reads the same
+    /// text without copying it).
+    Text(Shared),
     /// `date` facts.
     Date(NaiveDate),
     /// `datetime` facts.
@@ -35,7 +37,7 @@ impl FactValue {
             Self::Bool(true) => "sim".into(),
             Self::Bool(false) => "não".into(),
             Self::Integer(n) => n.to_string(),
-            Self::Text(text) => text.clone(),
+            Self::Text(text) => text.to_string(),
             Self::Date(date) => calendar::format_date(*date),
             Self::DateTime(at) => calendar::format_datetime(*at),
         }
@@ -67,7 +69,7 @@ impl Fact {
                 .values
                 .iter()
                 .flatten()
-                .map(|value| FactValue::Text(value.clone()))
+                .map(|value| FactValue::Text(value.into()))
                 .collect(),
             _ => Vec::new(),
         }
@@ -112,9 +114,9 @@ pub fn default_value(spec: &FactSpec, value: &serde_yaml::Value) -> Result<FactV
             .as_i64()
             .map(FactValue::Integer)
             .ok_or_else(|| format!("`{n}` não é um número inteiro")),
-        (FactKind::Text, Y::String(text)) => Ok(FactValue::Text(text.clone())),
+        (FactKind::Text, Y::String(text)) => Ok(FactValue::Text(text.into())),
         (FactKind::Enum, Y::String(text)) if spec.values.iter().flatten().any(|v| v == text) => {
-            Ok(FactValue::Text(text.clone()))
+            Ok(FactValue::Text(text.into()))
         }
         (FactKind::Date, Y::String(text)) => calendar::parse_date(text).map(FactValue::Date),
         (FactKind::Datetime, Y::String(text)) => calendar::parse_datetime(text).map(FactValue::DateTime),
