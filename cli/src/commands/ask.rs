@@ -109,8 +109,8 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: Option<&(LogW
         let missing = decision
             .most_decisive_missing()
             .into_iter()
-            .filter(|missing| !skipped.contains(&missing.fact))
-            .map(|missing| (missing.fact.clone(), missing.question.clone()));
+            .filter(|missing| !skipped.contains(missing.fact.as_str()))
+            .map(|missing| (missing.fact.to_string(), missing.question.to_string()));
         let Some((fact, question)) = first.chain(missing).next() else {
             return finish(bundle, answers, &decision, args);
         };

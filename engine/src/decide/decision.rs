@@ -91,11 +91,11 @@ pub struct Script {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Missing {
     /// Dotted path of the fact.
-    pub fact: String,
+    pub fact: Shared,
     /// The question to ask, in Portuguese.
-    pub question: String,
+    pub question: Shared,
     /// Rules (and texts) waiting for it.
-    pub needed_by: Vec<String>,
+    pub needed_by: Vec<Shared>,
 }
 
 impl Decision {
@@ -113,11 +113,11 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Assumed {
     /// Dotted path of the fact.
-    pub fact: String,
+    pub fact: Shared,
     /// The value assumed, as people read it.
-    pub value: String,
+    pub value: Shared,
     /// The question that would confirm it.
-    pub question: String,
+    pub question: Shared,
 }
 
 /// Outcome of a rule's condition.

@@ -33,6 +33,7 @@ use crate::sandbox::{self, lock, Probe, ProbeParts, SharedProbe};
 use crate::scan;
 use crate::shared::Shared;
 use crate::situation::Situation;
+use crate::slots::SlotFact;
 use crate::trace::Trace;
 use crate::vocabulary::{FactValue, NOW};
 
@@ -45,7 +46,7 @@ pub(crate) enum Truth {
     True,
     False,
     /// Depends on these absent facts.
-    Undecided(BTreeSet<String>),
+    Undecided(BTreeSet<Shared>),
 }
 
 /// What the runs of one condition gave.
@@ -354,7 +355,7 @@ impl<'b> Evaluator<'b> {
 
     /// The text of a placeholder as people read it, or the absent facts it
     /// needs.
-    pub(crate) fn text(&self, expr: &Expr) -> Result<Result<String, BTreeSet<String>>, Failure> {
+    pub(crate) fn text(&self, expr: &Expr) -> Result<Result<String, BTreeSet<Shared>>, Failure> {
         let shown = |value: Val| value.display().unwrap_or_else(|| sandbox::display(&value.to_dynamic()));
         match self.native_value(expr) {
             Some(answer) => answer.map(|value| value.map(shown)),
@@ -363,7 +364,7 @@ impl<'b> Evaluator<'b> {
     }
 
     /// The value of an expression, or the absent facts it needs.
-    pub(crate) fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, Failure> {
+    pub(crate) fn value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<Shared>>, Failure> {
         match self.native_value(expr) {
             Some(answer) => answer.map(|value| value.map(|value| value.to_dynamic())),
             None => self.rhai_value(expr),
@@ -373,7 +374,7 @@ impl<'b> Evaluator<'b> {
     /// One run on the native tree; `None` when the expression has no tree
     /// or only Rhai can answer it (then it is as if the tree had not run).
     #[allow(clippy::type_complexity, reason = "the value, the absent facts, or why it failed")]
-    fn native_value(&self, expr: &Expr) -> Option<Result<Result<Val, BTreeSet<String>>, Failure>> {
+    fn native_value(&self, expr: &Expr) -> Option<Result<Result<Val, BTreeSet<Shared>>, Failure>> {
         let block = self.native_of(expr)?;
         let mut probe = lock(&self.probe);
         let assumed = probe.assumed.len();
@@ -390,7 +391,7 @@ impl<'b> Evaluator<'b> {
     }
 
     /// One run on Rhai: the value, or the absent facts it needs.
-    fn rhai_value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<String>>, Failure> {
+    fn rhai_value(&self, expr: &Expr) -> Result<Result<Dynamic, BTreeSet<Shared>>, Failure> {
         lock(&self.probe).start(false);
         Ok(match self.run(expr)? {
             Some(value) => Ok(value),
@@ -486,22 +487,22 @@ struct Assembly {
     actions: Vec<(usize, Action)>,
     scripts: Vec<(usize, Script)>,
     reminders: Vec<Script>,
-    missing: BTreeMap<String, Vec<String>>,
-    missing_order: Vec<String>,
-    assumed: BTreeSet<String>,
+    missing: BTreeMap<Shared, Vec<Shared>>,
+    missing_order: Vec<Shared>,
+    assumed: BTreeSet<Shared>,
     trace: Trace,
     warnings: Vec<String>,
 }
 
 impl Assembly {
-    fn need(&mut self, facts: &BTreeSet<String>, by: &str) {
+    fn need(&mut self, facts: &BTreeSet<Shared>, by: &Shared) {
         for fact in facts {
             let entry = self.missing.entry(fact.clone()).or_default();
             if entry.is_empty() {
                 self.missing_order.push(fact.clone());
             }
-            if !entry.iter().any(|existing| existing == by) {
-                entry.push(by.to_string());
+            if !entry.contains(by) {
+                entry.push(by.clone());
             }
         }
     }
@@ -578,7 +579,7 @@ impl Bundle {
             }
         }
         if !situation.facts.contains_key(NOW) {
-            assembly.assumed.insert(NOW.to_string());
+            assembly.assumed.insert(NOW.into());
         }
         Ok(self.finish(assembly, situation, now))
     }
@@ -790,7 +791,7 @@ impl Bundle {
                 Truth::True => {}
                 Truth::False => return Ok(None),
                 Truth::Undecided(facts) => {
-                    out.need(&facts, &label());
+                    out.need(&facts, &label().into());
                     return Ok(None);
                 }
             }
@@ -826,11 +827,11 @@ impl Bundle {
                             // What a shown text needs to be carried out is
                             // asked, in an action as in a script; facts marked
                             // optional only show their label.
-                            let needed: BTreeSet<String> = facts
+                            let needed: BTreeSet<Shared> = facts
                                 .into_iter()
                                 .filter(|fact| !self.vocabulary.fact(fact).is_some_and(|f| f.spec.optional))
                                 .collect();
-                            out.need(&needed, &label());
+                            out.need(&needed, &label().into());
                         }
                     }
                 }
@@ -963,12 +964,8 @@ impl Bundle {
             .iter()
             .map(|fact| Missing {
                 fact: fact.clone(),
-                question: self
-                    .vocabulary
-                    .fact(fact)
-                    .map(|f| f.spec.question.clone())
-                    .unwrap_or_default(),
-                needed_by: out.missing.get(fact).cloned().unwrap_or_default(),
+                question: self.slot_fact(fact).map(|f| f.question.clone()).unwrap_or_default(),
+                needed_by: out.missing.remove(fact).unwrap_or_default(),
             })
             .collect();
         Decision {
@@ -984,21 +981,26 @@ impl Bundle {
         }
     }
 
+    /// The declared fact at `path`, by slot.
+    fn slot_fact(&self, path: &str) -> Option<&SlotFact> {
+        self.slots.get(self.vocabulary.slot(path)?)
+    }
+
     /// Defaults the rules relied on, and the moment when the caller gave it.
     fn assumed(&self, out: &Assembly, now: DateTime<FixedOffset>) -> Vec<Assumed> {
         out.assumed
             .iter()
             .filter_map(|path| {
-                let fact = self.vocabulary.fact(path)?;
+                let fact = self.slot_fact(path)?;
                 let value = if path == NOW {
-                    FactValue::DateTime(now.with_timezone(&self.offset)).display()
+                    FactValue::DateTime(now.with_timezone(&self.offset)).display().into()
                 } else {
-                    fact.default.as_ref().map(FactValue::display).unwrap_or_default()
+                    fact.default_shown.clone()
                 };
                 Some(Assumed {
                     fact: path.clone(),
                     value,
-                    question: fact.spec.question.clone(),
+                    question: fact.question.clone(),
                 })
             })
             .collect()

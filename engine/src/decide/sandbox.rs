@@ -19,6 +19,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, P
 use crate::budget;
 use crate::calendar::{self, Calendar};
 use crate::native::{Narrowing, Val};
+use crate::shared::Shared;
 use crate::slots::FactSlots;
 use crate::vocabulary::{FactValue, PathKind, Vocabulary};
 
@@ -346,13 +347,13 @@ impl Probe {
     }
 
     /// The paths of the absent facts read, in path order.
-    pub(crate) fn read_paths(&self) -> BTreeSet<String> {
+    pub(crate) fn read_paths(&self) -> BTreeSet<Shared> {
         self.paths_of(&self.reads)
     }
 
     /// The paths of the given slots, in path order.
-    pub(crate) fn paths_of(&self, slots: &[usize]) -> BTreeSet<String> {
-        slots.iter().map(|slot| self.slots.path(*slot).to_string()).collect()
+    pub(crate) fn paths_of(&self, slots: &[usize]) -> BTreeSet<Shared> {
+        slots.iter().map(|slot| self.slots.path(*slot).clone()).collect()
     }
 }
 

@@ -9,15 +9,23 @@ use std::sync::Arc;
 use rhai::AST;
 
 use crate::native::{Block, Val};
-use crate::vocabulary::Vocabulary;
+use crate::shared::Shared;
+use crate::vocabulary::{FactValue, Vocabulary};
+
+/// What `FactSlots::path` answers past the end.
+static EMPTY: std::sync::LazyLock<Shared> = std::sync::LazyLock::new(Shared::default);
 
 /// One declared fact, at its slot.
 #[derive(Debug, Clone)]
 pub(crate) struct SlotFact {
     /// Dotted path.
-    pub path: String,
+    pub path: Shared,
+    /// The question that asks for it.
+    pub question: Shared,
     /// The vocabulary's default.
     pub default: Option<Val>,
+    /// The default as people read it (empty without one).
+    pub default_shown: Shared,
     /// The values an absent fact is tried with (booleans and enums, in
     /// declaration order); empty when it cannot be tried.
     pub domain: Box<[Val]>,
@@ -40,8 +48,10 @@ impl FactSlots {
         let mut slots: Vec<SlotFact> = vocabulary
             .facts()
             .map(|fact| SlotFact {
-                path: fact.path.clone(),
+                path: fact.path.as_str().into(),
+                question: fact.spec.question.as_str().into(),
                 default: fact.default.as_ref().map(Val::of),
+                default_shown: fact.default.as_ref().map(FactValue::display).unwrap_or_default().into(),
                 domain: fact.domain().iter().map(Val::of).collect(),
                 derived: derivations.contains_key(&fact.path),
                 native_derivation: native_derivations.get(&fact.path).cloned(),
@@ -62,7 +72,7 @@ impl FactSlots {
     }
 
     /// The path of the fact at `slot` (empty past the end).
-    pub(crate) fn path(&self, slot: usize) -> &str {
-        self.0.get(slot).map_or("", |fact| fact.path.as_str())
+    pub(crate) fn path(&self, slot: usize) -> &Shared {
+        self.0.get(slot).map_or(&EMPTY, |fact| &fact.path)
     }
 }

@@ -165,7 +165,7 @@ pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
         by_rule.entry(item.rule.clone()).or_default().push(item.id.clone());
     }
 
-    let asked = |d: &Decision| d.missing.iter().map(|m| m.fact.clone()).collect::<BTreeSet<_>>();
+    let asked = |d: &Decision| d.missing.iter().map(|m| m.fact.to_string()).collect::<BTreeSet<_>>();
     let (before, after) = (asked(base), asked(new));
     change.missing_added = after.difference(&before).cloned().collect();
     change.missing_removed = before.difference(&after).cloned().collect();
