@@ -567,8 +567,12 @@ impl Bundle {
                 assembly.trace.set_why(index, RuleStatus::Skipped, why.into());
                 continue;
             }
-            if let Some((_, why)) = rule.required.iter().find(|(group, _)| !groups.gives(*group)) {
-                assembly.trace.set_why(index, RuleStatus::NotFired, why.clone());
+            let lacking = rule.required.iter().position(|(group, _)| !groups.gives(*group));
+            if let Some(position) = lacking {
+                match rule.required.get(position) {
+                    Some((_, why)) if position > 0 => assembly.trace.set_why(index, RuleStatus::NotFired, why.clone()),
+                    _ => assembly.trace.set_out_of_context(index),
+                }
                 continue;
             }
             let fired = self

@@ -26,6 +26,27 @@ pub(crate) struct RuleWords {
     pub source: Source,
     /// Why, when it fires and when it does not.
     pub reasons: [Shared; 2],
+    /// Why it did not fire when the situation lacks the first group its
+    /// context requires (the most common reason of all: every rule of
+    /// another procedure's context).
+    pub out_of_context: Shared,
+}
+
+/// An entry's status, with the one common reason an entry reads from its
+/// rule's words besides firing or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Status(RuleStatus),
+    OutOfContext,
+}
+
+impl Mark {
+    fn status(self) -> RuleStatus {
+        match self {
+            Self::Status(status) => status,
+            Self::OutOfContext => RuleStatus::NotFired,
+        }
+    }
 }
 
 /// Why each rule fired or not, in the bundle's order.
@@ -33,7 +54,7 @@ pub(crate) struct RuleWords {
 pub struct Trace {
     words: Arc<[RuleWords]>,
     /// One status per entry; entry `i` is the rule `words[i]`.
-    statuses: Vec<RuleStatus>,
+    statuses: Vec<Mark>,
     /// The entries with more than their rule's usual words, by entry.
     details: Vec<(usize, Detail)>,
 }
@@ -88,7 +109,7 @@ impl Trace {
     /// A trace over a bundle's rules in which no rule fired yet: each
     /// entry reads as its rule's usual "did not fire" until it is set.
     pub(crate) fn new(words: Arc<[RuleWords]>) -> Self {
-        let statuses = vec![RuleStatus::NotFired; words.len()];
+        let statuses = vec![Mark::Status(RuleStatus::NotFired); words.len()];
         Self {
             words,
             statuses,
@@ -98,8 +119,18 @@ impl Trace {
 
     /// Sets the entry of the rule at `index`, with its usual words.
     pub(crate) fn set(&mut self, index: usize, status: RuleStatus) {
+        self.mark(index, Mark::Status(status));
+    }
+
+    /// Sets the rule at `index` as not fired for lack of the first group
+    /// its context requires.
+    pub(crate) fn set_out_of_context(&mut self, index: usize) {
+        self.mark(index, Mark::OutOfContext);
+    }
+
+    fn mark(&mut self, index: usize, mark: Mark) {
         if let Some(entry) = self.statuses.get_mut(index) {
-            *entry = status;
+            *entry = mark;
         }
     }
 
@@ -172,12 +203,14 @@ impl Trace {
     }
 }
 
-fn entry<'t>(words: &'t RuleWords, status: RuleStatus, detail: Option<&'t Detail>) -> TraceEntry<'t> {
-    let why = match (detail.and_then(|detail| detail.why.as_deref()), status) {
+fn entry<'t>(words: &'t RuleWords, mark: Mark, detail: Option<&'t Detail>) -> TraceEntry<'t> {
+    let why = match (detail.and_then(|detail| detail.why.as_deref()), mark) {
         (Some(why), _) => why,
-        (None, RuleStatus::Fired) => &words.reasons[0],
+        (None, Mark::Status(RuleStatus::Fired)) => &words.reasons[0],
+        (None, Mark::OutOfContext) => &words.out_of_context,
         (None, _) => &words.reasons[1],
     };
+    let status = mark.status();
     let outputs = detail.and_then(|detail| detail.outputs.as_deref());
     TraceEntry {
         rule: &words.id,
@@ -248,11 +281,12 @@ impl<'de> Deserialize<'de> for Trace {
         let mut words = Vec::with_capacity(owned.len());
         let mut trace = Trace::new(Arc::from([]));
         for (index, entry) in owned.into_iter().enumerate() {
-            trace.statuses.push(entry.status);
+            trace.statuses.push(Mark::Status(entry.status));
             words.push(RuleWords {
                 id: entry.rule,
                 source: entry.source,
-                reasons: [entry.why.clone(), entry.why],
+                reasons: [entry.why.clone(), entry.why.clone()],
+                out_of_context: entry.why,
             });
             if !entry.sets.is_empty() || !entry.overridden.is_empty() {
                 let outputs = Outputs {
@@ -299,6 +333,7 @@ mod tests {
                 section: "1".into(),
             },
             reasons: [format!("{id} disparou").into(), format!("{id} não disparou").into()],
+            out_of_context: format!("{id} fora de contexto").into(),
         }
     }
 
@@ -313,6 +348,18 @@ mod tests {
         trace.overridden(2, "route");
         trace.overridden(3, "team");
         trace
+    }
+
+    #[test]
+    fn an_entry_out_of_context_reads_its_rule_s_words_and_did_not_fire() {
+        let mut trace = Trace::new(Arc::from(vec![words("a"), words("b")]));
+        trace.set_out_of_context(1);
+        let entry = trace.get(1).unwrap();
+        assert_eq!(
+            (entry.status, entry.fired, entry.why),
+            (RuleStatus::NotFired, false, "b fora de contexto")
+        );
+        assert_eq!(trace.get(0).map(|entry| entry.why), Some("a não disparou"));
     }
 
     #[test]

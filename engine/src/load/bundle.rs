@@ -155,10 +155,15 @@ pub(crate) struct Rule {
 impl Rule {
     /// What a trace entry of the rule repeats.
     fn words(&self) -> RuleWords {
+        let [fired, not_fired] = self.reasons.clone();
         RuleWords {
             id: self.id.clone(),
             source: self.source.clone(),
-            reasons: self.reasons.clone(),
+            out_of_context: self
+                .required
+                .first()
+                .map_or_else(|| not_fired.clone(), |(_, why)| why.clone()),
+            reasons: [fired, not_fired],
         }
     }
 }
@@ -712,7 +717,6 @@ impl Loader {
         };
         drop(procedures);
         let (native_derivations, slots) = native_pass.finish();
-        let trace_words = rules.iter().map(Rule::words).collect();
         let mut bundle = Bundle {
             manifest,
             info,
@@ -728,11 +732,13 @@ impl Loader {
             evaluation: Evaluation::default(),
             rules,
             rule_index: RuleIndex::default(),
-            trace_words,
+            trace_words: Arc::from([]),
             files,
         };
         bundle.index_contexts();
         bundle.index_rules();
+        // After the contexts: an entry reads the first group its rule lacks.
+        bundle.trace_words = bundle.rules.iter().map(Rule::words).collect();
         Ok(bundle)
     }
 }
