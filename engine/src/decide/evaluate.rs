@@ -353,14 +353,18 @@ impl<'b> Evaluator<'b> {
         Ok(outcomes)
     }
 
-    /// The text of a placeholder as people read it, or the absent facts it
-    /// needs.
-    pub(crate) fn text(&self, expr: &Expr) -> Result<Result<String, BTreeSet<Shared>>, Failure> {
-        let shown = |value: Val| value.display().unwrap_or_else(|| sandbox::display(&value.to_dynamic()));
-        match self.native_value(expr) {
-            Some(answer) => answer.map(|value| value.map(shown)),
-            None => Ok(self.rhai_value(expr)?.map(|value| sandbox::display(&value))),
-        }
+    /// Writes the text of a placeholder as people read it at the end of
+    /// `out`, or gives the absent facts it needs.
+    pub(crate) fn write_text(&self, expr: &Expr, out: &mut String) -> Result<Result<(), BTreeSet<Shared>>, Failure> {
+        let value = match self.native_value(expr) {
+            Some(answer) => match answer? {
+                Ok(value) if value.write_display(out) => return Ok(Ok(())),
+                Ok(value) => Ok(value.to_dynamic()),
+                Err(facts) => Err(facts),
+            },
+            None => self.rhai_value(expr)?,
+        };
+        Ok(value.map(|value| out.push_str(&sandbox::display(&value))))
     }
 
     /// The value of an expression, or the absent facts it needs.
@@ -816,8 +820,11 @@ impl Bundle {
             match segment {
                 Segment::Literal(literal) => text.push_str(literal),
                 Segment::Placeholder(expr) => {
-                    match evaluator.text(expr).map_err(|failure| fail("text", failure))? {
-                        Ok(value) => text.push_str(&value),
+                    match evaluator
+                        .write_text(expr, &mut text)
+                        .map_err(|failure| fail("text", failure))?
+                    {
+                        Ok(()) => {}
                         Err(facts) => {
                             let labels: Vec<String> = facts
                                 .iter()

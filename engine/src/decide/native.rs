@@ -39,17 +39,22 @@ pub(crate) enum Val {
 }
 
 impl Val {
-    /// The text people read, as `sandbox::display` writes it; `None` for
-    /// values only Rhai prints (units, arrays).
-    pub(crate) fn display(&self) -> Option<String> {
-        Some(match self {
-            Self::Bool(b) => if *b { "sim" } else { "não" }.to_string(),
-            Self::Int(n) => n.to_string(),
-            Self::Text(text) => text.to_string(),
-            Self::Date(date) => calendar::format_date(*date),
-            Self::Instant(at) => calendar::format_datetime(*at),
-            Self::Unit | Self::Array(_) => return None,
-        })
+    /// Writes the text people read, as `sandbox::display` writes it, at the
+    /// end of `out` (a text being rendered: no String of its own); false,
+    /// writing nothing, for values only Rhai prints (units, arrays).
+    pub(crate) fn write_display(&self, out: &mut String) -> bool {
+        match self {
+            Self::Bool(b) => out.push_str(if *b { "sim" } else { "não" }),
+            Self::Int(n) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{n}");
+            }
+            Self::Text(text) => out.push_str(text),
+            Self::Date(date) => out.push_str(&calendar::format_date(*date)),
+            Self::Instant(at) => out.push_str(&calendar::format_datetime(*at)),
+            Self::Unit | Self::Array(_) => return false,
+        }
+        true
     }
 
     pub(crate) fn of(value: &FactValue) -> Self {
@@ -1067,7 +1072,11 @@ mod tests {
         block.narrowing.of(slot).map(|indexes| {
             indexes
                 .iter()
-                .map(|index| domain[*index].display().unwrap_or_default())
+                .map(|index| {
+                    let mut shown = String::new();
+                    domain[*index].write_display(&mut shown);
+                    shown
+                })
                 .collect()
         })
     }
