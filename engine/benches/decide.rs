@@ -103,6 +103,19 @@ fn corpus(c: &mut Criterion, bundle: &Bundle) {
     group.bench_function("decide_batch on every core", |b| {
         b.iter(|| bundle.decide_batch(black_box(&many), now).len())
     });
+    // A replay (what `roteiro diff` does): each decision is read where it
+    // is made and dropped there, so nothing is kept and no thread frees
+    // another's memory.
+    group.bench_function("replay on every core, each decision read where it is made", |b| {
+        b.iter(|| {
+            roteiro_engine::in_parallel(black_box(&many), |situation| {
+                bundle
+                    .decide(situation, now)
+                    .map_or(0, |decision| decision.actions.len())
+            })
+            .len()
+        })
+    });
     // The same decisions kept, on one core: what the batch is faster than.
     group.bench_function("the same batch on one core", |b| {
         b.iter(|| {
