@@ -5,7 +5,10 @@
 #   - replay: `roteiro diff` over 5,000 situation files (the corpus copied
 #     over and over), every file decided with both bundles;
 #   - cold start: `roteiro decide` on an example with the embedded bundle,
-#     a new process each time.
+#     a new process each time;
+#   - a large bundle: `roteiro decide` on the 10,000-rule synthetic bundle
+#     (engine/benches/synthetic.rs writes it), in one procedure file and in
+#     a hundred, with the peak memory when /usr/bin/time is there.
 #
 # Usage: cli/benches/commands.sh [RUNS]   (from the repository root;
 # builds the release binary first; prints medians and the fastest run).
@@ -59,3 +62,17 @@ times=$(cd "$work" && for ((r = 0; r < runs; r++)); do
 done)
 echo "  $(summary <<<"$times") (target: 10 ms)"
 echo "  for scale: roteiro --version $(for ((r = 0; r < runs; r++)); do millis "$roteiro" --version; done | summary)"
+
+echo "large bundle: roteiro decide --policies <10,000 synthetic rules> (load, validate, decide)"
+ROTEIRO_WRITE_SYNTHETIC="$work/synthetic" cargo bench -q -p roteiro-engine --bench synthetic >/dev/null
+printf 'now: 2026-12-08T10:15:00-03:00\ncaso: {topic: t7, a: a2, n: 40, flag: false}\n' >"$work/synthetic.yaml"
+for shape in one-file per-100; do
+    times=$(for ((r = 0; r < runs; r++)); do
+        millis "$roteiro" decide --policies "$work/synthetic/$shape" "$work/synthetic.yaml"
+    done)
+    peak=""
+    if [[ -x /usr/bin/time ]]; then
+        peak=", peak RSS $(/usr/bin/time -f '%M' "$roteiro" decide --policies "$work/synthetic/$shape" "$work/synthetic.yaml" 2>&1 >/dev/null | tail -1) KB"
+    fi
+    echo "  $shape: $(summary <<<"$times")$peak (target: 150 ms, 60 MB)"
+done

@@ -18,7 +18,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, BenchmarkId, Criterion};
 use roteiro_engine::{Bundle, Evaluation, Situation, SourceFile};
 
 /// The allocator the `roteiro` binary uses (cli/src/main.rs), for the
@@ -45,12 +45,31 @@ fn shape(i: usize) -> Shape {
     }
 }
 
-/// A whole bundle of `rules` rules, as the files a process owner would write.
+/// A whole bundle of `rules` rules in one procedure file, as the benches
+/// load it.
 fn generate(rules: usize) -> Vec<SourceFile> {
+    generate_in(rules, 1)
+}
+
+/// A whole bundle of `rules` rules, as the files a process owner would
+/// write, spread over `procedures` procedure files.
+fn generate_in(rules: usize, procedures: usize) -> Vec<SourceFile> {
     let topics: Vec<String> = (0..TOPICS).map(|t| format!("t{t}")).collect();
     let letters: Vec<String> = (0..LETTERS).map(|l| format!("a{l}")).collect();
-    let mut procedure = String::from("document: sintetico.txt\ntitle: Sintético\nrules:\n");
+    let per_file = rules.div_ceil(procedures.max(1)).max(1);
+    let mut procedure_files = Vec::new();
+    let mut procedure = String::new();
     for i in 0..rules {
+        if i % per_file == 0 {
+            if !procedure.is_empty() {
+                procedure_files.push(std::mem::take(&mut procedure));
+            }
+            let title = match i / per_file {
+                0 => "Sintético".to_string(),
+                k => format!("Sintético {k}"),
+            };
+            procedure.push_str(&format!("document: sintetico.txt\ntitle: {title}\nrules:\n"));
+        }
         let rule = shape(i);
         procedure.push_str(&format!(
             "  - id: r{i}\n    section: '{i}'\n    phase: a\n    when: caso.topic == \"{}\" && caso.a in [\"{}\", \"{}\"] && caso.n <= {} && !caso.flag\n    actions:\n      - {{id: passo{i}, text: Passo {i}}}\n",
@@ -72,15 +91,35 @@ fn generate(rules: usize) -> Vec<SourceFile> {
         ),
         ("catalog.yaml", "teams: {t: Time}\nmacros: {}\n".to_string()),
         ("calendar.yaml", "business_hours: {}\nholidays: {}\n".to_string()),
-        ("procedures/sintetico.yaml", procedure),
     ];
+    procedure_files.push(procedure);
+    let procedures = procedure_files.into_iter().enumerate().map(|(k, text)| {
+        let path = if k == 0 && rules <= per_file {
+            "procedures/sintetico.yaml".to_string()
+        } else {
+            format!("procedures/sintetico-{k:03}.yaml")
+        };
+        (path, text)
+    });
     files
         .into_iter()
-        .map(|(path, text)| SourceFile {
-            path: path.to_string(),
-            text,
-        })
+        .map(|(path, text)| (path.to_string(), text))
+        .chain(procedures)
+        .map(|(path, text)| SourceFile { path, text })
         .collect()
+}
+
+/// Writes the 10,000-rule bundle to `dir` in two shapes, `one-file` and
+/// `per-100` (a hundred procedure files), for the binary's timings
+/// (cli/benches/commands.sh).
+fn write_bundles(dir: &std::path::Path) {
+    for (name, procedures) in [("one-file", 1), ("per-100", 100)] {
+        for file in generate_in(10_000, procedures) {
+            let path = dir.join(name).join(&file.path);
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder written");
+            std::fs::write(&path, file.text).expect("file written");
+        }
+    }
 }
 
 const SITUATION: &str = "now: 2026-12-08T10:15:00-03:00\ncaso: {topic: t7, a: a2, n: 40, flag: false}\n";
@@ -237,4 +276,13 @@ fn ratios() {
 }
 
 criterion_group!(benches, benchmarks);
-criterion_main!(benches);
+
+fn main() {
+    // `ROTEIRO_WRITE_SYNTHETIC=DIR` writes the bundles instead of timing.
+    if let Some(dir) = std::env::var_os("ROTEIRO_WRITE_SYNTHETIC") {
+        write_bundles(std::path::Path::new(&dir));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
