@@ -573,6 +573,8 @@ impl Bundle {
             }
             let lacking = rule.required.iter().position(|(group, _)| !groups.gives(*group));
             if let Some(position) = lacking {
+                // The first group's reason is among the rule's words; a
+                // later group's is the entry's own.
                 match rule.required.get(position) {
                     Some((_, why)) if position > 0 => assembly.trace.set_why(index, RuleStatus::NotFired, why.clone()),
                     _ => assembly.trace.set_out_of_context(index),
@@ -1093,6 +1095,8 @@ mod tests {
 
     use chrono::DateTime;
 
+    use crate::RuleStatus;
+
     const PROCEDURE: &str = "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: caso.kind == \"k2\"\n    actions:\n      - {id: fixa, text: Abra o chamado.}\n      - {id: nome, text: 'Fale com {{ caso.name }}.'}\n";
 
     #[test]
@@ -1133,5 +1137,27 @@ mod tests {
         assert_eq!(assumed, ["caso.flag", "now"]);
         let whys: Vec<&str> = decision.trace.iter().map(|entry| entry.why).collect();
         assert_eq!(whys[1], "não avaliada: `fim` encerrou o fluxo `f`");
+    }
+
+    #[test]
+    fn a_rule_out_of_context_says_which_group_the_situation_lacks() {
+        let procedure = "document: d.txt\ntitle: t\ncontext: [caso, outro]\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    set: {route: x}\n";
+        let bundle = crate::test_bundle::with_procedure(procedure);
+        let now = DateTime::parse_from_rfc3339("2026-11-24T10:00:00-03:00").unwrap();
+        let why = |text: &str| {
+            let situation = bundle.parse_situation(text, "s.yaml").unwrap();
+            let decision = bundle.decide(&situation, now).unwrap();
+            let entry = decision.trace.get(0).unwrap();
+            (entry.status, entry.why.to_string())
+        };
+        let lacking = |group: &str| {
+            (
+                RuleStatus::NotFired,
+                format!("fora de contexto: a situação não traz `{group}`"),
+            )
+        };
+        assert_eq!(why("outro: {nome: Ana}"), lacking("caso"));
+        assert_eq!(why("caso: {name: Ana}"), lacking("outro"));
+        assert_eq!(why("caso: {name: Ana}\noutro: {nome: Bia}").0, RuleStatus::Fired);
     }
 }
