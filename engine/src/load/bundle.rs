@@ -804,9 +804,14 @@ pub(super) fn catalog_lists(catalog: CatalogFile) -> sandbox::Catalog {
 /// FNV-1a over paths and contents: stable across Rust versions and machines.
 pub(super) fn digest(files: &[SourceFile]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for file in files {
-        for byte in file.path.bytes().chain([0]).chain(file.text.bytes()).chain([0]) {
-            hash ^= u64::from(byte);
+    // Each part ends with a zero byte, so moving text between a path and
+    // its file changes the digest.
+    let parts = files
+        .iter()
+        .flat_map(|file| [file.path.as_bytes(), &[0], file.text.as_bytes(), &[0]]);
+    for part in parts {
+        for byte in part {
+            hash ^= u64::from(*byte);
             hash = hash.wrapping_mul(0x0100_0000_01b3);
         }
     }
