@@ -6,6 +6,8 @@
 //! with, and the functions called, so the loader can check them against the
 //! vocabulary, the catalog and the engine before any decision is made.
 
+use std::borrow::Cow;
+
 /// A dotted name such as `request.equipment.model`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathRef {
@@ -44,15 +46,17 @@ pub struct Scan {
     pub calls: Vec<(String, usize)>,
 }
 
+/// A token, borrowed from the expression (a string literal is copied only
+/// when it has escapes).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Ident(String),
-    Str(String),
+enum Token<'s> {
+    Ident(&'s str),
+    Str(Cow<'s, str>),
     Dot,
-    Punct(String),
+    Punct(&'s str),
 }
 
-fn tokenize(source: &str) -> Vec<(Token, usize)> {
+fn tokenize(source: &str) -> Vec<(Token<'_>, usize)> {
     let bytes = source.as_bytes();
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -73,26 +77,35 @@ fn tokenize(source: &str) -> Vec<(Token, usize)> {
             i += 2;
         } else if c == b'"' || c == b'`' || c == b'\'' {
             let quote = c;
-            let mut text = String::new();
+            let mut text: Option<String> = None;
             i += 1;
             while i < bytes.len() && bytes[i] != quote {
                 if bytes[i] == b'\\' {
+                    // Copied from the first escape on: the escaped character
+                    // stands for itself.
+                    text.get_or_insert_with(|| source.get(start + 1..i).unwrap_or("").to_string());
                     i += 1;
                 }
                 if let Some(ch) = source.get(i..).and_then(|rest| rest.chars().next()) {
-                    text.push(ch);
+                    if let Some(text) = &mut text {
+                        text.push(ch);
+                    }
                     i += ch.len_utf8();
                 } else {
                     i += 1;
                 }
             }
+            let text = match text {
+                Some(text) => Cow::Owned(text),
+                None => Cow::Borrowed(source.get(start + 1..i.min(bytes.len())).unwrap_or("")),
+            };
             i += 1;
             tokens.push((Token::Str(text), start));
         } else if c.is_ascii_alphabetic() || c == b'_' {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
-            tokens.push((Token::Ident(source[start..i].to_string()), start));
+            tokens.push((Token::Ident(&source[start..i]), start));
         } else if c.is_ascii_digit() {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
@@ -105,13 +118,14 @@ fn tokenize(source: &str) -> Vec<(Token, usize)> {
             let len = if ["==", "!=", "<=", ">=", "&&", "||", "?.", "=>"].contains(&two) {
                 2
             } else {
-                1
+                // One character, however many bytes it takes.
+                source
+                    .get(i..)
+                    .and_then(|rest| rest.chars().next())
+                    .map_or(1, char::len_utf8)
             };
             let end = (i + len).min(bytes.len());
-            tokens.push((
-                Token::Punct(String::from_utf8_lossy(&bytes[i..end]).into_owned()),
-                start,
-            ));
+            tokens.push((Token::Punct(source.get(i..end).unwrap_or("")), start));
             i = end;
         }
     }
@@ -134,23 +148,23 @@ pub fn scan(source: &str) -> Scan {
             continue;
         };
         let after_dot = i > 0 && tokens[i - 1].0 == Token::Dot;
-        if KEYWORDS.contains(&first.as_str()) || after_dot {
+        if KEYWORDS.contains(first) || after_dot {
             i += 1;
             continue;
         }
-        let mut segments = vec![first.clone()];
+        let mut segments = vec![(*first).to_string()];
         let mut j = i + 1;
         while j + 1 < tokens.len() && tokens[j].0 == Token::Dot {
             match &tokens[j + 1].0 {
                 Token::Ident(next) => {
-                    segments.push(next.clone());
+                    segments.push((*next).to_string());
                     j += 2;
                 }
                 _ => break,
             }
         }
         // `name(` is a call; `path.method(` calls a method on `path`.
-        if matches!(tokens.get(j), Some((Token::Punct(p), _)) if p == "(") {
+        if matches!(tokens.get(j), Some((Token::Punct(p), _)) if *p == "(") {
             let called = segments.pop().unwrap_or_default();
             out.calls.push((called, *offset));
             if segments.is_empty() {
@@ -177,27 +191,27 @@ pub fn scan(source: &str) -> Scan {
 }
 
 /// String literals compared with the path spanning tokens `start..end`.
-fn compared_literals(tokens: &[(Token, usize)], start: usize, end: usize) -> Vec<String> {
-    let is_op = |index: usize| matches!(tokens.get(index), Some((Token::Punct(p), _)) if p == "==" || p == "!=");
+fn compared_literals(tokens: &[(Token<'_>, usize)], start: usize, end: usize) -> Vec<String> {
+    let is_op = |index: usize| matches!(tokens.get(index), Some((Token::Punct(p), _)) if *p == "==" || *p == "!=");
     let mut literals = Vec::new();
     if is_op(end) {
         if let Some((Token::Str(text), _)) = tokens.get(end + 1) {
-            literals.push(text.clone());
+            literals.push(text.to_string());
         }
     }
     if start >= 2 && is_op(start - 1) {
         if let Some((Token::Str(text), _)) = tokens.get(start - 2) {
-            literals.push(text.clone());
+            literals.push(text.to_string());
         }
     }
-    if matches!(tokens.get(end), Some((Token::Ident(word), _)) if word == "in")
-        && matches!(tokens.get(end + 1), Some((Token::Punct(p), _)) if p == "[")
+    if matches!(tokens.get(end), Some((Token::Ident(word), _)) if *word == "in")
+        && matches!(tokens.get(end + 1), Some((Token::Punct(p), _)) if *p == "[")
     {
         let mut k = end + 2;
         while let Some((token, _)) = tokens.get(k) {
             match token {
-                Token::Str(text) => literals.push(text.clone()),
-                Token::Punct(p) if p == "," => {}
+                Token::Str(text) => literals.push(text.to_string()),
+                Token::Punct(p) if *p == "," => {}
                 _ => break,
             }
             k += 1;
@@ -240,5 +254,32 @@ mod tests {
         let scan = scan(r#""client.plan == x" + catalog.macros.io_fim"#);
         let paths: Vec<String> = scan.paths.iter().map(PathRef::dotted).collect();
         assert_eq!(paths, ["catalog.macros.io_fim"]);
+    }
+
+    #[test]
+    fn escaped_and_accented_literals_read_as_written() {
+        let scan = scan(r#"a.b == "x\"y\\z" || a.c in ["é", 'b', `ç`] || a.d ≠ "q""#);
+        let literals: Vec<(&str, &[String])> = scan
+            .comparisons
+            .iter()
+            .map(|comparison| (comparison.path.as_str(), comparison.literals.as_slice()))
+            .collect();
+        assert_eq!(
+            literals,
+            [
+                ("a.b", &["x\"y\\z".to_string()][..]),
+                ("a.c", &["é".to_string(), "b".to_string(), "ç".to_string()][..])
+            ]
+        );
+        let paths: Vec<String> = scan.paths.iter().map(PathRef::dotted).collect();
+        assert_eq!(paths, ["a.b", "a.c", "a.d"]);
+    }
+
+    #[test]
+    fn an_unterminated_string_or_escape_ends_the_scan_quietly() {
+        for source in [r#"a.b == "open"#, r#"a.b == "x\"#, "a.b == \"é\\"] {
+            let scan = scan(source);
+            assert_eq!(scan.paths.len(), 1, "{source}");
+        }
     }
 }
