@@ -1097,12 +1097,17 @@ mod tests {
 
     use crate::RuleStatus;
 
+    /// The moment every test here decides at.
+    fn now() -> DateTime<chrono::FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-11-24T10:00:00-03:00").unwrap()
+    }
+
     const PROCEDURE: &str = "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    when: caso.kind == \"k2\"\n    actions:\n      - {id: fixa, text: Abra o chamado.}\n      - {id: nome, text: 'Fale com {{ caso.name }}.'}\n";
 
     #[test]
     fn a_text_without_placeholders_is_the_bundle_s_own_and_a_template_is_rendered() {
         let bundle = crate::test_bundle::with_procedure(PROCEDURE);
-        let now = DateTime::parse_from_rfc3339("2026-11-24T10:00:00-03:00").unwrap();
+        let now = now();
         let texts = |name: &str| {
             let situation = bundle
                 .parse_situation(format!("caso: {{kind: k2, name: {name}}}"), "s.yaml")
@@ -1129,7 +1134,7 @@ mod tests {
     fn a_rule_that_ends_a_flow_assumes_what_its_condition_read_once_decided() {
         let procedure = "document: d.txt\ntitle: t\nrules:\n  - id: fim\n    section: '1'\n    phase: a\n    when: caso.kind == \"k2\" && !caso.flag\n    stops: [f]\n    set: {route: fim}\n  - id: dentro\n    section: '2'\n    phase: a\n    flow: f\n    set: {route: dentro}\n";
         let bundle = crate::test_bundle::with_procedure(procedure);
-        let now = DateTime::parse_from_rfc3339("2026-11-24T10:00:00-03:00").unwrap();
+        let now = now();
         let situation = bundle.parse_situation("caso: {kind: k2}", "s.yaml").unwrap();
         let decision = bundle.decide(&situation, now).unwrap();
         assert_eq!(decision.outputs.get("route"), Some(&serde_json::json!("fim")));
@@ -1143,7 +1148,7 @@ mod tests {
     fn a_rule_out_of_context_says_which_group_the_situation_lacks() {
         let procedure = "document: d.txt\ntitle: t\ncontext: [caso, outro]\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    set: {route: x}\n";
         let bundle = crate::test_bundle::with_procedure(procedure);
-        let now = DateTime::parse_from_rfc3339("2026-11-24T10:00:00-03:00").unwrap();
+        let now = now();
         let why = |text: &str| {
             let situation = bundle.parse_situation(text, "s.yaml").unwrap();
             let decision = bundle.decide(&situation, now).unwrap();
