@@ -155,15 +155,14 @@ pub(crate) struct Rule {
 impl Rule {
     /// What a trace entry of the rule repeats.
     fn words(&self) -> RuleWords {
-        let [fired, not_fired] = self.reasons.clone();
         RuleWords {
             id: self.id.clone(),
             source: self.source.clone(),
+            reasons: self.reasons.clone(),
             out_of_context: self
-                .required
+                .context
                 .first()
-                .map_or_else(|| not_fired.clone(), |(_, why)| why.clone()),
-            reasons: [fired, not_fired],
+                .map_or_else(|| self.reasons[1].clone(), |group| out_of_context(group)),
         }
     }
 }
@@ -369,7 +368,7 @@ impl Bundle {
                         groups.push(group.clone());
                         groups.len() - 1
                     });
-                    (index, format!("fora de contexto: a situação não traz `{group}`").into())
+                    (index, out_of_context(group))
                 })
                 .collect();
         }
@@ -717,6 +716,7 @@ impl Loader {
         };
         drop(procedures);
         let (native_derivations, slots) = native_pass.finish();
+        let trace_words = rules.iter().map(Rule::words).collect();
         let mut bundle = Bundle {
             manifest,
             info,
@@ -732,13 +732,11 @@ impl Loader {
             evaluation: Evaluation::default(),
             rules,
             rule_index: RuleIndex::default(),
-            trace_words: Arc::from([]),
+            trace_words,
             files,
         };
         bundle.index_contexts();
         bundle.index_rules();
-        // After the contexts: an entry reads the first group its rule lacks.
-        bundle.trace_words = bundle.rules.iter().map(Rule::words).collect();
         Ok(bundle)
     }
 }
@@ -799,6 +797,11 @@ pub(super) fn catalog_lists(catalog: CatalogFile) -> sandbox::Catalog {
     lists.insert("teams".into(), catalog.teams);
     lists.insert("macros".into(), catalog.macros);
     sandbox::Catalog::new(lists)
+}
+
+/// Why a rule did not fire when the situation gives nothing under `group`.
+fn out_of_context(group: &str) -> Shared {
+    format!("fora de contexto: a situação não traz `{group}`").into()
 }
 
 /// FNV-1a over paths and contents: stable across Rust versions and machines.
