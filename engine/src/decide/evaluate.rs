@@ -493,7 +493,8 @@ struct Assembly {
     reminders: Vec<Script>,
     missing: BTreeMap<Shared, Vec<Shared>>,
     missing_order: Vec<Shared>,
-    assumed: BTreeSet<Shared>,
+    /// The slots of the defaults relied on (slot order is path order).
+    assumed: BTreeSet<usize>,
     trace: Trace,
     warnings: Vec<String>,
 }
@@ -588,8 +589,8 @@ impl Bundle {
                 group_winners.insert(group, &rule.id);
             }
         }
-        if !situation.facts.contains_key(NOW) {
-            assembly.assumed.insert(NOW.into());
+        if let (false, Some(slot)) = (situation.facts.contains_key(NOW), self.vocabulary.slot(NOW)) {
+            assembly.assumed.insert(slot);
         }
         Ok(self.finish(assembly, situation, now))
     }
@@ -771,13 +772,7 @@ impl Bundle {
         // A default shapes the decision whether the rule fired or not: a
         // rule that did not fire because `asks_deadline` was assumed false
         // is as much an assumption as one that fired.
-        let assumed = {
-            let mut probe = lock(&evaluator.probe);
-            let assumed = probe.paths_of(&probe.assumed);
-            probe.assumed.clear();
-            assumed
-        };
-        out.assumed.extend(assumed);
+        out.assumed.extend(lock(&evaluator.probe).assumed.drain(..));
         Ok(truth == Truth::True)
     }
 
@@ -1003,15 +998,15 @@ impl Bundle {
     fn assumed(&self, out: &Assembly, now: DateTime<FixedOffset>) -> Vec<Assumed> {
         out.assumed
             .iter()
-            .filter_map(|path| {
-                let fact = self.slot_fact(path)?;
-                let value = if path == NOW {
+            .filter_map(|slot| {
+                let fact = self.slots.get(*slot)?;
+                let value = if fact.path == NOW {
                     FactValue::DateTime(now.with_timezone(&self.offset)).display().into()
                 } else {
                     fact.default_shown.clone()
                 };
                 Some(Assumed {
-                    fact: path.clone(),
+                    fact: fact.path.clone(),
                     value,
                     question: fact.question.clone(),
                 })

@@ -348,12 +348,10 @@ impl Probe {
 
     /// The paths of the absent facts read, in path order.
     pub(crate) fn read_paths(&self) -> BTreeSet<Shared> {
-        self.paths_of(&self.reads)
-    }
-
-    /// The paths of the given slots, in path order.
-    pub(crate) fn paths_of(&self, slots: &[usize]) -> BTreeSet<Shared> {
-        slots.iter().map(|slot| self.slots.path(*slot).clone()).collect()
+        self.reads
+            .iter()
+            .filter_map(|slot| self.slots.path(*slot).cloned())
+            .collect()
     }
 }
 

@@ -12,9 +12,6 @@ use crate::native::{Block, Val};
 use crate::shared::Shared;
 use crate::vocabulary::{FactValue, Vocabulary};
 
-/// What `FactSlots::path` answers past the end.
-static EMPTY: std::sync::LazyLock<Shared> = std::sync::LazyLock::new(Shared::default);
-
 /// One declared fact, at its slot.
 #[derive(Debug, Clone)]
 pub(crate) struct SlotFact {
@@ -71,8 +68,8 @@ impl FactSlots {
         self.0.len()
     }
 
-    /// The path of the fact at `slot` (empty past the end).
-    pub(crate) fn path(&self, slot: usize) -> &Shared {
-        self.0.get(slot).map_or(&EMPTY, |fact| &fact.path)
+    /// The path of the fact at `slot`.
+    pub(crate) fn path(&self, slot: usize) -> Option<&Shared> {
+        self.0.get(slot).map(|fact| &fact.path)
     }
 }
