@@ -56,26 +56,15 @@ fn generate(rules: usize) -> Vec<SourceFile> {
 fn generate_in(rules: usize, procedures: usize) -> Vec<SourceFile> {
     let topics: Vec<String> = (0..TOPICS).map(|t| format!("t{t}")).collect();
     let letters: Vec<String> = (0..LETTERS).map(|l| format!("a{l}")).collect();
-    let per_file = rules.div_ceil(procedures.max(1)).max(1);
-    let mut procedure_files = Vec::new();
-    let mut procedure = String::new();
-    for i in 0..rules {
-        if i % per_file == 0 {
-            if !procedure.is_empty() {
-                procedure_files.push(std::mem::take(&mut procedure));
-            }
-            let title = match i / per_file {
-                0 => "Sintético".to_string(),
-                k => format!("Sintético {k}"),
-            };
-            procedure.push_str(&format!("document: sintetico.txt\ntitle: {title}\nrules:\n"));
-        }
-        let rule = shape(i);
-        procedure.push_str(&format!(
-            "  - id: r{i}\n    section: '{i}'\n    phase: a\n    when: caso.topic == \"{}\" && caso.a in [\"{}\", \"{}\"] && caso.n <= {} && !caso.flag\n    actions:\n      - {{id: passo{i}, text: Passo {i}}}\n",
-            rule.topic, rule.letters[0], rule.letters[1], rule.limit
-        ));
-    }
+    let written: Vec<String> = (0..rules)
+        .map(|i| {
+            let rule = shape(i);
+            format!(
+                "  - id: r{i}\n    section: '{i}'\n    phase: a\n    when: caso.topic == \"{}\" && caso.a in [\"{}\", \"{}\"] && caso.n <= {} && !caso.flag\n    actions:\n      - {{id: passo{i}, text: Passo {i}}}\n",
+                rule.topic, rule.letters[0], rule.letters[1], rule.limit
+            )
+        })
+        .collect();
     let files = [
         (
             "bundle.yaml",
@@ -92,19 +81,23 @@ fn generate_in(rules: usize, procedures: usize) -> Vec<SourceFile> {
         ("catalog.yaml", "teams: {t: Time}\nmacros: {}\n".to_string()),
         ("calendar.yaml", "business_hours: {}\nholidays: {}\n".to_string()),
     ];
-    procedure_files.push(procedure);
-    let procedures = procedure_files.into_iter().enumerate().map(|(k, text)| {
-        let path = if k == 0 && rules <= per_file {
-            "procedures/sintetico.yaml".to_string()
+    let per_file = rules.div_ceil(procedures.max(1)).max(1);
+    let chunks = written.chunks(per_file).enumerate().map(|(k, chunk)| {
+        // One file keeps the name and title the benches always loaded.
+        let (path, title) = if procedures <= 1 {
+            ("procedures/sintetico.yaml".to_string(), "Sintético".to_string())
         } else {
-            format!("procedures/sintetico-{k:03}.yaml")
+            (format!("procedures/sintetico-{k:03}.yaml"), format!("Sintético {k}"))
         };
-        (path, text)
+        (
+            path,
+            format!("document: sintetico.txt\ntitle: {title}\nrules:\n{}", chunk.concat()),
+        )
     });
     files
         .into_iter()
         .map(|(path, text)| (path.to_string(), text))
-        .chain(procedures)
+        .chain(chunks)
         .map(|(path, text)| SourceFile { path, text })
         .collect()
 }
