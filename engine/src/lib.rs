@@ -20,24 +20,25 @@
 // Grouped by stage: a newcomer finds a concept by its folder.
 mod decide;
 mod load;
+mod parallel;
 #[cfg(test)]
 mod test_bundle;
 mod tools;
 
 // Short paths inside the crate (`crate::bundle`, `crate::evaluate`): each
 // module is named once here, and its folder says which stage it belongs to.
-use decide::{batch, budget, decision, evaluate, native, rule_index, sandbox, shared, situation, slots, trace};
+use decide::{budget, decision, evaluate, native, rule_index, sandbox, shared, situation, slots, trace};
 use load::{bundle, calendar, error, input, locate, policy, scan, suggest, template, vocabulary, yaml_hints};
 use tools::{analysis, diff, explain, lint, policy_test, schema};
 
 pub use analysis::Warning;
-pub use batch::in_parallel;
 pub use bundle::{folder_fingerprint, Bundle, Evaluation, FolderFingerprint, SourceFile};
 pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source};
 pub use diff::{compare_decisions, DecisionChange, ItemChange};
 pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};
 pub use explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
 pub use lint::LintFinding;
+pub use parallel::in_parallel;
 pub use policy::LINTS;
 pub use policy::{
     ActionSpec, BusinessHours, CalendarFile, CatalogFile, Expectation, FactKind, FactSpec, LintAllow, Manifest,
