@@ -749,3 +749,65 @@ fn rules_passed_over_by_their_leading_equality_decide_as_if_run() {
         (RuleStatus::NotFired, "condição falsa: caso.kind in [\"k1\", \"k1\"]")
     );
 }
+
+/// Procedure files are read a batch of rules at a time; a file whose
+/// batches do not read on their own (here an alias to an anchor some
+/// 30 KB earlier) is read again whole, with every rule and nothing else.
+#[test]
+fn a_file_whose_rules_need_each_other_is_read_whole() {
+    let p002 = "procedures/002-atendimento-padrao.yaml";
+    let bundle = common::edited(p002, |text| {
+        text.replacen(
+            "    section: Procedimentos de atendimento\n",
+            "    section: &primeira Procedimentos de atendimento\n",
+            1,
+        )
+        .replacen("    section: Documentar é preciso\n", "    section: *primeira\n", 1)
+    })
+    .expect("an alias across the file is valid YAML");
+    let shipped = common::shipped();
+    assert!(bundle.rule_ids().eq(shipped.rule_ids()));
+    let situation = bundle
+        .parse_situation("contact:\n  channel: telefone\n", "s")
+        .expect("valid");
+    let decision = bundle.decide(&situation, common::now()).expect("decides");
+    let documentar = decision
+        .actions
+        .iter()
+        .find(|action| action.rule.as_str() == "padrao.documentar.telefone")
+        .expect("the last rule fires on a phone call");
+    assert_eq!(documentar.source.section.as_str(), "Procedimentos de atendimento");
+}
+
+/// A mistake in a late batch is reported where the whole file has it.
+#[test]
+fn a_mistake_in_a_later_batch_names_its_line_in_the_file() {
+    let p002 = "procedures/002-atendimento-padrao.yaml";
+    let shipped = common::shipped();
+    let text = &shipped
+        .files()
+        .iter()
+        .find(|file| file.path == p002)
+        .expect("shipped")
+        .text;
+    let line = text
+        .lines()
+        .position(|line| line == "    section: Documentar é preciso")
+        .expect("present")
+        + 1;
+    let err = common::edited(p002, |text| {
+        text.replacen(
+            "    section: Documentar é preciso\n",
+            "    section: Documentar é preciso\n    secao: x\n",
+            1,
+        )
+    })
+    .expect_err("an unknown field is an error");
+    let problem = &err.problems[0];
+    assert_eq!(
+        (problem.location.file.as_str(), problem.location.line),
+        (p002, Some(line + 1)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("secao"), "{err}");
+}

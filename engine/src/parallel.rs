@@ -2,7 +2,8 @@
 //!
 //! One contiguous chunk of the items per core, on scoped threads (no pool,
 //! no extra dependency), joined back in order: the output is the same
-//! whatever the number of cores. Replay and batches use it for decisions.
+//! whatever the number of cores. Loading uses it for the procedure files'
+//! rules, replay and batches for decisions.
 
 /// `f` over `items` on every available core; results in `items`' order.
 pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -33,3 +34,76 @@ pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) ->
     })
 }
 
+/// How many results the producer of `pipelined` may run ahead.
+const AHEAD: usize = 4;
+
+/// `produce` over `items` on another core while `consume` reads the
+/// results in `items`' order, as they come: memory holds a few results at
+/// a time, not all of them. When `consume` returns before reading them
+/// all, the producer stops at its next result. With fewer than
+/// `min_items` items (starting a thread costs more than they take) or one
+/// core, both run in turn on the calling thread.
+pub(crate) fn pipelined<T: Sync, R: Send, O>(
+    items: &[T],
+    min_items: usize,
+    produce: impl Fn(&T) -> R + Sync,
+    consume: impl FnOnce(&mut dyn Iterator<Item = R>) -> O,
+) -> O {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    if cores < 2 || items.len() < min_items.max(2) {
+        return consume(&mut items.iter().map(produce));
+    }
+    let produce = &produce;
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(AHEAD);
+        scope.spawn(move || {
+            for item in items {
+                // Sending fails once `consume` has returned: stop there.
+                if sender.send(produce(item)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut results = receiver.into_iter();
+        let out = consume(&mut results);
+        // Before the scope waits for the producer: one blocked on a full
+        // channel is released.
+        drop(results);
+        out
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn a_pipeline_gives_its_results_in_order() {
+        let items: Vec<u64> = (0..1_000).collect();
+        let squares = pipelined(&items, 2, |n| n * n, |results| results.collect::<Vec<_>>());
+        assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+        let squares = pipelined(&items, usize::MAX, |n| n * n, |results| results.collect::<Vec<_>>());
+        assert_eq!(squares, items.iter().map(|n| n * n).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_consumer_that_stops_early_stops_the_producer() {
+        let items: Vec<u64> = (0..100_000).collect();
+        let produced = AtomicUsize::new(0);
+        let first = pipelined(
+            &items,
+            2,
+            |n| {
+                produced.fetch_add(1, Ordering::Relaxed);
+                *n
+            },
+            |results| results.take(3).collect::<Vec<_>>(),
+        );
+        assert_eq!(first, [0, 1, 2]);
+        // The three read, those waiting in the channel, and the one whose
+        // send found the channel closed.
+        assert!(produced.load(Ordering::Relaxed) <= 3 + AHEAD + 2, "{produced:?}");
+    }
+}

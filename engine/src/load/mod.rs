@@ -3,6 +3,7 @@
 //! every reference, and locating each problem at its file, line and field.
 
 pub(crate) mod bundle;
+mod by_rule;
 pub(crate) mod calendar;
 pub(crate) mod error;
 pub(crate) mod files;
