@@ -497,9 +497,19 @@ struct Assembly {
     assumed: BTreeSet<usize>,
     trace: Trace,
     warnings: Vec<String>,
+    /// Where texts made for this decision are written before they are
+    /// shared: one buffer, not one growing string per text.
+    scratch: String,
 }
 
 impl Assembly {
+    /// A text written by `write`, as one allocation of its exact length.
+    fn shared_text(&mut self, write: impl FnOnce(&mut String)) -> Shared {
+        self.scratch.clear();
+        write(&mut self.scratch);
+        Shared::from(self.scratch.as_str())
+    }
+
     fn need(&mut self, facts: &BTreeSet<Shared>, by: &Shared) {
         for fact in facts {
             let entry = self.missing.entry(fact.clone()).or_default();
@@ -536,6 +546,7 @@ impl Bundle {
             assumed: BTreeSet::new(),
             trace: Trace::new(self.trace_words.clone()),
             warnings: Vec::new(),
+            scratch: String::new(),
         };
         let in_situation = |err: DecideError| match err {
             DecideError::Situation(mut err) => {
@@ -558,9 +569,8 @@ impl Bundle {
             let Some(rule) = self.rules.get(index) else {
                 continue;
             };
-            if let Some((flow, by)) = ended.stopped_by(rule) {
-                let why = format!("não avaliada: `{by}` encerrou o fluxo `{flow}`");
-                assembly.trace.set_why(index, RuleStatus::Skipped, why.into());
+            if let Some(why) = ended.stopped_by(rule) {
+                assembly.trace.set_why(index, RuleStatus::Skipped, why.clone());
                 continue;
             }
             let winner = rule
@@ -664,7 +674,11 @@ impl Bundle {
             if fires {
                 ended.stoppers.insert(&rule.id);
                 for flow in &rule.stops {
-                    ended.flows.entry(flow.as_str()).or_insert(&rule.id);
+                    // Written once per ended flow, shared by each rule it skips.
+                    ended
+                        .flows
+                        .entry(flow.as_str())
+                        .or_insert_with(|| format!("não avaliada: `{}` encerrou o fluxo `{flow}`", rule.id).into());
                 }
             }
         }
@@ -712,10 +726,20 @@ impl Bundle {
             Truth::True | Truth::False => {}
             Truth::Undecided(facts) => {
                 out.need(facts, &rule.id);
-                let names = facts.iter().cloned().collect::<Vec<_>>().join(", ");
                 let condition = rule.when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
-                let why = format!("indeterminado, falta saber: {names} (condição: {condition})");
-                out.trace.set_why(index, RuleStatus::Undecided, why.into());
+                let why = out.shared_text(|why| {
+                    why.push_str("indeterminado, falta saber: ");
+                    for (at, fact) in facts.iter().enumerate() {
+                        if at > 0 {
+                            why.push_str(", ");
+                        }
+                        why.push_str(fact);
+                    }
+                    why.push_str(" (condição: ");
+                    why.push_str(condition);
+                    why.push(')');
+                });
+                out.trace.set_why(index, RuleStatus::Undecided, why);
             }
         }
         if truth == Truth::True {
@@ -804,15 +828,8 @@ impl Bundle {
         if let Some(literal) = &item.literal {
             return Ok(Some(literal.clone()));
         }
-        let literal_length: usize = item
-            .text
-            .iter()
-            .map(|segment| match segment {
-                Segment::Literal(literal) => literal.len(),
-                Segment::Placeholder(_) => 16,
-            })
-            .sum();
-        let mut text = String::with_capacity(literal_length);
+        let mut text = std::mem::take(&mut out.scratch);
+        text.clear();
         for segment in &item.text {
             match segment {
                 Segment::Literal(literal) => text.push_str(literal),
@@ -845,7 +862,9 @@ impl Bundle {
                 }
             }
         }
-        Ok(Some(text.into()))
+        let shared = Shared::from(text.as_str());
+        out.scratch = text;
+        Ok(Some(shared))
     }
 
     /// The error of a failed expression, at its line in the rule's file:
@@ -1018,7 +1037,8 @@ impl Bundle {
 /// Flows ended in one decision, each by the first rule that ended it.
 #[derive(Default)]
 struct EndedFlows<'r> {
-    flows: BTreeMap<&'r str, &'r str>,
+    /// Each ended flow, with why the rules it skips were not evaluated.
+    flows: BTreeMap<&'r str, Shared>,
     /// Rules that ended a flow: they stay, even in a flow they ended.
     stoppers: BTreeSet<&'r str>,
     /// The conditions worked out to find them, in the bundle's order: the
@@ -1041,11 +1061,11 @@ impl<'r> EndedFlows<'r> {
         self.conditions.get(at)
     }
 
-    /// The ended flow a rule belongs to and the rule that ended it.
-    fn stopped_by(&self, rule: &Rule) -> Option<(&'r str, &'r str)> {
-        let flow = rule.flow.as_deref()?;
-        let (flow, by) = self.flows.get_key_value(flow)?;
-        (!self.stoppers.contains(rule.id.as_str())).then_some((*flow, *by))
+    /// Why a rule of an ended flow was not evaluated (the rule that ended
+    /// the flow and the flow), or `None` when its flow goes on.
+    fn stopped_by(&self, rule: &Rule) -> Option<&Shared> {
+        let why = self.flows.get(rule.flow.as_deref()?)?;
+        (!self.stoppers.contains(rule.id.as_str())).then_some(why)
     }
 }
 
