@@ -14,6 +14,7 @@
 //! where it has one, on Rhai otherwise; both explore absent facts through
 //! the same probe, so they give the same decision byte for byte.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -486,8 +487,13 @@ impl ItemKind {
 }
 
 /// What a decision is being assembled from.
-struct Assembly {
-    candidates: BTreeMap<String, Vec<(i64, usize, serde_json::Value)>>,
+/// A value a fired rule gives an output: its priority, the rule, and the
+/// value (one written in the rule is borrowed from the bundle).
+type Candidate<'b> = (i64, usize, Cow<'b, serde_json::Value>);
+
+struct Assembly<'b> {
+    /// Each output's values by the rules that set them.
+    candidates: BTreeMap<&'b str, Vec<Candidate<'b>>>,
     actions: Vec<(usize, Action)>,
     scripts: Vec<(usize, Script)>,
     reminders: Vec<Script>,
@@ -502,7 +508,7 @@ struct Assembly {
     scratch: String,
 }
 
-impl Assembly {
+impl Assembly<'_> {
     /// A text written by `write`, as one allocation of its exact length.
     fn shared_text(&mut self, write: impl FnOnce(&mut String)) -> Shared {
         self.scratch.clear();
@@ -700,13 +706,13 @@ impl Bundle {
     }
 
     /// Applies one rule; true when it fired.
-    fn apply(
-        &self,
+    fn apply<'b>(
+        &'b self,
         evaluator: &Evaluator<'_>,
         index: usize,
-        rule: &Rule,
+        rule: &'b Rule,
         known: Option<&KnownCondition>,
-        out: &mut Assembly,
+        out: &mut Assembly<'b>,
     ) -> Result<bool, DecideError> {
         let fail = |field: &str, failure: Failure| self.decide_error(rule, None, field, failure);
         if evaluator.rules_out(rule) {
@@ -743,14 +749,14 @@ impl Bundle {
             }
         }
         if truth == Truth::True {
-            let mut sets = BTreeMap::new();
-            for (name, value) in &rule.set {
-                sets.insert(name.clone(), value.clone());
+            for (name, value) in rule.set.iter() {
                 out.candidates
-                    .entry(name.clone())
+                    .entry(name)
                     .or_default()
-                    .push((rule.priority, index, value.clone()));
+                    .push((rule.priority, index, Cow::Borrowed(value)));
             }
+            // The trace shares the rule's outputs unless it computes some.
+            let mut computed = BTreeMap::new();
             for (name, expr) in &rule.compute {
                 let field = format!("compute.{name}");
                 match evaluator.value(expr).map_err(|failure| fail(&field, failure))? {
@@ -758,15 +764,22 @@ impl Bundle {
                         let json = self
                             .output_json(name, &value)
                             .map_err(|message| fail(&field, Failure::Rule(message)))?;
-                        sets.insert(name.clone(), json.clone());
+                        computed.insert(name.clone(), json.clone());
                         out.candidates
-                            .entry(name.clone())
+                            .entry(name)
                             .or_default()
-                            .push((rule.priority, index, json));
+                            .push((rule.priority, index, Cow::Owned(json)));
                     }
                     Err(facts) => out.need(&facts, &rule.id),
                 }
             }
+            let sets = if computed.is_empty() {
+                Arc::clone(&rule.set)
+            } else {
+                let mut sets = (*rule.set).clone();
+                sets.append(&mut computed);
+                Arc::new(sets)
+            };
             out.trace.set_fired(index, sets);
             for item in &rule.actions {
                 if let Some(text) = self.render_item(evaluator, rule, item, ItemKind::Action, out)? {
@@ -807,7 +820,7 @@ impl Bundle {
         rule: &Rule,
         item: &Item,
         kind: ItemKind,
-        out: &mut Assembly,
+        out: &mut Assembly<'_>,
     ) -> Result<Option<Shared>, DecideError> {
         let fail = |key: &str, failure: Failure| {
             let field = format!("{}.{}.{key}", kind.field(), item.id);
@@ -952,7 +965,7 @@ impl Bundle {
         }
     }
 
-    fn finish(&self, mut out: Assembly, situation: &Situation, now: DateTime<FixedOffset>) -> Decision {
+    fn finish(&self, mut out: Assembly<'_>, situation: &Situation, now: DateTime<FixedOffset>) -> Decision {
         let mut warnings = situation.warnings.clone();
         warnings.append(&mut out.warnings);
         let mut outputs = BTreeMap::new();
@@ -962,13 +975,12 @@ impl Bundle {
                 .map(|(priority, _, _)| *priority)
                 .max()
                 .unwrap_or_default();
-            let top: Vec<&(i64, usize, serde_json::Value)> = candidates.iter().filter(|(p, _, _)| *p == best).collect();
-            let Some((_, winner_index, winner)) = top.first().copied() else {
+            let top = || candidates.iter().filter(|(priority, _, _)| *priority == best);
+            let Some((_, winner_index, winner)) = top().next() else {
                 continue;
             };
-            if top.iter().any(|(_, _, value)| value != winner) {
-                let who = top
-                    .iter()
+            if top().any(|(_, _, value)| value != winner) {
+                let who = top()
                     .map(|(_, index, value)| format!("`{}` = {value}", self.rules[*index].id))
                     .collect::<Vec<_>>()
                     .join(", ");
@@ -981,7 +993,7 @@ impl Bundle {
                     out.trace.overridden(*index, name);
                 }
             }
-            outputs.insert(name.clone(), winner.clone());
+            outputs.insert((*name).to_string(), winner.clone().into_owned());
         }
         out.actions.sort_by_key(|(phase, _)| *phase);
         out.scripts.sort_by_key(|(phase, _)| *phase);
@@ -1014,7 +1026,7 @@ impl Bundle {
     }
 
     /// Defaults the rules relied on, and the moment when the caller gave it.
-    fn assumed(&self, out: &Assembly, now: DateTime<FixedOffset>) -> Vec<Assumed> {
+    fn assumed(&self, out: &Assembly<'_>, now: DateTime<FixedOffset>) -> Vec<Assumed> {
         out.assumed
             .iter()
             .filter_map(|slot| {

@@ -71,7 +71,8 @@ struct Detail {
 /// The outputs a fired rule set.
 #[derive(Clone, Default)]
 struct Outputs {
-    sets: BTreeMap<String, serde_json::Value>,
+    /// Shared with the rule when it computes nothing.
+    sets: Arc<BTreeMap<String, serde_json::Value>>,
     overridden: Vec<String>,
 }
 
@@ -141,7 +142,7 @@ impl Trace {
     }
 
     /// Sets the rule at `index` as fired, with the outputs it set.
-    pub(crate) fn set_fired(&mut self, index: usize, sets: BTreeMap<String, serde_json::Value>) {
+    pub(crate) fn set_fired(&mut self, index: usize, sets: Arc<BTreeMap<String, serde_json::Value>>) {
         self.set(index, RuleStatus::Fired);
         if !sets.is_empty() {
             self.detail(index).outputs().sets = sets;
@@ -290,7 +291,7 @@ impl<'de> Deserialize<'de> for Trace {
             });
             if !entry.sets.is_empty() || !entry.overridden.is_empty() {
                 let outputs = Outputs {
-                    sets: entry.sets,
+                    sets: Arc::new(entry.sets),
                     overridden: entry.overridden,
                 };
                 let detail = Detail {
@@ -342,9 +343,12 @@ mod tests {
     /// (set out of order, as nothing forbids).
     fn sample() -> Trace {
         let mut trace = Trace::new(Arc::from(vec![words("a"), words("b"), words("c"), words("d")]));
-        trace.set_fired(3, BTreeMap::new());
+        trace.set_fired(3, Arc::default());
         trace.set_why(1, RuleStatus::Undecided, "falta saber: x".into());
-        trace.set_fired(2, BTreeMap::from([("route".to_string(), serde_json::json!("io"))]));
+        trace.set_fired(
+            2,
+            Arc::new(BTreeMap::from([("route".to_string(), serde_json::json!("io"))])),
+        );
         trace.overridden(2, "route");
         trace.overridden(3, "team");
         trace

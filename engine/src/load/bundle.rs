@@ -147,7 +147,9 @@ pub(crate) struct Rule {
     /// The same groups by their place in `Bundle::context_groups`, each
     /// with the trace's words when the situation lacks it.
     pub required: Vec<(usize, Shared)>,
-    pub set: Vec<(String, serde_json::Value)>,
+    /// The outputs the rule sets, shared with the trace of every decision
+    /// it fires in.
+    pub set: Arc<BTreeMap<String, serde_json::Value>>,
     pub compute: Vec<(String, Expr)>,
     pub actions: Vec<Item>,
     pub scripts: Vec<Item>,

@@ -118,10 +118,10 @@ impl Loader {
             .when
             .as_ref()
             .and_then(|source| self.compile_expr(context, place, "when", source));
-        let mut set = Vec::new();
+        let mut set = BTreeMap::new();
         for (name, value) in &spec.set {
             if let Some(json) = self.check_output_value(context, place, name, value) {
-                set.push((name.clone(), json));
+                set.insert(name.clone(), json);
             }
         }
         let mut compute = Vec::new();
@@ -274,7 +274,7 @@ impl Loader {
             group: spec.group.clone(),
             context: rule_context,
             required: Vec::new(),
-            set,
+            set: Arc::new(set),
             compute,
             actions,
             scripts,

@@ -168,8 +168,8 @@ impl Bundle {
                 if first.priority != second.priority || (first.group.is_some() && first.group == second.group) {
                     continue;
                 }
-                for (name, value) in &first.set {
-                    let Some((_, other)) = second.set.iter().find(|(n, _)| n == name) else {
+                for (name, value) in first.set.iter() {
+                    let Some((_, other)) = second.set.iter().find(|(n, _)| *n == name) else {
                         continue;
                     };
                     if other == value {
