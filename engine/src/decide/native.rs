@@ -722,6 +722,12 @@ pub(crate) fn run(block: &Block, context: &mut Context<'_>) -> Outcome {
     if let (0, [Step::Eval(node)]) = (block.locals, block.steps.as_slice()) {
         return context.eval(node, &mut []);
     }
+    // Most blocks have a few locals: they live on the stack.
+    const ON_STACK: usize = 8;
+    if block.locals <= ON_STACK {
+        let mut locals: [Val; ON_STACK] = std::array::from_fn(|_| Val::Unit);
+        return context.block(block, &mut locals[..block.locals]);
+    }
     let mut locals = vec![Val::Unit; block.locals];
     context.block(block, &mut locals)
 }
@@ -821,13 +827,25 @@ impl<'a> Context<'a> {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Val::Array(values.into()))
             }
-            Node::Call(helper, args) => {
-                let values = args
-                    .iter()
-                    .map(|arg| self.eval(arg, locals))
-                    .collect::<Result<Vec<_>, _>>()?;
-                self.call(*helper, &values)
-            }
+            // The helpers take one or two arguments: no list for them.
+            Node::Call(helper, args) => match args.as_slice() {
+                [first] => {
+                    let first = self.eval(first, locals)?;
+                    self.call(*helper, &[first])
+                }
+                [first, second] => {
+                    let first = self.eval(first, locals)?;
+                    let second = self.eval(second, locals)?;
+                    self.call(*helper, &[first, second])
+                }
+                _ => {
+                    let values = args
+                        .iter()
+                        .map(|arg| self.eval(arg, locals))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    self.call(*helper, &values)
+                }
+            },
             Node::Interpolated(parts) => {
                 let mut text = String::new();
                 for part in parts {

@@ -59,13 +59,14 @@ pub struct Trace {
     details: Vec<(usize, Detail)>,
 }
 
-/// What one entry says beyond its status: small, since most entries with
-/// a detail only have their own reason.
+/// What one entry says beyond its status. The outputs sit inline (a
+/// shared map and a list): few entries of a decision have a detail,
+/// and a box apiece cost an allocation each.
 #[derive(Clone, Default)]
 struct Detail {
     /// Its own reason (undecided, skipped), instead of the rule's.
     why: Option<Shared>,
-    outputs: Option<Box<Outputs>>,
+    outputs: Option<Outputs>,
 }
 
 /// The outputs a fired rule set.
@@ -78,7 +79,7 @@ struct Outputs {
 
 impl Detail {
     fn outputs(&mut self) -> &mut Outputs {
-        self.outputs.get_or_insert_with(Box::default)
+        self.outputs.get_or_insert_with(Outputs::default)
     }
 }
 
@@ -212,7 +213,7 @@ fn entry<'t>(words: &'t RuleWords, mark: Mark, detail: Option<&'t Detail>) -> Tr
         (None, _) => &words.reasons[1],
     };
     let status = mark.status();
-    let outputs = detail.and_then(|detail| detail.outputs.as_deref());
+    let outputs = detail.and_then(|detail| detail.outputs.as_ref());
     TraceEntry {
         rule: &words.id,
         fired: status == RuleStatus::Fired,
@@ -296,7 +297,7 @@ impl<'de> Deserialize<'de> for Trace {
                 };
                 let detail = Detail {
                     why: None,
-                    outputs: Some(Box::new(outputs)),
+                    outputs: Some(outputs),
                 };
                 trace.details.push((index, detail));
             }
