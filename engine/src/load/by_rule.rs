@@ -1,21 +1,23 @@
-//! Reading a procedure file one rule at a time.
+//! Reading a procedure file a batch of rules at a time.
 //!
 //! serde_yaml keeps every event of a document while it deserializes it,
 //! 192 bytes an event: a 10,000-rule file holds 25 MB of events (and the
 //! copies its growing list leaves behind) at once, more than the loaded
 //! bundle itself. A procedure file is a mapping whose `rules:` is a block
-//! sequence, so each entry can be read as a small document of its own and
-//! the rest of the file as another.
+//! sequence, so runs of its entries can be read as small documents of
+//! their own and the rest of the file as another; the loader compiles
+//! each batch while the next is read.
 //!
 //! This is only a shortcut: when the text is not in that plain shape, or
-//! any piece does not parse, the caller reads the whole file as one
-//! document, so what a file means and every error message are serde_yaml's.
-//! A piece that parses on its own parses the same inside the file: an entry
-//! starts at a line whose dash is at the entries' indentation, which ends
-//! any block scalar, plain scalar or mapping of the entry before it; a
-//! quoted scalar or flow collection cut by such a line leaves its piece
-//! unterminated, and an alias to an anchor in another piece is unknown in
-//! its own, so both fall back.
+//! any batch does not parse, the loader reads every file again whole, so
+//! what a file means and every error message are serde_yaml's. A batch
+//! that parses on its own parses the same inside the file: an entry starts
+//! at a line whose dash is at the entries' indentation, which ends any
+//! block scalar, plain scalar or mapping of the entry before it; a quoted
+//! scalar or flow collection cut by such a line leaves its batch
+//! unterminated, and an alias to an anchor in another batch is unknown in
+//! its own, so both fall back (the property test below slips such lines
+//! into the shipped files).
 
 use serde::de::{DeserializeOwned, IgnoredAny};
 
