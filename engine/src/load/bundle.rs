@@ -498,6 +498,16 @@ enum Procedure<'t> {
     ByRule(ProcedureFile, Vec<by_rule::Batch<'t>>),
 }
 
+impl Procedure<'_> {
+    /// How many rules the file holds.
+    fn rules(&self) -> usize {
+        match self {
+            Self::Whole(procedure) => procedure.rules.len(),
+            Self::ByRule(_, batches) => batches.iter().map(by_rule::Batch::entries).sum(),
+        }
+    }
+}
+
 /// The rules compiled so far, in reading order, with the file each id was
 /// first seen in, and what compiling them needs.
 struct Compiled<'a> {
@@ -745,16 +755,10 @@ impl Loader {
             .flatten()
             .copied()
             .collect();
-        let whole_rules = procedures.iter().map(|(_, procedure)| match procedure {
-            Procedure::Whole(procedure) => procedure.rules.len(),
-            Procedure::ByRule(..) => 0,
-        });
         let mut compiled = Compiled {
             context: &context,
             native_pass: &native_pass,
-            rules: Vec::with_capacity(
-                whole_rules.sum::<usize>() + batches.iter().map(by_rule::Batch::entries).sum::<usize>(),
-            ),
+            rules: Vec::with_capacity(procedures.iter().map(|(_, procedure)| procedure.rules()).sum()),
             seen: BTreeMap::new(),
         };
         let all_read = parallel::pipelined(&batches, PIPELINE_MIN_BATCHES, by_rule::Batch::read, |read| {
