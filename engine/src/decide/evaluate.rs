@@ -486,11 +486,11 @@ impl ItemKind {
     }
 }
 
-/// What a decision is being assembled from.
 /// A value a fired rule gives an output: its priority, the rule, and the
 /// value (one written in the rule is borrowed from the bundle).
 type Candidate<'b> = (i64, usize, Cow<'b, serde_json::Value>);
 
+/// What a decision is being assembled from.
 struct Assembly<'b> {
     /// Each output's values by the rules that set them.
     candidates: BTreeMap<&'b str, Vec<Candidate<'b>>>,
