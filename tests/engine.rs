@@ -164,6 +164,34 @@ fn business_days_skip_the_bundle_holidays() {
     assert_eq!(decide(&bundle, "caso: {day: 2026-12-24}").outputs["due"], "2026-12-29");
 }
 
+/// A rule that both sets and computes outputs: its trace entry shows both,
+/// and what one decision computed never stays in the rule for the next
+/// (the written outputs are shared by every decision the rule fires in).
+#[test]
+fn a_rule_that_sets_and_computes_shows_both_in_each_decision_alone() {
+    let bundle = common::mini(
+        "document: d.txt\ntitle: t\nrules:\n  - id: r\n    section: '1'\n    phase: a\n    set: {route: x}\n    compute: {due: 'add_days(caso.day, 1)'}\n",
+    )
+    .expect("loads");
+    for (day, due) in [("2026-12-01", "2026-12-02"), ("2026-12-10", "2026-12-11")] {
+        let decision = decide(&bundle, &format!("caso: {{day: {day}}}"));
+        let entry = decision.trace.iter().find(|entry| entry.rule == "r").expect("traced");
+        let sets: Vec<(&str, String)> = entry
+            .sets
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.to_string()))
+            .collect();
+        assert_eq!(sets, [("due", format!("\"{due}\"")), ("route", "\"x\"".to_string())]);
+    }
+    let decision = decide(&bundle, "caso: {}");
+    let entry = decision.trace.iter().find(|entry| entry.rule == "r").expect("traced");
+    assert_eq!(
+        entry.sets.keys().collect::<Vec<_>>(),
+        ["route"],
+        "nothing computed without a day"
+    );
+}
+
 #[test]
 fn a_runaway_condition_stops_with_an_error_naming_the_rule() {
     let bundle = common::mini(
