@@ -1,13 +1,21 @@
-//! Work split over every core, in the caller's order.
+//! Work on more than one core, in the caller's order, on scoped threads
+//! (no pool, no extra dependency): the output is the same whatever the
+//! number of cores.
 //!
-//! One contiguous chunk of the items per core, on scoped threads (no pool,
-//! no extra dependency), joined back in order: the output is the same
-//! whatever the number of cores. Loading uses it for the procedure files'
-//! rules, replay and batches for decisions.
+//! - `in_parallel` splits the items into one contiguous chunk per core and
+//!   joins the results back in order: replay, `diff` and decision batches.
+//! - `pipelined` produces on another core while the caller consumes in
+//!   order, a few results ahead: loading reads the next batch of rules
+//!   while it compiles the last.
+
+/// The cores work can be split over.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
 
 /// `f` over `items` on every available core; results in `items`' order.
 pub fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let cores = cores();
     // Below a few items per core a thread costs more than it saves.
     if cores < 2 || items.len() < 2 * cores {
         return items.iter().map(&f).collect();
@@ -49,8 +57,7 @@ pub(crate) fn pipelined<T: Sync, R: Send, O>(
     produce: impl Fn(&T) -> R + Sync,
     consume: impl FnOnce(&mut dyn Iterator<Item = R>) -> O,
 ) -> O {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    if cores < 2 || items.len() < min_items.max(2) {
+    if cores() < 2 || items.len() < min_items.max(2) {
         return consume(&mut items.iter().map(produce));
     }
     let produce = &produce;

@@ -469,8 +469,10 @@ pub(super) struct Loader {
 
 /// Below this many batches of rules, they are read on the loading thread:
 /// starting another costs about a millisecond (a cold `roteiro decide` on
-/// the shipped bundle, 7 batches, took 8.5 ms with one and 7.5 without),
-/// while 16 batches take a few milliseconds to read.
+/// the shipped bundle, 7 batches, took 8.4-8.7 ms median with one against
+/// 7.6-8.3 without, alternated). Sixteen keeps the shipped bundle and a
+/// 1,000-rule synthetic one (12 batches) on one thread; it was not tuned
+/// further.
 const PIPELINE_MIN_BATCHES: usize = 16;
 
 /// How procedure files are read.
