@@ -417,10 +417,7 @@ impl Bundle {
         self.files
             .iter()
             .filter(|file| file.path.starts_with(PROCEDURES))
-            .filter_map(|file| {
-                let parsed = by_rule::read(&file.text).or_else(|| serde_yaml::from_str(&file.text).ok())?;
-                Some((file.path.as_str(), parsed))
-            })
+            .filter_map(|file| Some((file.path.as_str(), by_rule::read(&file.text)?)))
     }
 
     /// Rhai's tree of `expr`, parsed again if it was let go. The same

@@ -71,10 +71,11 @@ impl<'t> Pieces<'t> {
     }
 }
 
-/// The file read a batch of rules at a time, or `None` when it must be
-/// read whole.
+/// The file read a batch of rules at a time, or whole when it must be;
+/// `None` when it does not read at all. For readers of one file (lint);
+/// the loader reads batches as it compiles them (`start`).
 pub(super) fn read(text: &str) -> Option<ProcedureFile> {
-    read_in_batches(text, BATCH_BYTES)
+    read_in_batches(text, BATCH_BYTES).or_else(|| parse(text))
 }
 
 fn read_in_batches(text: &str, batch_bytes: usize) -> Option<ProcedureFile> {
@@ -211,7 +212,7 @@ mod tests {
 
     /// `text` read by rule, checked to be what the whole file reads as.
     fn read_as_whole(text: &str) -> ProcedureFile {
-        let by_rule = read(text).expect("reads rule by rule");
+        let by_rule = read_in_batches(text, BATCH_BYTES).expect("reads rule by rule");
         assert!(same(&by_rule, &whole(text).expect("valid")), "{text}");
         by_rule
     }
