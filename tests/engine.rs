@@ -509,6 +509,37 @@ fn an_expression_outside_the_native_subset_stays_on_rhai_and_decides_the_same() 
     assert_eq!(missing(&undecided), ["caso.flag"]);
 }
 
+/// A native block keeps up to eight locals on the stack and more in a
+/// list: both sizes compile natively and decide what Rhai decides, a
+/// missing fact included. (A local out of range would not show here: the
+/// native run stops and Rhai answers, by design.)
+#[test]
+fn blocks_with_few_and_many_locals_decide_as_rhai_does() {
+    for locals in [3, 9] {
+        let chain: String = (1..locals).map(|n| format!("let v{n} = v{}; ", n - 1)).collect();
+        let when = format!("let v0 = caso.count; {chain}v{} > 2", locals - 1);
+        let procedure = format!(
+            "document: d.txt\ntitle: t\nrules:\n  - id: cadeia\n    section: '1'\n    phase: a\n    when: '{when}'\n    set: {{route: x}}\n"
+        );
+        let (native, reference) = native_and_rhai(common::mini_files(&procedure));
+        assert_eq!(native.native_coverage(), (1, 1), "{when}");
+        for situation in ["caso: {count: 3}", "caso: {count: 1}", "caso: {}"] {
+            let native_decision = decide(&native, situation);
+            let reference_decision = decide(&reference, situation);
+            assert_eq!(
+                serde_json::to_value(&native_decision).ok(),
+                serde_json::to_value(&reference_decision).ok(),
+                "{when} with {situation}"
+            );
+        }
+        assert_eq!(
+            decide(&native, "caso: {count: 3}").outputs.get("route"),
+            Some(&serde_json::json!("x"))
+        );
+        assert_eq!(missing(&decide(&native, "caso: {}")), ["caso.count"]);
+    }
+}
+
 #[test]
 fn a_native_expression_that_overflows_reports_rhais_error_word_for_word() {
     let procedure = "document: d.txt\ntitle: t\nrules:\n  - id: conta\n    section: '1'\n    phase: a\n    when: caso.count * 1000000000 > 5\n    set: {route: x}\n";
