@@ -184,6 +184,27 @@ fn malformed_yaml_and_json_exit_2() {
 }
 
 #[test]
+fn an_empty_situation_file_exits_2_saying_it_is_empty() {
+    for situation in ["", "  \n\n", "# só um comentário\n"] {
+        assert_invalid_situation(situation, &["o arquivo está vazio", "-"]);
+    }
+    let scratch = Scratch::new("empty-situation");
+    let file = scratch.0.join("vazio.yaml");
+    std::fs::write(&file, "").expect("write");
+    let out = roteiro(&["decide", file.to_str().expect("utf-8 path")], &common::root(), None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("vazio.yaml") && stderr.contains("o arquivo está vazio"),
+        "{stderr}"
+    );
+    // An explicit empty document is a situation with no facts, decided.
+    let out = roteiro(&["decide", "-", "--format", "json"], &common::root(), Some("{}"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
 fn unreadable_situation_file_exits_2() {
     let out = roteiro(&["decide", "no-such-file.yaml"], &common::root(), None);
     assert_eq!(out.status.code(), Some(2));

@@ -260,6 +260,17 @@ pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situat
             message,
         }
     })?;
+    if holds_nothing(text) {
+        // Almost always the wrong file (an editor's new buffer, a redirect
+        // that failed); an explicit `{}` stays a valid empty situation.
+        return Err(SituationError {
+            location: location(None, None),
+            field: None,
+            found: None,
+            allowed: Some("uma situação em YAML ou JSON (`{}` para uma situação sem fatos)".to_string()),
+            message: "o arquivo está vazio: não há nenhum fato nem `{}`".to_string(),
+        });
+    }
     let known = |n: usize| (n > 0).then_some(n);
     let json = text.trim_start().starts_with('{');
     // One pass against the vocabulary; only when it fails is the text read
@@ -301,6 +312,13 @@ pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situat
         }
     }
     Ok(reader.finish(origin))
+}
+
+/// Whether `text` holds only blank lines and YAML comments.
+fn holds_nothing(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .all(|line| line.is_empty() || line.starts_with('#'))
 }
 
 /// Whether `text` is one well-formed YAML document, whatever it holds.
@@ -832,6 +850,21 @@ mod tests {
     fn null_and_empty_mean_absent() {
         let situation = parse("client:\n  plan: ~\nbilling:\n", "s.yaml", &vocabulary()).unwrap_or_default();
         assert!(situation.facts.is_empty());
-        assert!(parse("", "s.yaml", &vocabulary()).is_ok());
+        assert!(parse("{}", "s.yaml", &vocabulary()).is_ok_and(|s| s.facts.is_empty()));
+    }
+
+    #[test]
+    fn a_file_with_nothing_in_it_is_refused_as_empty() {
+        for text in ["", "   \n\t\n", "# só um comentário\n\n  # outro\n", "\u{feff}"] {
+            let err = parse(text, "s.yaml", &vocabulary()).err();
+            assert!(
+                err.as_ref()
+                    .is_some_and(|e| e.message.starts_with("o arquivo está vazio") && e.location.file == "s.yaml"),
+                "{text:?}: {err:?}"
+            );
+        }
+        for text in ["{}", "# comentário\n{}\n", "client:\n"] {
+            assert!(parse(text, "s.yaml", &vocabulary()).is_ok(), "{text:?}");
+        }
     }
 }
