@@ -1,7 +1,7 @@
 //! roteiro's engine: policy bundles in YAML, conditions in Rhai, decisions out.
 //!
 //! ```no_run
-//! // Runs as `the_crate_example_decides` in tests/engine.rs.
+//! // Runs as `the_crate_example_decides` in engine/tests/library.rs.
 //! use roteiro_engine::Bundle;
 //!
 //! let bundle = Bundle::load_dir(std::path::Path::new("policies"))?;

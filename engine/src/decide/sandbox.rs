@@ -511,7 +511,7 @@ fn given_fact(node: &mut FactNode, key: &str) -> bool {
 /// Only pure, total packages are registered: arithmetic (overflow is an
 /// error, not a wrap), logic, strings and arrays. Rhai's language core is
 /// left out on purpose: it holds `sleep`, which blocks the thread, and
-/// nothing a rule needs. `tests/engine.rs` holds the exact list of callable
+/// nothing a rule needs. `engine/tests/sandbox.rs` holds the exact list of callable
 /// functions, so adding one is a reviewed change.
 pub fn build_engine(calendar: Arc<Calendar>) -> Engine {
     let mut engine = Engine::new_raw();
