@@ -1,6 +1,6 @@
 //! The JSON Schemas under `schemas/` are generated, never edited by hand:
 //! this test fails when one is stale. Regenerate with
-//! `UPDATE_SCHEMAS=1 cargo test --test schemas`.
+//! `UPDATE_SCHEMAS=1 cargo test -p roteiro-engine --test schemas`.
 #![allow(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -30,7 +30,7 @@ fn checked_in_schemas_match_the_code_and_the_vocabulary() {
     }
     assert!(
         stale.is_empty(),
-        "stale schemas (run UPDATE_SCHEMAS=1 cargo test --test schemas): {stale:?}"
+        "stale schemas (run UPDATE_SCHEMAS=1 cargo test -p roteiro-engine --test schemas): {stale:?}"
     );
 }
 
