@@ -3,7 +3,7 @@
 //! file for `serve`, `ask`, `stats` and `log` run from there).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use roteiro_decision_log::{LogWriter, DEFAULT_SQLITE};
+use roteiro_decision_log::{CommandLog, LogWriter, DEFAULT_SQLITE};
 
 use crate::Status;
 
@@ -29,9 +29,12 @@ impl LogArgs {
     }
 
     /// A writer to the log, or the problem printed and exit status 1.
-    pub fn writer(&self) -> Result<(LogWriter, bool), Status> {
+    pub fn writer(&self) -> Result<CommandLog, Status> {
         LogWriter::open(&self.address())
-            .map(|writer| (writer, self.log_personal))
+            .map(|writer| CommandLog {
+                writer,
+                keep_personal: self.log_personal,
+            })
             .map_err(|err| {
                 eprintln!("{err}");
                 Status::Failed

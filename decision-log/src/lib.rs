@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 mod postgres_store;
+mod record;
 mod sqlite_store;
 mod stats;
 mod writer;
@@ -19,6 +20,7 @@ mod writer;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use record::{decide_and_record, CommandLog, Decided, Recorder};
 pub use stats::{stats, Stats};
 pub use writer::LogWriter;
 

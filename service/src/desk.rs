@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use roteiro_decision_log::{Filter, LogError, Record, Row, Store};
+use roteiro_decision_log::{Filter, LogError, Record, Recorder, Row, Store};
 use roteiro_engine::{folder_fingerprint, Bundle, FolderFingerprint};
 use serde::Serialize;
 
@@ -84,24 +84,6 @@ impl Desk {
     /// The bundle serving now, held for the whole request.
     pub fn served(&self) -> Arc<Served> {
         self.served.read().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    /// Logs one decision, off the request path (the writer only queues).
-    ///
-    /// The record is built outside the lock, so requests only contend for
-    /// the moment it takes to queue it.
-    pub fn log(&self, make: impl FnOnce(bool) -> Row) {
-        let keep_personal = self
-            .log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(|log| log.keep_personal);
-        let Some(keep_personal) = keep_personal else { return };
-        let record = make(keep_personal);
-        if let Some(log) = self.log.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
-            log.writer.log(record);
-        }
     }
 
     /// The log writer's counters as Prometheus lines.
@@ -187,6 +169,25 @@ impl Desk {
                 });
                 self.metrics.reloaded(false);
             }
+        }
+    }
+}
+
+/// The service's decisions go to its log, off the request path (the
+/// writer only queues). The row is built between the two short locks, so
+/// requests only contend for the moment it takes to queue it.
+impl Recorder for Desk {
+    fn keeps_personal(&self) -> Option<bool> {
+        self.log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|log| log.keep_personal)
+    }
+
+    fn record(&self, row: Row) {
+        if let Some(log) = self.log.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            log.writer.log(row);
         }
     }
 }

@@ -11,7 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use roteiro_decision_log::{Made, Row};
+use roteiro_decision_log::decide_and_record;
 use roteiro_engine::{Bundle, DecideError, Situation};
 use serde_json::json;
 
@@ -97,12 +97,9 @@ fn decide_error(err: &DecideError) -> ApiError {
 async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
     let served = desk.served();
     let situation = situation(&served.bundle, body)?;
-    let started = Instant::now();
-    let now = clock();
-    let decision = served
-        .bundle
-        .decide(&situation, now)
+    let decided = decide_and_record(&served.bundle, &situation, clock(), "serve", desk.as_ref())
         .map_err(|err| decide_error(&err))?;
+    let decision = decided.decision;
     let route = decision
         .outputs
         .get("route")
@@ -113,17 +110,7 @@ async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejectio
         .iter()
         .filter(|entry| entry.fired)
         .map(|entry| entry.rule.to_string());
-    let took = started.elapsed();
-    desk.metrics.decided(route, fired, took);
-    desk.log(|keep_personal| {
-        let made = Made {
-            origin: "serve",
-            now,
-            latency: took,
-            keep_personal,
-        };
-        Row::of(&served.bundle, &situation, &decision, made)
-    });
+    desk.metrics.decided(route, fired, decided.latency);
     Ok(reply::json(StatusCode::OK, &decision))
 }
 

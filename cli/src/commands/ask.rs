@@ -17,7 +17,7 @@ use serde_yaml::{Mapping, Value};
 use inquire::error::InquireError;
 use inquire::validator::Validation;
 use inquire::{Select, Text};
-use roteiro_decision_log::{LogWriter, Made, Row};
+use roteiro_decision_log::{decide_and_record, CommandLog, Recorder};
 
 use crate::database::LogArgs;
 use crate::render::{self, Format};
@@ -60,15 +60,15 @@ pub fn run(args: &Args) -> Status {
     // answer is a decision the analyst saw. A log that cannot be opened
     // was reported; the questions go on without it.
     let log = args.log.writer().ok();
-    let status = session(&bundle, args, &mut answers, log.as_ref());
-    if let Some((writer, _)) = log {
-        writer.close();
+    let status = session(&bundle, args, &mut answers, &log);
+    if let Some(log) = log {
+        log.close();
     }
     status
 }
 
 /// Asks until nothing decisive is missing or the input ends.
-fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: Option<&(LogWriter, bool)>) -> Status {
+fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: &Option<CommandLog>) -> Status {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();
@@ -82,21 +82,10 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: Option<&(LogW
             Ok(given) => given,
             Err(status) => return status,
         };
-        let (decision, made) = match decide(bundle, &given) {
-            Ok(decided) => decided,
+        let decision = match decide(bundle, &given, log) {
+            Ok(decision) => decision,
             Err(status) => return status,
         };
-        if let Some((writer, keep_personal)) = log {
-            writer.log(Row::of(
-                bundle,
-                &given,
-                &decision,
-                Made {
-                    keep_personal: *keep_personal,
-                    ..made
-                },
-            ));
-        }
         if let Some(before) = &previous {
             let _ = write!(out, "{}", changes(before, &decision));
         }
@@ -166,20 +155,12 @@ fn situation(bundle: &Bundle, answers: &Value) -> Result<Situation, Status> {
     })
 }
 
-/// The decision, and how it was made (for the log).
-fn decide(bundle: &Bundle, situation: &Situation) -> Result<(Decision, Made<'static>), Status> {
+/// The decision on what is known so far, logged when the session logs.
+fn decide(bundle: &Bundle, situation: &Situation, log: &impl Recorder) -> Result<Decision, Status> {
     let now = situation.now().unwrap_or_else(clock::system);
-    let started = std::time::Instant::now();
-    let decision = bundle
-        .decide(situation, now)
-        .map_err(|err| source::report_decide_error(&err))?;
-    let made = Made {
-        origin: "ask",
-        now,
-        latency: started.elapsed(),
-        keep_personal: false,
-    };
-    Ok((decision, made))
+    decide_and_record(bundle, situation, now, "ask", log)
+        .map(|decided| decided.decision)
+        .map_err(|err| source::report_decide_error(&err))
 }
 
 /// Puts `value` at the dotted `path` of the situation.

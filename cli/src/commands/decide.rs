@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset};
 
 use crate::render::{self, Format};
-use roteiro_decision_log::{Made, Row};
+use roteiro_decision_log::decide_and_record;
 
 use crate::database::LogArgs;
 use crate::{clock, source, Status};
@@ -44,29 +44,18 @@ pub fn run(args: &Args) -> Status {
             Ok(loaded) => loaded,
             Err(status) => return status,
         };
-    let started = std::time::Instant::now();
-    let now = clock::system();
-    let status = match bundle.decide(&situation, now) {
-        Ok(decision) if args.log => {
-            let latency = started.elapsed();
-            match args.database.writer() {
-                Ok((writer, keep_personal)) => {
-                    let made = Made {
-                        origin: "decide",
-                        now,
-                        latency,
-                        keep_personal,
-                    };
-                    writer.log(Row::of(&bundle, &situation, &decision, made));
-                    writer.close();
-                }
-                Err(status) => return status,
-            }
-            print_decision(&decision, args, &bundle)
-        }
-        Ok(decision) => print_decision(&decision, args, &bundle),
+    // Logged only when asked to: a log that cannot be opened was reported.
+    let log = match args.log.then(|| args.database.writer()).transpose() {
+        Ok(log) => log,
+        Err(status) => return status,
+    };
+    let status = match decide_and_record(&bundle, &situation, clock::system(), "decide", &log) {
+        Ok(decided) => print_decision(&decided.decision, args, &bundle),
         Err(err) => source::report_decide_error(&err),
     };
+    if let Some(log) = log {
+        log.close();
+    }
     // The process ends here: the system takes the bundle's memory back at
     // once, where freeing a large bundle piece by piece costs a twentieth
     // of a decision on 10,000 rules (cli/benches/commands.sh).

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use roteiro_decision_log::CommandLog;
+
 use crate::database::LogArgs;
 use crate::{source, Status};
 
@@ -26,7 +28,7 @@ pub fn run(args: &Args) -> Status {
         Ok(bundle) => bundle,
         Err(status) => return status,
     };
-    let (writer, keep_personal) = match args.log.writer() {
+    let CommandLog { writer, keep_personal } = match args.log.writer() {
         Ok(log) => log,
         Err(status) => return status,
     };
