@@ -1,7 +1,7 @@
 //! `roteiro ask` as an analyst uses it: the test reads each question from
 //! the program's output and answers from a scenario, as a person would,
 //! then decides the saved situation again with `decide`.
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::unwrap_used,
     reason = "a test fails loudly on what it did not expect"

@@ -1,10 +1,6 @@
 //! The command line as the contract fixes it: formats, exit codes, what goes
 //! to stdout and stderr, and where the bundle comes from.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

@@ -1,10 +1,9 @@
 //! The decision log in real databases: a SQLite file always, and the
 //! machine's PostgreSQL when `ROTEIRO_TEST_POSTGRES` names one (`.ci/run`
 //! starts it; without it the test says why it is skipped).
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::unwrap_used,
-    clippy::panic,
     reason = "a test fails loudly on what it did not expect"
 )]
 

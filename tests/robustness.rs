@@ -1,11 +1,7 @@
 //! Hostile and broken input through the command line, one test per class:
 //! each asserts the exit status, an empty stdout and the words of the
 //! message. Nothing here may hang, panic or blame the wrong party.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

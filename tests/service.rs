@@ -1,7 +1,7 @@
 //! `roteiro serve` for real: the binary on a loopback port, spoken to over
 //! HTTP/1.1 from a plain socket. Every loop here is bounded in count and
 //! time, and every server is stopped with SIGTERM at the end.
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::unwrap_used,
     clippy::panic,

@@ -3,7 +3,7 @@
 //! (`capture-pane`), as an analyst on a call would use it: menus for
 //! choices, a text field for names and dates, Esc to skip a question and
 //! Ctrl-C to end with the decision so far.
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::unwrap_used,
     clippy::panic,

@@ -2,7 +2,7 @@
 //! check and lint finding provoked once (`tests/fixtures/findings`), the
 //! human output snapshotted, and `diff` on two bundles that differ in one
 //! rule.
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::unwrap_used,
     reason = "a test fails loudly on what it did not expect"

@@ -3,11 +3,7 @@
 //! the writer uses. The load benchmark (`service/benches/load.rs`) gives
 //! the cost as a share of a busy service's throughput; this one says where
 //! it goes.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a benchmark that cannot start must stop loudly"
-)]
+#![expect(clippy::unwrap_used, reason = "a benchmark that cannot start must stop loudly")]
 
 use std::hint::black_box;
 use std::path::PathBuf;

@@ -344,7 +344,6 @@ pub struct Made<'a> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "a test stops at the first surprise")]
 
     use super::*;
 

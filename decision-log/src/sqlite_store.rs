@@ -141,7 +141,6 @@ impl Store for SqliteStore {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, reason = "a test stops at the first surprise")]
 
     use super::*;
 

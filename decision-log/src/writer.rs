@@ -320,7 +320,6 @@ fn take_spilled(path: &Path, counts: &WriterCounts) -> Vec<Row> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
 
     use std::sync::atomic::AtomicBool;
     use std::sync::Mutex;

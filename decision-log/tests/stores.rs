@@ -3,7 +3,7 @@
 //! `ROTEIRO_TEST_POSTGRES` names one), read back after reopening, filtered
 //! and pruned. `tests/decision_log.rs` at the root drives the same through
 //! `roteiro serve`.
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::unwrap_used,
     reason = "a test fails loudly on what it did not expect"

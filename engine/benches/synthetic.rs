@@ -8,9 +8,8 @@
 //! only source of these bundles. Besides criterion's figures, the run ends
 //! with one line per size giving the native/closure and Rhai/native ratios.
 
-#![allow(
+#![expect(
     clippy::expect_used,
-    clippy::unwrap_used,
     clippy::panic,
     reason = "a benchmark whose generated bundle does not load must stop loudly"
 )]

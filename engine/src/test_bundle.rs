@@ -1,8 +1,6 @@
 //! A small bundle for the engine's unit tests: a vocabulary of a few
 //! `caso.*` facts and the procedure file a test gives.
 
-#![allow(clippy::panic, reason = "a test whose bundle does not load fails loudly")]
-
 use crate::bundle::{Bundle, SourceFile};
 
 /// Loads a bundle whose `procedures/p.yaml` is `procedure`; its facts are

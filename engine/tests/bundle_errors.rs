@@ -1,11 +1,7 @@
 //! Every kind of policy mistake is rejected at load, with the file, the
 //! position where there is one, the rule id and what is wrong; the whole
 //! bundle is rejected and every problem is reported at once.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

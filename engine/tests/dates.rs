@@ -1,10 +1,6 @@
 //! Date helpers: the bundle's holidays, and out-of-range results blamed on
 //! the rule or on the situation that caused them.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

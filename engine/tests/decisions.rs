@@ -1,11 +1,7 @@
 //! Snapshots of the decisions the shipped bundle makes on the situation
 //! corpus (`tests/situations/`) and on the analysts' examples
 //! (`policies/examples/`). A change of behaviour shows up in review.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

@@ -1,10 +1,6 @@
 //! The native tree against Rhai, the reference: same decisions, same
 //! analysis, same error words.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

@@ -1,10 +1,6 @@
 //! Rules against each other: priorities, ties, first-match groups,
 //! contexts, flows that end other flows, and the leading-equality index.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

@@ -1,10 +1,6 @@
 //! The library as a caller uses it: the crate example, one bundle on many
 //! threads, batches, situations as JSON, procedure files read in batches.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

@@ -1,10 +1,6 @@
 //! The shipped bundle's own policy tests (`policies/tests/`) run in
 //! `cargo test`, with the coverage the project promises.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

@@ -3,7 +3,7 @@
 //! bundle files go through proptest instead, seeded with the shipped
 //! examples. CI runs the default number of cases; run longer with
 //! `PROPTEST_CASES=100000 cargo test --test properties`.
-#![allow(
+#![expect(
     clippy::expect_used,
     clippy::unwrap_used,
     reason = "a test fails loudly on what it did not expect"

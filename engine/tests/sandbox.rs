@@ -1,10 +1,6 @@
 //! The sandbox rules run in: operation and time budgets, the exact list of
 //! callable functions, nothing that blocks or reads the clock.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

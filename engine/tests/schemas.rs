@@ -1,11 +1,7 @@
 //! The JSON Schemas under `schemas/` are generated, never edited by hand:
 //! this test fails when one is stale. Regenerate with
 //! `UPDATE_SCHEMAS=1 cargo test -p roteiro-engine --test schemas`.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

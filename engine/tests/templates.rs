@@ -1,10 +1,6 @@
 //! What a decision shows: actions in phase order, placeholders filled,
 //! outputs set and computed.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

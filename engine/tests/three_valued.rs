@@ -1,10 +1,6 @@
 //! Three-valued conditions: an absent fact is explored, asked only when it
 //! decides the outcome; defaults are assumed and listed; derived facts.
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
 

@@ -10,12 +10,7 @@
 //! ROTEIRO_LOAD_CLIENTS change the duration of a round and the number of clients,
 //! ROTEIRO_LOAD_ROUNDS the number of rounds of log off and on,
 //! ROTEIRO_LOAD_DATABASE_DIR the folder of the log's file).
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    clippy::panic,
-    reason = "a load test that cannot start must stop loudly"
-)]
+#![expect(clippy::unwrap_used, reason = "a load test that cannot start must stop loudly")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,11 +1,7 @@
 //! The service's router in-process, on a loopback port of its own: what a
 //! client of `/v1` gets, without the binary around it (`tests/service.rs`
 //! at the root runs `roteiro serve` itself).
-#![allow(
-    clippy::expect_used,
-    clippy::unwrap_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests that run the `roteiro` binary;
 //! the bundle helpers are the engine's own.
-#![allow(dead_code, reason = "each test crate uses a different subset")]
+#![expect(dead_code, reason = "each test crate uses a different subset")]
 
 #[path = "../../engine/tests/common/mod.rs"]
 mod bundle;

@@ -378,7 +378,6 @@ impl<'b> Evaluator<'b> {
 
     /// One run on the native tree; `None` when the expression has no tree
     /// or only Rhai can answer it (then it is as if the tree had not run).
-    #[allow(clippy::type_complexity, reason = "the value, the absent facts, or why it failed")]
     fn native_value(&self, expr: &Expr) -> Option<Result<Result<Val, BTreeSet<Shared>>, Failure>> {
         let block = self.native_of(expr)?;
         let mut probe = lock(&self.probe);
@@ -1118,7 +1117,6 @@ fn script(item: &Item, rule: &Rule, text: Shared) -> Script {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
 
     use chrono::DateTime;
 

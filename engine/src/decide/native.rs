@@ -1071,7 +1071,6 @@ fn contains(container: &Val, value: &Val) -> Result<bool, Stop> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
 
     /// The narrowing of the condition of a bundle's only rule, as the
     /// values tried for `caso.kind` (declared `k1` to `k4`).

@@ -256,7 +256,7 @@ impl Serialize for Trace {
 // back from. (`skip_serializing_if` keeps the schema free of defaults.)
 #[derive(Deserialize, JsonSchema)]
 #[schemars(rename = "TraceEntry", description = "Outcome of one rule.")]
-#[allow(dead_code, reason = "`fired` is read for the schema; `status` says the same")]
+#[expect(dead_code, reason = "`fired` is read for the schema; `status` says the same")]
 struct OwnedEntry {
     /// Rule id.
     rule: Shared,
@@ -323,7 +323,6 @@ impl JsonSchema for Trace {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
 
     use super::*;
 

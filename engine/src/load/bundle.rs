@@ -484,7 +484,7 @@ pub(super) enum Reading {
 
 /// What a load gave: the bundle or its problems, or the files back to be
 /// read whole.
-#[allow(clippy::large_enum_variant, reason = "one per load, taken apart at once")]
+#[expect(clippy::large_enum_variant, reason = "one per load, taken apart at once")]
 pub(super) enum Loaded {
     Done(Result<Bundle, BundleError>),
     ReadWhole(Vec<SourceFile>),

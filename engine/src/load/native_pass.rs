@@ -86,7 +86,6 @@ impl<'a> NativePass<'a> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails loudly")]
 
     use crate::bundle::Expr;
 

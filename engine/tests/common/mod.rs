@@ -1,6 +1,6 @@
 //! Helpers shared by the engine's integration tests (and by the
 //! binary's, which include this file).
-#![allow(dead_code, reason = "each test crate uses a different subset")]
+#![expect(dead_code, reason = "each test crate uses a different subset")]
 
 use std::path::PathBuf;
 
