@@ -17,40 +17,44 @@
 //! calendars and rules all come from the bundle.
 #![deny(missing_docs)]
 
-// Grouped by stage: a newcomer finds a concept by its folder.
+// Grouped by stage, each folder a boundary: `text/` reads what people
+// wrote, `expr/` is the rules' expression language, `model/` the compiled
+// bundle, `load/` builds it from files, `decide/` reads it against a
+// situation, `tools/` serves process owners around decisions.
 mod decide;
+mod expr;
 mod load;
+mod model;
 mod parallel;
 #[cfg(test)]
 mod test_bundle;
+mod text;
 mod tools;
 
-// Short paths inside the crate (`crate::bundle`, `crate::evaluate`): each
-// module is named once here, and its folder says which stage it belongs to.
-use decide::{budget, decision, evaluate, native, rule_index, sandbox, shared, situation, slots, trace};
-use load::{bundle, calendar, error, input, locate, policy, scan, suggest, template, vocabulary, yaml_hints};
-use tools::{analysis, diff, explain, lint, policy_test, schema};
-
-pub use analysis::Warning;
-pub use bundle::{folder_fingerprint, Bundle, Evaluation, FolderFingerprint, SourceFile};
-pub use decision::{Action, Assumed, BundleInfo, Decision, Missing, RuleStatus, Script, Source};
-pub use diff::{compare_decisions, DecisionChange, ItemChange};
-pub use error::{BundleError, DecideError, Location, Problem, RuleError, SituationError};
-pub use explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
-pub use lint::LintFinding;
-pub use parallel::in_parallel;
-pub use policy::LINTS;
-pub use policy::{
+pub use decide::decision::{Action, Assumed, Decision, Missing, Script};
+pub use decide::error::{DecideError, RuleError, SituationError};
+pub use decide::situation::Situation;
+pub use decide::trace::{RuleStatus, Trace, TraceEntry};
+pub use load::error::{BundleError, Problem};
+pub use load::files::{folder_fingerprint, FolderFingerprint};
+pub use model::bundle::{Bundle, Evaluation, SourceFile};
+pub use model::policy::LINTS;
+pub use model::policy::{
     ActionSpec, BusinessHours, CalendarFile, CatalogFile, Expectation, FactKind, FactSpec, LintAllow, Manifest,
     OutputKind, OutputSpec, PolicyTestCase, PolicyTestFile, ProcedureFile, RuleSpec, ScriptSpec, TimezoneSpec,
     VocabularyFile,
 };
-pub use policy_test::{compare, CaseOutcome, TestReport};
-pub use schema::type_schemas;
-pub use shared::Shared;
-pub use situation::Situation;
-pub use trace::{Trace, TraceEntry};
-pub use vocabulary::FactValue;
+pub use model::shared::Shared;
+pub use model::source::{BundleInfo, Source};
+pub use model::vocabulary::FactValue;
+pub use parallel::in_parallel;
+pub use text::locate::Location;
+pub use tools::analysis::Warning;
+pub use tools::diff::{compare_decisions, DecisionChange, ItemChange};
+pub use tools::explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
+pub use tools::lint::LintFinding;
+pub use tools::policy_test::{compare, CaseOutcome, TestReport};
+pub use tools::schema::type_schemas;
 
 impl Bundle {
     /// Reads and validates a situation (YAML, or JSON when it starts with `{`).
@@ -58,18 +62,18 @@ impl Bundle {
     /// know is an error: the engine never decides on a situation it half
     /// understood.
     pub fn parse_situation(&self, text: impl AsRef<[u8]>, origin: &str) -> Result<Situation, SituationError> {
-        situation::parse(text.as_ref(), origin, &self.reading(false))
+        decide::situation::parse(text.as_ref(), origin, &self.reading(false))
     }
 
     /// As [`Bundle::parse_situation`], but unknown fields are ignored with a
     /// warning (`--lenient`).
     pub fn parse_situation_lenient(&self, text: impl AsRef<[u8]>, origin: &str) -> Result<Situation, SituationError> {
-        situation::parse(text.as_ref(), origin, &self.reading(true))
+        decide::situation::parse(text.as_ref(), origin, &self.reading(true))
     }
 
     /// Validates a situation already parsed as YAML (as in policy tests).
     pub fn situation_from_yaml(&self, value: serde_yaml::Value, origin: &str) -> Result<Situation, SituationError> {
-        situation::from_value(value, origin, &self.reading(false))
+        decide::situation::from_value(value, origin, &self.reading(false))
     }
 
     /// The situation as the text of a JSON document `decide` reads back
@@ -144,8 +148,8 @@ impl Bundle {
         self.manifest.limits.situation_bytes
     }
 
-    fn reading(&self, lenient: bool) -> situation::Reading<'_> {
-        situation::Reading {
+    fn reading(&self, lenient: bool) -> decide::situation::Reading<'_> {
+        decide::situation::Reading {
             vocabulary: &self.vocabulary,
             limit: self.manifest.limits.situation_bytes,
             lenient,

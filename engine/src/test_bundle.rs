@@ -1,7 +1,7 @@
 //! A small bundle for the engine's unit tests: a vocabulary of a few
 //! `caso.*` facts and the procedure file a test gives.
 
-use crate::bundle::{Bundle, SourceFile};
+use crate::model::bundle::{Bundle, SourceFile};
 
 /// Loads a bundle whose `procedures/p.yaml` is `procedure`; its facts are
 /// `caso.kind` (enum `k1`..`k4`), `caso.name` (text), two derived

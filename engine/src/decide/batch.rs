@@ -6,11 +6,11 @@
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::bundle::Bundle;
-use crate::decision::Decision;
-use crate::error::DecideError;
+use crate::decide::decision::Decision;
+use crate::decide::error::DecideError;
+use crate::decide::situation::Situation;
+use crate::model::bundle::Bundle;
 use crate::parallel::in_parallel;
-use crate::situation::Situation;
 
 impl Bundle {
     /// Decides every situation at `now` (each situation's own `now` wins),

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::shared::Shared;
-use crate::trace::Trace;
+use crate::decide::trace::Trace;
+use crate::model::shared::Shared;
+use crate::model::source::{BundleInfo, Source};
 
 /// The result of evaluating a situation against a bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -32,27 +33,6 @@ pub struct Decision {
     pub warnings: Vec<String>,
     /// Why each rule fired or not.
     pub trace: Trace,
-}
-
-/// Identity of a bundle.
-// Every decision names it: shared words, not three new strings each time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct BundleInfo {
-    /// The manifest's name.
-    pub name: Shared,
-    /// The manifest's version.
-    pub version: Shared,
-    /// Digest of every file of the bundle: changes with any edit.
-    pub digest: Shared,
-}
-
-/// Where a rule comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct Source {
-    /// File name of the source document.
-    pub document: Shared,
-    /// Section or item of the document.
-    pub section: Shared,
 }
 
 /// A step for the analyst.
@@ -118,18 +98,4 @@ pub struct Assumed {
     pub value: Shared,
     /// The question that would confirm it.
     pub question: Shared,
-}
-
-/// Outcome of a rule's condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleStatus {
-    /// The condition held.
-    Fired,
-    /// The condition did not hold.
-    NotFired,
-    /// The condition depends on facts the situation does not give.
-    Undecided,
-    /// An earlier rule of its first-match group fired, so it was not tried.
-    Skipped,
 }

@@ -23,20 +23,22 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset};
 use rhai::{Dynamic, EvalAltResult};
 
-use crate::budget;
-use crate::budget::Budget;
-use crate::bundle::{Bundle, Evaluation, Expr, Item, Rule, Segment};
-use crate::decision::{Action, Assumed, Decision, Missing, RuleStatus, Script};
-use crate::error::{DecideError, Location, RuleError, SituationError};
-use crate::locate;
-use crate::native::{self, Stop, Val};
-use crate::sandbox::{self, lock, Probe, ProbeParts, SharedProbe};
-use crate::scan;
-use crate::shared::Shared;
-use crate::situation::Situation;
-use crate::slots::SlotFact;
-use crate::trace::Trace;
-use crate::vocabulary::{FactValue, NOW};
+use crate::decide::decision::{Action, Assumed, Decision, Missing, Script};
+use crate::decide::error::{DecideError, RuleError, SituationError};
+use crate::decide::situation::Situation;
+use crate::decide::trace::RuleStatus;
+use crate::decide::trace::Trace;
+use crate::expr::budget;
+use crate::expr::budget::Budget;
+use crate::expr::native::{self, Stop, Val};
+use crate::expr::sandbox::{self, lock, Probe, ProbeParts, SharedProbe};
+use crate::expr::scan;
+use crate::expr::slots::SlotFact;
+use crate::model::bundle::{Bundle, Evaluation, Expr, Item, Rule, Segment};
+use crate::model::shared::Shared;
+use crate::model::vocabulary::{FactValue, NOW};
+use crate::text::locate;
+use crate::text::locate::Location;
 
 /// Most runs spent exploring one condition before calling it undecided.
 const MAX_RUNS: usize = 512;
@@ -937,7 +939,7 @@ impl Bundle {
             .outputs
             .get(name)
             .ok_or_else(|| format!("saída desconhecida `{name}`"))?;
-        use crate::policy::OutputKind;
+        use crate::model::policy::OutputKind;
         match spec.kind {
             OutputKind::Bool => value
                 .as_bool()

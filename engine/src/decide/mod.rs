@@ -4,13 +4,8 @@
 //! decision document assembled with its trace.
 
 pub(crate) mod batch;
-pub(crate) mod budget;
 pub(crate) mod decision;
+pub(crate) mod error;
 pub(crate) mod evaluate;
-pub(crate) mod native;
-pub(crate) mod rule_index;
-pub(crate) mod sandbox;
-pub(crate) mod shared;
 pub(crate) mod situation;
-pub(crate) mod slots;
 pub(crate) mod trace;

@@ -12,12 +12,13 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
-use crate::calendar;
-use crate::error::{Location, SituationError};
-use crate::input;
-use crate::policy::FactKind;
-use crate::suggest;
-use crate::vocabulary::{Fact, FactValue, PathKind, Vocabulary, NOW};
+use crate::decide::error::SituationError;
+use crate::model::calendar;
+use crate::model::policy::FactKind;
+use crate::model::vocabulary::{Fact, FactValue, PathKind, Vocabulary, NOW};
+use crate::text::input;
+use crate::text::locate::Location;
+use crate::text::suggest;
 
 /// A validated situation: the facts it gives, by dotted path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -670,7 +671,7 @@ impl<'de> Visitor<'de> for FactSeed<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::FactSpec;
+    use crate::model::policy::FactSpec;
 
     fn vocabulary() -> Vocabulary {
         let spec = |kind, values: Option<&[&str]>| FactSpec {

@@ -16,20 +16,22 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::decision::{RuleStatus, Source};
-use crate::shared::Shared;
+use crate::model::bundle::RuleWords;
+use crate::model::shared::Shared;
+use crate::model::source::Source;
 
-/// A rule's words every trace entry of it repeats, written once at load.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct RuleWords {
-    pub id: Shared,
-    pub source: Source,
-    /// Why, when it fires and when it does not.
-    pub reasons: [Shared; 2],
-    /// Why it did not fire when the situation lacks the first group its
-    /// context requires (the most common reason of all: every rule of
-    /// another procedure's context).
-    pub out_of_context: Shared,
+/// Outcome of a rule's condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStatus {
+    /// The condition held.
+    Fired,
+    /// The condition did not hold.
+    NotFired,
+    /// The condition depends on facts the situation does not give.
+    Undecided,
+    /// An earlier rule of its first-match group fired, so it was not tried.
+    Skipped,
 }
 
 /// An entry's status, with the one common reason an entry reads from its

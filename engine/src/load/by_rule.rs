@@ -21,7 +21,7 @@
 
 use serde::de::{DeserializeOwned, IgnoredAny};
 
-use super::policy::{ProcedureFile, RuleSpec};
+use crate::model::policy::{ProcedureFile, RuleSpec};
 
 /// The key whose block sequence is read entry by entry.
 const RULES_KEY: &str = "rules:";

@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
-use crate::error::{Location, Problem};
-use crate::input;
+use crate::load::error::Problem;
+use crate::text::input;
+use crate::text::locate::Location;
 
-use super::bundle::SourceFile;
+use crate::model::bundle::SourceFile;
 
 /// Largest bundle file read, in bytes.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;

@@ -4,12 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::FixedOffset;
 
-use crate::calendar::{self, Calendar, Hours};
-use crate::policy::{CalendarFile, FactKind, Manifest, OutputKind, VocabularyFile};
-use crate::vocabulary::NOW;
+use crate::model::calendar::{self, Calendar, Hours};
+use crate::model::policy::{CalendarFile, FactKind, Manifest, OutputKind, VocabularyFile};
+use crate::model::vocabulary::NOW;
 
-use super::bundle::{Loader, Place, SourceFile, MAX_SITUATION_BYTES, MAX_TEXT_LENGTH};
-use super::procedures::Context;
+use crate::load::problems::{Loader, Place};
+use crate::load::procedures::Context;
+use crate::model::bundle::{SourceFile, MAX_SITUATION_BYTES, MAX_TEXT_LENGTH};
 
 impl Loader {
     pub(super) fn check_manifest(&mut self, manifest: &Manifest, file: &SourceFile) -> Option<FixedOffset> {
@@ -121,7 +122,7 @@ impl Loader {
                 (_, None) => {}
             }
             if let Some(value) = &spec.default {
-                if let Err(message) = crate::vocabulary::default_value(spec, value) {
+                if let Err(message) = crate::model::vocabulary::default_value(spec, value) {
                     self.report(&place, Some("default"), message);
                 }
                 if spec.derive.is_some() {

@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use rhai::AST;
 
-use crate::native;
-use crate::sandbox;
-use crate::slots::FactSlots;
-use crate::vocabulary::Vocabulary;
+use crate::expr::native;
+use crate::expr::sandbox;
+use crate::expr::slots::FactSlots;
+use crate::model::vocabulary::Vocabulary;
 
-use super::bundle::Rule;
+use crate::model::bundle::Rule;
 
 /// The bundle-wide part of native compilation.
 pub(super) struct NativePass<'a> {
@@ -87,7 +87,7 @@ impl<'a> NativePass<'a> {
 #[cfg(test)]
 mod tests {
 
-    use crate::bundle::Expr;
+    use crate::model::bundle::Expr;
 
     const PROCEDURE: &str = "document: d.txt\ntitle: t\nrules:\n  - id: nativa\n    section: '1'\n    phase: a\n    when: caso.kind == \"k2\"\n    set: {route: x}\n  - id: escolha\n    section: '2'\n    phase: a\n    when: 'switch caso.kind { \"k3\" => true, _ => false }'\n    set: {route: y}\n";
 
@@ -107,7 +107,7 @@ mod tests {
         let fresh = bundle
             .engine
             .compile_with_scope(
-                &crate::sandbox::compile_scope(&bundle.vocabulary, &crate::bundle::GLOBALS),
+                &crate::expr::sandbox::compile_scope(&bundle.vocabulary, &crate::model::bundle::GLOBALS),
                 &expr.source,
             )
             .expect("compiles");

@@ -6,15 +6,18 @@ use std::sync::Arc;
 
 use rhai::{Engine, AST};
 
-use crate::calendar;
-use crate::decision::Source;
-use crate::policy::{CatalogFile, FactKind, Manifest, OutputKind, ProcedureFile, RuleSpec, ScriptSpec, VocabularyFile};
-use crate::scan;
-use crate::shared::Shared;
-use crate::template::{self, Piece};
-use crate::vocabulary::Vocabulary;
+use crate::expr::scan;
+use crate::expr::template::{self, Piece};
+use crate::model::calendar;
+use crate::model::policy::{
+    CatalogFile, FactKind, Manifest, OutputKind, ProcedureFile, RuleSpec, ScriptSpec, VocabularyFile,
+};
+use crate::model::shared::Shared;
+use crate::model::source::Source;
+use crate::model::vocabulary::Vocabulary;
 
-use super::bundle::{Expr, Item, Loader, Place, Rule, Segment, SourceFile, BUILTIN_CALLS};
+use crate::load::problems::{Loader, Place};
+use crate::model::bundle::{Expr, Item, Rule, Segment, SourceFile, BUILTIN_CALLS};
 
 impl Loader {
     pub(super) fn compile_derivations(
@@ -90,7 +93,7 @@ impl Loader {
         for group in &rule_context {
             if !matches!(
                 context.vocabulary.lookup(group),
-                Some(crate::vocabulary::PathKind::Group)
+                Some(crate::model::vocabulary::PathKind::Group)
             ) {
                 let roots = context
                     .vocabulary
@@ -160,7 +163,7 @@ impl Loader {
                         Some(&format!("{field}.team")),
                         format!(
                             "time desconhecido `{team}`{}; times do catálogo: {known}",
-                            crate::suggest::hint(team, context.catalog.teams.keys().map(String::as_str))
+                            crate::text::suggest::hint(team, context.catalog.teams.keys().map(String::as_str))
                         ),
                     );
                     None
@@ -177,7 +180,7 @@ impl Loader {
                             Some(&format!("{field}.macro")),
                             format!(
                                 "a macro `{key}` não está em `macros` do catálogo{}; macros: {}",
-                                crate::suggest::hint(key, context.catalog.macros.keys().map(String::as_str)),
+                                crate::text::suggest::hint(key, context.catalog.macros.keys().map(String::as_str)),
                                 context.catalog.macros.keys().cloned().collect::<Vec<_>>().join(", ")
                             ),
                         );
@@ -203,8 +206,8 @@ impl Loader {
         let reminders = self.compile_items(context, place.file, spec, "reminders", &spec.reminders, phase);
         for (index, allow) in spec.lint_allow.iter().enumerate() {
             let field = format!("lint_allow[{index}]");
-            if !crate::policy::LINTS.iter().any(|(id, _)| *id == allow.lint) {
-                let known = crate::policy::LINTS
+            if !crate::model::policy::LINTS.iter().any(|(id, _)| *id == allow.lint) {
+                let known = crate::model::policy::LINTS
                     .iter()
                     .map(|(id, _)| *id)
                     .collect::<Vec<_>>()
@@ -383,7 +386,7 @@ impl Loader {
                     Some(field),
                     format!(
                         "fase desconhecida `{name}`{}; permitidas: {}",
-                        crate::suggest::hint(name, context.manifest.phases.iter().map(String::as_str)),
+                        crate::text::suggest::hint(name, context.manifest.phases.iter().map(String::as_str)),
                         context.manifest.phases.join(", ")
                     ),
                 );
@@ -527,7 +530,7 @@ impl Context<'_> {
         for end in (1..=segments.len()).rev() {
             let path = segments[..end].join(".");
             match self.vocabulary.lookup(&path) {
-                Some(crate::vocabulary::PathKind::Fact(_)) if end < segments.len() => {
+                Some(crate::model::vocabulary::PathKind::Fact(_)) if end < segments.len() => {
                     return Some(format!("`{path}` é um fato, não tem o campo `{}`", segments[end]));
                 }
                 Some(_) => return None,
@@ -581,5 +584,23 @@ impl Context<'_> {
             FactKind::Text => None,
             kind => Some(format!("`{path}` é um fato {kind:?} e está comparado com texto")),
         }
+    }
+}
+
+impl Loader {
+    /// A flow named by a rule must be declared in bundle.yaml `flows`.
+    pub(super) fn check_flow(&mut self, context: &Context<'_>, place: &Place<'_>, field: &str, flow: &str) {
+        if context.manifest.flows.contains_key(flow) {
+            return;
+        }
+        let declared = context.manifest.flows.keys().map(String::as_str);
+        let hint = crate::text::suggest::closest(flow, declared.clone())
+            .map_or_else(String::new, |near| format!("; você quis dizer `{near}`?"));
+        let all = declared.collect::<Vec<_>>().join(", ");
+        self.report(
+            place,
+            Some(field),
+            format!("o fluxo `{flow}` não está em `flows` de bundle.yaml{hint} (fluxos: {all})"),
+        );
     }
 }

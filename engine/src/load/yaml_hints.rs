@@ -6,7 +6,7 @@
 //! names the rule by its id, suggests the closest allowed key, and calls an
 //! over-indented line what it is.
 
-use crate::suggest;
+use crate::text::suggest;
 
 /// The message, line and column, rewritten where a plainer reading exists.
 pub(crate) fn clearer(

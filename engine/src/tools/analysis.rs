@@ -14,13 +14,13 @@ use serde::Serialize;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
-use crate::bundle::{Bundle, Expr, Rule, Segment, GLOBALS};
-use crate::error::Location;
-use crate::evaluate::Evaluator;
-use crate::locate;
-use crate::sandbox;
-use crate::scan;
-use crate::template::{self, Piece};
+use crate::decide::evaluate::Evaluator;
+use crate::expr::sandbox;
+use crate::expr::scan;
+use crate::expr::template::{self, Piece};
+use crate::model::bundle::{Bundle, Expr, Rule, Segment, GLOBALS};
+use crate::text::locate;
+use crate::text::locate::Location;
 
 /// One warning of the static analysis.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -128,13 +128,13 @@ impl Bundle {
     /// Facts without a label: a text that cannot fill them would print the
     /// raw path (`[request.equipment.homologated]`) to an analyst.
     fn unlabeled(&self) -> Vec<Warning> {
-        let text = self.file_text(crate::bundle::VOCABULARY);
+        let text = self.file_text(crate::model::bundle::VOCABULARY);
         self.vocabulary
             .facts()
             .filter(|fact| fact.spec.label.as_deref().is_none_or(|label| label.trim().is_empty()))
             .map(|fact| Warning {
                 location: Location {
-                    file: crate::bundle::VOCABULARY.into(),
+                    file: crate::model::bundle::VOCABULARY.into(),
                     line: locate::line_of(text, &[(fact.path.as_str(), None)]),
                     column: None,
                 },
@@ -252,9 +252,9 @@ impl Bundle {
             used.extend(action.team.iter().map(|key| format!("catalog.teams.{key}")));
         }
         let mut warnings = Vec::new();
-        let vocabulary_text = self.file_text(crate::bundle::VOCABULARY);
+        let vocabulary_text = self.file_text(crate::model::bundle::VOCABULARY);
         for fact in self.vocabulary.facts() {
-            if fact.path != crate::vocabulary::NOW && !used.contains(&fact.path) {
+            if fact.path != crate::model::vocabulary::NOW && !used.contains(&fact.path) {
                 warnings.push(Warning {
                     location: Location {
                         file: "vocabulary.yaml".into(),
@@ -267,7 +267,7 @@ impl Bundle {
                 });
             }
         }
-        let catalog_text = self.file_text(crate::bundle::CATALOG);
+        let catalog_text = self.file_text(crate::model::bundle::CATALOG);
         for (kind, entries) in self.catalog.lists() {
             for key in entries.keys() {
                 let path = format!("catalog.{kind}.{key}");

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::decision::{Decision, RuleStatus};
+use crate::decide::decision::Decision;
+use crate::decide::trace::RuleStatus;
 
 /// One step or text that differs, with the rule behind it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

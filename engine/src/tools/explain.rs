@@ -7,13 +7,15 @@
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use crate::bundle::{Bundle, Expr, GLOBALS};
-use crate::decision::{Decision, RuleStatus, Source};
-use crate::error::DecideError;
-use crate::evaluate::{Evaluator, Truth};
-use crate::sandbox;
-use crate::scan;
-use crate::situation::Situation;
+use crate::decide::decision::Decision;
+use crate::decide::error::DecideError;
+use crate::decide::evaluate::{Evaluator, Truth};
+use crate::decide::situation::Situation;
+use crate::decide::trace::RuleStatus;
+use crate::expr::sandbox;
+use crate::expr::scan;
+use crate::model::bundle::{Bundle, Expr, GLOBALS};
+use crate::model::source::Source;
 
 /// One part of a condition and what it was worth: a node of the
 /// condition's tree.
@@ -254,7 +256,7 @@ const MAX_TREE_DEPTH: usize = 16;
 struct Explainer<'a> {
     bundle: &'a Bundle,
     evaluator: &'a Evaluator<'a>,
-    facts: &'a std::collections::BTreeMap<String, crate::vocabulary::FactValue>,
+    facts: &'a std::collections::BTreeMap<String, crate::model::vocabulary::FactValue>,
     scope: &'a rhai::Scope<'static>,
 }
 
@@ -357,7 +359,7 @@ impl Bundle {
     fn shown_value(
         &self,
         evaluator: &Evaluator<'_>,
-        facts: &std::collections::BTreeMap<String, crate::vocabulary::FactValue>,
+        facts: &std::collections::BTreeMap<String, crate::model::vocabulary::FactValue>,
         path: &str,
         scope: &rhai::Scope<'static>,
     ) -> String {

@@ -8,10 +8,10 @@
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
-use crate::error::Location;
-use crate::locate;
-use crate::template::{self, Piece};
+use crate::expr::template::{self, Piece};
+use crate::model::bundle::Bundle;
+use crate::text::locate;
+use crate::text::locate::Location;
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

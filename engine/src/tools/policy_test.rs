@@ -6,11 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
-use crate::bundle::{Bundle, SourceFile};
-use crate::calendar;
-use crate::decision::{Decision, RuleStatus};
-use crate::error::{BundleError, Location, Problem};
-use crate::policy::{Expectation, PolicyTestFile};
+use crate::decide::decision::Decision;
+use crate::decide::trace::RuleStatus;
+use crate::load::error::{BundleError, Problem};
+use crate::model::bundle::{Bundle, SourceFile};
+use crate::model::calendar;
+use crate::model::policy::{Expectation, PolicyTestFile};
+use crate::text::locate::Location;
 
 /// The outcome of one case.
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +71,7 @@ impl Bundle {
                 own = self
                     .files
                     .iter()
-                    .filter(|f| f.path.starts_with(crate::bundle::TESTS))
+                    .filter(|f| f.path.starts_with(crate::model::bundle::TESTS))
                     .cloned()
                     .collect();
                 &own
@@ -91,7 +93,7 @@ impl Bundle {
                         },
                         item: None,
                         field: None,
-                        message: crate::bundle::yaml_error_message(&err),
+                        message: crate::load::problems::yaml_error_message(&err),
                         source_line: None,
                     });
                     continue;
@@ -103,7 +105,7 @@ impl Bundle {
                     problems.push(Problem {
                         location: Location {
                             file: file.path.clone(),
-                            line: crate::locate::line_of(&file.text, &[("now", None)]),
+                            line: crate::text::locate::line_of(&file.text, &[("now", None)]),
                             column: None,
                         },
                         item: None,

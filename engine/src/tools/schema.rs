@@ -4,9 +4,11 @@
 use schemars::schema_for;
 use serde_json::{json, Map, Value};
 
-use crate::bundle::Bundle;
-use crate::decision::Decision;
-use crate::policy::{CalendarFile, CatalogFile, FactKind, Manifest, PolicyTestFile, ProcedureFile, VocabularyFile};
+use crate::decide::decision::Decision;
+use crate::model::bundle::Bundle;
+use crate::model::policy::{
+    CalendarFile, CatalogFile, FactKind, Manifest, PolicyTestFile, ProcedureFile, VocabularyFile,
+};
 
 /// Every schema generated from the Rust types, by file stem.
 pub fn type_schemas() -> Vec<(&'static str, Value)> {

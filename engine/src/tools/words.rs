@@ -8,8 +8,8 @@
 
 use rhai::{Expr, Stmt};
 
-use crate::bundle::Bundle;
-use crate::vocabulary::Vocabulary;
+use crate::model::bundle::Bundle;
+use crate::model::vocabulary::Vocabulary;
 
 impl Bundle {
     /// The condition of rule `id` in words, or `None` for an unknown rule

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use rhai::AST;
 
-use crate::native::{Block, Val};
-use crate::shared::Shared;
-use crate::vocabulary::{FactValue, Vocabulary};
+use crate::expr::native::{Block, Val};
+use crate::model::shared::Shared;
+use crate::model::vocabulary::{FactValue, Vocabulary};
 
 /// One declared fact, at its slot.
 #[derive(Debug, Clone)]

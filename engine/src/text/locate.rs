@@ -5,6 +5,10 @@
 //! text to the item's anchors, e.g. the line `- id: io.agendar` and then the
 //! first `when:` below it.
 
+use std::fmt;
+
+use serde::Serialize;
+
 /// One step of the walk: a key, optionally with its exact scalar value.
 pub type Anchor<'a> = (&'a str, Option<&'a str>);
 
@@ -61,5 +65,29 @@ mod tests {
             line_of("facts:\n  \"client.plan\":\n", &[("client.plan", None)]),
             Some(2)
         );
+    }
+}
+
+/// Where a problem sits in a file. Lines and columns start at 1.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Path of the file, relative to the bundle folder (or as given).
+    pub file: String,
+    /// Line, when known.
+    pub line: Option<usize>,
+    /// Column, when known.
+    pub column: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ", linha {line}")?;
+            if let Some(column) = self.column {
+                write!(f, ", coluna {column}")?;
+            }
+        }
+        Ok(())
     }
 }

@@ -21,10 +21,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeDelta, Timelike};
 use rhai::{Dynamic, Stmt, AST};
 
-use crate::calendar::{self, Calendar};
-use crate::sandbox::{self, Absent, Probe};
-use crate::slots::FactSlots;
-use crate::vocabulary::{FactValue, PathKind, Vocabulary};
+use crate::expr::sandbox::{self, Absent, Probe};
+use crate::expr::slots::FactSlots;
+use crate::model::calendar::{self, Calendar};
+use crate::model::vocabulary::{FactValue, PathKind, Vocabulary};
 
 /// A value of the native tree.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
-use crate::calendar;
-use crate::policy::{FactKind, FactSpec};
-use crate::shared::Shared;
+use crate::model::calendar;
+use crate::model::policy::{FactKind, FactSpec};
+use crate::model::shared::Shared;
 
 /// The reserved fact holding the moment of the decision.
 pub const NOW: &str = "now";

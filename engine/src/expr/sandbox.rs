@@ -16,12 +16,12 @@ use rhai::packages::{
 };
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, Position, Scope, AST};
 
-use crate::budget;
-use crate::calendar::{self, Calendar};
-use crate::native::{Narrowing, Val};
-use crate::shared::Shared;
-use crate::slots::FactSlots;
-use crate::vocabulary::{FactValue, PathKind, Vocabulary};
+use crate::expr::budget;
+use crate::expr::native::{Narrowing, Val};
+use crate::expr::slots::FactSlots;
+use crate::model::calendar::{self, Calendar};
+use crate::model::shared::Shared;
+use crate::model::vocabulary::{FactValue, PathKind, Vocabulary};
 
 /// Operations one expression may run before it is stopped.
 pub const MAX_OPERATIONS: u64 = 50_000;
