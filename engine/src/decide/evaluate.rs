@@ -30,7 +30,8 @@ use crate::decide::trace::RuleStatus;
 use crate::decide::trace::Trace;
 use crate::expr::budget;
 use crate::expr::budget::Budget;
-use crate::expr::native::{self, Stop, Val};
+use crate::expr::native;
+use crate::expr::native::tree::{Stop, Val};
 use crate::expr::sandbox::{self, lock, Probe, ProbeParts, SharedProbe};
 use crate::expr::scan;
 use crate::expr::slots::SlotFact;
@@ -122,7 +123,7 @@ impl<'b> Evaluator<'b> {
             Some(FactValue::DateTime(now)) => Some(now.date_naive()),
             _ => None,
         };
-        let table = native::fact_table(&bundle.vocabulary, &facts);
+        let table = native::eval::fact_table(&bundle.vocabulary, &facts);
         let probe = Probe::new(
             facts,
             ProbeParts {
@@ -187,28 +188,28 @@ impl<'b> Evaluator<'b> {
     }
 
     /// One run on the native tree; `Ok(None)` when it read an unknown fact.
-    fn run_native(&self, probe: &mut Probe, block: &native::Block) -> Result<Option<Val>, RunFailure> {
+    fn run_native(&self, probe: &mut Probe, block: &native::tree::Block) -> Result<Option<Val>, RunFailure> {
         let mut context = self.native_context(probe, block)?;
-        stopped(native::run(block, &mut context))
+        stopped(native::eval::run(block, &mut context))
     }
 
     /// One run of a condition on the native tree; `Ok(None)` when it read
     /// an unknown fact.
-    fn run_native_truth(&self, probe: &mut Probe, block: &native::Block) -> Result<Option<bool>, RunFailure> {
+    fn run_native_truth(&self, probe: &mut Probe, block: &native::tree::Block) -> Result<Option<bool>, RunFailure> {
         let mut context = self.native_context(probe, block)?;
-        stopped(native::truth(block, &mut context))
+        stopped(native::eval::truth(block, &mut context))
     }
 
     /// Counts a run and readies the probe for it.
     fn native_context<'p>(
         &'p self,
         probe: &'p mut Probe,
-        block: &'p native::Block,
-    ) -> Result<native::Context<'p>, RunFailure> {
+        block: &'p native::tree::Block,
+    ) -> Result<native::eval::Context<'p>, RunFailure> {
         self.tick().map_err(RunFailure::Failure)?;
         probe.assigned.clear();
         probe.aborted = false;
-        Ok(native::Context {
+        Ok(native::eval::Context {
             table: &self.table,
             probe,
             narrowing: &block.narrowing,
@@ -228,7 +229,7 @@ impl<'b> Evaluator<'b> {
     }
 
     /// The native tree of an expression, when it has one and it is chosen.
-    fn native_of<'e>(&self, expr: &'e Expr) -> Option<&'e native::Block> {
+    fn native_of<'e>(&self, expr: &'e Expr) -> Option<&'e native::tree::Block> {
         match self.bundle.evaluation {
             Evaluation::Native => expr.native.as_deref(),
             Evaluation::Rhai => None,
@@ -312,7 +313,7 @@ impl<'b> Evaluator<'b> {
             condition,
         };
         let explored = self.explore(&mut runner);
-        lock(&self.probe).narrowing = native::Narrowing::default();
+        lock(&self.probe).narrowing = native::tree::Narrowing::default();
         match explored {
             Ok(outcomes) => Ok(outcomes),
             Err(RunFailure::Failure(failure)) => Err(failure),
@@ -418,7 +419,7 @@ trait Runs {
 struct NativeRuns<'e, 'b, 'p> {
     evaluator: &'e Evaluator<'b>,
     probe: &'p mut Probe,
-    block: &'e native::Block,
+    block: &'e native::tree::Block,
     condition: bool,
 }
 

@@ -17,7 +17,7 @@ use rhai::packages::{
 use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, Position, Scope, AST};
 
 use crate::expr::budget;
-use crate::expr::native::{Narrowing, Val};
+use crate::expr::native::tree::{Narrowing, Val};
 use crate::expr::slots::FactSlots;
 use crate::model::calendar::{self, Calendar};
 use crate::model::shared::Shared;
@@ -156,7 +156,7 @@ pub struct Probe {
     /// Derived facts worked out from the situation alone, by slot.
     derived: Vec<Option<Val>>,
     /// The values of the expression Rhai explores that are worth trying,
-    /// when its native tree narrowed them (see `native::Narrowing`): the
+    /// when its native tree narrowed them (see `native::tree::Narrowing`): the
     /// native tree passes its own instead.
     pub narrowing: Narrowing,
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use rhai::AST;
 
-use crate::expr::native::{Block, Val};
+use crate::expr::native::tree::{Block, Val};
 use crate::model::shared::Shared;
 use crate::model::vocabulary::{FactValue, Vocabulary};
 

@@ -22,7 +22,7 @@ pub(super) struct NativePass<'a> {
     catalog: &'a sandbox::Catalog,
     /// Derivations compiled natively, by fact: an expression reading a
     /// derived fact is native only when the derivation is.
-    derived: BTreeMap<String, Arc<native::Block>>,
+    derived: BTreeMap<String, Arc<native::tree::Block>>,
     slots: FactSlots,
 }
 
@@ -33,14 +33,14 @@ impl<'a> NativePass<'a> {
         derivations: &BTreeMap<String, Arc<AST>>,
     ) -> Self {
         let none = BTreeMap::new();
-        let names = native::Names {
+        let names = native::compile::Names {
             vocabulary,
             catalog: catalog.lists(),
             native_derivations: &none,
         };
-        let derived: BTreeMap<String, Arc<native::Block>> = derivations
+        let derived: BTreeMap<String, Arc<native::tree::Block>> = derivations
             .iter()
-            .filter_map(|(path, ast)| Some((path.clone(), Arc::new(native::compile(ast, &names)?))))
+            .filter_map(|(path, ast)| Some((path.clone(), Arc::new(native::compile::compile(ast, &names)?))))
             .collect();
         let slots = FactSlots::new(vocabulary, derivations, &derived);
         Self {
@@ -55,7 +55,7 @@ impl<'a> NativePass<'a> {
     /// lets go of the Rhai trees the native tree replaces, and notes the
     /// equality the condition starts with.
     pub(super) fn compile_rule(&self, rule: &mut Rule) {
-        let names = native::Names {
+        let names = native::compile::Names {
             vocabulary: self.vocabulary,
             catalog: self.catalog.lists(),
             native_derivations: &self.derived,
@@ -63,7 +63,7 @@ impl<'a> NativePass<'a> {
         for expr in rule.expressions_mut() {
             expr.native = expr
                 .held_ast()
-                .and_then(|ast| native::compile(ast, &names))
+                .and_then(|ast| native::compile::compile(ast, &names))
                 .map(|mut block| {
                     block.narrow(&self.slots);
                     Arc::new(block)
@@ -74,12 +74,12 @@ impl<'a> NativePass<'a> {
             .when
             .as_ref()
             .and_then(|expr| expr.native.as_deref())
-            .and_then(native::Discriminant::of);
+            .and_then(native::tree::Discriminant::of);
     }
 
     /// The derivations compiled natively and the vocabulary by slot, for
     /// the bundle.
-    pub(super) fn finish(self) -> (BTreeMap<String, Arc<native::Block>>, FactSlots) {
+    pub(super) fn finish(self) -> (BTreeMap<String, Arc<native::tree::Block>>, FactSlots) {
         (self.derived, self.slots)
     }
 }

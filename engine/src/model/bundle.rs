@@ -76,11 +76,11 @@ pub(crate) struct Expr {
     rhai: OnceLock<Arc<AST>>,
     /// The same expression as a native tree, when it stays inside the
     /// subset `native` compiles (set once the whole bundle is known).
-    pub native: Option<Arc<native::Block>>,
+    pub native: Option<Arc<native::tree::Block>>,
 }
 
 impl Expr {
-    pub(crate) fn new(source: String, ast: Arc<AST>, native: Option<Arc<native::Block>>) -> Self {
+    pub(crate) fn new(source: String, ast: Arc<AST>, native: Option<Arc<native::tree::Block>>) -> Self {
         Self {
             source,
             rhai: OnceLock::from(ast),
@@ -130,7 +130,7 @@ pub(crate) struct Rule {
     pub reasons: [Shared; 2],
     /// The equality its condition starts with, so a decision can pass
     /// over a rule about another topic without running it.
-    pub discriminant: Option<native::Discriminant>,
+    pub discriminant: Option<native::tree::Discriminant>,
     /// The flow it belongs to, if any.
     pub flow: Option<Shared>,
     /// The flows it ends when it fires.
@@ -235,7 +235,7 @@ pub struct Bundle {
     pub(crate) engine: Engine,
     pub(crate) derivations: Arc<BTreeMap<String, Arc<AST>>>,
     /// Derivations compiled natively, by fact.
-    pub(crate) native_derivations: BTreeMap<String, Arc<native::Block>>,
+    pub(crate) native_derivations: BTreeMap<String, Arc<native::tree::Block>>,
     /// The vocabulary by slot, for reading absent facts.
     pub(crate) slots: Arc<FactSlots>,
     /// Every group some rule requires (`context`), once each.

@@ -12,7 +12,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::expr::native::{Discriminant, Val};
+use crate::expr::native::tree::{Discriminant, Val};
 
 /// The rules a decision visits, by the values of the facts that tell them
 /// apart.
