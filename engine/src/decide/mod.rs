@@ -3,9 +3,11 @@
 //! native tree or in the Rhai sandbox within a time budget, and the
 //! decision document assembled with its trace.
 
+pub(crate) mod assembly;
 pub(crate) mod batch;
 pub(crate) mod decision;
 pub(crate) mod error;
 pub(crate) mod evaluate;
+pub(crate) mod flows;
 pub(crate) mod situation;
 pub(crate) mod trace;
