@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use crate::expr::sandbox;
 use crate::load::by_rule;
+use crate::load::context::Context;
 use crate::load::error::{BundleError, Problem};
 use crate::load::files::{read_dir, refused, MAX_FILE_BYTES};
 use crate::load::native_pass::NativePass;
 use crate::load::problems::{Loader, Place};
-use crate::load::procedures::Context;
 use crate::model::bundle::{
     out_of_context, Bundle, Evaluation, Rule, SourceFile, CALENDAR, CATALOG, GLOBALS, MANIFEST, PROCEDURES, TESTS,
     VOCABULARY,

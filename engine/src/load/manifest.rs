@@ -8,8 +8,8 @@ use crate::model::calendar::{self, Calendar, Hours};
 use crate::model::policy::{CalendarFile, FactKind, Manifest, OutputKind, VocabularyFile};
 use crate::model::vocabulary::NOW;
 
+use crate::load::context::Context;
 use crate::load::problems::{Loader, Place};
-use crate::load::procedures::Context;
 use crate::model::bundle::{SourceFile, MAX_SITUATION_BYTES, MAX_TEXT_LENGTH};
 
 impl Loader {

@@ -3,8 +3,10 @@
 //! every reference, and locating each problem at its file, line and field.
 
 mod by_rule;
+pub(crate) mod context;
 pub(crate) mod error;
 pub(crate) mod files;
+mod items;
 pub(crate) mod loader;
 pub(crate) mod manifest;
 mod native_pass;

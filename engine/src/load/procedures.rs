@@ -1,23 +1,20 @@
 //! Compiling procedures: each rule, its items and every expression, checked
 //! against the vocabulary, the catalog and the manifest; and derivations.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rhai::{Engine, AST};
+use rhai::AST;
 
 use crate::expr::scan;
-use crate::expr::template::{self, Piece};
 use crate::model::calendar;
-use crate::model::policy::{
-    CatalogFile, FactKind, Manifest, OutputKind, ProcedureFile, RuleSpec, ScriptSpec, VocabularyFile,
-};
+use crate::model::policy::{OutputKind, ProcedureFile, RuleSpec, VocabularyFile};
 use crate::model::shared::Shared;
 use crate::model::source::Source;
-use crate::model::vocabulary::Vocabulary;
 
+use crate::load::context::Context;
 use crate::load::problems::{Loader, Place};
-use crate::model::bundle::{Expr, Item, Rule, Segment, SourceFile, BUILTIN_CALLS};
+use crate::model::bundle::{Expr, Rule, SourceFile, BUILTIN_CALLS};
 
 impl Loader {
     pub(super) fn compile_derivations(
@@ -69,6 +66,62 @@ impl Loader {
         place: &Place<'_>,
     ) -> Option<Rule> {
         let before = self.problems.len();
+        self.check_names(place, spec);
+        let phase = self.phase(context, place, "phase", &spec.phase);
+        let rule_context = spec.context.clone().unwrap_or_else(|| procedure.context.clone());
+        self.check_context(context, place, &rule_context);
+        let flow = spec.flow.as_ref().or(procedure.flow.as_ref());
+        if let Some(flow) = flow {
+            self.check_flow(context, place, "flow", flow);
+        }
+        for (index, stopped) in spec.stops.iter().enumerate() {
+            self.check_flow(context, place, &format!("stops[{index}]"), stopped);
+        }
+        let when = spec
+            .when
+            .as_ref()
+            .and_then(|source| self.compile_expr(context, place, "when", source));
+        let set = self.compile_set(context, place, spec);
+        let compute = self.compile_compute(context, place, spec);
+        let actions = self.compile_actions(context, place, spec, phase);
+        let scripts = self.compile_items(context, place.file, spec, "scripts", &spec.scripts, phase);
+        let reminders = self.compile_items(context, place.file, spec, "reminders", &spec.reminders, phase);
+        self.check_lint_allow(place, spec);
+        self.check_contributes(place, spec);
+        if self.problems.len() != before {
+            return None;
+        }
+        let condition = when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
+        let reasons = [
+            format!("condição verdadeira: {condition}").into(),
+            format!("condição falsa: {condition}").into(),
+        ];
+        Some(Rule {
+            reasons,
+            discriminant: None,
+            flow: flow.map(Shared::from),
+            stops: spec.stops.clone(),
+            id: spec.id.as_str().into(),
+            file: place.file.path.clone(),
+            source: Source {
+                document: procedure.document.as_str().into(),
+                section: spec.section.as_str().into(),
+            },
+            when,
+            priority: spec.priority,
+            group: spec.group.clone(),
+            context: rule_context,
+            required: Vec::new(),
+            set: Arc::new(set),
+            compute,
+            actions,
+            scripts,
+            reminders,
+        })
+    }
+
+    /// A rule's id is written in the allowed characters, and it cites a section.
+    fn check_names(&mut self, place: &Place<'_>, spec: &RuleSpec) {
         let id_ok = !spec.id.is_empty()
             && spec
                 .id
@@ -88,9 +141,11 @@ impl Loader {
                 "toda regra cita a seção do seu documento".into(),
             );
         }
-        let phase = self.phase(context, place, "phase", &spec.phase);
-        let rule_context = spec.context.clone().unwrap_or_else(|| procedure.context.clone());
-        for group in &rule_context {
+    }
+
+    /// Every group of a rule's context is a group of the vocabulary.
+    fn check_context(&mut self, context: &Context<'_>, place: &Place<'_>, rule_context: &[String]) {
+        for group in rule_context {
             if !matches!(
                 context.vocabulary.lookup(group),
                 Some(crate::model::vocabulary::PathKind::Group)
@@ -110,23 +165,26 @@ impl Loader {
                 );
             }
         }
-        let flow = spec.flow.as_ref().or(procedure.flow.as_ref());
-        if let Some(flow) = flow {
-            self.check_flow(context, place, "flow", flow);
-        }
-        for (index, stopped) in spec.stops.iter().enumerate() {
-            self.check_flow(context, place, &format!("stops[{index}]"), stopped);
-        }
-        let when = spec
-            .when
-            .as_ref()
-            .and_then(|source| self.compile_expr(context, place, "when", source));
+    }
+
+    /// The outputs a rule sets, each checked against the manifest.
+    fn compile_set(
+        &mut self,
+        context: &Context<'_>,
+        place: &Place<'_>,
+        spec: &RuleSpec,
+    ) -> BTreeMap<String, serde_json::Value> {
         let mut set = BTreeMap::new();
         for (name, value) in &spec.set {
             if let Some(json) = self.check_output_value(context, place, name, value) {
                 set.insert(name.clone(), json);
             }
         }
+        set
+    }
+
+    /// The outputs a rule computes, each a declared output not also set.
+    fn compile_compute(&mut self, context: &Context<'_>, place: &Place<'_>, spec: &RuleSpec) -> Vec<(String, Expr)> {
         let mut compute = Vec::new();
         for (name, source) in &spec.compute {
             let field = format!("compute.{name}");
@@ -144,66 +202,12 @@ impl Loader {
                 compute.push((name.clone(), expr));
             }
         }
-        let mut actions = Vec::with_capacity(spec.actions.len());
-        for (index, action) in spec.actions.iter().enumerate() {
-            let field = format!("actions[{index}]");
-            let item_place = Place {
-                file: place.file,
-                item: spec.id.clone(),
-                anchors: vec![("id", Some(spec.id.as_str())), ("id", Some(action.id.as_str()))],
-            };
-            self.unique_item(&item_place, &field, &action.id);
-            let team = action.team.as_ref().and_then(|team| {
-                if context.catalog.teams.contains_key(team) {
-                    Some(Shared::from(team))
-                } else {
-                    let known = context.catalog.teams.keys().cloned().collect::<Vec<_>>().join(", ");
-                    self.report(
-                        &item_place,
-                        Some(&format!("{field}.team")),
-                        format!(
-                            "time desconhecido `{team}`{}; times do catálogo: {known}",
-                            crate::text::suggest::hint(team, context.catalog.teams.keys().map(String::as_str))
-                        ),
-                    );
-                    None
-                }
-            });
-            let macro_name = action
-                .r#macro
-                .as_ref()
-                .and_then(|key| match context.catalog.macros.get(key) {
-                    Some(name) => Some(Shared::from(name)),
-                    None => {
-                        self.report(
-                            &item_place,
-                            Some(&format!("{field}.macro")),
-                            format!(
-                                "a macro `{key}` não está em `macros` do catálogo{}; macros: {}",
-                                crate::text::suggest::hint(key, context.catalog.macros.keys().map(String::as_str)),
-                                context.catalog.macros.keys().cloned().collect::<Vec<_>>().join(", ")
-                            ),
-                        );
-                        None
-                    }
-                });
-            let item_phase = match &action.phase {
-                Some(name) => self.phase(context, &item_place, &format!("{field}.phase"), name),
-                None => phase,
-            };
-            let spec = ScriptSpec {
-                id: action.id.clone(),
-                text: action.text.clone(),
-                when: action.when.clone(),
-            };
-            if let Some(mut item) = self.compile_item(context, &item_place, &field, &spec, item_phase) {
-                item.team = team;
-                item.macro_name = macro_name;
-                actions.push(item);
-            }
-        }
-        let scripts = self.compile_items(context, place.file, spec, "scripts", &spec.scripts, phase);
-        let reminders = self.compile_items(context, place.file, spec, "reminders", &spec.reminders, phase);
+        compute
+    }
+
+    /// Each `lint_allow` names a known lint, gives a reason and, when it
+    /// names an item, one of the rule's own.
+    fn check_lint_allow(&mut self, place: &Place<'_>, spec: &RuleSpec) {
         for (index, allow) in spec.lint_allow.iter().enumerate() {
             let field = format!("lint_allow[{index}]");
             if !crate::model::policy::LINTS.iter().any(|(id, _)| *id == allow.lint) {
@@ -241,6 +245,11 @@ impl Loader {
                 }
             }
         }
+    }
+
+    /// A rule contributes something: an output, an action, a script or a
+    /// reminder.
+    fn check_contributes(&mut self, place: &Place<'_>, spec: &RuleSpec) {
         if spec.set.is_empty()
             && spec.compute.is_empty()
             && spec.actions.is_empty()
@@ -253,128 +262,6 @@ impl Loader {
                 "a regra não define saída nem contribui ação, script ou lembrete".into(),
             );
         }
-        if self.problems.len() != before {
-            return None;
-        }
-        let condition = when.as_ref().map_or("(sempre)", |expr| expr.source.as_str());
-        let reasons = [
-            format!("condição verdadeira: {condition}").into(),
-            format!("condição falsa: {condition}").into(),
-        ];
-        Some(Rule {
-            reasons,
-            discriminant: None,
-            flow: flow.map(Shared::from),
-            stops: spec.stops.clone(),
-            id: spec.id.as_str().into(),
-            file: place.file.path.clone(),
-            source: Source {
-                document: procedure.document.as_str().into(),
-                section: spec.section.as_str().into(),
-            },
-            when,
-            priority: spec.priority,
-            group: spec.group.clone(),
-            context: rule_context,
-            required: Vec::new(),
-            set: Arc::new(set),
-            compute,
-            actions,
-            scripts,
-            reminders,
-        })
-    }
-
-    pub(super) fn compile_items(
-        &mut self,
-        context: &Context<'_>,
-        file: &SourceFile,
-        rule: &RuleSpec,
-        kind: &str,
-        specs: &[ScriptSpec],
-        phase: usize,
-    ) -> Vec<Item> {
-        let mut items = Vec::with_capacity(specs.len());
-        for (index, spec) in specs.iter().enumerate() {
-            let field = format!("{kind}[{index}]");
-            let place = Place {
-                file,
-                item: rule.id.clone(),
-                anchors: vec![("id", Some(rule.id.as_str())), ("id", Some(spec.id.as_str()))],
-            };
-            self.unique_item(&place, &field, &spec.id);
-            if let Some(item) = self.compile_item(context, &place, &field, spec, phase) {
-                items.push(item);
-            }
-        }
-        items
-    }
-
-    pub(super) fn unique_item(&mut self, place: &Place<'_>, field: &str, id: &str) {
-        if let Some(previous) = self.item_ids.insert(id.to_string(), place.item.clone()) {
-            self.report(
-                place,
-                Some(&format!("{field}.id")),
-                format!("id repetido `{id}`; já usado na regra `{previous}`"),
-            );
-        }
-    }
-
-    pub(super) fn compile_item(
-        &mut self,
-        context: &Context<'_>,
-        place: &Place<'_>,
-        field: &str,
-        spec: &ScriptSpec,
-        phase: usize,
-    ) -> Option<Item> {
-        let when = spec
-            .when
-            .as_ref()
-            .and_then(|source| self.compile_expr(context, place, &format!("{field}.when"), source));
-        let text_field = format!("{field}.text");
-        let pieces = match template::split(&spec.text) {
-            Ok(pieces) => pieces,
-            Err(err) => {
-                self.report(place, Some(&text_field), err.message);
-                self.point_at_placeholder(place, &spec.text, err.offset);
-                return None;
-            }
-        };
-        let mut text = Vec::with_capacity(pieces.len());
-        for piece in pieces {
-            match piece {
-                Piece::Literal(literal) => text.push(Segment::Literal(literal)),
-                Piece::Placeholder { source, .. } => {
-                    let expr = self.compile_expr(context, place, &text_field, &source)?;
-                    text.push(Segment::Placeholder(expr));
-                }
-            }
-        }
-        let literal = text
-            .iter()
-            .map(|segment| match segment {
-                Segment::Literal(literal) => Some(literal.as_str()),
-                Segment::Placeholder(_) => None,
-            })
-            .collect::<Option<String>>()
-            .map(Shared::from);
-        Some(Item {
-            id: spec.id.as_str().into(),
-            text,
-            literal,
-            when,
-            team: None,
-            macro_name: None,
-            phase,
-            phase_name: context
-                .manifest
-                .phases
-                .get(phase)
-                .map(String::as_str)
-                .unwrap_or_default()
-                .into(),
-        })
     }
 
     pub(super) fn phase(&mut self, context: &Context<'_>, place: &Place<'_>, field: &str, name: &str) -> usize {
@@ -504,87 +391,6 @@ pub(super) fn yaml_text(value: &serde_yaml::Value) -> String {
     serde_yaml::to_string(value)
         .map(|text| text.trim().to_string())
         .unwrap_or_default()
-}
-
-/// What expressions are checked against.
-pub(super) struct Context<'a> {
-    pub(super) vocabulary: &'a Vocabulary,
-    pub(super) catalog: &'a CatalogFile,
-    pub(super) functions: BTreeSet<String>,
-    pub(super) engine: &'a Engine,
-    /// The names every expression compiles against, built once.
-    pub(super) scope: rhai::Scope<'static>,
-    pub(super) manifest: &'a Manifest,
-}
-
-impl Context<'_> {
-    pub(super) fn check_path(&self, segments: &[String]) -> Option<String> {
-        let root = segments.first()?;
-        if root == "catalog" {
-            return self.check_catalog(segments);
-        }
-        if !self.vocabulary.roots().iter().any(|(name, _)| name == root) {
-            // Local variables and globals; strict compilation catches the rest.
-            return None;
-        }
-        for end in (1..=segments.len()).rev() {
-            let path = segments[..end].join(".");
-            match self.vocabulary.lookup(&path) {
-                Some(crate::model::vocabulary::PathKind::Fact(_)) if end < segments.len() => {
-                    return Some(format!("`{path}` é um fato, não tem o campo `{}`", segments[end]));
-                }
-                Some(_) => return None,
-                None if end == segments.len() => {
-                    let group = segments[..end - 1].join(".");
-                    let near = self
-                        .vocabulary
-                        .children(&group)
-                        .iter()
-                        .map(|(name, _)| *name)
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Some(format!(
-                        "`{path}` não está declarado no vocabulário; `{group}` tem: {near}"
-                    ));
-                }
-                None => {}
-            }
-        }
-        None
-    }
-
-    pub(super) fn check_catalog(&self, segments: &[String]) -> Option<String> {
-        let kind = segments.get(1)?;
-        let entries: Option<&BTreeMap<String, String>> = match kind.as_str() {
-            "teams" => Some(&self.catalog.teams),
-            "macros" => Some(&self.catalog.macros),
-            other => self.catalog.other.get(other),
-        };
-        let Some(entries) = entries else {
-            return Some(format!("o catálogo não tem a lista `{kind}`"));
-        };
-        let key = segments.get(2)?;
-        (!entries.contains_key(key)).then(|| format!("`catalog.{kind}.{key}` não está no catálogo"))
-    }
-
-    pub(super) fn check_comparison(&self, path: &str, literals: &[String]) -> Option<String> {
-        let fact = self.vocabulary.fact(path)?;
-        match fact.spec.kind {
-            FactKind::Enum => {
-                let values = fact.spec.values.as_deref().unwrap_or_default();
-                let wrong: Vec<&String> = literals.iter().filter(|literal| !values.contains(literal)).collect();
-                (!wrong.is_empty()).then(|| {
-                    format!(
-                        "`{path}` é comparado com {}, que não está entre seus valores: {}",
-                        wrong.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", "),
-                        values.join(", ")
-                    )
-                })
-            }
-            FactKind::Text => None,
-            kind => Some(format!("`{path}` é um fato {kind:?} e está comparado com texto")),
-        }
-    }
 }
 
 impl Loader {
