@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::decide::error::DecideError;
 use crate::decide::evaluate::{Evaluator, Truth};
 use crate::decide::situation::Situation;
-use crate::expr::sandbox::lock;
+use crate::expr::probe::lock;
 use crate::model::bundle::{Bundle, Rule};
 use crate::model::shared::Shared;
 

@@ -9,5 +9,7 @@ pub(crate) mod decision;
 pub(crate) mod error;
 pub(crate) mod evaluate;
 pub(crate) mod flows;
+mod reader;
+mod seeds;
 pub(crate) mod situation;
 pub(crate) mod trace;

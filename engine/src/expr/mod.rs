@@ -3,7 +3,9 @@
 //! compiles expressions with it; deciding runs them.
 
 pub(crate) mod budget;
+pub(crate) mod catalog;
 pub(crate) mod native;
+pub(crate) mod probe;
 pub(crate) mod sandbox;
 pub(crate) mod scan;
 pub(crate) mod slots;

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rhai::Engine;
 
+use crate::expr::sandbox;
+use crate::model::bundle::GLOBALS;
 use crate::model::policy::{CatalogFile, FactKind, Manifest};
 use crate::model::vocabulary::Vocabulary;
 
@@ -19,7 +21,24 @@ pub(super) struct Context<'a> {
     pub(super) manifest: &'a Manifest,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of a bundle being loaded, its scope built once.
+    pub(super) fn new(
+        vocabulary: &'a Vocabulary,
+        catalog: &'a CatalogFile,
+        engine: &'a Engine,
+        manifest: &'a Manifest,
+    ) -> Self {
+        Self {
+            vocabulary,
+            catalog,
+            functions: sandbox::function_names(engine),
+            engine,
+            scope: sandbox::compile_scope(vocabulary, &GLOBALS),
+            manifest,
+        }
+    }
+
     pub(super) fn check_path(&self, segments: &[String]) -> Option<String> {
         let root = segments.first()?;
         if root == "catalog" {

@@ -114,36 +114,9 @@ pub(super) fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<Problem>> {
             if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
                 continue;
             }
-            if !meta.is_file() {
-                problems.push(file_problem_at(
-                    &name,
-                    "não é um arquivo comum (FIFO, dispositivo...); recusado".into(),
-                ));
-                continue;
-            }
-            if meta.len() > MAX_FILE_BYTES {
-                problems.push(file_problem_at(
-                    &name,
-                    format!(
-                        "arquivo grande demais: {} bytes; o máximo é {MAX_FILE_BYTES}",
-                        meta.len()
-                    ),
-                ));
-                continue;
-            }
-            let mut bytes = Vec::new();
-            let read =
-                std::fs::File::open(&target).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
-            if let Err(err) = read {
-                problems.push(file_problem_at(&name, format!("não foi possível ler: {err}")));
-                continue;
-            }
-            match input::checked_text(&bytes, MAX_FILE_BYTES) {
-                Ok(text) => files.push(SourceFile {
-                    path: name,
-                    text: text.to_string(),
-                }),
-                Err(refusal) => problems.push(refused(name, refusal)),
+            match read_file(name, &target, &meta) {
+                Ok(file) => files.push(file),
+                Err(problem) => problems.push(problem),
             }
         }
     }
@@ -151,6 +124,38 @@ pub(super) fn read_dir(dir: &Path) -> Result<Vec<SourceFile>, Vec<Problem>> {
         Ok(files)
     } else {
         Err(problems)
+    }
+}
+
+/// One policy file of the folder, refused before a byte is read when it is
+/// not a regular file or is too large.
+fn read_file(name: String, target: &Path, meta: &std::fs::Metadata) -> Result<SourceFile, Problem> {
+    if !meta.is_file() {
+        return Err(file_problem_at(
+            &name,
+            "não é um arquivo comum (FIFO, dispositivo...); recusado".into(),
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(file_problem_at(
+            &name,
+            format!(
+                "arquivo grande demais: {} bytes; o máximo é {MAX_FILE_BYTES}",
+                meta.len()
+            ),
+        ));
+    }
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(target).and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(err) = read {
+        return Err(file_problem_at(&name, format!("não foi possível ler: {err}")));
+    }
+    match input::checked_text(&bytes, MAX_FILE_BYTES) {
+        Ok(text) => Ok(SourceFile {
+            path: name,
+            text: text.to_string(),
+        }),
+        Err(refusal) => Err(refused(name, refusal)),
     }
 }
 

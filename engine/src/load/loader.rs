@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::expr::catalog::Catalog;
 use crate::expr::sandbox;
 use crate::load::by_rule;
 use crate::load::context::Context;
@@ -17,8 +18,7 @@ use crate::load::files::{read_dir, refused, MAX_FILE_BYTES};
 use crate::load::native_pass::NativePass;
 use crate::load::problems::{Loader, Place};
 use crate::model::bundle::{
-    out_of_context, Bundle, Evaluation, Rule, SourceFile, CALENDAR, CATALOG, GLOBALS, MANIFEST, PROCEDURES, TESTS,
-    VOCABULARY,
+    out_of_context, Bundle, Evaluation, Rule, SourceFile, CALENDAR, CATALOG, MANIFEST, PROCEDURES, TESTS, VOCABULARY,
 };
 use crate::model::policy::{CalendarFile, CatalogFile, Manifest, ProcedureFile, RuleSpec, VocabularyFile};
 use crate::model::rule_index::RuleIndex;
@@ -172,30 +172,8 @@ impl Loader {
         let vocabulary: Option<VocabularyFile> = vocabulary_file.and_then(|f| self.parse(f));
         let catalog: Option<CatalogFile> = catalog_file.and_then(|f| self.parse(f));
         let calendar: Option<CalendarFile> = calendar_file.and_then(|f| self.parse(f));
-        let procedures: Vec<(&SourceFile, Procedure<'_>)> = files
-            .iter()
-            .filter(|file| file.path.starts_with(PROCEDURES))
-            .filter_map(|file| {
-                let by_rule = (reading == Reading::ByRule).then(|| by_rule::start(&file.text));
-                let procedure = match by_rule.flatten() {
-                    Some((head, batches)) => Procedure::ByRule(head, batches),
-                    None => Procedure::Whole(self.parse(file)?),
-                };
-                Some((file, procedure))
-            })
-            .collect();
-        for file in &files {
-            let known = [MANIFEST, VOCABULARY, CATALOG, CALENDAR].contains(&file.path.as_str())
-                || file.path.starts_with(PROCEDURES)
-                || file.path.starts_with(TESTS)
-                || file.path.starts_with("examples/");
-            if !known {
-                self.file_problem(
-                    &file.path,
-                    format!("arquivo inesperado; um pacote contém {MANIFEST}, {VOCABULARY}, {CATALOG}, {CALENDAR}, procedures/, tests/ e examples/"),
-                );
-            }
-        }
+        let procedures = self.read_procedures(&files, reading);
+        self.check_unexpected_files(&files);
 
         let (Some(manifest), Some(vocabulary_spec), Some(catalog), Some(calendar_spec)) =
             (manifest, vocabulary, catalog, calendar)
@@ -216,27 +194,9 @@ impl Loader {
         );
         let calendar = Arc::new(calendar);
         let engine = sandbox::build_engine(calendar.clone());
-        let context = Context {
-            vocabulary: &vocabulary,
-            catalog: &catalog,
-            functions: sandbox::function_names(&engine),
-            engine: &engine,
-            scope: sandbox::compile_scope(&vocabulary, &GLOBALS),
-            manifest: &manifest,
-        };
+        let context = Context::new(&vocabulary, &catalog, &engine, &manifest);
         self.check_root_names(&context, vocabulary_file);
-        for fact in &manifest.first_questions {
-            if vocabulary.fact(fact).is_none() {
-                let place = Place {
-                    file: manifest_file,
-                    item: "first_questions".into(),
-                    anchors: vec![("first_questions", None)],
-                };
-                let hint = crate::text::suggest::closest(fact, vocabulary.facts().map(|f| f.path.as_str()))
-                    .map_or_else(String::new, |near| format!("; você quis dizer `{near}`?"));
-                self.report(&place, None, format!("`{fact}` não é um fato do vocabulário{hint}"));
-            }
-        }
+        self.check_first_questions(&manifest, &vocabulary, manifest_file);
         let derivations = self.compile_derivations(&context, &vocabulary_spec, vocabulary_file);
         let catalog_lists = catalog_lists(catalog.clone());
         let native_pass = NativePass::new(&vocabulary, &catalog_lists, &derivations);
@@ -246,42 +206,9 @@ impl Loader {
                 "o pacote não tem procedimentos: as regras ficam em procedures/*.yaml".into(),
             );
         }
-        let batches: Vec<by_rule::Batch<'_>> = procedures
-            .iter()
-            .filter_map(|(_, procedure)| match procedure {
-                Procedure::ByRule(_, batches) => Some(batches),
-                Procedure::Whole(_) => None,
-            })
-            .flatten()
-            .copied()
-            .collect();
-        let mut compiled = Compiled {
-            context: &context,
-            native_pass: &native_pass,
-            rules: Vec::with_capacity(procedures.iter().map(|(_, procedure)| procedure.rules()).sum()),
-            seen: BTreeMap::new(),
-        };
-        let all_read = parallel::pipelined(&batches, PIPELINE_MIN_BATCHES, by_rule::Batch::read, |read| {
-            for (file, procedure) in &procedures {
-                let mut in_file = BTreeMap::new();
-                match procedure {
-                    Procedure::Whole(procedure) => {
-                        self.take_rules(&mut compiled, file, procedure, &procedure.rules, &mut in_file);
-                    }
-                    Procedure::ByRule(head, batches) => {
-                        for _ in batches {
-                            let Some(Some(specs)) = read.next() else { return false };
-                            self.take_rules(&mut compiled, file, head, &specs, &mut in_file);
-                        }
-                    }
-                }
-            }
-            true
-        });
-        if !all_read {
+        let Some(rules) = self.compile_procedures(&context, &native_pass, &procedures) else {
             return Loaded::ReadWhole(files);
-        }
-        let rules = compiled.rules;
+        };
 
         let (true, Some(offset)) = (self.problems.is_empty(), offset) else {
             return Loaded::Done(Err(self.fail(&files)));
@@ -319,6 +246,103 @@ impl Loader {
         bundle.index_contexts();
         bundle.index_rules();
         Loaded::Done(Ok(bundle))
+    }
+
+    /// Each procedure file, read a batch of rules at a time when it can
+    /// be, else whole.
+    fn read_procedures<'f>(
+        &mut self,
+        files: &'f [SourceFile],
+        reading: Reading,
+    ) -> Vec<(&'f SourceFile, Procedure<'f>)> {
+        files
+            .iter()
+            .filter(|file| file.path.starts_with(PROCEDURES))
+            .filter_map(|file| {
+                let by_rule = (reading == Reading::ByRule).then(|| by_rule::start(&file.text));
+                let procedure = match by_rule.flatten() {
+                    Some((head, batches)) => Procedure::ByRule(head, batches),
+                    None => Procedure::Whole(self.parse(file)?),
+                };
+                Some((file, procedure))
+            })
+            .collect()
+    }
+
+    /// A bundle holds its four files, procedures/, tests/ and examples/.
+    fn check_unexpected_files(&mut self, files: &[SourceFile]) {
+        for file in files {
+            let known = [MANIFEST, VOCABULARY, CATALOG, CALENDAR].contains(&file.path.as_str())
+                || file.path.starts_with(PROCEDURES)
+                || file.path.starts_with(TESTS)
+                || file.path.starts_with("examples/");
+            if !known {
+                self.file_problem(
+                    &file.path,
+                    format!("arquivo inesperado; um pacote contém {MANIFEST}, {VOCABULARY}, {CATALOG}, {CALENDAR}, procedures/, tests/ e examples/"),
+                );
+            }
+        }
+    }
+
+    /// The manifest's first questions are facts of the vocabulary.
+    fn check_first_questions(&mut self, manifest: &Manifest, vocabulary: &Vocabulary, manifest_file: &SourceFile) {
+        for fact in &manifest.first_questions {
+            if vocabulary.fact(fact).is_none() {
+                let place = Place {
+                    file: manifest_file,
+                    item: "first_questions".into(),
+                    anchors: vec![("first_questions", None)],
+                };
+                let hint = crate::text::suggest::closest(fact, vocabulary.facts().map(|f| f.path.as_str()))
+                    .map_or_else(String::new, |near| format!("; você quis dizer `{near}`?"));
+                self.report(&place, None, format!("`{fact}` não é um fato do vocabulário{hint}"));
+            }
+        }
+    }
+
+    /// Every rule of every procedure, compiled in file order while the
+    /// next batches are read on another core; `None` when a batch did not
+    /// read on its own and the files must be read whole.
+    fn compile_procedures(
+        &mut self,
+        context: &Context<'_>,
+        native_pass: &NativePass<'_>,
+        procedures: &[(&SourceFile, Procedure<'_>)],
+    ) -> Option<Vec<Rule>> {
+        let batches: Vec<by_rule::Batch<'_>> = procedures
+            .iter()
+            .filter_map(|(_, procedure)| match procedure {
+                Procedure::ByRule(_, batches) => Some(batches),
+                Procedure::Whole(_) => None,
+            })
+            .flatten()
+            .copied()
+            .collect();
+        let mut compiled = Compiled {
+            context,
+            native_pass,
+            rules: Vec::with_capacity(procedures.iter().map(|(_, procedure)| procedure.rules()).sum()),
+            seen: BTreeMap::new(),
+        };
+        let all_read = parallel::pipelined(&batches, PIPELINE_MIN_BATCHES, by_rule::Batch::read, |read| {
+            for (file, procedure) in procedures {
+                let mut in_file = BTreeMap::new();
+                match procedure {
+                    Procedure::Whole(procedure) => {
+                        self.take_rules(&mut compiled, file, procedure, &procedure.rules, &mut in_file);
+                    }
+                    Procedure::ByRule(head, batches) => {
+                        for _ in batches {
+                            let Some(Some(specs)) = read.next() else { return false };
+                            self.take_rules(&mut compiled, file, head, &specs, &mut in_file);
+                        }
+                    }
+                }
+            }
+            true
+        });
+        all_read.then_some(compiled.rules)
     }
 
     /// Compiles rules of `file` into `compiled`, each unless its id was
@@ -359,11 +383,11 @@ impl Loader {
 }
 
 /// Every list of the catalog by name, `teams` and `macros` included.
-pub(super) fn catalog_lists(catalog: CatalogFile) -> sandbox::Catalog {
+pub(super) fn catalog_lists(catalog: CatalogFile) -> Catalog {
     let mut lists = catalog.other;
     lists.insert("teams".into(), catalog.teams);
     lists.insert("macros".into(), catalog.macros);
-    sandbox::Catalog::new(lists)
+    Catalog::new(lists)
 }
 
 /// FNV-1a over paths and contents: stable across Rust versions and machines.

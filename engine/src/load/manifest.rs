@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::FixedOffset;
 
 use crate::model::calendar::{self, Calendar, Hours};
-use crate::model::policy::{CalendarFile, FactKind, Manifest, OutputKind, VocabularyFile};
+use crate::model::policy::{CalendarFile, FactKind, FactSpec, Manifest, OutputKind, VocabularyFile};
 use crate::model::vocabulary::NOW;
 
 use crate::load::context::Context;
@@ -79,76 +79,8 @@ impl Loader {
                 item: path.clone(),
                 anchors: vec![(path.as_str(), None)],
             };
-            let well_formed = path.split('.').all(|segment| {
-                !segment.is_empty()
-                    && segment
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-                    && !segment.starts_with(|c: char| c.is_ascii_digit())
-            });
-            if !well_formed {
-                self.report(
-                    &place,
-                    None,
-                    "o caminho de um fato é snake_case com pontos, por exemplo `client.plan_active`".into(),
-                );
-            }
-            if path != NOW && !path.contains('.') {
-                self.report(
-                    &place,
-                    None,
-                    format!("fatos pertencem a um grupo (`grupo.fato`); só `{NOW}` fica sozinho"),
-                );
-            }
-            if paths.iter().any(|other| other.starts_with(&format!("{path}."))) {
-                self.report(
-                    &place,
-                    None,
-                    "é ao mesmo tempo um fato e um grupo de outros fatos".into(),
-                );
-            }
-            match (spec.kind, &spec.values) {
-                (FactKind::Enum, None) => self.report(&place, Some("values"), "um fato enum lista seus valores".into()),
-                (FactKind::Enum, Some(values)) if values.is_empty() => {
-                    self.report(&place, Some("values"), "um fato enum lista ao menos um valor".into())
-                }
-                (FactKind::Enum, Some(values)) => {
-                    let unique: BTreeSet<&String> = values.iter().collect();
-                    if unique.len() != values.len() {
-                        self.report(&place, Some("values"), "valores repetidos".into());
-                    }
-                }
-                (_, Some(_)) => self.report(&place, Some("values"), "só fatos enum aceitam `values`".into()),
-                (_, None) => {}
-            }
-            if let Some(value) = &spec.default {
-                if let Err(message) = crate::model::vocabulary::default_value(spec, value) {
-                    self.report(&place, Some("default"), message);
-                }
-                if spec.derive.is_some() {
-                    self.report(
-                        &place,
-                        Some("default"),
-                        "um fato é derivado ou tem padrão, não os dois".into(),
-                    );
-                }
-            }
-            match (spec.kind, spec.max_length) {
-                (FactKind::Text, Some(length)) if !(1..=MAX_TEXT_LENGTH).contains(&length) => self.report(
-                    &place,
-                    Some("max_length"),
-                    format!("`{length}` fora do permitido: de 1 a {MAX_TEXT_LENGTH} caracteres"),
-                ),
-                (FactKind::Text, _) | (_, None) => {}
-                (_, Some(_)) => self.report(&place, Some("max_length"), "só fatos text aceitam `max_length`".into()),
-            }
-            if spec.question.trim().is_empty() {
-                self.report(
-                    &place,
-                    Some("question"),
-                    "a pergunta feita quando o fato falta está vazia".into(),
-                );
-            }
+            self.check_fact_path(&place, path, &paths);
+            self.check_fact_spec(&place, spec);
         }
         match vocabulary.facts.get(NOW) {
             Some(spec) if spec.kind == FactKind::Datetime => {}
@@ -156,6 +88,84 @@ impl Loader {
                 &file.path,
                 format!("o vocabulário precisa declarar `{NOW}` como fato `datetime`"),
             ),
+        }
+    }
+
+    /// A fact's path: snake_case with dots, under a group, not a group too.
+    fn check_fact_path(&mut self, place: &Place<'_>, path: &str, paths: &BTreeSet<&str>) {
+        let well_formed = path.split('.').all(|segment| {
+            !segment.is_empty()
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && !segment.starts_with(|c: char| c.is_ascii_digit())
+        });
+        if !well_formed {
+            self.report(
+                place,
+                None,
+                "o caminho de um fato é snake_case com pontos, por exemplo `client.plan_active`".into(),
+            );
+        }
+        if path != NOW && !path.contains('.') {
+            self.report(
+                place,
+                None,
+                format!("fatos pertencem a um grupo (`grupo.fato`); só `{NOW}` fica sozinho"),
+            );
+        }
+        if paths.iter().any(|other| other.starts_with(&format!("{path}."))) {
+            self.report(
+                place,
+                None,
+                "é ao mesmo tempo um fato e um grupo de outros fatos".into(),
+            );
+        }
+    }
+
+    /// A fact's values, default, length and question fit its type.
+    fn check_fact_spec(&mut self, place: &Place<'_>, spec: &FactSpec) {
+        match (spec.kind, &spec.values) {
+            (FactKind::Enum, None) => self.report(place, Some("values"), "um fato enum lista seus valores".into()),
+            (FactKind::Enum, Some(values)) if values.is_empty() => {
+                self.report(place, Some("values"), "um fato enum lista ao menos um valor".into())
+            }
+            (FactKind::Enum, Some(values)) => {
+                let unique: BTreeSet<&String> = values.iter().collect();
+                if unique.len() != values.len() {
+                    self.report(place, Some("values"), "valores repetidos".into());
+                }
+            }
+            (_, Some(_)) => self.report(place, Some("values"), "só fatos enum aceitam `values`".into()),
+            (_, None) => {}
+        }
+        if let Some(value) = &spec.default {
+            if let Err(message) = crate::model::vocabulary::default_value(spec, value) {
+                self.report(place, Some("default"), message);
+            }
+            if spec.derive.is_some() {
+                self.report(
+                    place,
+                    Some("default"),
+                    "um fato é derivado ou tem padrão, não os dois".into(),
+                );
+            }
+        }
+        match (spec.kind, spec.max_length) {
+            (FactKind::Text, Some(length)) if !(1..=MAX_TEXT_LENGTH).contains(&length) => self.report(
+                place,
+                Some("max_length"),
+                format!("`{length}` fora do permitido: de 1 a {MAX_TEXT_LENGTH} caracteres"),
+            ),
+            (FactKind::Text, _) | (_, None) => {}
+            (_, Some(_)) => self.report(place, Some("max_length"), "só fatos text aceitam `max_length`".into()),
+        }
+        if spec.question.trim().is_empty() {
+            self.report(
+                place,
+                Some("question"),
+                "a pergunta feita quando o fato falta está vazia".into(),
+            );
         }
     }
 

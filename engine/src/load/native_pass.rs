@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use rhai::AST;
 
+use crate::expr::catalog::Catalog;
 use crate::expr::native;
-use crate::expr::sandbox;
 use crate::expr::slots::FactSlots;
 use crate::model::vocabulary::Vocabulary;
 
@@ -19,7 +19,7 @@ use crate::model::bundle::Rule;
 /// The bundle-wide part of native compilation.
 pub(super) struct NativePass<'a> {
     vocabulary: &'a Vocabulary,
-    catalog: &'a sandbox::Catalog,
+    catalog: &'a Catalog,
     /// Derivations compiled natively, by fact: an expression reading a
     /// derived fact is native only when the derivation is.
     derived: BTreeMap<String, Arc<native::tree::Block>>,
@@ -29,7 +29,7 @@ pub(super) struct NativePass<'a> {
 impl<'a> NativePass<'a> {
     pub(super) fn new(
         vocabulary: &'a Vocabulary,
-        catalog: &'a sandbox::Catalog,
+        catalog: &'a Catalog,
         derivations: &BTreeMap<String, Arc<AST>>,
     ) -> Self {
         let none = BTreeMap::new();

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use chrono::FixedOffset;
 use rhai::{Engine, AST};
 
+use crate::expr::catalog::Catalog;
 use crate::expr::native;
 use crate::expr::sandbox;
 use crate::expr::slots::FactSlots;
@@ -230,7 +231,7 @@ pub struct Bundle {
     pub(crate) info: BundleInfo,
     pub(crate) vocabulary: Arc<Vocabulary>,
     /// Catalog lists by name (`teams`, `macros`, ...), shared with Rhai.
-    pub(crate) catalog: sandbox::Catalog,
+    pub(crate) catalog: Catalog,
     pub(crate) offset: FixedOffset,
     pub(crate) engine: Engine,
     pub(crate) derivations: Arc<BTreeMap<String, Arc<AST>>>,

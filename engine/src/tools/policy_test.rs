@@ -81,66 +81,25 @@ impl Bundle {
         let mut cases = Vec::new();
         let mut statuses: BTreeMap<String, BTreeSet<RuleStatus>> = BTreeMap::new();
         for file in files {
-            let parsed: PolicyTestFile = match serde_yaml::from_str(&file.text) {
-                Ok(parsed) => parsed,
-                Err(err) => {
-                    let location = err.location();
-                    problems.push(Problem {
-                        location: Location {
-                            file: file.path.clone(),
-                            line: location.as_ref().map(|l| l.line()),
-                            column: location.as_ref().map(|l| l.column()),
-                        },
-                        item: None,
-                        field: None,
-                        message: crate::load::problems::yaml_error_message(&err),
-                        source_line: None,
-                    });
-                    continue;
-                }
-            };
-            let file_now = match parsed.now.as_deref().map(calendar::parse_datetime).transpose() {
-                Ok(at) => at,
-                Err(message) => {
-                    problems.push(Problem {
-                        location: Location {
-                            file: file.path.clone(),
-                            line: crate::text::locate::line_of(&file.text, &[("now", None)]),
-                            column: None,
-                        },
-                        item: None,
-                        field: Some("now".into()),
-                        message,
-                        source_line: None,
-                    });
+            let (parsed, file_now) = match read_test_file(file) {
+                Ok(read) => read,
+                Err(problem) => {
+                    problems.push(problem);
                     continue;
                 }
             };
             for case in parsed.cases {
-                let origin = format!("{} ({})", file.path, case.name);
-                let situation = self.situation_from_yaml(case.situation, &origin).map(|mut situation| {
-                    if let Some(at) = now.or(situation.now()).or(file_now) {
-                        situation.set_now(at);
-                    }
-                    situation
-                });
-                let failures = match situation {
-                    Err(err) => vec![format!("situação inválida: {err}")],
-                    Ok(situation) => match situation.now() {
-                        None => vec![
-                            "o caso não fixa `now` (nem o arquivo): um teste não pode depender da hora em que roda"
-                                .into(),
-                        ],
-                        Some(at) => match self.decide(&situation, at) {
-                            Err(err) => vec![format!("erro na regra: {err}")],
-                            Ok(decision) => {
-                                for entry in &decision.trace {
-                                    statuses.entry(entry.rule.to_string()).or_default().insert(entry.status);
-                                }
-                                compare(&case.expect, &decision)
-                            }
-                        },
-                    },
+                let failures = self.run_case(
+                    format!("{} ({})", file.path, case.name),
+                    case.situation,
+                    &case.expect,
+                    now,
+                    file_now,
+                    &mut statuses,
+                );
+                let failures = match failures {
+                    Ok(failures) => failures,
+                    Err(failure) => vec![failure],
                 };
                 cases.push(CaseOutcome {
                     file: file.path.clone(),
@@ -152,6 +111,41 @@ impl Bundle {
         if !problems.is_empty() {
             return Err(BundleError { problems });
         }
+        Ok(self.report(cases, &statuses))
+    }
+
+    /// One case decided: what differs from its expectation, or why it
+    /// could not be decided. The moment is the caller's, else the
+    /// situation's own, else the file's.
+    fn run_case(
+        &self,
+        origin: String,
+        situation: serde_yaml::Value,
+        expect: &Expectation,
+        now: Option<DateTime<FixedOffset>>,
+        file_now: Option<DateTime<FixedOffset>>,
+        statuses: &mut BTreeMap<String, BTreeSet<RuleStatus>>,
+    ) -> Result<Vec<String>, String> {
+        let mut situation = self
+            .situation_from_yaml(situation, &origin)
+            .map_err(|err| format!("situação inválida: {err}"))?;
+        if let Some(at) = now.or(situation.now()).or(file_now) {
+            situation.set_now(at);
+        }
+        let at = situation
+            .now()
+            .ok_or("o caso não fixa `now` (nem o arquivo): um teste não pode depender da hora em que roda")?;
+        let decision = self
+            .decide(&situation, at)
+            .map_err(|err| format!("erro na regra: {err}"))?;
+        for entry in &decision.trace {
+            statuses.entry(entry.rule.to_string()).or_default().insert(entry.status);
+        }
+        Ok(compare(expect, &decision))
+    }
+
+    /// The report: the cases, and the rules no case fired or made false.
+    fn report(&self, cases: Vec<CaseOutcome>, statuses: &BTreeMap<String, BTreeSet<RuleStatus>>) -> TestReport {
         let has_condition: BTreeSet<&str> = self
             .rules
             .iter()
@@ -171,13 +165,48 @@ impl Bundle {
             .collect();
         let total = self.rules.len().max(1) as f64;
         let coverage = 100.0 * (self.rules.len() - never_fired.len()) as f64 / total;
-        Ok(TestReport {
+        TestReport {
             cases,
             never_fired,
             never_false,
             coverage,
-        })
+        }
     }
+}
+
+/// A policy test file and the moment it pins, or the problem reading it.
+fn read_test_file(file: &SourceFile) -> Result<(PolicyTestFile, Option<DateTime<FixedOffset>>), Problem> {
+    let parsed: PolicyTestFile = serde_yaml::from_str(&file.text).map_err(|err| {
+        let location = err.location();
+        Problem {
+            location: Location {
+                file: file.path.clone(),
+                line: location.as_ref().map(|l| l.line()),
+                column: location.as_ref().map(|l| l.column()),
+            },
+            item: None,
+            field: None,
+            message: crate::load::problems::yaml_error_message(&err),
+            source_line: None,
+        }
+    })?;
+    let file_now = parsed
+        .now
+        .as_deref()
+        .map(calendar::parse_datetime)
+        .transpose()
+        .map_err(|message| Problem {
+            location: Location {
+                file: file.path.clone(),
+                line: crate::text::locate::line_of(&file.text, &[("now", None)]),
+                column: None,
+            },
+            item: None,
+            field: Some("now".into()),
+            message,
+            source_line: None,
+        })?;
+    Ok((parsed, file_now))
 }
 
 fn yaml_to_json(value: &serde_yaml::Value) -> serde_json::Value {
@@ -187,6 +216,15 @@ fn yaml_to_json(value: &serde_yaml::Value) -> serde_json::Value {
 /// Every way `decision` differs from `expect`, in words.
 pub fn compare(expect: &Expectation, decision: &Decision) -> Vec<String> {
     let mut failures = Vec::new();
+    compare_outputs(expect, decision, &mut failures);
+    compare_items(expect, decision, &mut failures);
+    compare_texts(expect, decision, &mut failures);
+    compare_missing_and_fired(expect, decision, &mut failures);
+    failures
+}
+
+/// Outputs set to the expected values, and outputs left unset.
+fn compare_outputs(expect: &Expectation, decision: &Decision, failures: &mut Vec<String>) {
     for (name, wanted) in &expect.outputs {
         let wanted = yaml_to_json(wanted);
         match decision.outputs.get(name) {
@@ -200,6 +238,11 @@ pub fn compare(expect: &Expectation, decision: &Decision) -> Vec<String> {
             failures.push(format!("saída `{name}`: não devia ser definida, obtido {actual}"));
         }
     }
+}
+
+/// Actions in their expected relative order, scripts present, and those
+/// that must not appear.
+fn compare_items(expect: &Expectation, decision: &Decision, failures: &mut Vec<String>) {
     let action_ids: Vec<&str> = decision.actions.iter().map(|a| a.id.as_str()).collect();
     let mut cursor = 0;
     for wanted in &expect.actions {
@@ -228,6 +271,10 @@ pub fn compare(expect: &Expectation, decision: &Decision) -> Vec<String> {
             failures.push(format!("script `{unwanted}` não devia aparecer"));
         }
     }
+}
+
+/// Pieces of text in some action, script or reminder, or in none.
+fn compare_texts(expect: &Expectation, decision: &Decision, failures: &mut Vec<String>) {
     let texts: Vec<&str> = decision
         .actions
         .iter()
@@ -247,6 +294,10 @@ pub fn compare(expect: &Expectation, decision: &Decision) -> Vec<String> {
             failures.push(format!("texto «{unwanted}» não devia aparecer, mas está em «{text}»"));
         }
     }
+}
+
+/// The missing facts exactly, facts not asked, rules that fired.
+fn compare_missing_and_fired(expect: &Expectation, decision: &Decision, failures: &mut Vec<String>) {
     if let Some(wanted) = &expect.missing {
         let wanted: BTreeSet<&str> = wanted.iter().map(String::as_str).collect();
         let actual: BTreeSet<&str> = decision.missing.iter().map(|m| m.fact.as_str()).collect();
@@ -269,5 +320,4 @@ pub fn compare(expect: &Expectation, decision: &Decision) -> Vec<String> {
             failures.push(format!("regra `{rule}` devia disparar"));
         }
     }
-    failures
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate, TimeDelta, Timelike};
 
 use crate::expr::native::tree::{compare, Arith, Block, Cmp, Helper, Narrowing, Node, Outcome, Step, Stop, Val};
-use crate::expr::sandbox::{self, Absent, Probe};
+use crate::expr::probe::{Absent, Probe};
+use crate::expr::sandbox;
 use crate::model::calendar::{self, Calendar};
 use crate::model::vocabulary::{FactValue, Vocabulary};
 
@@ -103,26 +104,8 @@ impl<'a> Context<'a> {
                 Val::Bool(b) => Ok(Val::Bool(!b)),
                 _ => Err(Stop::Rhai),
             },
-            Node::And(items) => {
-                for item in items {
-                    match self.eval(item, locals)? {
-                        Val::Bool(true) => {}
-                        Val::Bool(false) => return Ok(Val::Bool(false)),
-                        _ => return Err(Stop::Rhai),
-                    }
-                }
-                Ok(Val::Bool(true))
-            }
-            Node::Or(items) => {
-                for item in items {
-                    match self.eval(item, locals)? {
-                        Val::Bool(true) => return Ok(Val::Bool(true)),
-                        Val::Bool(false) => {}
-                        _ => return Err(Stop::Rhai),
-                    }
-                }
-                Ok(Val::Bool(false))
-            }
+            Node::And(items) => self.junction(items, false, locals),
+            Node::Or(items) => self.junction(items, true, locals),
             Node::Compare(cmp, pair) => {
                 let (a, b) = self.operands(pair, locals)?;
                 compare(*cmp, a.as_ref(), b.as_ref()).map(Val::Bool)
@@ -147,39 +130,8 @@ impl<'a> Context<'a> {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Val::Array(values.into()))
             }
-            // The helpers take one or two arguments: no list for them.
-            Node::Call(helper, args) => match args.as_slice() {
-                [first] => {
-                    let first = self.eval(first, locals)?;
-                    self.call(*helper, &[first])
-                }
-                [first, second] => {
-                    let first = self.eval(first, locals)?;
-                    let second = self.eval(second, locals)?;
-                    self.call(*helper, &[first, second])
-                }
-                _ => {
-                    let values = args
-                        .iter()
-                        .map(|arg| self.eval(arg, locals))
-                        .collect::<Result<Vec<_>, _>>()?;
-                    self.call(*helper, &values)
-                }
-            },
-            Node::Interpolated(parts) => {
-                let mut text = String::new();
-                for part in parts {
-                    match self.eval(part, locals)? {
-                        Val::Text(part) => text.push_str(&part),
-                        Val::Int(n) => text.push_str(&n.to_string()),
-                        _ => return Err(Stop::Rhai),
-                    }
-                    if text.len() > sandbox::MAX_STRING_BYTES {
-                        return Err(Stop::Rhai);
-                    }
-                }
-                Ok(Val::Text(text.into()))
-            }
+            Node::Call(helper, args) => self.call_with(*helper, args, locals),
+            Node::Interpolated(parts) => self.interpolate(parts, locals),
             Node::If(condition, then, otherwise) => match self.eval(condition, locals)? {
                 Val::Bool(true) => self.block(then, locals),
                 Val::Bool(false) => self.block(otherwise, locals),
@@ -187,6 +139,58 @@ impl<'a> Context<'a> {
             },
             Node::Block(block) => self.block(block, locals),
         }
+    }
+
+    /// `&&` (stops at the first false) or `||` (at the first true): `ends`
+    /// is the value that stops it, and the junction's value then.
+    fn junction(&mut self, items: &[Node], ends: bool, locals: &mut [Val]) -> Outcome {
+        for item in items {
+            match self.eval(item, locals)? {
+                Val::Bool(value) if value == ends => return Ok(Val::Bool(ends)),
+                Val::Bool(_) => {}
+                _ => return Err(Stop::Rhai),
+            }
+        }
+        Ok(Val::Bool(!ends))
+    }
+
+    /// A helper called with its arguments evaluated left to right. The
+    /// helpers take one or two arguments: no list for them.
+    fn call_with(&mut self, helper: Helper, args: &[Node], locals: &mut [Val]) -> Outcome {
+        match args {
+            [first] => {
+                let first = self.eval(first, locals)?;
+                self.call(helper, &[first])
+            }
+            [first, second] => {
+                let first = self.eval(first, locals)?;
+                let second = self.eval(second, locals)?;
+                self.call(helper, &[first, second])
+            }
+            _ => {
+                let values = args
+                    .iter()
+                    .map(|arg| self.eval(arg, locals))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.call(helper, &values)
+            }
+        }
+    }
+
+    /// A text with `${...}` parts, within Rhai's string limit.
+    fn interpolate(&mut self, parts: &[Node], locals: &mut [Val]) -> Outcome {
+        let mut text = String::new();
+        for part in parts {
+            match self.eval(part, locals)? {
+                Val::Text(part) => text.push_str(&part),
+                Val::Int(n) => text.push_str(&n.to_string()),
+                _ => return Err(Stop::Rhai),
+            }
+            if text.len() > sandbox::MAX_STRING_BYTES {
+                return Err(Stop::Rhai);
+            }
+        }
+        Ok(Val::Text(text.into()))
     }
 
     /// A node that must give a truth, evaluated as `eval` would.
