@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-use roteiro_engine::{Bundle, Decision, RuleStatus};
+use roteiro_engine::output::RuleStatus;
+use roteiro_engine::{Bundle, Decision};
 
 /// How a decision is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -93,7 +94,7 @@ fn source_ref(document: &str, section: &str) -> String {
 
 /// Why a rule fired, or what it waits for, in words when the bundle can
 /// say its condition that way; the trace's own words otherwise.
-fn reason(decision: &Decision, entry: roteiro_engine::TraceEntry<'_>, view: View<'_>) -> String {
+fn reason(decision: &Decision, entry: roteiro_engine::output::TraceEntry<'_>, view: View<'_>) -> String {
     match entry.status {
         RuleStatus::Fired => match view.bundle.and_then(|bundle| bundle.condition_in_words(entry.rule)) {
             Some(words) => format!("porque {words}"),

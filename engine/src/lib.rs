@@ -31,30 +31,37 @@ mod test_bundle;
 mod text;
 mod tools;
 
-pub use decide::decision::{Action, Assumed, Decision, Missing, Script};
+// The crate root names what a caller needs to load a bundle and decide;
+// the decision's parts and the process owners' reports are grouped below.
+pub use decide::decision::Decision;
 pub use decide::error::{DecideError, RuleError, SituationError};
 pub use decide::situation::Situation;
-pub use decide::trace::{RuleStatus, Trace, TraceEntry};
 pub use load::error::{BundleError, Problem};
 pub use load::files::{folder_fingerprint, FolderFingerprint};
 pub use model::bundle::{Bundle, Evaluation, SourceFile};
-pub use model::policy::LINTS;
-pub use model::policy::{
-    ActionSpec, BusinessHours, CalendarFile, CatalogFile, Expectation, FactKind, FactSpec, LintAllow, Manifest,
-    OutputKind, OutputSpec, PolicyTestCase, PolicyTestFile, ProcedureFile, RuleSpec, ScriptSpec, TimezoneSpec,
-    VocabularyFile,
-};
-pub use model::shared::Shared;
-pub use model::source::{BundleInfo, Source};
+pub use model::policy::FactKind;
 pub use model::vocabulary::FactValue;
 pub use parallel::in_parallel;
 pub use text::locate::Location;
-pub use tools::analysis::Warning;
-pub use tools::diff::{compare_decisions, DecisionChange, ItemChange};
-pub use tools::explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
-pub use tools::lint::LintFinding;
-pub use tools::policy_test::{compare, CaseOutcome, TestReport};
 pub use tools::schema::type_schemas;
+
+/// The parts of a [`Decision`], as its fields hold them.
+pub mod output {
+    pub use crate::decide::decision::{Action, Assumed, Missing, Script};
+    pub use crate::decide::trace::{RuleStatus, Trace, TraceEntry};
+    pub use crate::model::shared::Shared;
+    pub use crate::model::source::{BundleInfo, Source};
+}
+
+/// What process owners read around decisions: static analysis, writing
+/// lints, explanations, decision diffs and policy test reports.
+pub mod report {
+    pub use crate::tools::analysis::Warning;
+    pub use crate::tools::diff::{compare_decisions, DecisionChange, ItemChange};
+    pub use crate::tools::explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
+    pub use crate::tools::lint::LintFinding;
+    pub use crate::tools::policy_test::{CaseOutcome, TestReport};
+}
 
 impl Bundle {
     /// Reads and validates a situation (YAML, or JSON when it starts with `{`).
@@ -72,7 +79,11 @@ impl Bundle {
     }
 
     /// Validates a situation already parsed as YAML (as in policy tests).
-    pub fn situation_from_yaml(&self, value: serde_yaml::Value, origin: &str) -> Result<Situation, SituationError> {
+    pub(crate) fn situation_from_yaml(
+        &self,
+        value: serde_yaml::Value,
+        origin: &str,
+    ) -> Result<Situation, SituationError> {
         decide::situation::from_value(value, origin, &self.reading(false))
     }
 

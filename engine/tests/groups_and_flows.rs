@@ -4,7 +4,8 @@
 
 mod common;
 
-use roteiro_engine::{Bundle, RuleStatus};
+use roteiro_engine::output::RuleStatus;
+use roteiro_engine::Bundle;
 
 #[test]
 fn higher_priority_wins_and_the_loser_is_marked_overridden() {

@@ -4,7 +4,8 @@
 
 mod common;
 
-use roteiro_engine::{Bundle, RuleStatus};
+use roteiro_engine::output::RuleStatus;
+use roteiro_engine::Bundle;
 
 const THREE_VALUED: &str = r#"
 document: d.txt

@@ -11,7 +11,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
-use roteiro_engine::{compare_decisions, Bundle, Decision, FactKind, Situation};
+use roteiro_engine::report::compare_decisions;
+use roteiro_engine::{Bundle, Decision, FactKind, Situation};
 use serde_yaml::{Mapping, Value};
 
 use inquire::error::InquireError;
@@ -149,7 +150,13 @@ fn start(bundle: &Bundle, args: &Args) -> Result<Value, Status> {
 }
 
 fn situation(bundle: &Bundle, answers: &Value) -> Result<Situation, Status> {
-    bundle.situation_from_yaml(answers.clone(), "ask").map_err(|err| {
+    // The answers as the text `decide` would read: the engine takes
+    // situations as text, never as a YAML tree.
+    let text = serde_yaml::to_string(answers).map_err(|err| {
+        eprintln!("situação inválida ask: {err}");
+        Status::InvalidSituation
+    })?;
+    bundle.parse_situation(text, "ask").map_err(|err| {
         eprintln!("{err}");
         Status::InvalidSituation
     })

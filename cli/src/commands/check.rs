@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use roteiro_engine::Warning;
+use roteiro_engine::report::Warning;
 
 use crate::render::Style;
 use crate::{source, Status};

@@ -5,7 +5,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
-use roteiro_engine::{compare_decisions, Bundle, DecisionChange};
+use roteiro_engine::report::{compare_decisions, DecisionChange};
+use roteiro_engine::Bundle;
 
 use crate::database::{self, LogArgs};
 use crate::render::Style;
@@ -119,7 +120,7 @@ fn render(results: &[(String, Outcome)], style: Style) -> String {
                 }
                 // Steps and texts under the rule behind them: added (+),
                 // removed (-), reworded (~) with the old and new wording.
-                let mut owners: BTreeMap<&str, Vec<&roteiro_engine::ItemChange>> = BTreeMap::new();
+                let mut owners: BTreeMap<&str, Vec<&roteiro_engine::report::ItemChange>> = BTreeMap::new();
                 for item in &change.items {
                     owners.entry(item.rule.as_str()).or_default().push(item);
                 }

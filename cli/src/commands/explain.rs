@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
 
-use roteiro_engine::{Explanation, RuleStatus};
+use roteiro_engine::output::RuleStatus;
+use roteiro_engine::report::Explanation;
 
 use crate::render::Style;
 use crate::{clock, source, Status};
@@ -68,7 +69,7 @@ fn joined(join: &str) -> String {
 }
 
 /// One part of a condition and, indented below it, the parts it is made of.
-fn tree(out: &mut String, part: &roteiro_engine::PartValue, level: usize, style: Style) {
+fn tree(out: &mut String, part: &roteiro_engine::report::PartValue, level: usize, style: Style) {
     let indent = "  ".repeat(level);
     let mark = match part.value.as_str() {
         "verdadeiro" => style.good("✓"),

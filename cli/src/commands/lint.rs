@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use roteiro_engine::LintFinding;
+use roteiro_engine::report::LintFinding;
 
 use crate::render::Style;
 use crate::{source, Status};

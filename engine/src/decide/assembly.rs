@@ -532,7 +532,7 @@ mod tests {
 
     use chrono::DateTime;
 
-    use crate::RuleStatus;
+    use crate::decide::trace::RuleStatus;
 
     /// The moment every test here decides at.
     fn now() -> DateTime<chrono::FixedOffset> {
