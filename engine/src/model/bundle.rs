@@ -2,7 +2,7 @@
 //! them, and what deciding reads. A bundle is built only by `load`, whole
 //! or not at all.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use chrono::FixedOffset;
@@ -192,7 +192,7 @@ impl Item {
 
 impl Rule {
     /// Every expression of the rule with the field it is written in.
-    fn expressions(&self) -> Vec<(String, &Expr)> {
+    pub(crate) fn expressions(&self) -> Vec<(String, &Expr)> {
         let mut out: Vec<(String, &Expr)> = self.when.iter().map(|expr| ("when".to_string(), expr)).collect();
         out.extend(
             self.compute
@@ -273,71 +273,6 @@ pub enum Evaluation {
 }
 
 impl Bundle {
-    /// Chooses which evaluator runs the expressions (native by default);
-    /// decisions are the same either way.
-    pub fn set_evaluation(&mut self, evaluation: Evaluation) {
-        self.evaluation = evaluation;
-    }
-
-    /// The expressions that run on Rhai because they use something the
-    /// native tree does not compile: `(rule id, field, source)`.
-    pub fn rhai_expressions(&self) -> Vec<(String, String, String)> {
-        let mut out: Vec<(String, String, String)> = self
-            .derivations
-            .keys()
-            .filter(|path| !self.native_derivations.contains_key(*path))
-            .map(|path| {
-                let source = self.vocabulary.fact(path).and_then(|fact| fact.spec.derive.clone());
-                (
-                    "vocabulary".to_string(),
-                    format!("{path}.derive"),
-                    source.unwrap_or_default(),
-                )
-            })
-            .collect();
-        for rule in &self.rules {
-            for (field, expr) in rule.expressions() {
-                if expr.native.is_none() {
-                    out.push((rule.id.to_string(), field, expr.source.clone()));
-                }
-            }
-        }
-        out
-    }
-
-    /// How many expressions the bundle has, and how many run natively.
-    pub fn native_coverage(&self) -> (usize, usize) {
-        let mut total = self.derivations.len();
-        let mut native = self.native_derivations.len();
-        for rule in &self.rules {
-            for (_, expr) in rule.expressions() {
-                total += 1;
-                native += usize::from(expr.native.is_some());
-            }
-        }
-        (native, total)
-    }
-
-    /// Name, version and digest.
-    pub fn info(&self) -> &BundleInfo {
-        &self.info
-    }
-
-    /// The declared facts.
-    pub fn vocabulary(&self) -> &Vocabulary {
-        &self.vocabulary
-    }
-
-    /// The files the bundle was loaded from, sorted by path.
-    pub fn files(&self) -> &[SourceFile] {
-        &self.files
-    }
-
-    /// The manifest (`bundle.yaml`).
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
-    }
-
     /// Rhai's tree of `expr`, parsed again if it was let go. The same
     /// source, engine and scope gave a tree when the bundle loaded, so
     /// parsing again gives the same tree; an error here is a bug, said as a
@@ -352,25 +287,6 @@ impl Bundle {
             .compile_with_scope(&scope, &expr.source)
             .map_err(|err| format!("o Rhai não compila `{}` de novo: {err}", expr.source))?;
         Ok(expr.rhai.get_or_init(|| Arc::new(ast)))
-    }
-
-    pub(crate) fn file_text(&self, path: &str) -> &str {
-        self.files
-            .iter()
-            .find(|f| f.path == path)
-            .map_or("", |f| f.text.as_str())
-    }
-
-    /// Every function a rule may call, by name: the sandbox's whole reach.
-    pub fn callable_functions(&self) -> BTreeSet<String> {
-        let mut names = sandbox::function_names(&self.engine);
-        names.extend(BUILTIN_CALLS.iter().map(|name| name.to_string()));
-        names
-    }
-
-    /// Ids of every rule, in evaluation order.
-    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
-        self.rules.iter().map(|rule| rule.id.as_str())
     }
 }
 

@@ -1,0 +1,97 @@
+//! What a loaded bundle says about itself: identity, files, manifest,
+//! vocabulary, rules, the functions rules may call, which evaluator runs
+//! them and how many expressions run natively.
+
+use std::collections::BTreeSet;
+
+use crate::expr::sandbox;
+use crate::model::bundle::{Bundle, Evaluation, SourceFile, BUILTIN_CALLS};
+use crate::model::policy::Manifest;
+use crate::model::source::BundleInfo;
+use crate::model::vocabulary::Vocabulary;
+
+impl Bundle {
+    /// Chooses which evaluator runs the expressions (native by default);
+    /// decisions are the same either way.
+    pub fn set_evaluation(&mut self, evaluation: Evaluation) {
+        self.evaluation = evaluation;
+    }
+
+    /// The expressions that run on Rhai because they use something the
+    /// native tree does not compile: `(rule id, field, source)`.
+    pub fn rhai_expressions(&self) -> Vec<(String, String, String)> {
+        let mut out: Vec<(String, String, String)> = self
+            .derivations
+            .keys()
+            .filter(|path| !self.native_derivations.contains_key(*path))
+            .map(|path| {
+                let source = self.vocabulary.fact(path).and_then(|fact| fact.spec.derive.clone());
+                (
+                    "vocabulary".to_string(),
+                    format!("{path}.derive"),
+                    source.unwrap_or_default(),
+                )
+            })
+            .collect();
+        for rule in &self.rules {
+            for (field, expr) in rule.expressions() {
+                if expr.native.is_none() {
+                    out.push((rule.id.to_string(), field, expr.source.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// How many expressions the bundle has, and how many run natively.
+    pub fn native_coverage(&self) -> (usize, usize) {
+        let mut total = self.derivations.len();
+        let mut native = self.native_derivations.len();
+        for rule in &self.rules {
+            for (_, expr) in rule.expressions() {
+                total += 1;
+                native += usize::from(expr.native.is_some());
+            }
+        }
+        (native, total)
+    }
+
+    /// Name, version and digest.
+    pub fn info(&self) -> &BundleInfo {
+        &self.info
+    }
+
+    /// The declared facts.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// The files the bundle was loaded from, sorted by path.
+    pub fn files(&self) -> &[SourceFile] {
+        &self.files
+    }
+
+    /// The manifest (`bundle.yaml`).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub(crate) fn file_text(&self, path: &str) -> &str {
+        self.files
+            .iter()
+            .find(|f| f.path == path)
+            .map_or("", |f| f.text.as_str())
+    }
+
+    /// Every function a rule may call, by name: the sandbox's whole reach.
+    pub fn callable_functions(&self) -> BTreeSet<String> {
+        let mut names = sandbox::function_names(&self.engine);
+        names.extend(BUILTIN_CALLS.iter().map(|name| name.to_string()));
+        names
+    }
+
+    /// Ids of every rule, in evaluation order.
+    pub fn rule_ids(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|rule| rule.id.as_str())
+    }
+}

@@ -1,0 +1,124 @@
+//! Situations as callers hand them to a bundle: read from text (YAML or
+//! JSON) against the vocabulary, and written back as the JSON `decide`
+//! reads (the decision log stores one per decision).
+
+use crate::decide::error::SituationError;
+use crate::decide::situation::Situation;
+use crate::model::bundle::Bundle;
+use crate::model::vocabulary::FactValue;
+
+impl Bundle {
+    /// Reads and validates a situation (YAML, or JSON when it starts with `{`).
+    /// `origin` names the input in errors. A field the vocabulary does not
+    /// know is an error: the engine never decides on a situation it half
+    /// understood.
+    pub fn parse_situation(&self, text: impl AsRef<[u8]>, origin: &str) -> Result<Situation, SituationError> {
+        crate::decide::situation::parse(text.as_ref(), origin, &self.reading(false))
+    }
+
+    /// As [`Bundle::parse_situation`], but unknown fields are ignored with a
+    /// warning (`--lenient`).
+    pub fn parse_situation_lenient(&self, text: impl AsRef<[u8]>, origin: &str) -> Result<Situation, SituationError> {
+        crate::decide::situation::parse(text.as_ref(), origin, &self.reading(true))
+    }
+
+    /// Validates a situation already parsed as YAML (as in policy tests).
+    pub(crate) fn situation_from_yaml(
+        &self,
+        value: serde_yaml::Value,
+        origin: &str,
+    ) -> Result<Situation, SituationError> {
+        crate::decide::situation::from_value(value, origin, &self.reading(false))
+    }
+
+    /// The situation as the text of a JSON document `decide` reads back
+    /// (groups nested, dates as `YYYY-MM-DD`, moments in RFC 3339). Facts
+    /// marked `personal` in the vocabulary are masked unless
+    /// `keep_personal`.
+    ///
+    /// Written straight from the sorted facts, with no JSON tree in
+    /// between: the decision log stores one per decision. The facts of a
+    /// group sort together (they share the prefix `group.`), so each group
+    /// is opened once.
+    pub fn situation_json(&self, situation: &Situation, keep_personal: bool) -> String {
+        let mut out = Vec::with_capacity(64 + 32 * situation.facts.len());
+        self.write_situation_json(situation, keep_personal, &mut out);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// As [`Bundle::situation_json`], appended to `out` (the decision log
+    /// writes a row's columns into one buffer).
+    pub fn write_situation_json(&self, situation: &Situation, keep_personal: bool, out: &mut Vec<u8>) {
+        use std::io::Write as _;
+        // The groups open around the fact being written.
+        let mut open: Vec<&str> = Vec::new();
+        // Whether the object being written has no member yet.
+        let mut empty = true;
+        out.push(b'{');
+        for (path, value) in situation.facts.iter() {
+            let (groups, last) = match path.rsplit_once('.') {
+                Some((groups, last)) => (Some(groups), last),
+                None => (None, path.as_str()),
+            };
+            let mut groups = groups.into_iter().flat_map(|groups| groups.split('.')).peekable();
+            let mut common = 0;
+            while common < open.len() && groups.peek() == open.get(common) {
+                groups.next();
+                common += 1;
+            }
+            while open.len() > common {
+                open.pop();
+                out.push(b'}');
+                empty = false;
+            }
+            for group in groups {
+                json_key(out, group, empty);
+                out.push(b'{');
+                open.push(group);
+                empty = true;
+            }
+            json_key(out, last, empty);
+            empty = false;
+            let start = out.len();
+            let written = match value {
+                _ if !keep_personal && self.vocabulary.is_personal(path) => serde_json::to_writer(&mut *out, "***"),
+                FactValue::Bool(flag) => serde_json::to_writer(&mut *out, flag),
+                FactValue::Integer(n) => serde_json::to_writer(&mut *out, n),
+                FactValue::Text(text) => serde_json::to_writer(&mut *out, text),
+                FactValue::Date(date) => write!(out, "\"{}\"", date.format("%Y-%m-%d")).map_err(serde_json::Error::io),
+                FactValue::DateTime(at) => serde_json::to_writer(&mut *out, &at.to_rfc3339()),
+            };
+            // Writing into memory cannot fail; a value that somehow did is
+            // written as null rather than half-written.
+            if written.is_err() {
+                out.truncate(start);
+                out.extend_from_slice(b"null");
+            }
+        }
+        out.extend(std::iter::repeat_n(b'}', open.len() + 1));
+    }
+
+    /// Largest situation read, in bytes: read at most one byte more.
+    pub fn situation_limit(&self) -> u64 {
+        self.manifest.limits.situation_bytes
+    }
+
+    fn reading(&self, lenient: bool) -> crate::decide::situation::Reading<'_> {
+        crate::decide::situation::Reading {
+            vocabulary: &self.vocabulary,
+            limit: self.manifest.limits.situation_bytes,
+            lenient,
+        }
+    }
+}
+
+/// `"key":`, after a comma unless it is the object's first member.
+fn json_key(out: &mut Vec<u8>, key: &str, first: bool) {
+    if !first {
+        out.push(b',');
+    }
+    if serde_json::to_writer(&mut *out, key).is_err() {
+        out.extend_from_slice(b"\"\"");
+    }
+    out.push(b':');
+}
