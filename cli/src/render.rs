@@ -162,6 +162,21 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             let _ = writeln!(out, "  » {}", script.text.replace('\n', "\n    "));
         }
     }
+    if !decision.follow_ups.is_empty() {
+        let _ = writeln!(out, "\n{}", style.heading("Pendências (acompanhar depois)"));
+        for follow_up in &decision.follow_ups {
+            let when = match (&follow_up.due_text, follow_up.overdue) {
+                (Some(due), true) => style.bad(&format!("ATRASADO desde {due}")),
+                (Some(due), false) => format!("até {due}"),
+                (None, _) if follow_up.needs.is_empty() => style.warn("prazo a definir"),
+                (None, _) => style.warn(&format!("prazo a definir (falta {})", follow_up.needs.join(", "))),
+            };
+            let _ = writeln!(out, "  ⏲ {when}: {}", follow_up.text);
+            if let Some(until) = &follow_up.until {
+                let _ = writeln!(out, "     {}", style.dim(&format!("encerra quando: {until}")));
+            }
+        }
+    }
     if !decision.missing.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading(&style.warn("Falta saber")));
         for missing in &decision.missing {

@@ -11,16 +11,18 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset};
 use rhai::Dynamic;
 
-use crate::decide::decision::{Action, Assumed, Decision, Missing, Script};
+use crate::decide::decision::{Action, Assumed, Decision, FollowUp, Missing, Script};
 use crate::decide::error::DecideError;
 use crate::decide::evaluate::{Evaluator, Failure, Truth};
 use crate::decide::flows::{self, GivenGroups, KnownCondition};
+use crate::decide::follow_ups::{self, Due, Pending};
 use crate::decide::situation::Situation;
 use crate::decide::trace::{RuleStatus, Trace};
 use crate::expr::budget::Budget;
 use crate::expr::probe::lock;
 use crate::expr::sandbox;
 use crate::expr::slots::SlotFact;
+use crate::model;
 use crate::model::bundle::{Bundle, Evaluation, Expr, Item, Rule, Segment};
 use crate::model::shared::Shared;
 use crate::model::vocabulary::{FactValue, NOW};
@@ -31,6 +33,7 @@ enum ItemKind {
     Action,
     Script,
     Reminder,
+    FollowUp,
 }
 
 impl ItemKind {
@@ -39,6 +42,7 @@ impl ItemKind {
             Self::Action => "actions",
             Self::Script => "scripts",
             Self::Reminder => "reminders",
+            Self::FollowUp => "follow_ups",
         }
     }
 }
@@ -54,6 +58,7 @@ struct Assembly<'b> {
     actions: Vec<(usize, Action)>,
     scripts: Vec<(usize, Script)>,
     reminders: Vec<Script>,
+    follow_ups: Vec<Pending>,
     missing: BTreeMap<Shared, Vec<Shared>>,
     missing_order: Vec<Shared>,
     /// The slots of the defaults relied on (slot order is path order).
@@ -104,6 +109,7 @@ impl Bundle {
             actions: Vec::new(),
             scripts: Vec::new(),
             reminders: Vec::new(),
+            follow_ups: Vec::new(),
             missing: BTreeMap::new(),
             missing_order: Vec::new(),
             assumed: BTreeSet::new(),
@@ -314,6 +320,62 @@ impl Bundle {
                 out.reminders.push(script(item, rule, text));
             }
         }
+        for follow_up in &rule.follow_ups {
+            self.follow_up(evaluator, rule, follow_up, out)?;
+        }
+        Ok(())
+    }
+
+    /// A follow-up of a fired rule, unless what it waits for has come: its
+    /// text, and when it is due.
+    fn follow_up(
+        &self,
+        evaluator: &Evaluator<'_>,
+        rule: &Rule,
+        follow_up: &model::bundle::FollowUp,
+        out: &mut Assembly<'_>,
+    ) -> Result<(), DecideError> {
+        let item = &follow_up.item;
+        let fail = |key: &str, failure: Failure| {
+            let field = format!("follow_ups.{}.{key}", item.id);
+            failure.for_rule(self, rule, Some(&item.id), &field)
+        };
+        if let Some(until) = &follow_up.until {
+            if evaluator.condition(until).map_err(|failure| fail("until", failure))? == Truth::True {
+                return Ok(());
+            }
+        }
+        let Some(text) = self.render_item(evaluator, rule, item, ItemKind::FollowUp, out)? else {
+            return Ok(());
+        };
+        // A due time that needs a fact the situation lacks stays unknown
+        // and names the fact on the follow-up: it changes when, not what,
+        // so it is not among the decision's missing facts.
+        let (due, needs) = match evaluator
+            .value(&follow_up.due)
+            .map_err(|failure| fail("due", failure))?
+        {
+            Ok(value) => (
+                Some(Due::of(&value).map_err(|message| fail("due", Failure::Rule(message)))?),
+                Vec::new(),
+            ),
+            Err(facts) => (None, facts.into_iter().collect()),
+        };
+        out.follow_ups.push(Pending {
+            due,
+            follow_up: FollowUp {
+                id: item.id.clone(),
+                text,
+                team: item.team.clone(),
+                due: None,
+                due_text: None,
+                overdue: false,
+                needs,
+                until: follow_up.until.as_ref().map(|expr| expr.source.as_str().into()),
+                rule: rule.id.clone(),
+                source: rule.source.clone(),
+            },
+        });
         Ok(())
     }
 
@@ -418,6 +480,8 @@ impl Bundle {
     }
 
     fn finish(&self, mut out: Assembly<'_>, situation: &Situation, now: DateTime<FixedOffset>) -> Decision {
+        // The moment the decision is made as of, in the bundle's offset.
+        let decided_at = situation.now().unwrap_or(now).with_timezone(&self.offset);
         let mut warnings = situation.warnings.clone();
         warnings.append(&mut out.warnings);
         let mut outputs = BTreeMap::new();
@@ -465,6 +529,7 @@ impl Bundle {
             actions: out.actions.into_iter().map(|(_, action)| action).collect(),
             scripts: out.scripts.into_iter().map(|(_, script)| script).collect(),
             reminders: out.reminders,
+            follow_ups: follow_ups::finish(out.follow_ups, decided_at),
             missing,
             assumed,
             warnings,

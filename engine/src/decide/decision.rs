@@ -25,6 +25,9 @@ pub struct Decision {
     pub scripts: Vec<Script>,
     /// Guidelines that apply to this service (tone, documentation).
     pub reminders: Vec<Script>,
+    /// What must happen later, soonest first: what the procedure waits for
+    /// is data, not memory.
+    pub follow_ups: Vec<FollowUp>,
     /// Facts that would change the decision, with the question to ask.
     pub missing: Vec<Missing>,
     /// Facts the decision took from the vocabulary's defaults.
@@ -61,6 +64,33 @@ pub struct Script {
     pub id: Shared,
     /// The text, placeholders filled.
     pub text: Shared,
+    /// Rule that contributed it.
+    pub rule: Shared,
+    /// Document and section it comes from.
+    pub source: Source,
+}
+
+/// Something that must happen later, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FollowUp {
+    /// Stable id of the follow-up.
+    pub id: Shared,
+    /// What to do then, in Portuguese.
+    pub text: Shared,
+    /// Team that does it.
+    pub team: Option<Shared>,
+    /// When it is due: a day (`YYYY-MM-DD`) or a moment (RFC 3339); absent
+    /// while a fact it is worked out from is missing.
+    pub due: Option<String>,
+    /// The same as people read it (`dd/mm/yyyy` or `dd/mm/yyyy HH:MM`).
+    pub due_text: Option<String>,
+    /// Whether it was due before the decision's moment.
+    pub overdue: bool,
+    /// Facts its due time is worked out from that the situation lacks
+    /// (then `due` is absent).
+    pub needs: Vec<Shared>,
+    /// The condition that closes it, as the rule writes it.
+    pub until: Option<Shared>,
     /// Rule that contributed it.
     pub rule: Shared,
     /// Document and section it comes from.

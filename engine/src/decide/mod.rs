@@ -9,6 +9,7 @@ pub(crate) mod decision;
 pub(crate) mod error;
 pub(crate) mod evaluate;
 pub(crate) mod flows;
+mod follow_ups;
 mod reader;
 mod seeds;
 pub(crate) mod situation;

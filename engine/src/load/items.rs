@@ -1,5 +1,5 @@
 //! Compiling a rule's items: actions (with their team, macro and phase),
-//! scripts and reminders, each id unique in the bundle and each text's
+//! scripts, reminders and follow-ups, each id unique in the bundle and each text's
 //! placeholders compiled.
 
 use crate::expr::template::{self, Piece};
@@ -7,11 +7,67 @@ use crate::model::policy::{RuleSpec, ScriptSpec};
 use crate::model::shared::Shared;
 
 use crate::load::problems::{Loader, Place};
-use crate::model::bundle::{Item, Segment, SourceFile};
+use crate::model::bundle::{FollowUp, Item, Segment, SourceFile};
 
 use crate::load::context::Context;
 
 impl Loader {
+    /// An item's team, which must be one of the catalog's.
+    fn team(&mut self, context: &Context<'_>, place: &Place<'_>, field: &str, team: Option<&str>) -> Option<Shared> {
+        let team = team?;
+        if context.catalog.teams.contains_key(team) {
+            return Some(Shared::from(team));
+        }
+        let known = context.catalog.teams.keys().cloned().collect::<Vec<_>>().join(", ");
+        self.report(
+            place,
+            Some(&format!("{field}.team")),
+            format!(
+                "time desconhecido `{team}`{}; times do catálogo: {known}",
+                crate::text::suggest::hint(team, context.catalog.teams.keys().map(String::as_str))
+            ),
+        );
+        None
+    }
+
+    /// A rule's follow-ups: text and team as an item's, the moment they
+    /// are due and the condition that closes them, each compiled.
+    pub(super) fn compile_follow_ups(
+        &mut self,
+        context: &Context<'_>,
+        place: &Place<'_>,
+        spec: &RuleSpec,
+        phase: usize,
+    ) -> Vec<FollowUp> {
+        let mut follow_ups = Vec::with_capacity(spec.follow_ups.len());
+        for (index, follow_up) in spec.follow_ups.iter().enumerate() {
+            let field = format!("follow_ups[{index}]");
+            let item_place = Place {
+                file: place.file,
+                item: spec.id.clone(),
+                anchors: vec![("id", Some(spec.id.as_str())), ("id", Some(follow_up.id.as_str()))],
+            };
+            self.unique_item(&item_place, &field, &follow_up.id);
+            let team = self.team(context, &item_place, &field, follow_up.team.as_deref());
+            let due = self.compile_expr(context, &item_place, &format!("{field}.due"), &follow_up.due);
+            let until = follow_up
+                .until
+                .as_ref()
+                .and_then(|source| self.compile_expr(context, &item_place, &format!("{field}.until"), source));
+            let text = ScriptSpec {
+                id: follow_up.id.clone(),
+                text: follow_up.text.clone(),
+                when: follow_up.when.clone(),
+            };
+            let item = self.compile_item(context, &item_place, &field, &text, phase);
+            if let (Some(mut item), Some(due)) = (item, due) {
+                item.team = team;
+                follow_ups.push(FollowUp { item, due, until });
+            }
+        }
+        follow_ups
+    }
+
     /// A rule's actions: their teams and macros from the catalog, their
     /// phase (the rule's unless they name one), their texts compiled.
     pub(super) fn compile_actions(
@@ -30,22 +86,7 @@ impl Loader {
                 anchors: vec![("id", Some(spec.id.as_str())), ("id", Some(action.id.as_str()))],
             };
             self.unique_item(&item_place, &field, &action.id);
-            let team = action.team.as_ref().and_then(|team| {
-                if context.catalog.teams.contains_key(team) {
-                    Some(Shared::from(team))
-                } else {
-                    let known = context.catalog.teams.keys().cloned().collect::<Vec<_>>().join(", ");
-                    self.report(
-                        &item_place,
-                        Some(&format!("{field}.team")),
-                        format!(
-                            "time desconhecido `{team}`{}; times do catálogo: {known}",
-                            crate::text::suggest::hint(team, context.catalog.teams.keys().map(String::as_str))
-                        ),
-                    );
-                    None
-                }
-            });
+            let team = self.team(context, &item_place, &field, action.team.as_deref());
             let macro_name = action
                 .r#macro
                 .as_ref()

@@ -86,6 +86,7 @@ impl Loader {
         let actions = self.compile_actions(context, place, spec, phase);
         let scripts = self.compile_items(context, place.file, spec, "scripts", &spec.scripts, phase);
         let reminders = self.compile_items(context, place.file, spec, "reminders", &spec.reminders, phase);
+        let follow_ups = self.compile_follow_ups(context, place, spec, phase);
         self.check_lint_allow(place, spec);
         self.check_contributes(place, spec);
         if self.problems.len() != before {
@@ -117,6 +118,7 @@ impl Loader {
             actions,
             scripts,
             reminders,
+            follow_ups,
         })
     }
 
@@ -234,7 +236,8 @@ impl Loader {
                 .iter()
                 .map(|a| &a.id)
                 .chain(spec.scripts.iter().map(|s| &s.id))
-                .chain(spec.reminders.iter().map(|s| &s.id));
+                .chain(spec.reminders.iter().map(|s| &s.id))
+                .chain(spec.follow_ups.iter().map(|f| &f.id));
             if let Some(item) = &allow.item {
                 if !items.clone().any(|id| id == item) {
                     self.report(
@@ -255,6 +258,7 @@ impl Loader {
             && spec.actions.is_empty()
             && spec.scripts.is_empty()
             && spec.reminders.is_empty()
+            && spec.follow_ups.is_empty()
         {
             self.report(
                 place,

@@ -153,6 +153,26 @@ pub(crate) struct Rule {
     pub actions: Vec<Item>,
     pub scripts: Vec<Item>,
     pub reminders: Vec<Item>,
+    pub follow_ups: Vec<FollowUp>,
+}
+
+/// A follow-up, compiled: its text and team as an item's, the moment it is
+/// due and the condition that closes it.
+pub(crate) struct FollowUp {
+    pub item: Item,
+    pub due: Expr,
+    pub until: Option<Expr>,
+}
+
+impl FollowUp {
+    /// Its expressions with the field each is written in.
+    fn expressions(&self) -> impl Iterator<Item = (&'static str, &Expr)> {
+        self.item
+            .expressions()
+            .map(|expr| ("text", expr))
+            .chain(std::iter::once(("due", &self.due)))
+            .chain(self.until.iter().map(|expr| ("until", expr)))
+    }
 }
 
 impl Rule {
@@ -208,6 +228,14 @@ impl Rule {
                 out.extend(item.expressions().map(|expr| (format!("{kind}.{}", item.id), expr)));
             }
         }
+        for follow_up in &self.follow_ups {
+            let id = &follow_up.item.id;
+            out.extend(
+                follow_up
+                    .expressions()
+                    .map(|(field, expr)| (format!("follow_ups.{id}.{field}"), expr)),
+            );
+        }
         out
     }
 
@@ -222,6 +250,13 @@ impl Rule {
                     .chain(self.reminders.iter_mut())
                     .flat_map(Item::expressions_mut),
             )
+            .chain(self.follow_ups.iter_mut().flat_map(|follow_up| {
+                follow_up
+                    .item
+                    .expressions_mut()
+                    .chain(std::iter::once(&mut follow_up.due))
+                    .chain(follow_up.until.iter_mut())
+            }))
     }
 }
 

@@ -285,6 +285,11 @@ pub struct RuleSpec {
     /// Guidelines to keep in mind (tone, documentation), not steps.
     #[serde(default)]
     pub reminders: Vec<ScriptSpec>,
+    /// What must happen later, and when: a procedure that waits (for a
+    /// reply, a payment, a week) says so here instead of leaving it to
+    /// memory.
+    #[serde(default)]
+    pub follow_ups: Vec<FollowUpSpec>,
     /// Lint findings silenced on purpose, each with its reason.
     #[serde(default)]
     pub lint_allow: Vec<LintAllow>,
@@ -323,6 +328,31 @@ pub struct ActionSpec {
     /// Phase, when it differs from the rule's.
     #[serde(default)]
     pub phase: Option<String>,
+}
+
+/// Something that must happen later: what, by when, and what closes it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpSpec {
+    /// Unique id of the follow-up.
+    pub id: String,
+    /// What to do then; `{{ expr }}` placeholders are filled.
+    pub text: String,
+    /// Team that does it (catalog `teams`).
+    #[serde(default)]
+    pub team: Option<String>,
+    /// Rhai expression of the moment (or the day) it is due, worked out
+    /// with the bundle's calendar: `add_minutes(appointment.starts_at, 5)`,
+    /// `add_business_days(billing.paid_on, 5)`.
+    pub due: String,
+    /// Rhai condition that closes it once the situation says what it
+    /// waited for (`billing.payment_confirmed`); absent, only the day
+    /// passing or a person closes it.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Extra Rhai condition for this follow-up only.
+    #[serde(default)]
+    pub when: Option<String>,
 }
 
 /// A text to say or send (or a reminder).
@@ -387,12 +417,27 @@ pub struct Expectation {
     /// Script ids that must not appear.
     #[serde(default)]
     pub no_scripts: Vec<String>,
-    /// Pieces of text that must appear in some action, script or reminder.
+    /// Pieces of text that must appear in some action, script, reminder or
+    /// follow-up.
     #[serde(default)]
     pub texts: Vec<String>,
     /// Pieces of text that must appear nowhere.
     #[serde(default)]
     pub no_texts: Vec<String>,
+    /// Follow-up ids that must be open.
+    #[serde(default)]
+    pub follow_ups: Vec<String>,
+    /// Follow-up ids that must not be open (closed, or never due).
+    #[serde(default)]
+    pub no_follow_ups: Vec<String>,
+    /// When follow-ups are due, as people read it (`dd/mm/aaaa` or
+    /// `dd/mm/aaaa HH:MM`), by id.
+    #[serde(default)]
+    pub due: BTreeMap<String, String>,
+    /// Follow-up ids that must be overdue at the case's moment; every
+    /// other follow-up listed in `follow_ups` must not be.
+    #[serde(default)]
+    pub overdue: Vec<String>,
     /// The missing facts, exactly (order does not matter).
     #[serde(default)]
     pub missing: Option<Vec<String>>,

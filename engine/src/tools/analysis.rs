@@ -91,7 +91,19 @@ impl Bundle {
                     .iter()
                     .map(|(name, expr)| (format!("compute.{name}"), expr, false)),
             );
-            for item in rule.actions.iter().chain(&rule.scripts).chain(&rule.reminders) {
+            for follow_up in &rule.follow_ups {
+                let id = &follow_up.item.id;
+                expressions.push((format!("{id}.due"), &follow_up.due, false));
+                expressions.extend(follow_up.until.iter().map(|expr| (format!("{id}.until"), expr, true)));
+            }
+            let follow_up_items = rule.follow_ups.iter().map(|follow_up| &follow_up.item);
+            for item in rule
+                .actions
+                .iter()
+                .chain(&rule.scripts)
+                .chain(&rule.reminders)
+                .chain(follow_up_items)
+            {
                 expressions.extend(item.when.iter().map(|expr| (format!("{}.when", item.id), expr, true)));
                 for segment in &item.text {
                     if let Segment::Placeholder(expr) = segment {
@@ -222,7 +234,14 @@ impl Bundle {
                             .chain(&rule.reminders)
                             .flat_map(|s| [Some(&s.text), s.when.as_ref()]),
                     )
+                    .chain(rule.follow_ups.iter().flat_map(|f| [Some(&f.text), f.when.as_ref()]))
                     .flatten();
+                // A follow-up's due time and closing condition are whole
+                // expressions, not texts with placeholders.
+                for follow_up in &rule.follow_ups {
+                    sources.push(follow_up.due.clone());
+                    sources.extend(follow_up.until.iter().cloned());
+                }
                 for text in texts {
                     for piece in template::split(text).unwrap_or_default() {
                         match piece {

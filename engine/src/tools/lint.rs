@@ -224,7 +224,8 @@ impl Bundle {
                     .iter()
                     .map(|a| (&a.id, &a.text))
                     .chain(rule.scripts.iter().map(|s| (&s.id, &s.text)))
-                    .chain(rule.reminders.iter().map(|s| (&s.id, &s.text)));
+                    .chain(rule.reminders.iter().map(|s| (&s.id, &s.text)))
+                    .chain(rule.follow_ups.iter().map(|f| (&f.id, &f.text)));
                 for (item, text) in items {
                     // Only what people read: the literal parts of the text.
                     let literal: String = template::split(text)

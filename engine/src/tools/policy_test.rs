@@ -219,6 +219,7 @@ pub fn compare(expect: &Expectation, decision: &Decision) -> Vec<String> {
     compare_outputs(expect, decision, &mut failures);
     compare_items(expect, decision, &mut failures);
     compare_texts(expect, decision, &mut failures);
+    compare_follow_ups(expect, decision, &mut failures);
     compare_missing_and_fired(expect, decision, &mut failures);
     failures
 }
@@ -273,6 +274,47 @@ fn compare_items(expect: &Expectation, decision: &Decision, failures: &mut Vec<S
     }
 }
 
+/// Follow-ups open or not, when they are due, and which are overdue.
+fn compare_follow_ups(expect: &Expectation, decision: &Decision, failures: &mut Vec<String>) {
+    let open: Vec<&str> = decision.follow_ups.iter().map(|f| f.id.as_str()).collect();
+    for wanted in &expect.follow_ups {
+        if !open.contains(&wanted.as_str()) {
+            failures.push(format!("pendência `{wanted}` ausente; pendências: {}", open.join(", ")));
+        }
+    }
+    for unwanted in &expect.no_follow_ups {
+        if open.contains(&unwanted.as_str()) {
+            failures.push(format!("pendência `{unwanted}` não devia estar aberta"));
+        }
+    }
+    for (id, wanted) in &expect.due {
+        let actual = decision
+            .follow_ups
+            .iter()
+            .find(|f| f.id == *id)
+            .map(|f| f.due_text.as_deref());
+        match actual {
+            Some(Some(actual)) if actual == wanted => {}
+            Some(Some(actual)) => failures.push(format!("pendência `{id}`: prazo esperado {wanted}, obtido {actual}")),
+            Some(None) => failures.push(format!("pendência `{id}`: prazo esperado {wanted}, mas está a definir")),
+            None => failures.push(format!("pendência `{id}` ausente (prazo esperado {wanted})")),
+        }
+    }
+    for follow_up in &decision.follow_ups {
+        let wanted = expect.overdue.iter().any(|id| *id == follow_up.id.as_str());
+        let listed = wanted || expect.follow_ups.iter().any(|id| *id == follow_up.id.as_str());
+        if listed && follow_up.overdue != wanted {
+            let state = if follow_up.overdue { "atrasada" } else { "em dia" };
+            failures.push(format!("pendência `{}` está {state}", follow_up.id));
+        }
+    }
+    for id in &expect.overdue {
+        if !open.contains(&id.as_str()) {
+            failures.push(format!("pendência `{id}` devia estar atrasada, mas não está aberta"));
+        }
+    }
+}
+
 /// Pieces of text in some action, script or reminder, or in none.
 fn compare_texts(expect: &Expectation, decision: &Decision, failures: &mut Vec<String>) {
     let texts: Vec<&str> = decision
@@ -281,11 +323,12 @@ fn compare_texts(expect: &Expectation, decision: &Decision, failures: &mut Vec<S
         .flat_map(|a| std::iter::once(a.text.as_str()).chain(a.r#macro.as_deref()))
         .chain(decision.scripts.iter().map(|s| s.text.as_str()))
         .chain(decision.reminders.iter().map(|s| s.text.as_str()))
+        .chain(decision.follow_ups.iter().map(|f| f.text.as_str()))
         .collect();
     for wanted in &expect.texts {
         if !texts.iter().any(|text| text.contains(wanted.as_str())) {
             failures.push(format!(
-                "texto «{wanted}» não aparece em nenhuma ação, script ou lembrete"
+                "texto «{wanted}» não aparece em nenhuma ação, script, lembrete ou pendência"
             ));
         }
     }
