@@ -167,3 +167,23 @@ test("a broken edit of the bundle shows the refusal banner", async () => {
   writeFileSync(procedure, original);
   await page.close();
 });
+
+// Document 003 step 5.1: the database analysis has 24 hours; a follow-up
+// past its due time shows in red and says it is overdue.
+test("a follow-up past its due time shows as overdue", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  await page.goto(base);
+  await page.locator("#agora").fill(NOW);
+  const situation = { ...cliente, request: { topic: "bug" }, analysis: { database_taken_at: "2026-12-07T09:00" } };
+  for (const [path, value] of facts(situation)) {
+    await fill(page, path, value);
+    await settle(page);
+  }
+  const item = page.locator('#pendencias li[data-id="fluxo.banco.prazo.limite"]');
+  assert.equal(await item.getAttribute("class"), "atrasada");
+  assert.match(await item.textContent(), /^Atrasada desde 08\/12\/2026 09:00: Análise do banco/);
+  const red = await item.locator("strong").evaluate((el) => getComputedStyle(el).color);
+  assert.equal(red, "rgb(176, 0, 32)");
+  await page.screenshot({ path: join(ARTIFACTS, "003-pendencia-atrasada.png"), fullPage: true });
+  await page.close();
+});

@@ -141,6 +141,7 @@ function mostrarDecisao(d) {
   if (d.actions.length === 0) {
     $("acoes").replaceChildren(texto("li", "Nenhuma ação ainda: diga o assunto e responda o que falta saber.", "muted"));
     $("scripts").replaceChildren();
+    mostrarPendencias(d);
     return mostrarAssumidos(d);
   }
   $("acoes").replaceChildren(
@@ -174,7 +175,27 @@ function mostrarDecisao(d) {
       return bloco;
     }),
   );
+  mostrarPendencias(d);
   mostrarAssumidos(d);
+}
+
+// What the procedure waits for, soonest first; overdue ones say so in
+// words as well as in red.
+function mostrarPendencias(d) {
+  const pendencias = d.follow_ups || [];
+  $("pendencias-bloco").hidden = pendencias.length === 0;
+  $("pendencias").replaceChildren(
+    ...pendencias.map((p) => {
+      const li = texto("li", undefined, p.overdue ? "atrasada" : undefined);
+      li.dataset.id = p.id;
+      const prazo = p.due_text
+        ? (p.overdue ? `Atrasada desde ${p.due_text}` : `Até ${p.due_text}`)
+        : "Prazo a definir";
+      li.append(texto("strong", `${prazo}: `), p.text);
+      if (p.until) li.append(texto("div", `encerra quando: ${p.until}`, "meta"));
+      return li;
+    }),
+  );
 }
 
 function mostrarAssumidos(d) {
