@@ -214,8 +214,9 @@ impl Bundle {
         warnings
     }
 
-    /// Facts and catalog entries nothing refers to.
-    fn unused(&self) -> Vec<Warning> {
+    /// Every fact path (and each of its prefixes) and catalog entry that
+    /// some condition, text, derivation, macro or team names.
+    fn used_names(&self) -> BTreeSet<String> {
         let procedures: Vec<_> = self.procedure_files().collect();
         let mut sources: Vec<String> = Vec::new();
         for (_, procedure) in &procedures {
@@ -266,10 +267,21 @@ impl Bundle {
             used.extend(bracket_paths(source));
         }
         // An action's `macro:` and `team:` name catalog entries too.
-        for action in procedures.iter().flat_map(|(_, p)| &p.rules).flat_map(|r| &r.actions) {
-            used.extend(action.r#macro.iter().map(|key| format!("catalog.macros.{key}")));
-            used.extend(action.team.iter().map(|key| format!("catalog.teams.{key}")));
+        for rule in procedures.iter().flat_map(|(_, p)| &p.rules) {
+            for action in &rule.actions {
+                used.extend(action.r#macro.iter().map(|key| format!("catalog.macros.{key}")));
+                used.extend(action.team.iter().map(|key| format!("catalog.teams.{key}")));
+            }
+            for follow_up in &rule.follow_ups {
+                used.extend(follow_up.team.iter().map(|key| format!("catalog.teams.{key}")));
+            }
         }
+        used
+    }
+
+    /// Facts and catalog entries nothing refers to.
+    fn unused(&self) -> Vec<Warning> {
+        let used = self.used_names();
         let mut warnings = Vec::new();
         let vocabulary_text = self.file_text(crate::model::bundle::VOCABULARY);
         for fact in self.vocabulary.facts() {
