@@ -12,10 +12,10 @@ use crate::Status;
 pub struct LogArgs {
     /// Log de decisões: um arquivo SQLite ou postgres://... (padrão:
     /// $ROTEIRO_DATABASE_URL, senão roteiro.db aqui).
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub database: Option<String>,
     /// Guarda no log os fatos marcados `personal` em vez de mascará-los.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub log_personal: bool,
 }
 

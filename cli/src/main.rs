@@ -81,6 +81,10 @@ enum Command {
     Stats(commands::stats::Args),
     /// O log de decisões: exporta situações, apaga decisões antigas.
     Log(commands::log::Args),
+    /// O caso de um ticket ao longo dos dias: abrir, responder, ver as pendências, encerrar.
+    Case(commands::case::Args),
+    /// Os casos: `--due` lista as pendências abertas, a mais próxima primeiro.
+    Cases(commands::case::ListArgs),
 }
 
 /// The help of every command and subcommand in Portuguese: headings,
@@ -180,6 +184,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(args),
         Command::Stats(args) => commands::stats::run(args),
         Command::Log(args) => commands::log::run(args),
+        Command::Case(args) => commands::case::run(args),
+        Command::Cases(args) => commands::case::list(args),
     };
     ExitCode::from(status as u8)
 }

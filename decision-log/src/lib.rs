@@ -11,6 +11,7 @@
 //! in memory and are written when it returns.
 #![deny(missing_docs)]
 
+pub mod cases;
 mod postgres_store;
 mod record;
 mod sqlite_store;

@@ -5,7 +5,10 @@ use postgres::{Client, NoTls};
 
 use crate::{record_of, Filter, LogError, Migrations, Record, Row, Store, COLUMNS};
 
-const MIGRATIONS: Migrations = &[(1, include_str!("../migrations/postgres/0001_decisions.sql"))];
+const MIGRATIONS: Migrations = &[
+    (1, include_str!("../migrations/postgres/0001_decisions.sql")),
+    (2, include_str!("../migrations/postgres/0002_cases.sql")),
+];
 
 fn db(err: postgres::Error) -> LogError {
     LogError::Database(err.to_string())

@@ -10,7 +10,10 @@ const PAGE_BYTES: i64 = 16 * 1024;
 /// How much the write-ahead log grows before a checkpoint.
 const WAL_BYTES: i64 = 16 * 1024 * 1024;
 
-const MIGRATIONS: Migrations = &[(1, include_str!("../migrations/sqlite/0001_decisions.sql"))];
+const MIGRATIONS: Migrations = &[
+    (1, include_str!("../migrations/sqlite/0001_decisions.sql")),
+    (2, include_str!("../migrations/sqlite/0002_cases.sql")),
+];
 
 fn db(err: rusqlite::Error) -> LogError {
     LogError::Database(err.to_string())

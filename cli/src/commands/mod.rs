@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod ask;
+pub mod case;
 pub mod check;
 pub mod decide;
 pub mod diff;

@@ -1,0 +1,412 @@
+//! `roteiro case` and `roteiro cases`: a ticket's case over days. Open it,
+//! answer what the procedure asks as the answers come, see what it waits
+//! for, close it; another analyst resumes it by ticket number.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use roteiro_decision_log::cases::{self, Case, CaseError, CaseFollowUp, Cases};
+use roteiro_engine::{Bundle, Decision, Situation};
+use serde_json::Value;
+
+use crate::database::LogArgs;
+use crate::render::{self, Format};
+use crate::{clock, source, Status};
+
+/// What every case command shares.
+#[derive(Debug, clap::Args)]
+pub struct Common {
+    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
+    #[arg(long, global = true)]
+    policies: Option<PathBuf>,
+    /// O momento (RFC 3339) em que se decide e se mede o atraso (padrão: agora).
+    #[arg(long, global = true, value_parser = clock::parse)]
+    now: Option<DateTime<FixedOffset>>,
+    /// Quem está atendendo, para o histórico do caso (padrão: analyst.name da situação).
+    #[arg(long, global = true)]
+    by: Option<String>,
+    /// Formato da saída.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    #[command(flatten)]
+    log: LogArgs,
+}
+
+/// Arguments of `roteiro case`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    action: Action,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Action {
+    /// Abre o caso do ticket, com a situação inicial (arquivo YAML/JSON; sem ele, vazia).
+    Open { ticket: String, situation: Option<String> },
+    /// Mostra o caso: a decisão com o pacote atual, o que falta e as pendências.
+    Show { ticket: String },
+    /// Responde fatos do caso (`fato=valor`, por exemplo `billing.payment_confirmed=sim`).
+    Answer {
+        ticket: String,
+        #[arg(required = true)]
+        answers: Vec<String>,
+        /// A versão do caso sobre a qual se responde (padrão: a atual).
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Encerra o caso, ou só uma pendência dele (`--follow-up ID`), com o motivo.
+    Close {
+        ticket: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        follow_up: Option<String>,
+    },
+}
+
+/// Arguments of `roteiro cases`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Lista as pendências abertas de todos os casos, a mais próxima primeiro.
+    #[arg(long)]
+    due: bool,
+    /// Só as pendências deste time.
+    #[arg(long)]
+    team: Option<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Runs `roteiro case`.
+pub fn run(args: &Args) -> Status {
+    let common = &args.common;
+    let result = (|| -> Result<Status, Status> {
+        let bundle = source::bundle(common.policies.as_deref())?;
+        let mut store = open_store(&common.log)?;
+        let now = common.now.unwrap_or_else(clock::system);
+        match &args.action {
+            Action::Open { ticket, situation } => {
+                let ticket = valid(ticket)?;
+                let text = match situation {
+                    Some(path) => {
+                        String::from_utf8_lossy(&source::read_situation(path, bundle.situation_limit())?).into_owned()
+                    }
+                    None => "{}".to_string(),
+                };
+                let name = situation.as_deref().unwrap_or("-");
+                let given = bundle.parse_situation(&text, name).map_err(|err| {
+                    eprintln!("{err}");
+                    Status::InvalidSituation
+                })?;
+                let by = who(common, &given);
+                let json = bundle.situation_json(&given, true);
+                store
+                    .open_case(&ticket, &json, &by, &now.to_rfc3339())
+                    .map_err(failed)?;
+                decide_and_show(&bundle, &mut store, &ticket, now, &by, common.format)
+            }
+            Action::Show { ticket } => {
+                let ticket = valid(ticket)?;
+                let case = found(&mut store, &ticket)?;
+                let given = situation_of(&bundle, &case)?;
+                let by = who(common, &given);
+                decide_and_show(&bundle, &mut store, &ticket, now, &by, common.format)
+            }
+            Action::Answer {
+                ticket,
+                answers,
+                version,
+            } => {
+                let ticket = valid(ticket)?;
+                let case = found(&mut store, &ticket)?;
+                let (situation, changes) = answered(&case.situation, answers)?;
+                let given = bundle
+                    .parse_situation(&situation, &format!("caso {ticket}"))
+                    .map_err(|err| {
+                        eprintln!("{err}");
+                        Status::InvalidSituation
+                    })?;
+                let by = who(common, &given);
+                let json = bundle.situation_json(&given, true);
+                let version = version.unwrap_or(case.version);
+                store
+                    .answer(&ticket, version, &json, &changes.to_string(), &by, &now.to_rfc3339())
+                    .map_err(failed)?;
+                decide_and_show(&bundle, &mut store, &ticket, now, &by, common.format)
+            }
+            Action::Close {
+                ticket,
+                reason,
+                follow_up,
+            } => {
+                let ticket = valid(ticket)?;
+                let case = found(&mut store, &ticket)?;
+                let by = common.by.clone().unwrap_or_else(|| case.opened_by.clone());
+                match follow_up {
+                    Some(id) => store.close_follow_up(&ticket, id, reason, &by, &now.to_rfc3339()),
+                    None => store.close(&ticket, reason, &by, &now.to_rfc3339()),
+                }
+                .map_err(failed)?;
+                println!(
+                    "{}",
+                    if follow_up.is_some() {
+                        "pendência encerrada"
+                    } else {
+                        "caso encerrado"
+                    }
+                );
+                Ok(Status::Ok)
+            }
+        }
+    })();
+    result.unwrap_or_else(|status| status)
+}
+
+/// Runs `roteiro cases`.
+pub fn list(args: &ListArgs) -> Status {
+    let common = &args.common;
+    let result = (|| -> Result<Status, Status> {
+        if !args.due {
+            eprintln!("diga o que listar: `roteiro cases --due` lista as pendências abertas");
+            return Err(Status::Failed);
+        }
+        let mut store = open_store(&common.log)?;
+        let now = common.now.unwrap_or_else(clock::system);
+        let due = store.due(args.team.as_deref()).map_err(failed)?;
+        print!("{}", pending(&due, now, common.format));
+        Ok(Status::Ok)
+    })();
+    result.unwrap_or_else(|status| status)
+}
+
+fn open_store(log: &LogArgs) -> Result<Cases, Status> {
+    Cases::open(&log.address()).map_err(|err| {
+        eprintln!("{err}");
+        Status::Failed
+    })
+}
+
+fn valid(ticket: &str) -> Result<String, Status> {
+    cases::ticket(ticket).map_err(|err| {
+        eprintln!("{err}");
+        Status::InvalidSituation
+    })
+}
+
+fn failed(err: CaseError) -> Status {
+    eprintln!("{err}");
+    match err {
+        CaseError::Ticket(_) => Status::InvalidSituation,
+        _ => Status::Failed,
+    }
+}
+
+fn found(store: &mut Cases, ticket: &str) -> Result<Case, Status> {
+    store
+        .case(ticket)
+        .map_err(failed)?
+        .ok_or_else(|| failed(CaseError::NotFound(ticket.to_string())))
+}
+
+fn situation_of(bundle: &Bundle, case: &Case) -> Result<Situation, Status> {
+    bundle
+        .parse_situation(&case.situation, &format!("caso {}", case.ticket))
+        .map_err(|err| {
+            // A situation stored under an older bundle may no longer fit it.
+            eprintln!("{err}");
+            Status::InvalidSituation
+        })
+}
+
+/// Who is answering: `--by`, else the situation's analyst.
+fn who(common: &Common, situation: &Situation) -> String {
+    common
+        .by
+        .clone()
+        .unwrap_or_else(|| match situation.facts.get("analyst.name") {
+            Some(roteiro_engine::FactValue::Text(name)) => name.to_string(),
+            _ => "não informado".to_string(),
+        })
+}
+
+/// The case's situation with `fact=value` answers set (the later wins),
+/// and what changed, for the history.
+fn answered(situation: &str, answers: &[String]) -> Result<(String, Value), Status> {
+    let mut tree: Value = serde_json::from_str(situation).unwrap_or_else(|_| Value::Object(Default::default()));
+    let mut changes = serde_json::Map::new();
+    for answer in answers {
+        let Some((path, raw)) = answer.split_once('=') else {
+            eprintln!("resposta inválida `{answer}`: use fato=valor, por exemplo billing.payment_confirmed=sim");
+            return Err(Status::InvalidSituation);
+        };
+        // `sim`, `3`, `2026-12-08` read as YAML reads them; anything else is text.
+        let value: Value = serde_yaml::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+        let before = set(&mut tree, path.trim(), value.clone());
+        changes.insert(
+            path.trim().to_string(),
+            serde_json::json!({ "antes": before, "depois": value }),
+        );
+    }
+    Ok((tree.to_string(), Value::Object(changes)))
+}
+
+/// Sets `value` at the dotted `path`; the value it replaced, if any.
+fn set(tree: &mut Value, path: &str, value: Value) -> Value {
+    let mut node = tree;
+    let mut segments = path.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        if !node.is_object() {
+            *node = Value::Object(Default::default());
+        }
+        let Value::Object(map) = node else { return Value::Null };
+        if segments.peek().is_none() {
+            return map.insert(segment.to_string(), value).unwrap_or(Value::Null);
+        }
+        node = map
+            .entry(segment.to_string())
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+    Value::Null
+}
+
+/// Decides the case as it is now, with the bundle in force (the history
+/// keeps each decision's digest), records it and its follow-ups, and
+/// prints the case.
+fn decide_and_show(
+    bundle: &Bundle,
+    store: &mut Cases,
+    ticket: &str,
+    now: DateTime<FixedOffset>,
+    by: &str,
+    format: Format,
+) -> Result<Status, Status> {
+    let case = found(store, ticket)?;
+    let given = situation_of(bundle, &case)?;
+    let decision = bundle
+        .decide(&given, now)
+        .map_err(|err| source::report_decide_error(&err))?;
+    if case.closed_at.is_none() {
+        let follow_ups: Vec<CaseFollowUp> = decision
+            .follow_ups
+            .iter()
+            .map(|f| CaseFollowUp {
+                ticket: ticket.to_string(),
+                id: f.id.to_string(),
+                text: f.text.to_string(),
+                team: f.team.as_ref().map(ToString::to_string),
+                due: f.due.clone(),
+                due_text: f.due_text.clone(),
+                until: f.until.as_ref().map(ToString::to_string),
+                rule: f.rule.to_string(),
+                closed: None,
+            })
+            .collect();
+        let detail = serde_json::json!({
+            "bundle": decision.bundle,
+            "outputs": decision.outputs,
+            "missing": decision.missing.iter().map(|m| m.fact.to_string()).collect::<Vec<_>>(),
+        });
+        store
+            .record_decision(ticket, &detail.to_string(), &follow_ups, by, &now.to_rfc3339())
+            .map_err(failed)?;
+    }
+    let case = found(store, ticket)?;
+    let open = store.follow_ups(ticket, true).map_err(failed)?;
+    print!("{}", shown(bundle, &case, &decision, &open, now, format)?);
+    Ok(Status::Ok)
+}
+
+fn shown(
+    bundle: &Bundle,
+    case: &Case,
+    decision: &Decision,
+    open: &[CaseFollowUp],
+    now: DateTime<FixedOffset>,
+    format: Format,
+) -> Result<String, Status> {
+    let view = render::View {
+        brief: true,
+        bundle: Some(bundle),
+    };
+    let rendered = render::decision(decision, format, view).map_err(|err| {
+        eprintln!("não foi possível imprimir a decisão: {err}");
+        Status::Failed
+    })?;
+    if format != Format::Text {
+        // The decision document as `decide` prints it, with the case beside.
+        let decision: Value = serde_json::to_value(decision).unwrap_or(Value::Null);
+        let out = serde_json::json!({ "case": case_json(case), "decision": decision });
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&out).unwrap_or_default()));
+    }
+    let state = match &case.closed_at {
+        Some(at) => format!(
+            "encerrado em {at} ({})",
+            case.closed_reason.as_deref().unwrap_or_default()
+        ),
+        None => "aberto".to_string(),
+    };
+    // The decision lists the case's open follow-ups; a closed case has
+    // none left, whatever the last decision said.
+    let rest = if case.closed_at.is_some() {
+        pending(open, now, Format::Text)
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "Caso do ticket {} · versão {} · {state} · aberto por {} em {}\n\n{rendered}{rest}",
+        case.ticket, case.version, case.opened_by, case.opened_at
+    ))
+}
+
+fn case_json(case: &Case) -> Value {
+    serde_json::json!({
+        "ticket": case.ticket,
+        "version": case.version,
+        "opened_at": case.opened_at,
+        "opened_by": case.opened_by,
+        "closed_at": case.closed_at,
+        "closed_reason": case.closed_reason,
+    })
+}
+
+/// Whether a follow-up was due before `now`: a day from the next day on.
+fn overdue(due: Option<&str>, now: DateTime<FixedOffset>) -> bool {
+    let Some(due) = due else { return false };
+    if let Ok(at) = DateTime::parse_from_rfc3339(due) {
+        return at < now;
+    }
+    NaiveDate::parse_from_str(due, "%Y-%m-%d").is_ok_and(|day| day < now.date_naive())
+}
+
+/// Open follow-ups, soonest first, overdue ones marked.
+fn pending(list: &[CaseFollowUp], now: DateTime<FixedOffset>, format: Format) -> String {
+    if format != Format::Text {
+        let items: Vec<Value> = list
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "ticket": f.ticket, "id": f.id, "text": f.text, "team": f.team,
+                    "due": f.due, "due_text": f.due_text, "until": f.until, "rule": f.rule,
+                    "overdue": overdue(f.due.as_deref(), now),
+                })
+            })
+            .collect();
+        return format!("{}\n", serde_json::to_string_pretty(&items).unwrap_or_default());
+    }
+    if list.is_empty() {
+        return "\nNenhuma pendência aberta.\n".to_string();
+    }
+    let mut out = String::from("\nPendências\n");
+    for f in list {
+        let when = match (&f.due_text, overdue(f.due.as_deref(), now)) {
+            (Some(due), true) => format!("ATRASADA desde {due}"),
+            (Some(due), false) => format!("até {due}"),
+            (None, _) => "prazo a definir".to_string(),
+        };
+        let team = f.team.as_deref().map(|t| format!(" · time {t}")).unwrap_or_default();
+        out.push_str(&format!("  ⏲ ticket {} · {when}{team}: {}\n", f.ticket, f.text));
+    }
+    out
+}

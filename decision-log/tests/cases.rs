@@ -1,0 +1,187 @@
+//! Cases in a real database: lifecycle, history, follow-ups opened and
+//! closed by later decisions, and two analysts answering at once, on a
+//! SQLite file and (when `ROTEIRO_TEST_POSTGRES` names one) PostgreSQL 15.
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+use roteiro_decision_log::cases::{ticket, CaseError, CaseFollowUp, Cases};
+
+fn follow_up(ticket: &str, id: &str, due: &str) -> CaseFollowUp {
+    CaseFollowUp {
+        ticket: ticket.into(),
+        id: id.into(),
+        text: format!("fazer {id}"),
+        team: Some("financeiro".into()),
+        due: Some(due.into()),
+        due_text: None,
+        until: None,
+        rule: "r".into(),
+        closed: None,
+    }
+}
+
+/// Open, answer twice (the second on a stale version), decide, close.
+fn lifecycle(address: &str, ticket: &str) {
+    let mut cases = Cases::open(address).expect("opens");
+    let at = "2026-12-08T10:00:00-03:00";
+    let case = cases.open_case(ticket, "{}", "Carla", at).expect("opens the case");
+    assert_eq!(case.version, 1);
+    assert!(matches!(
+        cases.open_case(ticket, "{}", "Ana", at),
+        Err(CaseError::Exists(_))
+    ));
+    let answered = cases
+        .answer(ticket, 1, r#"{"billing":{"payment_confirmed":false}}"#, "{}", "Ana", at)
+        .expect("answers");
+    assert_eq!(answered.version, 2);
+    let stale = cases.answer(ticket, 1, r#"{"billing":{"payment_confirmed":true}}"#, "{}", "Bia", at);
+    assert!(
+        matches!(
+            stale,
+            Err(CaseError::Conflict {
+                expected: 1,
+                current: 2,
+                ..
+            })
+        ),
+        "{stale:?}"
+    );
+    // A later answer on the current version wins; the history has both.
+    cases
+        .answer(ticket, 2, r#"{"billing":{"payment_confirmed":true}}"#, "{}", "Bia", at)
+        .expect("answers again");
+    let later = [
+        follow_up(ticket, "b", "2026-12-10"),
+        follow_up(ticket, "a", "2026-12-09T09:00:00-03:00"),
+    ];
+    cases.record_decision(ticket, "{}", &later, "Bia", at).expect("records");
+    let open: Vec<String> = cases
+        .follow_ups(ticket, true)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(open, ["a", "b"], "soonest first");
+    // The next decision no longer shows `a`: it closes, `b` stays.
+    cases
+        .record_decision(ticket, "{}", &[follow_up(ticket, "b", "2026-12-10")], "Bia", at)
+        .expect("records");
+    let all = cases.follow_ups(ticket, false).unwrap();
+    let a = all.iter().find(|f| f.id == "a").expect("kept in history");
+    assert!(a
+        .closed
+        .as_ref()
+        .is_some_and(|(_, why)| why.contains("condição atendida")));
+    assert!(cases
+        .due(Some("financeiro"))
+        .unwrap()
+        .iter()
+        .any(|f| f.ticket == ticket && f.id == "b"));
+    assert!(!cases.due(Some("gr")).unwrap().iter().any(|f| f.ticket == ticket));
+    cases.close(ticket, "resolvido", "Bia", at).expect("closes");
+    assert!(matches!(
+        cases.close(ticket, "de novo", "Bia", at),
+        Err(CaseError::Closed(_))
+    ));
+    assert!(
+        !cases.due(None).unwrap().iter().any(|f| f.ticket == ticket),
+        "a closed case waits for nothing"
+    );
+    let kinds: Vec<String> = cases.events(ticket).unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        // The decision that no longer shows `a` is recorded, then `a` closes.
+        [
+            "aberto",
+            "resposta",
+            "resposta",
+            "decisao",
+            "decisao",
+            "pendencia_fechada",
+            "encerrado"
+        ]
+    );
+    assert!(matches!(
+        cases.answer("404", 1, "{}", "{}", "x", at),
+        Err(CaseError::NotFound(_))
+    ));
+}
+
+/// Two analysts answer the same version at once: exactly one answer
+/// lands, the other is told to look again.
+fn race(address: &str, ticket: &str) {
+    Cases::open(address)
+        .unwrap()
+        .open_case(ticket, "{}", "Carla", "2026-12-08T10:00:00-03:00")
+        .unwrap();
+    for round in 0..5_i64 {
+        let results: Vec<Result<_, CaseError>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = ["Ana", "Bia"]
+                .into_iter()
+                .map(|who| {
+                    scope.spawn(move || {
+                        let mut cases = Cases::open(address).unwrap();
+                        let situation = format!(r#"{{"analyst":{{"name":"{who}"}}}}"#);
+                        cases.answer(ticket, round + 1, &situation, "{}", who, "2026-12-08T10:00:00-03:00")
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|worker| worker.join().unwrap()).collect()
+        });
+        let landed = results.iter().filter(|result| result.is_ok()).count();
+        let conflicts = results
+            .iter()
+            .filter(|result| matches!(result, Err(CaseError::Conflict { .. })))
+            .count();
+        assert_eq!((landed, conflicts), (1, 1), "round {round}: {results:?}");
+    }
+    let mut cases = Cases::open(address).unwrap();
+    assert_eq!(cases.case(ticket).unwrap().unwrap().version, 6);
+    let answers = cases
+        .events(ticket)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "resposta")
+        .count();
+    assert_eq!(answers, 5, "no answer lost, none doubled");
+}
+
+fn scratch_file(name: &str) -> String {
+    let folder = std::env::temp_dir().join(format!("roteiro-cases-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    folder.join("log.db").to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_case_lives_in_a_sqlite_file() {
+    lifecycle(&scratch_file("life"), "1001");
+}
+
+#[test]
+fn two_analysts_answering_at_once_on_sqlite_lose_nothing() {
+    race(&scratch_file("race"), "1002");
+}
+
+#[test]
+fn a_case_lives_in_postgresql_and_races_lose_nothing() {
+    let Ok(address) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
+        eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
+        return;
+    };
+    // Tickets of their own per run: the database outlives the test.
+    let base = u64::from(std::process::id()) * 10;
+    lifecycle(&address, &(base + 1).to_string());
+    race(&address, &(base + 2).to_string());
+}
+
+#[test]
+fn ticket_numbers_are_digits_only() {
+    assert_eq!(ticket("123456").unwrap(), "123456");
+    for bad in ["", "12a", "12 3", "-1", "1234567890123", "١٢"] {
+        assert!(matches!(ticket(bad), Err(CaseError::Ticket(_))), "{bad:?}");
+    }
+}

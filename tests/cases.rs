@@ -1,0 +1,149 @@
+//! A case through the binary, over three days, on a real SQLite file:
+//! opened by one analyst on a Friday night, resumed by another on Monday,
+//! its follow-up overdue when `now` moves past it, closed when what it
+//! waited for came.
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn roteiro(scratch: &Scratch, args: &[&str]) -> Output {
+    let database = scratch.0.join("casos.db");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--database", database.to_str().expect("utf-8 path")]);
+    common::run(&all, &common::root(), b"")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn due(scratch: &Scratch, now: &str) -> serde_json::Value {
+    let out = roteiro(scratch, &["cases", "--due", "--now", now, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn a_non_clients_case_over_a_weekend_waits_for_financeiro_then_closes() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("roteiro-case-cli-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).expect("scratch");
+    let situation = scratch.0.join("s.yaml");
+    std::fs::write(
+        &situation,
+        "analyst: {name: Carla}\ncontact: {kind: nao_cliente, channel: whatsapp, name: José}\nrequest: {topic: erro_sistema}\n",
+    )
+    .expect("write");
+    let path = situation.to_str().expect("utf-8 path");
+
+    // Friday 19:00, Financeiro closed: wait for the receipt, next business day.
+    let friday = "2026-12-11T19:00:00-03:00";
+    let out = roteiro(&scratch, &["case", "open", "4242", path, "--now", friday]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.starts_with("Caso do ticket 4242 · versão 1 · aberto · aberto por Carla"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("até 14/12/2026: Assim que o Financeiro confirmar o pagamento"),
+        "{shown}"
+    );
+
+    // Saturday: due on Monday, not overdue; Tuesday: overdue.
+    let saturday = due(&scratch, "2026-12-12T10:00:00-03:00");
+    assert_eq!(saturday[0]["ticket"], "4242");
+    assert_eq!(saturday[0]["id"], "padrao.nao_cliente.aguardar_financeiro.retornar");
+    assert_eq!(saturday[0]["overdue"], false);
+    assert_eq!(due(&scratch, "2026-12-15T09:00:00-03:00")[0]["overdue"], true);
+
+    // Monday, another analyst: an answer on a stale version is refused.
+    let monday = "2026-12-14T10:30:00-03:00";
+    let stale = roteiro(
+        &scratch,
+        &[
+            "case",
+            "answer",
+            "4242",
+            "billing.payment_confirmed=sim",
+            "--version",
+            "0",
+            "--by",
+            "Ana",
+            "--now",
+            monday,
+        ],
+    );
+    assert_eq!(stale.status.code(), Some(1));
+    assert!(
+        text(&stale.stderr).contains("mudou enquanto você respondia"),
+        "{}",
+        text(&stale.stderr)
+    );
+    let out = roteiro(
+        &scratch,
+        &[
+            "case",
+            "answer",
+            "4242",
+            "billing.payment_confirmed=sim",
+            "--by",
+            "Ana",
+            "--now",
+            monday,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let answered: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(answered["case"]["version"], 2);
+    assert_eq!(answered["decision"]["outputs"]["route"], "suporte");
+    assert_eq!(answered["decision"]["follow_ups"], serde_json::json!([]));
+    assert_eq!(due(&scratch, monday), serde_json::json!([]), "the wait is over");
+
+    // Closed by hand with the reason; nothing waits any more.
+    let out = roteiro(
+        &scratch,
+        &["case", "close", "4242", "--reason", "suporte feito", "--now", monday],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = roteiro(&scratch, &["case", "show", "4242", "--format", "json", "--now", monday]);
+    let closed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(closed["case"]["closed_reason"], "suporte feito");
+}
+
+#[test]
+fn bad_unknown_and_repeated_tickets_are_said_plainly() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("roteiro-case-bad-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).expect("scratch");
+    let out = roteiro(&scratch, &["case", "show", "12a"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("número de ticket inválido `12a`"));
+    let out = roteiro(&scratch, &["case", "show", "77"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("não há caso aberto para o ticket 77"));
+    let now = "2026-12-08T10:00:00-03:00";
+    assert_eq!(
+        roteiro(&scratch, &["case", "open", "77", "--now", now]).status.code(),
+        Some(0)
+    );
+    let again = roteiro(&scratch, &["case", "open", "77", "--now", now]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("já tem um caso"));
+    let wrong = roteiro(&scratch, &["case", "answer", "77", "client.plan=ouro", "--now", now]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong.stderr).contains("client.plan"), "{}", text(&wrong.stderr));
+}
