@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use roteiro_decision_log::cases::{self, Case, CaseError, CaseFollowUp, Cases};
-use roteiro_engine::{Bundle, Decision, Situation};
+use roteiro_decision_log::cases::{self, Case, CaseDesk, CaseError, CaseFollowUp, CaseView, Cases, DeskError};
+use roteiro_engine::Bundle;
 use serde_json::Value;
 
 use crate::database::LogArgs;
@@ -84,9 +84,13 @@ pub fn run(args: &Args) -> Status {
     let common = &args.common;
     let result = (|| -> Result<Status, Status> {
         let bundle = source::bundle(common.policies.as_deref())?;
-        let mut store = open_store(&common.log)?;
+        let mut desk = CaseDesk {
+            bundle: &bundle,
+            cases: open_store(&common.log)?,
+        };
         let now = common.now.unwrap_or_else(clock::system);
-        match &args.action {
+        let by = common.by.as_deref();
+        let view = match &args.action {
             Action::Open { ticket, situation } => {
                 let ticket = valid(ticket)?;
                 let text = match situation {
@@ -95,58 +99,25 @@ pub fn run(args: &Args) -> Status {
                     }
                     None => "{}".to_string(),
                 };
-                let name = situation.as_deref().unwrap_or("-");
-                let given = bundle.parse_situation(&text, name).map_err(|err| {
-                    eprintln!("{err}");
-                    Status::InvalidSituation
-                })?;
-                let by = who(common, &given);
-                let json = bundle.situation_json(&given, true);
-                store
-                    .open_case(&ticket, &json, &by, &now.to_rfc3339())
-                    .map_err(failed)?;
-                decide_and_show(&bundle, &mut store, &ticket, now, &by, common.format)
+                desk.open(&ticket, &text, situation.as_deref().unwrap_or("-"), by, now)
             }
-            Action::Show { ticket } => {
-                let ticket = valid(ticket)?;
-                let case = found(&mut store, &ticket)?;
-                let given = situation_of(&bundle, &case)?;
-                let by = who(common, &given);
-                decide_and_show(&bundle, &mut store, &ticket, now, &by, common.format)
-            }
+            Action::Show { ticket } => desk.show(&valid(ticket)?, by, now),
             Action::Answer {
                 ticket,
                 answers,
                 version,
-            } => {
-                let ticket = valid(ticket)?;
-                let case = found(&mut store, &ticket)?;
-                let (situation, changes) = answered(&case.situation, answers)?;
-                let given = bundle
-                    .parse_situation(&situation, &format!("caso {ticket}"))
-                    .map_err(|err| {
-                        eprintln!("{err}");
-                        Status::InvalidSituation
-                    })?;
-                let by = who(common, &given);
-                let json = bundle.situation_json(&given, true);
-                let version = version.unwrap_or(case.version);
-                store
-                    .answer(&ticket, version, &json, &changes.to_string(), &by, &now.to_rfc3339())
-                    .map_err(failed)?;
-                decide_and_show(&bundle, &mut store, &ticket, now, &by, common.format)
-            }
+            } => desk.answer(&valid(ticket)?, answers, *version, by, now),
             Action::Close {
                 ticket,
                 reason,
                 follow_up,
             } => {
                 let ticket = valid(ticket)?;
-                let case = found(&mut store, &ticket)?;
-                let by = common.by.clone().unwrap_or_else(|| case.opened_by.clone());
+                let at = now.to_rfc3339();
+                let by = by.unwrap_or("não informado");
                 match follow_up {
-                    Some(id) => store.close_follow_up(&ticket, id, reason, &by, &now.to_rfc3339()),
-                    None => store.close(&ticket, reason, &by, &now.to_rfc3339()),
+                    Some(id) => desk.cases.close_follow_up(&ticket, id, reason, by, &at),
+                    None => desk.cases.close(&ticket, reason, by, &at),
                 }
                 .map_err(failed)?;
                 println!(
@@ -157,9 +128,12 @@ pub fn run(args: &Args) -> Status {
                         "caso encerrado"
                     }
                 );
-                Ok(Status::Ok)
+                return Ok(Status::Ok);
             }
         }
+        .map_err(desk_failed)?;
+        print!("{}", shown(&bundle, &view, now, common.format)?);
+        Ok(Status::Ok)
     })();
     result.unwrap_or_else(|status| status)
 }
@@ -195,6 +169,21 @@ fn valid(ticket: &str) -> Result<String, Status> {
     })
 }
 
+fn desk_failed(err: DeskError) -> Status {
+    match err {
+        DeskError::Case(err) => failed(err),
+        DeskError::Decide(err) => source::report_decide_error(&err),
+        DeskError::Situation(err) => {
+            eprintln!("{err}");
+            Status::InvalidSituation
+        }
+        DeskError::Answer(_) => {
+            eprintln!("{err}");
+            Status::InvalidSituation
+        }
+    }
+}
+
 fn failed(err: CaseError) -> Status {
     eprintln!("{err}");
     match err {
@@ -203,134 +192,13 @@ fn failed(err: CaseError) -> Status {
     }
 }
 
-fn found(store: &mut Cases, ticket: &str) -> Result<Case, Status> {
-    store
-        .case(ticket)
-        .map_err(failed)?
-        .ok_or_else(|| failed(CaseError::NotFound(ticket.to_string())))
-}
-
-fn situation_of(bundle: &Bundle, case: &Case) -> Result<Situation, Status> {
-    bundle
-        .parse_situation(&case.situation, &format!("caso {}", case.ticket))
-        .map_err(|err| {
-            // A situation stored under an older bundle may no longer fit it.
-            eprintln!("{err}");
-            Status::InvalidSituation
-        })
-}
-
-/// Who is answering: `--by`, else the situation's analyst.
-fn who(common: &Common, situation: &Situation) -> String {
-    common
-        .by
-        .clone()
-        .unwrap_or_else(|| match situation.facts.get("analyst.name") {
-            Some(roteiro_engine::FactValue::Text(name)) => name.to_string(),
-            _ => "não informado".to_string(),
-        })
-}
-
-/// The case's situation with `fact=value` answers set (the later wins),
-/// and what changed, for the history.
-fn answered(situation: &str, answers: &[String]) -> Result<(String, Value), Status> {
-    let mut tree: Value = serde_json::from_str(situation).unwrap_or_else(|_| Value::Object(Default::default()));
-    let mut changes = serde_json::Map::new();
-    for answer in answers {
-        let Some((path, raw)) = answer.split_once('=') else {
-            eprintln!("resposta inválida `{answer}`: use fato=valor, por exemplo billing.payment_confirmed=sim");
-            return Err(Status::InvalidSituation);
-        };
-        // `sim`, `3`, `2026-12-08` read as YAML reads them; anything else is text.
-        let value: Value = serde_yaml::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
-        let before = set(&mut tree, path.trim(), value.clone());
-        changes.insert(
-            path.trim().to_string(),
-            serde_json::json!({ "antes": before, "depois": value }),
-        );
-    }
-    Ok((tree.to_string(), Value::Object(changes)))
-}
-
-/// Sets `value` at the dotted `path`; the value it replaced, if any.
-fn set(tree: &mut Value, path: &str, value: Value) -> Value {
-    let mut node = tree;
-    let mut segments = path.split('.').peekable();
-    while let Some(segment) = segments.next() {
-        if !node.is_object() {
-            *node = Value::Object(Default::default());
-        }
-        let Value::Object(map) = node else { return Value::Null };
-        if segments.peek().is_none() {
-            return map.insert(segment.to_string(), value).unwrap_or(Value::Null);
-        }
-        node = map
-            .entry(segment.to_string())
-            .or_insert_with(|| Value::Object(Default::default()));
-    }
-    Value::Null
-}
-
-/// Decides the case as it is now, with the bundle in force (the history
-/// keeps each decision's digest), records it and its follow-ups, and
-/// prints the case.
-fn decide_and_show(
-    bundle: &Bundle,
-    store: &mut Cases,
-    ticket: &str,
-    now: DateTime<FixedOffset>,
-    by: &str,
-    format: Format,
-) -> Result<Status, Status> {
-    let case = found(store, ticket)?;
-    let given = situation_of(bundle, &case)?;
-    let decision = bundle
-        .decide(&given, now)
-        .map_err(|err| source::report_decide_error(&err))?;
-    if case.closed_at.is_none() {
-        let follow_ups: Vec<CaseFollowUp> = decision
-            .follow_ups
-            .iter()
-            .map(|f| CaseFollowUp {
-                ticket: ticket.to_string(),
-                id: f.id.to_string(),
-                text: f.text.to_string(),
-                team: f.team.as_ref().map(ToString::to_string),
-                due: f.due.clone(),
-                due_text: f.due_text.clone(),
-                until: f.until.as_ref().map(ToString::to_string),
-                rule: f.rule.to_string(),
-                closed: None,
-            })
-            .collect();
-        let detail = serde_json::json!({
-            "bundle": decision.bundle,
-            "outputs": decision.outputs,
-            "missing": decision.missing.iter().map(|m| m.fact.to_string()).collect::<Vec<_>>(),
-        });
-        store
-            .record_decision(ticket, &detail.to_string(), &follow_ups, by, &now.to_rfc3339())
-            .map_err(failed)?;
-    }
-    let case = found(store, ticket)?;
-    let open = store.follow_ups(ticket, true).map_err(failed)?;
-    print!("{}", shown(bundle, &case, &decision, &open, now, format)?);
-    Ok(Status::Ok)
-}
-
-fn shown(
-    bundle: &Bundle,
-    case: &Case,
-    decision: &Decision,
-    open: &[CaseFollowUp],
-    now: DateTime<FixedOffset>,
-    format: Format,
-) -> Result<String, Status> {
-    let view = render::View {
+fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: Format) -> Result<String, Status> {
+    let (case, decision, open) = (&view.case, &view.decision, &view.open);
+    let options = render::View {
         brief: true,
         bundle: Some(bundle),
     };
-    let rendered = render::decision(decision, format, view).map_err(|err| {
+    let rendered = render::decision(decision, format, options).map_err(|err| {
         eprintln!("não foi possível imprimir a decisão: {err}");
         Status::Failed
     })?;

@@ -1,7 +1,6 @@
-//! Cases: a helpdesk ticket's situation as it grows over days, everything
-//! that happened to it, and the follow-ups it waits on, in the decision
-//! log's database (the same SQLite file or PostgreSQL), so another analyst
-//! or replica resumes where the last one stopped.
+//! The cases as stored: tables `cases`, `case_events` and
+//! `case_follow_ups` (migration 0002), one query surface over SQLite and
+//! PostgreSQL.
 //!
 //! Two analysts answering one case at once never lose an answer: each
 //! change names the version it was made on, and a change made on an older

@@ -1,0 +1,213 @@
+//! Working a case with a bundle: open it on a first situation, merge the
+//! answers that come (the later wins, before and after kept in the
+//! history), decide again with the bundle in force, and keep the case's
+//! follow-ups in step with each decision.
+
+use chrono::{DateTime, FixedOffset};
+use roteiro_engine::{Bundle, DecideError, Decision, Situation, SituationError};
+use serde_json::Value;
+
+use crate::cases::store::{Case, CaseError, CaseFollowUp, Cases};
+
+/// A case as it stands after a decision: the case, the decision made on it
+/// now, and its open follow-ups, soonest first.
+#[derive(Debug)]
+pub struct CaseView {
+    /// The case.
+    pub case: Case,
+    /// The decision on its situation, with the bundle in force.
+    pub decision: Decision,
+    /// Its open follow-ups.
+    pub open: Vec<CaseFollowUp>,
+}
+
+/// Why a case could not be worked: the case, or the situation it holds.
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// The case could not be read or changed.
+    #[error(transparent)]
+    Case(#[from] CaseError),
+    /// The situation (or an answer) does not fit the vocabulary.
+    #[error(transparent)]
+    Situation(#[from] SituationError),
+    /// A rule failed while deciding.
+    #[error(transparent)]
+    Decide(#[from] DecideError),
+    /// An answer is not `fact=value`.
+    #[error("resposta inválida `{0}`: use fato=valor, por exemplo billing.payment_confirmed=sim")]
+    Answer(String),
+}
+
+/// A bundle and a case store, working cases together.
+pub struct CaseDesk<'b> {
+    /// The bundle that decides.
+    pub bundle: &'b Bundle,
+    /// Where the cases are.
+    pub cases: Cases,
+}
+
+impl CaseDesk<'_> {
+    /// Opens the case of `ticket` on `situation` (text, YAML or JSON).
+    pub fn open(
+        &mut self,
+        ticket: &str,
+        situation: &str,
+        origin: &str,
+        by: Option<&str>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<CaseView, DeskError> {
+        let given = self.bundle.parse_situation(situation, origin)?;
+        let by = who(by, &given);
+        let json = self.bundle.situation_json(&given, true);
+        self.cases.open_case(ticket, &json, &by, &now.to_rfc3339())?;
+        self.decide(ticket, &by, now)
+    }
+
+    /// The case as it stands now: decided again with the bundle in force.
+    pub fn show(&mut self, ticket: &str, by: Option<&str>, now: DateTime<FixedOffset>) -> Result<CaseView, DeskError> {
+        let case = self.found(ticket)?;
+        let given = self.situation(&case)?;
+        let by = who(by, &given);
+        self.decide(ticket, &by, now)
+    }
+
+    /// Sets `fact=value` answers on the case, made on `version` (else the
+    /// version it reads now), and decides again.
+    pub fn answer(
+        &mut self,
+        ticket: &str,
+        answers: &[String],
+        version: Option<i64>,
+        by: Option<&str>,
+        now: DateTime<FixedOffset>,
+    ) -> Result<CaseView, DeskError> {
+        let case = self.found(ticket)?;
+        let (situation, changes) = answered(&case.situation, answers)?;
+        let given = self.bundle.parse_situation(&situation, &format!("caso {ticket}"))?;
+        let by = who(by, &given);
+        let json = self.bundle.situation_json(&given, true);
+        let version = version.unwrap_or(case.version);
+        self.cases
+            .answer(ticket, version, &json, &changes.to_string(), &by, &now.to_rfc3339())?;
+        self.decide(ticket, &by, now)
+    }
+
+    fn found(&mut self, ticket: &str) -> Result<Case, CaseError> {
+        self.cases
+            .case(ticket)?
+            .ok_or_else(|| CaseError::NotFound(ticket.to_string()))
+    }
+
+    fn situation(&self, case: &Case) -> Result<Situation, SituationError> {
+        self.bundle
+            .parse_situation(&case.situation, &format!("caso {}", case.ticket))
+    }
+
+    /// Decides the case as it is, records the decision (with the bundle's
+    /// digest) and makes its follow-ups the decision's.
+    fn decide(&mut self, ticket: &str, by: &str, now: DateTime<FixedOffset>) -> Result<CaseView, DeskError> {
+        let case = self.found(ticket)?;
+        let given = self.situation(&case)?;
+        let decision = self.bundle.decide(&given, now)?;
+        if case.closed_at.is_none() {
+            let follow_ups: Vec<CaseFollowUp> = decision
+                .follow_ups
+                .iter()
+                .map(|f| CaseFollowUp {
+                    ticket: ticket.to_string(),
+                    id: f.id.to_string(),
+                    text: f.text.to_string(),
+                    team: f.team.as_ref().map(ToString::to_string),
+                    due: f.due.clone(),
+                    due_text: f.due_text.clone(),
+                    until: f.until.as_ref().map(ToString::to_string),
+                    rule: f.rule.to_string(),
+                    closed: None,
+                })
+                .collect();
+            let detail = serde_json::json!({
+                "bundle": decision.bundle,
+                "outputs": decision.outputs,
+                "missing": decision.missing.iter().map(|m| m.fact.to_string()).collect::<Vec<_>>(),
+            });
+            self.cases
+                .record_decision(ticket, &detail.to_string(), &follow_ups, by, &now.to_rfc3339())?;
+        }
+        Ok(CaseView {
+            case: self.found(ticket)?,
+            open: self.cases.follow_ups(ticket, true)?,
+            decision,
+        })
+    }
+}
+
+/// Who is answering: the one named, else the situation's analyst.
+fn who(by: Option<&str>, situation: &Situation) -> String {
+    by.map(str::to_string)
+        .unwrap_or_else(|| match situation.facts.get("analyst.name") {
+            Some(roteiro_engine::FactValue::Text(name)) => name.to_string(),
+            _ => "não informado".to_string(),
+        })
+}
+
+/// The case's situation with `fact=value` answers set (the later wins),
+/// and what changed, for the history.
+fn answered(situation: &str, answers: &[String]) -> Result<(String, Value), DeskError> {
+    let mut tree: Value = serde_json::from_str(situation).unwrap_or_else(|_| Value::Object(Default::default()));
+    let mut changes = serde_json::Map::new();
+    for answer in answers {
+        let Some((path, raw)) = answer.split_once('=') else {
+            return Err(DeskError::Answer(answer.chars().take(80).collect()));
+        };
+        // `sim`, `3`, `2026-12-08` read as YAML reads them; anything else is text.
+        let value: Value = serde_yaml::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()));
+        let before = set(&mut tree, path.trim(), value.clone());
+        changes.insert(
+            path.trim().to_string(),
+            serde_json::json!({ "antes": before, "depois": value }),
+        );
+    }
+    Ok((tree.to_string(), Value::Object(changes)))
+}
+
+/// Sets `value` at the dotted `path`; the value it replaced, if any.
+fn set(tree: &mut Value, path: &str, value: Value) -> Value {
+    let mut node = tree;
+    let mut segments = path.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        if !node.is_object() {
+            *node = Value::Object(Default::default());
+        }
+        let Value::Object(map) = node else { return Value::Null };
+        if segments.peek().is_none() {
+            return map.insert(segment.to_string(), value).unwrap_or(Value::Null);
+        }
+        node = map
+            .entry(segment.to_string())
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+    Value::Null
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_set_nested_facts_the_later_wins_and_the_change_is_kept() {
+        let answers = [
+            "billing.payment_confirmed=sim".to_string(),
+            "billing.payment_confirmed=false".to_string(),
+            "request.topic=bug".to_string(),
+        ];
+        let (situation, changes) = answered(r#"{"billing":{"payment_confirmed":true}}"#, &answers).unwrap();
+        let tree: Value = serde_json::from_str(&situation).unwrap();
+        assert_eq!(tree["billing"]["payment_confirmed"], false);
+        assert_eq!(tree["request"]["topic"], "bug");
+        assert_eq!(changes["request.topic"]["antes"], Value::Null);
+        assert!(matches!(
+            answered("{}", &["sem-igual".to_string()]),
+            Err(DeskError::Answer(_))
+        ));
+    }
+}
