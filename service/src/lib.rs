@@ -6,6 +6,7 @@
 //! `Bundle::explain`; the service adds no decision logic of its own.
 #![deny(missing_docs)]
 
+mod cases;
 mod desk;
 mod metrics;
 mod openapi;

@@ -57,6 +57,13 @@ pub fn document(bundle: &Bundle) -> Value {
         }
         Value::Object(responses)
     };
+    let case_responses = json!({
+        "200": {"description": "O caso, a decisão de agora e as pendências abertas", "content": {"application/json": {"schema": {"type": "object"}}}},
+        "400": {"description": "Número de ticket ou corpo inválido"},
+        "404": {"description": "Não há caso para o ticket"},
+        "409": {"description": "O caso já existe, está encerrado, ou mudou desde a versão respondida"},
+    });
+    let situation_in_case = json!({"content": {"application/json": {"schema": reference("Situation")}}});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -77,6 +84,22 @@ pub fn document(bundle: &Bundle) -> Value {
             }},
             "/v1/vocabulary": {"get": {"summary": "Fatos, tipos, valores, perguntas e padrões", "responses": {"200": {"description": "O vocabulário", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/bundle": {"get": {"summary": "Nome, versão, digest, regras e quando foi carregado", "responses": {"200": {"description": "O pacote em uso", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/cases": {"get": {
+                "summary": "Pendências abertas de todos os casos, a mais próxima primeiro (`?due=true&team=io&now=...`)",
+                "responses": {"200": {"description": "As pendências, cada uma com `overdue`", "content": {"application/json": {"schema": {"type": "array"}}}}},
+            }},
+            "/v1/cases/{ticket}": {
+                "get": {"summary": "O caso do ticket, decidido de novo com o pacote em uso (`?now=`)", "responses": case_responses.clone()},
+                "post": {"summary": "Abre o caso do ticket; o corpo é a situação inicial", "requestBody": situation_in_case.clone(), "responses": case_responses.clone()},
+            },
+            "/v1/cases/{ticket}/answers": {"post": {
+                "summary": "Responde fatos do caso: `{\"answers\": {\"fato\": valor}, \"version\": N}`; 409 se o caso mudou",
+                "responses": case_responses.clone(),
+            }},
+            "/v1/cases/{ticket}/close": {"post": {
+                "summary": "Encerra o caso, ou uma pendência dele: `{\"reason\": \"...\", \"follow_up\": \"id\"}`",
+                "responses": case_responses,
+            }},
             "/healthz": {"get": {"summary": "Saúde; conta uma recarga recusada", "responses": {"200": {"description": "Servindo um pacote válido", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/metrics": {"get": {"summary": "Métricas no formato do Prometheus", "responses": {"200": {"description": "Texto do Prometheus", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/": {"get": {"summary": "A página dos analistas", "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}},

@@ -133,6 +133,11 @@ impl ApiError {
         Self::plain(StatusCode::SERVICE_UNAVAILABLE, message)
     }
 
+    /// A plain message with its status (cases: 404, 409...).
+    pub fn with_status(status: StatusCode, message: String) -> Self {
+        Self::plain(status, message)
+    }
+
     /// Something of the service itself failed.
     pub fn internal(message: String) -> Self {
         Self::plain(StatusCode::INTERNAL_SERVER_ERROR, message)

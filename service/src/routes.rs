@@ -15,6 +15,7 @@ use roteiro_decision_log::decide_and_record;
 use roteiro_engine::{Bundle, DecideError, Situation};
 use serde_json::json;
 
+use crate::cases;
 use crate::desk::Desk;
 use crate::reply::{self, ApiError};
 use crate::{openapi, MAX_BODY_BYTES};
@@ -44,6 +45,10 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/bundle", get(bundle))
         .route("/v1/stats", get(stats))
+        .route("/v1/cases", get(cases::due))
+        .route("/v1/cases/{ticket}", get(cases::show).post(cases::open))
+        .route("/v1/cases/{ticket}/answers", post(cases::answer))
+        .route("/v1/cases/{ticket}/close", post(cases::close))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_document))

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset};
 use roteiro_decision_log::cases::{self, Case, CaseDesk, CaseError, CaseFollowUp, CaseView, Cases, DeskError};
 use roteiro_engine::Bundle;
 use serde_json::Value;
@@ -239,15 +239,6 @@ fn case_json(case: &Case) -> Value {
     })
 }
 
-/// Whether a follow-up was due before `now`: a day from the next day on.
-fn overdue(due: Option<&str>, now: DateTime<FixedOffset>) -> bool {
-    let Some(due) = due else { return false };
-    if let Ok(at) = DateTime::parse_from_rfc3339(due) {
-        return at < now;
-    }
-    NaiveDate::parse_from_str(due, "%Y-%m-%d").is_ok_and(|day| day < now.date_naive())
-}
-
 /// Open follow-ups, soonest first, overdue ones marked.
 fn pending(list: &[CaseFollowUp], now: DateTime<FixedOffset>, format: Format) -> String {
     if format != Format::Text {
@@ -257,7 +248,7 @@ fn pending(list: &[CaseFollowUp], now: DateTime<FixedOffset>, format: Format) ->
                 serde_json::json!({
                     "ticket": f.ticket, "id": f.id, "text": f.text, "team": f.team,
                     "due": f.due, "due_text": f.due_text, "until": f.until, "rule": f.rule,
-                    "overdue": overdue(f.due.as_deref(), now),
+                    "overdue": f.overdue(now),
                 })
             })
             .collect();
@@ -268,7 +259,7 @@ fn pending(list: &[CaseFollowUp], now: DateTime<FixedOffset>, format: Format) ->
     }
     let mut out = String::from("\nPendências\n");
     for f in list {
-        let when = match (&f.due_text, overdue(f.due.as_deref(), now)) {
+        let when = match (&f.due_text, f.overdue(now)) {
             (Some(due), true) => format!("ATRASADA desde {due}"),
             (Some(due), false) => format!("até {due}"),
             (None, _) => "prazo a definir".to_string(),

@@ -16,7 +16,7 @@ use crate::LogError;
 const MAX_TICKET_DIGITS: usize = 12;
 
 /// A case as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Case {
     /// The helpdesk ticket (protocol) number.
     pub ticket: String,
@@ -35,7 +35,7 @@ pub struct Case {
 }
 
 /// One thing that happened to a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CaseEvent {
     /// When (RFC 3339).
     pub at: String,
@@ -48,7 +48,7 @@ pub struct CaseEvent {
 }
 
 /// A follow-up of a case, as the last decision left it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CaseFollowUp {
     /// The case's ticket.
     pub ticket: String,
@@ -68,6 +68,17 @@ pub struct CaseFollowUp {
     pub rule: String,
     /// When it was closed, and why (open while absent).
     pub closed: Option<(String, String)>,
+}
+
+impl CaseFollowUp {
+    /// Whether it was due before `now`: a day from the next day on.
+    pub fn overdue(&self, now: chrono::DateTime<chrono::FixedOffset>) -> bool {
+        let Some(due) = self.due.as_deref() else { return false };
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(due) {
+            return at < now;
+        }
+        chrono::NaiveDate::parse_from_str(due, "%Y-%m-%d").is_ok_and(|day| day < now.date_naive())
+    }
 }
 
 /// Why a case could not be read or changed, in Portuguese.

@@ -1,0 +1,219 @@
+//! Cases over HTTP: open a ticket's case, read it (decided again with the
+//! bundle in force), answer it, close it, and list what every open case
+//! waits for. The work is `roteiro_decision_log::cases::CaseDesk`'s, run on
+//! a blocking thread against the service's log database.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, FixedOffset};
+use roteiro_decision_log::cases::{self, CaseDesk, CaseError, CaseFollowUp, CaseView, Cases, DeskError};
+use serde_json::{json, Value};
+
+use crate::desk::Desk;
+use crate::reply::{self, ApiError};
+
+type Params = Query<std::collections::BTreeMap<String, String>>;
+
+/// `GET /v1/cases/{ticket}?now=...`: the case, decided again now.
+pub async fn show(
+    State(desk): State<Arc<Desk>>,
+    Path(ticket): Path<String>,
+    Query(query): Params,
+) -> Result<Response, ApiError> {
+    let now = moment(query.get("now"))?;
+    let by = query.get("by").cloned();
+    work(desk, &ticket, StatusCode::OK, now, move |case_desk, ticket| {
+        case_desk.show(ticket, by.as_deref(), now)
+    })
+    .await
+}
+
+/// `POST /v1/cases/{ticket}`: opens the case; the body is its first
+/// situation (JSON, `{}` for none).
+pub async fn open(
+    State(desk): State<Arc<Desk>>,
+    Path(ticket): Path<String>,
+    Query(query): Params,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
+    let now = moment(query.get("now"))?;
+    let by = query.get("by").cloned();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    work(desk, &ticket, StatusCode::CREATED, now, move |case_desk, ticket| {
+        case_desk.open(ticket, &text, "corpo", by.as_deref(), now)
+    })
+    .await
+}
+
+/// `POST /v1/cases/{ticket}/answers`: `{"answers": {"fact": value},
+/// "version": N, "by": "..."}`; 409 when the case changed since version N.
+pub async fn answer(
+    State(desk): State<Arc<Desk>>,
+    Path(ticket): Path<String>,
+    Query(query): Params,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
+    let now = moment(query.get("now"))?;
+    let request: Value = serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+    let Some(given) = request.get("answers").and_then(Value::as_object) else {
+        return Err(ApiError::bad_parameter(
+            "answers",
+            &request.to_string(),
+            "um objeto {\"fato\": valor}",
+        ));
+    };
+    let answers: Vec<(String, Value)> = given
+        .iter()
+        .map(|(fact, value)| (fact.clone(), value.clone()))
+        .collect();
+    let version = request.get("version").and_then(Value::as_i64);
+    let by = request.get("by").and_then(Value::as_str).map(str::to_string);
+    work(desk, &ticket, StatusCode::OK, now, move |case_desk, ticket| {
+        case_desk.answer_values(ticket, &answers, version, by.as_deref(), now)
+    })
+    .await
+}
+
+/// `POST /v1/cases/{ticket}/close`: `{"reason": "...", "follow_up": "id"}`
+/// closes the case, or only that follow-up.
+pub async fn close(
+    State(desk): State<Arc<Desk>>,
+    Path(ticket): Path<String>,
+    Query(query): Params,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
+    let now = moment(query.get("now"))?;
+    let request: Value = serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+    let Some(reason) = request.get("reason").and_then(Value::as_str).map(str::to_string) else {
+        return Err(ApiError::bad_parameter(
+            "reason",
+            &request.to_string(),
+            "o motivo, em texto",
+        ));
+    };
+    let follow_up = request.get("follow_up").and_then(Value::as_str).map(str::to_string);
+    let by = request
+        .get("by")
+        .and_then(Value::as_str)
+        .unwrap_or("não informado")
+        .to_string();
+    let ticket = cases::ticket(&ticket).map_err(case_error)?;
+    let address = address(&desk)?;
+    tokio::task::spawn_blocking(move || {
+        let mut store = Cases::open(&address).map_err(|err| case_error(err.into()))?;
+        let at = now.to_rfc3339();
+        match &follow_up {
+            Some(id) => store.close_follow_up(&ticket, id, &reason, &by, &at),
+            None => store.close(&ticket, &reason, &by, &at),
+        }
+        .map_err(case_error)?;
+        Ok(reply::json(
+            StatusCode::OK,
+            &json!({ "ticket": ticket, "encerrado": follow_up.unwrap_or_else(|| "caso".into()) }),
+        ))
+    })
+    .await
+    .map_err(|err| ApiError::internal(err.to_string()))?
+}
+
+/// `GET /v1/cases?due=true&team=io&now=...`: every open follow-up of every
+/// open case, soonest first, each marked overdue or not.
+pub async fn due(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<Response, ApiError> {
+    let now = moment(query.get("now"))?;
+    let team = query.get("team").cloned();
+    let address = address(&desk)?;
+    tokio::task::spawn_blocking(move || {
+        let mut store = Cases::open(&address).map_err(|err| case_error(err.into()))?;
+        let list = store.due(team.as_deref()).map_err(case_error)?;
+        Ok(reply::json(StatusCode::OK, &follow_ups(&list, now)))
+    })
+    .await
+    .map_err(|err| ApiError::internal(err.to_string()))?
+}
+
+/// Runs `job` on the case of `ticket` with the bundle being served.
+async fn work(
+    desk: Arc<Desk>,
+    ticket: &str,
+    status: StatusCode,
+    now: DateTime<FixedOffset>,
+    job: impl FnOnce(&mut CaseDesk<'_>, &str) -> Result<CaseView, DeskError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let ticket = cases::ticket(ticket).map_err(case_error)?;
+    let address = address(&desk)?;
+    let served = desk.served();
+    tokio::task::spawn_blocking(move || {
+        let store = Cases::open(&address).map_err(|err| case_error(err.into()))?;
+        let mut case_desk = CaseDesk {
+            bundle: &served.bundle,
+            cases: store,
+        };
+        let view = job(&mut case_desk, &ticket).map_err(desk_error)?;
+        let body = json!({
+            "case": view.case,
+            "decision": view.decision,
+            "follow_ups": follow_ups(&view.open, now),
+        });
+        Ok(reply::json(status, &body))
+    })
+    .await
+    .map_err(|err| ApiError::internal(err.to_string()))?
+}
+
+fn follow_ups(list: &[CaseFollowUp], now: DateTime<FixedOffset>) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|f| {
+                let mut item = serde_json::to_value(f).unwrap_or(Value::Null);
+                if let Value::Object(map) = &mut item {
+                    map.insert("overdue".into(), Value::Bool(f.overdue(now)));
+                }
+                item
+            })
+            .collect(),
+    )
+}
+
+fn address(desk: &Desk) -> Result<String, ApiError> {
+    desk.log_address()
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::unavailable("o serviço está sem banco de dados: casos precisam do log".into()))
+}
+
+/// `now=` as RFC 3339; absent, the clock (time is the caller's input when
+/// it pins it).
+fn moment(text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> {
+    match text {
+        None => Ok(chrono::Utc::now().fixed_offset()),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map_err(|_| ApiError::bad_parameter("now", text, "um momento RFC 3339, como 2026-12-08T10:15:00-03:00")),
+    }
+}
+
+fn desk_error(err: DeskError) -> ApiError {
+    match err {
+        DeskError::Case(err) => case_error(err),
+        DeskError::Situation(err) => ApiError::situation(&err),
+        DeskError::Decide(roteiro_engine::DecideError::Situation(err)) => ApiError::situation(&err),
+        DeskError::Decide(roteiro_engine::DecideError::Rule(err)) => ApiError::rule(&err),
+        DeskError::Answer(_) => ApiError::with_status(StatusCode::BAD_REQUEST, err.to_string()),
+    }
+}
+
+fn case_error(err: CaseError) -> ApiError {
+    let status = match &err {
+        CaseError::Ticket(_) => StatusCode::BAD_REQUEST,
+        CaseError::NotFound(_) => StatusCode::NOT_FOUND,
+        CaseError::Exists(_) | CaseError::Conflict { .. } | CaseError::Closed(_) => StatusCode::CONFLICT,
+        CaseError::Log(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    ApiError::with_status(status, err.to_string())
+}

@@ -1,0 +1,132 @@
+//! Cases over HTTP, in-process on a loopback port, with a real SQLite log:
+//! open, read, answer (a stale answer is a 409 in Portuguese), the wait
+//! over, list, close; a bad ticket is a 400 and an unknown one a 404.
+#![expect(
+    clippy::expect_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use roteiro_engine::Bundle;
+use roteiro_service::{router, Desk, LogConfig};
+use serde_json::Value;
+
+fn serve(database: &str) -> (tokio::runtime::Runtime, SocketAddr) {
+    let policies = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let bundle = Bundle::load_dir(&policies).expect("loads");
+    let log = LogConfig {
+        writer: roteiro_decision_log::LogWriter::open(database).expect("log"),
+        keep_personal: false,
+        address: database.to_string(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("port");
+    let addr = listener.local_addr().expect("address");
+    let app = router(Arc::new(Desk::new(bundle, None, Some(log))));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    (runtime, addr)
+}
+
+fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("sends");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[test]
+fn a_case_is_opened_answered_listed_and_closed_over_http() {
+    let folder = std::env::temp_dir().join(format!("roteiro-service-cases-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).expect("folder");
+    let database = folder.join("log.db");
+    let (_runtime, addr) = serve(database.to_str().expect("utf-8"));
+    let friday = "now=2026-12-11T19:00:00-03:00";
+    let situation = r#"{"contact": {"kind": "nao_cliente"}, "request": {"topic": "erro_sistema"}}"#;
+
+    let (status, opened) = request(addr, "POST", &format!("/v1/cases/555?{friday}&by=Carla"), situation);
+    assert_eq!(status, 201, "{opened}");
+    assert_eq!(opened["case"]["version"], 1);
+    assert_eq!(
+        opened["follow_ups"][0]["id"],
+        "padrao.nao_cliente.aguardar_financeiro.retornar"
+    );
+    assert_eq!(opened["follow_ups"][0]["overdue"], false);
+    let (status, again) = request(addr, "POST", &format!("/v1/cases/555?{friday}"), "{}");
+    assert_eq!(status, 409, "{again}");
+
+    // Tuesday: the Monday follow-up is overdue, in the list of every case.
+    let (status, due) = request(addr, "GET", "/v1/cases?due=true&now=2026-12-15T09:00:00-03:00", "");
+    assert_eq!(status, 200);
+    assert_eq!(due[0]["ticket"], "555");
+    assert_eq!(due[0]["overdue"], true);
+
+    let stale = r#"{"answers": {"billing.payment_confirmed": true}, "version": 0, "by": "Ana"}"#;
+    let (status, refused) = request(
+        addr,
+        "POST",
+        "/v1/cases/555/answers?now=2026-12-14T10:30:00-03:00",
+        stale,
+    );
+    assert_eq!(status, 409);
+    assert!(
+        refused["erro"]
+            .as_str()
+            .unwrap()
+            .contains("mudou enquanto você respondia"),
+        "{refused}"
+    );
+    let good = r#"{"answers": {"billing.payment_confirmed": true}, "version": 1, "by": "Ana"}"#;
+    let (status, answered) = request(
+        addr,
+        "POST",
+        "/v1/cases/555/answers?now=2026-12-14T10:30:00-03:00",
+        good,
+    );
+    assert_eq!(status, 200, "{answered}");
+    assert_eq!(answered["case"]["version"], 2);
+    assert_eq!(answered["decision"]["outputs"]["route"], "suporte");
+    assert_eq!(answered["follow_ups"], Value::Array(Vec::new()));
+
+    let (status, _) = request(
+        addr,
+        "POST",
+        "/v1/cases/555/close?now=2026-12-14T11:00:00-03:00",
+        r#"{"reason": "feito"}"#,
+    );
+    assert_eq!(status, 200);
+    let (status, shown) = request(addr, "GET", "/v1/cases/555?now=2026-12-14T11:00:00-03:00", "");
+    assert_eq!(status, 200);
+    assert_eq!(shown["case"]["closed_reason"], "feito");
+
+    let (status, bad) = request(addr, "GET", "/v1/cases/55a", "");
+    assert_eq!(status, 400, "{bad}");
+    let (status, _) = request(addr, "GET", "/v1/cases/999", "");
+    assert_eq!(status, 404);
+    let _ = std::fs::remove_dir_all(&folder);
+}
