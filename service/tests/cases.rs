@@ -1,10 +1,7 @@
 //! Cases over HTTP, in-process on a loopback port, with a real SQLite log:
 //! open, read, answer (a stale answer is a 409 in Portuguese), the wait
 //! over, list, close; a bad ticket is a 400 and an unknown one a 404.
-#![expect(
-    clippy::expect_used,
-    reason = "a test fails loudly on what it did not expect"
-)]
+#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
