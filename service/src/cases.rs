@@ -139,6 +139,27 @@ pub async fn due(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<
     .map_err(|err| ApiError::internal(err.to_string()))?
 }
 
+/// The open and overdue follow-ups of every open case, as Prometheus
+/// gauges read at the scrape (nothing when the service has no log, or the
+/// database cannot be read now).
+pub async fn follow_up_metrics(desk: &Desk) -> String {
+    let Ok(address) = address(desk) else {
+        return String::new();
+    };
+    let counted = tokio::task::spawn_blocking(move || {
+        let now = chrono::Utc::now().fixed_offset();
+        let list = Cases::open(&address).ok()?.due(None).ok()?;
+        Some((list.len(), list.iter().filter(|f| f.overdue(now)).count()))
+    })
+    .await;
+    let Ok(Some((open, overdue))) = counted else {
+        return String::new();
+    };
+    format!(
+        "# HELP roteiro_follow_ups_open Pendências abertas em casos abertos.\n# TYPE roteiro_follow_ups_open gauge\nroteiro_follow_ups_open {open}\n# HELP roteiro_follow_ups_overdue Pendências abertas já atrasadas.\n# TYPE roteiro_follow_ups_overdue gauge\nroteiro_follow_ups_overdue {overdue}\n"
+    )
+}
+
 /// Runs `job` on the case of `ticket` with the bundle being served.
 async fn work(
     desk: Arc<Desk>,

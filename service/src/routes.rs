@@ -192,9 +192,10 @@ async fn health(State(desk): State<Arc<Desk>>) -> Response {
 }
 
 async fn metrics(State(desk): State<Arc<Desk>>) -> Response {
+    let follow_ups = cases::follow_up_metrics(&desk).await;
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        format!("{}{}", desk.metrics.render(), desk.log_metrics()),
+        format!("{}{}{follow_ups}", desk.metrics.render(), desk.log_metrics()),
     )
         .into_response()
 }

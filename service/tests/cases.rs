@@ -56,6 +56,18 @@ fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Valu
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
+fn metrics_text(addr: SocketAddr) -> String {
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("sends");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    answer
+}
+
 #[test]
 fn a_case_is_opened_answered_listed_and_closed_over_http() {
     let folder = std::env::temp_dir().join(format!("roteiro-service-cases-{}", std::process::id()));
@@ -109,6 +121,19 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     assert_eq!(answered["case"]["version"], 2);
     assert_eq!(answered["decision"]["outputs"]["route"], "suporte");
     assert_eq!(answered["follow_ups"], Value::Array(Vec::new()));
+
+    // /metrics counts against the clock: a case from 2001 is overdue
+    // whenever the suite runs, one from 2098 is not yet, 555 waits no more.
+    for (ticket, now) in [
+        ("901", "2001-01-05T19:00:00-03:00"),
+        ("902", "2098-01-09T19:00:00-03:00"),
+    ] {
+        let (status, _) = request(addr, "POST", &format!("/v1/cases/{ticket}?now={now}"), situation);
+        assert_eq!(status, 201);
+    }
+    let metrics = metrics_text(addr);
+    assert!(metrics.contains("roteiro_follow_ups_open 2\n"), "{metrics}");
+    assert!(metrics.contains("roteiro_follow_ups_overdue 1\n"), "{metrics}");
 
     let (status, _) = request(
         addr,
