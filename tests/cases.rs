@@ -147,3 +147,79 @@ fn bad_unknown_and_repeated_tickets_are_said_plainly() {
     assert_eq!(wrong.status.code(), Some(2));
     assert!(text(&wrong.stderr).contains("client.plan"), "{}", text(&wrong.stderr));
 }
+
+/// `roteiro ask --case`: the next analyst resumes the case at the
+/// terminal (numbered lines through a pipe here; tests/terminal.rs drives
+/// a real one), answers what is asked, and the answers land in the case.
+#[test]
+fn ask_resumes_a_case_and_writes_the_answers_back() {
+    use std::io::{Read, Write};
+    let scratch = Scratch(std::env::temp_dir().join(format!("roteiro-case-ask-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).expect("scratch");
+    let situation = scratch.0.join("s.yaml");
+    std::fs::write(
+        &situation,
+        "contact: {kind: nao_cliente, channel: whatsapp}\nrequest: {topic: erro_sistema}\n",
+    )
+    .expect("write");
+    let friday = "2026-12-11T19:00:00-03:00";
+    let out = roteiro(
+        &scratch,
+        &[
+            "case",
+            "open",
+            "8080",
+            situation.to_str().expect("utf-8"),
+            "--now",
+            friday,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    let monday = "2026-12-14T10:30:00-03:00";
+    let database = scratch.0.join("casos.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(["ask", "--case", "8080", "--now", monday, "--database"])
+        .arg(&database)
+        .current_dir(common::root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ask runs");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut transcript = String::new();
+    let mut byte = [0u8; 1];
+    let mut asked = 0;
+    // Bounded: a session asks at most one question per fact.
+    while asked < 200 && stdout.read(&mut byte).expect("reads") == 1 {
+        transcript.push(char::from(byte[0]));
+        if transcript.ends_with("vazio pula): ") {
+            let line = transcript.lines().last().unwrap_or_default().to_string();
+            let answer = if line.contains("[billing.payment_confirmed]") {
+                "s"
+            } else {
+                ""
+            };
+            writeln!(stdin, "{answer}").expect("answers");
+            asked += 1;
+        }
+    }
+    drop(stdin);
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).expect("reads");
+    transcript.push_str(&String::from_utf8_lossy(&rest));
+    assert!(child.wait().expect("ends").success(), "{transcript}");
+    // The transcript is read a byte at a time (ASCII is enough to match).
+    assert!(
+        transcript.contains("caso do ticket 8080: 1 resposta(s) gravada(s), vers"),
+        "{transcript}"
+    );
+
+    let out = roteiro(&scratch, &["case", "show", "8080", "--format", "json", "--now", monday]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(shown["decision"]["outputs"]["route"], "suporte");
+    assert_eq!(shown["decision"]["follow_ups"], serde_json::json!([]));
+}

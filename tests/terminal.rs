@@ -27,13 +27,18 @@ impl Terminal {
     /// Starts `ask` in a 160x50 terminal; `None` (with the reason printed)
     /// when tmux is not installed.
     fn start(name: &str, save: &std::path::Path) -> Option<Self> {
+        Self::start_with(name, save, "")
+    }
+
+    /// As [`Terminal::start`], with more arguments for `ask`.
+    fn start_with(name: &str, save: &std::path::Path, extra: &str) -> Option<Self> {
         if Command::new("tmux").arg("-V").output().is_err() {
             eprintln!("tmux ausente: o teste de terminal não roda aqui (o .ci/run o instala)");
             return None;
         }
         let session = format!("roteiro-{name}-{}", std::process::id());
         let command = format!(
-            "{} ask --now 2026-12-08T10:15:00-03:00 --policies policies --database {db} --save {save}; echo FIM-$?; sleep 30",
+            "{} ask --now 2026-12-08T10:15:00-03:00 --policies policies --database {db} --save {save} {extra}; echo FIM-$?; sleep 30",
             env!("CARGO_BIN_EXE_roteiro"),
             db = save.with_extension("db").display(),
             save = save.display(),
@@ -257,5 +262,65 @@ fn the_three_scenarios_of_document_004_are_reached_through_the_menus() {
         for suffix in ["yaml", "decisao.json", "db", "db-wal", "db-shm"] {
             let _ = std::fs::remove_file(save.with_extension(suffix));
         }
+    }
+}
+
+/// The next analyst resumes a ticket's case at the terminal: `ask --case`
+/// starts from the case's situation, asks what is still open, and the
+/// answers land in the case.
+#[test]
+fn a_case_is_resumed_at_the_terminal_and_its_answers_land_in_it() {
+    let save = std::env::temp_dir().join(format!("roteiro-terminal-case-{}.yaml", std::process::id()));
+    let database = save.with_extension("db");
+    let situation = save.with_extension("inicial.yaml");
+    std::fs::write(
+        &situation,
+        "contact: {kind: nao_cliente, channel: whatsapp}\nrequest: {topic: erro_sistema}\n",
+    )
+    .unwrap();
+    let opened = common::run(
+        &[
+            "case",
+            "open",
+            "7070",
+            situation.to_str().unwrap(),
+            "--now",
+            "2026-12-08T10:00:00-03:00",
+            "--database",
+            database.to_str().unwrap(),
+        ],
+        &common::root(),
+        b"",
+    );
+    assert_eq!(
+        opened.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let Some(terminal) = Terminal::start_with("case", &save, "--case 7070") else {
+        return;
+    };
+    // The case already says who and what: the payment is what is open.
+    let screen = terminal.wait_for("? O Financeiro já confirmou o pagamento?");
+    assert!(
+        !screen.contains("Sobre o que é a solicitação"),
+        "the case's facts are not asked again:\n{screen}"
+    );
+    terminal.type_text("Sim");
+    terminal.keys(&["Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    terminal.keys(&["C-c"]);
+    let screen = terminal.wait_for("FIM-");
+    assert!(screen.contains("FIM-0"), "{screen}");
+    assert!(
+        screen.contains("caso do ticket 7070: 1 resposta(s) gravada(s), versão 2"),
+        "{screen}"
+    );
+    for path in [save.clone(), situation, save.with_extension("decisao.json")] {
+        let _ = std::fs::remove_file(path);
+    }
+    for suffix in ["db", "db-wal", "db-shm"] {
+        let _ = std::fs::remove_file(save.with_extension(suffix));
     }
 }

@@ -18,6 +18,7 @@ use serde_yaml::{Mapping, Value};
 use inquire::error::InquireError;
 use inquire::validator::Validation;
 use inquire::{Select, Text};
+use roteiro_decision_log::cases::{self, Case, CaseDesk, CaseError, Cases};
 use roteiro_decision_log::{decide_and_record, CommandLog, Recorder};
 
 use crate::database::LogArgs;
@@ -29,6 +30,9 @@ use crate::{clock, source, Status};
 pub struct Args {
     /// Situação parcial de onde começar (YAML ou JSON).
     situation: Option<PathBuf>,
+    /// Retoma o caso deste ticket: começa da situação dele e grava nele as respostas.
+    #[arg(long, conflicts_with = "situation")]
+    case: Option<String>,
     /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
     #[arg(long)]
     policies: Option<PathBuf>,
@@ -53,7 +57,14 @@ pub fn run(args: &Args) -> Status {
         Ok(bundle) => bundle,
         Err(status) => return status,
     };
-    let mut answers = match start(&bundle, args) {
+    let case = match &args.case {
+        None => None,
+        Some(ticket) => match resumed(ticket, args) {
+            Ok(case) => Some(case),
+            Err(status) => return status,
+        },
+    };
+    let mut answers = match start(&bundle, args, case.as_ref()) {
         Ok(answers) => answers,
         Err(status) => return status,
     };
@@ -65,7 +76,99 @@ pub fn run(args: &Args) -> Status {
     if let Some(log) = log {
         log.close();
     }
-    status
+    match case {
+        Some(case) if status == Status::Ok => write_back(&bundle, args, &case, &answers),
+        _ => status,
+    }
+}
+
+/// The case to resume, as stored.
+fn resumed(ticket: &str, args: &Args) -> Result<Case, Status> {
+    let ticket = cases::ticket(ticket).map_err(|err| {
+        eprintln!("{err}");
+        Status::InvalidSituation
+    })?;
+    let mut store = Cases::open(&args.log.address()).map_err(|err| {
+        eprintln!("{err}");
+        Status::Failed
+    })?;
+    match store.case(&ticket) {
+        Ok(Some(case)) if case.closed_at.is_none() => Ok(case),
+        Ok(Some(_)) => Err(report(CaseError::Closed(ticket))),
+        Ok(None) => Err(report(CaseError::NotFound(ticket))),
+        Err(err) => Err(report(err)),
+    }
+}
+
+fn report(err: CaseError) -> Status {
+    eprintln!("{err}");
+    Status::Failed
+}
+
+/// Writes the session's answers into the case (on the version it was
+/// resumed from: someone else's change in between is a conflict, said),
+/// leaving out the moment the session pinned.
+fn write_back(bundle: &Bundle, args: &Args, case: &Case, answers: &Value) -> Status {
+    let before: serde_json::Value = serde_json::from_str(&case.situation).unwrap_or_default();
+    let mut after = serde_json::to_value(answers).unwrap_or_default();
+    if before.get("now").is_none() {
+        if let Some(map) = after.as_object_mut() {
+            map.remove("now");
+        }
+    }
+    let mut changed = Vec::new();
+    leaves(&after, "", &mut |path, value| {
+        if pointer(&before, path) != Some(value) {
+            changed.push((path.to_string(), value.clone()));
+        }
+    });
+    if changed.is_empty() {
+        println!("\ncaso do ticket {}: nenhuma resposta nova", case.ticket);
+        return Status::Ok;
+    }
+    let cases = match Cases::open(&args.log.address()) {
+        Ok(cases) => cases,
+        Err(err) => return report(err.into()),
+    };
+    let mut desk = CaseDesk { bundle, cases };
+    let now = args.now.unwrap_or_else(clock::system);
+    match desk.answer_values(&case.ticket, &changed, Some(case.version), None, now) {
+        Ok(view) => {
+            println!(
+                "\ncaso do ticket {}: {} resposta(s) gravada(s), versão {}",
+                case.ticket,
+                changed.len(),
+                view.case.version
+            );
+            Status::Ok
+        }
+        Err(err) => {
+            eprintln!("{err}");
+            Status::Failed
+        }
+    }
+}
+
+/// Every leaf of a JSON tree with its dotted path.
+fn leaves(value: &serde_json::Value, prefix: &str, visit: &mut impl FnMut(&str, &serde_json::Value)) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                leaves(child, &path, visit);
+            }
+        }
+        leaf => visit(prefix, leaf),
+    }
+}
+
+/// The value at a dotted path of a JSON tree.
+fn pointer<'v>(tree: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    path.split('.').try_fold(tree, |node, key| node.get(key))
 }
 
 /// Asks until nothing decisive is missing or the input ends.
@@ -129,9 +232,13 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: &Option<Comma
 
 /// The starting situation as YAML (checked like `decide` checks it), with
 /// `now` pinned so the saved situation decides the same way tomorrow.
-fn start(bundle: &Bundle, args: &Args) -> Result<Value, Status> {
+fn start(bundle: &Bundle, args: &Args, case: Option<&Case>) -> Result<Value, Status> {
     let mut answers = match &args.situation {
-        None => Value::Mapping(Mapping::new()),
+        // A case's situation is the JSON `decide` reads, which YAML reads too.
+        None => match case {
+            Some(case) => serde_yaml::from_str(&case.situation).map_err(|_| Status::InvalidSituation)?,
+            None => Value::Mapping(Mapping::new()),
+        },
         Some(path) => {
             let name = path.display().to_string();
             let bytes = source::read_situation(&name, bundle.situation_limit())?;
