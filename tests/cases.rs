@@ -57,7 +57,7 @@ fn a_non_clients_case_over_a_weekend_waits_for_financeiro_then_closes() {
         "{shown}"
     );
     assert!(
-        shown.contains("até 14/12/2026: Assim que o Financeiro confirmar o pagamento"),
+        shown.contains("ticket 4242 · até 14/12/2026 · time financeiro: Assim que o Financeiro"),
         "{shown}"
     );
 

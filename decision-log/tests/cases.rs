@@ -65,9 +65,18 @@ fn lifecycle(address: &str, ticket: &str) {
         .map(|f| f.id)
         .collect();
     assert_eq!(open, ["a", "b"], "soonest first");
+    // A later decision that works `b` out again keeps the due it started with.
+    cases.record_decision(ticket, "{}", &later, "Bia", at).expect("records");
+    let b = cases
+        .follow_ups(ticket, true)
+        .unwrap()
+        .into_iter()
+        .find(|f| f.id == "b")
+        .unwrap();
+    assert_eq!(b.due.as_deref(), Some("2026-12-10"));
     // The next decision no longer shows `a`: it closes, `b` stays.
     cases
-        .record_decision(ticket, "{}", &[follow_up(ticket, "b", "2026-12-10")], "Bia", at)
+        .record_decision(ticket, "{}", &[follow_up(ticket, "b", "2026-12-31")], "Bia", at)
         .expect("records");
     let all = cases.follow_ups(ticket, false).unwrap();
     let a = all.iter().find(|f| f.id == "a").expect("kept in history");
@@ -98,6 +107,7 @@ fn lifecycle(address: &str, ticket: &str) {
             "aberto",
             "resposta",
             "resposta",
+            "decisao",
             "decisao",
             "decisao",
             "pendencia_fechada",

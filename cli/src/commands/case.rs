@@ -194,20 +194,26 @@ fn failed(err: CaseError) -> Status {
 
 fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: Format) -> Result<String, Status> {
     let (case, decision, open) = (&view.case, &view.decision, &view.open);
+    if format != Format::Text {
+        // The decision document as `decide` prints it, with the case and
+        // its follow-ups (their due times as they started) beside.
+        let decision: Value = serde_json::to_value(decision).unwrap_or(Value::Null);
+        let pending: Value = serde_json::from_str(&pending(open, now, Format::Json)).unwrap_or(Value::Null);
+        let out = serde_json::json!({ "case": case_json(case), "decision": decision, "follow_ups": pending });
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&out).unwrap_or_default()));
+    }
+    // The case's own follow-ups are shown: a wait keeps the due time it
+    // started with, where the decision works it out again.
+    let mut decision = decision.clone();
+    decision.follow_ups.clear();
     let options = render::View {
         brief: true,
         bundle: Some(bundle),
     };
-    let rendered = render::decision(decision, format, options).map_err(|err| {
+    let rendered = render::decision(&decision, format, options).map_err(|err| {
         eprintln!("não foi possível imprimir a decisão: {err}");
         Status::Failed
     })?;
-    if format != Format::Text {
-        // The decision document as `decide` prints it, with the case beside.
-        let decision: Value = serde_json::to_value(decision).unwrap_or(Value::Null);
-        let out = serde_json::json!({ "case": case_json(case), "decision": decision });
-        return Ok(format!("{}\n", serde_json::to_string_pretty(&out).unwrap_or_default()));
-    }
     let state = match &case.closed_at {
         Some(at) => format!(
             "encerrado em {at} ({})",
@@ -215,16 +221,13 @@ fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: F
         ),
         None => "aberto".to_string(),
     };
-    // The decision lists the case's open follow-ups; a closed case has
-    // none left, whatever the last decision said.
-    let rest = if case.closed_at.is_some() {
-        pending(open, now, Format::Text)
-    } else {
-        String::new()
-    };
     Ok(format!(
-        "Caso do ticket {} · versão {} · {state} · aberto por {} em {}\n\n{rendered}{rest}",
-        case.ticket, case.version, case.opened_by, case.opened_at
+        "Caso do ticket {} · versão {} · {state} · aberto por {} em {}\n\n{rendered}{}",
+        case.ticket,
+        case.version,
+        case.opened_by,
+        case.opened_at,
+        pending(open, now, Format::Text)
     ))
 }
 

@@ -356,6 +356,26 @@ impl Cases {
                 }
             }
             for follow_up in follow_ups {
+                // A wait keeps the due time it started with (a due of
+                // "now, while Financeiro is open" must not move with every
+                // look); one whose due was unknown takes it when known.
+                let kept = db.execute(
+                    "UPDATE case_follow_ups SET text = $1, team = $2, due = COALESCE(due, $3), due_text = COALESCE(due_text, $4), until_text = $5, rule = $6 WHERE ticket = $7 AND id = $8 AND closed_at IS NULL",
+                    &[
+                        Param::Text(&follow_up.text),
+                        Param::Maybe(follow_up.team.as_deref()),
+                        Param::Maybe(follow_up.due.as_deref()),
+                        Param::Maybe(follow_up.due_text.as_deref()),
+                        Param::Maybe(follow_up.until.as_deref()),
+                        Param::Text(&follow_up.rule),
+                        Param::Text(ticket),
+                        Param::Text(&follow_up.id),
+                    ],
+                )?;
+                if kept > 0 {
+                    continue;
+                }
+                // New, or reopened after it closed: it starts again now.
                 db.execute("DELETE FROM case_follow_ups WHERE ticket = $1 AND id = $2", &[
                     Param::Text(ticket),
                     Param::Text(&follow_up.id),
