@@ -187,3 +187,39 @@ test("a follow-up past its due time shows as overdue", async () => {
   await page.screenshot({ path: join(ARTIFACTS, "003-pendencia-atrasada.png"), fullPage: true });
   await page.close();
 });
+
+// Issue 21: a ticket's case on the page. Opened on the situation typed so
+// far, its follow-up shows with its due time; when `now` moves past it,
+// it is overdue in red; answering what it waited for closes it, and the
+// answer is in the case for the next analyst.
+test("a case opened by ticket keeps its follow-up, overdue when now moves, closed by the answer", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  await page.goto(base);
+  await page.locator("#agora").fill("2026-12-08T08:00");
+  const situation = { request: { topic: "bug" }, analysis: { database_taken_at: "2026-12-07T09:00" } };
+  for (const [path, value] of facts(situation)) {
+    await fill(page, path, value);
+    await settle(page);
+  }
+  await page.locator("#ticket").fill("3030");
+  await page.locator("#abrir-caso").click();
+  await page.waitForFunction(() => document.querySelector("#caso-estado").textContent.includes("3030"));
+  assert.match(await page.locator("#caso-estado").textContent(), /Caso do ticket 3030 · versão 1 · aberto/);
+  const item = page.locator('#pendencias li[data-id="fluxo.banco.prazo.limite"]');
+  assert.match(await item.textContent(), /^Até 08\/12\/2026 09:00: /);
+
+  await page.locator("#agora").fill("2026-12-08T10:15");
+  await settle(page);
+  assert.equal(await item.getAttribute("class"), "atrasada");
+  assert.match(await item.textContent(), /^Atrasada desde 08\/12\/2026 09:00/);
+  await page.screenshot({ path: join(ARTIFACTS, "caso-3030-atrasado.png"), fullPage: true });
+
+  await fill(page, "analysis.finished", "true");
+  await settle(page);
+  assert.match(await page.locator("#caso-estado").textContent(), /versão 2/);
+  assert.equal(await item.count(), 0);
+  const stored = await (await fetch(`${base}/v1/cases/3030?now=2026-12-08T10:20:00-03:00`)).json();
+  assert.equal(stored.case.version, 2);
+  assert.equal(JSON.parse(stored.case.situation).analysis.finished, true);
+  await page.close();
+});

@@ -5,7 +5,7 @@
 
 // What the analyst answers first comes from the bundle (`first_questions`).
 let PRINCIPAIS = [];
-const estado = { fatos: new Map(), valores: {}, decisao: null };
+const estado = { fatos: new Map(), valores: {}, decisao: null, caso: null };
 let espera = null;
 
 const $ = (id) => document.getElementById(id);
@@ -78,7 +78,77 @@ function agendar() {
   espera = setTimeout(decidir, 200);
 }
 
+// A case open on the page: its ticket, the version last read and the
+// values it holds, so only what changed is sent as answers.
+function valoresDe(raiz, prefixo = "", saida = {}) {
+  for (const [chave, valor] of Object.entries(raiz)) {
+    const caminho = prefixo ? `${prefixo}.${chave}` : chave;
+    if (valor !== null && typeof valor === "object") valoresDe(valor, caminho, saida);
+    else saida[caminho] = valor;
+  }
+  return saida;
+}
+
+function mostrarCaso(corpo) {
+  const caso = corpo.case;
+  const valores = valoresDe(JSON.parse(caso.situation));
+  delete valores.now;
+  estado.caso = { ticket: caso.ticket, versao: caso.version, valores };
+  estado.valores = { ...valores };
+  const situacao = caso.closed_at ? `encerrado (${caso.closed_reason})` : "aberto";
+  $("caso-estado").textContent = `Caso do ticket ${caso.ticket} · versão ${caso.version} · ${situacao}`;
+  $("erro").hidden = true;
+  estado.decisao = corpo.decision;
+  mostrarFormulario();
+  mostrarDecisao(corpo.decision, corpo.follow_ups);
+}
+
+async function abrirCaso() {
+  const ticket = $("ticket").value.trim();
+  const agora = encodeURIComponent(momento() || "");
+  const consulta = agora ? `?now=${agora}` : "";
+  let resposta = await fetch(`/v1/cases/${encodeURIComponent(ticket)}${consulta}`);
+  if (resposta.status === 404) {
+    const { now, ...inicial } = situacao();
+    resposta = await fetch(`/v1/cases/${encodeURIComponent(ticket)}${consulta}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(inicial),
+    });
+  }
+  const corpo = await resposta.json();
+  if (!resposta.ok) return mostrarErro(corpo.erro);
+  mostrarCaso(corpo);
+}
+
+function mostrarErro(mensagem) {
+  $("erro").hidden = false;
+  $("erro").textContent = mensagem;
+}
+
+// In a case, a change is an answer to the case (on the version read);
+// nothing changed, the case is read again (time may have moved).
+async function decidirCaso() {
+  const { ticket, versao, valores } = estado.caso;
+  const respostas = Object.fromEntries(
+    Object.entries(estado.valores).filter(([fato, valor]) => valores[fato] !== valor),
+  );
+  const agora = encodeURIComponent(momento() || "");
+  const consulta = agora ? `?now=${agora}` : "";
+  const resposta = Object.keys(respostas).length === 0
+    ? await fetch(`/v1/cases/${ticket}${consulta}`)
+    : await fetch(`/v1/cases/${ticket}/answers${consulta}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ answers: respostas, version: versao }),
+    });
+  const corpo = await resposta.json();
+  if (!resposta.ok) return mostrarErro(corpo.erro);
+  mostrarCaso(corpo);
+}
+
 async function decidir() {
+  if (estado.caso) return decidirCaso();
   const resposta = await fetch("/v1/decide", {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -132,7 +202,7 @@ function comMarcas(conteudo) {
   return p;
 }
 
-function mostrarDecisao(d) {
+function mostrarDecisao(d, pendencias) {
   $("saidas").replaceChildren(...Object.entries(d.outputs).map(([nome, valor]) => {
     const selo = texto("span", `${nome}: ${valor}`);
     selo.dataset.saida = nome;
@@ -141,7 +211,7 @@ function mostrarDecisao(d) {
   if (d.actions.length === 0) {
     $("acoes").replaceChildren(texto("li", "Nenhuma ação ainda: diga o assunto e responda o que falta saber.", "muted"));
     $("scripts").replaceChildren();
-    mostrarPendencias(d);
+    mostrarPendencias(pendencias ?? d.follow_ups);
     return mostrarAssumidos(d);
   }
   $("acoes").replaceChildren(
@@ -175,14 +245,14 @@ function mostrarDecisao(d) {
       return bloco;
     }),
   );
-  mostrarPendencias(d);
+  mostrarPendencias(pendencias ?? d.follow_ups);
   mostrarAssumidos(d);
 }
 
 // What the procedure waits for, soonest first; overdue ones say so in
 // words as well as in red.
-function mostrarPendencias(d) {
-  const pendencias = d.follow_ups || [];
+function mostrarPendencias(lista) {
+  const pendencias = lista || [];
   $("pendencias-bloco").hidden = pendencias.length === 0;
   $("pendencias").replaceChildren(
     ...pendencias.map((p) => {
@@ -269,6 +339,7 @@ async function estatisticas() {
 
 async function iniciar() {
   $("ver-estatisticas").addEventListener("click", estatisticas);
+  $("abrir-caso").addEventListener("click", abrirCaso);
   $("agora").value = agoraEmBrasilia();
   $("agora").addEventListener("input", agendar);
   const vocabulario = await (await fetch("/v1/vocabulary")).json();
