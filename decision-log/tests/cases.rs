@@ -182,8 +182,12 @@ fn a_case_lives_in_postgresql_and_races_lose_nothing() {
         eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
         return;
     };
-    // Tickets of their own per run: the database outlives the test.
-    let base = u64::from(std::process::id()) * 10;
+    // Tickets of their own per run: the database outlives the test, and a
+    // process id comes back, so the clock's nanoseconds pick them.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::from(elapsed.subsec_nanos()));
+    let base = (u64::from(std::process::id()) * 1_000_000_000 + nanos) % 10_000_000_000 * 10;
     lifecycle(&address, &(base + 1).to_string());
     race(&address, &(base + 2).to_string());
 }

@@ -223,3 +223,33 @@ test("a case opened by ticket keeps its follow-up, overdue when now moves, close
   assert.equal(JSON.parse(stored.case.situation).analysis.finished, true);
   await page.close();
 });
+
+// Every open follow-up across cases, soonest first, filterable by team.
+test("the Pendências view lists every case's open follow-ups, filterable by team", async () => {
+  const open = async (ticket, now, situation) => {
+    const response = await fetch(`${base}/v1/cases/${ticket}?now=${encodeURIComponent(now)}`, {
+      method: "POST",
+      body: JSON.stringify(situation),
+    });
+    assert.equal(response.status, 201);
+  };
+  // A non-client on a Friday night (Financeiro's follow-up, Monday) and a
+  // Core with no contact at 2 minutes (IO's, at 5 minutes).
+  await open("7001", "2026-12-11T19:00:00-03:00", { contact: { kind: "nao_cliente" }, request: { topic: "erro_sistema" } });
+  await open("7002", "2026-12-08T10:02:00-03:00", { appointment: { number: 1, starts_at: "2026-12-08T10:00:00-03:00", client_reached: false } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.locator("#agora").fill("2026-12-10T10:00");
+  await page.locator("#ver-pendencias").click();
+  const items = page.locator("#pendencias-casos li");
+  await page.waitForFunction(() => document.querySelectorAll("#pendencias-casos li[data-id]").length >= 2);
+  const ids = await items.evaluateAll((all) => all.map((li) => li.dataset.id));
+  assert.ok(ids.indexOf("7002/core.sem_contato.tentar.slack") < ids.indexOf("7001/padrao.nao_cliente.aguardar_financeiro.retornar"), ids.join(", "));
+  const slack = page.locator('#pendencias-casos li[data-id="7002/core.sem_contato.tentar.slack"]');
+  assert.equal(await slack.getAttribute("class"), "atrasada");
+  await page.locator("#pendencias-time").selectOption("financeiro");
+  await page.waitForFunction(() => !document.querySelector('#pendencias-casos li[data-id^="7002/"]'));
+  assert.equal(await page.locator('#pendencias-casos li[data-id^="7001/"]').count(), 1);
+  await page.screenshot({ path: join(ARTIFACTS, "pendencias-dos-casos.png"), fullPage: true });
+  await page.close();
+});

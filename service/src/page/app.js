@@ -316,6 +316,51 @@ function barras(titulo, linhas) {
   return bloco;
 }
 
+// Every open follow-up of every open case, soonest first, overdue ones in
+// red; a team narrows the list. Clicking a ticket opens its case.
+async function pendenciasDosCasos() {
+  const time = $("pendencias-time").value;
+  const agora = encodeURIComponent(momento() || "");
+  const resposta = await fetch(`/v1/cases?due=true&team=${encodeURIComponent(time)}&now=${agora}`);
+  const corpo = await resposta.json();
+  if (!resposta.ok) {
+    $("pendencias-casos").replaceChildren(texto("li", corpo.erro, "muted"));
+    return;
+  }
+  // The teams to filter by are those the open follow-ups name.
+  const seletor = $("pendencias-time");
+  for (const p of corpo) {
+    if (p.team && ![...seletor.options].some((o) => o.value === p.team)) seletor.append(new Option(p.team, p.team));
+  }
+  if (corpo.length === 0) {
+    $("pendencias-casos").replaceChildren(texto("li", "Nenhuma pendência aberta.", "muted"));
+    return;
+  }
+  $("pendencias-casos").replaceChildren(
+    ...corpo.map((p) => {
+      const li = texto("li", undefined, p.overdue ? "atrasada" : undefined);
+      li.dataset.id = `${p.ticket}/${p.id}`;
+      const prazo = p.due_text ? (p.overdue ? `Atrasada desde ${p.due_text}` : `Até ${p.due_text}`) : "Prazo a definir";
+      const abrir = texto("button", `ticket ${p.ticket}`);
+      abrir.type = "button";
+      abrir.addEventListener("click", () => {
+        $("ticket").value = p.ticket;
+        abrirCaso();
+      });
+      li.append(texto("strong", `${prazo}: `), abrir, ` ${p.text}`, p.team ? texto("span", ` · time ${p.team}`, "muted") : "");
+      return li;
+    }),
+  );
+}
+
+async function verPendencias() {
+  const painel = $("todas-pendencias");
+  const abrir = painel.hidden;
+  painel.hidden = !abrir;
+  $("ver-pendencias").setAttribute("aria-expanded", String(abrir));
+  if (abrir) await pendenciasDosCasos();
+}
+
 async function estatisticas() {
   const painel = $("estatisticas");
   const botao = $("ver-estatisticas");
@@ -340,6 +385,8 @@ async function estatisticas() {
 async function iniciar() {
   $("ver-estatisticas").addEventListener("click", estatisticas);
   $("abrir-caso").addEventListener("click", abrirCaso);
+  $("ver-pendencias").addEventListener("click", verPendencias);
+  $("pendencias-time").addEventListener("change", pendenciasDosCasos);
   $("agora").value = agoraEmBrasilia();
   $("agora").addEventListener("input", agendar);
   const vocabulario = await (await fetch("/v1/vocabulary")).json();
