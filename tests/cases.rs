@@ -223,3 +223,50 @@ fn ask_resumes_a_case_and_writes_the_answers_back() {
     assert_eq!(shown["decision"]["outputs"]["route"], "suporte");
     assert_eq!(shown["decision"]["follow_ups"], serde_json::json!([]));
 }
+
+/// A case whose bundle changed since it opened is decided again with the
+/// bundle in force; its history keeps the digest of each decision.
+#[test]
+fn a_case_decided_after_a_bundle_edit_keeps_the_old_digest_in_its_history() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("roteiro-case-digest-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    let policies = scratch.0.join("policies");
+    common::copy_shipped_to(&policies);
+    let folder = policies.to_str().expect("utf-8 path");
+    let now = "2026-12-08T10:00:00-03:00";
+    let out = roteiro(&scratch, &["case", "open", "5150", "--policies", folder, "--now", now]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let manifest = policies.join("bundle.yaml");
+    let edited = std::fs::read_to_string(&manifest)
+        .expect("read")
+        .replace("version: 2026.11.0", "version: 2026.12.0");
+    std::fs::write(&manifest, edited).expect("edit");
+    let out = roteiro(
+        &scratch,
+        &[
+            "case",
+            "show",
+            "5150",
+            "--policies",
+            folder,
+            "--now",
+            now,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(shown["decision"]["bundle"]["version"], "2026.12.0");
+    let bundles: Vec<&serde_json::Value> = shown["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|event| event["kind"] == "decisao")
+        .map(|event| &event["detail"]["bundle"])
+        .collect();
+    assert_eq!(bundles.len(), 2, "{bundles:?}");
+    assert_eq!(bundles[0]["version"], "2026.11.0");
+    assert_eq!(bundles[1]["version"], "2026.12.0");
+    assert_ne!(bundles[0]["digest"], bundles[1]["digest"]);
+}

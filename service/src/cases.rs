@@ -182,6 +182,12 @@ async fn work(
             "case": view.case,
             "decision": view.decision,
             "follow_ups": follow_ups(&view.open, now),
+            "history": view.history.iter().map(|event| json!({
+                "at": event.at,
+                "by": event.by,
+                "kind": event.kind,
+                "detail": serde_json::from_str::<Value>(&event.detail).unwrap_or(Value::Null),
+            })).collect::<Vec<_>>(),
         });
         Ok(reply::json(status, &body))
     })

@@ -199,7 +199,8 @@ fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: F
         // its follow-ups (their due times as they started) beside.
         let decision: Value = serde_json::to_value(decision).unwrap_or(Value::Null);
         let pending: Value = serde_json::from_str(&pending(open, now, Format::Json)).unwrap_or(Value::Null);
-        let out = serde_json::json!({ "case": case_json(case), "decision": decision, "follow_ups": pending });
+        let history: Vec<Value> = view.history.iter().map(event_json).collect();
+        let out = serde_json::json!({ "case": case_json(case), "decision": decision, "follow_ups": pending, "history": history });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&out).unwrap_or_default()));
     }
     // The case's own follow-ups are shown: a wait keeps the due time it
@@ -229,6 +230,16 @@ fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: F
         case.opened_at,
         pending(open, now, Format::Text)
     ))
+}
+
+/// An event with its detail as JSON (it is stored as text).
+fn event_json(event: &roteiro_decision_log::cases::CaseEvent) -> Value {
+    serde_json::json!({
+        "at": event.at,
+        "by": event.by,
+        "kind": event.kind,
+        "detail": serde_json::from_str::<Value>(&event.detail).unwrap_or(Value::Null),
+    })
 }
 
 fn case_json(case: &Case) -> Value {

@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset};
 use roteiro_engine::{Bundle, DecideError, Decision, Situation, SituationError};
 use serde_json::Value;
 
-use crate::cases::store::{Case, CaseError, CaseFollowUp, Cases};
+use crate::cases::store::{Case, CaseError, CaseEvent, CaseFollowUp, Cases};
 
 /// A case as it stands after a decision: the case, the decision made on it
 /// now, and its open follow-ups, soonest first.
@@ -19,6 +19,9 @@ pub struct CaseView {
     pub decision: Decision,
     /// Its open follow-ups.
     pub open: Vec<CaseFollowUp>,
+    /// Everything that happened to it, oldest first (each decision with
+    /// the digest of the bundle that made it).
+    pub history: Vec<CaseEvent>,
 }
 
 /// Why a case could not be worked: the case, or the situation it holds.
@@ -161,6 +164,7 @@ impl CaseDesk<'_> {
         Ok(CaseView {
             case: self.found(ticket)?,
             open: self.cases.follow_ups(ticket, true)?,
+            history: self.cases.events(ticket)?,
             decision,
         })
     }
