@@ -59,9 +59,8 @@ pub async fn answer(
     Query(query): Params,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
     let now = moment(query.get("now"))?;
-    let request: Value = serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+    let request = json_body(body)?;
     let Some(given) = request.get("answers").and_then(Value::as_object) else {
         return Err(ApiError::bad_parameter(
             "answers",
@@ -89,9 +88,8 @@ pub async fn close(
     Query(query): Params,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
     let now = moment(query.get("now"))?;
-    let request: Value = serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+    let request = json_body(body)?;
     let Some(reason) = request.get("reason").and_then(Value::as_str).map(str::to_string) else {
         return Err(ApiError::bad_parameter(
             "reason",
@@ -207,6 +205,12 @@ fn follow_ups(list: &[CaseFollowUp], now: DateTime<FixedOffset>) -> Value {
             })
             .collect(),
     )
+}
+
+/// A request's body read as JSON.
+fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
+    serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))
 }
 
 fn address(desk: &Desk) -> Result<String, ApiError> {

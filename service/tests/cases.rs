@@ -3,57 +3,26 @@
 //! over, list, close; a bad ticket is a 400 and an unknown one a 404.
 #![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::sync::Arc;
 
-use roteiro_engine::Bundle;
-use roteiro_service::{router, Desk, LogConfig};
+use roteiro_service::LogConfig;
 use serde_json::Value;
 
 fn serve(database: &str) -> (tokio::runtime::Runtime, SocketAddr) {
-    let policies = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../policies");
-    let bundle = Bundle::load_dir(&policies).expect("loads");
-    let log = LogConfig {
+    common::serve(Some(LogConfig {
         writer: roteiro_decision_log::LogWriter::open(database).expect("log"),
         keep_personal: false,
         address: database.to_string(),
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .expect("port");
-    let addr = listener.local_addr().expect("address");
-    let app = router(Arc::new(Desk::new(bundle, None, Some(log))));
-    runtime.spawn(async move { axum::serve(listener, app).await });
-    (runtime, addr)
+    }))
 }
 
+/// One exchange, its body read as JSON (null when it is not).
 fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
-    let mut stream = TcpStream::connect(addr).expect("connects");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .expect("timeout");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("sends");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("reads");
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let (status, body) = common::request(addr, method, path, body);
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 fn metrics_text(addr: SocketAddr) -> String {
