@@ -235,7 +235,9 @@ fn desk_error(err: DeskError) -> ApiError {
         DeskError::Situation(err) => ApiError::situation(&err),
         DeskError::Decide(roteiro_engine::DecideError::Situation(err)) => ApiError::situation(&err),
         DeskError::Decide(roteiro_engine::DecideError::Rule(err)) => ApiError::rule(&err),
-        DeskError::Answer(_) => ApiError::with_status(StatusCode::BAD_REQUEST, err.to_string()),
+        DeskError::Answer(_) | DeskError::UnknownFact(_) => {
+            ApiError::with_status(StatusCode::BAD_REQUEST, err.to_string())
+        }
     }
 }
 

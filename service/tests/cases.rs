@@ -64,6 +64,19 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     assert_eq!(due[0]["ticket"], "555");
     assert_eq!(due[0]["overdue"], true);
 
+    // A fact the vocabulary does not declare, however deep its path, is
+    // refused before anything is built from it.
+    let deep = format!(r#"{{"answers": {{"{}x": 1}}, "version": 1}}"#, "a.".repeat(20_000));
+    let (status, refused) = request(addr, "POST", "/v1/cases/555/answers", &deep);
+    assert_eq!(status, 400);
+    assert!(
+        refused["erro"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("fato desconhecido"),
+        "{refused}"
+    );
+
     let stale = r#"{"answers": {"billing.payment_confirmed": true}, "version": 0, "by": "Ana"}"#;
     let (status, refused) = request(
         addr,

@@ -177,7 +177,7 @@ fn desk_failed(err: DeskError) -> Status {
             eprintln!("{err}");
             Status::InvalidSituation
         }
-        DeskError::Answer(_) => {
+        DeskError::Answer(_) | DeskError::UnknownFact(_) => {
             eprintln!("{err}");
             Status::InvalidSituation
         }

@@ -39,6 +39,9 @@ pub enum DeskError {
     /// An answer is not `fact=value`.
     #[error("resposta inválida `{0}`: use fato=valor, por exemplo billing.payment_confirmed=sim")]
     Answer(String),
+    /// An answer names a fact the vocabulary does not declare.
+    #[error("resposta a um fato desconhecido `{0}`: responda fatos do vocabulário, como billing.payment_confirmed")]
+    UnknownFact(String),
 }
 
 /// A bundle and a case store, working cases together.
@@ -109,6 +112,15 @@ impl CaseDesk<'_> {
         by: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> Result<CaseView, DeskError> {
+        // Only declared facts are answered: a path is never built deeper
+        // than the vocabulary's own (a hostile `a.a.a...` would otherwise
+        // nest a tree past what serializing it can bear).
+        if let Some((path, _)) = answers
+            .iter()
+            .find(|(path, _)| self.bundle.vocabulary().fact(path).is_none())
+        {
+            return Err(DeskError::UnknownFact(path.chars().take(80).collect()));
+        }
         let case = self.found(ticket)?;
         let (situation, changes) = answered(&case.situation, answers);
         let given = self.bundle.parse_situation(&situation, &format!("caso {ticket}"))?;
