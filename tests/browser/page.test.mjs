@@ -205,6 +205,8 @@ test("a case opened by ticket keeps its follow-up, overdue when now moves, close
   await page.locator("#abrir-caso").click();
   await page.waitForFunction(() => document.querySelector("#caso-estado").textContent.includes("3030"));
   assert.match(await page.locator("#caso-estado").textContent(), /Caso do ticket 3030 · versão 1 · aberto/);
+  // The moment read back from the case shows in its field as typed.
+  assert.equal(await page.locator('[name="analysis.database_taken_at"]').inputValue(), "2026-12-07T09:00");
   const item = page.locator('#pendencias li[data-id="fluxo.banco.prazo.limite"]');
   assert.match(await item.textContent(), /^Até 08\/12\/2026 09:00: /);
 

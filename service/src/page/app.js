@@ -45,7 +45,9 @@ function campo(fato) {
   entrada.name = fato.fato;
   entrada.dataset.tipo = fato.tipo;
   const atual = estado.valores[fato.fato];
-  if (atual !== undefined) entrada.value = String(atual);
+  // A moment is kept as RFC 3339 (with the zone); the field shows its
+  // date and time, as datetime-local takes them.
+  if (atual !== undefined) entrada.value = fato.tipo === "datetime" ? String(atual).slice(0, 16) : String(atual);
   entrada.addEventListener("input", () => mudar(fato, entrada.value));
   rotulo.append(entrada);
   return rotulo;
