@@ -371,7 +371,7 @@ impl Bundle {
                 due_text: None,
                 overdue: false,
                 needs,
-                until: follow_up.until.as_ref().map(|expr| expr.source.as_str().into()),
+                until: follow_up.until_words.clone(),
                 rule: rule.id.clone(),
                 source: rule.source.clone(),
             },

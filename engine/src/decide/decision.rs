@@ -89,7 +89,8 @@ pub struct FollowUp {
     /// Facts its due time is worked out from that the situation lacks
     /// (then `due` is absent).
     pub needs: Vec<Shared>,
-    /// The condition that closes it, as the rule writes it.
+    /// The condition that closes it, in words (fact labels, "e", "ou",
+    /// "não"; the rule's Rhai where it has no wording).
     pub until: Option<Shared>,
     /// Rule that contributed it.
     pub rule: Shared,

@@ -62,7 +62,12 @@ impl Loader {
             let item = self.compile_item(context, &item_place, &field, &text, phase);
             if let (Some(mut item), Some(due)) = (item, due) {
                 item.team = team;
-                follow_ups.push(FollowUp { item, due, until });
+                follow_ups.push(FollowUp {
+                    item,
+                    due,
+                    until,
+                    until_words: None,
+                });
             }
         }
         follow_ups

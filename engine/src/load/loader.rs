@@ -245,6 +245,7 @@ impl Loader {
         };
         bundle.index_contexts();
         bundle.index_rules();
+        bundle.word_follow_ups();
         Loaded::Done(Ok(bundle))
     }
 

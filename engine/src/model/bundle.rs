@@ -162,6 +162,9 @@ pub(crate) struct FollowUp {
     pub item: Item,
     pub due: Expr,
     pub until: Option<Expr>,
+    /// `until` in words, as analysts read it (worked out once the bundle
+    /// is built).
+    pub until_words: Option<Shared>,
 }
 
 impl FollowUp {

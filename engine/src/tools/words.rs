@@ -9,6 +9,7 @@
 use rhai::{Expr, Stmt};
 
 use crate::model::bundle::Bundle;
+use crate::model::shared::Shared;
 use crate::model::vocabulary::Vocabulary;
 
 impl Bundle {
@@ -16,16 +17,37 @@ impl Bundle {
     /// or one without a condition.
     pub fn condition_in_words(&self, id: &str) -> Option<String> {
         let rule = self.rules.iter().find(|rule| rule.id == id)?;
-        let expr = rule.when.as_ref()?;
+        Some(self.in_words(rule.when.as_ref()?))
+    }
+
+    /// Puts each follow-up's closing condition in words, once, when the
+    /// bundle is built: every decision that shows it shares the text.
+    pub(crate) fn word_follow_ups(&mut self) {
+        let words: Vec<Vec<Option<Shared>>> = (self.rules.iter())
+            .map(|rule| {
+                (rule.follow_ups.iter())
+                    .map(|follow_up| follow_up.until.as_ref().map(|expr| self.in_words(expr).into()))
+                    .collect()
+            })
+            .collect();
+        for (rule, words) in self.rules.iter_mut().zip(words) {
+            for (follow_up, words) in rule.follow_ups.iter_mut().zip(words) {
+                follow_up.until_words = words;
+            }
+        }
+    }
+
+    /// An expression in words; its Rhai source where it has no wording.
+    fn in_words(&self, expr: &crate::model::bundle::Expr) -> String {
         let Ok(ast) = self.rhai_ast(expr) else {
-            return Some(expr.source.clone());
+            return expr.source.clone();
         };
         let words = match ast.statements() {
             [Stmt::Expr(inner)] => phrase(inner, &self.vocabulary, &expr.source),
             [Stmt::FnCall(call, _)] => call_phrase(&call.name, &call.args, &self.vocabulary, &expr.source),
             _ => None,
         };
-        Some(words.unwrap_or_else(|| expr.source.clone()))
+        words.unwrap_or_else(|| expr.source.clone())
     }
 }
 
