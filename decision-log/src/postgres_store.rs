@@ -54,6 +54,17 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// The open, migrated connection, for the cases kept in the same
+    /// database.
+    pub(crate) fn into_client(mut self) -> Result<Client, LogError> {
+        self.client()?;
+        self.client
+            .take()
+            .ok_or_else(|| LogError::Database("sem conexão".into()))
+    }
+}
+
 fn migrate(client: &mut Client) -> Result<(), LogError> {
     client
         .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")

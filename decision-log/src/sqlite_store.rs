@@ -75,6 +75,13 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The open, migrated connection, for the cases kept in the same file.
+    pub(crate) fn into_connection(self) -> Connection {
+        self.connection
+    }
+}
+
 impl Store for SqliteStore {
     fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
         let transaction = self.connection.transaction().map_err(db)?;

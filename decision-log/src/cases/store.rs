@@ -8,7 +8,6 @@
 //! on the case as it now is.
 
 use postgres::types::ToSql;
-use postgres::NoTls;
 
 use crate::LogError;
 
@@ -254,16 +253,17 @@ impl Cases {
     /// Opens (creating and migrating) the database at `address`, as the
     /// decision log does.
     pub fn open(address: &str) -> Result<Self, LogError> {
-        // Opening the log creates the file and applies every migration.
-        drop(crate::open(address)?);
+        // The log's own opening creates the file and applies every
+        // migration; its connection then serves the cases.
         let db = if address.starts_with("postgres://") || address.starts_with("postgresql://") {
-            Db::Postgres(Box::new(postgres::Client::connect(address, NoTls).map_err(pg)?))
+            Db::Postgres(Box::new(
+                crate::postgres_store::PostgresStore::open(address)?.into_client()?,
+            ))
+        } else if address.contains("://") && !address.starts_with("sqlite://") {
+            return Err(LogError::Address(address.to_string()));
         } else {
-            let connection = rusqlite::Connection::open(address.trim_start_matches("sqlite://")).map_err(sqlite)?;
-            connection
-                .busy_timeout(std::time::Duration::from_secs(5))
-                .map_err(sqlite)?;
-            Db::Sqlite(connection)
+            let path = address.trim_start_matches("sqlite://");
+            Db::Sqlite(crate::sqlite_store::SqliteStore::open(path)?.into_connection())
         };
         Ok(Self { db })
     }
