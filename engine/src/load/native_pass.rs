@@ -117,4 +117,14 @@ mod tests {
         // The condition in words walks Rhai's tree, released or not.
         assert_eq!(bundle.condition_in_words("nativa").as_deref(), Some("caso.kind é “k2”"));
     }
+
+    #[test]
+    fn a_follow_ups_closing_condition_is_worded_at_load_and_its_tree_still_let_go() {
+        let procedure = "document: d.txt\ntitle: t\nrules:\n  - id: espera\n    section: '1'\n    phase: a\n    follow_ups:\n      - {id: retorno, text: Retorne., due: date(now), until: caso.flag}\n";
+        let bundle = crate::test_bundle::with_procedure(procedure);
+        let follow_up = &bundle.rules[0].follow_ups[0];
+        let until = follow_up.until.as_ref().expect("a closing condition");
+        assert!(until.native.is_some() && until.held_ast().is_none());
+        assert_eq!(follow_up.until_words.as_deref(), Some("caso.flag"));
+    }
 }

@@ -319,12 +319,25 @@ impl Bundle {
         if let Some(ast) = expr.rhai.get() {
             return Ok(ast);
         }
+        let ast = self.parse_again(expr)?;
+        Ok(expr.rhai.get_or_init(|| ast))
+    }
+
+    /// Rhai's tree of `expr` for one look, without holding it when it had
+    /// been let go (wording follow-ups at load must not undo the release).
+    pub(crate) fn rhai_ast_once(&self, expr: &Expr) -> Result<Arc<AST>, String> {
+        match expr.rhai.get() {
+            Some(ast) => Ok(Arc::clone(ast)),
+            None => self.parse_again(expr),
+        }
+    }
+
+    fn parse_again(&self, expr: &Expr) -> Result<Arc<AST>, String> {
         let scope = sandbox::compile_scope(&self.vocabulary, &GLOBALS);
-        let ast = self
-            .engine
+        self.engine
             .compile_with_scope(&scope, &expr.source)
-            .map_err(|err| format!("o Rhai não compila `{}` de novo: {err}", expr.source))?;
-        Ok(expr.rhai.get_or_init(|| Arc::new(ast)))
+            .map(Arc::new)
+            .map_err(|err| format!("o Rhai não compila `{}` de novo: {err}", expr.source))
     }
 }
 

@@ -39,7 +39,7 @@ impl Bundle {
 
     /// An expression in words; its Rhai source where it has no wording.
     fn in_words(&self, expr: &crate::model::bundle::Expr) -> String {
-        let Ok(ast) = self.rhai_ast(expr) else {
+        let Ok(ast) = self.rhai_ast_once(expr) else {
             return expr.source.clone();
         };
         let words = match ast.statements() {
