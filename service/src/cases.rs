@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset};
-use roteiro_decision_log::cases::{self, CaseDesk, CaseError, CaseFollowUp, CaseView, Cases, DeskError};
+use roteiro_decision_log::cases::{self, CaseDesk, CaseError, CaseEvent, CaseFollowUp, CaseView, Cases, DeskError};
 use serde_json::{json, Value};
 
 use crate::desk::Desk;
@@ -180,12 +180,7 @@ async fn work(
             "case": view.case,
             "decision": view.decision,
             "follow_ups": follow_ups(&view.open, now),
-            "history": view.history.iter().map(|event| json!({
-                "at": event.at,
-                "by": event.by,
-                "kind": event.kind,
-                "detail": serde_json::from_str::<Value>(&event.detail).unwrap_or(Value::Null),
-            })).collect::<Vec<_>>(),
+            "history": view.history.iter().map(CaseEvent::to_json).collect::<Vec<_>>(),
         });
         Ok(reply::json(status, &body))
     })
@@ -194,17 +189,7 @@ async fn work(
 }
 
 fn follow_ups(list: &[CaseFollowUp], now: DateTime<FixedOffset>) -> Value {
-    Value::Array(
-        list.iter()
-            .map(|f| {
-                let mut item = serde_json::to_value(f).unwrap_or(Value::Null);
-                if let Value::Object(map) = &mut item {
-                    map.insert("overdue".into(), Value::Bool(f.overdue(now)));
-                }
-                item
-            })
-            .collect(),
-    )
+    Value::Array(list.iter().map(|f| f.to_json(now)).collect())
 }
 
 /// A request's body read as JSON.

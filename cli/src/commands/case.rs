@@ -199,7 +199,11 @@ fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: F
         // its follow-ups (their due times as they started) beside.
         let decision: Value = serde_json::to_value(decision).unwrap_or(Value::Null);
         let pending: Value = serde_json::from_str(&pending(open, now, Format::Json)).unwrap_or(Value::Null);
-        let history: Vec<Value> = view.history.iter().map(event_json).collect();
+        let history: Vec<Value> = view
+            .history
+            .iter()
+            .map(roteiro_decision_log::cases::CaseEvent::to_json)
+            .collect();
         let out = serde_json::json!({ "case": case_json(case), "decision": decision, "follow_ups": pending, "history": history });
         return Ok(format!("{}\n", serde_json::to_string_pretty(&out).unwrap_or_default()));
     }
@@ -232,16 +236,6 @@ fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: F
     ))
 }
 
-/// An event with its detail as JSON (it is stored as text).
-fn event_json(event: &roteiro_decision_log::cases::CaseEvent) -> Value {
-    serde_json::json!({
-        "at": event.at,
-        "by": event.by,
-        "kind": event.kind,
-        "detail": serde_json::from_str::<Value>(&event.detail).unwrap_or(Value::Null),
-    })
-}
-
 fn case_json(case: &Case) -> Value {
     serde_json::json!({
         "ticket": case.ticket,
@@ -256,16 +250,7 @@ fn case_json(case: &Case) -> Value {
 /// Open follow-ups, soonest first, overdue ones marked.
 fn pending(list: &[CaseFollowUp], now: DateTime<FixedOffset>, format: Format) -> String {
     if format != Format::Text {
-        let items: Vec<Value> = list
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "ticket": f.ticket, "id": f.id, "text": f.text, "team": f.team,
-                    "due": f.due, "due_text": f.due_text, "until": f.until, "rule": f.rule,
-                    "overdue": f.overdue(now),
-                })
-            })
-            .collect();
+        let items: Vec<Value> = list.iter().map(|f| f.to_json(now)).collect();
         return format!("{}\n", serde_json::to_string_pretty(&items).unwrap_or_default());
     }
     if list.is_empty() {

@@ -69,7 +69,28 @@ pub struct CaseFollowUp {
     pub closed: Option<(String, String)>,
 }
 
+impl CaseEvent {
+    /// As JSON, its detail read back from its stored text.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "at": self.at,
+            "by": self.by,
+            "kind": self.kind,
+            "detail": serde_json::from_str::<serde_json::Value>(&self.detail).unwrap_or(serde_json::Value::Null),
+        })
+    }
+}
+
 impl CaseFollowUp {
+    /// As JSON, with whether it is overdue at `now`.
+    pub fn to_json(&self, now: chrono::DateTime<chrono::FixedOffset>) -> serde_json::Value {
+        let mut item = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        if let serde_json::Value::Object(map) = &mut item {
+            map.insert("overdue".into(), serde_json::Value::Bool(self.overdue(now)));
+        }
+        item
+    }
+
     /// Whether it was due before `now`: a day from the next day on.
     pub fn overdue(&self, now: chrono::DateTime<chrono::FixedOffset>) -> bool {
         let Some(due) = self.due.as_deref() else { return false };
