@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod cases;
+pub mod db;
 mod postgres_store;
 mod record;
 mod sqlite_store;

@@ -8,6 +8,7 @@ use crate::{record_of, Filter, LogError, Migrations, Record, Row, Store, COLUMNS
 const MIGRATIONS: Migrations = &[
     (1, include_str!("../migrations/postgres/0001_decisions.sql")),
     (2, include_str!("../migrations/postgres/0002_cases.sql")),
+    (3, include_str!("../migrations/postgres/0003_tokens.sql")),
 ];
 
 fn db(err: postgres::Error) -> LogError {

@@ -13,6 +13,7 @@ const WAL_BYTES: i64 = 16 * 1024 * 1024;
 const MIGRATIONS: Migrations = &[
     (1, include_str!("../migrations/sqlite/0001_decisions.sql")),
     (2, include_str!("../migrations/sqlite/0002_cases.sql")),
+    (3, include_str!("../migrations/sqlite/0003_tokens.sql")),
 ];
 
 fn db(err: rusqlite::Error) -> LogError {

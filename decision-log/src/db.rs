@@ -1,0 +1,152 @@
+//! One query surface over the log's database, SQLite or PostgreSQL: what
+//! the cases and the access tokens are kept through. Statements are written
+//! once with `$1`, `$2`... and read back as text columns.
+
+use postgres::types::ToSql;
+
+use crate::LogError;
+
+/// A query parameter: text, optional text or an integer.
+#[derive(Debug, Clone)]
+pub enum Param<'a> {
+    /// Text.
+    Text(&'a str),
+    /// Text or NULL.
+    Maybe(Option<&'a str>),
+    /// An integer.
+    Int(i64),
+}
+
+/// One connection to the log's database, SQLite or PostgreSQL.
+pub enum Db {
+    /// A SQLite file.
+    Sqlite(rusqlite::Connection),
+    /// A PostgreSQL server.
+    Postgres(Box<postgres::Client>),
+}
+
+fn sqlite(err: rusqlite::Error) -> LogError {
+    LogError::Database(err.to_string())
+}
+
+fn pg(err: postgres::Error) -> LogError {
+    LogError::Database(err.to_string())
+}
+
+impl Db {
+    /// Opens (creating and migrating) the database at `address`, as the
+    /// decision log does: the log's own opening creates the file and
+    /// applies every migration; its connection then serves the caller.
+    pub fn open(address: &str) -> Result<Self, LogError> {
+        if address.starts_with("postgres://") || address.starts_with("postgresql://") {
+            Ok(Self::Postgres(Box::new(
+                crate::postgres_store::PostgresStore::open(address)?.into_client()?,
+            )))
+        } else if address.contains("://") && !address.starts_with("sqlite://") {
+            Err(LogError::Address(address.to_string()))
+        } else {
+            let path = address.trim_start_matches("sqlite://");
+            Ok(Self::Sqlite(
+                crate::sqlite_store::SqliteStore::open(path)?.into_connection(),
+            ))
+        }
+    }
+
+    /// Runs a statement written with `$1`, `$2`... (SQLite reads `?1`).
+    pub fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, LogError> {
+        match self {
+            Self::Sqlite(connection) => {
+                let values: Vec<rusqlite::types::Value> = params.iter().map(sqlite_value).collect();
+                let changed = connection
+                    .execute(&sql.replace('$', "?"), rusqlite::params_from_iter(values))
+                    .map_err(sqlite)?;
+                Ok(changed as u64)
+            }
+            Self::Postgres(client) => {
+                let owned = pg_values(params);
+                let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|value| value.as_ref()).collect();
+                client.execute(sql, &refs).map_err(pg)
+            }
+        }
+    }
+
+    /// Rows of text columns (cast integers to text in the query).
+    pub fn rows(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Vec<Option<String>>>, LogError> {
+        match self {
+            Self::Sqlite(connection) => {
+                let values: Vec<rusqlite::types::Value> = params.iter().map(sqlite_value).collect();
+                let mut statement = connection.prepare(&sql.replace('$', "?")).map_err(sqlite)?;
+                let width = statement.column_count();
+                let rows = statement
+                    .query_map(rusqlite::params_from_iter(values), |row| {
+                        (0..width).map(|at| row.get::<_, Option<String>>(at)).collect()
+                    })
+                    .map_err(sqlite)?;
+                rows.collect::<Result<_, _>>().map_err(sqlite)
+            }
+            Self::Postgres(client) => {
+                let owned = pg_values(params);
+                let refs: Vec<&(dyn ToSql + Sync)> = owned.iter().map(|value| value.as_ref()).collect();
+                let rows = client.query(sql, &refs).map_err(pg)?;
+                Ok(rows
+                    .iter()
+                    .map(|row| (0..row.len()).map(|at| row.get::<_, Option<String>>(at)).collect())
+                    .collect())
+            }
+        }
+    }
+
+    /// Runs `work` in one transaction: all of it or none.
+    pub fn transaction<T, E: From<LogError>>(&mut self, work: impl FnOnce(&mut Self) -> Result<T, E>) -> Result<T, E> {
+        let begin = match self {
+            // IMMEDIATE takes the write lock at once, so two writers wait
+            // for each other instead of failing half-way.
+            Self::Sqlite(_) => "BEGIN IMMEDIATE",
+            Self::Postgres(_) => "BEGIN",
+        };
+        self.batch(begin)?;
+        match work(self) {
+            Ok(value) => {
+                self.batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(err) => {
+                // The change is abandoned; a failed rollback leaves nothing
+                // committed either.
+                let _ = self.batch("ROLLBACK");
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs statements with no parameters (BEGIN, COMMIT...).
+    pub fn batch(&mut self, sql: &str) -> Result<(), LogError> {
+        match self {
+            Self::Sqlite(connection) => connection.execute_batch(sql).map_err(sqlite),
+            Self::Postgres(client) => client.batch_execute(sql).map_err(pg),
+        }
+    }
+}
+
+fn sqlite_value(param: &Param<'_>) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    match param {
+        Param::Text(text) => Value::Text((*text).to_string()),
+        Param::Maybe(Some(text)) => Value::Text((*text).to_string()),
+        Param::Maybe(None) => Value::Null,
+        Param::Int(n) => Value::Integer(*n),
+    }
+}
+
+fn pg_values(params: &[Param<'_>]) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .iter()
+        .map(|param| -> Box<dyn ToSql + Sync> {
+            match param {
+                Param::Text(text) => Box::new((*text).to_string()),
+                Param::Maybe(text) => Box::new(text.map(str::to_string)),
+                Param::Int(n) => Box::new(*n),
+            }
+        })
+        .collect()
+}
