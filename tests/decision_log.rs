@@ -25,17 +25,25 @@ fn roteiro(args: &[&str]) -> Output {
 struct Server {
     child: std::process::Child,
     addr: String,
+    token: String,
 }
 
 impl Server {
     fn start(database: &str) -> Self {
-        let (child, addr) = common::start_serve(&[
+        let served = common::start_serve(&[
             "--policies".as_ref(),
             "policies".as_ref(),
             "--database".as_ref(),
             database.as_ref(),
+            // A thousand decisions from one address in a second or two.
+            "--limit-per-minute".as_ref(),
+            "1000000".as_ref(),
         ]);
-        Self { child, addr }
+        Self {
+            child: served.child,
+            addr: served.addr,
+            token: served.token,
+        }
     }
 
     /// Posts `count` decisions (topics in turn); every one is answered.
@@ -50,7 +58,8 @@ impl Server {
             stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
             write!(
                 stream,
-                "POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                self.token,
                 body.len()
             )
             .unwrap();

@@ -23,6 +23,7 @@ struct Server {
     child: Child,
     addr: String,
     folder: PathBuf,
+    token: String,
 }
 
 impl Server {
@@ -31,13 +32,18 @@ impl Server {
         let _ = std::fs::remove_dir_all(&folder);
         common::copy_shipped_to(&folder);
         let database = folder.with_extension("db");
-        let (child, addr) = common::start_serve(&[
+        let served = common::start_serve(&[
             "--policies".as_ref(),
             folder.as_os_str(),
             "--database".as_ref(),
             database.as_os_str(),
         ]);
-        Self { child, addr, folder }
+        Self {
+            child: served.child,
+            addr: served.addr,
+            folder,
+            token: served.token,
+        }
     }
 
     /// One request; the status and the body.
@@ -45,8 +51,9 @@ impl Server {
         let mut stream = TcpStream::connect(&self.addr).expect("connects");
         stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.addr,
+            self.token,
             body.len()
         );
         stream.write_all(head.as_bytes()).unwrap();
@@ -255,8 +262,13 @@ fn an_edit_reloads_and_a_broken_edit_is_refused_while_the_last_good_bundle_serve
     server.eventually("the refusal is told", |server| {
         server.json("GET", "/healthz", "").1["status"] == "recarga_recusada"
     });
-    let (status, health) = server.json("GET", "/healthz", "");
+    // Health says only that; the process owners' route says where.
+    let (status, health) = server.json("GET", "/v1/reload", "");
     assert_eq!(status, 200);
+    assert_eq!(
+        server.json("GET", "/healthz", "").1,
+        serde_json::json!({"status": "recarga_recusada"})
+    );
     let problem = &health["recarga_recusada"]["problemas"][0];
     assert_eq!(problem["arquivo"], "procedures/002-atendimento-padrao.yaml");
     assert!(problem["linha"].as_u64().is_some());

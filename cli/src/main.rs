@@ -85,6 +85,8 @@ enum Command {
     Case(commands::case::Args),
     /// Os casos: `--due` lista as pendências abertas, a mais próxima primeiro.
     Cases(commands::case::ListArgs),
+    /// Os tokens de acesso do serviço: criar (papel analista, dono ou admin), listar, revogar.
+    Token(commands::token::Args),
 }
 
 /// The help of every command and subcommand in Portuguese: headings,
@@ -186,6 +188,7 @@ fn main() -> ExitCode {
         Command::Log(args) => commands::log::run(args),
         Command::Case(args) => commands::case::run(args),
         Command::Cases(args) => commands::case::list(args),
+        Command::Token(args) => commands::token::run(args),
     };
     ExitCode::from(status as u8)
 }

@@ -36,6 +36,7 @@ fn made(situation: &Situation) -> Made<'static> {
         now: situation.now().unwrap(),
         latency: Duration::from_micros(30),
         keep_personal: false,
+        analyst: None,
     }
 }
 

@@ -223,8 +223,10 @@ impl Row {
         documents.sort_unstable();
         documents.dedup();
         let info = bundle.info();
-        let analyst = match situation.facts.get("analyst.name") {
-            Some(roteiro_engine::FactValue::Text(name)) => Some(name.to_string()),
+        // Who is known (an authenticated caller) wins over a typed name.
+        let analyst = match (made.analyst, situation.facts.get("analyst.name")) {
+            (Some(known), _) => Some(known.to_string()),
+            (None, Some(roteiro_engine::FactValue::Text(name))) => Some(name.to_string()),
             _ => None,
         };
         let route = decision
@@ -342,6 +344,9 @@ pub struct Made<'a> {
     pub latency: std::time::Duration,
     /// Keep personal facts instead of masking them.
     pub keep_personal: bool,
+    /// Who decided, when known (an authenticated caller); else the
+    /// situation's `analyst.name`.
+    pub analyst: Option<&'a str>,
 }
 
 #[cfg(test)]

@@ -16,6 +16,11 @@ pub trait Recorder {
     fn keeps_personal(&self) -> Option<bool>;
     /// Takes one row; queues it, never waits for the database.
     fn record(&self, row: Row);
+    /// Who decides, when the recorder knows (an authenticated caller);
+    /// `None` leaves the situation's `analyst.name`.
+    fn analyst(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A command's log: its writer, and whether rows keep personal facts
@@ -84,6 +89,7 @@ pub fn decide_and_record(
             now,
             latency,
             keep_personal,
+            analyst: recorder.analyst(),
         };
         recorder.record(Row::of(bundle, situation, &decision, made));
     }

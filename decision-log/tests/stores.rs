@@ -35,6 +35,7 @@ fn rows(bundle: &Bundle, first_latency_us: u64) -> Vec<Row> {
                 now,
                 latency: std::time::Duration::from_micros(latency),
                 keep_personal: false,
+                analyst: None,
             };
             Row::of(bundle, &situation, &decision, made)
         })

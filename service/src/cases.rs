@@ -7,13 +7,14 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, FixedOffset};
 use roteiro_decision_log::cases::{self, CaseDesk, CaseError, CaseEvent, CaseFollowUp, CaseView, Cases, DeskError};
 use serde_json::{json, Value};
 
+use crate::access::Who;
 use crate::desk::Desk;
 use crate::reply::{self, ApiError};
 
@@ -22,11 +23,12 @@ type Params = Query<std::collections::BTreeMap<String, String>>;
 /// `GET /v1/cases/{ticket}?now=...`: the case, decided again now.
 pub async fn show(
     State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
     Path(ticket): Path<String>,
     Query(query): Params,
 ) -> Result<Response, ApiError> {
     let now = moment(query.get("now"))?;
-    let by = query.get("by").cloned();
+    let by = who.name_or(query.get("by").cloned());
     work(desk, &ticket, StatusCode::OK, now, move |case_desk, ticket| {
         case_desk.show(ticket, by.as_deref(), now)
     })
@@ -37,13 +39,14 @@ pub async fn show(
 /// situation (JSON, `{}` for none).
 pub async fn open(
     State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
     Path(ticket): Path<String>,
     Query(query): Params,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
     let now = moment(query.get("now"))?;
-    let by = query.get("by").cloned();
+    let by = who.name_or(query.get("by").cloned());
     let text = String::from_utf8_lossy(&body).into_owned();
     work(desk, &ticket, StatusCode::CREATED, now, move |case_desk, ticket| {
         case_desk.open(ticket, &text, "corpo", by.as_deref(), now)
@@ -55,6 +58,7 @@ pub async fn open(
 /// "version": N, "by": "..."}`; 409 when the case changed since version N.
 pub async fn answer(
     State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
     Path(ticket): Path<String>,
     Query(query): Params,
     body: Result<Bytes, BytesRejection>,
@@ -73,7 +77,7 @@ pub async fn answer(
         .map(|(fact, value)| (fact.clone(), value.clone()))
         .collect();
     let version = request.get("version").and_then(Value::as_i64);
-    let by = request.get("by").and_then(Value::as_str).map(str::to_string);
+    let by = who.name_or(request.get("by").and_then(Value::as_str).map(str::to_string));
     work(desk, &ticket, StatusCode::OK, now, move |case_desk, ticket| {
         case_desk.answer_values(ticket, &answers, version, by.as_deref(), now)
     })
@@ -84,6 +88,7 @@ pub async fn answer(
 /// closes the case, or only that follow-up.
 pub async fn close(
     State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
     Path(ticket): Path<String>,
     Query(query): Params,
     body: Result<Bytes, BytesRejection>,
@@ -98,11 +103,9 @@ pub async fn close(
         ));
     };
     let follow_up = request.get("follow_up").and_then(Value::as_str).map(str::to_string);
-    let by = request
-        .get("by")
-        .and_then(Value::as_str)
-        .unwrap_or("não informado")
-        .to_string();
+    let by = who
+        .name_or(request.get("by").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| "não informado".to_string());
     let ticket = cases::ticket(&ticket).map_err(case_error)?;
     let address = address(&desk)?;
     tokio::task::spawn_blocking(move || {

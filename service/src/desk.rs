@@ -15,6 +15,8 @@ use roteiro_decision_log::{Filter, LogError, Record, Recorder, Row, Store};
 use roteiro_engine::{folder_fingerprint, Bundle, FolderFingerprint};
 use serde::Serialize;
 
+use crate::access::Guard;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::LogConfig;
 
@@ -62,11 +64,15 @@ pub struct Desk {
     log_reader: Mutex<Option<Box<dyn Store>>>,
     /// Counters and latencies for `/metrics`.
     pub metrics: Metrics,
+    /// Who is let in.
+    pub guard: Guard,
+    /// The budgets of each client.
+    pub limits: Limits,
 }
 
 impl Desk {
     /// A desk serving `bundle`; `folder` is where reloads come from.
-    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>) -> Self {
+    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>, guard: Guard, limits: Limits) -> Self {
         Self {
             log_address: log.as_ref().map(|log| log.address.clone()),
             log_reader: Mutex::new(None),
@@ -78,7 +84,15 @@ impl Desk {
             refused: RwLock::new(None),
             folder,
             metrics: Metrics::default(),
+            guard,
+            limits,
         }
+    }
+
+    /// The log as `who` records into it: the authenticated caller is the
+    /// analyst of every row it makes.
+    pub fn signed(&self, who: Option<String>) -> Signed<'_> {
+        Signed { desk: self, who }
     }
 
     /// The bundle serving now, held for the whole request.
@@ -189,6 +203,26 @@ impl Recorder for Desk {
         if let Some(log) = self.log.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
             log.writer.log(row);
         }
+    }
+}
+
+/// The desk's log with who is deciding.
+pub struct Signed<'a> {
+    desk: &'a Desk,
+    who: Option<String>,
+}
+
+impl Recorder for Signed<'_> {
+    fn keeps_personal(&self) -> Option<bool> {
+        self.desk.keeps_personal()
+    }
+
+    fn record(&self, row: Row) {
+        self.desk.record(row);
+    }
+
+    fn analyst(&self) -> Option<&str> {
+        self.who.as_deref()
     }
 }
 

@@ -6,8 +6,13 @@
 //! `Bundle::explain`; the service adds no decision logic of its own.
 #![deny(missing_docs)]
 
+mod access;
+mod admin;
 mod cases;
 mod desk;
+mod limits;
+mod listen;
+mod login;
 mod metrics;
 mod openapi;
 mod reply;
@@ -18,7 +23,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use access::{Access, Guard, ROUTES};
 pub use desk::Desk;
+pub use limits::{Limits, LimitsConfig};
+pub use listen::serve;
 pub use routes::router;
 
 /// Largest request body accepted, in bytes.
@@ -34,8 +42,21 @@ pub struct Config {
     /// The bundle folder, watched for edits; `None` serves the bundle given
     /// to [`run`] as it is.
     pub folder: Option<PathBuf>,
-    /// Where every decision is logged.
+    /// Where every decision is logged (and where the tokens are).
     pub log: Option<LogConfig>,
+    /// Who is let in.
+    pub auth: Auth,
+    /// Each client's budgets.
+    pub limits: LimitsConfig,
+}
+
+/// How callers are let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// By the tokens in the log's database (the default).
+    Tokens,
+    /// Everyone, as no one in particular: only on a loopback address.
+    InsecureNoAuth,
 }
 
 /// The decision log of the service.
@@ -55,6 +76,10 @@ pub enum StartError {
     Bind(std::io::Error),
     /// The runtime could not start or stopped with an error.
     Runtime(std::io::Error),
+    /// No authentication asked for on an address others can reach.
+    InsecureAddress(SocketAddr),
+    /// Tokens asked for with no database to keep them, or it failed.
+    Tokens(String),
 }
 
 impl std::error::Error for StartError {}
@@ -64,6 +89,11 @@ impl std::fmt::Display for StartError {
         match self {
             Self::Bind(err) => write!(f, "não foi possível ouvir no endereço pedido: {err}"),
             Self::Runtime(err) => write!(f, "o serviço parou com erro: {err}"),
+            Self::InsecureAddress(addr) => write!(
+                f,
+                "--insecure-no-auth só vale em endereço local (127.0.0.1, ::1); `{addr}` seria aberto a quem alcançar a rede"
+            ),
+            Self::Tokens(err) => write!(f, "não foi possível ler os tokens de acesso: {err}"),
         }
     }
 }
@@ -75,12 +105,33 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         .enable_all()
         .build()
         .map_err(StartError::Runtime)?;
+    let guard = match config.auth {
+        Auth::InsecureNoAuth if !config.addr.ip().is_loopback() => {
+            return Err(StartError::InsecureAddress(config.addr))
+        }
+        Auth::InsecureNoAuth => Guard::open(),
+        Auth::Tokens => {
+            let address = config
+                .log
+                .as_ref()
+                .map(|log| log.address.clone())
+                .ok_or_else(|| StartError::Tokens("o serviço está sem banco de dados para guardá-los".into()))?;
+            Guard::tokens(&address, false).map_err(|err| StartError::Tokens(err.to_string()))?
+        }
+    };
+    let limits = config.limits;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
-        let desk = Arc::new(Desk::new(bundle, config.folder.clone(), config.log));
+        let desk = Arc::new(Desk::new(
+            bundle,
+            config.folder.clone(),
+            config.log,
+            guard,
+            Limits::new(limits),
+        ));
         if let Some(folder) = &config.folder {
             // Taken before anyone hears the address: an edit made as soon
             // as the service is ready is a change, not the starting point.
@@ -88,13 +139,10 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             tokio::spawn(desk::watch(desk.clone(), loaded));
         }
         ready(addr);
-        let served = axum::serve(listener, router(desk.clone()))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(StartError::Runtime);
+        serve(listener, desk.clone(), shutdown()).await;
         // Write what the log still holds before leaving.
         desk.close_log();
-        served
+        Ok(())
     })
 }
 

@@ -7,6 +7,7 @@
 use roteiro_engine::{type_schemas, Bundle};
 use serde_json::{json, Map, Value};
 
+use crate::access::{Access, ROUTES};
 use crate::reply::ErrorBody;
 
 /// Moves a schema's `$defs` into `components/schemas` and points its
@@ -29,8 +30,48 @@ fn pointed(schema: &Value) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
-/// The whole document for the bundle being served.
+/// The whole document for the bundle being served, each operation
+/// marked with the role it needs (`x-papel`) from the routes' table.
 pub fn document(bundle: &Bundle) -> Value {
+    let mut document = operations(bundle);
+    for (method, path, access) in ROUTES {
+        let Some(operation) = document
+            .pointer_mut(&format!(
+                "/paths/{}/{}",
+                path.replace('~', "~0").replace('/', "~1"),
+                method.to_lowercase()
+            ))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        match access {
+            Access::Public => {
+                operation.insert("x-papel".into(), json!("público"));
+                operation.insert("security".into(), json!([]));
+            }
+            Access::Needs(role) => {
+                operation.insert("x-papel".into(), json!(role.name()));
+                operation.insert("security".into(), json!([{"token": []}, {"sessao": []}]));
+                if let Some(Value::Object(responses)) = operation.get_mut("responses") {
+                    responses.insert("401".into(), json!({"description": "Sem token ou sessão válidos"}));
+                    responses.insert(
+                        "403".into(),
+                        json!({"description": format!("Pede o papel `{role}` ou acima")}),
+                    );
+                    responses.insert(
+                        "429".into(),
+                        json!({"description": "Requisições demais; veja Retry-After"}),
+                    );
+                }
+            }
+        }
+    }
+    document
+}
+
+/// The operations, as written for each route.
+fn operations(bundle: &Bundle) -> Value {
     let mut components = Map::new();
     hoist("Situation", bundle.situation_schema(), &mut components);
     if let Some((_, decision)) = type_schemas().into_iter().find(|(name, _)| *name == "decision") {
@@ -63,6 +104,7 @@ pub fn document(bundle: &Bundle) -> Value {
         "404": {"description": "Não há caso para o ticket"},
         "409": {"description": "O caso já existe, está encerrado, ou mudou desde a versão respondida"},
     });
+    let object_answer = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"type": "object"}}}});
     let situation_in_case = json!({"content": {"application/json": {"schema": reference("Situation")}}});
     json!({
         "openapi": "3.1.0",
@@ -100,10 +142,30 @@ pub fn document(bundle: &Bundle) -> Value {
                 "summary": "Encerra o caso, ou uma pendência dele: `{\"reason\": \"...\", \"follow_up\": \"id\"}`",
                 "responses": case_responses,
             }},
-            "/healthz": {"get": {"summary": "Saúde; conta uma recarga recusada", "responses": {"200": {"description": "Servindo um pacote válido", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/healthz": {"get": {"summary": "Saúde: `ok` ou `recarga_recusada` (os detalhes em /v1/reload)", "responses": {"200": {"description": "Servindo um pacote válido", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/reload": {"get": {"summary": "O pacote em uso e a última edição recusada, arquivo a arquivo", "responses": {"200": object_answer("A recarga")}}},
+            "/v1/stats": {"get": {"summary": "Números do log de decisões (`?since=AAAA-MM-DD`)", "responses": {"200": object_answer("Os números de `roteiro stats`")}}},
+            "/v1/log/export": {"get": {"summary": "Situações do log (`?since=AAAA-MM-DD`); fatos pessoais mascarados, ou com `personal=true` marcados no cabeçalho X-Dados-Pessoais", "responses": {"200": object_answer("As situações, cada uma com o momento da decisão")}}},
+            "/v1/tokens": {
+                "get": {"summary": "Os tokens de acesso, nunca o segredo", "responses": {"200": object_answer("Os tokens")}},
+                "post": {"summary": "Cria um token: `{\"name\": \"...\", \"role\": \"analista\"}`; o segredo aparece só nesta resposta", "responses": {"201": object_answer("O token criado")}},
+            },
+            "/v1/tokens/{id}/revoke": {"post": {"summary": "Revoga um token pelo id ou nome", "responses": {"200": object_answer("O token revogado")}}},
+            "/v1/login": {"post": {"summary": "Entra com um token: `{\"token\": \"rot_...\"}`; abre a sessão da página num cookie HttpOnly", "responses": {"200": object_answer("Quem entrou, o papel e o código anti-CSRF"), "401": {"description": "Token desconhecido ou revogado"}, "429": {"description": "Tentativas demais deste endereço"}}}},
+            "/v1/session": {"get": {"summary": "Quem está na sessão do cookie", "responses": {"200": object_answer("Quem, o papel e o código anti-CSRF"), "401": {"description": "Sem sessão"}}}},
+            "/v1/logout": {"post": {"summary": "Sai: encerra a sessão e apaga o cookie", "responses": {"204": {"description": "Sessão encerrada"}}}},
+            "/app.js": {"get": {"summary": "O script da página", "responses": {"200": {"description": "JavaScript"}}}},
+            "/style.css": {"get": {"summary": "O estilo da página", "responses": {"200": {"description": "CSS"}}}},
+            "/openapi.json": {"get": {"summary": "Este documento", "responses": {"200": object_answer("OpenAPI 3.1")}}},
             "/metrics": {"get": {"summary": "Métricas no formato do Prometheus", "responses": {"200": {"description": "Texto do Prometheus", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/": {"get": {"summary": "A página dos analistas", "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
         },
-        "components": {"schemas": Value::Object(components)},
+        "components": {
+            "schemas": Value::Object(components),
+            "securitySchemes": {
+                "token": {"type": "http", "scheme": "bearer", "description": "Token de `roteiro token create`"},
+                "sessao": {"type": "apiKey", "in": "cookie", "name": crate::access::SESSION_COOKIE, "description": "Sessão da página (POST /v1/login); mudanças repetem o código anti-CSRF em X-CSRF-Token"},
+            },
+        },
     })
 }

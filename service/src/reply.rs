@@ -42,6 +42,8 @@ pub struct ErrorBody {
 pub struct ApiError {
     status: StatusCode,
     body: ErrorBody,
+    /// Seconds to wait before asking again (429).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -56,7 +58,37 @@ impl ApiError {
                 linha: None,
                 coluna: None,
             },
+            retry_after: None,
         }
+    }
+
+    /// No identity presented, or one that is not known (401).
+    pub fn unauthorized(message: &str) -> Self {
+        Self::plain(StatusCode::UNAUTHORIZED, format!("não autenticado: {message}"))
+    }
+
+    /// An identity that may not do this (403).
+    pub fn forbidden(message: &str) -> Self {
+        Self::plain(StatusCode::FORBIDDEN, format!("não permitido: {message}"))
+    }
+
+    /// A budget is spent (429); `seconds` to wait, said in the body and in
+    /// `Retry-After`.
+    pub fn too_many(seconds: u64, whose: &str) -> Self {
+        let mut error = Self::plain(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("requisições demais para {whose}; tente de novo em {seconds} s"),
+        );
+        error.retry_after = Some(seconds);
+        error
+    }
+
+    /// The body did not arrive in time (408).
+    pub fn slow_client() -> Self {
+        Self::plain(
+            StatusCode::REQUEST_TIMEOUT,
+            "o corpo da requisição não chegou a tempo".into(),
+        )
     }
 
     /// The situation is malformed (400) or does not fit the vocabulary (422).
@@ -76,6 +108,7 @@ impl ApiError {
                 linha: err.location.line,
                 coluna: err.location.column,
             },
+            retry_after: None,
         }
     }
 
@@ -146,9 +179,17 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match serde_json::to_string_pretty(&self.body) {
+        let mut response = match serde_json::to_string_pretty(&self.body) {
             Ok(text) => (self.status, [(header::CONTENT_TYPE, "application/json")], text + "\n").into_response(),
             Err(_) => self.status.into_response(),
+        };
+        let headers = response.headers_mut();
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
         }
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }

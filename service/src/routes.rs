@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
 use axum::http::{header, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -15,9 +15,10 @@ use roteiro_decision_log::decide_and_record;
 use roteiro_engine::{Bundle, DecideError, Situation};
 use serde_json::json;
 
-use crate::cases;
+use crate::access::Who;
 use crate::desk::Desk;
 use crate::reply::{self, ApiError};
+use crate::{access, admin, cases, limits, login};
 use crate::{openapi, MAX_BODY_BYTES};
 
 /// Longest a request may take, decision included.
@@ -40,11 +41,18 @@ pub fn router(desk: Arc<Desk>) -> Router {
             "/style.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css")], STYLE) }),
         )
+        .route("/v1/login", post(login::login))
+        .route("/v1/session", get(login::session))
+        .route("/v1/logout", post(login::logout))
         .route("/v1/decide", post(decide))
         .route("/v1/explain", post(explain))
         .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/bundle", get(bundle))
+        .route("/v1/reload", get(reload))
         .route("/v1/stats", get(stats))
+        .route("/v1/log/export", get(admin::export))
+        .route("/v1/tokens", get(admin::list).post(admin::create))
+        .route("/v1/tokens/{id}/revoke", post(admin::revoke))
         .route("/v1/cases", get(cases::due))
         .route("/v1/cases/{ticket}", get(cases::show).post(cases::open))
         .route("/v1/cases/{ticket}/answers", post(cases::answer))
@@ -54,6 +62,10 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/openapi.json", get(openapi_document))
         .fallback(|uri: Uri| async move { ApiError::not_found(uri.path()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Outermost last: every request is logged, then budgeted and its
+        // body read, then its caller checked against the route's role.
+        .layer(middleware::from_fn_with_state(desk.clone(), access::authorize))
+        .layer(middleware::from_fn_with_state(desk.clone(), limits::admit))
         .layer(middleware::from_fn_with_state(desk.clone(), access_log))
         .with_state(desk)
 }
@@ -99,11 +111,16 @@ fn decide_error(err: &DecideError) -> ApiError {
     }
 }
 
-async fn decide(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRejection>) -> Result<Response, ApiError> {
+async fn decide(
+    State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     let served = desk.served();
     let situation = situation(&served.bundle, body)?;
-    let decided = decide_and_record(&served.bundle, &situation, clock(), "serve", desk.as_ref())
-        .map_err(|err| decide_error(&err))?;
+    let recorder = desk.signed(who.name_or(None));
+    let decided =
+        decide_and_record(&served.bundle, &situation, clock(), "serve", &recorder).map_err(|err| decide_error(&err))?;
     let decision = decided.decision;
     let route = decision
         .outputs
@@ -182,7 +199,19 @@ async fn bundle(State(desk): State<Arc<Desk>>) -> Response {
     reply::json(StatusCode::OK, &bundle_summary(&desk))
 }
 
+/// Public: only whether the service serves, and whether the last edit
+/// was refused (the details are the process owners', at `/v1/reload`).
 async fn health(State(desk): State<Arc<Desk>>) -> Response {
+    let status = if desk.refused().is_some() {
+        "recarga_recusada"
+    } else {
+        "ok"
+    };
+    reply::json(StatusCode::OK, &json!({"status": status}))
+}
+
+/// The bundle serving and the last refused edit, file by file.
+async fn reload(State(desk): State<Arc<Desk>>) -> Response {
     let refused = desk.refused();
     let status = if refused.is_some() { "recarga_recusada" } else { "ok" };
     reply::json(
@@ -213,16 +242,7 @@ async fn stats(
     if desk.log_address().is_none() {
         return Err(ApiError::unavailable("o serviço está sem log de decisões".into()));
     }
-    let since = match query.get("since") {
-        None => None,
-        Some(text) => Some(
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .and_then(|date| date.and_hms_opt(0, 0, 0))
-                .map(|at| at.and_utc())
-                .ok_or_else(|| ApiError::bad_parameter("since", text, "uma data AAAA-MM-DD"))?,
-        ),
-    };
+    let since = since(&query)?;
     let served = desk.served();
     let numbers = tokio::task::spawn_blocking(move || {
         let filter = roteiro_decision_log::Filter {
@@ -236,4 +256,18 @@ async fn stats(
     .map_err(|err| ApiError::internal(err.to_string()))?
     .map_err(|err| ApiError::unavailable(err.to_string()))?;
     Ok(reply::json(StatusCode::OK, &numbers))
+}
+
+/// `since=AAAA-MM-DD` of a query, as midnight UTC.
+pub fn since(
+    query: &std::collections::BTreeMap<String, String>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    let Some(text) = query.get("since") else {
+        return Ok(None);
+    };
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0))
+        .map(|at| Some(at.and_utc()))
+        .ok_or_else(|| ApiError::bad_parameter("since", text, "uma data AAAA-MM-DD"))
 }

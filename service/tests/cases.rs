@@ -5,13 +5,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-
+use common::Endpoint;
+use roteiro_auth::Role;
 use roteiro_service::LogConfig;
 use serde_json::Value;
 
-fn serve(database: &str) -> (tokio::runtime::Runtime, SocketAddr) {
+fn serve(database: &str) -> (tokio::runtime::Runtime, Endpoint) {
     common::serve(Some(LogConfig {
         writer: roteiro_decision_log::LogWriter::open(database).expect("log"),
         keep_personal: false,
@@ -20,21 +19,13 @@ fn serve(database: &str) -> (tokio::runtime::Runtime, SocketAddr) {
 }
 
 /// One exchange, its body read as JSON (null when it is not).
-fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
+fn request(addr: &Endpoint, method: &str, path: &str, body: &str) -> (u16, Value) {
     let (status, body) = common::request(addr, method, path, body);
     (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
-fn metrics_text(addr: SocketAddr) -> String {
-    let mut stream = TcpStream::connect(addr).expect("connects");
-    write!(
-        stream,
-        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .expect("sends");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("reads");
-    answer
+fn metrics_text(addr: &Endpoint) -> String {
+    common::request(addr, "GET", "/metrics", "").1
 }
 
 #[test]
@@ -47,7 +38,7 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     let friday = "now=2026-12-11T19:00:00-03:00";
     let situation = r#"{"contact": {"kind": "nao_cliente"}, "request": {"topic": "erro_sistema"}}"#;
 
-    let (status, opened) = request(addr, "POST", &format!("/v1/cases/555?{friday}&by=Carla"), situation);
+    let (status, opened) = request(&addr, "POST", &format!("/v1/cases/555?{friday}&by=Carla"), situation);
     assert_eq!(status, 201, "{opened}");
     assert_eq!(opened["case"]["version"], 1);
     assert_eq!(
@@ -55,11 +46,11 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
         "padrao.nao_cliente.aguardar_financeiro.retornar"
     );
     assert_eq!(opened["follow_ups"][0]["overdue"], false);
-    let (status, again) = request(addr, "POST", &format!("/v1/cases/555?{friday}"), "{}");
+    let (status, again) = request(&addr, "POST", &format!("/v1/cases/555?{friday}"), "{}");
     assert_eq!(status, 409, "{again}");
 
     // Tuesday: the Monday follow-up is overdue, in the list of every case.
-    let (status, due) = request(addr, "GET", "/v1/cases?due=true&now=2026-12-15T09:00:00-03:00", "");
+    let (status, due) = request(&addr, "GET", "/v1/cases?due=true&now=2026-12-15T09:00:00-03:00", "");
     assert_eq!(status, 200);
     assert_eq!(due[0]["ticket"], "555");
     assert_eq!(due[0]["overdue"], true);
@@ -67,7 +58,7 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     // A fact the vocabulary does not declare, however deep its path, is
     // refused before anything is built from it.
     let deep = format!(r#"{{"answers": {{"{}x": 1}}, "version": 1}}"#, "a.".repeat(20_000));
-    let (status, refused) = request(addr, "POST", "/v1/cases/555/answers", &deep);
+    let (status, refused) = request(&addr, "POST", "/v1/cases/555/answers", &deep);
     assert_eq!(status, 400);
     assert!(
         refused["erro"]
@@ -79,7 +70,7 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
 
     let stale = r#"{"answers": {"billing.payment_confirmed": true}, "version": 0, "by": "Ana"}"#;
     let (status, refused) = request(
-        addr,
+        &addr,
         "POST",
         "/v1/cases/555/answers?now=2026-12-14T10:30:00-03:00",
         stale,
@@ -94,7 +85,7 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     );
     let good = r#"{"answers": {"billing.payment_confirmed": true}, "version": 1, "by": "Ana"}"#;
     let (status, answered) = request(
-        addr,
+        &addr,
         "POST",
         "/v1/cases/555/answers?now=2026-12-14T10:30:00-03:00",
         good,
@@ -110,27 +101,27 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
         ("901", "2001-01-05T19:00:00-03:00"),
         ("902", "2098-01-09T19:00:00-03:00"),
     ] {
-        let (status, _) = request(addr, "POST", &format!("/v1/cases/{ticket}?now={now}"), situation);
+        let (status, _) = request(&addr, "POST", &format!("/v1/cases/{ticket}?now={now}"), situation);
         assert_eq!(status, 201);
     }
-    let metrics = metrics_text(addr);
+    let metrics = metrics_text(&addr);
     assert!(metrics.contains("roteiro_follow_ups_open 2\n"), "{metrics}");
     assert!(metrics.contains("roteiro_follow_ups_overdue 1\n"), "{metrics}");
 
     let (status, _) = request(
-        addr,
+        &addr,
         "POST",
         "/v1/cases/555/close?now=2026-12-14T11:00:00-03:00",
         r#"{"reason": "feito"}"#,
     );
     assert_eq!(status, 200);
-    let (status, shown) = request(addr, "GET", "/v1/cases/555?now=2026-12-14T11:00:00-03:00", "");
+    let (status, shown) = request(&addr, "GET", "/v1/cases/555?now=2026-12-14T11:00:00-03:00", "");
     assert_eq!(status, 200);
     assert_eq!(shown["case"]["closed_reason"], "feito");
 
-    let (status, bad) = request(addr, "GET", "/v1/cases/55a", "");
+    let (status, bad) = request(&addr, "GET", "/v1/cases/55a", "");
     assert_eq!(status, 400, "{bad}");
-    let (status, _) = request(addr, "GET", "/v1/cases/999", "");
+    let (status, _) = request(&addr, "GET", "/v1/cases/999", "");
     assert_eq!(status, 404);
     let _ = std::fs::remove_dir_all(&folder);
 }
@@ -142,22 +133,27 @@ fn concurrent_answers(database: &str, ticket: &str) {
     let (_runtime, addr) = serve(database);
     let situation = r#"{"contact": {"kind": "nao_cliente"}, "request": {"topic": "erro_sistema"}}"#;
     let (status, _) = request(
-        addr,
+        &addr,
         "POST",
         &format!("/v1/cases/{ticket}?now=2026-12-08T10:00:00-03:00"),
         situation,
     );
     assert_eq!(status, 201);
+    // Two analysts, each with a token of their own.
+    let analysts = [
+        ("Ana", addr.as_new(Role::Analista, "Ana")),
+        ("Bia", addr.as_new(Role::Analista, "Bia")),
+    ];
     for round in 1..=3 {
         let statuses: Vec<u16> = std::thread::scope(|scope| {
-            let workers: Vec<_> = ["Ana", "Bia"]
-                .into_iter()
-                .map(|who| {
+            let workers: Vec<_> = analysts
+                .iter()
+                .map(|(who, endpoint)| {
                     scope.spawn(move || {
                         let body =
                             format!(r#"{{"answers": {{"analyst.name": "{who}"}}, "version": {round}, "by": "{who}"}}"#);
                         request(
-                            addr,
+                            endpoint,
                             "POST",
                             &format!("/v1/cases/{ticket}/answers?now=2026-12-08T10:05:00-03:00"),
                             &body,
@@ -176,7 +172,7 @@ fn concurrent_answers(database: &str, ticket: &str) {
         assert_eq!(sorted, [200, 409], "round {round}: {statuses:?}");
     }
     let (_, shown) = request(
-        addr,
+        &addr,
         "GET",
         &format!("/v1/cases/{ticket}?now=2026-12-08T10:10:00-03:00"),
         "",

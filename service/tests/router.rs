@@ -12,7 +12,7 @@ use roteiro_engine::Bundle;
 fn a_decision_over_http_is_the_engines_decision() {
     let (_runtime, addr) = common::serve(None);
     let situation = r#"{"now": "2026-12-08T10:15:00-03:00", "request": {"topic": "configuracao_balanca", "equipment": {"homologated": false}}}"#;
-    let (status, body) = request(addr, "POST", "/v1/decide", situation);
+    let (status, body) = request(&addr, "POST", "/v1/decide", situation);
     assert_eq!(status, 200, "{body}");
     let bundle = Bundle::load_dir(&policies()).expect("loads");
     let parsed = bundle.parse_situation(situation, "corpo").expect("valid");
@@ -26,11 +26,11 @@ fn a_decision_over_http_is_the_engines_decision() {
 #[test]
 fn bad_and_empty_situations_are_answered_in_portuguese_with_a_4xx() {
     let (_runtime, addr) = common::serve(None);
-    let (status, body) = request(addr, "POST", "/v1/decide", r#"{"client": {"plan": "ouro"}}"#);
+    let (status, body) = request(&addr, "POST", "/v1/decide", r#"{"client": {"plan": "ouro"}}"#);
     // A well-formed body with a value the vocabulary refuses.
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("client.plan") && body.contains("ouro"), "{body}");
-    let (status, body) = request(addr, "POST", "/v1/decide", "");
+    let (status, body) = request(&addr, "POST", "/v1/decide", "");
     assert!((400..500).contains(&status), "{status} {body}");
     assert!(body.contains("vazio"), "{body}");
 }
@@ -38,7 +38,7 @@ fn bad_and_empty_situations_are_answered_in_portuguese_with_a_4xx() {
 #[test]
 fn health_and_an_unknown_route_answer_without_the_binary() {
     let (_runtime, addr) = common::serve(None);
-    assert_eq!(request(addr, "GET", "/healthz", "").0, 200);
-    let (status, body) = request(addr, "GET", "/v1/nada", "");
+    assert_eq!(request(&addr, "GET", "/healthz", "").0, 200);
+    let (status, body) = request(&addr, "GET", "/v1/nada", "");
     assert_eq!(status, 404, "{body}");
 }

@@ -41,11 +41,41 @@ pub fn copy_shipped_to(dir: &std::path::Path) {
     }
 }
 
-/// Starts `roteiro serve` on a free loopback port with `args` added; the
-/// child and the address it announced. Its log keeps being drained, so the
-/// server never writes into a closed pipe.
-pub fn start_serve(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+/// A `roteiro serve` started by a test: the child, the address it
+/// announced and an admin token made for it with `roteiro token create`.
+pub struct Served {
+    /// The server process.
+    pub child: std::process::Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// A bearer token with the admin role.
+    pub token: String,
+}
+
+/// Makes a token with `role` for `name` in `database` through the binary;
+/// the token it printed.
+pub fn make_token(database: &std::ffi::OsStr, role: &str, name: &str) -> String {
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(["token", "create", "--role", role, "--name", name, "--database"])
+        .arg(database)
+        .current_dir(root())
+        .output()
+        .expect("roteiro token runs");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    String::from_utf8_lossy(&made.stdout).trim().to_string()
+}
+
+/// Starts `roteiro serve` on a free loopback port with `args` added (they
+/// name its `--database`, where an admin token is made first). Its log
+/// keeps being drained, so the server never writes into a closed pipe.
+pub fn start_serve(args: &[&std::ffi::OsStr]) -> Served {
     use std::io::BufRead;
+    let database = args
+        .iter()
+        .position(|arg| *arg == "--database")
+        .and_then(|at| args.get(at + 1))
+        .expect("a test server names its --database");
+    let token = make_token(database, "admin", &format!("testes-{}", std::process::id()));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roteiro"))
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
@@ -57,15 +87,29 @@ pub fn start_serve(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
         .spawn()
         .expect("roteiro serve starts");
     let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    stderr.read_line(&mut line).expect("the announcement");
+    // The announcement, after any warning lines (bounded).
+    let mut addr = None;
+    let mut said = String::new();
+    for _ in 0..20 {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        said.push_str(&line);
+        addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_string);
+        if addr.is_some() {
+            break;
+        }
+    }
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .map(str::to_string);
-    assert!(addr.is_some(), "no address announced: {line:?}");
-    let addr = addr.unwrap_or_default();
-    (child, addr)
+    assert!(addr.is_some(), "no address announced: {said:?}");
+    Served {
+        child,
+        addr: addr.unwrap_or_default(),
+        token,
+    }
 }

@@ -12,4 +12,5 @@ pub mod schema;
 pub mod serve;
 pub mod stats;
 pub mod test;
+pub mod token;
 pub mod watch;

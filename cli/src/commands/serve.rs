@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use roteiro_decision_log::CommandLog;
+use roteiro_service::{Auth, LimitsConfig};
 
 use crate::database::LogArgs;
 use crate::{source, Status};
@@ -20,6 +21,18 @@ pub struct Args {
     addr: SocketAddr,
     #[command(flatten)]
     log: LogArgs,
+    /// Sem autenticação nenhuma: só aceito em endereço local (127.0.0.1), para testar a página sozinho.
+    #[arg(long)]
+    insecure_no_auth: bool,
+    /// Requisições por minuto de cada endereço e de cada token.
+    #[arg(long, default_value_t = LimitsConfig::default().per_minute)]
+    limit_per_minute: u32,
+    /// Requisições em andamento ao mesmo tempo; além disso, 429.
+    #[arg(long, default_value_t = LimitsConfig::default().in_flight)]
+    max_in_flight: usize,
+    /// Segundos para chegar o cabeçalho de uma requisição, e de novo o corpo.
+    #[arg(long, default_value_t = LimitsConfig::default().head_timeout.as_secs())]
+    request_timeout: u64,
 }
 
 /// Runs the service until SIGINT or SIGTERM.
@@ -32,7 +45,23 @@ pub fn run(args: &Args) -> Status {
         Ok(log) => log,
         Err(status) => return status,
     };
+    let auth = if args.insecure_no_auth {
+        eprintln!("roteiro: ATENÇÃO: --insecure-no-auth: qualquer um que alcance {} decide, lê casos e o log sem se identificar; use só para testar nesta máquina.", args.addr);
+        Auth::InsecureNoAuth
+    } else {
+        announce_first_token(&args.log.address());
+        Auth::Tokens
+    };
+    let timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     let config = roteiro_service::Config {
+        auth,
+        limits: LimitsConfig {
+            per_minute: args.limit_per_minute,
+            in_flight: args.max_in_flight,
+            head_timeout: timeout,
+            body_timeout: timeout,
+            ..LimitsConfig::default()
+        },
         addr: args.addr,
         folder: source::folder(args.policies.as_deref()),
         log: Some(roteiro_service::LogConfig {
@@ -48,5 +77,24 @@ pub fn run(args: &Args) -> Status {
             eprintln!("roteiro serve: {err}");
             Status::Failed
         }
+    }
+}
+
+/// A fresh install has no token: says how to create the first one (the
+/// service reads new tokens within a second, no restart needed).
+fn announce_first_token(address: &str) {
+    let live = roteiro_auth::Tokens::open(address)
+        .and_then(|mut tokens| tokens.keyring())
+        .map(|keyring| !keyring.is_empty());
+    if let Ok(false) = live {
+        eprintln!(
+            "roteiro: nenhum token de acesso ainda; crie o primeiro (o serviço passa a aceitá-lo em um segundo):\n  roteiro token create --role admin --name SEU_NOME{}",
+            // A server address may hold a password: named, never printed.
+            match address {
+                roteiro_decision_log::DEFAULT_SQLITE => String::new(),
+                _ if address.contains("://") => " --database <o mesmo banco do serviço>".to_string(),
+                _ => format!(" --database {address}"),
+            }
+        );
     }
 }

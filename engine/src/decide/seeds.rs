@@ -218,7 +218,20 @@ impl FactSeed<'_, '_> {
         Ok(())
     }
 
+    /// Refuses the value, echoing it in `found` unless the fact is
+    /// personal: the error goes to logs and screens the client's data must
+    /// not reach.
     fn reject<E: de::Error>(&self, found: String, message: &str) -> E {
+        let found = if self.fact.spec.personal {
+            "um valor (omitido: fato pessoal)".to_string()
+        } else {
+            found
+        };
+        self.refuse(found, message)
+    }
+
+    /// Refuses the value with `found` describing it without its content.
+    fn refuse<E: de::Error>(&self, found: String, message: &str) -> E {
         self.reader.fail(Detail {
             field: self.fact.path.clone(),
             found: Some(found),
@@ -239,7 +252,7 @@ impl FactSeed<'_, '_> {
                 let length = v.chars().count();
                 match self.fact.spec.max_length {
                     Some(max) if length > max => {
-                        return Err(self.reject(
+                        return Err(self.refuse(
                             format!("um texto de {length} caracteres"),
                             &format!("texto longo demais: o máximo é {max} caracteres (`max_length` no vocabulário)"),
                         ))

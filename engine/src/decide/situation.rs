@@ -215,6 +215,13 @@ mod tests {
                 spec(FactKind::Enum, Some(&["basico", "prime"])),
             ),
             ("client.code".to_string(), spec(FactKind::Text, None)),
+            (
+                "contact.phone".to_string(),
+                FactSpec {
+                    personal: true,
+                    ..spec(FactKind::Integer, None)
+                },
+            ),
             ("client.plan_active".to_string(), spec(FactKind::Bool, None)),
             ("billing.due_date".to_string(), spec(FactKind::Date, None)),
             ("monitoring.attempts".to_string(), spec(FactKind::Integer, None)),
@@ -260,6 +267,24 @@ mod tests {
         assert_eq!(err.found.as_deref(), Some("`gold`"));
         assert_eq!(err.allowed.as_deref(), Some("basico, prime"));
         assert_eq!(err.location.line, Some(2));
+    }
+
+    #[test]
+    fn a_personal_facts_value_is_never_echoed_in_an_error() {
+        // Text where a number is kept, and a number past 64 bits, in YAML
+        // and in JSON.
+        for text in [
+            "contact:\n  phone: '11 98765-4321'\n",
+            r#"{"contact": {"phone": 119876543211198765432111}}"#,
+        ] {
+            let err = parse(text, "s.yaml", &vocabulary()).err().unwrap_or_default();
+            assert_eq!(err.field.as_deref(), Some("contact.phone"), "{text}");
+            assert!(!err.to_string().contains("98765"), "{err}");
+            assert!(
+                err.found.as_deref().is_some_and(|found| found.contains("fato pessoal")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

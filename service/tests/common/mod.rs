@@ -1,13 +1,57 @@
 //! What the service's tests share: the shipped bundle served in-process on
 //! a loopback port, and one HTTP/1.1 exchange at a time.
+#![allow(dead_code, reason = "each test crate uses a different subset")]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use roteiro_auth::Role;
 use roteiro_engine::Bundle;
-use roteiro_service::{router, Desk, LogConfig};
+use roteiro_service::{Desk, Guard, Limits, LimitsConfig, LogConfig};
+
+/// A service being served and a token to speak to it with (an admin's,
+/// unless a test asks for another).
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The bearer token requests carry.
+    pub token: String,
+    /// The database its tokens are in.
+    pub database: String,
+}
+
+impl Endpoint {
+    /// The same service spoken to with a new token of `role` for `name`,
+    /// made in the service's database; returned once the service knows it
+    /// (it reads its tokens every second).
+    pub fn as_new(&self, role: Role, name: &str) -> Endpoint {
+        let mut tokens = roteiro_auth::Tokens::open(&self.database).expect("tokens");
+        let name = format!("{name}-{}", self.addr.port());
+        let token = tokens.create(&name, role, chrono::Utc::now()).expect("creates").1;
+        let endpoint = Endpoint { token, ..self.clone() };
+        let known = (0..50).any(|_| {
+            let known = request(&endpoint, "GET", "/v1/session", "").0 == 200;
+            if !known {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            known
+        });
+        assert!(known, "the service did not take the new token within 5 s");
+        endpoint
+    }
+}
+
+/// A scratch SQLite file for a test that gives no log of its own.
+fn scratch_database() -> String {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("roteiro-service-{}-{n}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path.to_string_lossy().into_owned()
+}
 
 /// The shipped bundle folder.
 pub fn policies() -> PathBuf {
@@ -15,8 +59,14 @@ pub fn policies() -> PathBuf {
 }
 
 /// Serves the shipped bundle (with `log`, when given) on 127.0.0.1 from a
-/// runtime of its own; the runtime lives as long as the returned guard.
-pub fn serve(log: Option<LogConfig>) -> (tokio::runtime::Runtime, SocketAddr) {
+/// runtime of its own, through the service's own accept loop, with an
+/// admin token; the runtime lives as long as the returned guard.
+pub fn serve(log: Option<LogConfig>) -> (tokio::runtime::Runtime, Endpoint) {
+    serve_with(log, LimitsConfig::default())
+}
+
+/// [`serve`] with the given budgets.
+pub fn serve_with(log: Option<LogConfig>, limits: LimitsConfig) -> (tokio::runtime::Runtime, Endpoint) {
     let bundle = Bundle::load_dir(&policies()).expect("the shipped bundle loads");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -27,20 +77,35 @@ pub fn serve(log: Option<LogConfig>) -> (tokio::runtime::Runtime, SocketAddr) {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a loopback port");
     let addr = listener.local_addr().expect("address");
-    let app = router(Arc::new(Desk::new(bundle, None, log)));
-    runtime.spawn(async move { axum::serve(listener, app).await });
-    (runtime, addr)
+    let database = log.as_ref().map_or_else(scratch_database, |log| log.address.clone());
+    let token = roteiro_auth::Tokens::open(&database)
+        .expect("tokens")
+        .create(&format!("admin-{}", addr.port()), Role::Admin, chrono::Utc::now())
+        .expect("an admin token")
+        .1;
+    let guard = Guard::tokens(&database, false).expect("the keyring");
+    let desk = Arc::new(Desk::new(bundle, None, log, guard, Limits::new(limits)));
+    runtime.spawn(roteiro_service::serve(listener, desk, std::future::pending()));
+    (runtime, Endpoint { addr, token, database })
 }
 
-/// One HTTP/1.1 exchange: the status and the body.
-pub fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+/// One HTTP/1.1 exchange as the endpoint's admin: the status and the body.
+pub fn request(endpoint: &Endpoint, method: &str, path: &str, body: &str) -> (u16, String) {
+    let auth = format!("Authorization: Bearer {}\r\n", endpoint.token);
+    let (status, _, body) = exchange(endpoint.addr, method, path, &auth, body);
+    (status, body)
+}
+
+/// One HTTP/1.1 exchange with the given extra header lines (each ending
+/// in CRLF): the status, the head and the body.
+pub fn exchange(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).expect("connects");
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(20)))
         .expect("timeout");
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .expect("sends");
@@ -51,9 +116,6 @@ pub fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, 
         .nth(1)
         .and_then(|code| code.parse().ok())
         .expect("a status line");
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (status, head.to_string(), body.to_string())
 }

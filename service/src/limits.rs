@@ -1,0 +1,143 @@
+//! What keeps one client from taking the service from everyone else: a
+//! request budget per address and per token (GCRA, as `governor` keeps
+//! it), a bound on requests in flight, a deadline and a size for the body,
+//! and a budget of login attempts per address. Every refusal is a 4xx with
+//! its reason in Portuguese, never a 500.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::Semaphore;
+
+use crate::desk::Desk;
+use crate::reply::ApiError;
+use crate::MAX_BODY_BYTES;
+
+/// The numbers, with the defaults `roteiro serve` uses.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitsConfig {
+    /// Requests a minute per client address, and again per token (a whole
+    /// minute's worth may come at once).
+    pub per_minute: u32,
+    /// Requests being answered at once; past it, 429 at once.
+    pub in_flight: usize,
+    /// Open connections at once; past it, new ones wait to be accepted.
+    pub connections: usize,
+    /// Longest wait for a request's head (method, path, headers): a
+    /// client that sends it byte by byte (slowloris) is cut off.
+    pub head_timeout: Duration,
+    /// Longest wait for a request's body: 408 past it.
+    pub body_timeout: Duration,
+    /// Failed or not, login attempts a minute per address.
+    pub logins_per_minute: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            per_minute: 3000,
+            in_flight: 64,
+            connections: 512,
+            head_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            logins_per_minute: 5,
+        }
+    }
+}
+
+/// The budgets being spent.
+pub struct Limits {
+    config: LimitsConfig,
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    per_token: DefaultKeyedRateLimiter<String>,
+    logins: DefaultKeyedRateLimiter<IpAddr>,
+    in_flight: Arc<Semaphore>,
+}
+
+fn quota(per_minute: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
+}
+
+/// 429 with how long to wait, in whole seconds (at least one).
+fn too_many(wait: Duration, what: &str) -> ApiError {
+    ApiError::too_many(wait.as_secs() + 1, what)
+}
+
+impl Limits {
+    /// Fresh budgets.
+    pub fn new(config: LimitsConfig) -> Self {
+        Self {
+            config,
+            per_address: RateLimiter::keyed(quota(config.per_minute)),
+            per_token: RateLimiter::keyed(quota(config.per_minute)),
+            logins: RateLimiter::keyed(quota(config.logins_per_minute)),
+            in_flight: Arc::new(Semaphore::new(config.in_flight)),
+        }
+    }
+
+    /// The numbers in force.
+    pub fn config(&self) -> LimitsConfig {
+        self.config
+    }
+
+    /// Spends one request of the token's budget.
+    pub fn token(&self, id: &str) -> Result<(), ApiError> {
+        self.per_token
+            .check_key(&id.to_string())
+            .map_err(|not_until| too_many(not_until.wait_time_from(DefaultClock::default().now()), "este token"))
+    }
+
+    /// Spends one login attempt of the address's budget.
+    pub fn login(&self, address: IpAddr) -> Result<(), ApiError> {
+        self.logins.check_key(&address).map_err(|not_until| {
+            too_many(
+                not_until.wait_time_from(DefaultClock::default().now()),
+                "tentativas de entrar deste endereço",
+            )
+        })
+    }
+
+    /// Forgets clients whose budgets are full again, so the tables stay
+    /// as small as the clients of the last minute.
+    pub fn forget_idle(&self) {
+        self.per_address.retain_recent();
+        self.per_token.retain_recent();
+        self.logins.retain_recent();
+    }
+}
+
+/// The client's address, as the accept loop recorded it.
+pub fn peer(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
+}
+
+/// Admits a request within its address's budget and the bound in flight,
+/// and reads its body within the deadline and the size.
+pub async fn admit(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
+    let limits = &desk.limits;
+    if let Err(not_until) = limits.per_address.check_key(&peer(&request)) {
+        return too_many(not_until.wait_time_from(DefaultClock::default().now()), "este endereço").into_response();
+    }
+    let Ok(_permit) = limits.in_flight.clone().try_acquire_owned() else {
+        return ApiError::too_many(1, "o serviço, com requisições demais em andamento").into_response();
+    };
+    let (parts, body) = request.into_parts();
+    let read = tokio::time::timeout(limits.config.body_timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await;
+    let bytes = match read {
+        Err(_) => return ApiError::slow_client().into_response(),
+        Ok(Err(_)) => return ApiError::too_large().into_response(),
+        Ok(Ok(bytes)) => bytes,
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}

@@ -1,0 +1,84 @@
+//! The page's login: a token typed once becomes a session cookie
+//! (HttpOnly, SameSite=Strict, Secure under TLS), with the anti-CSRF value
+//! the page repeats on every change. Attempts are budgeted per address.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use roteiro_auth::{Identity, SESSION_HOURS};
+use serde_json::json;
+
+use crate::access::{session_cookie, SESSION_COOKIE};
+use crate::desk::Desk;
+use crate::limits::peer;
+use crate::reply::{self, ApiError};
+use crate::MAX_BODY_BYTES;
+
+/// What the page is told of who is in.
+fn described(identity: &Identity, csrf: &str) -> serde_json::Value {
+    json!({"nome": identity.name, "papel": identity.role, "csrf": csrf, "aberto": false})
+}
+
+/// `POST /v1/login` `{"token": "rot_..."}`: a session for the token's
+/// owner, or 401.
+pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Response, ApiError> {
+    desk.limits.login(peer(&request))?;
+    if !desk.guard.closed() {
+        return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
+    }
+    let body = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::too_large())?;
+    let given: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+    let token = given.get("token").and_then(|t| t.as_str()).unwrap_or("").trim();
+    let keyring = desk.guard.keyring();
+    let Some(identity) = keyring.identify(token) else {
+        tracing::info!("login recusado");
+        return Err(ApiError::unauthorized("token desconhecido ou revogado"));
+    };
+    let (id, session) = desk
+        .guard
+        .sessions
+        .start(identity.clone(), chrono::Utc::now())
+        .map_err(|err| ApiError::unavailable(format!("sem aleatoriedade do sistema: {err}")))?;
+    tracing::info!(token = %identity.id, "sessão aberta");
+    let secure = if desk.guard.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        SESSION_HOURS * 3600
+    );
+    let mut response = reply::json(StatusCode::OK, &described(&session.identity, &session.csrf));
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// `GET /v1/session`: who the cookie's session is (and its anti-CSRF
+/// value, which the page keeps in memory only), or 401.
+pub async fn session(State(desk): State<Arc<Desk>>, request: Request) -> Result<Response, ApiError> {
+    if !desk.guard.closed() {
+        return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
+    }
+    match desk.guard.identify(request.headers())? {
+        Some((identity, Some(session))) => Ok(reply::json(StatusCode::OK, &described(&identity, &session.csrf))),
+        Some((identity, None)) => Ok(reply::json(StatusCode::OK, &described(&identity, ""))),
+        None => Err(ApiError::unauthorized("nenhuma sessão; entre com um token")),
+    }
+}
+
+/// `POST /v1/logout`: ends the cookie's session and clears the cookie.
+pub async fn logout(State(desk): State<Arc<Desk>>, request: Request) -> Response {
+    if let Some(id) = session_cookie(request.headers()) {
+        desk.guard.sessions.end(id);
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let cleared = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&cleared) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}

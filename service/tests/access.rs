@@ -1,0 +1,335 @@
+//! Who gets in: every route of the OpenAPI document walked with no token,
+//! a wrong one and each role; the page's session with its anti-CSRF value;
+//! a revoke that holds at once; the identity in the log; and the budgets
+//! (429, 408, 413, 431), never a 500. In-process, on loopback, through the
+//! service's own accept loop.
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{exchange, request, Endpoint};
+use roteiro_auth::Role;
+use roteiro_service::{Access, LimitsConfig, LogConfig, ROUTES};
+use serde_json::Value;
+
+fn bearer(token: &str) -> String {
+    format!("Authorization: Bearer {token}\r\n")
+}
+
+/// The path with its parameters filled.
+fn concrete(path: &str) -> String {
+    path.replace("{ticket}", "4242").replace("{id}", "nenhum")
+}
+
+/// The body each route is walked with: a valid one where one is needed.
+fn body_for(path: &str) -> &'static str {
+    match path {
+        "/v1/login" => r#"{"token": "rot_0_0"}"#,
+        "/v1/tokens" => r#"{"name": "walk", "role": "analista"}"#,
+        "/v1/cases/{ticket}/answers" => r#"{"answers": {"request.topic": "xml"}}"#,
+        "/v1/cases/{ticket}/close" => r#"{"reason": "teste"}"#,
+        _ => "{}",
+    }
+}
+
+fn log_config(database: &str) -> LogConfig {
+    LogConfig {
+        writer: roteiro_decision_log::LogWriter::open(database).expect("log"),
+        keep_personal: false,
+        address: database.to_string(),
+    }
+}
+
+fn scratch(name: &str) -> String {
+    let path = std::env::temp_dir().join(format!("roteiro-access-{}-{name}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn every_route_of_the_document_is_closed_by_default_and_opened_by_its_role() {
+    let (_runtime, admin) = common::serve(Some(log_config(&scratch("walk"))));
+    let (_, document) = request(&admin, "GET", "/openapi.json", "");
+    let document: Value = serde_json::from_str(&document).expect("json");
+    let roles = [
+        (Role::Analista, admin.as_new(Role::Analista, "ana")),
+        (Role::Dono, admin.as_new(Role::Dono, "dora")),
+        (Role::Admin, admin.clone()),
+    ];
+    // A case to read, answer and close.
+    let opened = request(&admin, "POST", "/v1/cases/4242", r#"{"request": {"topic": "xml"}}"#);
+    assert_eq!(opened.0, 201, "{}", opened.1);
+    let mut walked = 0;
+    for (path, operations) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in operations.as_object().expect("operations") {
+            let method = method.to_uppercase();
+            let papel = operation["x-papel"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} declares no role (x-papel)"));
+            let table = ROUTES.iter().find(|(m, p, _)| *m == method && p == path);
+            let (_, _, access) = table.unwrap_or_else(|| panic!("{method} {path} is not in the routes' table"));
+            let (url, body) = (concrete(path), body_for(path));
+            let anonymous = exchange(admin.addr, &method, &url, "", body).0;
+            let forged = exchange(admin.addr, &method, &url, &bearer("rot_00000000_00"), body).0;
+            match access {
+                Access::Public => {
+                    assert_eq!(papel, "público");
+                    assert!(
+                        ![401, 403].contains(&anonymous) || path == "/v1/login" || path == "/v1/session",
+                        "{method} {path}: {anonymous}"
+                    );
+                }
+                Access::Needs(needed) => {
+                    assert_eq!(papel, needed.name(), "{method} {path}");
+                    assert_eq!(anonymous, 401, "{method} {path} with no token");
+                    assert_eq!(forged, 401, "{method} {path} with a wrong token");
+                    for (role, endpoint) in &roles {
+                        let (status, answer) = request(endpoint, &method, &url, body);
+                        if role.covers(*needed) {
+                            assert!(
+                                status < 500 && status != 401 && status != 403,
+                                "{method} {path} as {role}: {status} {answer}"
+                            );
+                            if method == "GET" {
+                                assert_eq!(status, 200, "{method} {path} as {role}: {answer}");
+                            }
+                        } else {
+                            assert_eq!(status, 403, "{method} {path} as {role}: {answer}");
+                        }
+                    }
+                }
+            }
+            walked += 1;
+        }
+    }
+    assert_eq!(walked, ROUTES.len(), "the document and the table name the same routes");
+}
+
+/// The cookie's `name=value` from a Set-Cookie head line.
+fn cookie_of(head: &str) -> (String, String) {
+    let line = head
+        .lines()
+        .find(|line| line.to_ascii_lowercase().starts_with("set-cookie:"))
+        .expect("a cookie is set");
+    let value = line.split_once(':').unwrap().1.trim().to_string();
+    (value.split(';').next().unwrap().to_string(), value)
+}
+
+#[test]
+fn the_page_session_needs_its_csrf_value_to_change_anything_and_ends_with_logout_or_revoke() {
+    let database = scratch("session");
+    let (_runtime, admin) = common::serve(Some(log_config(&database)));
+    let ana = admin.as_new(Role::Analista, "ana");
+    let login = format!(r#"{{"token": "{}"}}"#, ana.token);
+    let (status, head, body) = exchange(ana.addr, "POST", "/v1/login", "", &login);
+    assert_eq!(status, 200, "{body}");
+    let (cookie, attributes) = cookie_of(&head);
+    assert!(
+        attributes.contains("HttpOnly") && attributes.contains("SameSite=Strict"),
+        "{attributes}"
+    );
+    let who: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(who["papel"], "analista");
+    let csrf = who["csrf"].as_str().unwrap().to_string();
+    let with_cookie = format!("Cookie: {cookie}\r\n");
+
+    let (status, _, body) = exchange(ana.addr, "GET", "/v1/session", &with_cookie, "");
+    assert_eq!(status, 200, "{body}");
+    let situation = r#"{"now": "2026-12-08T10:15:00-03:00", "request": {"topic": "xml"}}"#;
+    let (status, _, body) = exchange(ana.addr, "POST", "/v1/decide", &with_cookie, situation);
+    assert_eq!(status, 403, "a cookie alone changes nothing: {body}");
+    assert!(body.contains("CSRF"), "{body}");
+    let forged = format!("{with_cookie}X-CSRF-Token: 00{}\r\n", &csrf[2..]);
+    assert_eq!(exchange(ana.addr, "POST", "/v1/decide", &forged, situation).0, 403);
+    let signed = format!("{with_cookie}X-CSRF-Token: {csrf}\r\n");
+    assert_eq!(exchange(ana.addr, "POST", "/v1/decide", &signed, situation).0, 200);
+    // A reading needs no CSRF value; a higher role's route is still closed.
+    assert_eq!(exchange(ana.addr, "GET", "/v1/vocabulary", &with_cookie, "").0, 200);
+    assert_eq!(exchange(ana.addr, "GET", "/v1/stats", &with_cookie, "").0, 403);
+
+    // Logout ends the session.
+    let (status, head, _) = exchange(ana.addr, "POST", "/v1/logout", &signed, "");
+    assert_eq!(status, 204);
+    assert!(cookie_of(&head).1.contains("Max-Age=0"));
+    assert_eq!(exchange(ana.addr, "GET", "/v1/session", &with_cookie, "").0, 401);
+
+    // A revoked token closes its bearer use and its sessions at once.
+    let (_, head, _) = exchange(ana.addr, "POST", "/v1/login", "", &login);
+    let again = format!("Cookie: {}\r\n", cookie_of(&head).0);
+    assert_eq!(exchange(ana.addr, "GET", "/v1/session", &again, "").0, 200);
+    let id = ana.token.split('_').nth(1).unwrap();
+    let (status, body) = request(&admin, "POST", &format!("/v1/tokens/{id}/revoke"), "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(request(&ana, "POST", "/v1/decide", situation).0, 401);
+    assert_eq!(exchange(ana.addr, "GET", "/v1/session", &again, "").0, 401);
+    let (status, _, body) = exchange(ana.addr, "POST", "/v1/login", "", &login);
+    assert_eq!(status, 401, "{body}");
+}
+
+#[test]
+fn the_authenticated_caller_is_who_the_log_and_the_case_record() {
+    let database = scratch("who");
+    let (_runtime, admin) = common::serve(Some(log_config(&database)));
+    let ana = admin.as_new(Role::Analista, "Ana Souza");
+    // The typed name stays a placeholder; the log records the token's owner.
+    let situation =
+        r#"{"now": "2026-12-08T10:15:00-03:00", "analyst": {"name": "Outra Pessoa"}, "request": {"topic": "xml"}}"#;
+    assert_eq!(request(&ana, "POST", "/v1/decide", situation).0, 200);
+    let expected = format!("Ana Souza-{}", ana.addr.port());
+    let mut recorded = Vec::new();
+    for _ in 0..50 {
+        recorded = roteiro_decision_log::open(&database)
+            .expect("log")
+            .read(&roteiro_decision_log::Filter::default())
+            .expect("reads");
+        if !recorded.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].analyst.as_deref(), Some(expected.as_str()));
+
+    let (status, body) = request(
+        &ana,
+        "POST",
+        "/v1/cases/8080?now=2026-12-08T10:00:00-03:00&by=Outra",
+        r#"{"request": {"topic": "xml"}}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let case: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(case["case"]["opened_by"], expected.as_str());
+}
+
+#[test]
+fn exports_mask_personal_facts_unless_an_admin_asks_and_then_say_so() {
+    let database = scratch("export");
+    let (_runtime, admin) = common::serve(Some(LogConfig {
+        keep_personal: true,
+        ..log_config(&database)
+    }));
+    let situation =
+        r#"{"now": "2026-12-08T10:15:00-03:00", "contact": {"name": "Maria Pessoal"}, "request": {"topic": "xml"}}"#;
+    assert_eq!(request(&admin, "POST", "/v1/decide", situation).0, 200);
+    let auth = bearer(&admin.token);
+    let mut exported = String::new();
+    for _ in 0..50 {
+        exported = exchange(admin.addr, "GET", "/v1/log/export", &auth, "").2;
+        if exported.contains("contact") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        exported.contains("***") && !exported.contains("Maria Pessoal"),
+        "{exported}"
+    );
+    let (status, head, personal) = exchange(admin.addr, "GET", "/v1/log/export?personal=true", &auth, "");
+    assert_eq!(status, 200);
+    assert!(personal.contains("Maria Pessoal"));
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("x-dados-pessoais: contem fatos pessoais"),
+        "{head}"
+    );
+    let dono = admin.as_new(Role::Dono, "dora");
+    assert_eq!(request(&dono, "GET", "/v1/log/export?personal=true", "").0, 403);
+}
+
+fn tight() -> LimitsConfig {
+    LimitsConfig {
+        per_minute: 20,
+        in_flight: 2,
+        head_timeout: Duration::from_secs(1),
+        body_timeout: Duration::from_secs(1),
+        logins_per_minute: 3,
+        ..LimitsConfig::default()
+    }
+}
+
+#[test]
+fn budgets_answer_429_with_retry_after_and_never_a_500() {
+    let (_runtime, admin) = common::serve_with(None, tight());
+    let statuses: Vec<(u16, String)> = (0..30)
+        .map(|_| {
+            let (status, head, _) = exchange(admin.addr, "GET", "/v1/vocabulary", &bearer(&admin.token), "");
+            (status, head)
+        })
+        .collect();
+    let refused: Vec<_> = statuses.iter().filter(|(status, _)| *status == 429).collect();
+    assert!(statuses.iter().all(|(status, _)| [200, 429].contains(status)));
+    assert!(
+        refused.len() >= 10,
+        "a minute's budget of 20, then 429: {}",
+        refused.len()
+    );
+    assert!(
+        refused[0].1.to_ascii_lowercase().contains("retry-after:"),
+        "{}",
+        refused[0].1
+    );
+}
+
+#[test]
+fn login_attempts_are_budgeted_per_address() {
+    let (_runtime, admin) = common::serve_with(None, tight());
+    let attempts: Vec<u16> = (0..5)
+        .map(|_| exchange(admin.addr, "POST", "/v1/login", "", r#"{"token": "rot_1_2"}"#).0)
+        .collect();
+    assert_eq!(attempts, [401, 401, 401, 429, 429]);
+}
+
+/// Opens a connection and sends `head` (and nothing more); the stream.
+fn send_partial(endpoint: &Endpoint, head: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(endpoint.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
+fn read_all(stream: &mut TcpStream) -> String {
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_the_in_flight_bound_holds() {
+    let (_runtime, admin) = common::serve_with(None, tight());
+    let auth = bearer(&admin.token);
+    // A body that never comes: 408 after the body deadline.
+    let slow_body = format!("POST /v1/decide HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 100\r\n\r\n{{");
+    let mut first = send_partial(&admin, &slow_body);
+    let mut second = send_partial(&admin, &slow_body);
+    std::thread::sleep(Duration::from_millis(300));
+    // Both permits are held by the slow bodies: a third request is refused.
+    let (status, _, body) = exchange(admin.addr, "GET", "/v1/vocabulary", &auth, "");
+    assert_eq!(status, 429, "{body}");
+    assert!(read_all(&mut first).starts_with("HTTP/1.1 408"));
+    assert!(read_all(&mut second).starts_with("HTTP/1.1 408"));
+    assert_eq!(exchange(admin.addr, "GET", "/v1/vocabulary", &auth, "").0, 200);
+
+    // A head sent byte by byte and never finished: the connection closes.
+    let started = std::time::Instant::now();
+    let mut slowloris = send_partial(&admin, "GET /v1/vocabulary HTTP/1.1\r\nHost: x\r\nX-A: ");
+    let answer = read_all(&mut slowloris);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "cut off after the head deadline"
+    );
+    assert!(!answer.contains("200 OK"), "{answer}");
+
+    // A head past 16 KiB and a body past 64 KiB.
+    let huge_header = format!("X-Grande: {}\r\n", "a".repeat(20_000));
+    assert_eq!(exchange(admin.addr, "GET", "/v1/vocabulary", &huge_header, "").0, 431);
+    let huge_body = "x".repeat(70_000);
+    assert_eq!(exchange(admin.addr, "POST", "/v1/decide", &auth, &huge_body).0, 413);
+}
