@@ -1,13 +1,14 @@
 //! What keeps one client from taking the service from everyone else: a
 //! request budget per address and per token (GCRA, as `governor` keeps
 //! it), a bound on requests in flight, a deadline and a size for the body,
-//! and a budget of login attempts per address. Every refusal is a 4xx with
+//! and a budget of failed logins per address. Every refusal is a 4xx with
 //! its reason in Portuguese, never a 500.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -36,7 +37,8 @@ pub struct LimitsConfig {
     pub head_timeout: Duration,
     /// Longest wait for a request's body: 408 past it.
     pub body_timeout: Duration,
-    /// Failed or not, login attempts a minute per address.
+    /// Failed login attempts a minute per address; past it the address
+    /// is refused until its budget refills.
     pub logins_per_minute: u32,
 }
 
@@ -58,9 +60,14 @@ pub struct Limits {
     config: LimitsConfig,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
     per_token: DefaultKeyedRateLimiter<String>,
-    logins: DefaultKeyedRateLimiter<IpAddr>,
+    failed_logins: DefaultKeyedRateLimiter<IpAddr>,
+    /// Addresses whose failed logins are spent, until when.
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
     in_flight: Arc<Semaphore>,
 }
+
+/// Most addresses kept blocked at once (each also spends its own budget).
+const MAX_BLOCKED: usize = 10_000;
 
 fn quota(per_minute: u32) -> Quota {
     Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
@@ -78,7 +85,8 @@ impl Limits {
             config,
             per_address: RateLimiter::keyed(quota(config.per_minute)),
             per_token: RateLimiter::keyed(quota(config.per_minute)),
-            logins: RateLimiter::keyed(quota(config.logins_per_minute)),
+            failed_logins: RateLimiter::keyed(quota(config.logins_per_minute)),
+            blocked: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Semaphore::new(config.in_flight)),
         }
     }
@@ -95,14 +103,30 @@ impl Limits {
             .map_err(|not_until| too_many(not_until.wait_time_from(DefaultClock::default().now()), "este token"))
     }
 
-    /// Spends one login attempt of the address's budget.
-    pub fn login(&self, address: IpAddr) -> Result<(), ApiError> {
-        self.logins.check_key(&address).map_err(|not_until| {
-            too_many(
-                not_until.wait_time_from(DefaultClock::default().now()),
+    /// Whether the address may try to log in now.
+    pub fn may_log_in(&self, address: IpAddr) -> Result<(), ApiError> {
+        let blocked = self.blocked.lock().unwrap_or_else(PoisonError::into_inner);
+        match blocked.get(&address) {
+            Some(until) if *until > Instant::now() => Err(too_many(
+                until.saturating_duration_since(Instant::now()),
                 "tentativas de entrar deste endereço",
-            )
-        })
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Spends one failed login of the address's budget; past it, the
+    /// address is refused until the budget refills (429 now).
+    pub fn failed_login(&self, address: IpAddr) -> Result<(), ApiError> {
+        let Err(not_until) = self.failed_logins.check_key(&address) else {
+            return Ok(());
+        };
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let mut blocked = self.blocked.lock().unwrap_or_else(PoisonError::into_inner);
+        if blocked.len() < MAX_BLOCKED {
+            blocked.insert(address, Instant::now() + wait);
+        }
+        Err(too_many(wait, "tentativas de entrar deste endereço"))
     }
 
     /// Forgets clients whose budgets are full again, so the tables stay
@@ -110,7 +134,12 @@ impl Limits {
     pub fn forget_idle(&self) {
         self.per_address.retain_recent();
         self.per_token.retain_recent();
-        self.logins.retain_recent();
+        self.failed_logins.retain_recent();
+        let now = Instant::now();
+        self.blocked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, until| *until > now);
     }
 }
 

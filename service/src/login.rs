@@ -1,6 +1,7 @@
 //! The page's login: a token typed once becomes a session cookie
 //! (HttpOnly, SameSite=Strict, Secure under TLS), with the anti-CSRF value
-//! the page repeats on every change. Attempts are budgeted per address.
+//! the page repeats on every change. Failed attempts are budgeted per
+//! address (a guess at a token is refused for a while after a few).
 
 use std::sync::Arc;
 
@@ -24,7 +25,8 @@ fn described(identity: &Identity, csrf: &str) -> serde_json::Value {
 /// `POST /v1/login` `{"token": "rot_..."}`: a session for the token's
 /// owner, or 401.
 pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Response, ApiError> {
-    desk.limits.login(peer(&request))?;
+    let address = peer(&request);
+    desk.limits.may_log_in(address)?;
     if !desk.guard.closed() {
         return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
     }
@@ -37,6 +39,7 @@ pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Re
     let keyring = desk.guard.keyring();
     let Some(identity) = keyring.identify(token) else {
         tracing::info!("login recusado");
+        desk.limits.failed_login(address)?;
         return Err(ApiError::unauthorized("token desconhecido ou revogado"));
     };
     let (id, session) = desk

@@ -279,12 +279,20 @@ fn budgets_answer_429_with_retry_after_and_never_a_500() {
 }
 
 #[test]
-fn login_attempts_are_budgeted_per_address() {
+fn failed_logins_are_budgeted_per_address_and_then_even_a_good_token_waits() {
     let (_runtime, admin) = common::serve_with(None, tight());
+    let good = format!(r#"{{"token": "{}"}}"#, admin.token);
+    // Good logins spend nothing of the budget.
+    for _ in 0..5 {
+        assert_eq!(exchange(admin.addr, "POST", "/v1/login", "", &good).0, 200);
+    }
     let attempts: Vec<u16> = (0..5)
         .map(|_| exchange(admin.addr, "POST", "/v1/login", "", r#"{"token": "rot_1_2"}"#).0)
         .collect();
     assert_eq!(attempts, [401, 401, 401, 429, 429]);
+    let (status, head, _) = exchange(admin.addr, "POST", "/v1/login", "", &good);
+    assert_eq!(status, 429);
+    assert!(head.to_ascii_lowercase().contains("retry-after:"));
 }
 
 /// Opens a connection and sends `head` (and nothing more); the stream.

@@ -6,7 +6,7 @@
 // Run: cargo build && (cd tests/browser && npm ci && npm test)
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -46,6 +46,9 @@ const SCENARIOS = [
 
 let server;
 let base;
+// Tokens made with `roteiro token create` before the server starts.
+let admin;
+let analista;
 let folder;
 let browser;
 
@@ -54,6 +57,12 @@ before(async () => {
   folder = mkdtempSync(join(tmpdir(), "roteiro-page-"));
   cpSync(join(ROOT, "policies"), folder, { recursive: true });
   const database = `${folder}.db`;
+  const token = (role, name) =>
+    execFileSync(BINARY, ["token", "create", "--role", role, "--name", name, "--database", database], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  admin = token("admin", "Navegador Admin");
+  analista = token("analista", "Carla Analista");
   server = spawn(BINARY, ["serve", "--addr", "127.0.0.1:0", "--policies", folder, "--database", database], {
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -85,6 +94,21 @@ after(async () => {
   }
 });
 
+/** The service's API as the admin, by bearer token. */
+function api(path, options = {}) {
+  return fetch(`${base}${path}`, { ...options, headers: { ...(options.headers || {}), authorization: `Bearer ${admin}` } });
+}
+
+/** A page logged in through the login form with `token` (the admin's). */
+async function openPage(viewport, token = admin) {
+  const page = await browser.newPage(viewport ? { viewport } : {});
+  await page.goto(base);
+  await page.locator("#token").fill(token);
+  await page.locator("#entrar").click();
+  await page.locator("#app").waitFor({ state: "visible" });
+  return page;
+}
+
 /** Every fact of a nested situation, as [path, value]. */
 function facts(situation, prefix = "") {
   return Object.entries(situation).flatMap(([key, value]) =>
@@ -93,7 +117,7 @@ function facts(situation, prefix = "") {
 }
 
 async function decideByApi(situation) {
-  const response = await fetch(`${base}/v1/decide`, {
+  const response = await api("/v1/decide", {
     method: "POST",
     body: JSON.stringify({ now: `${NOW}:00-03:00`, ...situation }),
   });
@@ -117,9 +141,8 @@ async function settle(page) {
 
 for (const scenario of SCENARIOS) {
   test(`${scenario.name}: the page shows the service's decision`, async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    const page = await openPage({ width: 1280, height: 1100 });
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
-    await page.goto(base);
     await page.locator("#agora").fill(NOW);
     for (const [path, value] of facts(scenario.situation)) {
       await fill(page, path, value);
@@ -141,8 +164,7 @@ for (const scenario of SCENARIOS) {
 }
 
 test("the statistics view shows the logged decisions as bars", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(base);
+  const page = await openPage({ width: 1280, height: 900 });
   await page.getByRole("button", { name: "Estatísticas" }).click();
   const painel = page.locator("#estatisticas");
   await painel.locator(".barra").first().waitFor({ timeout: 10000 });
@@ -153,8 +175,7 @@ test("the statistics view shows the logged decisions as bars", async () => {
 });
 
 test("a broken edit of the bundle shows the refusal banner", async () => {
-  const page = await browser.newPage();
-  await page.goto(base);
+  const page = await openPage();
   const procedure = join(folder, "procedures/002-atendimento-padrao.yaml");
   const original = readFileSync(procedure, "utf8");
   writeFileSync(procedure, original.replace('request.topic == "xml"', 'request.topic == "xmll"'));
@@ -171,8 +192,7 @@ test("a broken edit of the bundle shows the refusal banner", async () => {
 // Document 003 step 5.1: the database analysis has 24 hours; a follow-up
 // past its due time shows in red and says it is overdue.
 test("a follow-up past its due time shows as overdue", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-  await page.goto(base);
+  const page = await openPage({ width: 1280, height: 1100 });
   await page.locator("#agora").fill(NOW);
   const situation = { ...cliente, request: { topic: "bug" }, analysis: { database_taken_at: "2026-12-07T09:00" } };
   for (const [path, value] of facts(situation)) {
@@ -193,8 +213,7 @@ test("a follow-up past its due time shows as overdue", async () => {
 // it is overdue in red; answering what it waited for closes it, and the
 // answer is in the case for the next analyst.
 test("a case opened by ticket keeps its follow-up, overdue when now moves, closed by the answer", async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-  await page.goto(base);
+  const page = await openPage({ width: 1280, height: 1100 });
   await page.locator("#agora").fill("2026-12-08T08:00");
   const situation = { request: { topic: "bug" }, analysis: { database_taken_at: "2026-12-07T09:00" } };
   for (const [path, value] of facts(situation)) {
@@ -220,7 +239,7 @@ test("a case opened by ticket keeps its follow-up, overdue when now moves, close
   await settle(page);
   assert.match(await page.locator("#caso-estado").textContent(), /versão 2/);
   assert.equal(await item.count(), 0);
-  const stored = await (await fetch(`${base}/v1/cases/3030?now=2026-12-08T10:20:00-03:00`)).json();
+  const stored = await (await api("/v1/cases/3030?now=2026-12-08T10:20:00-03:00")).json();
   assert.equal(stored.case.version, 2);
   assert.equal(JSON.parse(stored.case.situation).analysis.finished, true);
   await page.close();
@@ -229,7 +248,7 @@ test("a case opened by ticket keeps its follow-up, overdue when now moves, close
 // Every open follow-up across cases, soonest first, filterable by team.
 test("the Pendências view lists every case's open follow-ups, filterable by team", async () => {
   const open = async (ticket, now, situation) => {
-    const response = await fetch(`${base}/v1/cases/${ticket}?now=${encodeURIComponent(now)}`, {
+    const response = await api(`/v1/cases/${ticket}?now=${encodeURIComponent(now)}`, {
       method: "POST",
       body: JSON.stringify(situation),
     });
@@ -239,8 +258,7 @@ test("the Pendências view lists every case's open follow-ups, filterable by tea
   // Core with no contact at 2 minutes (IO's, at 5 minutes).
   await open("7001", "2026-12-11T19:00:00-03:00", { contact: { kind: "nao_cliente" }, request: { topic: "erro_sistema" } });
   await open("7002", "2026-12-08T10:02:00-03:00", { appointment: { number: 1, starts_at: "2026-12-08T10:00:00-03:00", client_reached: false } });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(base);
+  const page = await openPage({ width: 1280, height: 900 });
   await page.locator("#agora").fill("2026-12-10T10:00");
   await page.locator("#ver-pendencias").click();
   const items = page.locator("#pendencias-casos li");
@@ -253,5 +271,40 @@ test("the Pendências view lists every case's open follow-ups, filterable by tea
   await page.waitForFunction(() => !document.querySelector('#pendencias-casos li[data-id^="7002/"]'));
   assert.equal(await page.locator('#pendencias-casos li[data-id^="7001/"]').count(), 1);
   await page.screenshot({ path: join(ARTIFACTS, "pendencias-dos-casos.png"), fullPage: true });
+  await page.close();
+});
+
+test("the page asks for a token first, refuses a wrong one, and an analyst sees no statistics", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  await page.locator("#entrada").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#app").isVisible(), false);
+  await page.screenshot({ path: join(ARTIFACTS, "entrada.png") });
+  await page.locator("#token").fill("rot_00000000_errado");
+  await page.locator("#entrar").click();
+  await page.locator("#entrada-aviso").filter({ hasText: "token desconhecido" }).waitFor();
+  await page.locator("#token").fill(analista);
+  await page.locator("#entrar").click();
+  await page.locator("#app").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#quem").textContent(), "Carla Analista (analista)");
+  assert.equal(await page.locator("#ver-estatisticas").isVisible(), false);
+  // The decision works through the session cookie and its CSRF value.
+  await page.locator('[name="request.topic"]').waitFor();
+  await page.close();
+  const again = await browser.newPage();
+  await again.goto(base);
+  await again.locator("#entrada").waitFor({ state: "visible" });
+  await again.close();
+});
+
+test("an analyst decides through the session, and Sair ends it", async () => {
+  const page = await openPage({ width: 1280, height: 900 }, analista);
+  await fill(page, "request.topic", "xml");
+  await settle(page);
+  assert.ok((await page.locator("#acoes li").count()) > 0);
+  await page.locator("#sair").click();
+  await page.locator("#entrada").waitFor({ state: "visible" });
+  await page.reload();
+  await page.locator("#entrada").waitFor({ state: "visible" });
   await page.close();
 });

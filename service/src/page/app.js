@@ -9,6 +9,21 @@ const estado = { fatos: new Map(), valores: {}, decisao: null, caso: null };
 let espera = null;
 
 const $ = (id) => document.getElementById(id);
+
+// Who is in: the session's anti-CSRF value (kept in memory only, never in
+// storage) goes with every change the page asks for; the cookie itself is
+// HttpOnly and out of the script's reach.
+const sessao = { csrf: "", papel: "admin" };
+const PAPEIS = ["analista", "dono", "admin"];
+const pode = (papel) => PAPEIS.indexOf(sessao.papel) >= PAPEIS.indexOf(papel);
+
+async function api(url, opcoes = {}) {
+  const cabecalhos = { ...(opcoes.headers || {}) };
+  if (opcoes.method && opcoes.method !== "GET") cabecalhos["x-csrf-token"] = sessao.csrf;
+  const resposta = await fetch(url, { ...opcoes, headers: cabecalhos, credentials: "same-origin" });
+  if (resposta.status === 401) pedirEntrada("A sessão terminou; entre de novo.");
+  return resposta;
+}
 const texto = (tag, conteudo, classe) => {
   const el = document.createElement(tag);
   if (conteudo !== undefined) el.textContent = conteudo;
@@ -109,10 +124,10 @@ async function abrirCaso() {
   const ticket = $("ticket").value.trim();
   const agora = encodeURIComponent(momento() || "");
   const consulta = agora ? `?now=${agora}` : "";
-  let resposta = await fetch(`/v1/cases/${encodeURIComponent(ticket)}${consulta}`);
+  let resposta = await api(`/v1/cases/${encodeURIComponent(ticket)}${consulta}`);
   if (resposta.status === 404) {
     const { now, ...inicial } = situacao();
-    resposta = await fetch(`/v1/cases/${encodeURIComponent(ticket)}${consulta}`, {
+    resposta = await api(`/v1/cases/${encodeURIComponent(ticket)}${consulta}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(inicial),
@@ -138,8 +153,8 @@ async function decidirCaso() {
   const agora = encodeURIComponent(momento() || "");
   const consulta = agora ? `?now=${agora}` : "";
   const resposta = Object.keys(respostas).length === 0
-    ? await fetch(`/v1/cases/${ticket}${consulta}`)
-    : await fetch(`/v1/cases/${ticket}/answers${consulta}`, {
+    ? await api(`/v1/cases/${ticket}${consulta}`)
+    : await api(`/v1/cases/${ticket}/answers${consulta}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ answers: respostas, version: versao }),
@@ -151,7 +166,7 @@ async function decidirCaso() {
 
 async function decidir() {
   if (estado.caso) return decidirCaso();
-  const resposta = await fetch("/v1/decide", {
+  const resposta = await api("/v1/decide", {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(situacao()),
@@ -292,8 +307,11 @@ function mostrarAssumidos(d) {
   );
 }
 
+// The bundle and a refused edit are the process owners' (/v1/reload);
+// an analyst's page says only who is in.
 async function saude() {
-  const corpo = await (await fetch("/healthz")).json();
+  if (!pode("dono")) return;
+  const corpo = await (await api("/v1/reload")).json();
   $("pacote").textContent = `${corpo.bundle.name} ${corpo.bundle.version} · ${corpo.bundle.rules} regras`;
   const recusa = corpo.recarga_recusada;
   $("recusa").hidden = !recusa;
@@ -323,7 +341,7 @@ function barras(titulo, linhas) {
 async function pendenciasDosCasos() {
   const time = $("pendencias-time").value;
   const agora = encodeURIComponent(momento() || "");
-  const resposta = await fetch(`/v1/cases?due=true&team=${encodeURIComponent(time)}&now=${agora}`);
+  const resposta = await api(`/v1/cases?due=true&team=${encodeURIComponent(time)}&now=${agora}`);
   const corpo = await resposta.json();
   if (!resposta.ok) {
     $("pendencias-casos").replaceChildren(texto("li", corpo.erro, "muted"));
@@ -370,7 +388,7 @@ async function estatisticas() {
   painel.hidden = !abrir;
   botao.setAttribute("aria-expanded", String(abrir));
   if (!abrir) return;
-  const resposta = await fetch("/v1/stats");
+  const resposta = await api("/v1/stats");
   const corpo = await resposta.json();
   if (!resposta.ok) {
     painel.replaceChildren(texto("p", corpo.erro, "muted"));
@@ -384,6 +402,59 @@ async function estatisticas() {
   );
 }
 
+// The login form, shown instead of the page until a token is accepted.
+function pedirEntrada(aviso) {
+  $("app").hidden = true;
+  $("entrada").hidden = false;
+  $("entrada-aviso").textContent = aviso || "";
+  $("token").focus();
+}
+
+async function entrar(evento) {
+  evento.preventDefault();
+  const resposta = await fetch("/v1/login", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: $("token").value.trim() }),
+  });
+  const corpo = await resposta.json();
+  if (!resposta.ok) {
+    $("entrada-aviso").textContent = corpo.erro;
+    return;
+  }
+  $("token").value = "";
+  await comecar(corpo);
+}
+
+async function sair() {
+  await api("/v1/logout", { method: "POST" });
+  pedirEntrada("Você saiu.");
+}
+
+// Starts the page for who is in (`aberto`: a service with no
+// authentication, which only a loopback address allows).
+async function comecar(quem) {
+  sessao.csrf = quem.csrf || "";
+  sessao.papel = quem.aberto ? "admin" : quem.papel;
+  $("entrada").hidden = true;
+  $("app").hidden = false;
+  $("quem").textContent = quem.aberto ? "sem autenticação" : `${quem.nome} (${quem.papel})`;
+  $("sair").hidden = Boolean(quem.aberto);
+  $("ver-estatisticas").hidden = !pode("admin");
+  if (!estado.iniciado) {
+    estado.iniciado = true;
+    await iniciar();
+  }
+}
+
+async function abrir() {
+  $("form-entrada").addEventListener("submit", entrar);
+  $("sair").addEventListener("click", sair);
+  const resposta = await fetch("/v1/session", { credentials: "same-origin" });
+  if (resposta.ok) await comecar(await resposta.json());
+  else pedirEntrada();
+}
+
 async function iniciar() {
   $("ver-estatisticas").addEventListener("click", estatisticas);
   $("abrir-caso").addEventListener("click", abrirCaso);
@@ -391,7 +462,7 @@ async function iniciar() {
   $("pendencias-time").addEventListener("change", pendenciasDosCasos);
   $("agora").value = agoraEmBrasilia();
   $("agora").addEventListener("input", agendar);
-  const vocabulario = await (await fetch("/v1/vocabulary")).json();
+  const vocabulario = await (await api("/v1/vocabulary")).json();
   for (const fato of vocabulario.fatos) estado.fatos.set(fato.fato, fato);
   PRINCIPAIS = vocabulario.primeiras;
   mostrarFormulario();
@@ -400,4 +471,4 @@ async function iniciar() {
   await decidir();
 }
 
-iniciar();
+abrir();
