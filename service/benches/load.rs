@@ -79,6 +79,7 @@ fn start(folder: &Path, log: Option<&Path>) -> SocketAddr {
         // The bench measures deciding and logging; a token check is one
         // SHA-256 of 64 bytes a request, and the budgets would stop it.
         auth: roteiro_service::Auth::InsecureNoAuth,
+        tls: None,
         limits: roteiro_service::LimitsConfig {
             per_minute: u32::MAX,
             in_flight: 4096,

@@ -26,7 +26,7 @@ use std::time::Duration;
 pub use access::{Access, Guard, ROUTES};
 pub use desk::Desk;
 pub use limits::{Limits, LimitsConfig};
-pub use listen::serve;
+pub use listen::{serve, Tls};
 pub use routes::router;
 
 /// Largest request body accepted, in bytes.
@@ -48,6 +48,9 @@ pub struct Config {
     pub auth: Auth,
     /// Each client's budgets.
     pub limits: LimitsConfig,
+    /// TLS with this certificate and key (`None`: plain HTTP, for
+    /// loopback or behind a proxy that speaks TLS).
+    pub tls: Option<Tls>,
 }
 
 /// How callers are let in.
@@ -116,7 +119,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
                 .as_ref()
                 .map(|log| log.address.clone())
                 .ok_or_else(|| StartError::Tokens("o serviço está sem banco de dados para guardá-los".into()))?;
-            Guard::tokens(&address, false).map_err(|err| StartError::Tokens(err.to_string()))?
+            Guard::tokens(&address, config.tls.is_some()).map_err(|err| StartError::Tokens(err.to_string()))?
         }
     };
     let limits = config.limits;
@@ -139,7 +142,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             tokio::spawn(desk::watch(desk.clone(), loaded));
         }
         ready(addr);
-        serve(listener, desk.clone(), shutdown()).await;
+        serve(listener, desk.clone(), config.tls, shutdown()).await;
         // Write what the log still holds before leaving.
         desk.close_log();
         Ok(())

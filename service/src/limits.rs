@@ -4,9 +4,9 @@
 //! and a budget of failed logins per address. Every refusal is a 4xx with
 //! its reason in Portuguese, never a 500.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 

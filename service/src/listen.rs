@@ -1,9 +1,11 @@
 //! The accept loop: each connection served by hyper with a deadline for
 //! the request head (a client sending its headers byte by byte is cut
 //! off), a bound on open connections, the client's address handed to the
-//! router, and a graceful stop that lets answers in progress finish.
+//! router, TLS when a certificate is given, and a graceful stop that lets
+//! answers in progress finish.
 
 use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,8 +14,11 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
 use crate::desk::Desk;
@@ -26,16 +31,46 @@ const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// How long answers in progress may take to finish once asked to stop.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// Serves `desk` on `listener` until `stop` resolves, reading its tokens
-/// again every second.
-pub async fn serve(listener: TcpListener, desk: Arc<Desk>, stop: impl Future<Output = ()>) {
+/// A certificate chain and its key, ready to accept TLS connections.
+#[derive(Clone)]
+pub struct Tls(TlsAcceptor);
+
+impl Tls {
+    /// Reads the PEM files (`--tls-cert`, `--tls-key`); the problem in
+    /// Portuguese, with the file, when they cannot be used.
+    pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, String> {
+        let named = |path: &Path, err: &dyn std::fmt::Display| format!("{}: {err}", path.display());
+        let chain = CertificateDer::pem_file_iter(cert)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|err| named(cert, &err))?;
+        if chain.is_empty() {
+            return Err(named(cert, &"nenhum certificado PEM no arquivo"));
+        }
+        let key_der = PrivateKeyDer::from_pem_file(key).map_err(|err| named(key, &err))?;
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key_der))
+            .map_err(|err| named(key, &err))?;
+        Ok(Self(TlsAcceptor::from(Arc::new(config))))
+    }
+}
+
+/// Serves `desk` on `listener` (over TLS when `tls` is given) until `stop`
+/// resolves, reading its tokens again every second.
+pub async fn serve(listener: TcpListener, desk: Arc<Desk>, tls: Option<Tls>, stop: impl Future<Output = ()>) {
     let refresher = tokio::spawn(crate::access::refresh(desk.clone()));
-    accept(listener, crate::router(desk.clone()), desk.limits.config(), stop).await;
+    accept(listener, crate::router(desk.clone()), desk.limits.config(), tls, stop).await;
     refresher.abort();
 }
 
 /// The loop itself.
-async fn accept(listener: TcpListener, app: Router, limits: LimitsConfig, stop: impl Future<Output = ()>) {
+async fn accept(
+    listener: TcpListener,
+    app: Router,
+    limits: LimitsConfig,
+    tls: Option<Tls>,
+    stop: impl Future<Output = ()>,
+) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.head_timeout)
@@ -67,10 +102,32 @@ async fn accept(listener: TcpListener, app: Router, limits: LimitsConfig, stop: 
             request.extensions_mut().insert(ConnectInfo(peer));
             router.clone().call(request)
         });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let Some(Tls(acceptor)) = &tls else {
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(err) = connection.await {
+                    tracing::debug!(%peer, "conexão encerrada: {err}");
+                }
+                drop(permit);
+            });
+            continue;
+        };
+        // The handshake has the head's deadline: a client that opens and
+        // says nothing holds a connection no longer than one that stalls.
+        let handshake = tokio::time::timeout(limits.head_timeout, acceptor.accept(stream));
+        let (http, watcher) = (http.clone(), graceful.watcher());
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%peer, "conexão encerrada: {err}");
+            match handshake.await {
+                Ok(Ok(stream)) => {
+                    if let Err(err) = watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await
+                    {
+                        tracing::debug!(%peer, "conexão encerrada: {err}");
+                    }
+                }
+                Ok(Err(err)) => tracing::debug!(%peer, "TLS recusado: {err}"),
+                Err(_) => tracing::debug!(%peer, "TLS sem resposta a tempo"),
             }
             drop(permit);
         });

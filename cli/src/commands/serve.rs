@@ -33,6 +33,12 @@ pub struct Args {
     /// Segundos para chegar o cabeçalho de uma requisição, e de novo o corpo.
     #[arg(long, default_value_t = LimitsConfig::default().head_timeout.as_secs())]
     request_timeout: u64,
+    /// Certificado TLS (PEM, a cadeia): serve HTTPS; pede --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// Chave privada do certificado (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 /// Runs the service until SIGINT or SIGTERM.
@@ -52,6 +58,20 @@ pub fn run(args: &Args) -> Status {
         announce_first_token(&args.log.address());
         Auth::Tokens
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match roteiro_service::Tls::from_pem_files(cert, key) {
+            Ok(tls) => Some(tls),
+            Err(err) => {
+                eprintln!("roteiro serve: TLS: {err}");
+                return Status::Failed;
+            }
+        },
+        _ => None,
+    };
+    if tls.is_none() && !args.addr.ip().is_loopback() {
+        eprintln!("roteiro: ATENÇÃO: {} sem TLS: tokens e situações passam em claro; use --tls-cert/--tls-key ou um proxy reverso com TLS.", args.addr);
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     let config = roteiro_service::Config {
         auth,
@@ -63,6 +83,7 @@ pub fn run(args: &Args) -> Status {
             ..LimitsConfig::default()
         },
         addr: args.addr,
+        tls,
         folder: source::folder(args.policies.as_deref()),
         log: Some(roteiro_service::LogConfig {
             writer,
@@ -70,7 +91,7 @@ pub fn run(args: &Args) -> Status {
             address: args.log.address(),
         }),
     };
-    let announce = |addr: SocketAddr| eprintln!("roteiro: servindo em http://{addr} (Ctrl-C encerra)");
+    let announce = |addr: SocketAddr| eprintln!("roteiro: servindo em {scheme}://{addr} (Ctrl-C encerra)");
     match roteiro_service::run(bundle, config, announce) {
         Ok(()) => Status::Ok,
         Err(err) => {

@@ -85,7 +85,7 @@ pub fn serve_with(log: Option<LogConfig>, limits: LimitsConfig) -> (tokio::runti
         .1;
     let guard = Guard::tokens(&database, false).expect("the keyring");
     let desk = Arc::new(Desk::new(bundle, None, log, guard, Limits::new(limits)));
-    runtime.spawn(roteiro_service::serve(listener, desk, std::future::pending()));
+    runtime.spawn(roteiro_service::serve(listener, desk, None, std::future::pending()));
     (runtime, Endpoint { addr, token, database })
 }
 
