@@ -29,7 +29,14 @@ impl LogArgs {
     }
 
     /// A writer to the log, or the problem printed and exit status 1.
+    /// Keeping personal facts (`--log-personal`) is an admin's choice.
     pub fn writer(&self) -> Result<CommandLog, Status> {
+        if self.log_personal {
+            if let Err(refused) = require_admin(&self.address(), "--log-personal") {
+                eprintln!("{refused}");
+                return Err(Status::Failed);
+            }
+        }
         LogWriter::open(&self.address())
             .map(|writer| CommandLog {
                 writer,
@@ -61,4 +68,22 @@ pub fn parse_age(text: &str) -> Result<chrono::TimeDelta, String> {
         .filter(|days| *days >= 0)
         .and_then(chrono::TimeDelta::try_days)
         .ok_or_else(|| format!("`{text}` não é uma idade em dias, por exemplo 180d"))
+}
+
+/// The admin whose token `ROTEIRO_TOKEN` holds, checked against the tokens
+/// of the database at `address`; why not, naming `what` was asked.
+pub fn require_admin(address: &str, what: &str) -> Result<String, String> {
+    let refused = |why: &str| format!("{what} guarda ou mostra fatos pessoais (LGPD) e pede um token de admin: {why}");
+    let token = std::env::var("ROTEIRO_TOKEN")
+        .ok()
+        .filter(|token| !token.trim().is_empty())
+        .ok_or_else(|| refused("ponha o seu em ROTEIRO_TOKEN (nunca num argumento)"))?;
+    let keyring = roteiro_auth::Tokens::open(address)
+        .and_then(|mut tokens| tokens.keyring())
+        .map_err(|err| refused(&err.to_string()))?;
+    match keyring.identify(token.trim()) {
+        Some(who) if who.role.covers(roteiro_auth::Role::Admin) => Ok(who.name.clone()),
+        Some(who) => Err(refused(&format!("o token de {} tem o papel {}", who.name, who.role))),
+        None => Err(refused("o token de ROTEIRO_TOKEN é desconhecido ou foi revogado")),
+    }
 }

@@ -19,6 +19,7 @@ pub fn run(args: &[&str], cwd: &std::path::Path, stdin: &[u8]) -> std::process::
         .env("NO_COLOR", "1")
         .env_remove("RUST_LOG")
         .env_remove("ROTEIRO_DATABASE_URL")
+        .env_remove("ROTEIRO_TOKEN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

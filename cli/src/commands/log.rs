@@ -33,6 +33,13 @@ enum Action {
         /// Só decisões com esta saída, por exemplo `route=gr`.
         #[arg(long = "where")]
         condition: Option<String>,
+        /// Exporta os fatos pessoais como o log os guardou (pede ROTEIRO_TOKEN de admin;
+        /// grava um aviso na pasta). Sem isto, saem mascarados.
+        #[arg(long)]
+        personal: bool,
+        /// Pasta do pacote cujo vocabulário diz quais fatos são pessoais (padrão: ./policies, senão o embutido).
+        #[arg(long)]
+        policies: Option<PathBuf>,
     },
     /// Apaga as decisões registradas há mais tempo que a idade dada, por exemplo `180d`.
     Prune {
@@ -53,7 +60,19 @@ pub fn run(args: &Args) -> Status {
             since,
             until,
             condition,
-        } => export(dir, log, *since, *until, condition.as_deref()),
+            personal,
+            policies,
+        } => {
+            let shown = if *personal {
+                Shown::Personal
+            } else {
+                match crate::source::bundle(policies.as_deref()) {
+                    Ok(bundle) => Shown::Masked(Box::new(bundle)),
+                    Err(status) => return status,
+                }
+            };
+            export(dir, log, *since, *until, condition.as_deref(), &shown)
+        }
         Action::Prune { log, older_than } => prune(log, *older_than),
     };
     match result {
@@ -97,21 +116,65 @@ pub fn logged_situations(
         .collect()
 }
 
+/// How an export shows personal facts.
+enum Shown {
+    /// Masked by this bundle's vocabulary.
+    Masked(Box<roteiro_engine::Bundle>),
+    /// As the log kept them (an admin asked).
+    Personal,
+}
+
+/// The warning written beside an export that holds personal facts.
+const PERSONAL_WARNING: &str = "ATENÇÃO: estas situações contêm fatos pessoais de clientes (LGPD).\n\
+Use só para o fim que motivou a exportação, não compartilhe, e apague a pasta ao terminar.\n\
+No log, `roteiro log prune --older-than 180d` apaga decisões antigas (a política de retenção).\n";
+
 fn export(
     dir: &std::path::Path,
     log: &LogArgs,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     condition: Option<&str>,
+    shown: &Shown,
 ) -> Result<(), String> {
-    let situations = logged_situations(log, since, until, condition)?;
+    if let Shown::Personal = shown {
+        crate::database::require_admin(&log.address(), "log export --personal")?;
+    }
+    let mut situations = logged_situations(log, since, until, condition)?;
     std::fs::create_dir_all(dir).map_err(|e| format!("não foi possível criar {}: {e}", dir.display()))?;
+    match shown {
+        Shown::Personal => {
+            let path = dir.join("LEIA-ANTES-DADOS-PESSOAIS.txt");
+            std::fs::write(&path, PERSONAL_WARNING)
+                .map_err(|e| format!("não foi possível escrever {}: {e}", path.display()))?;
+            eprint!("{PERSONAL_WARNING}");
+        }
+        Shown::Masked(bundle) => {
+            for (_, text) in &mut situations {
+                *text = masked(bundle, text);
+            }
+        }
+    }
     for (name, text) in &situations {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|e| format!("não foi possível escrever {}: {e}", path.display()))?;
     }
     eprintln!("{} situações exportadas para {}", situations.len(), dir.display());
     Ok(())
+}
+
+/// The situation with its personal facts masked; one the vocabulary can
+/// no longer read is exported empty rather than shown unmasked.
+fn masked(bundle: &roteiro_engine::Bundle, text: &str) -> String {
+    match bundle.parse_situation(text, "log") {
+        Ok(situation) => {
+            let json = bundle.situation_json(&situation, false);
+            serde_json::from_str::<serde_json::Value>(&json)
+                .and_then(|value| serde_json::to_string_pretty(&value))
+                .map_or(json, |pretty| pretty + "\n")
+        }
+        Err(_) => "{}\n".to_string(),
+    }
 }
 
 fn prune(log: &LogArgs, older_than: chrono::TimeDelta) -> Result<(), String> {
