@@ -76,7 +76,11 @@ pub fn start_serve(args: &[&std::ffi::OsStr]) -> Served {
         .position(|arg| *arg == "--database")
         .and_then(|at| args.get(at + 1))
         .expect("a test server names its --database");
-    let token = make_token(database, "admin", &format!("testes-{}", std::process::id()));
+    // A name of its own: a test may start several servers on one database.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    let token = make_token(database, "admin", &format!("testes-{nanos}"));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roteiro"))
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
