@@ -242,6 +242,44 @@ fn vocabulary_bundle_openapi_metrics_and_the_page_answer() {
 }
 
 #[test]
+fn a_process_owner_sees_which_logged_decisions_an_edit_changes() {
+    let server = Server::start("diff");
+    let xml = format!(r#"{{"now": "{NOW}", "request": {{"topic": "xml"}}}}"#);
+    let boleto = format!(r#"{{"now": "{NOW}", "request": {{"topic": "boleto"}}}}"#);
+    for situation in [&xml, &boleto] {
+        assert_eq!(server.request("POST", "/v1/decide", situation.as_bytes()).0, 200);
+    }
+    server.eventually("both decisions are in the log", |server| {
+        server.json("GET", "/v1/diff", "").1["comparadas"] == 2
+    });
+    let (_, unchanged) = server.json("GET", "/v1/diff", "");
+    assert_eq!(
+        (unchanged["iguais"].as_u64(), unchanged["mudaram"].as_u64()),
+        (Some(2), Some(0)),
+        "{unchanged}"
+    );
+    let (_, before) = server.json("GET", "/v1/bundle", "");
+    server.edit("procedures/002-atendimento-padrao.yaml", |text| {
+        text.replace(r#"request.topic == "xml""#, r#"request.topic == "boleto""#)
+    });
+    server.eventually("the edit is served", |server| {
+        server.json("GET", "/v1/bundle", "").1["digest"] != before["digest"]
+    });
+    let (status, diff) = server.json("GET", "/v1/diff", "");
+    assert_eq!(status, 200);
+    assert_eq!(diff["mudaram"], 2, "padrao.xml leaves xml and joins boleto: {diff}");
+    let change = &diff["mudancas"][0];
+    let fired = |side: &str| {
+        change[side]["regras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|rule| rule == "padrao.xml")
+    };
+    assert_ne!(fired("antes"), fired("depois"), "{change}");
+}
+
+#[test]
 fn an_edit_reloads_and_a_broken_edit_is_refused_while_the_last_good_bundle_serves() {
     let server = Server::start("reload");
     let situation = format!(r#"{{"now": "{NOW}", "request": {{"topic": "xml"}}}}"#);

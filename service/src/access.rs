@@ -54,6 +54,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/v1/cases/{ticket}/close", Needs(Role::Analista)),
     ("GET", "/v1/bundle", Needs(Role::Dono)),
     ("GET", "/v1/reload", Needs(Role::Dono)),
+    ("GET", "/v1/diff", Needs(Role::Dono)),
     ("GET", "/v1/stats", Needs(Role::Admin)),
     ("GET", "/v1/log/export", Needs(Role::Admin)),
     ("GET", "/v1/tokens", Needs(Role::Admin)),

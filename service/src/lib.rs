@@ -15,6 +15,7 @@ mod listen;
 mod login;
 mod metrics;
 mod openapi;
+mod replay;
 mod reply;
 mod routes;
 

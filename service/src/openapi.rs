@@ -144,6 +144,7 @@ fn operations(bundle: &Bundle) -> Value {
             }},
             "/healthz": {"get": {"summary": "Saúde: `ok` ou `recarga_recusada` (os detalhes em /v1/reload)", "responses": {"200": {"description": "Servindo um pacote válido", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/reload": {"get": {"summary": "O pacote em uso e a última edição recusada, arquivo a arquivo", "responses": {"200": object_answer("A recarga")}}},
+            "/v1/diff": {"get": {"summary": "Decide de novo as situações do log (as últimas 5.000, `?since=AAAA-MM-DD`) com o pacote em uso e diz quais saídas mudaram", "responses": {"200": object_answer("Comparadas, iguais, mudaram e as mudanças (até 100)")}}},
             "/v1/stats": {"get": {"summary": "Números do log de decisões (`?since=AAAA-MM-DD`)", "responses": {"200": object_answer("Os números de `roteiro stats`")}}},
             "/v1/log/export": {"get": {"summary": "Situações do log (`?since=AAAA-MM-DD`); fatos pessoais mascarados, ou com `personal=true` marcados no cabeçalho X-Dados-Pessoais", "responses": {"200": object_answer("As situações, cada uma com o momento da decisão")}}},
             "/v1/tokens": {

@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::access::Who;
 use crate::desk::Desk;
 use crate::reply::{self, ApiError};
-use crate::{access, admin, cases, limits, login};
+use crate::{access, admin, cases, limits, login, replay};
 use crate::{openapi, MAX_BODY_BYTES};
 
 /// Longest a request may take, decision included.
@@ -49,6 +49,7 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/bundle", get(bundle))
         .route("/v1/reload", get(reload))
+        .route("/v1/diff", get(replay::diff))
         .route("/v1/stats", get(stats))
         .route("/v1/log/export", get(admin::export))
         .route("/v1/tokens", get(admin::list).post(admin::create))

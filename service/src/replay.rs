@@ -1,0 +1,90 @@
+//! `GET /v1/diff`: what the bundle in force would decide differently from
+//! what was decided, replaying the log's situations (each as of the
+//! moment it was decided) and comparing the outputs and the rules that
+//! fired (what the log keeps of each decision). The process owner's check after an edit, over
+//! HTTP, like `roteiro diff --from-log` at the command line.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::DateTime;
+use roteiro_decision_log::{Filter, Record};
+use roteiro_engine::Bundle;
+use serde_json::{json, Value};
+
+use crate::desk::Desk;
+use crate::reply::{self, ApiError};
+
+/// Most logged decisions replayed by one request (the latest ones).
+const MAX_REPLAYED: usize = 5_000;
+
+/// Most changes listed in the answer (all are counted).
+const MAX_LISTED: usize = 100;
+
+type Params = Query<std::collections::BTreeMap<String, String>>;
+
+/// `GET /v1/diff?since=AAAA-MM-DD`.
+pub async fn diff(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<Response, ApiError> {
+    let since = crate::routes::since(&query)?;
+    let served = desk.served();
+    let reader = desk.clone();
+    let answer = tokio::task::spawn_blocking(move || {
+        let records = reader.read_log(&Filter {
+            since,
+            ..Default::default()
+        })?;
+        Ok::<_, roteiro_decision_log::LogError>(replay(&served.bundle, &records))
+    })
+    .await
+    .map_err(|err| ApiError::internal(err.to_string()))?
+    .map_err(|err| ApiError::unavailable(err.to_string()))?;
+    Ok(reply::json(StatusCode::OK, &answer))
+}
+
+/// The latest records decided again and compared output by output.
+fn replay(bundle: &Bundle, records: &[Record]) -> Value {
+    let (mut same, mut unreadable, mut changed) = (0usize, 0usize, Vec::new());
+    let latest = records.iter().rev().take(MAX_REPLAYED);
+    let replayed = latest.len();
+    for record in latest {
+        let Some(after) = decide_again(bundle, record) else {
+            unreadable += 1;
+            continue;
+        };
+        let before = json!({"saidas": record.outputs, "regras": record.fired});
+        if after == before {
+            same += 1;
+        } else {
+            changed
+                .push(json!({"id": record.id, "decidida_em": record.decided_as_of, "antes": before, "depois": after}));
+        }
+    }
+    let count = changed.len();
+    changed.truncate(MAX_LISTED);
+    json!({
+        "pacote": bundle.info().digest,
+        "comparadas": replayed,
+        "iguais": same,
+        "mudaram": count,
+        "ilegiveis": unreadable,
+        "mudancas": changed,
+    })
+}
+
+/// The outputs and fired rules the bundle gives the record's situation
+/// now; `None` when the situation no longer fits the vocabulary or a rule
+/// fails.
+fn decide_again(bundle: &Bundle, record: &Record) -> Option<Value> {
+    let situation = bundle.parse_situation(record.situation.to_string(), "log").ok()?;
+    let now = DateTime::parse_from_rfc3339(&record.decided_as_of).ok()?;
+    let decision = bundle.decide(&situation, now).ok()?;
+    let fired: Vec<&str> = decision
+        .trace
+        .iter()
+        .filter(|entry| entry.fired)
+        .map(|entry| entry.rule.as_ref())
+        .collect();
+    Some(json!({"saidas": serde_json::to_value(&decision.outputs).ok()?, "regras": fired}))
+}
