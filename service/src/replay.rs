@@ -84,7 +84,7 @@ fn decide_again(bundle: &Bundle, record: &Record) -> Option<Value> {
         .trace
         .iter()
         .filter(|entry| entry.fired)
-        .map(|entry| entry.rule.as_ref())
+        .map(|entry| entry.rule)
         .collect();
     Some(json!({"saidas": serde_json::to_value(&decision.outputs).ok()?, "regras": fired}))
 }
