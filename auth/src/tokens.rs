@@ -117,7 +117,7 @@ impl Tokens {
 
     /// Every token, revoked ones too, oldest first.
     pub fn list(&mut self) -> Result<Vec<TokenInfo>, TokenError> {
-        Ok(self.rows(false)?.into_iter().map(|(info, _, _)| info).collect())
+        Ok(self.rows()?.into_iter().map(|(info, _, _)| info).collect())
     }
 
     /// Revokes the live token with this id or name.
@@ -140,9 +140,11 @@ impl Tokens {
 
     /// The live tokens, to check requests against.
     pub fn keyring(&mut self) -> Result<Keyring, TokenError> {
-        let entries = self
-            .rows(true)?
+        let all = self.rows()?;
+        let issued = !all.is_empty();
+        let entries = all
             .into_iter()
+            .filter(|(info, _, _)| info.revoked_at.is_none())
             .map(|(info, salt, hash)| {
                 let identity = Identity {
                     id: info.id.clone(),
@@ -152,12 +154,11 @@ impl Tokens {
                 (info.id, (salt, hash, identity))
             })
             .collect();
-        Ok(Keyring { entries })
+        Ok(Keyring { entries, issued })
     }
 
-    fn rows(&mut self, live_only: bool) -> Result<Vec<(TokenInfo, String, String)>, TokenError> {
-        let filter = if live_only { "WHERE revoked_at IS NULL" } else { "" };
-        let sql = format!("SELECT {COLUMNS} FROM tokens {filter} ORDER BY created_at, id");
+    fn rows(&mut self) -> Result<Vec<(TokenInfo, String, String)>, TokenError> {
+        let sql = format!("SELECT {COLUMNS} FROM tokens ORDER BY created_at, id");
         let rows = self.db.rows(&sql, &[])?;
         Ok(rows
             .into_iter()
@@ -192,6 +193,8 @@ fn valid_name(name: &str) -> Result<String, TokenError> {
 pub struct Keyring {
     /// id -> (salt, hash, identity)
     entries: HashMap<String, (String, String, Identity)>,
+    /// Whether any token was ever made (revoked ones count).
+    issued: bool,
 }
 
 impl Keyring {
@@ -208,9 +211,15 @@ impl Keyring {
         self.entries.contains_key(id)
     }
 
-    /// Whether there is no live token at all (a fresh install).
+    /// Whether there is no live token at all.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Whether no token was ever made here (a fresh install; once all
+    /// tokens are revoked it is not fresh any more).
+    pub fn none_issued(&self) -> bool {
+        !self.issued
     }
 }
 

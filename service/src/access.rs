@@ -53,7 +53,6 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/v1/cases/{ticket}/answers", Needs(Role::Analista)),
     ("POST", "/v1/cases/{ticket}/close", Needs(Role::Analista)),
     ("GET", "/v1/bundle", Needs(Role::Dono)),
-    ("GET", "/v1/reload", Needs(Role::Dono)),
     ("GET", "/v1/diff", Needs(Role::Dono)),
     ("GET", "/v1/stats", Needs(Role::Admin)),
     ("GET", "/v1/log/export", Needs(Role::Admin)),
@@ -83,6 +82,10 @@ pub struct Guard {
     pub sessions: Sessions,
     /// Whether cookies are marked `Secure` (the service speaks TLS).
     pub secure_cookies: bool,
+    /// Served on a loopback address: until the first token is made, this
+    /// machine alone is let in (a fresh install works at once; the
+    /// network never is).
+    loopback: bool,
 }
 
 struct TokenSource {
@@ -92,8 +95,9 @@ struct TokenSource {
 
 impl Guard {
     /// Tokens read from the database at `address` (the log's), now and at
-    /// every [`Guard::refresh`].
-    pub fn tokens(address: &str, secure_cookies: bool) -> Result<Self, roteiro_auth::TokenError> {
+    /// every [`Guard::refresh`]; `loopback` when served on a loopback
+    /// address.
+    pub fn tokens(address: &str, secure_cookies: bool, loopback: bool) -> Result<Self, roteiro_auth::TokenError> {
         let keyring = Tokens::open(address)?.keyring()?;
         Ok(Self {
             tokens: Some(TokenSource {
@@ -102,6 +106,7 @@ impl Guard {
             }),
             sessions: Sessions::default(),
             secure_cookies,
+            loopback,
         })
     }
 
@@ -111,12 +116,14 @@ impl Guard {
             tokens: None,
             sessions: Sessions::default(),
             secure_cookies: false,
+            loopback: true,
         }
     }
 
-    /// Whether callers must prove who they are.
+    /// Whether callers must prove who they are: always with tokens, except
+    /// on a loopback address before the first token is made.
     pub fn closed(&self) -> bool {
-        self.tokens.is_some()
+        self.tokens.is_some() && !(self.loopback && self.keyring().none_issued())
     }
 
     /// The live tokens now.

@@ -120,7 +120,8 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
                 .as_ref()
                 .map(|log| log.address.clone())
                 .ok_or_else(|| StartError::Tokens("o serviço está sem banco de dados para guardá-los".into()))?;
-            Guard::tokens(&address, config.tls.is_some()).map_err(|err| StartError::Tokens(err.to_string()))?
+            Guard::tokens(&address, config.tls.is_some(), config.addr.ip().is_loopback())
+                .map_err(|err| StartError::Tokens(err.to_string()))?
         }
     };
     let limits = config.limits;

@@ -48,7 +48,6 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/v1/explain", post(explain))
         .route("/v1/vocabulary", get(vocabulary))
         .route("/v1/bundle", get(bundle))
-        .route("/v1/reload", get(reload))
         .route("/v1/diff", get(replay::diff))
         .route("/v1/stats", get(stats))
         .route("/v1/log/export", get(admin::export))
@@ -200,19 +199,9 @@ async fn bundle(State(desk): State<Arc<Desk>>) -> Response {
     reply::json(StatusCode::OK, &bundle_summary(&desk))
 }
 
-/// Public: only whether the service serves, and whether the last edit
-/// was refused (the details are the process owners', at `/v1/reload`).
+/// The bundle serving and the last refused edit, file by file (the
+/// contract's health: 200 while a good bundle serves).
 async fn health(State(desk): State<Arc<Desk>>) -> Response {
-    let status = if desk.refused().is_some() {
-        "recarga_recusada"
-    } else {
-        "ok"
-    };
-    reply::json(StatusCode::OK, &json!({"status": status}))
-}
-
-/// The bundle serving and the last refused edit, file by file.
-async fn reload(State(desk): State<Arc<Desk>>) -> Response {
     let refused = desk.refused();
     let status = if refused.is_some() { "recarga_recusada" } else { "ok" };
     reply::json(

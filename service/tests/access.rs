@@ -341,3 +341,38 @@ fn slow_clients_are_cut_off_and_the_in_flight_bound_holds() {
     let huge_body = "x".repeat(70_000);
     assert_eq!(exchange(admin.addr, "POST", "/v1/decide", &auth, &huge_body).0, 413);
 }
+
+/// Serves with a database where no token was ever made; `loopback` as
+/// the address the service was asked to listen on would say.
+fn serve_fresh(name: &str, loopback: bool) -> (tokio::runtime::Runtime, std::net::SocketAddr, String) {
+    let database = scratch(name);
+    let guard = roteiro_service::Guard::tokens(&database, false, loopback).unwrap();
+    let (runtime, addr) = common::serve_desk(None, guard, LimitsConfig::default(), None);
+    (runtime, addr, database)
+}
+
+#[test]
+fn a_fresh_install_answers_this_machine_until_its_first_token_and_never_the_network() {
+    let situation = r#"{"now": "2026-12-08T10:15:00-03:00", "request": {"topic": "xml"}}"#;
+    let (_runtime, addr, database) = serve_fresh("fresh-loopback", true);
+    assert_eq!(exchange(addr, "POST", "/v1/decide", "", situation).0, 200);
+    let (_, _, session) = exchange(addr, "GET", "/v1/session", "", "");
+    assert!(session.contains("\"aberto\": true"), "{session}");
+    roteiro_auth::Tokens::open(&database)
+        .unwrap()
+        .create("primeira", Role::Admin, chrono::Utc::now())
+        .unwrap();
+    let closed = (0..50).any(|_| {
+        let status = exchange(addr, "POST", "/v1/decide", "", situation).0;
+        if status != 401 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        status == 401
+    });
+    assert!(closed, "the first token closes every route within a second or so");
+
+    // Served on an address others reach: closed from the start.
+    let (_runtime, addr, _) = serve_fresh("fresh-network", false);
+    assert_eq!(exchange(addr, "POST", "/v1/decide", "", situation).0, 401);
+    assert_eq!(exchange(addr, "GET", "/healthz", "", "").0, 200);
+}

@@ -16,8 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use roteiro_auth::Role;
-use roteiro_engine::Bundle;
-use roteiro_service::{Desk, Guard, Limits, LimitsConfig, Tls};
+use roteiro_service::{Guard, LimitsConfig, Tls};
 use rustls::pki_types::{CertificateDer, ServerName};
 
 struct Files {
@@ -45,27 +44,8 @@ fn serve_tls(files: &Files) -> (tokio::runtime::Runtime, SocketAddr, String) {
         .create("tls", Role::Admin, chrono::Utc::now())
         .unwrap()
         .1;
-    let bundle = Bundle::load_dir(&common::policies()).unwrap();
-    let desk = Desk::new(
-        bundle,
-        None,
-        None,
-        Guard::tokens(&database, true).unwrap(),
-        Limits::new(LimitsConfig::default()),
-    );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap();
-    runtime.spawn(roteiro_service::serve(
-        listener,
-        Arc::new(desk),
-        Some(tls),
-        std::future::pending(),
-    ));
+    let guard = Guard::tokens(&database, true, true).unwrap();
+    let (runtime, addr) = common::serve_desk(None, guard, LimitsConfig::default(), Some(tls));
     (runtime, addr, token)
 }
 

@@ -55,7 +55,7 @@ pub fn run(args: &Args) -> Status {
         eprintln!("roteiro: ATENÇÃO: --insecure-no-auth: qualquer um que alcance {} decide, lê casos e o log sem se identificar; use só para testar nesta máquina.", args.addr);
         Auth::InsecureNoAuth
     } else {
-        announce_first_token(&args.log.address());
+        announce_first_token(&args.log.address(), args.addr);
         Auth::Tokens
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
@@ -102,14 +102,20 @@ pub fn run(args: &Args) -> Status {
 }
 
 /// A fresh install has no token: says how to create the first one (the
-/// service reads new tokens within a second, no restart needed).
-fn announce_first_token(address: &str) {
-    let live = roteiro_auth::Tokens::open(address)
+/// service reads new tokens within a second, no restart needed), and, on a
+/// loopback address, that this machine is let in until then.
+fn announce_first_token(address: &str, addr: SocketAddr) {
+    let fresh = roteiro_auth::Tokens::open(address)
         .and_then(|mut tokens| tokens.keyring())
-        .map(|keyring| !keyring.is_empty());
-    if let Ok(false) = live {
+        .map(|keyring| keyring.none_issued());
+    if let Ok(true) = fresh {
+        let until = if addr.ip().is_loopback() {
+            "ATENÇÃO: nenhum token criado ainda: até o primeiro, o serviço responde sem autenticação, só nesta máquina; depois, cada rota pede o seu papel"
+        } else {
+            "nenhum token de acesso ainda: nada é respondido sem um"
+        };
         eprintln!(
-            "roteiro: nenhum token de acesso ainda; crie o primeiro (o serviço passa a aceitá-lo em um segundo):\n  roteiro token create --role admin --name SEU_NOME{}",
+            "roteiro: {until}. Crie o primeiro (vale em um segundo, sem reiniciar):\n  roteiro token create --role admin --name SEU_NOME{}",
             // A server address may hold a password: named, never printed.
             match address {
                 roteiro_decision_log::DEFAULT_SQLITE => String::new(),

@@ -307,11 +307,11 @@ function mostrarAssumidos(d) {
   );
 }
 
-// The bundle and a refused edit are the process owners' (/v1/reload);
-// an analyst's page says only who is in.
+// The bundle and a refused edit are for process owners; an analyst's
+// page says only who is in.
 async function saude() {
   if (!pode("dono")) return;
-  const corpo = await (await api("/v1/reload")).json();
+  const corpo = await (await api("/healthz")).json();
   $("pacote").textContent = `${corpo.bundle.name} ${corpo.bundle.version} · ${corpo.bundle.rules} regras`;
   const recusa = corpo.recarga_recusada;
   $("recusa").hidden = !recusa;

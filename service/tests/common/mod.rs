@@ -67,6 +67,30 @@ pub fn serve(log: Option<LogConfig>) -> (tokio::runtime::Runtime, Endpoint) {
 
 /// [`serve`] with the given budgets.
 pub fn serve_with(log: Option<LogConfig>, limits: LimitsConfig) -> (tokio::runtime::Runtime, Endpoint) {
+    let database = log.as_ref().map_or_else(scratch_database, |log| log.address.clone());
+    let token = roteiro_auth::Tokens::open(&database)
+        .expect("tokens")
+        .create(
+            &format!("admin-{}", std::process::id()),
+            Role::Admin,
+            chrono::Utc::now(),
+        )
+        .expect("an admin token")
+        .1;
+    let guard = Guard::tokens(&database, false, true).expect("the keyring");
+    let (runtime, addr) = serve_desk(log, guard, limits, None);
+    (runtime, Endpoint { addr, token, database })
+}
+
+/// The shipped bundle served with `guard` on a loopback port, through
+/// the service's own accept loop (over TLS when given), from a runtime of
+/// its own.
+pub fn serve_desk(
+    log: Option<LogConfig>,
+    guard: Guard,
+    limits: LimitsConfig,
+    tls: Option<roteiro_service::Tls>,
+) -> (tokio::runtime::Runtime, SocketAddr) {
     let bundle = Bundle::load_dir(&policies()).expect("the shipped bundle loads");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -77,16 +101,9 @@ pub fn serve_with(log: Option<LogConfig>, limits: LimitsConfig) -> (tokio::runti
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a loopback port");
     let addr = listener.local_addr().expect("address");
-    let database = log.as_ref().map_or_else(scratch_database, |log| log.address.clone());
-    let token = roteiro_auth::Tokens::open(&database)
-        .expect("tokens")
-        .create(&format!("admin-{}", addr.port()), Role::Admin, chrono::Utc::now())
-        .expect("an admin token")
-        .1;
-    let guard = Guard::tokens(&database, false).expect("the keyring");
     let desk = Arc::new(Desk::new(bundle, None, log, guard, Limits::new(limits)));
-    runtime.spawn(roteiro_service::serve(listener, desk, None, std::future::pending()));
-    (runtime, Endpoint { addr, token, database })
+    runtime.spawn(roteiro_service::serve(listener, desk, tls, std::future::pending()));
+    (runtime, addr)
 }
 
 /// One HTTP/1.1 exchange as the endpoint's admin: the status and the body.
