@@ -9,6 +9,7 @@ const MIGRATIONS: Migrations = &[
     (1, include_str!("../migrations/postgres/0001_decisions.sql")),
     (2, include_str!("../migrations/postgres/0002_cases.sql")),
     (3, include_str!("../migrations/postgres/0003_tokens.sql")),
+    (4, include_str!("../migrations/postgres/0004_pushes.sql")),
 ];
 
 fn db(err: postgres::Error) -> LogError {

@@ -14,6 +14,7 @@ const MIGRATIONS: Migrations = &[
     (1, include_str!("../migrations/sqlite/0001_decisions.sql")),
     (2, include_str!("../migrations/sqlite/0002_cases.sql")),
     (3, include_str!("../migrations/sqlite/0003_tokens.sql")),
+    (4, include_str!("../migrations/sqlite/0004_pushes.sql")),
 ];
 
 fn db(err: rusqlite::Error) -> LogError {

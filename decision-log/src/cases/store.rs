@@ -324,6 +324,16 @@ impl Cases {
         })
     }
 
+    /// Adds a line to the case's history (`detail` is JSON text), for
+    /// what happens to a case outside its answers and decisions: a push to
+    /// its ticket.
+    pub fn note(&mut self, ticket: &str, kind: &str, detail: &str, by: &str, at: &str) -> Result<(), CaseError> {
+        if self.case(ticket)?.is_none() {
+            return Err(CaseError::NotFound(ticket.to_string()));
+        }
+        event(&mut self.db, ticket, at, by, kind, detail)
+    }
+
     /// Everything that happened to the case, oldest first.
     pub fn events(&mut self, ticket: &str) -> Result<Vec<CaseEvent>, CaseError> {
         let rows = self.db.rows(

@@ -1,0 +1,133 @@
+//! Where the helpdesk is and how roteiro signs in: from the environment
+//! or a `KEY=VALUE` file it names, never a command-line argument (which
+//! `ps` shows to everyone on the machine).
+
+use std::fmt;
+use std::time::Duration;
+
+/// Movidesk's public API, as documented.
+pub const MOVIDESK_URL: &str = "https://api.movidesk.com/public/v1";
+
+/// A value that is never shown: Debug and Display print `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The value itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `text` with every occurrence of the secret masked.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(&self.0, "***")
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// How to reach Movidesk.
+#[derive(Debug, Clone)]
+pub struct MovideskConfig {
+    /// The API's base URL (the documented one unless told otherwise).
+    pub base_url: String,
+    /// The account's API token.
+    pub token: Secret,
+    /// The Movidesk person id actions are created by (`createdBy.id`).
+    pub agent_id: String,
+    /// Requests a minute roteiro allows itself (Movidesk's: 10).
+    pub per_minute: u32,
+    /// Longest roteiro waits for one request, answer included.
+    pub timeout: Duration,
+    /// Longest a push waits for the budget or a `retry-after` before it is
+    /// left in the queue for later.
+    pub max_wait: Duration,
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Something required is missing.
+    #[error("falta {0}: defina no ambiente ou no arquivo de ROTEIRO_MOVIDESK_CONFIG (CHAVE=valor)")]
+    Missing(&'static str),
+    /// The file could not be read.
+    #[error("não foi possível ler {0}: {1}")]
+    File(String, String),
+}
+
+impl MovideskConfig {
+    /// Read from the environment: `ROTEIRO_MOVIDESK_TOKEN`,
+    /// `ROTEIRO_MOVIDESK_AGENT`, optionally `ROTEIRO_MOVIDESK_URL`; each
+    /// may instead be a line of the file `ROTEIRO_MOVIDESK_CONFIG` names
+    /// (the environment wins).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let file = match std::env::var("ROTEIRO_MOVIDESK_CONFIG") {
+            Ok(path) if !path.is_empty() => {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|err| ConfigError::File(path.clone(), err.to_string()))?;
+                text.lines()
+                    .filter_map(|line| line.split_once('='))
+                    .map(|(key, value)| (key.trim().to_string(), value.trim().to_string()))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let read = |key: &str| {
+            std::env::var(key)
+                .ok()
+                .filter(|value| !value.is_empty())
+                .or_else(|| file.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        };
+        Ok(Self {
+            base_url: read("ROTEIRO_MOVIDESK_URL").unwrap_or_else(|| MOVIDESK_URL.to_string()),
+            token: Secret::new(read("ROTEIRO_MOVIDESK_TOKEN").ok_or(ConfigError::Missing("ROTEIRO_MOVIDESK_TOKEN"))?),
+            agent_id: read("ROTEIRO_MOVIDESK_AGENT").ok_or(ConfigError::Missing("ROTEIRO_MOVIDESK_AGENT"))?,
+            per_minute: 10,
+            timeout: Duration::from_secs(15),
+            max_wait: Duration::from_secs(70),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_never_shows_and_is_masked_in_any_text() {
+        let secret = Secret::new("abc123".into());
+        assert_eq!(format!("{secret} {secret:?}"), "*** ***");
+        assert_eq!(
+            secret.redact("GET /tickets?token=abc123&id=1"),
+            "GET /tickets?token=***&id=1"
+        );
+        let config = MovideskConfig {
+            base_url: MOVIDESK_URL.into(),
+            token: secret,
+            agent_id: "7".into(),
+            per_minute: 10,
+            timeout: Duration::from_secs(1),
+            max_wait: Duration::from_secs(1),
+        };
+        assert!(!format!("{config:?}").contains("abc123"));
+    }
+}
