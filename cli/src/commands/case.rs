@@ -44,7 +44,26 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 enum Action {
     /// Abre o caso do ticket, com a situação inicial (arquivo YAML/JSON; sem ele, vazia).
-    Open { ticket: String, situation: Option<String> },
+    Open {
+        ticket: String,
+        situation: Option<String>,
+        /// Lê o ticket no helpdesk (Movidesk): o cliente vai para a situação, o assunto e o status para o histórico.
+        #[arg(long, conflicts_with = "situation")]
+        from_helpdesk: bool,
+    },
+    /// Escreve no ticket do helpdesk o que a decisão do caso diz: mostra a prévia e pede confirmação.
+    Push {
+        ticket: String,
+        /// Ação pública (o cliente vê); sem isto, interna.
+        #[arg(long)]
+        public: bool,
+        /// Só mostra a prévia; nada é escrito.
+        #[arg(long)]
+        dry_run: bool,
+        /// Confirma sem perguntar (sem terminal, é obrigatório).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Mostra o caso: a decisão com o pacote atual, o que falta e as pendências.
     Show { ticket: String },
     /// Responde fatos do caso (`fato=valor`, por exemplo `billing.payment_confirmed=sim`).
@@ -91,15 +110,55 @@ pub fn run(args: &Args) -> Status {
         let now = common.now.unwrap_or_else(clock::system);
         let by = common.by.as_deref();
         let view = match &args.action {
-            Action::Open { ticket, situation } => {
+            Action::Open {
+                ticket,
+                situation,
+                from_helpdesk,
+            } => {
                 let ticket = valid(ticket)?;
-                let text = match situation {
-                    Some(path) => {
+                let read = if *from_helpdesk {
+                    Some(super::push::read_ticket(&ticket)?)
+                } else {
+                    None
+                };
+                let text = match (situation, &read) {
+                    (Some(path), _) => {
                         String::from_utf8_lossy(&source::read_situation(path, bundle.situation_limit())?).into_owned()
                     }
-                    None => "{}".to_string(),
+                    (None, Some(read)) => super::push::situation_of(read, &bundle),
+                    (None, None) => "{}".to_string(),
                 };
-                desk.open(&ticket, &text, situation.as_deref().unwrap_or("-"), by, now)
+                let opened = desk.open(&ticket, &text, situation.as_deref().unwrap_or("-"), by, now);
+                match (opened, &read) {
+                    // The ticket's subject and status go to the history;
+                    // the case is shown with them.
+                    (Ok(_), Some(read)) => {
+                        let detail = serde_json::json!({"assunto": read.subject, "status": read.status}).to_string();
+                        let who = by.unwrap_or("não informado");
+                        desk.cases
+                            .note(&ticket, "helpdesk", &detail, who, &now.to_rfc3339())
+                            .map_err(failed)?;
+                        desk.show(&ticket, by, now)
+                    }
+                    (opened, _) => opened,
+                }
+            }
+            Action::Push {
+                ticket,
+                public,
+                dry_run,
+                yes,
+            } => {
+                let ask = super::push::Ask {
+                    ticket: &valid(ticket)?,
+                    public: *public,
+                    dry_run: *dry_run,
+                    yes: *yes,
+                    by,
+                    now,
+                    address: common.log.address(),
+                };
+                return super::push::run(&mut desk, &ask);
             }
             Action::Show { ticket } => desk.show(&valid(ticket)?, by, now),
             Action::Answer {

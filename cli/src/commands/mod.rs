@@ -8,6 +8,7 @@ pub mod diff;
 pub mod explain;
 pub mod lint;
 pub mod log;
+pub mod push;
 pub mod schema;
 pub mod serve;
 pub mod stats;
