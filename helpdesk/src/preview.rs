@@ -1,5 +1,5 @@
 //! Exactly what a push writes into the ticket, shown before it is
-//! written: the actions the decision gives, the script sent, the ticket
+//! written: the actions the decision gives, the scripts sent, the ticket
 //! code, the bundle's digest and the analyst, and a marker that lets a
 //! retried push find the action it already wrote.
 
@@ -35,8 +35,11 @@ impl Preview {
                 body.push('\n');
             }
         }
-        if let Some(script) = decision.scripts.first() {
-            body.push_str(&format!("\nScript enviado:\n{}\n", script.text));
+        if !decision.scripts.is_empty() {
+            body.push_str("\nScripts enviados:\n");
+            for script in &decision.scripts {
+                body.push_str(&format!("- {}\n", script.text));
+            }
         }
         if let Some(code) = decision.outputs.get("ticket_code").and_then(|code| code.as_str()) {
             body.push_str(&format!("\nCódigo de atendimento: {code}\n"));

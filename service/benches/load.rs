@@ -80,6 +80,7 @@ fn start(folder: &Path, log: Option<&Path>) -> SocketAddr {
         // SHA-256 of 64 bytes a request, and the budgets would stop it.
         auth: roteiro_service::Auth::InsecureNoAuth,
         tls: None,
+        helpdesk: None,
         limits: roteiro_service::LimitsConfig {
             per_minute: u32::MAX,
             in_flight: 4096,

@@ -209,7 +209,7 @@ fn address(desk: &Desk) -> Result<String, ApiError> {
 
 /// `now=` as RFC 3339; absent, the clock (time is the caller's input when
 /// it pins it).
-fn moment(text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> {
+pub fn moment(text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> {
     match text {
         None => Ok(chrono::Utc::now().fixed_offset()),
         Some(text) => DateTime::parse_from_rfc3339(text)

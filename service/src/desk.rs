@@ -68,6 +68,10 @@ pub struct Desk {
     pub guard: Guard,
     /// The budgets of each client.
     pub limits: Limits,
+    /// The helpdesk cases are written into, when configured.
+    pub helpdesk: Option<Arc<roteiro_helpdesk::Movidesk>>,
+    /// Wakes the push worker when a push is queued.
+    pub push_queued: tokio::sync::Notify,
 }
 
 impl Desk {
@@ -86,7 +90,15 @@ impl Desk {
             metrics: Metrics::default(),
             guard,
             limits,
+            helpdesk: None,
+            push_queued: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The desk writing cases into `helpdesk`.
+    pub fn with_helpdesk(mut self, helpdesk: roteiro_helpdesk::MovideskConfig) -> Self {
+        self.helpdesk = Some(Arc::new(roteiro_helpdesk::Movidesk::new(helpdesk)));
+        self
     }
 
     /// The log as `who` records into it: the authenticated caller is the

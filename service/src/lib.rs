@@ -15,6 +15,7 @@ mod listen;
 mod login;
 mod metrics;
 mod openapi;
+mod pushes;
 mod replay;
 mod reply;
 mod routes;
@@ -52,6 +53,8 @@ pub struct Config {
     /// TLS with this certificate and key (`None`: plain HTTP, for
     /// loopback or behind a proxy that speaks TLS).
     pub tls: Option<Tls>,
+    /// The helpdesk cases are written into (`None`: pushing is off).
+    pub helpdesk: Option<roteiro_helpdesk::MovideskConfig>,
 }
 
 /// How callers are let in.
@@ -130,13 +133,11 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .await
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
-        let desk = Arc::new(Desk::new(
-            bundle,
-            config.folder.clone(),
-            config.log,
-            guard,
-            Limits::new(limits),
-        ));
+        let mut desk = Desk::new(bundle, config.folder.clone(), config.log, guard, Limits::new(limits));
+        if let Some(helpdesk) = config.helpdesk {
+            desk = desk.with_helpdesk(helpdesk);
+        }
+        let desk = Arc::new(desk);
         if let Some(folder) = &config.folder {
             // Taken before anyone hears the address: an edit made as soon
             // as the service is ready is a change, not the starting point.

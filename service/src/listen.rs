@@ -56,11 +56,14 @@ impl Tls {
 }
 
 /// Serves `desk` on `listener` (over TLS when `tls` is given) until `stop`
-/// resolves, reading its tokens again every second.
+/// resolves, reading its tokens again every second and sending queued
+/// pushes to the helpdesk.
 pub async fn serve(listener: TcpListener, desk: Arc<Desk>, tls: Option<Tls>, stop: impl Future<Output = ()>) {
     let refresher = tokio::spawn(crate::access::refresh(desk.clone()));
+    let pusher = tokio::spawn(crate::pushes::worker(desk.clone()));
     accept(listener, crate::router(desk.clone()), desk.limits.config(), tls, stop).await;
     refresher.abort();
+    pusher.abort();
 }
 
 /// The loop itself.

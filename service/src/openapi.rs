@@ -142,6 +142,11 @@ fn operations(bundle: &Bundle) -> Value {
                 "summary": "Encerra o caso, ou uma pendência dele: `{\"reason\": \"...\", \"follow_up\": \"id\"}`",
                 "responses": case_responses,
             }},
+            "/v1/cases/{ticket}/push": {
+                "get": {"summary": "Prévia exata da ação que o caso escreveria no ticket do helpdesk (`?public=true`)", "responses": {"200": object_answer("O texto, com o marcador no fim"), "503": {"description": "Sem helpdesk configurado"}}},
+                "post": {"summary": "Envia a ação da prévia mostrada: `{\"marker\": \"...\"}`; fica na fila até o helpdesk aceitar; 409 se o caso mudou desde a prévia", "responses": {"202": object_answer("O envio, na fila")}},
+            },
+            "/v1/cases/{ticket}/pushes": {"get": {"summary": "Os envios do ticket ao helpdesk: fila, feito (com o id da ação) ou falhou", "responses": {"200": object_answer("Os envios")}}},
             "/healthz": {"get": {"summary": "Saúde: o pacote em uso e a última edição recusada, arquivo e linha", "responses": {"200": {"description": "Servindo um pacote válido", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/diff": {"get": {"summary": "Decide de novo as situações do log (as últimas 5.000, `?since=AAAA-MM-DD`) com o pacote em uso e diz quais saídas mudaram", "responses": {"200": object_answer("Comparadas, iguais, mudaram e as mudanças (até 100)")}}},
             "/v1/stats": {"get": {"summary": "Números do log de decisões (`?since=AAAA-MM-DD`)", "responses": {"200": object_answer("Os números de `roteiro stats`")}}},

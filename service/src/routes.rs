@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::access::Who;
 use crate::desk::Desk;
 use crate::reply::{self, ApiError};
-use crate::{access, admin, cases, limits, login, replay};
+use crate::{access, admin, cases, limits, login, pushes, replay};
 use crate::{openapi, MAX_BODY_BYTES};
 
 /// Longest a request may take, decision included.
@@ -57,6 +57,8 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/v1/cases/{ticket}", get(cases::show).post(cases::open))
         .route("/v1/cases/{ticket}/answers", post(cases::answer))
         .route("/v1/cases/{ticket}/close", post(cases::close))
+        .route("/v1/cases/{ticket}/push", get(pushes::show).post(pushes::push))
+        .route("/v1/cases/{ticket}/pushes", get(pushes::list))
         .route("/healthz", get(health))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_document))

@@ -10,6 +10,8 @@
 )]
 
 mod common;
+#[path = "../../helpdesk/tests/standin/mod.rs"]
+mod standin;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -36,6 +38,7 @@ fn body_for(path: &str) -> &'static str {
         "/v1/tokens" => r#"{"name": "walk", "role": "analista"}"#,
         "/v1/cases/{ticket}/answers" => r#"{"answers": {"request.topic": "xml"}}"#,
         "/v1/cases/{ticket}/close" => r#"{"reason": "teste"}"#,
+        "/v1/cases/{ticket}/push" => r#"{"marker": "antigo"}"#,
         _ => "{}",
     }
 }
@@ -56,7 +59,15 @@ fn scratch(name: &str) -> String {
 
 #[test]
 fn every_route_of_the_document_is_closed_by_default_and_opened_by_its_role() {
-    let (_runtime, admin) = common::serve(Some(log_config(&scratch("walk"))));
+    // A helpdesk with the walked case's ticket, so pushes answer too.
+    let helpdesk = standin::StandIn::start("tok", Duration::from_secs(60));
+    helpdesk.put_ticket(serde_json::json!({"id": "4242", "actions": []}));
+    let config = common::helpdesk_config(helpdesk.base(), "tok");
+    let (_runtime, admin) = common::serve_full(
+        Some(log_config(&scratch("walk"))),
+        LimitsConfig::default(),
+        Some(config),
+    );
     let (_, document) = request(&admin, "GET", "/openapi.json", "");
     let document: Value = serde_json::from_str(&document).expect("json");
     let roles = [
@@ -347,7 +358,7 @@ fn slow_clients_are_cut_off_and_the_in_flight_bound_holds() {
 fn serve_fresh(name: &str, loopback: bool) -> (tokio::runtime::Runtime, std::net::SocketAddr, String) {
     let database = scratch(name);
     let guard = roteiro_service::Guard::tokens(&database, false, loopback).unwrap();
-    let (runtime, addr) = common::serve_desk(None, guard, LimitsConfig::default(), None);
+    let (runtime, addr) = common::serve_desk(None, guard, LimitsConfig::default(), None, None);
     (runtime, addr, database)
 }
 

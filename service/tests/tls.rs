@@ -45,7 +45,7 @@ fn serve_tls(files: &Files) -> (tokio::runtime::Runtime, SocketAddr, String) {
         .unwrap()
         .1;
     let guard = Guard::tokens(&database, true, true).unwrap();
-    let (runtime, addr) = common::serve_desk(None, guard, LimitsConfig::default(), Some(tls));
+    let (runtime, addr) = common::serve_desk(None, guard, LimitsConfig::default(), Some(tls), None);
     (runtime, addr, token)
 }
 

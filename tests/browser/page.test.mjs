@@ -46,6 +46,10 @@ const SCENARIOS = [
 
 let server;
 let base;
+// The Movidesk stand-in (helpdesk/examples/movidesk_standin.rs).
+let helpdesk;
+let helpdeskBase;
+const HELPDESK_TOKEN = "tok-navegador-segredo";
 // Tokens made with `roteiro token create` before the server starts.
 let admin;
 let analista;
@@ -63,8 +67,25 @@ before(async () => {
       .trim();
   admin = token("admin", "Navegador Admin");
   analista = token("analista", "Carla Analista");
+  helpdesk = spawn(join(ROOT, "target/debug/examples/movidesk_standin"), ["9090"], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, ROTEIRO_MOVIDESK_TOKEN: HELPDESK_TOKEN },
+  });
+  helpdeskBase = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error("the Movidesk stand-in did not start")), 20000);
+    helpdesk.stdout.on("data", (chunk) => {
+      clearTimeout(timer);
+      ok(String(chunk).trim());
+    });
+  });
   server = spawn(BINARY, ["serve", "--addr", "127.0.0.1:0", "--policies", folder, "--database", database], {
     stdio: ["ignore", "ignore", "pipe"],
+    env: {
+      ...process.env,
+      ROTEIRO_MOVIDESK_URL: helpdeskBase,
+      ROTEIRO_MOVIDESK_TOKEN: HELPDESK_TOKEN,
+      ROTEIRO_MOVIDESK_AGENT: "agente-navegador",
+    },
   });
   let said = "";
   base = await new Promise((ok, fail) => {
@@ -87,6 +108,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   server?.kill("SIGTERM");
+  helpdesk?.kill("SIGTERM");
   rmSync(folder, { recursive: true, force: true });
   // The log beside the folder, its WAL and what a closing writer spilled.
   for (const suffix of [".db", ".db-wal", ".db-shm", ".db.spill.jsonl"]) {
@@ -306,5 +328,33 @@ test("an analyst decides through the session, and Sair ends it", async () => {
   await page.locator("#entrada").waitFor({ state: "visible" });
   await page.reload();
   await page.locator("#entrada").waitFor({ state: "visible" });
+  await page.close();
+});
+
+// Issue 23: the case written into its Movidesk ticket from the page: the
+// exact text first, then the confirmed push, read back from the helpdesk.
+test("a case is previewed and written into its helpdesk ticket once", async () => {
+  const page = await openPage({ width: 1280, height: 1100 });
+  await page.locator("#agora").fill(NOW);
+  for (const [path, value] of facts({ contact: { kind: "cliente" }, request: { topic: "boleto" } })) {
+    await fill(page, path, value);
+    await settle(page);
+  }
+  await page.locator("#ticket").fill("9090");
+  await page.locator("#abrir-caso").click();
+  await page.waitForFunction(() => document.querySelector("#caso-estado").textContent.includes("9090"));
+  await page.locator("#ver-envio").click();
+  await page.waitForFunction(() => document.querySelector("#previa-texto").textContent.includes("[roteiro 9090-"));
+  const previewed = await page.locator("#previa-texto").textContent();
+  assert.match(previewed, /^Registro do roteiro, caso do ticket 9090/);
+  assert.match(previewed, /Analista: Navegador Admin/);
+  await page.screenshot({ path: join(ARTIFACTS, "envio-ao-ticket.png"), fullPage: true });
+  await page.locator("#confirmar-envio").click();
+  await page.locator("#envio-estado").filter({ hasText: "Escrito no ticket 9090" }).waitFor();
+  const read = await fetch(`${helpdeskBase}/tickets?token=${HELPDESK_TOKEN}&id=9090&$select=actions`);
+  const { actions } = await read.json();
+  assert.equal(actions.length, 1);
+  assert.equal(actions[0].description, previewed);
+  assert.equal(actions[0].type, 1);
   await page.close();
 });

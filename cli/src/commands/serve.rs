@@ -72,6 +72,15 @@ pub fn run(args: &Args) -> Status {
         eprintln!("roteiro: ATENÇÃO: {} sem TLS: tokens e situações passam em claro; use --tls-cert/--tls-key ou um proxy reverso com TLS.", args.addr);
     }
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // The helpdesk is optional: without its settings, pushing is off.
+    let helpdesk = match roteiro_helpdesk::MovideskConfig::from_env() {
+        Ok(config) => Some(config),
+        Err(roteiro_helpdesk::ConfigError::Missing(_)) => None,
+        Err(err) => {
+            eprintln!("roteiro serve: helpdesk: {err}");
+            return Status::Failed;
+        }
+    };
     let timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     let config = roteiro_service::Config {
         auth,
@@ -84,6 +93,7 @@ pub fn run(args: &Args) -> Status {
         },
         addr: args.addr,
         tls,
+        helpdesk,
         folder: source::folder(args.policies.as_deref()),
         log: Some(roteiro_service::LogConfig {
             writer,

@@ -116,8 +116,63 @@ function mostrarCaso(corpo) {
   $("caso-estado").textContent = `Caso do ticket ${caso.ticket} · versão ${caso.version} · ${situacao}`;
   $("erro").hidden = true;
   estado.decisao = corpo.decision;
+  $("envio").hidden = false;
   mostrarFormulario();
   mostrarDecisao(corpo.decision, corpo.follow_ups);
+}
+
+// Writing the case into its helpdesk ticket: the exact text first, then
+// the confirmed push (which names the preview it confirms), then how it
+// went, read back from the queue.
+let previa = null;
+
+function consultaEnvio(publico) {
+  const agora = encodeURIComponent(momento() || "");
+  return `?public=${publico}${agora ? `&now=${agora}` : ""}`;
+}
+
+async function verEnvio() {
+  $("previa-envio").hidden = false;
+  $("envio-estado").textContent = "";
+  previa = null;
+  const resposta = await api(`/v1/cases/${estado.caso.ticket}/push${consultaEnvio($("envio-publico").checked)}`);
+  const corpo = await resposta.json();
+  if (!resposta.ok) {
+    $("previa-texto").textContent = "";
+    $("envio-estado").textContent = corpo.erro;
+    return;
+  }
+  previa = corpo;
+  $("previa-texto").textContent = corpo.text;
+}
+
+async function confirmarEnvio() {
+  if (!previa) return;
+  const resposta = await api(`/v1/cases/${previa.ticket}/push${consultaEnvio(previa.public)}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ marker: previa.marker }),
+  });
+  const corpo = await resposta.json();
+  if (!resposta.ok) {
+    $("envio-estado").textContent = corpo.erro;
+    return;
+  }
+  $("envio-estado").textContent = "Na fila para o ticket…";
+  for (let tentativa = 0; tentativa < 30; tentativa++) {
+    const envios = await (await api(`/v1/cases/${corpo.ticket}/pushes`)).json();
+    const este = envios.find((envio) => envio.id === corpo.id);
+    if (este && este.state === "feito") {
+      $("envio-estado").textContent = `Escrito no ticket ${este.ticket}: ação ${este.result}.`;
+      return;
+    }
+    if (este && este.state === "falhou") {
+      $("envio-estado").textContent = `Não escrito: ${este.result}`;
+      return;
+    }
+    if (este && este.attempts > 0) $("envio-estado").textContent = `Na fila: ${este.result}`;
+    await new Promise((pronto) => setTimeout(pronto, 1000));
+  }
 }
 
 async function abrirCaso() {
@@ -457,6 +512,9 @@ async function abrir() {
 
 async function iniciar() {
   $("ver-estatisticas").addEventListener("click", estatisticas);
+  $("ver-envio").addEventListener("click", verEnvio);
+  $("envio-publico").addEventListener("change", verEnvio);
+  $("confirmar-envio").addEventListener("click", confirmarEnvio);
   $("abrir-caso").addEventListener("click", abrirCaso);
   $("ver-pendencias").addEventListener("click", verPendencias);
   $("pendencias-time").addEventListener("change", pendenciasDosCasos);

@@ -67,6 +67,28 @@ pub fn serve(log: Option<LogConfig>) -> (tokio::runtime::Runtime, Endpoint) {
 
 /// [`serve`] with the given budgets.
 pub fn serve_with(log: Option<LogConfig>, limits: LimitsConfig) -> (tokio::runtime::Runtime, Endpoint) {
+    serve_full(log, limits, None)
+}
+
+/// A helpdesk at `base` (a stand-in) signed in with `token`, quick to
+/// give up so a test never waits long.
+pub fn helpdesk_config(base: String, token: &str) -> roteiro_helpdesk::MovideskConfig {
+    roteiro_helpdesk::MovideskConfig {
+        base_url: base,
+        token: roteiro_helpdesk::Secret::new(token.into()),
+        agent_id: "agente-9".into(),
+        per_minute: 600,
+        timeout: std::time::Duration::from_secs(2),
+        max_wait: std::time::Duration::from_secs(2),
+    }
+}
+
+/// [`serve`] with the given budgets and helpdesk.
+pub fn serve_full(
+    log: Option<LogConfig>,
+    limits: LimitsConfig,
+    helpdesk: Option<roteiro_helpdesk::MovideskConfig>,
+) -> (tokio::runtime::Runtime, Endpoint) {
     let database = log.as_ref().map_or_else(scratch_database, |log| log.address.clone());
     let token = roteiro_auth::Tokens::open(&database)
         .expect("tokens")
@@ -78,7 +100,7 @@ pub fn serve_with(log: Option<LogConfig>, limits: LimitsConfig) -> (tokio::runti
         .expect("an admin token")
         .1;
     let guard = Guard::tokens(&database, false, true).expect("the keyring");
-    let (runtime, addr) = serve_desk(log, guard, limits, None);
+    let (runtime, addr) = serve_desk(log, guard, limits, None, helpdesk);
     (runtime, Endpoint { addr, token, database })
 }
 
@@ -90,6 +112,7 @@ pub fn serve_desk(
     guard: Guard,
     limits: LimitsConfig,
     tls: Option<roteiro_service::Tls>,
+    helpdesk: Option<roteiro_helpdesk::MovideskConfig>,
 ) -> (tokio::runtime::Runtime, SocketAddr) {
     let bundle = Bundle::load_dir(&policies()).expect("the shipped bundle loads");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -101,8 +124,16 @@ pub fn serve_desk(
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a loopback port");
     let addr = listener.local_addr().expect("address");
-    let desk = Arc::new(Desk::new(bundle, None, log, guard, Limits::new(limits)));
-    runtime.spawn(roteiro_service::serve(listener, desk, tls, std::future::pending()));
+    let mut desk = Desk::new(bundle, None, log, guard, Limits::new(limits));
+    if let Some(helpdesk) = helpdesk {
+        desk = desk.with_helpdesk(helpdesk);
+    }
+    runtime.spawn(roteiro_service::serve(
+        listener,
+        Arc::new(desk),
+        tls,
+        std::future::pending(),
+    ));
     (runtime, addr)
 }
 

@@ -1,0 +1,156 @@
+//! Writing a case into its helpdesk ticket over HTTP: the preview, the
+//! confirmed push (queued, then sent by the worker), and the pushes of a
+//! ticket. The worker sends due pushes when one is queued and every
+//! [`PUSH_INTERVAL`], so one left by a 429, an outage or a restart goes
+//! out on its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use roteiro_decision_log::cases::{self, CaseDesk, Cases};
+use roteiro_helpdesk::{deliver_due, Helpdesk, Preview, Pushes};
+use serde_json::{json, Value};
+
+use crate::access::Who;
+use crate::desk::Desk;
+use crate::reply::{self, ApiError};
+
+/// How often queued pushes are looked at without a new one.
+pub const PUSH_INTERVAL: Duration = Duration::from_secs(10);
+
+type Params = Query<std::collections::BTreeMap<String, String>>;
+
+fn unavailable(err: impl std::fmt::Display) -> ApiError {
+    ApiError::unavailable(err.to_string())
+}
+
+/// The preview of `ticket`'s case as it is now, written by `who`.
+fn preview(
+    desk: &Desk,
+    ticket: &str,
+    who: &Who,
+    query: &std::collections::BTreeMap<String, String>,
+) -> Result<Preview, ApiError> {
+    if desk.helpdesk.is_none() {
+        return Err(ApiError::unavailable(
+            "o serviço está sem helpdesk: defina ROTEIRO_MOVIDESK_TOKEN e ROTEIRO_MOVIDESK_AGENT".into(),
+        ));
+    }
+    let ticket =
+        cases::ticket(ticket).map_err(|err| ApiError::with_status(StatusCode::BAD_REQUEST, err.to_string()))?;
+    let address = desk
+        .log_address()
+        .ok_or_else(|| unavailable("o serviço está sem banco de dados"))?;
+    let served = desk.served();
+    let now = crate::cases::moment(query.get("now"))?;
+    let mut case_desk = CaseDesk {
+        bundle: &served.bundle,
+        cases: Cases::open(address).map_err(unavailable)?,
+    };
+    let view = case_desk
+        .show(&ticket, None, now)
+        .map_err(|err| ApiError::with_status(StatusCode::NOT_FOUND, err.to_string()))?;
+    let analyst = who
+        .name_or(query.get("by").cloned())
+        .unwrap_or_else(|| "não informado".to_string());
+    let public = query.get("public").is_some_and(|value| value == "true");
+    Ok(Preview::of(&ticket, &view.decision, &analyst, public))
+}
+
+/// `GET /v1/cases/{ticket}/push?public=true`: exactly what would be
+/// written.
+pub async fn show(
+    State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
+    Path(ticket): Path<String>,
+    Query(query): Params,
+) -> Result<Response, ApiError> {
+    let previewed = tokio::task::spawn_blocking(move || preview(&desk, &ticket, &who, &query))
+        .await
+        .map_err(|err| ApiError::internal(err.to_string()))??;
+    Ok(reply::json(StatusCode::OK, &previewed))
+}
+
+/// `POST /v1/cases/{ticket}/push?public=true` with `{"marker": "..."}`,
+/// the marker of the preview that was shown: queued (202) when the case
+/// would still write that text, 409 when it changed since.
+pub async fn push(
+    State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
+    Path(ticket): Path<String>,
+    Query(query): Params,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let given: Value = serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+    let shown = given["marker"].as_str().unwrap_or_default().to_string();
+    let worker = desk.clone();
+    let queued = tokio::task::spawn_blocking(move || {
+        let previewed = preview(&desk, &ticket, &who, &query)?;
+        if previewed.marker != shown {
+            return Err(ApiError::with_status(
+                StatusCode::CONFLICT,
+                "o caso mudou desde a prévia: veja a prévia de novo antes de enviar".into(),
+            ));
+        }
+        let address = desk.log_address().ok_or_else(|| unavailable("sem banco de dados"))?;
+        let by = who
+            .name_or(query.get("by").cloned())
+            .unwrap_or_else(|| "não informado".into());
+        Pushes::open(address)
+            .and_then(|mut pushes| pushes.enqueue(&previewed, &by, chrono::Utc::now()))
+            .map_err(unavailable)
+    })
+    .await
+    .map_err(|err| ApiError::internal(err.to_string()))??;
+    worker.push_queued.notify_one();
+    Ok(reply::json(StatusCode::ACCEPTED, &queued))
+}
+
+/// `GET /v1/cases/{ticket}/pushes`: the ticket's pushes, oldest first.
+pub async fn list(State(desk): State<Arc<Desk>>, Path(ticket): Path<String>) -> Result<Response, ApiError> {
+    let ticket =
+        cases::ticket(&ticket).map_err(|err| ApiError::with_status(StatusCode::BAD_REQUEST, err.to_string()))?;
+    let listed = tokio::task::spawn_blocking(move || {
+        let address = desk.log_address().ok_or_else(|| unavailable("sem banco de dados"))?;
+        Pushes::open(address)
+            .and_then(|mut pushes| pushes.of_ticket(&ticket))
+            .map_err(unavailable)
+    })
+    .await
+    .map_err(|err| ApiError::internal(err.to_string()))??;
+    Ok(reply::json(StatusCode::OK, &json!(listed)))
+}
+
+/// Sends due pushes when one is queued and every [`PUSH_INTERVAL`].
+pub async fn worker(desk: Arc<Desk>) {
+    let (Some(helpdesk), Some(address)) = (desk.helpdesk.clone(), desk.log_address().map(str::to_string)) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            () = desk.push_queued.notified() => {}
+            () = tokio::time::sleep(PUSH_INTERVAL) => {}
+        }
+        let (helpdesk, address) = (helpdesk.clone(), address.clone());
+        let sent = tokio::task::spawn_blocking(move || {
+            let mut pushes = Pushes::open(&address)?;
+            let mut cases = Cases::open(&address)?;
+            deliver_due(
+                helpdesk.as_ref() as &dyn Helpdesk,
+                &mut pushes,
+                &mut cases,
+                chrono::Utc::now(),
+            )
+        })
+        .await;
+        match sent {
+            Ok(Ok(done)) if !done.is_empty() => tracing::info!(envios = done.len(), "envios ao helpdesk tentados"),
+            Ok(Err(err)) => tracing::warn!("envios ao helpdesk: {err}"),
+            _ => {}
+        }
+    }
+}
