@@ -166,22 +166,20 @@ fn errors_never_show_the_token() {
     }
 }
 
-#[test]
-fn a_queued_push_survives_failures_and_a_restart_and_is_written_once() {
-    let folder = std::env::temp_dir().join(format!("roteiro-pushes-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).unwrap();
-    let database = folder.join("roteiro.db");
-    let database = database.to_str().unwrap();
-    let standin = with_ticket(Duration::from_secs(60));
+/// Queue, outage, restart, delivery, on the database at `database` with
+/// the case of `ticket`.
+fn survives_failures_and_a_restart(database: &str, ticket: &str) {
+    let standin = StandIn::start(TOKEN, Duration::from_secs(60));
+    standin.put_ticket(json!({"id": ticket, "actions": []}));
     let at = Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap();
     let mut cases = Cases::open(database).unwrap();
-    cases.open_case("4321", "{}", "Ana", &at.to_rfc3339()).unwrap();
+    cases.open_case(ticket, "{}", "Ana", &at.to_rfc3339()).unwrap();
+    let marker = format!("[roteiro {ticket}-c]");
     let preview = roteiro_helpdesk::Preview {
-        ticket: "4321".into(),
+        ticket: ticket.into(),
         public: false,
-        text: "Ações: enviar a segunda via.\n[roteiro 4321-c]".into(),
-        marker: "[roteiro 4321-c]".into(),
+        text: format!("Ações: enviar a segunda via.\n{marker}"),
+        marker: marker.clone(),
     };
     let queued = Pushes::open(database).unwrap().enqueue(&preview, "Ana", at).unwrap();
     assert_eq!(queued.state, PushState::Fila);
@@ -215,24 +213,40 @@ fn a_queued_push_survives_failures_and_a_restart_and_is_written_once() {
         later,
     )
     .unwrap();
-    assert_eq!(done[0].state, PushState::Feito);
-    let descriptions: Vec<String> = standin.ticket("4321").unwrap()["actions"]
+    let ours: Vec<_> = done.iter().filter(|push| push.ticket == ticket).collect();
+    assert_eq!(ours[0].state, PushState::Feito);
+    let descriptions: Vec<String> = standin.ticket(ticket).unwrap()["actions"]
         .as_array()
         .unwrap()
         .iter()
         .map(|action| action["description"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(
-        descriptions
-            .iter()
-            .filter(|text| text.contains("[roteiro 4321-c]"))
-            .count(),
-        1
-    );
-    let history = Cases::open(database).unwrap().events("4321").unwrap();
+    assert_eq!(descriptions.iter().filter(|text| text.contains(&marker)).count(), 1);
+    let history = Cases::open(database).unwrap().events(ticket).unwrap();
     let pushes: Vec<_> = history.iter().filter(|event| event.kind == "envio_helpdesk").collect();
     assert_eq!(pushes.len(), 2, "the failure and the success are in the case's history");
+}
+
+#[test]
+fn a_queued_push_survives_failures_and_a_restart_and_is_written_once() {
+    let folder = std::env::temp_dir().join(format!("roteiro-pushes-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    survives_failures_and_a_restart(folder.join("roteiro.db").to_str().unwrap(), "4321");
     std::fs::remove_dir_all(&folder).unwrap();
+}
+
+#[test]
+fn a_queued_push_survives_on_postgresql_too() {
+    let Ok(address) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
+        eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
+        return;
+    };
+    // A ticket of this run's own: the database outlives it.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| u64::from(elapsed.subsec_nanos()));
+    survives_failures_and_a_restart(&address, &(nanos % 1_000_000_000 + 8_000_000_000).to_string());
 }
 
 #[test]
