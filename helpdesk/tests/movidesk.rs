@@ -3,7 +3,11 @@
 //! however often it is asked, a 429 waited out, 5xx and timeouts left for
 //! later, and a queued push that survives failures and a restart. The
 //! token appears in no error.
-#![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
 
 mod standin;
 
