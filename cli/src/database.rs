@@ -3,7 +3,7 @@
 //! file for `serve`, `ask`, `stats` and `log` run from there).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use roteiro_decision_log::{CommandLog, LogWriter, DEFAULT_SQLITE};
+use roteiro_decision_log::{CommandLog, Durability, LogWriter, DEFAULT_SQLITE};
 
 use crate::Status;
 
@@ -17,6 +17,17 @@ pub struct LogArgs {
     /// Guarda no log os fatos marcados `personal` em vez de mascará-los.
     #[arg(long, global = true)]
     pub log_personal: bool,
+    /// `commit`: responde só depois de a decisão estar gravada (nada respondido se perde numa queda);
+    /// `buffered`: responde antes e grava em até 100 ms (mais rápido; uma queda perde o que estava na fila).
+    #[arg(long, global = true, value_enum, default_value_t = LogDurability::Commit)]
+    pub log_durability: LogDurability,
+}
+
+/// `--log-durability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogDurability {
+    Commit,
+    Buffered,
 }
 
 impl LogArgs {
@@ -37,7 +48,11 @@ impl LogArgs {
                 return Err(Status::Failed);
             }
         }
-        LogWriter::open(&self.address())
+        let durability = match self.log_durability {
+            LogDurability::Commit => Durability::Commit,
+            LogDurability::Buffered => Durability::Buffered,
+        };
+        LogWriter::open_with(&self.address(), durability)
             .map(|writer| CommandLog {
                 writer,
                 keep_personal: self.log_personal,

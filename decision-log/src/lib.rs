@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use record::{decide_and_record, CommandLog, Decided, Recorder};
 pub use stats::{stats, Stats};
-pub use writer::LogWriter;
+pub use writer::{Ack, Durability, LogWriter};
 
 /// The default database: a SQLite file in the working folder, the same for
 /// `serve`, `ask`, `stats` and `log` run from there.
@@ -108,6 +108,12 @@ pub trait Store: Send {
     fn read(&mut self, filter: &Filter) -> Result<Vec<Record>, LogError>;
     /// Deletes records logged before `before`; how many.
     fn prune(&mut self, before: DateTime<Utc>) -> Result<u64, LogError>;
+    /// Makes every commit reach the disk before it returns, power cut
+    /// included (SQLite `synchronous=FULL`; PostgreSQL's commits already
+    /// do).
+    fn sync_every_commit(&mut self) -> Result<(), LogError> {
+        Ok(())
+    }
 }
 
 /// Opens (creating and migrating) the database at `address`: `postgres://`

@@ -39,13 +39,25 @@ impl CommandLog {
     }
 }
 
+/// Longest a command waits for its decision to be committed.
+const COMMIT_WAIT: Duration = Duration::from_secs(30);
+
 impl Recorder for CommandLog {
     fn keeps_personal(&self) -> Option<bool> {
         Some(self.keep_personal)
     }
 
+    /// With commits waited for, returns once the row is on disk, and says
+    /// so on standard error when it could not be.
     fn record(&self, row: Row) {
-        self.writer.log(row);
+        match self.writer.durability() {
+            crate::Durability::Buffered => self.writer.log(row),
+            crate::Durability::Commit => {
+                if !self.writer.log_and_wait(row, COMMIT_WAIT) {
+                    eprintln!("roteiro: a decisão não foi gravada no log de decisões");
+                }
+            }
+        }
     }
 }
 

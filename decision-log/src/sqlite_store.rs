@@ -38,10 +38,10 @@ impl SqliteStore {
         connection
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
             .map_err(db)?;
-        // In WAL mode NORMAL never corrupts the file; a power cut may lose
-        // the last commits, which a log of decisions can afford, while an
-        // fsync per commit took a third of a busy service's throughput
-        // (service/benches/load.rs).
+        // In WAL mode NORMAL never corrupts the file, and a crash of the
+        // process loses nothing committed; a power cut may lose the last
+        // commits. A writer that answers only once committed asks for FULL
+        // (`Store::sync_every_commit`), one fsync per group commit.
         connection.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
         // An append-only log rewrites its last pages in every batch; a
         // longer write-ahead log (16 MB before a checkpoint, not 4 MB)
@@ -85,6 +85,10 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn sync_every_commit(&mut self) -> Result<(), LogError> {
+        self.connection.pragma_update(None, "synchronous", "FULL").map_err(db)
+    }
+
     fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
         let transaction = self.connection.transaction().map_err(db)?;
         {

@@ -1,10 +1,16 @@
 //! Writing off the request path: a bounded queue to one thread that owns
 //! the database connection.
 //!
-//! A decision only pushes its record into the queue. The thread writes in
-//! batches; when the database fails, the batch waits in memory and is
-//! retried every half second, so records logged while the database is down
-//! are written when it returns. Past the memory bound, and when the writer
+//! Two durabilities. `Commit` (the default): a record comes with an
+//! acknowledgement, called once the batch holding it is committed (or,
+//! with the database down, once it is in the fsynced spill file), so an
+//! answer given after it means "on disk"; batches are whatever queued
+//! while the last commit ran (group commit), with no wait to gather more,
+//! and SQLite syncs each commit (`synchronous=FULL`). `Buffered`: a
+//! decision only pushes its record into the queue; the thread gathers
+//! batches for up to 100 ms; when the database fails, the batch waits in
+//! memory and is retried every half second, so records logged while the
+//! database is down are written when it returns. Past the memory bound, and when the writer
 //! closes with the database still down, records go to a spill file (JSON
 //! lines beside the SQLite file, or in the working folder for PostgreSQL),
 //! which the next writer on the same log replays first. Only a full queue
@@ -38,6 +44,21 @@ const SPILL_BYTES: u64 = 512 * 1024 * 1024;
 /// How long a closing writer waits for a down database before spilling.
 const GRACE: Duration = Duration::from_secs(10);
 
+/// What a logged decision's answer may promise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Answered once committed: nothing answered is lost on a crash, nor
+    /// (SQLite `synchronous=FULL`) on a power cut.
+    #[default]
+    Commit,
+    /// Answered at once, written within about 100 ms: a crash loses what
+    /// was queued, a power cut the last commits (`synchronous=NORMAL`).
+    Buffered,
+}
+
+/// Called once a record is on disk (`true`), or known lost (`false`).
+pub type Ack = Box<dyn FnOnce(bool) + Send>;
+
 /// How a writer buffers what the database cannot take yet.
 #[derive(Debug, Clone)]
 pub struct Buffering {
@@ -47,6 +68,8 @@ pub struct Buffering {
     pub spill: Option<PathBuf>,
     /// How long closing waits for the database before spilling.
     pub grace: Duration,
+    /// What an answer may promise.
+    pub durability: Durability,
 }
 
 impl Default for Buffering {
@@ -55,6 +78,7 @@ impl Default for Buffering {
             waiting: WAITING,
             spill: None,
             grace: GRACE,
+            durability: Durability::default(),
         }
     }
 }
@@ -84,9 +108,10 @@ pub struct WriterCounts {
 
 /// The handle decisions log through.
 pub struct LogWriter {
-    sender: Option<SyncSender<Row>>,
+    sender: Option<SyncSender<(Row, Option<Ack>)>>,
     thread: Option<JoinHandle<()>>,
     counts: Arc<WriterCounts>,
+    durability: Durability,
 }
 
 impl LogWriter {
@@ -101,6 +126,7 @@ impl LogWriter {
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
         let counts = Arc::new(WriterCounts::default());
         let thread_counts = counts.clone();
+        let durability = buffering.durability;
         let thread = std::thread::Builder::new()
             .name("roteiro-log".into())
             .spawn(move || write_loop(store, &receiver, &thread_counts, &buffering))
@@ -109,25 +135,72 @@ impl LogWriter {
             sender: Some(sender),
             thread,
             counts,
+            durability,
         }
     }
 
     /// Opens the database at `address` and starts writing to it, with its
-    /// spill file (see [`spill_path`]).
+    /// spill file (see [`spill_path`]), as durable as [`Durability::Commit`].
     pub fn open(address: &str) -> Result<Self, LogError> {
+        Self::open_with(address, Durability::Commit)
+    }
+
+    /// Opens the database at `address` with `durability`.
+    pub fn open_with(address: &str, durability: Durability) -> Result<Self, LogError> {
         let buffering = Buffering {
             spill: Some(spill_path(address)),
+            durability,
             ..Buffering::default()
         };
-        Ok(Self::start_with(crate::open(address)?, buffering))
+        let mut store = crate::open(address)?;
+        if durability == Durability::Commit {
+            store.sync_every_commit()?;
+        }
+        Ok(Self::start_with(store, buffering))
+    }
+
+    /// What an answer may promise with this writer.
+    pub fn durability(&self) -> Durability {
+        self.durability
     }
 
     /// Queues one record; never blocks.
     pub fn log(&self, record: Row) {
-        let Some(sender) = &self.sender else { return };
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = sender.try_send(record) {
-            self.counts.dropped.fetch_add(1, Ordering::Relaxed);
-            tracing::error!("log de decisões cheio: um registro foi descartado");
+        self.queue(record, None);
+    }
+
+    /// Queues one record; `ack` hears `true` once it is on disk, `false`
+    /// if it is lost (the queue full, the writer closed, every buffer
+    /// full). Never blocks.
+    pub fn log_then(&self, record: Row, ack: Ack) {
+        self.queue(record, Some(ack));
+    }
+
+    /// Queues one record and waits until it is on disk (or `timeout`
+    /// passes); whether it is.
+    pub fn log_and_wait(&self, record: Row, timeout: Duration) -> bool {
+        let (told, heard) = mpsc::channel();
+        self.log_then(
+            record,
+            Box::new(move |on_disk| {
+                let _ = told.send(on_disk);
+            }),
+        );
+        heard.recv_timeout(timeout).unwrap_or(false)
+    }
+
+    fn queue(&self, record: Row, ack: Option<Ack>) {
+        let refused = match &self.sender {
+            Some(sender) => match sender.try_send((record, ack)) {
+                Ok(()) => return,
+                Err(TrySendError::Full((_, ack)) | TrySendError::Disconnected((_, ack))) => ack,
+            },
+            None => ack,
+        };
+        self.counts.dropped.fetch_add(1, Ordering::Relaxed);
+        tracing::error!("log de decisões cheio: um registro foi descartado");
+        if let Some(ack) = refused {
+            ack(false);
         }
     }
 
@@ -156,10 +229,63 @@ impl Drop for LogWriter {
     }
 }
 
-fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Row>, counts: &WriterCounts, buffering: &Buffering) {
+/// Records waiting to be written, each with its acknowledgement.
+#[derive(Default)]
+struct Waiting {
+    rows: VecDeque<Row>,
+    acks: VecDeque<Option<Ack>>,
+}
+
+impl Waiting {
+    fn push(&mut self, (row, ack): (Row, Option<Ack>)) {
+        self.rows.push_back(row);
+        self.acks.push_back(ack);
+    }
+
+    /// Rows read back from the spill file: nobody waits on them.
+    fn extend(&mut self, rows: Vec<Row>) {
+        self.acks.extend(rows.iter().map(|_| None));
+        self.rows.extend(rows);
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Removes the first `count`, telling each acknowledgement `on_disk`.
+    fn settle(&mut self, count: usize, on_disk: bool) {
+        self.rows.drain(..count);
+        for ack in self.acks.drain(..count).flatten() {
+            ack(on_disk);
+        }
+    }
+
+    /// Moves those from `from` on to the spill file (or drops them), and
+    /// tells their acknowledgements how it went.
+    fn spill_from(&mut self, from: usize, spill: Option<&Path>, counts: &WriterCounts) {
+        let rows: Vec<Row> = self.rows.drain(from..).collect();
+        let on_disk = spill_or_drop(spill, &rows, counts);
+        for ack in self.acks.drain(from..).flatten() {
+            ack(on_disk);
+        }
+    }
+}
+
+fn write_loop(
+    mut store: Box<dyn Store>,
+    receiver: &Receiver<(Row, Option<Ack>)>,
+    counts: &WriterCounts,
+    buffering: &Buffering,
+) {
+    let commit = buffering.durability == Durability::Commit;
     let spill = buffering.spill.as_deref();
     // What an earlier writer spilled goes first.
-    let mut waiting: VecDeque<Row> = spill.map(|path| take_spilled(path, counts)).unwrap_or_default().into();
+    let mut waiting = Waiting::default();
+    waiting.extend(spill.map(|path| take_spilled(path, counts)).unwrap_or_default());
     let mut open = true;
     let mut closing_since: Option<Instant> = None;
     loop {
@@ -170,41 +296,22 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Row>, counts: &Writ
                 Duration::from_millis(500)
             };
             match receiver.recv_timeout(timeout) {
-                Ok(record) => waiting.push_back(record),
+                Ok(entry) => waiting.push(entry),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => open = false,
             }
-            // Gather a batch for a moment before writing: one transaction
-            // for many decisions costs a busy service far less than one
-            // each. The queue is kept moving all the while, and what memory
-            // cannot hold goes to the spill file.
-            // Counted in short sleeps, not against a deadline: a deadline
-            // read from a faked clock (tests run under libfaketime) can
-            // make a timed wait last until the next record arrives.
-            for _ in 0..GATHER_STEPS {
-                loop {
-                    match receiver.try_recv() {
-                        Ok(record) => waiting.push_back(record),
-                        Err(TryRecvError::Empty) => break,
-                        Err(TryRecvError::Disconnected) => {
-                            open = false;
-                            break;
-                        }
-                    }
-                    if waiting.len() >= BATCH {
-                        break;
-                    }
-                }
-                if !open || waiting.len() >= BATCH {
-                    break;
-                }
-                std::thread::sleep(GATHER / GATHER_STEPS);
+            // Buffered, gather a batch for a moment before writing: one
+            // transaction for many decisions costs a busy service far
+            // less than one each. With commits waited for, the batch is
+            // what queued while the last commit ran: waiting longer would
+            // only keep answers waiting.
+            if !commit {
+                open = gather(receiver, &mut waiting) && open;
             }
-            while let Ok(record) = receiver.try_recv() {
-                waiting.push_back(record);
+            while let Ok(entry) = receiver.try_recv() {
+                waiting.push(entry);
                 if waiting.len() > buffering.waiting {
-                    let excess: Vec<Row> = waiting.drain(buffering.waiting..).collect();
-                    spill_or_drop(spill, &excess, counts);
+                    waiting.spill_from(buffering.waiting, spill, counts);
                 }
             }
         }
@@ -212,10 +319,10 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Row>, counts: &Writ
             // The batch is written from where it waits: a failed write
             // leaves it in place for the next try, and nothing is copied.
             let size = waiting.len().min(BATCH);
-            let batch = waiting.make_contiguous().get(..size).unwrap_or_default();
+            let batch = waiting.rows.make_contiguous().get(..size).unwrap_or_default();
             match store.append(batch) {
                 Ok(()) => {
-                    waiting.drain(..size);
+                    waiting.settle(size, true);
                     counts.written.fetch_add(size as u64, Ordering::Relaxed);
                     // The database is back: what was spilled follows.
                     if waiting.is_empty() {
@@ -230,6 +337,11 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Row>, counts: &Writ
                         "não foi possível gravar {} decisões no log: {err}; nova tentativa em breve",
                         waiting.len()
                     );
+                    if commit {
+                        // Answers wait on these: into the fsynced spill
+                        // file now, replayed once the database is back.
+                        waiting.spill_from(0, spill, counts);
+                    }
                     break;
                 }
             }
@@ -242,8 +354,7 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Row>, counts: &Writ
                 return;
             }
             if since.elapsed() >= buffering.grace {
-                let rest: Vec<Row> = waiting.drain(..).collect();
-                spill_or_drop(spill, &rest, counts);
+                waiting.spill_from(0, spill, counts);
                 return;
             }
             std::thread::sleep(Duration::from_millis(500).min(buffering.grace));
@@ -251,16 +362,39 @@ fn write_loop(mut store: Box<dyn Store>, receiver: &Receiver<Row>, counts: &Writ
     }
 }
 
+/// Takes what queues within [`GATHER`], up to a batch; whether the queue
+/// is still open.
+fn gather(receiver: &Receiver<(Row, Option<Ack>)>, waiting: &mut Waiting) -> bool {
+    // Counted in short sleeps, not against a deadline: a deadline read
+    // from a faked clock (tests run under libfaketime) can make a timed
+    // wait last until the next record arrives.
+    for _ in 0..GATHER_STEPS {
+        loop {
+            match receiver.try_recv() {
+                Ok(entry) => waiting.push(entry),
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => return false,
+            }
+            if waiting.len() >= BATCH {
+                return true;
+            }
+        }
+        std::thread::sleep(GATHER / GATHER_STEPS);
+    }
+    true
+}
+
 /// Appends `records` to the spill file, or counts them dropped when there
-/// is none, it is full, or it cannot be written.
-fn spill_or_drop(spill: Option<&Path>, records: &[Row], counts: &WriterCounts) {
+/// is none, it is full, or it cannot be written; whether they are on disk.
+fn spill_or_drop(spill: Option<&Path>, records: &[Row], counts: &WriterCounts) -> bool {
     if records.is_empty() {
-        return;
+        return true;
     }
     match spill.map(|path| append_spill(path, records)) {
         Some(Ok(())) => {
             counts.spilled.fetch_add(records.len() as u64, Ordering::Relaxed);
             tracing::warn!("{} decisões guardadas no arquivo de espera do log", records.len());
+            true
         }
         failed => {
             counts.dropped.fetch_add(records.len() as u64, Ordering::Relaxed);
@@ -269,6 +403,7 @@ fn spill_or_drop(spill: Option<&Path>, records: &[Row], counts: &WriterCounts) {
                 _ => "sem arquivo de espera".to_string(),
             };
             tracing::error!("{} decisões não gravadas no log: {why}", records.len());
+            false
         }
     }
 }
@@ -359,6 +494,7 @@ mod tests {
             waiting: 5,
             spill: Some(spill.clone()),
             grace: Duration::ZERO,
+            durability: Durability::Buffered,
         };
         let store = Flaky {
             down: down.clone(),
@@ -391,5 +527,68 @@ mod tests {
         written.sort_unstable();
         assert_eq!(written, (0..40).collect::<Vec<_>>(), "every record, once");
         assert!(!spill.exists(), "the spill file is removed once replayed");
+    }
+
+    /// Logs `count` rows with acknowledgements; what each heard.
+    fn acknowledged(writer: &LogWriter, count: i64) -> Vec<bool> {
+        let heard: Vec<_> = (0..count)
+            .map(|n| {
+                let (told, heard) = mpsc::channel();
+                writer.log_then(
+                    crate::tests::row(n),
+                    Box::new(move |on_disk| {
+                        let _ = told.send(on_disk);
+                    }),
+                );
+                heard
+            })
+            .collect();
+        heard
+            .into_iter()
+            .map(|heard| heard.recv_timeout(Duration::from_secs(10)).unwrap_or(false))
+            .collect()
+    }
+
+    #[test]
+    fn with_commits_waited_for_an_acknowledgement_means_the_row_is_on_disk() {
+        let spill = std::env::temp_dir().join(format!("roteiro-spill-commit-{}.jsonl", std::process::id()));
+        let _ = std::fs::remove_file(&spill);
+        let down = Arc::new(AtomicBool::new(false));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let store = Flaky {
+            down: down.clone(),
+            kept: kept.clone(),
+        };
+        let buffering = Buffering {
+            spill: Some(spill.clone()),
+            ..Buffering::default()
+        };
+        let writer = LogWriter::start_with(Box::new(store), buffering);
+        assert_eq!(writer.durability(), Durability::Commit);
+        // Heard only once in the store, and without the 100 ms gathering.
+        assert_eq!(acknowledged(&writer, 20), vec![true; 20]);
+        assert_eq!(kept.lock().unwrap().len(), 20);
+        // The database down: heard once in the fsynced spill file.
+        down.store(true, Ordering::SeqCst);
+        assert_eq!(acknowledged(&writer, 5), vec![true; 5]);
+        assert_eq!(std::fs::read_to_string(&spill).unwrap().lines().count(), 5);
+        // Back: the next commit brings the spilled rows in too.
+        down.store(false, Ordering::SeqCst);
+        assert_eq!(acknowledged(&writer, 1), vec![true]);
+        writer.close();
+        assert_eq!(kept.lock().unwrap().len(), 26);
+        assert!(!spill.exists());
+    }
+
+    #[test]
+    fn a_row_that_cannot_reach_the_disk_is_acknowledged_as_lost() {
+        let store = Flaky {
+            down: Arc::new(AtomicBool::new(true)),
+            kept: Arc::new(Mutex::new(Vec::new())),
+        };
+        // No spill file: nowhere to keep it.
+        let writer = LogWriter::start_with(Box::new(store), Buffering::default());
+        assert_eq!(acknowledged(&writer, 3), vec![false; 3]);
+        assert_eq!(writer.counts().dropped.load(Ordering::SeqCst), 3);
     }
 }

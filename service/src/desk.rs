@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use roteiro_decision_log::{Filter, LogError, Record, Recorder, Row, Store};
+use roteiro_decision_log::{Durability, Filter, LogError, Record, Recorder, Row, Store};
 use roteiro_engine::{folder_fingerprint, Bundle, FolderFingerprint};
 use serde::Serialize;
 
@@ -104,7 +104,11 @@ impl Desk {
     /// The log as `who` records into it: the authenticated caller is the
     /// analyst of every row it makes.
     pub fn signed(&self, who: Option<String>) -> Signed<'_> {
-        Signed { desk: self, who }
+        Signed {
+            desk: self,
+            who,
+            pending: Mutex::new(None),
+        }
     }
 
     /// The bundle serving now, held for the whole request.
@@ -218,10 +222,25 @@ impl Recorder for Desk {
     }
 }
 
-/// The desk's log with who is deciding.
+/// The desk's log with who is deciding, for one request.
 pub struct Signed<'a> {
     desk: &'a Desk,
     who: Option<String>,
+    /// The commit the answer waits for, once a row is queued.
+    pending: Mutex<Option<tokio::sync::oneshot::Receiver<bool>>>,
+}
+
+impl Signed<'_> {
+    /// Whether the row this request recorded is on disk (waiting for its
+    /// commit when the log answers only once committed); `true` when
+    /// nothing was recorded or the log does not wait.
+    pub async fn recorded(&self) -> bool {
+        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
+        match pending {
+            Some(commit) => commit.await.unwrap_or(false),
+            None => true,
+        }
+    }
 }
 
 impl Recorder for Signed<'_> {
@@ -230,7 +249,21 @@ impl Recorder for Signed<'_> {
     }
 
     fn record(&self, row: Row) {
-        self.desk.record(row);
+        let log = self.desk.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(log) = log.as_ref() else { return };
+        match log.writer.durability() {
+            Durability::Buffered => log.writer.log(row),
+            Durability::Commit => {
+                let (told, heard) = tokio::sync::oneshot::channel();
+                log.writer.log_then(
+                    row,
+                    Box::new(move |on_disk| {
+                        let _ = told.send(on_disk);
+                    }),
+                );
+                *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(heard);
+            }
+        }
     }
 
     fn analyst(&self) -> Option<&str> {
