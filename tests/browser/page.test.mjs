@@ -16,6 +16,13 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const BINARY = process.env.ROTEIRO_BIN ?? join(ROOT, "target/debug/roteiro");
 const ARTIFACTS = join(ROOT, "target/browser");
 const NOW = "2026-12-08T10:15";
+/** An ISO moment or date ("2026-12-08T10:15", "2026-12-05") as the page's
+ * fields take it: dd/mm/aaaa [HH:MM]. */
+const br = (iso) => {
+  const [date, time] = iso.split("T");
+  const [year, month, day] = date.split("-");
+  return time ? `${day}/${month}/${year} ${time.slice(0, 5)}` : `${day}/${month}/${year}`;
+};
 
 const cliente = {
   analyst: { name: "Carla" },
@@ -152,7 +159,7 @@ async function fill(page, path, value) {
   const field = page.locator(`[name="${path}"]`);
   if (!(await field.isVisible())) await page.locator("#outros summary").click();
   if ((await field.evaluate((el) => el.tagName)) === "SELECT") await field.selectOption(String(value));
-  else await field.fill(String(value));
+  else await field.fill(/^\d{4}-\d{2}-\d{2}/.test(String(value)) ? br(String(value)) : String(value));
 }
 
 async function settle(page) {
@@ -165,7 +172,7 @@ for (const scenario of SCENARIOS) {
   test(`${scenario.name}: the page shows the service's decision`, async () => {
     const page = await openPage({ width: 1280, height: 1100 });
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
-    await page.locator("#agora").fill(NOW);
+    await page.locator("#agora").fill(br(NOW));
     for (const [path, value] of facts(scenario.situation)) {
       await fill(page, path, value);
       await settle(page);
@@ -215,7 +222,7 @@ test("a broken edit of the bundle shows the refusal banner", async () => {
 // past its due time shows in red and says it is overdue.
 test("a follow-up past its due time shows as overdue", async () => {
   const page = await openPage({ width: 1280, height: 1100 });
-  await page.locator("#agora").fill(NOW);
+  await page.locator("#agora").fill(br(NOW));
   const situation = { ...cliente, request: { topic: "bug" }, analysis: { database_taken_at: "2026-12-07T09:00" } };
   for (const [path, value] of facts(situation)) {
     await fill(page, path, value);
@@ -236,7 +243,7 @@ test("a follow-up past its due time shows as overdue", async () => {
 // answer is in the case for the next analyst.
 test("a case opened by ticket keeps its follow-up, overdue when now moves, closed by the answer", async () => {
   const page = await openPage({ width: 1280, height: 1100 });
-  await page.locator("#agora").fill("2026-12-08T08:00");
+  await page.locator("#agora").fill(br("2026-12-08T08:00"));
   const situation = { request: { topic: "bug" }, analysis: { database_taken_at: "2026-12-07T09:00" } };
   for (const [path, value] of facts(situation)) {
     await fill(page, path, value);
@@ -247,11 +254,11 @@ test("a case opened by ticket keeps its follow-up, overdue when now moves, close
   await page.waitForFunction(() => document.querySelector("#caso-estado").textContent.includes("3030"));
   assert.match(await page.locator("#caso-estado").textContent(), /Caso do ticket 3030 · versão 1 · aberto/);
   // The moment read back from the case shows in its field as typed.
-  assert.equal(await page.locator('[name="analysis.database_taken_at"]').inputValue(), "2026-12-07T09:00");
+  assert.equal(await page.locator('[name="analysis.database_taken_at"]').inputValue(), "07/12/2026 09:00");
   const item = page.locator('#pendencias li[data-id="fluxo.banco.prazo.limite"]');
   assert.match(await item.textContent(), /^Até 08\/12\/2026 09:00: /);
 
-  await page.locator("#agora").fill("2026-12-08T10:15");
+  await page.locator("#agora").fill(br("2026-12-08T10:15"));
   await settle(page);
   assert.equal(await item.getAttribute("class"), "atrasada");
   assert.match(await item.textContent(), /^Atrasada desde 08\/12\/2026 09:00/);
@@ -281,7 +288,7 @@ test("the Pendências view lists every case's open follow-ups, filterable by tea
   await open("7001", "2026-12-11T19:00:00-03:00", { contact: { kind: "nao_cliente" }, request: { topic: "erro_sistema" } });
   await open("7002", "2026-12-08T10:02:00-03:00", { appointment: { number: 1, starts_at: "2026-12-08T10:00:00-03:00", client_reached: false } });
   const page = await openPage({ width: 1280, height: 900 });
-  await page.locator("#agora").fill("2026-12-10T10:00");
+  await page.locator("#agora").fill(br("2026-12-10T10:00"));
   await page.locator("#ver-pendencias").click();
   const items = page.locator("#pendencias-casos li");
   await page.waitForFunction(() => document.querySelectorAll("#pendencias-casos li[data-id]").length >= 2);
@@ -335,7 +342,7 @@ test("an analyst decides through the session, and Sair ends it", async () => {
 // exact text first, then the confirmed push, read back from the helpdesk.
 test("a case is previewed and written into its helpdesk ticket once", async () => {
   const page = await openPage({ width: 1280, height: 1100 });
-  await page.locator("#agora").fill(NOW);
+  await page.locator("#agora").fill(br(NOW));
   for (const [path, value] of facts({ contact: { kind: "cliente" }, request: { topic: "boleto" } })) {
     await fill(page, path, value);
     await settle(page);
@@ -358,3 +365,187 @@ test("a case is previewed and written into its helpdesk ticket once", async () =
   assert.equal(actions[0].type, 1);
   await page.close();
 });
+
+// ---- Issue 27: the page an analyst keeps open all day. ----
+
+const AXE = readFileSync(join(ROOT, "tests/browser/node_modules/axe-core/axe.min.js"), "utf8");
+const WIDTHS = [
+  { name: "1366", viewport: { width: 1366, height: 900 } },
+  { name: "420", viewport: { width: 420, height: 900 } },
+];
+
+/** axe-core over the page: its serious and critical violations. */
+async function seriousViolations(page) {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const run = await axe.run(document, { resultTypes: ["violations"] });
+    return run.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join("; ")}`);
+  });
+  return result;
+}
+
+const scenario1 = SCENARIOS[0].situation;
+
+test("empty, partial and decided states: no empty boxes, what to answer first, no serious axe violation, at both widths", async (t) => {
+  for (const { name, viewport } of WIDTHS) {
+    const page = await openPage(viewport);
+    await page.locator("#agora").fill(br(NOW));
+    await settle(page);
+    // Empty: the right side says what to answer first, no headings over nothing.
+    assert.equal(await page.locator("#comeco").isVisible(), true);
+    assert.equal(await page.locator("#comeco-perguntas li").count(), 3);
+    assert.equal(await page.locator("#titulo-acoes").isVisible(), false);
+    assert.equal(await page.locator("#recusa").isVisible(), false);
+    const emptyBoxes = await page.evaluate(() =>
+      [...document.querySelectorAll("section, .banner, div.script")].filter((el) => {
+        const box = el.getBoundingClientRect();
+        return box.height > 0 && el.innerText.trim() === "";
+      }).length,
+    );
+    assert.equal(emptyBoxes, 0, "no visible empty box");
+    assert.deepEqual(await seriousViolations(page), [], `empty at ${name}`);
+    await page.screenshot({ path: join(ARTIFACTS, `vazio-${name}.png`), fullPage: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ARTIFACTS, `vazio-${name}-tela.png`) });
+
+    // Partial: the channel and who it is.
+    await fill(page, "contact.channel", "chat");
+    await fill(page, "contact.kind", "cliente");
+    await settle(page);
+    assert.deepEqual(await seriousViolations(page), [], `partial at ${name}`);
+    await page.screenshot({ path: join(ARTIFACTS, `parcial-${name}.png`), fullPage: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ARTIFACTS, `parcial-${name}-tela.png`) });
+
+    // Decided: document 004, scenario 1.
+    for (const [path, value] of facts(scenario1)) {
+      await fill(page, path, value);
+      await settle(page);
+    }
+    assert.equal(await page.locator('#saidas [data-saida="route"]').textContent(), "route: io");
+    assert.equal(await page.locator("#comeco").isVisible(), false);
+    assert.deepEqual(await seriousViolations(page), [], `decided at ${name}`);
+    await page.screenshot({ path: join(ARTIFACTS, `decidido-${name}.png`), fullPage: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ARTIFACTS, `decidido-${name}-tela.png`) });
+    if (name === "420") {
+      // Docked: one column, the decision above the questions, no sideways scroll.
+      const decision = await page.locator("#decisao").boundingBox();
+      const questions = await page.locator("#situacao").boundingBox();
+      assert.ok(decision.y < questions.y, "the decision comes first");
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 420), "no horizontal scroll");
+    }
+    // A re-decision, from asking to the screen (reported, not asserted).
+    await fill(page, "client.plan_active", "false");
+    await settle(page);
+    const ms = await page.evaluate(() => document.body.dataset.ultimaDecisaoMs);
+    t.diagnostic(`re-decision at ${name}: ${ms} ms from request to screen`);
+    await page.close();
+  }
+});
+
+test("fact paths show only with 'detalhes' on, and the choice is kept", async () => {
+  const page = await openPage({ width: 1366, height: 900 });
+  const path = page.locator("#principais small.caminho").first();
+  assert.equal(await path.isVisible(), false);
+  await page.locator("#detalhes").check();
+  assert.equal(await path.isVisible(), true);
+  assert.match(await path.textContent(), /^[a-z_]+\.[a-z_.]+$/);
+  await page.reload();
+  await page.locator("#app").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#principais small.caminho").first().isVisible(), true);
+  await page.locator("#detalhes").uncheck();
+  await page.close();
+});
+
+// 001's no-show: with "agora" following the clock, the Slack step comes
+// at 5 minutes and the cancellation routine after 15, untouched; a pinned
+// moment stays pinned and says so.
+test("'agora' follows the real clock in dd/mm/aaaa 24h; time-based steps change on their own; a pinned moment stays", async () => {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 900 }, locale: "en-US" });
+  // 10:00 in Brasília, on an American browser.
+  await page.clock.install({ time: new Date("2026-12-08T13:00:00Z") });
+  await page.goto(base);
+  await page.locator("#token").fill(admin);
+  await page.locator("#entrar").click();
+  await page.locator("#app").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#agora").inputValue(), "08/12/2026 10:00");
+  assert.match(await page.locator("#agora-estado").textContent(), /Seguindo o relógio/);
+  await fill(page, "appointment.starts_at", "2026-12-08T10:00");
+  await fill(page, "appointment.client_reached", "false");
+  await settle(page);
+  const step = (id) => page.locator(`#acoes li[data-id="${id}"]`);
+  await step("core.sem_contato.tentar.ligar").waitFor();
+  await page.clock.fastForward("05:30");
+  await step("core.sem_contato.slack.sinalizar").waitFor();
+  assert.equal(await page.locator("#agora").inputValue(), "08/12/2026 10:05");
+  // Past the 15 minutes of tolerance (16 whole minutes late).
+  await page.clock.fastForward("11:00");
+  await step("core.sem_contato.cancelar.formulario").waitFor();
+  await page.screenshot({ path: join(ARTIFACTS, "relogio-cancelamento.png"), fullPage: true });
+
+  // Pinned: typed, it stays while the clock moves, and says so.
+  await page.locator("#agora").fill("08/12/2026 10:01");
+  await step("core.sem_contato.tentar.ligar").waitFor();
+  assert.match(await page.locator("#agora-estado").textContent(), /fixado em 08\/12\/2026 10:01/);
+  await page.clock.fastForward("20:00");
+  assert.equal(await page.locator("#agora").inputValue(), "08/12/2026 10:01");
+  // A moment that is not one is refused and decides nothing.
+  await page.locator("#agora").fill("31/02/2026 10:00");
+  assert.equal(await page.locator("#agora").getAttribute("aria-invalid"), "true");
+  await page.locator("#seguir-relogio").click();
+  assert.equal(await page.locator("#agora").inputValue(), "08/12/2026 10:36");
+  await page.close();
+});
+
+/** Tabs (at most 400 times) until the focused element satisfies `wanted`. */
+async function tabTo(page, wanted, what) {
+  for (let n = 0; n < 400; n++) {
+    if (await page.evaluate(wanted)) return;
+    await page.keyboard.press("Tab");
+  }
+  assert.fail(`could not reach ${what} with Tab`);
+}
+
+/** Answers one fact with the keyboard only. */
+async function answerByKeyboard(page, path, value) {
+  const field = page.locator(`[name="${path}"]`);
+  if (!(await field.isVisible())) {
+    await tabTo(page, () => document.activeElement?.matches("#outros summary"), "Outros fatos");
+    await page.keyboard.press("Enter");
+  }
+  await tabTo(page, new Function(`return document.activeElement?.name === ${JSON.stringify(path)}`), path);
+  if ((await field.evaluate((el) => el.tagName)) === "SELECT") {
+    // A focused select takes its option by typing its first letters,
+    // as in any form; the arrow keys would walk the options too.
+    const label = await field.evaluate((el, v) => [...el.options].find((o) => o.value === v)?.text, String(value));
+    await page.keyboard.type(label);
+  } else {
+    await page.keyboard.type(/^\d{4}-\d{2}-\d{2}/.test(String(value)) ? br(String(value)) : String(value));
+  }
+  await settle(page);
+}
+
+for (const scenario of [SCENARIOS[0], SCENARIOS[3]]) {
+  test(`${scenario.name} with the keyboard only, copy buttons included`, async () => {
+    const page = await openPage({ width: 1366, height: 900 });
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+    await page.locator("#agora").focus();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type(br(NOW));
+    for (const [path, value] of facts(scenario.situation)) await answerByKeyboard(page, path, value);
+    const expected = await decideByApi(scenario.situation);
+    assert.equal(expected.outputs.route, scenario.route);
+    assert.equal(await page.locator('#saidas [data-saida="route"]').textContent(), `route: ${scenario.route}`);
+    // The first script's copy button, reached and pressed by keyboard.
+    await tabTo(page, () => document.activeElement?.getAttribute("aria-label") === "copiar o script", "a copy button");
+    const focusRing = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(focusRing, "none", "focus is visible");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "copiado");
+    await page.close();
+  });
+}

@@ -32,21 +32,88 @@ const texto = (tag, conteudo, classe) => {
 };
 
 // The bundle's zone is Brasília (UTC-3, no daylight saving since 2019),
-// whatever zone the browser is in.
+// whatever zone the browser is in: "AAAA-MM-DDTHH:MM" there.
 function agoraEmBrasilia() {
   return new Date(Date.now() - 3 * 3600 * 1000).toISOString().slice(0, 16);
 }
 
+// Dates and times as people in Brazil read them, dd/mm/aaaa and 24-hour
+// HH:MM, typed in text fields: the browser's own date inputs follow its
+// locale (an American browser shows 12/08/2026, 10:15 AM).
+const DATA = /^(\d{2})\/(\d{2})\/(\d{4})$/;
+const DATA_HORA = /^(\d{2})\/(\d{2})\/(\d{4}) (\d{2}):(\d{2})$/;
+
+// "dd/mm/aaaa" or "dd/mm/aaaa HH:MM" as ISO ("AAAA-MM-DD" or
+// "AAAA-MM-DDTHH:MM"); undefined for text that is not a real date.
+function isoDe(textoDigitado, comHora) {
+  const partes = (comHora ? DATA_HORA : DATA).exec(textoDigitado.trim());
+  if (!partes) return undefined;
+  const [dia, mes, ano, hora = "00", minuto = "00"] = partes.slice(1);
+  const data = new Date(Date.UTC(+ano, +mes - 1, +dia, +hora, +minuto));
+  const iso = data.toISOString().slice(0, 16);
+  if (iso !== `${ano}-${mes}-${dia}T${hora}:${minuto}`) return undefined;
+  return comHora ? iso : iso.slice(0, 10);
+}
+
+// ISO ("AAAA-MM-DD", or with "THH:MM...") as dd/mm/aaaa [HH:MM].
+function textoDe(iso) {
+  const [data, hora] = String(iso).split("T");
+  const [ano, mes, dia] = data.split("-");
+  return hora ? `${dia}/${mes}/${ano} ${hora.slice(0, 5)}` : `${dia}/${mes}/${ano}`;
+}
+
+// "Agora" follows the real clock unless the analyst pins a moment.
+const relogio = { fixado: false };
+
 function momento() {
-  // datetime-local has no zone: the bundle's zone is Brasília (-03:00).
-  const valor = $("agora").value;
-  return valor ? `${valor}:00-03:00` : undefined;
+  const iso = isoDe($("agora").value, true);
+  return iso ? `${iso}:00-03:00` : undefined;
+}
+
+function mostrarRelogio() {
+  $("agora-estado").textContent = relogio.fixado
+    ? `Horário fixado em ${$("agora").value}: as regras de tempo não andam sozinhas.`
+    : "Seguindo o relógio (horário de Brasília).";
+  $("seguir-relogio").hidden = !relogio.fixado;
+}
+
+// Every 15 s, an unpinned "agora" moves on, and a new minute decides again
+// (001's no-show: at 5 minutes the Slack step appears, at 15 the
+// cancellation routine, with no one touching the page).
+function andarRelogio() {
+  if (relogio.fixado) return;
+  const agora = textoDe(agoraEmBrasilia());
+  if ($("agora").value !== agora) {
+    $("agora").value = agora;
+    if (estado.iniciado) agendar();
+  }
+}
+
+function fixarRelogio() {
+  const valido = Boolean(isoDe($("agora").value, true));
+  $("agora").setAttribute("aria-invalid", String(!valido));
+  if (!valido) {
+    $("agora-estado").textContent = "Use dd/mm/aaaa hh:mm, por exemplo 08/12/2026 14:30.";
+    return;
+  }
+  relogio.fixado = true;
+  mostrarRelogio();
+  agendar();
+}
+
+function seguirRelogio() {
+  relogio.fixado = false;
+  $("agora").setAttribute("aria-invalid", "false");
+  mostrarRelogio();
+  andarRelogio();
+  agendar();
 }
 
 function campo(fato) {
   const rotulo = texto("label", undefined, "campo");
   rotulo.append(fato.pergunta || fato.fato);
-  rotulo.append(texto("small", fato.fato));
+  // The fact's path is for process owners: shown with "detalhes" on.
+  rotulo.append(texto("small", fato.fato, "caminho"));
   let entrada;
   if (fato.tipo === "enum" || fato.tipo === "bool") {
     entrada = document.createElement("select");
@@ -55,24 +122,37 @@ function campo(fato) {
     for (const [valor, nome] of opcoes) entrada.append(new Option(nome, valor));
   } else {
     entrada = document.createElement("input");
-    entrada.type = { date: "date", datetime: "datetime-local", integer: "number" }[fato.tipo] || "text";
+    entrada.type = fato.tipo === "integer" ? "number" : "text";
+    if (fato.tipo === "date" || fato.tipo === "datetime") {
+      entrada.inputMode = "numeric";
+      entrada.placeholder = fato.tipo === "date" ? "dd/mm/aaaa" : "dd/mm/aaaa hh:mm";
+      entrada.pattern = fato.tipo === "date" ? "\\d{2}/\\d{2}/\\d{4}" : "\\d{2}/\\d{2}/\\d{4} \\d{2}:\\d{2}";
+    }
   }
   entrada.name = fato.fato;
   entrada.dataset.tipo = fato.tipo;
   const atual = estado.valores[fato.fato];
-  // A moment is kept as RFC 3339 (with the zone); the field shows its
-  // date and time, as datetime-local takes them.
-  if (atual !== undefined) entrada.value = fato.tipo === "datetime" ? String(atual).slice(0, 16) : String(atual);
-  entrada.addEventListener("input", () => mudar(fato, entrada.value));
+  // Dates and moments are kept as ISO (a moment with its zone) and shown
+  // as dd/mm/aaaa [HH:MM].
+  if (atual !== undefined) {
+    entrada.value = fato.tipo === "date" || fato.tipo === "datetime" ? textoDe(atual) : String(atual);
+  }
+  entrada.addEventListener("input", () => mudar(fato, entrada.value, entrada));
   rotulo.append(entrada);
   return rotulo;
 }
 
-function mudar(fato, bruto) {
+function mudar(fato, bruto, entrada) {
+  if (fato.tipo === "date" || fato.tipo === "datetime") {
+    // Half-typed dates wait: nothing is decided on them.
+    const iso = bruto === "" ? "" : isoDe(bruto, fato.tipo === "datetime");
+    entrada?.setAttribute("aria-invalid", String(iso === undefined));
+    if (iso === undefined) return;
+    bruto = fato.tipo === "datetime" && iso ? `${iso}:00-03:00` : iso;
+  }
   if (bruto === "") delete estado.valores[fato.fato];
   else if (fato.tipo === "bool") estado.valores[fato.fato] = bruto === "true";
   else if (fato.tipo === "integer") estado.valores[fato.fato] = Number(bruto);
-  else if (fato.tipo === "datetime") estado.valores[fato.fato] = `${bruto}:00-03:00`;
   else estado.valores[fato.fato] = bruto;
   agendar();
 }
@@ -221,6 +301,7 @@ async function decidirCaso() {
 
 async function decidir() {
   if (estado.caso) return decidirCaso();
+  const inicio = performance.now();
   const resposta = await api("/v1/decide", {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -236,6 +317,8 @@ async function decidir() {
   estado.decisao = corpo;
   mostrarFormulario();
   mostrarDecisao(corpo);
+  // From asking to the decision on screen, for the browser test to report.
+  document.body.dataset.ultimaDecisaoMs = (performance.now() - inicio).toFixed(1);
 }
 
 function mostrarFormulario() {
@@ -280,8 +363,16 @@ function mostrarDecisao(d, pendencias) {
     selo.dataset.saida = nome;
     return selo;
   }));
-  if (d.actions.length === 0) {
-    $("acoes").replaceChildren(texto("li", "Nenhuma ação ainda: diga o assunto e responda o que falta saber.", "muted"));
+  // Before there is anything to do, say what to answer first and why,
+  // instead of headings over nothing.
+  const vazio = d.actions.length === 0;
+  $("comeco").hidden = !vazio;
+  for (const id of ["titulo-acoes", "acoes", "titulo-scripts", "scripts"]) $(id).hidden = vazio;
+  if (vazio) {
+    $("comeco-perguntas").replaceChildren(
+      ...PRINCIPAIS.filter((f) => estado.fatos.has(f)).map((f) => texto("li", estado.fatos.get(f).pergunta || f)),
+    );
+    $("acoes").replaceChildren();
     $("scripts").replaceChildren();
     mostrarPendencias(pendencias ?? d.follow_ups);
     return mostrarAssumidos(d);
@@ -518,8 +609,17 @@ async function iniciar() {
   $("abrir-caso").addEventListener("click", abrirCaso);
   $("ver-pendencias").addEventListener("click", verPendencias);
   $("pendencias-time").addEventListener("change", pendenciasDosCasos);
-  $("agora").value = agoraEmBrasilia();
-  $("agora").addEventListener("input", agendar);
+  andarRelogio();
+  mostrarRelogio();
+  setInterval(andarRelogio, 15000);
+  $("agora").addEventListener("input", fixarRelogio);
+  $("seguir-relogio").addEventListener("click", seguirRelogio);
+  $("detalhes").checked = localStorage.getItem("roteiro.detalhes") === "sim";
+  document.body.classList.toggle("detalhes", $("detalhes").checked);
+  $("detalhes").addEventListener("change", () => {
+    document.body.classList.toggle("detalhes", $("detalhes").checked);
+    localStorage.setItem("roteiro.detalhes", $("detalhes").checked ? "sim" : "não");
+  });
   const vocabulario = await (await api("/v1/vocabulary")).json();
   for (const fato of vocabulario.fatos) estado.fatos.set(fato.fato, fato);
   PRINCIPAIS = vocabulario.primeiras;
