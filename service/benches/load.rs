@@ -327,7 +327,10 @@ fn main() {
     let database = database_dir.join(format!("roteiro-load-{}.db", std::process::id()));
     let buffered_database = database_dir.join(format!("roteiro-load-buffered-{}.db", std::process::id()));
     let logged = start(&bundle_copy("com-log"), Some((&database, Durability::Commit)));
-    let buffered = start(&bundle_copy("com-log-buffered"), Some((&buffered_database, Durability::Buffered)));
+    let buffered = start(
+        &bundle_copy("com-log-buffered"),
+        Some((&buffered_database, Durability::Buffered)),
+    );
     load(quiet, clients, 1, &bodies);
     load(logged, clients, 1, &bodies);
     load(buffered, clients, 1, &bodies);
@@ -358,13 +361,21 @@ fn main() {
     let (buffered_rate, _) = overall(&buffereds);
     let writer_cpu = writer_cpu_seconds() - writer_at_start;
     let logged_decisions: usize = ons.iter().map(|run| run.decisions).sum();
-    let failures = offs.iter().chain(&ons).chain(&buffereds).map(|run| run.failures).sum::<usize>();
+    let failures = offs
+        .iter()
+        .chain(&ons)
+        .chain(&buffereds)
+        .map(|run| run.failures)
+        .sum::<usize>();
     let without_log = median(offs);
     let with_log = median(ons);
     let with_buffered_log = median(buffereds);
     report(&format!("log desligado (mediana de {rounds})"), &without_log);
     report(&format!("log ligado, commit (mediana de {rounds})"), &with_log);
-    report(&format!("log ligado, buffered (mediana de {rounds})"), &with_buffered_log);
+    report(
+        &format!("log ligado, buffered (mediana de {rounds})"),
+        &with_buffered_log,
+    );
 
     let folder = bundle_copy("recarga");
     let reloading = start(&folder, None);
