@@ -203,26 +203,9 @@ impl Desk {
     }
 }
 
-/// The service's decisions go to its log, off the request path (the
-/// writer only queues). The row is built between the two short locks, so
-/// requests only contend for the moment it takes to queue it.
-impl Recorder for Desk {
-    fn keeps_personal(&self) -> Option<bool> {
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .map(|log| log.keep_personal)
-    }
-
-    fn record(&self, row: Row) {
-        if let Some(log) = self.log.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
-            log.writer.log(row);
-        }
-    }
-}
-
-/// The desk's log with who is deciding, for one request.
+/// The desk's log with who is deciding, for one request. The row is
+/// built between two short locks of the log, so requests only contend for
+/// the moment it takes to queue it.
 pub struct Signed<'a> {
     desk: &'a Desk,
     who: Option<String>,
@@ -245,7 +228,8 @@ impl Signed<'_> {
 
 impl Recorder for Signed<'_> {
     fn keeps_personal(&self) -> Option<bool> {
-        self.desk.keeps_personal()
+        let log = self.desk.log.lock().unwrap_or_else(PoisonError::into_inner);
+        log.as_ref().map(|log| log.keep_personal)
     }
 
     fn record(&self, row: Row) {
