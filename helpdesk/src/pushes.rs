@@ -62,7 +62,8 @@ pub struct Push {
     pub state: PushState,
     /// Tries so far.
     pub attempts: i64,
-    /// The next try, while queued (RFC 3339, UTC).
+    /// The next try, while queued (RFC 3339 in UTC, fixed width: see
+    /// [`moment`]).
     pub next_try_at: String,
     /// The action's id, or why it failed.
     pub result: Option<String>,
@@ -81,6 +82,12 @@ const MAX_BACKOFF_MINUTES: i64 = 60;
 /// Most pushes one delivery round takes on.
 const MAX_PER_ROUND: i64 = 50;
 
+/// A moment as the queue stores it: UTC, microseconds, `Z`, so text order
+/// is time order and the database picks the due pushes itself.
+fn moment(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
 impl Pushes {
     /// Opens (creating and migrating) the database at `address`.
     pub fn open(address: &str) -> Result<Self, LogError> {
@@ -90,7 +97,7 @@ impl Pushes {
     /// Queues `preview` unless a push with its marker is already queued or
     /// written (the same text is never written twice); the push.
     pub fn enqueue(&mut self, preview: &Preview, by: &str, at: DateTime<Utc>) -> Result<Push, LogError> {
-        let at_text = at.to_rfc3339();
+        let at_text = moment(at);
         self.db.transaction(|db| {
             let existing = select(db, "WHERE marker = $1 AND state <> 'falhou'", &[Param::Text(&preview.marker)])?;
             if let Some(push) = existing.into_iter().next() {
@@ -127,17 +134,14 @@ impl Pushes {
         select(&mut self.db, "WHERE ticket = $1 ORDER BY id", &[Param::Text(ticket)])
     }
 
-    /// Queued pushes whose next try is due at `now`, oldest first.
+    /// Queued pushes whose next try is due at `now`, oldest first (at
+    /// most a round's worth: pushes waiting longer never hide due ones).
     pub fn due(&mut self, now: DateTime<Utc>) -> Result<Vec<Push>, LogError> {
-        let all = select(
+        select(
             &mut self.db,
-            &format!("WHERE state = 'fila' ORDER BY id LIMIT {MAX_PER_ROUND}"),
-            &[],
-        )?;
-        Ok(all
-            .into_iter()
-            .filter(|push| DateTime::parse_from_rfc3339(&push.next_try_at).map_or(true, |at| at <= now))
-            .collect())
+            &format!("WHERE state = 'fila' AND next_try_at <= $1 ORDER BY id LIMIT {MAX_PER_ROUND}"),
+            &[Param::Text(&moment(now))],
+        )
     }
 
     /// Records how a try of push `id` went.
@@ -167,7 +171,7 @@ impl Pushes {
             &[
                 Param::Text(state.name()),
                 Param::Int(attempts),
-                Param::Text(&next.to_rfc3339()),
+                Param::Text(&moment(next)),
                 Param::Text(&result),
                 Param::Int(push.id),
             ],

@@ -287,3 +287,43 @@ fn a_push_written_just_before_a_crash_is_found_not_written_again() {
     );
     std::fs::remove_dir_all(&folder).unwrap();
 }
+
+#[test]
+fn pushes_waiting_longer_never_hide_a_due_one() {
+    let folder = std::env::temp_dir().join(format!("roteiro-pushes-due-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    let database = folder.join("roteiro.db");
+    let database = database.to_str().unwrap();
+    let standin = with_ticket(Duration::from_secs(60));
+    let movidesk = Movidesk::new(config(standin.base()));
+    let at = Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap();
+    let mut pushes = Pushes::open(database).unwrap();
+    let mut cases = Cases::open(database).unwrap();
+    // Sixty older pushes (lower ids) whose next try is an hour away.
+    for n in 0..60 {
+        let preview = roteiro_helpdesk::Preview {
+            ticket: "4321".into(),
+            public: false,
+            text: format!("envio {n}\n[roteiro 4321-w{n}]"),
+            marker: format!("[roteiro 4321-w{n}]"),
+        };
+        pushes.enqueue(&preview, "Ana", at + TimeDelta::hours(1)).unwrap();
+    }
+    // A new push, due now, behind them.
+    let late = roteiro_helpdesk::Preview {
+        ticket: "4321".into(),
+        public: false,
+        text: "o novo\n[roteiro 4321-novo]".into(),
+        marker: "[roteiro 4321-novo]".into(),
+    };
+    let queued = pushes.enqueue(&late, "Ana", at).unwrap();
+    let tried = deliver_due(&movidesk, &mut pushes, &mut cases, at).unwrap();
+    assert_eq!(tried.len(), 1, "only the due push is tried");
+    let ours = tried
+        .iter()
+        .find(|push| push.id == queued.id)
+        .expect("the due push is tried");
+    assert_eq!(ours.state, PushState::Feito);
+    std::fs::remove_dir_all(&folder).unwrap();
+}
