@@ -75,6 +75,11 @@ impl Who {
     pub fn name_or(&self, typed: Option<String>) -> Option<String> {
         self.0.as_ref().map(|identity| identity.name.clone()).or(typed)
     }
+
+    /// [`Who::name_or`], said plainly when no one is known at all.
+    pub fn analyst(&self, typed: Option<String>) -> String {
+        self.name_or(typed).unwrap_or_else(|| "não informado".to_string())
+    }
 }
 
 /// How the service lets callers in.

@@ -20,6 +20,16 @@ use crate::reply::{self, ApiError};
 
 type Params = Query<std::collections::BTreeMap<String, String>>;
 
+/// What a case request's query says: `now=` (the moment to decide and
+/// measure lateness as of) and who asks (the authenticated caller, else
+/// `by=`).
+pub fn asked(
+    query: &std::collections::BTreeMap<String, String>,
+    who: &Who,
+) -> Result<(DateTime<FixedOffset>, Option<String>), ApiError> {
+    Ok((moment(query.get("now"))?, who.name_or(query.get("by").cloned())))
+}
+
 /// `GET /v1/cases/{ticket}?now=...`: the case, decided again now.
 pub async fn show(
     State(desk): State<Arc<Desk>>,
@@ -27,8 +37,7 @@ pub async fn show(
     Path(ticket): Path<String>,
     Query(query): Params,
 ) -> Result<Response, ApiError> {
-    let now = moment(query.get("now"))?;
-    let by = who.name_or(query.get("by").cloned());
+    let (now, by) = asked(&query, &who)?;
     work(desk, &ticket, StatusCode::OK, now, move |case_desk, ticket| {
         case_desk.show(ticket, by.as_deref(), now)
     })
@@ -45,8 +54,7 @@ pub async fn open(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
-    let now = moment(query.get("now"))?;
-    let by = who.name_or(query.get("by").cloned());
+    let (now, by) = asked(&query, &who)?;
     let text = String::from_utf8_lossy(&body).into_owned();
     work(desk, &ticket, StatusCode::CREATED, now, move |case_desk, ticket| {
         case_desk.open(ticket, &text, "corpo", by.as_deref(), now)
@@ -103,9 +111,7 @@ pub async fn close(
         ));
     };
     let follow_up = request.get("follow_up").and_then(Value::as_str).map(str::to_string);
-    let by = who
-        .name_or(request.get("by").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| "não informado".to_string());
+    let by = who.analyst(request.get("by").and_then(Value::as_str).map(str::to_string));
     let ticket = cases::ticket(&ticket).map_err(case_error)?;
     let address = address(&desk)?;
     tokio::task::spawn_blocking(move || {
@@ -201,7 +207,7 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
     serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))
 }
 
-fn address(desk: &Desk) -> Result<String, ApiError> {
+pub fn address(desk: &Desk) -> Result<String, ApiError> {
     desk.log_address()
         .map(str::to_string)
         .ok_or_else(|| ApiError::unavailable("o serviço está sem banco de dados: casos precisam do log".into()))
@@ -209,7 +215,7 @@ fn address(desk: &Desk) -> Result<String, ApiError> {
 
 /// `now=` as RFC 3339; absent, the clock (time is the caller's input when
 /// it pins it).
-pub fn moment(text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> {
+fn moment(text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> {
     match text {
         None => Ok(chrono::Utc::now().fixed_offset()),
         Some(text) => DateTime::parse_from_rfc3339(text)
@@ -217,7 +223,7 @@ pub fn moment(text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> 
     }
 }
 
-fn desk_error(err: DeskError) -> ApiError {
+pub fn desk_error(err: DeskError) -> ApiError {
     match err {
         DeskError::Case(err) => case_error(err),
         DeskError::Situation(err) => ApiError::situation(&err),
@@ -229,7 +235,7 @@ fn desk_error(err: DeskError) -> ApiError {
     }
 }
 
-fn case_error(err: CaseError) -> ApiError {
+pub fn case_error(err: CaseError) -> ApiError {
     let status = match &err {
         CaseError::Ticket(_) => StatusCode::BAD_REQUEST,
         CaseError::NotFound(_) => StatusCode::NOT_FOUND,

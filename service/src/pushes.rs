@@ -16,6 +16,7 @@ use roteiro_helpdesk::{deliver_due, Helpdesk, Preview, Pushes};
 use serde_json::{json, Value};
 
 use crate::access::Who;
+use crate::cases::{address, asked, case_error, desk_error};
 use crate::desk::Desk;
 use crate::reply::{self, ApiError};
 
@@ -28,37 +29,30 @@ fn unavailable(err: impl std::fmt::Display) -> ApiError {
     ApiError::unavailable(err.to_string())
 }
 
-/// The preview of `ticket`'s case as it is now, written by `who`.
+/// The preview of `ticket`'s case as it is now, written by who asks; and
+/// who that is.
 fn preview(
     desk: &Desk,
     ticket: &str,
     who: &Who,
     query: &std::collections::BTreeMap<String, String>,
-) -> Result<Preview, ApiError> {
+) -> Result<(Preview, String), ApiError> {
     if desk.helpdesk.is_none() {
         return Err(ApiError::unavailable(
             "o serviço está sem helpdesk: defina ROTEIRO_MOVIDESK_TOKEN e ROTEIRO_MOVIDESK_AGENT".into(),
         ));
     }
-    let ticket =
-        cases::ticket(ticket).map_err(|err| ApiError::with_status(StatusCode::BAD_REQUEST, err.to_string()))?;
-    let address = desk
-        .log_address()
-        .ok_or_else(|| unavailable("o serviço está sem banco de dados"))?;
+    let ticket = cases::ticket(ticket).map_err(case_error)?;
+    let (now, by) = asked(query, who)?;
     let served = desk.served();
-    let now = crate::cases::moment(query.get("now"))?;
     let mut case_desk = CaseDesk {
         bundle: &served.bundle,
-        cases: Cases::open(address).map_err(unavailable)?,
+        cases: Cases::open(&address(desk)?).map_err(|err| case_error(err.into()))?,
     };
-    let view = case_desk
-        .show(&ticket, None, now)
-        .map_err(|err| ApiError::with_status(StatusCode::NOT_FOUND, err.to_string()))?;
-    let analyst = who
-        .name_or(query.get("by").cloned())
-        .unwrap_or_else(|| "não informado".to_string());
+    let view = case_desk.show(&ticket, None, now).map_err(desk_error)?;
+    let analyst = who.analyst(by);
     let public = query.get("public").is_some_and(|value| value == "true");
-    Ok(Preview::of(&ticket, &view.decision, &analyst, public))
+    Ok((Preview::of(&ticket, &view.decision, &analyst, public), analyst))
 }
 
 /// `GET /v1/cases/{ticket}/push?public=true`: exactly what would be
@@ -69,7 +63,7 @@ pub async fn show(
     Path(ticket): Path<String>,
     Query(query): Params,
 ) -> Result<Response, ApiError> {
-    let previewed = tokio::task::spawn_blocking(move || preview(&desk, &ticket, &who, &query))
+    let (previewed, _) = tokio::task::spawn_blocking(move || preview(&desk, &ticket, &who, &query))
         .await
         .map_err(|err| ApiError::internal(err.to_string()))??;
     Ok(reply::json(StatusCode::OK, &previewed))
@@ -89,18 +83,14 @@ pub async fn push(
     let shown = given["marker"].as_str().unwrap_or_default().to_string();
     let worker = desk.clone();
     let queued = tokio::task::spawn_blocking(move || {
-        let previewed = preview(&desk, &ticket, &who, &query)?;
+        let (previewed, by) = preview(&desk, &ticket, &who, &query)?;
         if previewed.marker != shown {
             return Err(ApiError::with_status(
                 StatusCode::CONFLICT,
                 "o caso mudou desde a prévia: veja a prévia de novo antes de enviar".into(),
             ));
         }
-        let address = desk.log_address().ok_or_else(|| unavailable("sem banco de dados"))?;
-        let by = who
-            .name_or(query.get("by").cloned())
-            .unwrap_or_else(|| "não informado".into());
-        Pushes::open(address)
+        Pushes::open(&address(&desk)?)
             .and_then(|mut pushes| pushes.enqueue(&previewed, &by, chrono::Utc::now()))
             .map_err(unavailable)
     })
@@ -112,11 +102,9 @@ pub async fn push(
 
 /// `GET /v1/cases/{ticket}/pushes`: the ticket's pushes, oldest first.
 pub async fn list(State(desk): State<Arc<Desk>>, Path(ticket): Path<String>) -> Result<Response, ApiError> {
-    let ticket =
-        cases::ticket(&ticket).map_err(|err| ApiError::with_status(StatusCode::BAD_REQUEST, err.to_string()))?;
+    let ticket = cases::ticket(&ticket).map_err(case_error)?;
     let listed = tokio::task::spawn_blocking(move || {
-        let address = desk.log_address().ok_or_else(|| unavailable("sem banco de dados"))?;
-        Pushes::open(address)
+        Pushes::open(&address(&desk)?)
             .and_then(|mut pushes| pushes.of_ticket(&ticket))
             .map_err(unavailable)
     })
