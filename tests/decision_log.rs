@@ -8,6 +8,8 @@
 )]
 
 mod common;
+#[path = "support/postgres.rs"]
+mod postgres;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -179,10 +181,7 @@ fn a_thousand_decisions_through_serve_land_in_a_sqlite_file() {
 
 #[test]
 fn a_thousand_decisions_through_serve_land_in_postgresql() {
-    let Ok(url) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
-        eprintln!("skipped: ROTEIRO_TEST_POSTGRES is not set (.ci/run starts PostgreSQL 15 and sets it)");
-        return;
-    };
+    let Some(url) = postgres::address() else { return };
     let scratch = std::env::temp_dir().join(format!("roteiro-log-pg-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     std::fs::create_dir_all(&scratch).unwrap();

@@ -11,6 +11,8 @@
 )]
 
 mod common;
+#[path = "support/postgres.rs"]
+mod postgres;
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -189,10 +191,7 @@ fn pg_ctlcluster(cluster: &str, action: &[&str]) {
 
 #[test]
 fn decisions_answered_before_a_sigkill_are_all_in_the_postgresql_log() {
-    let Ok(database) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
-        eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
-        return;
-    };
+    let Some(database) = postgres::address() else { return };
     // roteiro killed.
     let mut served = serve(&database);
     let clients = Clients::start(&served, base_moment(5));

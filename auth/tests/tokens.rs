@@ -7,6 +7,8 @@
     reason = "a test fails loudly on what it did not expect"
 )]
 
+#[path = "../../tests/support/postgres.rs"]
+mod postgres;
 use chrono::{TimeZone, Utc};
 use roteiro_auth::{Role, TokenError, Tokens};
 
@@ -67,13 +69,6 @@ fn tokens_on_a_sqlite_file() {
 
 #[test]
 fn tokens_on_postgres() {
-    let Ok(address) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
-        eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
-        return;
-    };
-    // Names unique to this run: the database is shared between runs.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_nanos());
-    lifecycle(&address, &format!("pg{nanos}"));
+    let Some(address) = postgres::address() else { return };
+    lifecycle(&address, &format!("pg{}", postgres::unique()));
 }

@@ -7,6 +7,8 @@
     reason = "a test fails loudly on what it did not expect"
 )]
 
+#[path = "../../tests/support/postgres.rs"]
+mod postgres;
 use roteiro_decision_log::cases::{ticket, CaseError, CaseFollowUp, Cases};
 
 fn follow_up(ticket: &str, id: &str, due: &str) -> CaseFollowUp {
@@ -178,18 +180,9 @@ fn two_analysts_answering_at_once_on_sqlite_lose_nothing() {
 
 #[test]
 fn a_case_lives_in_postgresql_and_races_lose_nothing() {
-    let Ok(address) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
-        eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
-        return;
-    };
-    // Tickets of their own per run: the database outlives the test, and a
-    // process id comes back, so the clock's nanoseconds pick them.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::from(elapsed.subsec_nanos()));
-    let base = (u64::from(std::process::id()) * 1_000_000_000 + nanos) % 10_000_000_000 * 10;
-    lifecycle(&address, &(base + 1).to_string());
-    race(&address, &(base + 2).to_string());
+    let Some(address) = postgres::address() else { return };
+    lifecycle(&address, &postgres::ticket(1));
+    race(&address, &postgres::ticket(2));
 }
 
 #[test]

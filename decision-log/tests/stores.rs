@@ -9,6 +9,8 @@
     reason = "a test fails loudly on what it did not expect"
 )]
 
+#[path = "../../tests/support/postgres.rs"]
+mod postgres;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
@@ -104,10 +106,7 @@ fn decisions_written_to_a_sqlite_file_read_back_after_reopening_and_prune() {
 
 #[test]
 fn decisions_written_to_postgresql_read_back_after_reopening() {
-    let Ok(address) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
-        eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
-        return;
-    };
+    let Some(address) = postgres::address() else { return };
     // Other tests share this database: only our rows are looked at.
     round_trip(&address, 1_000_000 + u64::from(std::process::id()));
     // And none is left behind, whatever the clock said when they were

@@ -9,6 +9,8 @@
     reason = "a test fails loudly on what it did not expect"
 )]
 
+#[path = "../../tests/support/postgres.rs"]
+mod postgres;
 mod standin;
 
 use std::collections::BTreeMap;
@@ -242,15 +244,8 @@ fn a_queued_push_survives_failures_and_a_restart_and_is_written_once() {
 
 #[test]
 fn a_queued_push_survives_on_postgresql_too() {
-    let Ok(address) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
-        eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
-        return;
-    };
-    // A ticket of this run's own: the database outlives it.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::from(elapsed.subsec_nanos()));
-    survives_failures_and_a_restart(&address, &(nanos % 1_000_000_000 + 8_000_000_000).to_string());
+    let Some(address) = postgres::address() else { return };
+    survives_failures_and_a_restart(&address, &postgres::ticket(8));
 }
 
 #[test]

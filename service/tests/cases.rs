@@ -4,6 +4,8 @@
 #![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
+#[path = "../../tests/support/postgres.rs"]
+mod postgres;
 
 use common::Endpoint;
 use roteiro_auth::Role;
@@ -198,13 +200,6 @@ fn concurrent_answers_over_http_on_sqlite_lose_nothing() {
 
 #[test]
 fn concurrent_answers_over_http_on_postgresql_lose_nothing() {
-    let Ok(address) = std::env::var("ROTEIRO_TEST_POSTGRES") else {
-        eprintln!("skipped: ROTEIRO_TEST_POSTGRES names no PostgreSQL (.ci/run starts one)");
-        return;
-    };
-    // A ticket of this run's own: the database outlives it.
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| u64::from(elapsed.subsec_nanos()));
-    concurrent_answers(&address, &(nanos % 1_000_000_000 + 7_000_000_000).to_string());
+    let Some(address) = postgres::address() else { return };
+    concurrent_answers(&address, &postgres::ticket(7));
 }
