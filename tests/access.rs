@@ -245,12 +245,7 @@ fn no_personal_fact_reaches_the_services_log_lines() {
         .unwrap();
     let mut addr = None;
     for _ in 0..100 {
-        let said = std::fs::read_to_string(&log_file).unwrap_or_default();
-        addr = said
-            .split("servindo em http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(str::to_string);
+        addr = common::announced_address(&std::fs::read_to_string(&log_file).unwrap_or_default());
         if addr.is_some() {
             break;
         }

@@ -40,20 +40,26 @@ fn serve(database: &str) -> common::Served {
     ])
 }
 
-/// One decision as of `now`; whether it was answered 200.
-fn decide(addr: &str, token: &str, now: &str) -> Option<bool> {
+/// One POST of `body` to `path`; whether it was answered 200, `None` when
+/// the server is gone.
+fn post(addr: &str, token: &str, path: &str, body: &str) -> Option<bool> {
     let mut stream = TcpStream::connect(addr).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
-    let body = format!(r#"{{"now": "{now}", "request": {{"topic": "xml"}}}}"#);
     write!(
         stream,
-        "POST /v1/decide HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
     Some(answer.starts_with("HTTP/1.1 200"))
+}
+
+/// One decision as of `now`.
+fn decide(addr: &str, token: &str, now: &str) -> Option<bool> {
+    let body = format!(r#"{{"now": "{now}", "request": {{"topic": "xml"}}}}"#);
+    post(addr, token, "/v1/decide", &body)
 }
 
 /// Clients deciding, each `now` unique from `base`, until the server is
@@ -219,20 +225,11 @@ fn decisions_answered_before_a_sigkill_are_all_in_the_postgresql_log() {
     every_answer_is_a_row(&database, &answered, "PostgreSQL killed, then roteiro");
 }
 
-/// One answer to the case of `ticket`; whether it was answered 200.
+/// One answer to the case of `ticket`.
 fn answer(addr: &str, token: &str, ticket: &str, value: &str) -> Option<bool> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(20))).ok()?;
     let body = format!(r#"{{"answers": {{"analyst.name": "{value}"}}}}"#);
-    write!(
-        stream,
-        "POST /v1/cases/{ticket}/answers?now=2026-12-08T10:00:00-03:00 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    Some(text.starts_with("HTTP/1.1 200"))
+    let path = format!("/v1/cases/{ticket}/answers?now=2026-12-08T10:00:00-03:00");
+    post(addr, token, &path, &body)
 }
 
 #[test]

@@ -66,6 +66,15 @@ pub fn make_token(database: &std::ffi::OsStr, role: &str, name: &str) -> String 
     String::from_utf8_lossy(&made.stdout).trim().to_string()
 }
 
+/// The address `roteiro serve` announced in `said` ("servindo em
+/// http://ADDR ...").
+pub fn announced_address(said: &str) -> Option<String> {
+    said.split("servindo em http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+}
+
 /// Starts `roteiro serve` on a free loopback port with `args` added (they
 /// name its `--database`, where an admin token is made first). Its log
 /// keeps being drained, so the server never writes into a closed pipe.
@@ -101,11 +110,7 @@ pub fn start_serve(args: &[&std::ffi::OsStr]) -> Served {
             break;
         }
         said.push_str(&line);
-        addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .map(str::to_string);
+        addr = announced_address(&line);
         if addr.is_some() {
             break;
         }
