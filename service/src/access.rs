@@ -8,7 +8,7 @@
 //! only by our page's script). The identity found is handed to the handler
 //! as [`Who`]: it is what the log and the cases record as the analyst.
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, Method};
@@ -99,6 +99,10 @@ pub struct Guard {
 struct TokenSource {
     address: String,
     keyring: RwLock<Arc<Keyring>>,
+    /// The connection each refresh reads through, kept between refreshes
+    /// (a PostgreSQL connection a second would be a login a second);
+    /// dropped after a failure, so the next refresh opens it again.
+    connection: Mutex<Option<Tokens>>,
 }
 
 impl Guard {
@@ -111,6 +115,7 @@ impl Guard {
             tokens: Some(TokenSource {
                 address: address.to_string(),
                 keyring: RwLock::new(Arc::new(keyring)),
+                connection: Mutex::new(None),
             }),
             sessions: Sessions::default(),
             secure_cookies,
@@ -147,8 +152,17 @@ impl Guard {
     /// the last keyring.
     pub fn refresh(&self) {
         let Some(source) = &self.tokens else { return };
-        match Tokens::open(&source.address).and_then(|mut tokens| tokens.keyring()) {
-            Ok(keyring) => *source.keyring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring),
+        let mut connection = source.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let read = match connection.take() {
+            Some(tokens) => Ok(tokens),
+            None => Tokens::open(&source.address),
+        }
+        .and_then(|mut tokens| tokens.keyring().map(|keyring| (tokens, keyring)));
+        match read {
+            Ok((tokens, keyring)) => {
+                *connection = Some(tokens);
+                *source.keyring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
+            }
             Err(err) => tracing::warn!("tokens não relidos: {err}"),
         }
     }

@@ -118,27 +118,34 @@ pub async fn worker(desk: Arc<Desk>) {
     let (Some(helpdesk), Some(address)) = (desk.helpdesk.clone(), desk.log_address().map(str::to_string)) else {
         return;
     };
+    // The connections are kept from round to round (dropped after a
+    // failure, opened again by the next round).
+    let mut kept: Option<(Pushes, Cases)> = None;
     loop {
         tokio::select! {
             () = desk.push_queued.notified() => {}
             () = tokio::time::sleep(PUSH_INTERVAL) => {}
         }
-        let (helpdesk, address) = (helpdesk.clone(), address.clone());
-        let sent = tokio::task::spawn_blocking(move || {
-            let mut pushes = Pushes::open(&address)?;
-            let mut cases = Cases::open(&address)?;
-            deliver_due(
-                helpdesk.as_ref() as &dyn Helpdesk,
-                &mut pushes,
-                &mut cases,
-                chrono::Utc::now(),
-            )
+        let (helpdesk, address, taken) = (helpdesk.clone(), address.clone(), kept.take());
+        let round = tokio::task::spawn_blocking(move || {
+            let (mut pushes, mut cases) = match taken {
+                Some(open) => open,
+                None => (Pushes::open(&address)?, Cases::open(&address)?),
+            };
+            let now = chrono::Utc::now();
+            let done = deliver_due(helpdesk.as_ref() as &dyn Helpdesk, &mut pushes, &mut cases, now)?;
+            Ok::<_, roteiro_decision_log::LogError>((done, pushes, cases))
         })
         .await;
-        match sent {
-            Ok(Ok(done)) if !done.is_empty() => tracing::info!(envios = done.len(), "envios ao helpdesk tentados"),
+        match round {
+            Ok(Ok((done, pushes, cases))) => {
+                if !done.is_empty() {
+                    tracing::info!(envios = done.len(), "envios ao helpdesk tentados");
+                }
+                kept = Some((pushes, cases));
+            }
             Ok(Err(err)) => tracing::warn!("envios ao helpdesk: {err}"),
-            _ => {}
+            Err(_) => {}
         }
     }
 }
