@@ -100,7 +100,7 @@ fn value(shape: &FactShape, seed: u64) -> serde_json::Value {
     use serde_json::Value;
     let pick = |n: usize| usize::try_from(seed % n.max(1) as u64).unwrap_or(0);
     match shape.kind {
-        FactKind::Bool => Value::Bool(seed % 2 == 0),
+        FactKind::Bool => Value::Bool(seed.is_multiple_of(2)),
         FactKind::Enum => Value::String(shape.values.get(pick(shape.values.len())).cloned().unwrap_or_default()),
         FactKind::Integer => {
             let (low, high) = shape.range;

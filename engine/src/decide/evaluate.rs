@@ -156,7 +156,7 @@ impl<'b> Evaluator<'b> {
     fn tick(&self) -> Result<(), Failure> {
         let runs = self.runs.get().wrapping_add(1);
         self.runs.set(runs);
-        if runs % BUDGET_EVERY == 0 && budget::exceeded() {
+        if runs.is_multiple_of(BUDGET_EVERY) && budget::exceeded() {
             return Err(Failure::Budget);
         }
         Ok(())

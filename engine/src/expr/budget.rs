@@ -47,7 +47,7 @@ pub(crate) fn exceeded() -> bool {
 
 /// Rhai's progress callback: stops the script once the budget is spent.
 pub(crate) fn check(operations: u64) -> Option<Dynamic> {
-    (operations % 1024 == 0 && exceeded()).then_some(Dynamic::UNIT)
+    (operations.is_multiple_of(1024) && exceeded()).then_some(Dynamic::UNIT)
 }
 
 #[cfg(test)]
