@@ -13,7 +13,11 @@ const MIGRATIONS: Migrations = &[
 ];
 
 fn db(err: postgres::Error) -> LogError {
-    LogError::Database(err.to_string())
+    // The driver's own text is only "db error"; the server's says what.
+    match err.as_db_error() {
+        Some(said) => LogError::Database(format!("{}: {}", said.code().code(), said.message())),
+        None => LogError::Database(err.to_string()),
+    }
 }
 
 /// A PostgreSQL log, reconnecting when the server comes back.
@@ -67,25 +71,32 @@ impl PostgresStore {
     }
 }
 
+/// Any number the migrating sessions agree on (an advisory lock's key).
+const MIGRATION_LOCK: i64 = 0x0072_6f74_6569_726f;
+
 fn migrate(client: &mut Client) -> Result<(), LogError> {
-    client
+    // Replicas (and commands run beside them) may start together after an
+    // upgrade: one migrates at a time, and each looks again under the lock.
+    let mut transaction = client.transaction().map_err(db)?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .map_err(db)?;
+    transaction
         .batch_execute("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)")
         .map_err(db)?;
     for (version, sql) in MIGRATIONS {
-        let applied = client
+        let applied = transaction
             .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[version])
             .map_err(db)?
             .is_some();
         if !applied {
-            let mut transaction = client.transaction().map_err(db)?;
             transaction.batch_execute(sql).map_err(db)?;
             transaction
                 .execute("INSERT INTO schema_migrations VALUES ($1)", &[version])
                 .map_err(db)?;
-            transaction.commit().map_err(db)?;
         }
     }
-    Ok(())
+    transaction.commit().map_err(db)
 }
 
 impl Store for PostgresStore {

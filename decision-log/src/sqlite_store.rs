@@ -54,27 +54,37 @@ impl SqliteStore {
             .pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_bytes.max(512))
             .map_err(db)?;
         connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
-        connection
-            .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-            .map_err(db)?;
-        for (version, sql) in MIGRATIONS {
-            let applied: bool = connection
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
-                    [version],
-                    |row| row.get(0),
-                )
-                .map_err(db)?;
-            if !applied {
-                connection
-                    .execute_batch(&format!(
-                        "BEGIN; {sql}; INSERT INTO schema_migrations VALUES ({version}); COMMIT;"
-                    ))
-                    .map_err(db)?;
-            }
-        }
+        // Commands run beside `serve` may open the file together after an
+        // upgrade: one migrates at a time (IMMEDIATE takes the write lock
+        // first), and each looks again inside its transaction.
+        connection.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        let migrated = migrate(&connection);
+        let ended = if migrated.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        connection.execute_batch(ended).map_err(db)?;
+        migrated?;
         Ok(Self { connection })
     }
+}
+
+fn migrate(connection: &Connection) -> Result<(), LogError> {
+    connection
+        .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        .map_err(db)?;
+    for (version, sql) in MIGRATIONS {
+        let applied: bool = connection
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [version],
+                |row| row.get(0),
+            )
+            .map_err(db)?;
+        if !applied {
+            connection
+                .execute_batch(&format!("{sql}; INSERT INTO schema_migrations VALUES ({version});"))
+                .map_err(db)?;
+        }
+    }
+    Ok(())
 }
 
 impl SqliteStore {
@@ -165,6 +175,33 @@ mod tests {
         connection
             .pragma_query_value(None, "page_size", |row| row.get(0))
             .unwrap()
+    }
+
+    #[test]
+    fn processes_opening_a_new_log_together_migrate_it_once() {
+        let folder = std::env::temp_dir().join(format!("roteiro-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let path = folder.join("log.db");
+        let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let openers: Vec<_> = (0..8)
+            .map(|_| {
+                let (path, start) = (path.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    SqliteStore::open(path.to_str().unwrap()).map(drop)
+                })
+            })
+            .collect();
+        for opener in openers {
+            opener.join().unwrap().unwrap();
+        }
+        let connection = Connection::open(&path).unwrap();
+        let versions: i64 = connection
+            .query_row("SELECT count(*) FROM schema_migrations", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(versions, i64::try_from(MIGRATIONS.len()).unwrap());
+        std::fs::remove_dir_all(folder).unwrap();
     }
 
     #[test]
