@@ -30,6 +30,11 @@ const CLIENTS: usize = 4;
 const MAX_PER_CLIENT: usize = 3000;
 
 fn serve(database: &str) -> common::Served {
+    serve_as(database, "commit")
+}
+
+/// `serve` with `--log-durability durability`.
+fn serve_as(database: &str, durability: &str) -> common::Served {
     common::start_serve(&[
         "--policies".as_ref(),
         "policies".as_ref(),
@@ -37,7 +42,20 @@ fn serve(database: &str) -> common::Served {
         database.as_ref(),
         "--limit-per-minute".as_ref(),
         "100000000".as_ref(),
+        "--log-durability".as_ref(),
+        durability.as_ref(),
     ])
+}
+
+/// The journal files beside a SQLite log.
+fn journal_files(database: &str) -> Vec<String> {
+    let path = std::path::Path::new(database);
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|file| file.starts_with(&format!("{name}.journal")))
+        .collect()
 }
 
 /// One POST of `body` to `path`; whether it was answered 200, `None` when
@@ -143,11 +161,12 @@ fn logged(database: &str) -> BTreeSet<DateTime<Utc>> {
         .collect()
 }
 
-/// Restarts the server on `database` (it replays what it spilled), stops
-/// it cleanly, and checks every answered decision is a row.
+/// Restarts the server on `database` (it replays what the killed one
+/// journaled or spilled), stops it cleanly, and checks every answered
+/// decision is a row.
 fn every_answer_is_a_row(database: &str, answered: &[DateTime<Utc>], moment: &str) {
     let mut again = serve(database);
-    // The restarted writer writes what the killed one spilled first.
+    // The restarted writer writes what the killed one left first.
     std::thread::sleep(Duration::from_millis(1500));
     kill(&mut again, "-TERM");
     let rows = logged(database);
@@ -174,16 +193,38 @@ fn decisions_answered_before_a_sigkill_are_all_in_the_sqlite_log() {
     std::fs::create_dir_all(&folder).unwrap();
     // Kill moments spread over a run: early, while busy, and later; the
     // seed varies them between runs.
+    // The last round answers after a synced commit instead of the journal.
     let jitter = usize::try_from(std::process::id() % 37).unwrap();
-    for (round, kill_after) in [25 + jitter, 150 + jitter, 400 + jitter].into_iter().enumerate() {
+    let rounds = [
+        (25 + jitter, "commit"),
+        (150 + jitter, "commit"),
+        (400 + jitter, "commit"),
+        (150 + jitter, "sync"),
+    ];
+    for (round, (kill_after, durability)) in rounds.into_iter().enumerate() {
         let database = folder.join(format!("round-{round}.db"));
         let database = database.to_str().unwrap();
-        let mut served = serve(database);
+        let mut served = serve_as(database, durability);
         let clients = Clients::start(&served, base_moment(i64::try_from(round).unwrap()));
         clients.wait_for(kill_after);
         kill(&mut served, "-KILL");
         let answered = clients.finish();
-        every_answer_is_a_row(database, &answered, &format!("SQLite, killed after {kill_after}"));
+        if durability == "commit" {
+            assert!(
+                !journal_files(database).is_empty(),
+                "the killed writer left its journal"
+            );
+        }
+        every_answer_is_a_row(
+            database,
+            &answered,
+            &format!("SQLite ({durability}), killed after {kill_after}"),
+        );
+        assert_eq!(
+            journal_files(database),
+            Vec::<String>::new(),
+            "a clean stop leaves no journal"
+        );
     }
     std::fs::remove_dir_all(&folder).unwrap();
 }

@@ -17,8 +17,10 @@ pub struct LogArgs {
     /// Guarda no log os fatos marcados `personal` em vez de mascará-los.
     #[arg(long, global = true)]
     pub log_personal: bool,
-    /// `commit`: responde só depois de a decisão estar gravada (nada respondido se perde numa queda);
-    /// `buffered`: responde antes e grava em até 100 ms (mais rápido; uma queda perde o que estava na fila).
+    /// `commit`: responde só depois de a decisão estar no diário do log (nada respondido se perde numa
+    /// queda do processo); `sync`: responde só depois do commit sincronizado no disco (nem uma queda de
+    /// energia perde o que foi respondido; mais lento); `buffered`: responde antes e grava em até 100 ms
+    /// (uma queda perde o que estava na fila).
     #[arg(long, global = true, value_enum, default_value_t = LogDurability::Commit)]
     pub log_durability: LogDurability,
 }
@@ -27,6 +29,7 @@ pub struct LogArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogDurability {
     Commit,
+    Sync,
     Buffered,
 }
 
@@ -50,6 +53,7 @@ impl LogArgs {
         }
         let durability = match self.log_durability {
             LogDurability::Commit => Durability::Commit,
+            LogDurability::Sync => Durability::Sync,
             LogDurability::Buffered => Durability::Buffered,
         };
         LogWriter::open_with(&self.address(), durability)

@@ -13,6 +13,7 @@
 
 pub mod cases;
 pub mod db;
+mod journal;
 mod postgres_store;
 mod record;
 mod sqlite_store;
@@ -103,7 +104,17 @@ pub enum LogError {
 /// A log database: append, read, prune.
 pub trait Store: Send {
     /// Appends rows in one transaction.
-    fn append(&mut self, rows: &[Row]) -> Result<(), LogError>;
+    fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
+        self.append_marked(rows, None)
+    }
+    /// Appends rows in one transaction which also records, when `mark`
+    /// names a journal, the highest sequence of that journal the rows
+    /// reach (see [`Store::journal_mark`]).
+    fn append_marked(&mut self, rows: &[Row], mark: Option<(&str, u64)>) -> Result<(), LogError>;
+    /// The highest sequence of `journal` committed (0 when none).
+    fn journal_mark(&mut self, journal: &str) -> Result<u64, LogError>;
+    /// Forgets `journal`'s mark, once its files are gone.
+    fn forget_journal(&mut self, journal: &str) -> Result<(), LogError>;
     /// The records the filter keeps, oldest first.
     fn read(&mut self, filter: &Filter) -> Result<Vec<Record>, LogError>;
     /// Deletes records logged before `before`; how many.

@@ -10,6 +10,7 @@ const MIGRATIONS: Migrations = &[
     (2, include_str!("../migrations/postgres/0002_cases.sql")),
     (3, include_str!("../migrations/postgres/0003_tokens.sql")),
     (4, include_str!("../migrations/postgres/0004_pushes.sql")),
+    (5, include_str!("../migrations/postgres/0005_journals.sql")),
 ];
 
 fn db(err: postgres::Error) -> LogError {
@@ -100,7 +101,7 @@ fn migrate(client: &mut Client) -> Result<(), LogError> {
 }
 
 impl Store for PostgresStore {
-    fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
+    fn append_marked(&mut self, rows: &[Row], mark: Option<(&str, u64)>) -> Result<(), LogError> {
         self.with(|client| {
             let mut transaction = client.transaction()?;
             let sql = format!(
@@ -129,8 +130,27 @@ impl Store for PostgresStore {
                     ],
                 )?;
             }
+            if let Some((journal, through)) = mark {
+                let through = i64::try_from(through).unwrap_or(i64::MAX);
+                transaction.execute(
+                    "INSERT INTO log_journals (journal, through) VALUES ($1, $2) \
+                     ON CONFLICT (journal) DO UPDATE SET through = excluded.through",
+                    &[&journal, &through],
+                )?;
+            }
             transaction.commit()
         })
+    }
+
+    fn journal_mark(&mut self, journal: &str) -> Result<u64, LogError> {
+        let row =
+            self.with(|client| client.query_opt("SELECT through FROM log_journals WHERE journal = $1", &[&journal]))?;
+        Ok(row.map_or(0, |row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
+    }
+
+    fn forget_journal(&mut self, journal: &str) -> Result<(), LogError> {
+        self.with(|client| client.execute("DELETE FROM log_journals WHERE journal = $1", &[&journal]))
+            .map(drop)
     }
 
     fn read(&mut self, filter: &Filter) -> Result<Vec<Record>, LogError> {

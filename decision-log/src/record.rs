@@ -52,7 +52,7 @@ impl Recorder for CommandLog {
     fn record(&self, row: Row) {
         match self.writer.durability() {
             crate::Durability::Buffered => self.writer.log(row),
-            crate::Durability::Commit => {
+            crate::Durability::Commit | crate::Durability::Sync => {
                 if !self.writer.log_and_wait(row, COMMIT_WAIT) {
                     eprintln!("roteiro: a decisão não foi gravada no log de decisões");
                 }

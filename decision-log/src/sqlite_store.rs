@@ -1,7 +1,7 @@
 //! The SQLite log: one file, WAL mode, migrated on open.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::{record_of, Filter, LogError, Migrations, Record, Row, Store, COLUMNS};
 
@@ -15,6 +15,7 @@ const MIGRATIONS: Migrations = &[
     (2, include_str!("../migrations/sqlite/0002_cases.sql")),
     (3, include_str!("../migrations/sqlite/0003_tokens.sql")),
     (4, include_str!("../migrations/sqlite/0004_pushes.sql")),
+    (5, include_str!("../migrations/sqlite/0005_journals.sql")),
 ];
 
 fn db(err: rusqlite::Error) -> LogError {
@@ -99,7 +100,7 @@ impl Store for SqliteStore {
         self.connection.pragma_update(None, "synchronous", "FULL").map_err(db)
     }
 
-    fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
+    fn append_marked(&mut self, rows: &[Row], mark: Option<(&str, u64)>) -> Result<(), LogError> {
         let transaction = self.connection.transaction().map_err(db)?;
         {
             let sql = format!("INSERT INTO decisions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
@@ -126,7 +127,36 @@ impl Store for SqliteStore {
                     .map_err(db)?;
             }
         }
+        if let Some((journal, through)) = mark {
+            transaction
+                .execute(
+                    "INSERT INTO log_journals (journal, through) VALUES (?1, ?2) \
+                     ON CONFLICT (journal) DO UPDATE SET through = excluded.through",
+                    params![journal, i64::try_from(through).unwrap_or(i64::MAX)],
+                )
+                .map_err(db)?;
+        }
         transaction.commit().map_err(db)
+    }
+
+    fn journal_mark(&mut self, journal: &str) -> Result<u64, LogError> {
+        let through: Option<i64> = self
+            .connection
+            .query_row(
+                "SELECT through FROM log_journals WHERE journal = ?1",
+                [journal],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        Ok(through.map_or(0, |through| u64::try_from(through).unwrap_or(0)))
+    }
+
+    fn forget_journal(&mut self, journal: &str) -> Result<(), LogError> {
+        self.connection
+            .execute("DELETE FROM log_journals WHERE journal = ?1", [journal])
+            .map(drop)
+            .map_err(db)
     }
 
     fn read(&mut self, filter: &Filter) -> Result<Vec<Record>, LogError> {
@@ -219,7 +249,7 @@ mod tests {
             .execute_batch("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
             .unwrap();
         let mut store = SqliteStore::open(old.to_str().unwrap()).unwrap();
-        store.append(&[crate::tests::row(7)]).unwrap();
+        store.append_marked(&[crate::tests::row(7)], None).unwrap();
         let records = store.read(&Filter::default()).unwrap();
         assert_eq!(records.len(), 1, "the old log is written and read as before");
         assert_eq!(records[0].latency_us, 7);

@@ -1,19 +1,25 @@
 //! Writing off the request path: a bounded queue to one thread that owns
 //! the database connection.
 //!
-//! Two durabilities. `Commit` (the default): a record comes with an
-//! acknowledgement, called once the batch holding it is committed (or,
-//! with the database down, once it is in the fsynced spill file), so an
-//! answer given after it means "on disk"; batches are whatever queued
-//! while the last commit ran (group commit), with no wait to gather more,
-//! and SQLite syncs each commit (`synchronous=FULL`). `Buffered`: a
-//! decision only pushes its record into the queue; the thread gathers
-//! batches for up to 100 ms; when the database fails, the batch waits in
-//! memory and is retried every half second, so records logged while the
-//! database is down are written when it returns. Past the memory bound, and when the writer
-//! closes with the database still down, records go to a spill file (JSON
-//! lines beside the SQLite file, or in the working folder for PostgreSQL),
-//! which the next writer on the same log replays first. Only a full queue
+//! Three durabilities. `Commit` (the default): a record is appended to the
+//! log's journal (journal.rs) on the request's thread before the answer,
+//! and reaches the database in the batches buffered mode writes, so an
+//! answer means that a crash of the process loses nothing; a writer that
+//! cannot have the journal (another process holds it) waits for a
+//! database commit instead. `Sync`: a record comes with an
+//! acknowledgement, called once the batch holding it is committed and
+//! synced to the disk (SQLite `synchronous=FULL`), or, with the database
+//! down, once it is in the fsynced spill file; batches are whatever
+//! queued while the last commit ran (group commit). `Buffered`: a
+//! decision only pushes its record into the queue. Without a wait for a
+//! commit, the thread gathers batches for up to 100 ms; when the database
+//! fails, the batch waits in memory and is retried every half second, so
+//! records logged while the database is down are written when it returns.
+//! Past the memory bound, and when the writer closes with the database
+//! still down, records go to a spill file (JSON lines beside the SQLite
+//! file, or in the working folder for PostgreSQL), which the next writer
+//! on the same log replays first; journaled records stay in the journal
+//! instead (past the bound, the queue fills and refuses). Only a full queue
 //! or a spill file past its bound drops a record, counted and logged as an
 //! error, never silently.
 
@@ -22,10 +28,11 @@ use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::journal::{self, Journal};
 use crate::{LogError, Record, Row, Store};
 
 /// Records waiting in the queue before the writer takes them.
@@ -47,10 +54,14 @@ const GRACE: Duration = Duration::from_secs(10);
 /// What a logged decision's answer may promise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// Answered once committed: nothing answered is lost on a crash, nor
-    /// (SQLite `synchronous=FULL`) on a power cut.
+    /// Answered once in the log's journal (or committed, when another
+    /// process has the journal): nothing answered is lost on a crash of
+    /// the process; a power cut may lose the last second.
     #[default]
     Commit,
+    /// Answered once committed and synced (SQLite `synchronous=FULL`):
+    /// nothing answered is lost on a power cut either.
+    Sync,
     /// Answered at once, written within about 100 ms: a crash loses what
     /// was queued, a power cut the last commits (`synchronous=NORMAL`).
     Buffered,
@@ -106,12 +117,25 @@ pub struct WriterCounts {
     pub spilled: AtomicU64,
 }
 
+/// What the writer's queue carries.
+enum Entry {
+    /// A record; `ack` waits for its commit, `seq` is its journal line.
+    Row {
+        row: Row,
+        ack: Option<Ack>,
+        seq: Option<u64>,
+    },
+    /// Told once everything queued before it is in the database.
+    Flush(Ack),
+}
+
 /// The handle decisions log through.
 pub struct LogWriter {
-    sender: Option<SyncSender<(Row, Option<Ack>)>>,
+    sender: Option<SyncSender<Entry>>,
     thread: Option<JoinHandle<()>>,
     counts: Arc<WriterCounts>,
     durability: Durability,
+    journal: Option<Arc<Mutex<Journal>>>,
 }
 
 impl LogWriter {
@@ -121,31 +145,41 @@ impl LogWriter {
         Self::start_with(store, Buffering::default())
     }
 
-    /// Starts writing to `store`, buffering as `buffering` says.
+    /// Starts writing to `store`, buffering as `buffering` says (without a
+    /// journal: `Commit` waits for database commits).
     pub fn start_with(store: Box<dyn Store>, buffering: Buffering) -> Self {
+        Self::start_journaled(store, buffering, None)
+    }
+
+    fn start_journaled(store: Box<dyn Store>, buffering: Buffering, journal: Option<Journal>) -> Self {
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
         let counts = Arc::new(WriterCounts::default());
         let thread_counts = counts.clone();
         let durability = buffering.durability;
+        let journal = journal.map(|journal| Arc::new(Mutex::new(journal)));
+        let thread_journal = journal.clone();
         let thread = std::thread::Builder::new()
             .name("roteiro-log".into())
-            .spawn(move || write_loop(store, &receiver, &thread_counts, &buffering))
+            .spawn(move || write_loop(store, &receiver, &thread_counts, &buffering, thread_journal))
             .ok();
         Self {
             sender: Some(sender),
             thread,
             counts,
             durability,
+            journal,
         }
     }
 
     /// Opens the database at `address` and starts writing to it, with its
-    /// spill file (see [`spill_path`]), as durable as [`Durability::Commit`].
+    /// spill file (see [`spill_path`]) and journal, as durable as
+    /// [`Durability::Commit`].
     pub fn open(address: &str) -> Result<Self, LogError> {
         Self::open_with(address, Durability::Commit)
     }
 
-    /// Opens the database at `address` with `durability`.
+    /// Opens the database at `address` with `durability`. In `Commit`,
+    /// what dead writers left in the journal is replayed first.
     pub fn open_with(address: &str, durability: Durability) -> Result<Self, LogError> {
         let buffering = Buffering {
             spill: Some(spill_path(address)),
@@ -153,10 +187,25 @@ impl LogWriter {
             ..Buffering::default()
         };
         let mut store = crate::open(address)?;
-        if durability == Durability::Commit {
-            store.sync_every_commit()?;
-        }
-        Ok(Self::start_with(store, buffering))
+        let journal = match durability {
+            Durability::Sync => {
+                store.sync_every_commit()?;
+                None
+            }
+            Durability::Commit => match Journal::open(&journal::base_path(address), &mut *store) {
+                Ok(Some(journal)) => Some(journal),
+                Ok(None) => {
+                    tracing::info!("outro processo tem o diário deste log: cada resposta espera o commit");
+                    None
+                }
+                Err(err) => {
+                    tracing::warn!("diário do log indisponível ({err}): cada resposta espera o commit");
+                    None
+                }
+            },
+            Durability::Buffered => None,
+        };
+        Ok(Self::start_journaled(store, buffering, journal))
     }
 
     /// What an answer may promise with this writer.
@@ -166,14 +215,50 @@ impl LogWriter {
 
     /// Queues one record; never blocks.
     pub fn log(&self, record: Row) {
-        self.queue(record, None);
+        self.send(Entry::Row {
+            row: record,
+            ack: None,
+            seq: None,
+        });
     }
 
-    /// Queues one record; `ack` hears `true` once it is on disk, `false`
-    /// if it is lost (the queue full, the writer closed, every buffer
-    /// full). Never blocks.
+    /// Queues one record; `ack` hears `true` once it is on disk (in the
+    /// journal, or committed), `false` if it is lost (the queue full, the
+    /// writer closed, every buffer full). Never waits for the database.
     pub fn log_then(&self, record: Row, ack: Ack) {
-        self.queue(record, Some(ack));
+        let Some(journal) = &self.journal else {
+            self.send(Entry::Row {
+                row: record,
+                ack: Some(ack),
+                seq: None,
+            });
+            return;
+        };
+        // Numbered, written and queued under one lock, so the queue holds
+        // journaled rows in their journal's order and a batch's highest
+        // number is the mark of everything before it.
+        let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let seq = journal.take_seq();
+        match journal.write(seq, &record) {
+            Ok(()) => {
+                let queued = self.send(Entry::Row {
+                    row: record,
+                    ack: None,
+                    seq: Some(seq),
+                });
+                drop(journal);
+                ack(queued);
+            }
+            Err(err) => {
+                drop(journal);
+                tracing::error!("diário do log: {err}; esta resposta espera o commit");
+                self.send(Entry::Row {
+                    row: record,
+                    ack: Some(ack),
+                    seq: None,
+                });
+            }
+        }
     }
 
     /// Queues one record and waits until it is on disk (or `timeout`
@@ -189,19 +274,44 @@ impl LogWriter {
         heard.recv_timeout(timeout).unwrap_or(false)
     }
 
-    fn queue(&self, record: Row, ack: Option<Ack>) {
+    /// Waits until everything queued so far is in the database (or
+    /// `timeout` passes), so a read that follows sees it; whether it is.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (told, heard) = mpsc::channel();
+        self.flush_then(Box::new(move |done| {
+            let _ = told.send(done);
+        }));
+        heard.recv_timeout(timeout).unwrap_or(false)
+    }
+
+    /// Asks for everything queued so far to be written now; `ack` hears
+    /// whether it is. Never blocks.
+    pub fn flush_then(&self, ack: Ack) {
+        self.send(Entry::Flush(ack));
+    }
+
+    /// Hands `entry` to the writer's thread; whether it took it (when not,
+    /// its acknowledgement hears `false`).
+    fn send(&self, entry: Entry) -> bool {
         let refused = match &self.sender {
-            Some(sender) => match sender.try_send((record, ack)) {
-                Ok(()) => return,
-                Err(TrySendError::Full((_, ack)) | TrySendError::Disconnected((_, ack))) => ack,
+            Some(sender) => match sender.try_send(entry) {
+                Ok(()) => return true,
+                Err(TrySendError::Full(entry) | TrySendError::Disconnected(entry)) => entry,
             },
-            None => ack,
+            None => entry,
         };
-        self.counts.dropped.fetch_add(1, Ordering::Relaxed);
-        tracing::error!("log de decisões cheio: um registro foi descartado");
-        if let Some(ack) = refused {
+        let ack = match refused {
+            Entry::Row { ack, .. } => {
+                self.counts.dropped.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("log de decisões cheio: um registro foi descartado");
+                ack
+            }
+            Entry::Flush(ack) => Some(ack),
+        };
+        if let Some(ack) = ack {
             ack(false);
         }
+        false
     }
 
     /// The writer's counters.
@@ -216,6 +326,9 @@ impl LogWriter {
     }
 
     fn shutdown(&mut self) {
+        // The thread deletes the journal's files at the end, once it is
+        // the journal's only holder.
+        drop(self.journal.take());
         drop(self.sender.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -229,22 +342,37 @@ impl Drop for LogWriter {
     }
 }
 
-/// Records waiting to be written, each with its acknowledgement.
+/// Records waiting to be written, each with its acknowledgement and
+/// journal number, and the flushes waiting for them.
 #[derive(Default)]
 struct Waiting {
     rows: VecDeque<Row>,
     acks: VecDeque<Option<Ack>>,
+    seqs: VecDeque<Option<u64>>,
+    flushes: Vec<Ack>,
 }
 
 impl Waiting {
-    fn push(&mut self, (row, ack): (Row, Option<Ack>)) {
-        self.rows.push_back(row);
-        self.acks.push_back(ack);
+    /// Takes one entry; whether it asks for a write now (a flush).
+    fn push(&mut self, entry: Entry) -> bool {
+        match entry {
+            Entry::Row { row, ack, seq } => {
+                self.rows.push_back(row);
+                self.acks.push_back(ack);
+                self.seqs.push_back(seq);
+                false
+            }
+            Entry::Flush(ack) => {
+                self.flushes.push(ack);
+                true
+            }
+        }
     }
 
     /// Rows read back from the spill file: nobody waits on them.
     fn extend(&mut self, rows: Vec<Row>) {
         self.acks.extend(rows.iter().map(|_| None));
+        self.seqs.extend(rows.iter().map(|_| None));
         self.rows.extend(rows);
     }
 
@@ -256,18 +384,37 @@ impl Waiting {
         self.rows.is_empty()
     }
 
+    /// The highest journal number among the first `count`.
+    fn mark(&self, count: usize) -> Option<u64> {
+        self.seqs.iter().take(count).flatten().max().copied()
+    }
+
     /// Removes the first `count`, telling each acknowledgement `on_disk`.
     fn settle(&mut self, count: usize, on_disk: bool) {
         self.rows.drain(..count);
+        self.seqs.drain(..count);
         for ack in self.acks.drain(..count).flatten() {
             ack(on_disk);
         }
     }
 
+    /// Tells the flushes whether everything before them is written.
+    fn settle_flushes(&mut self, done: bool) {
+        for ack in self.flushes.drain(..) {
+            ack(done);
+        }
+    }
+
     /// Moves those from `from` on to the spill file (or drops them), and
-    /// tells their acknowledgements how it went.
+    /// tells their acknowledgements how it went. Journaled ones are only
+    /// let go: the journal keeps them for the next writer.
     fn spill_from(&mut self, from: usize, spill: Option<&Path>, counts: &WriterCounts) {
-        let rows: Vec<Row> = self.rows.drain(from..).collect();
+        let rows: Vec<Row> = self
+            .rows
+            .drain(from..)
+            .zip(self.seqs.drain(from..))
+            .filter_map(|(row, seq)| seq.is_none().then_some(row))
+            .collect();
         let on_disk = spill_or_drop(spill, &rows, counts);
         for ack in self.acks.drain(from..).flatten() {
             ack(on_disk);
@@ -275,13 +422,59 @@ impl Waiting {
     }
 }
 
+/// The journal as the writer's thread sees it: what the database holds
+/// of it.
+struct Journaled {
+    journal: Arc<Mutex<Journal>>,
+    id: String,
+    through: u64,
+}
+
+impl Journaled {
+    /// A batch through `seq` is committed: closed segments it covers go.
+    fn committed(&mut self, seq: u64) {
+        self.through = self.through.max(seq);
+        self.journal
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .committed(self.through);
+    }
+
+    /// At close: with everything journaled in the database, the journal's
+    /// files and mark go; else they stay for the next writer.
+    fn close(self, store: &mut dyn Store) {
+        let Ok(journal) = Arc::try_unwrap(self.journal) else {
+            return;
+        };
+        let journal = journal.into_inner().unwrap_or_else(PoisonError::into_inner);
+        if journal.drained_by(self.through) {
+            journal.finish();
+            if let Err(err) = store.forget_journal(&self.id) {
+                tracing::warn!("marca do diário {} não removida: {err}", self.id);
+            }
+        } else {
+            tracing::warn!("o diário do log fica para o próximo início: o banco não recebeu tudo");
+        }
+    }
+}
+
 fn write_loop(
     mut store: Box<dyn Store>,
-    receiver: &Receiver<(Row, Option<Ack>)>,
+    receiver: &Receiver<Entry>,
     counts: &WriterCounts,
     buffering: &Buffering,
+    journal: Option<Arc<Mutex<Journal>>>,
 ) {
-    let commit = buffering.durability == Durability::Commit;
+    let mut journal = journal.map(|journal| {
+        let id = journal.lock().unwrap_or_else(PoisonError::into_inner).id().to_string();
+        Journaled {
+            journal,
+            id,
+            through: 0,
+        }
+    });
+    // Answers wait for the commit itself: no journal holds their rows.
+    let waits = buffering.durability != Durability::Buffered && journal.is_none();
     let spill = buffering.spill.as_deref();
     // What an earlier writer spilled goes first.
     let mut waiting = Waiting::default();
@@ -289,41 +482,58 @@ fn write_loop(
     let mut open = true;
     let mut closing_since: Option<Instant> = None;
     loop {
-        if open {
+        // Journaled rows are never spilled: past the memory bound they
+        // stay in the queue, which then refuses new ones.
+        let room = journal.is_none() || waiting.len() < buffering.waiting;
+        if open && room {
             let timeout = if waiting.is_empty() {
                 Duration::from_secs(3600)
             } else {
                 Duration::from_millis(500)
             };
+            let mut hurry = false;
             match receiver.recv_timeout(timeout) {
-                Ok(entry) => waiting.push(entry),
+                Ok(entry) => hurry = waiting.push(entry),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => open = false,
             }
-            // Buffered, gather a batch for a moment before writing: one
-            // transaction for many decisions costs a busy service far
-            // less than one each. With commits waited for, the batch is
-            // what queued while the last commit ran: waiting longer would
-            // only keep answers waiting.
-            if !commit {
-                open = gather(receiver, &mut waiting) && open;
+            // Unless an answer waits for the commit, gather a batch for a
+            // moment before writing: one transaction for many decisions
+            // costs a busy service far less than one each. With commits
+            // waited for, the batch is what queued while the last commit
+            // ran: waiting longer would only keep answers waiting.
+            if !waits && !hurry && open {
+                open = gather(receiver, &mut waiting);
             }
             while let Ok(entry) = receiver.try_recv() {
                 waiting.push(entry);
                 if waiting.len() > buffering.waiting {
+                    if journal.is_some() {
+                        break;
+                    }
                     waiting.spill_from(buffering.waiting, spill, counts);
                 }
             }
+        } else if open {
+            std::thread::sleep(Duration::from_millis(500));
         }
         while !waiting.is_empty() {
             // The batch is written from where it waits: a failed write
             // leaves it in place for the next try, and nothing is copied.
             let size = waiting.len().min(BATCH);
+            let mark = waiting.mark(size);
             let batch = waiting.rows.make_contiguous().get(..size).unwrap_or_default();
-            match store.append(batch) {
+            let named = journal
+                .as_ref()
+                .zip(mark)
+                .map(|(journal, seq)| (journal.id.as_str(), seq));
+            match store.append_marked(batch, named) {
                 Ok(()) => {
                     waiting.settle(size, true);
                     counts.written.fetch_add(size as u64, Ordering::Relaxed);
+                    if let (Some(journal), Some(seq)) = (journal.as_mut(), mark) {
+                        journal.committed(seq);
+                    }
                     // The database is back: what was spilled follows.
                     if waiting.is_empty() {
                         if let Some(path) = spill {
@@ -337,7 +547,7 @@ fn write_loop(
                         "não foi possível gravar {} decisões no log: {err}; nova tentativa em breve",
                         waiting.len()
                     );
-                    if commit {
+                    if waits {
                         // Answers wait on these: into the fsynced spill
                         // file now, replayed once the database is back.
                         waiting.spill_from(0, spill, counts);
@@ -346,15 +556,17 @@ fn write_loop(
                 }
             }
         }
+        waiting.settle_flushes(waiting.is_empty());
         if !open {
             // Closing: give a down database a while to come back, then keep
-            // the rest in the spill file for the next writer.
+            // the rest in the spill file (or the journal) for the next
+            // writer.
             let since = *closing_since.get_or_insert_with(Instant::now);
-            if waiting.is_empty() {
-                return;
-            }
-            if since.elapsed() >= buffering.grace {
+            if waiting.is_empty() || since.elapsed() >= buffering.grace {
                 waiting.spill_from(0, spill, counts);
+                if let Some(journal) = journal.take() {
+                    journal.close(&mut *store);
+                }
                 return;
             }
             std::thread::sleep(Duration::from_millis(500).min(buffering.grace));
@@ -362,16 +574,20 @@ fn write_loop(
     }
 }
 
-/// Takes what queues within [`GATHER`], up to a batch; whether the queue
-/// is still open.
-fn gather(receiver: &Receiver<(Row, Option<Ack>)>, waiting: &mut Waiting) -> bool {
+/// Takes what queues within [`GATHER`], up to a batch or a flush; whether
+/// the queue is still open.
+fn gather(receiver: &Receiver<Entry>, waiting: &mut Waiting) -> bool {
     // Counted in short sleeps, not against a deadline: a deadline read
     // from a faked clock (tests run under libfaketime) can make a timed
     // wait last until the next record arrives.
     for _ in 0..GATHER_STEPS {
         loop {
             match receiver.try_recv() {
-                Ok(entry) => waiting.push(entry),
+                Ok(entry) => {
+                    if waiting.push(entry) {
+                        return true;
+                    }
+                }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return false,
             }
@@ -469,7 +685,7 @@ mod tests {
     }
 
     impl Store for Flaky {
-        fn append(&mut self, rows: &[Row]) -> Result<(), LogError> {
+        fn append_marked(&mut self, rows: &[Row], _: Option<(&str, u64)>) -> Result<(), LogError> {
             if self.down.load(Ordering::SeqCst) {
                 return Err(LogError::Address("fora do ar".into()));
             }
@@ -481,6 +697,12 @@ mod tests {
         }
         fn prune(&mut self, _: chrono::DateTime<chrono::Utc>) -> Result<u64, LogError> {
             Ok(0)
+        }
+        fn journal_mark(&mut self, _: &str) -> Result<u64, LogError> {
+            Ok(0)
+        }
+        fn forget_journal(&mut self, _: &str) -> Result<(), LogError> {
+            Ok(())
         }
     }
 
@@ -578,6 +800,64 @@ mod tests {
         writer.close();
         assert_eq!(kept.lock().unwrap().len(), 26);
         assert!(!spill.exists());
+    }
+
+    #[test]
+    fn a_journaled_row_is_answered_before_the_database_has_it_and_kept_until_it_does() {
+        let folder = std::env::temp_dir().join(format!("roteiro-journaled-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let (base, spill) = (folder.join("log.journal"), folder.join("log.spill"));
+        let down = Arc::new(AtomicBool::new(true));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut store = Flaky {
+            down: down.clone(),
+            kept: kept.clone(),
+        };
+        let journal = Journal::open(&base, &mut store).unwrap();
+        let buffering = Buffering {
+            spill: Some(spill.clone()),
+            grace: Duration::ZERO,
+            ..Buffering::default()
+        };
+        let writer = LogWriter::start_journaled(Box::new(store), buffering, journal);
+        // The database is down, yet each is answered: it is in the journal.
+        assert_eq!(acknowledged(&writer, 5), vec![true; 5]);
+        assert!(
+            !writer.flush(Duration::from_secs(10)),
+            "a flush says the database lacks them"
+        );
+        writer.close();
+        assert!(kept.lock().unwrap().is_empty());
+        assert!(
+            !spill.exists(),
+            "journaled rows are not spilled: the journal keeps them"
+        );
+
+        // The next writer on the log, the database back: replayed once.
+        down.store(false, Ordering::SeqCst);
+        let mut store = Flaky {
+            down,
+            kept: kept.clone(),
+        };
+        let journal = Journal::open(&base, &mut store).unwrap();
+        let mut replayed: Vec<i64> = kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
+        replayed.sort_unstable();
+        assert_eq!(replayed, vec![0, 1, 2, 3, 4]);
+
+        // Up: a flush waits until the rows are in (no 100 ms gathering
+        // left to chance), and a clean close leaves no file behind.
+        let writer = LogWriter::start_journaled(Box::new(store), Buffering::default(), journal);
+        assert_eq!(acknowledged(&writer, 3), vec![true; 3]);
+        assert!(writer.flush(Duration::from_secs(10)));
+        assert_eq!(kept.lock().unwrap().len(), 8);
+        writer.close();
+        assert_eq!(
+            std::fs::read_dir(&folder).unwrap().count(),
+            0,
+            "journal and lock removed"
+        );
+        std::fs::remove_dir_all(folder).unwrap();
     }
 
     #[test]

@@ -20,6 +20,9 @@ use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::LogConfig;
 
+/// Longest a read of the log waits for the answered decisions to reach it.
+const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// One problem of a refused reload.
 #[derive(Debug, Clone, Serialize)]
 pub struct RefusedProblem {
@@ -153,6 +156,7 @@ impl Desk {
         let Some(address) = self.log_address.as_deref() else {
             return Err(LogError::Database("o serviço está sem log de decisões".into()));
         };
+        self.flush_log();
         let mut reader = self.log_reader.lock().unwrap_or_else(PoisonError::into_inner);
         let mut store = match reader.take() {
             Some(store) => store,
@@ -161,6 +165,23 @@ impl Desk {
         let records = store.read(filter)?;
         *reader = Some(store);
         Ok(records)
+    }
+
+    /// Waits (a while at most) until the decisions answered so far are in
+    /// the database, so a read of the log sees them: the journal answers
+    /// before the database has a row. The log's lock is not held meanwhile.
+    fn flush_log(&self) {
+        let (told, heard) = std::sync::mpsc::channel();
+        {
+            let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(log) = log.as_ref() else { return };
+            log.writer.flush_then(Box::new(move |done| {
+                let _ = told.send(done);
+            }));
+        }
+        if !matches!(heard.recv_timeout(FLUSH_WAIT), Ok(true)) {
+            tracing::warn!("o log ainda não tem todas as decisões respondidas; a leitura segue sem elas");
+        }
     }
 
     /// The last refused reload, if the latest edit was refused.
@@ -237,7 +258,7 @@ impl Recorder for Signed<'_> {
         let Some(log) = log.as_ref() else { return };
         match log.writer.durability() {
             Durability::Buffered => log.writer.log(row),
-            Durability::Commit => {
+            Durability::Commit | Durability::Sync => {
                 let (told, heard) = tokio::sync::oneshot::channel();
                 log.writer.log_then(
                     row,

@@ -1,0 +1,442 @@
+//! The commit mode's journal: a row is appended to a file beside the log
+//! before its decision is answered, and the writer thread takes rows to
+//! the database in large batches, as buffered mode does. A crash of the
+//! process (SIGKILL, OOM, a deploy that does not wait) loses nothing that
+//! was answered: the next writer on the same log replays what the database
+//! does not hold yet.
+//!
+//! Why not answer after a database commit of its own: four clients give
+//! commits of one to four rows, and a SQLite commit rewrites whole pages
+//! (tens of kilobytes, checksummed) and takes a writer thread's wake-up
+//! and an answer's wake-up back; that cost 45-65% of the throughput
+//! (docs/performance.md). A journal line is one `write` of the row's own
+//! bytes on the request's thread.
+//!
+//! Files, beside the SQLite file (in the working folder for PostgreSQL):
+//! `<base>.lock`, held with an exclusive lock by the live writer (the
+//! kernel releases it when the process dies, however it dies), and
+//! segments `<base>-<journal>-<n>` of JSON lines, each a row and its
+//! sequence number. A writer that cannot take the lock (another process
+//! writes the same log) goes without a journal and waits for commits.
+//! Each batch the writer commits records, in the same transaction, the
+//! highest sequence it holds (table `log_journals`), so a replay skips
+//! what is in and writes nothing twice.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{LogError, Row, Store};
+
+/// A segment is closed past this size, and deleted once committed.
+const SEGMENT_BYTES: u64 = 8 * 1024 * 1024;
+/// Most bytes read from one leftover segment (a segment is closed at
+/// [`SEGMENT_BYTES`]; its last line may pass it).
+const READ_BYTES: u64 = 64 * 1024 * 1024;
+/// Most leftover files looked at in the journal's folder.
+const LEFTOVER_FILES: usize = 10_000;
+/// Rows per transaction when a leftover journal is replayed.
+const REPLAY_BATCH: usize = 1000;
+
+/// A row as a journal line holds it.
+#[derive(Serialize)]
+struct LineOut<'a> {
+    seq: u64,
+    text: &'a str,
+    ends: &'a [usize; 12],
+    analyst: Option<&'a str>,
+    latency_us: i64,
+}
+
+#[derive(Deserialize)]
+struct LineIn {
+    seq: u64,
+    text: String,
+    ends: [usize; 12],
+    analyst: Option<String>,
+    latency_us: i64,
+}
+
+impl LineIn {
+    /// The row, when its column ends fit its text (a torn or edited line
+    /// must not become a row that slices out of bounds).
+    fn row(self) -> Option<(u64, Row)> {
+        let mut start = 0;
+        for &end in &self.ends {
+            if end < start || !self.text.is_char_boundary(end) {
+                return None;
+            }
+            start = end;
+        }
+        Some((
+            self.seq,
+            Row {
+                text: self.text,
+                ends: self.ends,
+                analyst: self.analyst,
+                latency_us: self.latency_us,
+            },
+        ))
+    }
+}
+
+/// The journal a writer appends to.
+pub(crate) struct Journal {
+    base: PathBuf,
+    id: String,
+    /// Held for the writer's life; its lock is the kernel's.
+    _lock: File,
+    segment: u64,
+    file: File,
+    bytes: u64,
+    /// The sequence the next row takes.
+    next: u64,
+    /// Closed segments and the last sequence each holds.
+    closed: Vec<(PathBuf, u64)>,
+}
+
+/// The journal base of the log at `address`: beside a SQLite file; in the
+/// working folder for a server, named for its address, so a journal is
+/// only ever replayed into the database it was written for.
+pub(crate) fn base_path(address: &str) -> PathBuf {
+    if address.contains("://") && !address.starts_with("sqlite://") {
+        // FNV-1a: the same name from every build, unlike std's hasher.
+        let hash = address.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        PathBuf::from(format!("roteiro-log-{hash:016x}.journal"))
+    } else {
+        PathBuf::from(format!("{}.journal", address.trim_start_matches("sqlite://")))
+    }
+}
+
+impl Journal {
+    /// Takes the journal at `base`, first replaying into `store` what
+    /// dead writers left; `None` when another live process holds it.
+    pub(crate) fn open(base: &Path, store: &mut dyn Store) -> std::io::Result<Option<Self>> {
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path(base))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(err)) => return Err(err),
+        }
+        replay_leftovers(base, store);
+        let id = fresh_id();
+        let segment = 1;
+        let file = create_segment(base, &id, segment)?;
+        Ok(Some(Self {
+            base: base.to_path_buf(),
+            id,
+            _lock: lock,
+            segment,
+            file,
+            bytes: 0,
+            next: 1,
+            closed: Vec::new(),
+        }))
+    }
+
+    /// This journal's name in the database's marks.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The sequence the next row takes; [`Journal::write`] must follow
+    /// with it, or the number is simply never seen.
+    pub(crate) fn take_seq(&mut self) -> u64 {
+        let seq = self.next;
+        self.next += 1;
+        seq
+    }
+
+    /// Appends `row` as `seq` in one `write` (no fsync: a crash of the
+    /// process keeps what the kernel has; a power cut may not).
+    pub(crate) fn write(&mut self, seq: u64, row: &Row) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(&LineOut {
+            seq,
+            text: &row.text,
+            ends: &row.ends,
+            analyst: row.analyst.as_deref(),
+            latency_us: row.latency_us,
+        })
+        .map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        if self.bytes >= SEGMENT_BYTES {
+            self.rotate(seq.saturating_sub(1))?;
+        }
+        self.file.write_all(&line)?;
+        self.bytes += line.len() as u64;
+        Ok(())
+    }
+
+    /// Closes the current segment, whose last sequence is `last`, and
+    /// starts the next.
+    fn rotate(&mut self, last: u64) -> std::io::Result<()> {
+        let next = create_segment(&self.base, &self.id, self.segment + 1)?;
+        let path = segment_path(&self.base, &self.id, self.segment);
+        self.closed.push((path, last));
+        self.segment += 1;
+        self.file = next;
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// Deletes the closed segments the database now holds in full.
+    pub(crate) fn committed(&mut self, through: u64) {
+        self.closed.retain(|(path, last)| {
+            if *last > through {
+                return true;
+            }
+            remove(path);
+            false
+        });
+    }
+
+    /// Whether every row written is in the database once `through` is.
+    pub(crate) fn drained_by(&self, through: u64) -> bool {
+        through + 1 >= self.next
+    }
+
+    /// Deletes every segment (all committed) and the lock file.
+    pub(crate) fn finish(mut self) {
+        self.committed(u64::MAX);
+        remove(&segment_path(&self.base, &self.id, self.segment));
+        remove(&lock_path(&self.base));
+    }
+}
+
+fn lock_path(base: &Path) -> PathBuf {
+    let mut name = base.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+fn segment_path(base: &Path, id: &str, segment: u64) -> PathBuf {
+    let mut name = base.as_os_str().to_owned();
+    name.push(format!("-{id}-{segment:06}"));
+    PathBuf::from(name)
+}
+
+fn create_segment(base: &Path, id: &str, segment: u64) -> std::io::Result<File> {
+    OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .open(segment_path(base, id, segment))
+}
+
+fn remove(path: &Path) {
+    if let Err(err) = std::fs::remove_file(path) {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            tracing::error!("não foi possível remover o diário do log {}: {err}", path.display());
+        }
+    }
+}
+
+/// A name no other journal of this log had: the process and the moment.
+fn fresh_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    format!("{:x}{nanos:x}", std::process::id())
+}
+
+/// The leftover segments at `base`, by journal, in segment order.
+fn leftovers(base: &Path) -> Vec<(String, Vec<PathBuf>)> {
+    let folder = match base.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Some(prefix) = base.file_name().map(|name| format!("{}-", name.to_string_lossy())) else {
+        return Vec::new();
+    };
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, u64, PathBuf)> = Vec::new();
+    for entry in entries.flatten().take(LEFTOVER_FILES) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((id, segment)) = name.strip_prefix(&prefix).and_then(|rest| rest.rsplit_once('-')) else {
+            continue;
+        };
+        let (Ok(segment), false) = (segment.parse::<u64>(), id.is_empty()) else {
+            continue;
+        };
+        found.push((id.to_string(), segment, entry.path()));
+    }
+    found.sort();
+    let mut journals: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    for (id, _, path) in found {
+        match journals.last_mut() {
+            Some((last, paths)) if *last == id => paths.push(path),
+            _ => journals.push((id, vec![path])),
+        }
+    }
+    journals
+}
+
+/// Replays into `store` the rows dead writers journaled and the database
+/// does not hold, then deletes their files. A journal that cannot be
+/// replayed now stays for the next writer.
+fn replay_leftovers(base: &Path, store: &mut dyn Store) {
+    for (id, paths) in leftovers(base) {
+        match replay(&id, &paths, store) {
+            Ok(count) => {
+                for path in &paths {
+                    remove(path);
+                }
+                if let Err(err) = store.forget_journal(&id) {
+                    tracing::warn!("marca do diário {id} não removida: {err}");
+                }
+                if count > 0 {
+                    tracing::info!("{count} decisões do diário do log voltam ao banco");
+                }
+            }
+            Err(err) => tracing::error!("o diário {id} do log fica para depois: {err}"),
+        }
+    }
+}
+
+/// Appends the journal's rows past its mark; how many.
+fn replay(id: &str, paths: &[PathBuf], store: &mut dyn Store) -> Result<usize, LogError> {
+    let mark = store.journal_mark(id)?;
+    let mut count = 0;
+    for path in paths {
+        let rows = read_segment(path);
+        let fresh: Vec<(u64, Row)> = rows.into_iter().filter(|(seq, _)| *seq > mark).collect();
+        for batch in fresh.chunks(REPLAY_BATCH) {
+            let through = batch.iter().map(|(seq, _)| *seq).max().unwrap_or(mark);
+            let rows: Vec<Row> = batch.iter().map(|(_, row)| row.clone()).collect();
+            store.append_marked(&rows, Some((id, through)))?;
+            count += rows.len();
+        }
+    }
+    Ok(count)
+}
+
+/// The rows of one segment; a line that is not one (torn by the crash)
+/// is skipped.
+fn read_segment(path: &Path) -> Vec<(u64, Row)> {
+    let Ok(file) = File::open(path) else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for line in BufReader::new(file.take(READ_BYTES)).split(b'\n').map_while(Result::ok) {
+        match serde_json::from_slice::<LineIn>(&line).ok().and_then(LineIn::row) {
+            Some(row) => rows.push(row),
+            None => tracing::warn!("linha ilegível no diário do log {} ignorada", path.display()),
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Filter;
+
+    /// A fresh folder holding a SQLite log: the folder, the journal's
+    /// base and the log.
+    fn fresh(name: &str) -> (PathBuf, PathBuf, Box<dyn Store>) {
+        let folder = std::env::temp_dir().join(format!("roteiro-journal-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let store = crate::open(folder.join("log.db").to_str().unwrap()).unwrap();
+        (folder.clone(), folder.join("log.db.journal"), store)
+    }
+
+    fn latencies(store: &mut dyn Store) -> Vec<i64> {
+        let mut seen: Vec<i64> = store
+            .read(&Filter::default())
+            .unwrap()
+            .iter()
+            .map(|r| r.latency_us)
+            .collect();
+        seen.sort_unstable();
+        seen
+    }
+
+    #[test]
+    fn a_dead_writers_journal_is_replayed_once_past_its_mark() {
+        let (folder, base, mut store) = fresh("replay");
+        let mut journal = Journal::open(&base, &mut *store).unwrap().unwrap();
+        // Rows 1-3 committed with their mark, 4-5 only journaled: then
+        // the process dies (its files stay, the kernel drops its lock).
+        for latency in 1..=5 {
+            let seq = journal.take_seq();
+            journal.write(seq, &crate::tests::row(latency)).unwrap();
+        }
+        let committed: Vec<Row> = (1..=3).map(crate::tests::row).collect();
+        store.append_marked(&committed, Some((journal.id(), 3))).unwrap();
+        let id = journal.id().to_string();
+        drop(journal);
+        // The line the crash tore, and one edited to slice out of bounds.
+        let segment = segment_path(&base, &id, 1);
+        let mut file = OpenOptions::new().append(true).open(&segment).unwrap();
+        file.write_all(b"{\"seq\":6,\"text\":\"ab\",\"ends\":[9,9,9,9,9,9,9,9,9,9,9,9],\"analyst\":null,\"latency_us\":6}\n{\"seq\":7,\"te")
+            .unwrap();
+        drop(file);
+
+        let next = Journal::open(&base, &mut *store).unwrap().unwrap();
+        assert_eq!(
+            latencies(&mut *store),
+            vec![1, 2, 3, 4, 5],
+            "4 and 5 replayed, nothing twice"
+        );
+        assert!(!segment.exists(), "the replayed journal is deleted");
+        assert_eq!(store.journal_mark(&id).unwrap(), 0, "and its mark forgotten");
+        next.finish();
+        assert_eq!(
+            std::fs::read_dir(&folder).unwrap().count(),
+            3,
+            "the log, its WAL and shared memory"
+        );
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn a_second_writer_of_the_same_log_goes_without_the_journal() {
+        let (folder, base, mut store) = fresh("lock");
+        let first = Journal::open(&base, &mut *store).unwrap();
+        assert!(first.is_some());
+        assert!(Journal::open(&base, &mut *store).unwrap().is_none(), "the lock is held");
+        drop(first);
+        assert!(
+            Journal::open(&base, &mut *store).unwrap().is_some(),
+            "released with its holder"
+        );
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn committed_segments_are_deleted_and_the_rest_kept() {
+        let (folder, base, mut store) = fresh("segments");
+        let mut journal = Journal::open(&base, &mut *store).unwrap().unwrap();
+        let row = crate::tests::row(0);
+        let mut last = 0;
+        // Bounded: a segment closes at its size, so 2 closed in far fewer.
+        while journal.segment < 3 && last < 1_000_000 {
+            last = journal.take_seq();
+            journal.write(last, &row).unwrap();
+        }
+        let size = std::fs::metadata(segment_path(&base, journal.id(), 1)).unwrap().len();
+        assert!(
+            (SEGMENT_BYTES..SEGMENT_BYTES + 1024).contains(&size),
+            "closed at its size: {size}"
+        );
+        let first_last = journal.closed[0].1;
+        assert!(journal.closed.len() == 2 && first_last < journal.closed[1].1);
+        journal.committed(first_last);
+        assert!(!segment_path(&base, journal.id(), 1).exists());
+        assert!(segment_path(&base, journal.id(), 2).exists());
+        assert!(!journal.drained_by(first_last));
+        assert!(journal.drained_by(last));
+        journal.finish();
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+}
