@@ -76,6 +76,32 @@ fn benchmarks(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+    // With answers waiting for their commit, four clients give commits of
+    // a few rows: what a commit costs on its own, with and without the
+    // fsync of `synchronous=FULL`.
+    let few = || -> Vec<Row> {
+        decided
+            .iter()
+            .take(4)
+            .map(|(situation, decision)| Row::of(&bundle, situation, decision, made(situation)))
+            .collect()
+    };
+    group.throughput(Throughput::Elements(4));
+    group.bench_function("commit 4 records (synchronous=NORMAL)", |b| {
+        b.iter_batched(
+            few,
+            |rows| store.append(black_box(&rows)).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    store.sync_every_commit().unwrap();
+    group.bench_function("commit 4 records (synchronous=FULL)", |b| {
+        b.iter_batched(
+            few,
+            |rows| store.append(black_box(&rows)).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
     group.finish();
     drop(store);
     let _ = std::fs::remove_dir_all(folder);

@@ -1,10 +1,11 @@
 //! A bounded load test of `roteiro serve` on loopback (a benchmark, not a
 //! timed test): concurrent clients post the situation corpus to
-//! `/v1/decide` over keep-alive connections for a few seconds, in four
+//! `/v1/decide` over keep-alive connections for a few seconds, in five
 //! setups: the decision log off, the log on (a SQLite file) answering once
-//! each decision is committed (`--log-durability commit`, the default) and
-//! answering before (`buffered`), and the log off with the bundle folder
-//! edited every second (hot reload). Every
+//! each decision is in the log's journal (`--log-durability commit`, the
+//! default), once committed and synced (`sync`), and before (`buffered`),
+//! and the log off with the bundle folder edited every second (hot
+//! reload). Every
 //! answer must be a complete 200 decision naming a bundle digest; the run
 //! prints decisions/s and p50/p99 latency per setup, and the log's cost.
 //!
@@ -326,6 +327,7 @@ fn main() {
     let database_dir = std::env::var_os("ROTEIRO_LOAD_DATABASE_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
     let database = database_dir.join(format!("roteiro-load-{}.db", std::process::id()));
     let buffered_database = database_dir.join(format!("roteiro-load-buffered-{}.db", std::process::id()));
+    let synced_database = database_dir.join(format!("roteiro-load-sync-{}.db", std::process::id()));
     let logged = start(&bundle_copy("com-log"), Some((&database, Durability::Commit)));
     let buffered = start(
         &bundle_copy("com-log-buffered"),
@@ -333,14 +335,21 @@ fn main() {
     );
     load(quiet, clients, 1, &bodies);
     load(logged, clients, 1, &bodies);
+    let synced = start(&bundle_copy("com-log-sync"), Some((&synced_database, Durability::Sync)));
     load(buffered, clients, 1, &bodies);
+    load(synced, clients, 1, &bodies);
     let (mut offs, mut ons, mut costs, mut cpu_costs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut buffereds, mut commit_costs) = (Vec::new(), Vec::new());
-    let writer_at_start = writer_cpu_seconds();
+    let (mut buffereds, mut commit_costs, mut synceds) = (Vec::new(), Vec::new(), Vec::new());
+    // The writer threads' CPU while the commit setup runs (the others'
+    // writers are idle then).
+    let mut writer_cpu = 0.0;
     for _ in 0..rounds {
         let off = load(quiet, clients, seconds, &bodies);
+        let writer_before = writer_cpu_seconds();
         let on = load(logged, clients, seconds, &bodies);
+        writer_cpu += writer_cpu_seconds() - writer_before;
         let early = load(buffered, clients, seconds, &bodies);
+        synceds.push(load(synced, clients, seconds, &bodies));
         costs.push(100.0 * (1.0 - on.per_second() / off.per_second()));
         cpu_costs.push(100.0 * (on.cpu_seconds / on.decisions as f64 / (off.cpu_seconds / off.decisions as f64) - 1.0));
         commit_costs.push(100.0 * (1.0 - on.per_second() / early.per_second()));
@@ -359,12 +368,13 @@ fn main() {
     };
     let ((off_rate, off_cpu), (on_rate, on_cpu)) = (overall(&offs), overall(&ons));
     let (buffered_rate, _) = overall(&buffereds);
-    let writer_cpu = writer_cpu_seconds() - writer_at_start;
+    let (synced_rate, _) = overall(&synceds);
     let logged_decisions: usize = ons.iter().map(|run| run.decisions).sum();
     let failures = offs
         .iter()
         .chain(&ons)
         .chain(&buffereds)
+        .chain(&synceds)
         .map(|run| run.failures)
         .sum::<usize>();
     let without_log = median(offs);
@@ -376,6 +386,7 @@ fn main() {
         &format!("log ligado, buffered (mediana de {rounds})"),
         &with_buffered_log,
     );
+    report(&format!("log ligado, sync (mediana de {rounds})"), &median(synceds));
 
     let folder = bundle_copy("recarga");
     let reloading = start(&folder, None);
@@ -405,6 +416,10 @@ fn main() {
         100.0 * (1.0 - on_rate / buffered_rate)
     );
     println!(
+        "custo de esperar o sync (fsync a cada commit): {:.1}% das decisões/s do buffered",
+        100.0 * (1.0 - synced_rate / buffered_rate)
+    );
+    println!(
         "custo do log (commit): {:.1}% das decisões/s, {:+.1}% de CPU por decisão, somadas as {} rodadas",
         100.0 * (1.0 - on_rate / off_rate),
         100.0 * (on_cpu / off_cpu - 1.0),
@@ -425,12 +440,20 @@ fn main() {
     println!("  por rodada: mediana {cost:+.1}% de CPU por decisão ({listed})");
     let failures = failures + under_reload.failures;
     assert_eq!(failures, 0, "every answer must be a whole 200 decision");
-    for file in [&database, &buffered_database] {
-        for suffix in ["", "-wal", "-shm", ".spill.jsonl"] {
+    for file in [&database, &buffered_database, &synced_database] {
+        for suffix in ["", "-wal", "-shm", ".spill.jsonl", ".journal.lock"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
         }
     }
-    for name in ["sem-log", "com-log", "com-log-buffered", "recarga"] {
+    // The services are never closed: their journals stay behind.
+    let process = std::process::id().to_string();
+    for entry in std::fs::read_dir(&database_dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("roteiro-load-") && name.contains(&process) && name.contains(".journal") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    for name in ["sem-log", "com-log", "com-log-buffered", "com-log-sync", "recarga"] {
         let _ =
             std::fs::remove_dir_all(std::env::temp_dir().join(format!("roteiro-load-{name}-{}", std::process::id())));
     }
