@@ -26,7 +26,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -136,6 +136,9 @@ pub struct LogWriter {
     counts: Arc<WriterCounts>,
     durability: Durability,
     journal: Option<Arc<Mutex<Journal>>>,
+    /// Set when closing: a writer that stopped taking rows (journaled
+    /// ones past the memory bound) would not see the queue close.
+    closing: Arc<AtomicBool>,
 }
 
 impl LogWriter {
@@ -158,9 +161,14 @@ impl LogWriter {
         let durability = buffering.durability;
         let journal = journal.map(|journal| Arc::new(Mutex::new(journal)));
         let thread_journal = journal.clone();
+        let closing = Arc::new(AtomicBool::new(false));
+        let ends = Ends {
+            journal: thread_journal,
+            closing: closing.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("roteiro-log".into())
-            .spawn(move || write_loop(store, &receiver, &thread_counts, &buffering, thread_journal))
+            .spawn(move || write_loop(store, &receiver, &thread_counts, &buffering, ends))
             .ok();
         Self {
             sender: Some(sender),
@@ -168,6 +176,7 @@ impl LogWriter {
             counts,
             durability,
             journal,
+            closing,
         }
     }
 
@@ -329,6 +338,7 @@ impl LogWriter {
         // The thread deletes the journal's files at the end, once it is
         // the journal's only holder.
         drop(self.journal.take());
+        self.closing.store(true, Ordering::SeqCst);
         drop(self.sender.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
@@ -458,14 +468,20 @@ impl Journaled {
     }
 }
 
+/// What the writer's thread shares with its handle besides the queue.
+struct Ends {
+    journal: Option<Arc<Mutex<Journal>>>,
+    closing: Arc<AtomicBool>,
+}
+
 fn write_loop(
     mut store: Box<dyn Store>,
     receiver: &Receiver<Entry>,
     counts: &WriterCounts,
     buffering: &Buffering,
-    journal: Option<Arc<Mutex<Journal>>>,
+    ends: Ends,
 ) {
-    let mut journal = journal.map(|journal| {
+    let mut journal = ends.journal.map(|journal| {
         let id = journal.lock().unwrap_or_else(PoisonError::into_inner).id().to_string();
         Journaled {
             journal,
@@ -515,7 +531,12 @@ fn write_loop(
                 }
             }
         } else if open {
-            std::thread::sleep(Duration::from_millis(500));
+            // What stays queued at close is in the journal for the next
+            // writer.
+            open = !ends.closing.load(Ordering::SeqCst);
+            if open {
+                std::thread::sleep(Duration::from_millis(500));
+            }
         }
         while !waiting.is_empty() {
             // The batch is written from where it waits: a failed write
@@ -672,7 +693,6 @@ fn take_spilled(path: &Path, counts: &WriterCounts) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
 
-    use std::sync::atomic::AtomicBool;
     use std::sync::Mutex;
 
     use super::*;
@@ -857,6 +877,61 @@ mod tests {
             0,
             "journal and lock removed"
         );
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn a_journaled_writer_past_its_memory_bound_still_closes_and_loses_nothing() {
+        let folder = std::env::temp_dir().join(format!("roteiro-journal-full-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let base = folder.join("log.journal");
+        let down = Arc::new(AtomicBool::new(true));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut store = Flaky {
+            down: down.clone(),
+            kept: kept.clone(),
+        };
+        let journal = Journal::open(&base, &mut store).unwrap();
+        let buffering = Buffering {
+            waiting: 2,
+            grace: Duration::ZERO,
+            ..Buffering::default()
+        };
+        let writer = LogWriter::start_journaled(Box::new(store), buffering, journal);
+        assert_eq!(acknowledged(&writer, 10), vec![true; 10]);
+        // Past the bound once a write failed: the writer stops taking rows,
+        // and those that come stay in the queue.
+        for _ in 0..100 {
+            if writer.counts().failures.load(Ordering::SeqCst) > 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(writer.counts().failures.load(Ordering::SeqCst) > 0);
+        for n in 10..15 {
+            let (told, heard) = mpsc::channel();
+            let ack: Ack = Box::new(move |on_disk| {
+                let _ = told.send(on_disk);
+            });
+            writer.log_then(crate::tests::row(n), ack);
+            assert_eq!(heard.recv_timeout(Duration::from_secs(10)), Ok(true));
+        }
+        let (told, closed) = mpsc::channel();
+        std::thread::spawn(move || {
+            writer.close();
+            let _ = told.send(());
+        });
+        assert!(closed.recv_timeout(Duration::from_secs(10)).is_ok(), "close returns");
+        down.store(false, Ordering::SeqCst);
+        let mut store = Flaky {
+            down,
+            kept: kept.clone(),
+        };
+        Journal::open(&base, &mut store).unwrap().unwrap().finish();
+        let mut replayed: Vec<i64> = kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
+        replayed.sort_unstable();
+        assert_eq!(replayed, (0..15).collect::<Vec<_>>(), "every one, from the journal");
         std::fs::remove_dir_all(folder).unwrap();
     }
 
