@@ -773,7 +773,12 @@ mod tests {
 
     /// Logs `count` rows with acknowledgements; what each heard.
     fn acknowledged(writer: &LogWriter, count: i64) -> Vec<bool> {
-        let heard: Vec<_> = (0..count)
+        acknowledged_from(writer, 0..count)
+    }
+
+    /// Logs the rows of `latencies` with acknowledgements; what each heard.
+    fn acknowledged_from(writer: &LogWriter, latencies: std::ops::Range<i64>) -> Vec<bool> {
+        let heard: Vec<_> = latencies
             .map(|n| {
                 let (told, heard) = mpsc::channel();
                 writer.log_then(
@@ -822,12 +827,21 @@ mod tests {
         assert!(!spill.exists());
     }
 
-    #[test]
-    fn a_journaled_row_is_answered_before_the_database_has_it_and_kept_until_it_does() {
-        let folder = std::env::temp_dir().join(format!("roteiro-journaled-{}", std::process::id()));
+    /// A fresh folder, its journal's base, and the switch and rows of a
+    /// store that is down.
+    struct Setup {
+        folder: PathBuf,
+        base: PathBuf,
+        down: Arc<AtomicBool>,
+        kept: Arc<Mutex<Vec<Record>>>,
+    }
+
+    /// A [`Setup`], its store, and a journal over it.
+    fn journaled(name: &str) -> (Setup, Flaky, Option<Journal>) {
+        let folder = std::env::temp_dir().join(format!("roteiro-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::create_dir_all(&folder).unwrap();
-        let (base, spill) = (folder.join("log.journal"), folder.join("log.spill"));
+        let base = folder.join("log.journal");
         let down = Arc::new(AtomicBool::new(true));
         let kept = Arc::new(Mutex::new(Vec::new()));
         let mut store = Flaky {
@@ -835,6 +849,31 @@ mod tests {
             kept: kept.clone(),
         };
         let journal = Journal::open(&base, &mut store).unwrap();
+        (
+            Setup {
+                folder,
+                base,
+                down,
+                kept,
+            },
+            store,
+            journal,
+        )
+    }
+
+    #[test]
+    fn a_journaled_row_is_answered_before_the_database_has_it_and_kept_until_it_does() {
+        let (
+            Setup {
+                folder,
+                base,
+                down,
+                kept,
+            },
+            store,
+            journal,
+        ) = journaled("journaled");
+        let spill = folder.join("log.spill");
         let buffering = Buffering {
             spill: Some(spill.clone()),
             grace: Duration::ZERO,
@@ -882,17 +921,16 @@ mod tests {
 
     #[test]
     fn a_journaled_writer_past_its_memory_bound_still_closes_and_loses_nothing() {
-        let folder = std::env::temp_dir().join(format!("roteiro-journal-full-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&folder);
-        std::fs::create_dir_all(&folder).unwrap();
-        let base = folder.join("log.journal");
-        let down = Arc::new(AtomicBool::new(true));
-        let kept = Arc::new(Mutex::new(Vec::new()));
-        let mut store = Flaky {
-            down: down.clone(),
-            kept: kept.clone(),
-        };
-        let journal = Journal::open(&base, &mut store).unwrap();
+        let (
+            Setup {
+                folder,
+                base,
+                down,
+                kept,
+            },
+            store,
+            journal,
+        ) = journaled("journal-full");
         let buffering = Buffering {
             waiting: 2,
             grace: Duration::ZERO,
@@ -909,14 +947,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
         }
         assert!(writer.counts().failures.load(Ordering::SeqCst) > 0);
-        for n in 10..15 {
-            let (told, heard) = mpsc::channel();
-            let ack: Ack = Box::new(move |on_disk| {
-                let _ = told.send(on_disk);
-            });
-            writer.log_then(crate::tests::row(n), ack);
-            assert_eq!(heard.recv_timeout(Duration::from_secs(10)), Ok(true));
-        }
+        assert_eq!(acknowledged_from(&writer, 10..15), vec![true; 5]);
         let (told, closed) = mpsc::channel();
         std::thread::spawn(move || {
             writer.close();
