@@ -203,8 +203,9 @@ impl Journal {
         through + 1 >= self.next
     }
 
-    /// Deletes every segment (all committed) and the lock file.
-    pub(crate) fn finish(mut self) {
+    /// Deletes every segment (all committed) and the lock file; the
+    /// journal takes no row after it.
+    pub(crate) fn finish(&mut self) {
         self.committed(u64::MAX);
         remove(&segment_path(&self.base, &self.id, self.segment));
         remove(&lock_path(&self.base));
@@ -382,7 +383,7 @@ mod tests {
             .unwrap();
         drop(file);
 
-        let next = Journal::open(&base, &mut *store).unwrap().unwrap();
+        let mut next = Journal::open(&base, &mut *store).unwrap().unwrap();
         assert_eq!(
             latencies(&mut *store),
             vec![1, 2, 3, 4, 5],

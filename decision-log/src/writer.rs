@@ -335,9 +335,6 @@ impl LogWriter {
     }
 
     fn shutdown(&mut self) {
-        // The thread deletes the journal's files at the end, once it is
-        // the journal's only holder.
-        drop(self.journal.take());
         self.closing.store(true, Ordering::SeqCst);
         drop(self.sender.take());
         if let Some(thread) = self.thread.take() {
@@ -436,6 +433,7 @@ impl Waiting {
 /// of it.
 struct Journaled {
     journal: Arc<Mutex<Journal>>,
+    /// The journal's name, kept here so a batch does not lock for it.
     id: String,
     through: u64,
 }
@@ -453,10 +451,7 @@ impl Journaled {
     /// At close: with everything journaled in the database, the journal's
     /// files and mark go; else they stay for the next writer.
     fn close(self, store: &mut dyn Store) {
-        let Ok(journal) = Arc::try_unwrap(self.journal) else {
-            return;
-        };
-        let journal = journal.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
         if journal.drained_by(self.through) {
             journal.finish();
             if let Err(err) = store.forget_journal(&self.id) {
