@@ -38,17 +38,13 @@ impl Db {
     /// decision log does: the log's own opening creates the file and
     /// applies every migration; its connection then serves the caller.
     pub fn open(address: &str) -> Result<Self, LogError> {
-        if address.starts_with("postgres://") || address.starts_with("postgresql://") {
-            Ok(Self::Postgres(Box::new(
+        match crate::Address::of(address)? {
+            crate::Address::Postgres => Ok(Self::Postgres(Box::new(
                 crate::postgres_store::PostgresStore::open(address)?.into_client()?,
-            )))
-        } else if address.contains("://") && !address.starts_with("sqlite://") {
-            Err(LogError::Address(address.to_string()))
-        } else {
-            let path = address.trim_start_matches("sqlite://");
-            Ok(Self::Sqlite(
+            ))),
+            crate::Address::Sqlite(path) => Ok(Self::Sqlite(
                 crate::sqlite_store::SqliteStore::open(path)?.into_connection(),
-            ))
+            )),
         }
     }
 

@@ -101,15 +101,13 @@ pub(crate) struct Journal {
 /// working folder for a server, named for its address, so a journal is
 /// only ever replayed into the database it was written for.
 pub(crate) fn base_path(address: &str) -> PathBuf {
-    if address.contains("://") && !address.starts_with("sqlite://") {
+    crate::beside_log(address, ".journal", || {
         // FNV-1a: the same name from every build, unlike std's hasher.
         let hash = address.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
         });
-        PathBuf::from(format!("roteiro-log-{hash:016x}.journal"))
-    } else {
-        PathBuf::from(format!("{}.journal", address.trim_start_matches("sqlite://")))
-    }
+        format!("roteiro-log-{hash:016x}.journal")
+    })
 }
 
 impl Journal {

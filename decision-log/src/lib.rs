@@ -131,13 +131,38 @@ pub trait Store: Send {
 /// or `postgresql://` for PostgreSQL, anything else a SQLite file
 /// (`sqlite://` prefix optional).
 pub fn open(address: &str) -> Result<Box<dyn Store>, LogError> {
-    if address.starts_with("postgres://") || address.starts_with("postgresql://") {
-        Ok(Box::new(postgres_store::PostgresStore::open(address)?))
-    } else if address.contains("://") && !address.starts_with("sqlite://") {
-        Err(LogError::Address(address.to_string()))
-    } else {
-        let path = address.trim_start_matches("sqlite://");
-        Ok(Box::new(sqlite_store::SqliteStore::open(path)?))
+    match Address::of(address)? {
+        Address::Postgres => Ok(Box::new(postgres_store::PostgresStore::open(address)?)),
+        Address::Sqlite(path) => Ok(Box::new(sqlite_store::SqliteStore::open(path)?)),
+    }
+}
+
+/// What a log address names.
+enum Address<'a> {
+    /// A PostgreSQL server (`postgres://`, `postgresql://`).
+    Postgres,
+    /// A SQLite file at this path (`sqlite://` prefix optional).
+    Sqlite(&'a str),
+}
+
+impl<'a> Address<'a> {
+    fn of(address: &'a str) -> Result<Self, LogError> {
+        if address.starts_with("postgres://") || address.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if address.contains("://") && !address.starts_with("sqlite://") {
+            Err(LogError::Address(address.to_string()))
+        } else {
+            Ok(Self::Sqlite(address.trim_start_matches("sqlite://")))
+        }
+    }
+}
+
+/// A file kept with the log at `address`: beside a SQLite file (its path
+/// and `suffix`), or `server_file` in the working folder for a server.
+fn beside_log(address: &str, suffix: &str, server_file: impl FnOnce() -> String) -> std::path::PathBuf {
+    match Address::of(address) {
+        Ok(Address::Sqlite(path)) => std::path::PathBuf::from(format!("{path}{suffix}")),
+        _ => std::path::PathBuf::from(server_file()),
     }
 }
 

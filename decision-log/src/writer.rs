@@ -97,11 +97,7 @@ impl Default for Buffering {
 /// The spill file of the log at `address`: beside a SQLite file, in the
 /// working folder for a server.
 pub fn spill_path(address: &str) -> PathBuf {
-    if address.contains("://") && !address.starts_with("sqlite://") {
-        PathBuf::from("roteiro-log.spill.jsonl")
-    } else {
-        PathBuf::from(format!("{}.spill.jsonl", address.trim_start_matches("sqlite://")))
-    }
+    crate::beside_log(address, ".spill.jsonl", || "roteiro-log.spill.jsonl".to_string())
 }
 
 /// Counters of the writer, for `/metrics`.
