@@ -56,11 +56,11 @@ fn benchmarks(c: &mut Criterion) {
     // each is stamped when it is built, so `logged_at` grows and its index
     // is appended to. Writing the same rows again would insert each stamp
     // in the middle of the index and measure a log no service writes.
-    let batch = || -> Vec<Row> {
+    let rows = |count: usize| -> Vec<Row> {
         decided
             .iter()
             .cycle()
-            .take(1000)
+            .take(count)
             .map(|(situation, decision)| Row::of(&bundle, situation, decision, made(situation)))
             .collect()
     };
@@ -71,7 +71,7 @@ fn benchmarks(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1000));
     group.bench_function("write a batch of 1,000 records to SQLite (the writer's batch)", |b| {
         b.iter_batched(
-            batch,
+            || rows(1000),
             |rows| store.append(black_box(&rows)).unwrap(),
             BatchSize::SmallInput,
         )
@@ -79,17 +79,10 @@ fn benchmarks(c: &mut Criterion) {
     // With answers waiting for their commit, four clients give commits of
     // a few rows: what a commit costs on its own, with and without the
     // fsync of `synchronous=FULL`.
-    let few = || -> Vec<Row> {
-        decided
-            .iter()
-            .take(4)
-            .map(|(situation, decision)| Row::of(&bundle, situation, decision, made(situation)))
-            .collect()
-    };
     group.throughput(Throughput::Elements(4));
     group.bench_function("commit 4 records (synchronous=NORMAL)", |b| {
         b.iter_batched(
-            few,
+            || rows(4),
             |rows| store.append(black_box(&rows)).unwrap(),
             BatchSize::SmallInput,
         )
@@ -97,7 +90,7 @@ fn benchmarks(c: &mut Criterion) {
     store.sync_every_commit().unwrap();
     group.bench_function("commit 4 records (synchronous=FULL)", |b| {
         b.iter_batched(
-            few,
+            || rows(4),
             |rows| store.append(black_box(&rows)).unwrap(),
             BatchSize::SmallInput,
         )
