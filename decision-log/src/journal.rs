@@ -95,6 +95,9 @@ pub(crate) struct Journal {
     next: u64,
     /// Closed segments and the last sequence each holds.
     closed: Vec<(PathBuf, u64)>,
+    /// A write failed part way: the segment may end in half a line, which
+    /// would swallow the next one, so the next goes to a new segment.
+    torn: bool,
 }
 
 /// The journal base of the log at `address`: beside a SQLite file; in the
@@ -137,6 +140,7 @@ impl Journal {
             bytes: 0,
             next: 1,
             closed: Vec::new(),
+            torn: false,
         }))
     }
 
@@ -165,12 +169,14 @@ impl Journal {
         })
         .map_err(std::io::Error::other)?;
         line.push(b'\n');
-        if self.bytes >= SEGMENT_BYTES {
+        if self.bytes >= SEGMENT_BYTES || self.torn {
             self.rotate(seq.saturating_sub(1))?;
+            self.torn = false;
         }
-        self.file.write_all(&line)?;
+        let written = self.file.write_all(&line);
+        self.torn = written.is_err();
         self.bytes += line.len() as u64;
-        Ok(())
+        written
     }
 
     /// Closes the current segment, whose last sequence is `last`, and
@@ -395,6 +401,34 @@ mod tests {
             3,
             "the log, its WAL and shared memory"
         );
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn after_a_write_failed_part_way_the_next_row_starts_a_new_segment() {
+        let (folder, base, mut store) = fresh("torn");
+        let mut journal = Journal::open(&base, &mut *store).unwrap().unwrap();
+        let seq = journal.take_seq();
+        journal.write(seq, &crate::tests::row(1)).unwrap();
+        // What a write cut short by a full disk leaves: half a line.
+        let segment = segment_path(&base, journal.id(), 1);
+        OpenOptions::new()
+            .append(true)
+            .open(&segment)
+            .unwrap()
+            .write_all(b"{\"seq\":2,\"te")
+            .unwrap();
+        journal.torn = true;
+        let seq = journal.take_seq();
+        journal.write(seq, &crate::tests::row(3)).unwrap();
+        let id = journal.id().to_string();
+        drop(journal);
+        let rows: Vec<i64> = [1, 2]
+            .iter()
+            .flat_map(|segment| read_segment(&segment_path(&base, &id, *segment)))
+            .map(|(_, row)| row.latency_us)
+            .collect();
+        assert_eq!(rows, vec![1, 3], "the row after the torn one is whole");
         std::fs::remove_dir_all(folder).unwrap();
     }
 
