@@ -19,8 +19,24 @@ const NOW: &str = "2026-12-08T10:15:00-03:00";
 /// answer; a fact not there is skipped). Returns the transcript and the
 /// facts asked, in order.
 fn converse(answers: &BTreeMap<&str, &str>, save: &std::path::Path) -> (String, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roteiro"))
-        .args(["ask", "--now", NOW, "--policies", "policies", "--save"])
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roteiro"));
+    command.args(["ask", "--now", NOW]);
+    talk(command, answers, save)
+}
+
+/// Runs `ask` with no `--now` under libfaketime's clock at `utc`, in a
+/// process whose zone is UTC (as servers and containers run).
+fn converse_at_clock(utc: &str, answers: &BTreeMap<&str, &str>, save: &std::path::Path) -> (String, Vec<String>) {
+    let mut command = Command::new("faketime");
+    command
+        .env("TZ", "UTC")
+        .args([utc, env!("CARGO_BIN_EXE_roteiro"), "ask"]);
+    talk(command, answers, save)
+}
+
+fn talk(mut command: Command, answers: &BTreeMap<&str, &str>, save: &std::path::Path) -> (String, Vec<String>) {
+    let mut child = command
+        .args(["--policies", "policies", "--save"])
         .arg(save)
         .arg("--database")
         .arg(save.with_extension("db"))
@@ -177,4 +193,62 @@ fn bad_answers_are_asked_again_and_a_closed_stdin_ends_with_the_decision_so_far(
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("escolha um número de 1 a 5"), "{text}");
     assert!(text.contains("entrada encerrada"), "{text}");
+}
+
+/// Whether libfaketime is here; CI installs it, so there it must be.
+fn faketime_present() -> bool {
+    let present = Command::new("faketime").arg("--version").output().is_ok();
+    assert!(
+        present || std::env::var_os("CI").is_none(),
+        "CI installs faketime (.ci/run)"
+    );
+    present
+}
+
+#[test]
+fn ask_on_the_system_clock_greets_and_records_by_brasilias_clock_at_any_hour() {
+    if !faketime_present() {
+        eprintln!("faketime ausente: teste pulado (o .ci/run o instala)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("roteiro-ask-clock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let answers = BTreeMap::from([
+        ("contact.channel", "telefone"),
+        ("contact.kind", "nao_cliente"),
+        ("request.topic", "boleto"),
+        ("analyst.name", "Carla"),
+    ]);
+    // (clock in UTC, greeting, the moment ask records, Financeiro open).
+    let hours = [
+        // 16:00 in Brasília: afternoon, Financeiro open until 18:00.
+        ("2026-12-08 19:00:00", "Boa tarde", "2026-12-08T16:00:00-03:00", true),
+        // 01:00 UTC is still the previous day in Brasília, 22:00.
+        ("2026-12-09 01:00:00", "Boa noite", "2026-12-08T22:00:00-03:00", false),
+        // 11:30 UTC is 08:30 in the morning, Financeiro open.
+        ("2026-12-08 11:30:00", "Bom dia", "2026-12-08T08:30:00-03:00", true),
+    ];
+    for (utc, greeting, recorded, open) in hours {
+        let save = dir.join(format!("{}.yaml", &utc[11..13]));
+        let (transcript, _) = converse_at_clock(utc, &answers, &save);
+        assert!(
+            transcript.contains(&format!("Info, Carla, {greeting}!")),
+            "{utc}: {transcript}"
+        );
+        let saved: serde_yaml::Value = serde_yaml::from_slice(&std::fs::read(&save).unwrap()).unwrap();
+        let now = saved["now"].as_str().unwrap_or_default();
+        assert!(
+            now.starts_with(&recorded[..16]) && now.ends_with("-03:00"),
+            "{utc}: saved now {now}"
+        );
+        let decided = decide_saved(&save);
+        let asks_receipt = decided["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|action| action["id"] == "padrao.nao_cliente.fora_expediente.comprovante");
+        // Out of hours a non-client is asked for the PDF receipt before any support.
+        assert_eq!(asks_receipt, !open, "{utc}: {decided}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

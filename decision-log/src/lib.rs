@@ -283,7 +283,7 @@ impl Row {
         columns
             .push(&Utc::now().to_rfc3339())
             // RFC 3339, so an exported situation decides as of the same moment.
-            .push(&situation.now().unwrap_or(made.now).to_rfc3339())
+            .push(&bundle.local(&situation.now().unwrap_or(made.now)).to_rfc3339())
             .push(made.origin)
             .push(&info.name)
             .push(&info.version)

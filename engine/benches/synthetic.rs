@@ -67,7 +67,7 @@ fn generate_in(rules: usize, procedures: usize) -> Vec<SourceFile> {
     let files = [
         (
             "bundle.yaml",
-            "name: sintetico\nversion: '1'\ntimezone: {name: America/Sao_Paulo, utc_offset: '-03:00'}\nlimits: {decision_ms: 60000}\nphases: [a]\noutputs:\n  route: {description: r, type: text}\n".to_string(),
+            "name: sintetico\nversion: '1'\ntimezone: {name: America/Sao_Paulo}\nlimits: {decision_ms: 60000}\nphases: [a]\noutputs:\n  route: {description: r, type: text}\n".to_string(),
         ),
         (
             "vocabulary.yaml",

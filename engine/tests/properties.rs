@@ -248,6 +248,81 @@ proptest! {
     }
 }
 
+/// Every moment of a situation (its `now` included) written in `offset`:
+/// the same instants, another way of writing them.
+fn rewritten_in(value: &serde_json::Value, offset: chrono::FixedOffset) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(at) if text.contains('T') => {
+                let at = at.with_timezone(&offset);
+                // `Z` for UTC as most programs write it; `+00:00` otherwise.
+                let written = if offset.local_minus_utc() == 0 {
+                    at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+                } else {
+                    at.to_rfc3339()
+                };
+                Value::String(written)
+            }
+            _ => value.clone(),
+        },
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), rewritten_in(v, offset))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The offset property: the same instants written in two offsets decide
+/// alike, byte for byte (the bundle reads every moment in its own zone).
+fn same_in_any_offset(picks: &[(usize, u64)], seconds: i64, offsets: (i32, i32)) -> Result<(), TestCaseError> {
+    let mut tree: serde_json::Value = serde_json::from_str(&situation(picks)).unwrap();
+    let now = common::now() + chrono::TimeDelta::seconds(seconds);
+    tree["now"] = serde_json::Value::String(now.to_rfc3339());
+    let decide_in = |minutes: i32| {
+        let offset = chrono::FixedOffset::east_opt(minutes * 60).unwrap();
+        let text = rewritten_in(&tree, offset).to_string();
+        with_bundle(|bundle| {
+            let situation = bundle
+                .parse_situation(&text, "gerada")
+                .expect("generated from the vocabulary");
+            let decided = bundle.decide(&situation, common::now());
+            (
+                text,
+                decided
+                    .map(|d| serde_json::to_string(&d).unwrap())
+                    .map_err(|e| e.to_string()),
+            )
+        })
+    };
+    let (first_text, first) = decide_in(offsets.0);
+    let (second_text, second) = decide_in(offsets.1);
+    prop_assert_eq!(first, second, "\n{}\n{}", first_text, second_text);
+    Ok(())
+}
+
+/// Offsets people and programs write: UTC (`Z`), Brasília, India's half
+/// hour, Nepal's three quarters, the extremes.
+const OFFSETS_MINUTES: [i32; 8] = [0, -180, 330, 345, -120, 840, -720, 60];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256)
+    ))]
+
+    #[test]
+    fn the_same_instants_in_any_offset_give_the_same_decision(
+        picks in proptest::collection::vec((any::<usize>(), any::<u64>()), 0..16),
+        // Three days of seconds around the reference moment: every hour of
+        // the day, both sides of midnight in Brasília and in UTC.
+        seconds in -129_600i64..129_600,
+        first in 0usize..8,
+        second in prop_oneof![0usize..8, Just(usize::MAX)],
+        arbitrary in -720i32..=840,
+    ) {
+        let second = OFFSETS_MINUTES.get(second).copied().unwrap_or(arbitrary);
+        same_in_any_offset(&picks, seconds, (OFFSETS_MINUTES[first], second))?;
+    }
+}
+
 proptest! {
     // Each case loads, lints and tests a whole bundle: fewer cases by
     // default, PROPTEST_CASES runs more.

@@ -24,10 +24,11 @@ type Params = Query<std::collections::BTreeMap<String, String>>;
 /// measure lateness as of) and who asks (the authenticated caller, else
 /// `by=`).
 pub fn asked(
+    desk: &Desk,
     query: &std::collections::BTreeMap<String, String>,
     who: &Who,
 ) -> Result<(DateTime<FixedOffset>, Option<String>), ApiError> {
-    Ok((moment(query.get("now"))?, who.name_or(query.get("by").cloned())))
+    Ok((moment(desk, query.get("now"))?, who.name_or(query.get("by").cloned())))
 }
 
 /// `GET /v1/cases/{ticket}?now=...`: the case, decided again now.
@@ -37,7 +38,7 @@ pub async fn show(
     Path(ticket): Path<String>,
     Query(query): Params,
 ) -> Result<Response, ApiError> {
-    let (now, by) = asked(&query, &who)?;
+    let (now, by) = asked(&desk, &query, &who)?;
     work(desk, &ticket, StatusCode::OK, now, move |case_desk, ticket| {
         case_desk.show(ticket, by.as_deref(), now)
     })
@@ -54,7 +55,7 @@ pub async fn open(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
-    let (now, by) = asked(&query, &who)?;
+    let (now, by) = asked(&desk, &query, &who)?;
     let text = String::from_utf8_lossy(&body).into_owned();
     work(desk, &ticket, StatusCode::CREATED, now, move |case_desk, ticket| {
         case_desk.open(ticket, &text, "corpo", by.as_deref(), now)
@@ -71,7 +72,7 @@ pub async fn answer(
     Query(query): Params,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let now = moment(query.get("now"))?;
+    let now = moment(&desk, query.get("now"))?;
     let request = json_body(body)?;
     let Some(given) = request.get("answers").and_then(Value::as_object) else {
         return Err(ApiError::bad_parameter(
@@ -101,7 +102,7 @@ pub async fn close(
     Query(query): Params,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let now = moment(query.get("now"))?;
+    let now = moment(&desk, query.get("now"))?;
     let request = json_body(body)?;
     let Some(reason) = request.get("reason").and_then(Value::as_str).map(str::to_string) else {
         return Err(ApiError::bad_parameter(
@@ -134,7 +135,7 @@ pub async fn close(
 /// `GET /v1/cases?due=true&team=io&now=...`: every open follow-up of every
 /// open case, soonest first, each marked overdue or not.
 pub async fn due(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<Response, ApiError> {
-    let now = moment(query.get("now"))?;
+    let now = moment(&desk, query.get("now"))?;
     let team = query.get("team").cloned();
     let address = address(&desk)?;
     tokio::task::spawn_blocking(move || {
@@ -153,8 +154,8 @@ pub async fn follow_up_metrics(desk: &Desk) -> String {
     let Ok(address) = address(desk) else {
         return String::new();
     };
+    let now = desk.served().bundle.local(&chrono::Utc::now());
     let counted = tokio::task::spawn_blocking(move || {
-        let now = chrono::Utc::now().fixed_offset();
         let list = Cases::open(&address).ok()?.due(None).ok()?;
         Some((list.len(), list.iter().filter(|f| f.overdue(now)).count()))
     })
@@ -213,14 +214,16 @@ pub fn address(desk: &Desk) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::unavailable("o serviço está sem banco de dados: casos precisam do log".into()))
 }
 
-/// `now=` as RFC 3339; absent, the clock (time is the caller's input when
-/// it pins it).
-fn moment(text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> {
-    match text {
-        None => Ok(chrono::Utc::now().fixed_offset()),
+/// `now=` as RFC 3339 in any offset; absent, the clock (time is the
+/// caller's input when it pins it). Either way read in the served bundle's
+/// zone, so a day is overdue by Brasília's calendar, not the caller's.
+fn moment(desk: &Desk, text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> {
+    let at = match text {
+        None => chrono::Utc::now().fixed_offset(),
         Some(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|_| ApiError::bad_parameter("now", text, "um momento RFC 3339, como 2026-12-08T10:15:00-03:00")),
-    }
+            .map_err(|_| ApiError::bad_parameter("now", text, "um momento RFC 3339, como 2026-12-08T10:15:00-03:00"))?,
+    };
+    Ok(desk.served().bundle.local(&at))
 }
 
 pub fn desk_error(err: DeskError) -> ApiError {

@@ -43,7 +43,7 @@ fn preview(
         ));
     }
     let ticket = cases::ticket(ticket).map_err(case_error)?;
-    let (now, by) = asked(query, who)?;
+    let (now, by) = asked(desk, query, who)?;
     let served = desk.served();
     let mut case_desk = CaseDesk {
         bundle: &served.bundle,

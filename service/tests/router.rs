@@ -42,3 +42,22 @@ fn health_and_an_unknown_route_answer_without_the_binary() {
     let (status, body) = request(&addr, "GET", "/v1/nada", "");
     assert_eq!(status, 404, "{body}");
 }
+
+#[test]
+fn a_moment_in_utc_decides_as_the_same_instant_in_brasilia() {
+    let (_runtime, addr) = common::serve(None);
+    // 19:00Z is 16:00 in Brasília: a Tuesday afternoon, Financeiro open
+    // until 18:00; read as 19:00 it would be evening and closed.
+    let situation = |now: &str| {
+        format!(
+            r#"{{"now": "{now}", "analyst": {{"name": "Carla"}}, "contact": {{"kind": "nao_cliente", "channel": "telefone"}}, "request": {{"topic": "boleto"}}}}"#
+        )
+    };
+    let (status, utc) = request(&addr, "POST", "/v1/decide", &situation("2026-12-08T19:00:00Z"));
+    assert_eq!(status, 200, "{utc}");
+    let (status, local) = request(&addr, "POST", "/v1/decide", &situation("2026-12-08T16:00:00-03:00"));
+    assert_eq!(status, 200, "{local}");
+    assert_eq!(utc, local);
+    assert!(utc.contains("Boa tarde"), "{utc}");
+    assert!(!utc.contains("Boa noite"), "{utc}");
+}

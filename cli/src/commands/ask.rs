@@ -131,7 +131,7 @@ fn write_back(bundle: &Bundle, args: &Args, case: &Case, answers: &Value) -> Sta
         Err(err) => return report(err.into()),
     };
     let mut desk = CaseDesk { bundle, cases };
-    let now = args.now.unwrap_or_else(clock::system);
+    let now = clock::now(bundle, args.now);
     match desk.answer_values(&case.ticket, &changed, Some(case.version), None, now) {
         Ok(view) => {
             println!(
@@ -251,7 +251,7 @@ fn start(bundle: &Bundle, args: &Args, case: Option<&Case>) -> Result<Value, Sta
         }
     };
     let pinned = situation(bundle, &answers)?.now();
-    let now = args.now.or(pinned).unwrap_or_else(clock::system);
+    let now = clock::now(bundle, args.now.or(pinned));
     set(&mut answers, "now", Value::String(now.to_rfc3339()));
     Ok(answers)
 }
@@ -271,7 +271,7 @@ fn situation(bundle: &Bundle, answers: &Value) -> Result<Situation, Status> {
 
 /// The decision on what is known so far, logged when the session logs.
 fn decide(bundle: &Bundle, situation: &Situation, log: &impl Recorder) -> Result<Decision, Status> {
-    let now = situation.now().unwrap_or_else(clock::system);
+    let now = clock::now(bundle, situation.now());
     decide_and_record(bundle, situation, now, "ask", log)
         .map(|decided| decided.decision)
         .map_err(|err| source::report_decide_error(&err))

@@ -107,7 +107,7 @@ pub fn run(args: &Args) -> Status {
             bundle: &bundle,
             cases: open_store(&common.log)?,
         };
-        let now = common.now.unwrap_or_else(clock::system);
+        let now = clock::now(&bundle, common.now);
         let by = common.by.as_deref();
         let view = match &args.action {
             Action::Open {
@@ -206,7 +206,9 @@ pub fn list(args: &ListArgs) -> Status {
             return Err(Status::Failed);
         }
         let mut store = open_store(&common.log)?;
-        let now = common.now.unwrap_or_else(clock::system);
+        // A day is overdue by the bundle's calendar, not the machine's.
+        let bundle = source::bundle(common.policies.as_deref())?;
+        let now = clock::now(&bundle, common.now);
         let due = store.due(args.team.as_deref()).map_err(failed)?;
         print!("{}", pending(&due, now, common.format));
         Ok(Status::Ok)
@@ -320,7 +322,7 @@ fn pending(list: &[CaseFollowUp], now: DateTime<FixedOffset>, format: Format) ->
         let when = match (&f.due_text, f.overdue(now)) {
             (Some(due), true) => format!("ATRASADA desde {due}"),
             (Some(due), false) => format!("até {due}"),
-            (None, _) => "prazo a definir".to_string(),
+            (None, _) => "sem prazo".to_string(),
         };
         let team = f.team.as_deref().map(|t| format!(" · time {t}")).unwrap_or_default();
         out.push_str(&format!("  ⏲ ticket {} · {when}{team}: {}\n", f.ticket, f.text));

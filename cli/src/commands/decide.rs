@@ -49,7 +49,7 @@ pub fn run(args: &Args) -> Status {
         Ok(log) => log,
         Err(status) => return status,
     };
-    let status = match decide_and_record(&bundle, &situation, clock::system(), "decide", &log) {
+    let status = match decide_and_record(&bundle, &situation, clock::system(&bundle), "decide", &log) {
         Ok(decided) => print_decision(&decided.decision, args, &bundle),
         Err(err) => source::report_decide_error(&err),
     };

@@ -194,7 +194,7 @@ pub fn run(args: &Args) -> Status {
             return Status::Failed;
         }
     };
-    let clock = clock::system();
+    let clock = clock::system(&new);
     // Every core replays its share; the report keeps the corpus order.
     let results: Vec<(String, Outcome)> = roteiro_engine::in_parallel(&situations, |(name, text)| {
         (name.clone(), compare(&base, &new, (name, text), args.now, clock))

@@ -40,7 +40,7 @@ pub fn run(args: &Args) -> Status {
             Ok(loaded) => loaded,
             Err(status) => return status,
         };
-    match bundle.explain(&situation, clock::system()) {
+    match bundle.explain(&situation, clock::system(&bundle)) {
         Ok(explanation) if args.json => match serde_json::to_string_pretty(&explanation) {
             Ok(json) => {
                 println!("{json}");

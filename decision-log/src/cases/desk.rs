@@ -62,6 +62,7 @@ impl CaseDesk<'_> {
         by: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> Result<CaseView, DeskError> {
+        let now = self.bundle.local(&now);
         let given = self.bundle.parse_situation(situation, origin)?;
         let by = who(by, &given);
         let json = self.bundle.situation_json(&given, true);
@@ -112,6 +113,7 @@ impl CaseDesk<'_> {
         by: Option<&str>,
         now: DateTime<FixedOffset>,
     ) -> Result<CaseView, DeskError> {
+        let now = self.bundle.local(&now);
         // Only declared facts are answered: a path is never built deeper
         // than the vocabulary's own (a hostile `a.a.a...` would otherwise
         // nest a tree past what serializing it can bear).
@@ -146,6 +148,8 @@ impl CaseDesk<'_> {
     /// Decides the case as it is, records the decision (with the bundle's
     /// digest) and makes its follow-ups the decision's.
     fn decide(&mut self, ticket: &str, by: &str, now: DateTime<FixedOffset>) -> Result<CaseView, DeskError> {
+        // Recorded and shown as the bundle's zone reads it.
+        let now = self.bundle.local(&now);
         let case = self.found(ticket)?;
         let given = self.situation(&case)?;
         let decision = self.bundle.decide(&given, now)?;

@@ -11,6 +11,18 @@ use crate::model::source::BundleInfo;
 use crate::model::vocabulary::Vocabulary;
 
 impl Bundle {
+    /// The IANA name of the zone every moment is read in.
+    pub fn time_zone(&self) -> &'static str {
+        self.calendar.zone().name()
+    }
+
+    /// `at` as the bundle's zone shows it: the same instant, its offset the
+    /// zone's. Callers convert a clock or a typed moment with it before
+    /// showing or storing it; decisions convert every moment themselves.
+    pub fn local<T: chrono::TimeZone>(&self, at: &chrono::DateTime<T>) -> chrono::DateTime<chrono::FixedOffset> {
+        self.calendar.zone().local(at)
+    }
+
     /// Chooses which evaluator runs the expressions (native by default);
     /// decisions are the same either way.
     pub fn set_evaluation(&mut self, evaluation: Evaluation) {

@@ -108,6 +108,7 @@ impl Bundle {
             vocabulary: &self.vocabulary,
             limit: self.manifest.limits.situation_bytes,
             lenient,
+            zone: self.calendar.zone(),
         }
     }
 }

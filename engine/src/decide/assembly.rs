@@ -213,7 +213,7 @@ impl Bundle {
     ) -> Arc<BTreeMap<String, FactValue>> {
         let mut facts = Arc::clone(&situation.facts);
         if !facts.contains_key(NOW) {
-            let now = FactValue::DateTime(now.with_timezone(&self.offset));
+            let now = FactValue::DateTime(self.local(&now));
             Arc::make_mut(&mut facts).insert(NOW.to_string(), now);
         }
         facts
@@ -351,15 +351,16 @@ impl Bundle {
         // A due time that needs a fact the situation lacks stays unknown
         // and names the fact on the follow-up: it changes when, not what,
         // so it is not among the decision's missing facts.
-        let (due, needs) = match evaluator
-            .value(&follow_up.due)
-            .map_err(|failure| fail("due", failure))?
-        {
-            Ok(value) => (
-                Some(Due::of(&value).map_err(|message| fail("due", Failure::Rule(message)))?),
-                Vec::new(),
-            ),
-            Err(facts) => (None, facts.into_iter().collect()),
+        let (due, needs) = match &follow_up.due {
+            // A wait the procedure gives no deadline: open, undated.
+            None => (None, Vec::new()),
+            Some(expr) => match evaluator.value(expr).map_err(|failure| fail("due", failure))? {
+                Ok(value) => (
+                    Some(Due::of(&value).map_err(|message| fail("due", Failure::Rule(message)))?),
+                    Vec::new(),
+                ),
+                Err(facts) => (None, facts.into_iter().collect()),
+            },
         };
         out.follow_ups.push(Pending {
             due,
@@ -481,7 +482,7 @@ impl Bundle {
 
     fn finish(&self, mut out: Assembly<'_>, situation: &Situation, now: DateTime<FixedOffset>) -> Decision {
         // The moment the decision is made as of, in the bundle's offset.
-        let decided_at = situation.now().unwrap_or(now).with_timezone(&self.offset);
+        let decided_at = self.local(&situation.now().unwrap_or(now));
         let mut warnings = situation.warnings.clone();
         warnings.append(&mut out.warnings);
         let mut outputs = BTreeMap::new();
@@ -529,7 +530,7 @@ impl Bundle {
             actions: out.actions.into_iter().map(|(_, action)| action).collect(),
             scripts: out.scripts.into_iter().map(|(_, script)| script).collect(),
             reminders: out.reminders,
-            follow_ups: follow_ups::finish(out.follow_ups, decided_at),
+            follow_ups: follow_ups::finish(out.follow_ups, decided_at, self.calendar.zone()),
             missing,
             assumed,
             warnings,
@@ -549,7 +550,7 @@ impl Bundle {
             .filter_map(|slot| {
                 let fact = self.slots.get(*slot)?;
                 let value = if fact.path == NOW {
-                    FactValue::DateTime(now.with_timezone(&self.offset)).display().into()
+                    FactValue::DateTime(self.local(&now)).display().into()
                 } else {
                     fact.default_shown.clone()
                 };

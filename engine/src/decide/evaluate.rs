@@ -110,7 +110,10 @@ pub(crate) struct Evaluator<'b> {
 const BUDGET_EVERY: u32 = 16;
 
 impl<'b> Evaluator<'b> {
-    pub(crate) fn new(bundle: &'b Bundle, facts: Arc<BTreeMap<String, FactValue>>) -> Self {
+    pub(crate) fn new(bundle: &'b Bundle, mut facts: Arc<BTreeMap<String, FactValue>>) -> Self {
+        // Whoever built the facts (a parsed situation, `set_now`, an
+        // answer), every moment is read in the bundle's zone.
+        crate::decide::situation::localize(&mut facts, bundle.calendar.zone());
         let today_date = match facts.get(NOW) {
             Some(FactValue::DateTime(now)) => Some(now.date_naive()),
             _ => None,

@@ -8,6 +8,7 @@ use rhai::Dynamic;
 
 use crate::decide::decision::FollowUp;
 use crate::model::calendar;
+use crate::model::zone::Zone;
 
 /// When a follow-up is due: a day, or a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +40,11 @@ impl Due {
         }
     }
 
-    /// The moment it starts, for ordering (a day starts at midnight, in
-    /// the decision's offset).
-    fn start(self, offset: FixedOffset) -> Option<DateTime<FixedOffset>> {
+    /// The moment it starts, for ordering (a day starts at its first
+    /// moment in the bundle's zone).
+    fn start(self, zone: Zone) -> Option<DateTime<FixedOffset>> {
         match self {
-            Self::Day(day) => day.and_hms_opt(0, 0, 0)?.and_local_timezone(offset).single(),
+            Self::Day(day) => zone.start_of(day),
             Self::At(at) => Some(at),
         }
     }
@@ -57,10 +58,10 @@ pub(super) struct Pending {
 
 /// The follow-ups as the decision shows them: soonest first (those whose
 /// due time is unknown last, in bundle order), each marked overdue or not
-/// at `now`, the decision's moment in the bundle's offset.
-pub(super) fn finish(mut pending: Vec<Pending>, now: DateTime<FixedOffset>) -> Vec<FollowUp> {
-    let offset = *now.offset();
-    pending.sort_by_key(|p| (p.due.is_none(), p.due.and_then(|due| due.start(offset))));
+/// at `now`, the decision's moment in the bundle's `zone`, and shown in
+/// that zone.
+pub(super) fn finish(mut pending: Vec<Pending>, now: DateTime<FixedOffset>, zone: Zone) -> Vec<FollowUp> {
+    pending.sort_by_key(|p| (p.due.is_none(), p.due.and_then(|due| due.start(zone))));
     pending
         .into_iter()
         .map(|Pending { due, mut follow_up }| {
@@ -70,7 +71,7 @@ pub(super) fn finish(mut pending: Vec<Pending>, now: DateTime<FixedOffset>) -> V
                     follow_up.due_text = Some(calendar::format_date(day));
                 }
                 Some(Due::At(at)) => {
-                    let at = at.with_timezone(&offset);
+                    let at = zone.local(&at);
                     follow_up.due = Some(at.to_rfc3339());
                     follow_up.due_text = Some(calendar::format_datetime(at));
                 }
@@ -124,6 +125,7 @@ mod tests {
                 pending("ontem", Some(Due::Day(day("2026-12-07")))),
             ],
             now,
+            Zone::named("America/Sao_Paulo").unwrap(),
         );
         let order: Vec<&str> = shown.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(order, ["ontem", "hoje", "cedo", "amanha", "sem-prazo"]);

@@ -14,6 +14,7 @@ use crate::decide::error::SituationError;
 use crate::decide::reader::{malformed, Reader};
 use crate::decide::seeds;
 use crate::model::vocabulary::{FactValue, Vocabulary, NOW};
+use crate::model::zone::Zone;
 use crate::text::input;
 use crate::text::locate::Location;
 
@@ -65,6 +66,8 @@ pub struct Reading<'v> {
     pub limit: u64,
     /// Unknown fields are warnings instead of errors.
     pub lenient: bool,
+    /// The zone every moment is read in.
+    pub zone: Zone,
 }
 
 /// Reads a situation; JSON when the text starts with `{`, YAML otherwise.
@@ -147,7 +150,7 @@ pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situat
             ));
         }
     }
-    Ok(situation(origin, reader))
+    Ok(situation(origin, reader, reading.zone))
 }
 
 /// Whether `text` holds only blank lines and YAML comments.
@@ -173,18 +176,36 @@ pub fn from_value(value: serde_yaml::Value, origin: &str, reading: &Reading<'_>)
     let reader = Reader::new(reading.vocabulary, reading.lenient);
     let seed = seeds::root(&reader);
     match seed.deserialize(value) {
-        Ok(()) => Ok(situation(origin, reader)),
+        Ok(()) => Ok(situation(origin, reader, reading.zone)),
         Err(err) => Err(reader.into_error(origin, None, None, None, &err.to_string())),
     }
 }
 
-/// The situation the reader took, named by where it came from.
-fn situation(origin: &str, reader: Reader<'_>) -> Situation {
+/// The situation the reader took, named by where it came from, its
+/// moments in `zone`.
+fn situation(origin: &str, reader: Reader<'_>, zone: Zone) -> Situation {
     let (facts, warnings) = reader.finish();
+    let mut facts = Arc::new(facts);
+    localize(&mut facts, zone);
     Situation {
         origin: origin.to_string(),
-        facts: Arc::new(facts),
+        facts,
         warnings,
+    }
+}
+
+/// Writes every moment of `facts` in `zone`: the same instants, so that
+/// hours, days and texts read the zone's clock whatever offset a caller
+/// wrote. Copies the facts only when one moment needs it.
+pub(crate) fn localize(facts: &mut Arc<BTreeMap<String, FactValue>>, zone: Zone) {
+    let elsewhere = |value: &FactValue| matches!(value, FactValue::DateTime(at) if !zone.shows(at));
+    if !facts.values().any(elsewhere) {
+        return;
+    }
+    for value in Arc::make_mut(facts).values_mut() {
+        if let FactValue::DateTime(at) = value {
+            *at = zone.local(at);
+        }
     }
 }
 
@@ -236,6 +257,7 @@ mod tests {
                 vocabulary,
                 limit: 1 << 20,
                 lenient: false,
+                zone: Zone::default(),
             },
         )
     }
@@ -331,6 +353,7 @@ mod tests {
             vocabulary: &vocabulary,
             limit: 1 << 20,
             lenient: true,
+            zone: Zone::default(),
         };
         let situation = super::parse(b"client:\n  colour: blue\n", "s.yaml", &lenient).unwrap_or_default();
         assert_eq!(situation.warnings.len(), 1);

@@ -21,6 +21,7 @@ use crate::expr::catalog::{catalog_entry, catalog_list, Catalog, CatalogList};
 use crate::expr::probe::{lock, Read, SharedProbe};
 use crate::model::calendar::{self, Calendar};
 use crate::model::vocabulary::{FactValue, PathKind, Vocabulary};
+use crate::model::zone::Zone;
 
 /// Operations one expression may run before it is stopped.
 pub const MAX_OPERATIONS: u64 = 50_000;
@@ -214,9 +215,15 @@ fn add_days(date: NaiveDate, days: i64) -> Result<NaiveDate, Box<EvalAltResult>>
         .ok_or_else(|| out_of_range(format!("add_days({}, {days})", date.format("%Y-%m-%d"))))
 }
 
-fn add_minutes(at: DateTime<FixedOffset>, minutes: i64) -> Result<DateTime<FixedOffset>, Box<EvalAltResult>> {
+/// `minutes` after `at`, on the zone's clock (its offset may differ).
+fn add_minutes(
+    zone: Zone,
+    at: DateTime<FixedOffset>,
+    minutes: i64,
+) -> Result<DateTime<FixedOffset>, Box<EvalAltResult>> {
     TimeDelta::try_minutes(minutes)
         .and_then(|delta| at.checked_add_signed(delta))
+        .map(|later| zone.local(&later))
         .ok_or_else(|| out_of_range(format!("add_minutes({}, {minutes})", at.to_rfc3339())))
 }
 
@@ -265,11 +272,22 @@ fn register_dates(engine: &mut Engine, calendar: Arc<Calendar>) {
     engine.register_fn("hour", |at: Instant| i64::from(at.hour()));
     engine.register_fn("minute", |at: Instant| i64::from(at.minute()));
     engine.register_fn("weekday", |at: Instant| i64::from(at.weekday().number_from_monday()));
+    // Whole seconds, minutes or hours from one moment to the other,
+    // truncated toward zero: a wait is compared to the second with
+    // `seconds_between` or by comparing moments (`now >= add_minutes(...)`).
+    engine.register_fn("seconds_between", |from: Instant, to: Instant| {
+        (to - from).num_seconds()
+    });
     engine.register_fn("minutes_between", |from: Instant, to: Instant| {
         (to - from).num_minutes()
     });
     engine.register_fn("hours_between", |from: Instant, to: Instant| (to - from).num_hours());
-    engine.register_fn("add_minutes", add_minutes);
+    {
+        let zone = calendar.zone();
+        engine.register_fn("add_minutes", move |at: Instant, minutes: i64| {
+            add_minutes(zone, at, minutes)
+        });
+    }
     engine.register_fn("fmt", calendar::format_datetime);
     engine.register_fn("fmt_time", |at: Instant| at.format("%H:%M").to_string());
     engine.register_fn("to_string", |at: &mut Instant| calendar::format_datetime(*at));

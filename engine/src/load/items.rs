@@ -49,7 +49,14 @@ impl Loader {
             };
             self.unique_item(&item_place, &field, &follow_up.id);
             let team = self.team(context, &item_place, &field, follow_up.team.as_deref());
-            let due = self.compile_expr(context, &item_place, &format!("{field}.due"), &follow_up.due);
+            // `None` when written but broken (reported); `Some(None)` when
+            // the wait has no deadline.
+            let due = match &follow_up.due {
+                Some(source) => self
+                    .compile_expr(context, &item_place, &format!("{field}.due"), source)
+                    .map(Some),
+                None => Some(None),
+            };
             let until = follow_up
                 .until
                 .as_ref()

@@ -186,9 +186,9 @@ impl Loader {
             return Loaded::Done(Err(self.fail(&files)));
         };
 
-        let offset = self.check_manifest(&manifest, manifest_file);
+        let zone = self.check_manifest(&manifest, manifest_file);
         self.check_vocabulary(&vocabulary_spec, vocabulary_file);
-        let calendar = self.build_calendar(&calendar_spec, calendar_file);
+        let calendar = self.build_calendar(&calendar_spec, calendar_file, zone.unwrap_or_default());
         let vocabulary = Arc::new(
             Vocabulary::new(vocabulary_spec.facts.clone()).with_text_max_length(manifest.limits.text_max_length),
         );
@@ -210,7 +210,9 @@ impl Loader {
             return Loaded::ReadWhole(files);
         };
 
-        let (true, Some(offset)) = (self.problems.is_empty(), offset) else {
+        // A bundle whose zone is unknown never decides (its calendar was
+        // built in UTC only so the other files could still be checked).
+        let (true, Some(_)) = (self.problems.is_empty(), zone) else {
             return Loaded::Done(Err(self.fail(&files)));
         };
         if rules.is_empty() {
@@ -230,7 +232,6 @@ impl Loader {
             info,
             vocabulary,
             catalog: catalog_lists,
-            offset,
             engine,
             derivations: Arc::new(derivations),
             native_derivations,

@@ -2,18 +2,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::FixedOffset;
-
 use crate::model::calendar::{self, Calendar, Hours};
 use crate::model::policy::{CalendarFile, FactKind, FactSpec, Manifest, OutputKind, VocabularyFile};
 use crate::model::vocabulary::NOW;
+use crate::model::zone::Zone;
 
 use crate::load::context::Context;
 use crate::load::problems::{Loader, Place};
 use crate::model::bundle::{SourceFile, MAX_SITUATION_BYTES, MAX_TEXT_LENGTH};
 
 impl Loader {
-    pub(super) fn check_manifest(&mut self, manifest: &Manifest, file: &SourceFile) -> Option<FixedOffset> {
+    pub(super) fn check_manifest(&mut self, manifest: &Manifest, file: &SourceFile) -> Option<Zone> {
         fn place<'a>(file: &'a SourceFile, item: &'a str) -> Place<'a> {
             Place {
                 file,
@@ -62,10 +61,10 @@ impl Loader {
                 ),
             );
         }
-        match calendar::parse_offset(&manifest.timezone.utc_offset) {
-            Ok(offset) => Some(offset),
+        match Zone::named(&manifest.timezone.name) {
+            Ok(zone) => Some(zone),
             Err(message) => {
-                self.report(&place(file, "timezone"), Some("utc_offset"), message);
+                self.report(&place(file, "timezone"), Some("name"), message);
                 None
             }
         }
@@ -192,7 +191,7 @@ impl Loader {
         }
     }
 
-    pub(super) fn build_calendar(&mut self, spec: &CalendarFile, file: &SourceFile) -> Calendar {
+    pub(super) fn build_calendar(&mut self, spec: &CalendarFile, file: &SourceFile, zone: Zone) -> Calendar {
         let mut holidays = BTreeMap::new();
         for (date, name) in &spec.holidays {
             match calendar::parse_date(date) {
@@ -225,6 +224,6 @@ impl Loader {
                 }
             }
         }
-        Calendar::new(holidays, hours)
+        Calendar::new(holidays, hours, zone)
     }
 }

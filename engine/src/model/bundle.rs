@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-use chrono::FixedOffset;
 use rhai::{Engine, AST};
 
 use crate::expr::catalog::Catalog;
@@ -160,7 +159,8 @@ pub(crate) struct Rule {
 /// due and the condition that closes it.
 pub(crate) struct FollowUp {
     pub item: Item,
-    pub due: Expr,
+    /// Absent when the procedure gives the wait no deadline.
+    pub due: Option<Expr>,
     pub until: Option<Expr>,
     /// `until` in words, as analysts read it (worked out once the bundle
     /// is built).
@@ -173,7 +173,7 @@ impl FollowUp {
         self.item
             .expressions()
             .map(|expr| ("text", expr))
-            .chain(std::iter::once(("due", &self.due)))
+            .chain(self.due.iter().map(|expr| ("due", expr)))
             .chain(self.until.iter().map(|expr| ("until", expr)))
     }
 }
@@ -257,7 +257,7 @@ impl Rule {
                 follow_up
                     .item
                     .expressions_mut()
-                    .chain(std::iter::once(&mut follow_up.due))
+                    .chain(follow_up.due.iter_mut())
                     .chain(follow_up.until.iter_mut())
             }))
     }
@@ -270,7 +270,6 @@ pub struct Bundle {
     pub(crate) vocabulary: Arc<Vocabulary>,
     /// Catalog lists by name (`teams`, `macros`, ...), shared with Rhai.
     pub(crate) catalog: Catalog,
-    pub(crate) offset: FixedOffset,
     pub(crate) engine: Engine,
     pub(crate) derivations: Arc<BTreeMap<String, Arc<AST>>>,
     /// Derivations compiled natively, by fact.

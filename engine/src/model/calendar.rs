@@ -8,6 +8,8 @@ use std::ops::Bound;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Timelike, Weekday};
 
+use crate::model::zone::Zone;
+
 /// Week-day names as written in `calendar.yaml`.
 pub const WEEKDAY_NAMES: [&str; 7] = ["seg", "ter", "qua", "qui", "sex", "sab", "dom"];
 
@@ -51,12 +53,18 @@ fn parse_time(text: &str) -> Result<NaiveTime, String> {
 pub struct Calendar {
     holidays: BTreeMap<NaiveDate, String>,
     hours: BTreeMap<String, Hours>,
+    zone: Zone,
 }
 
 impl Calendar {
-    /// A calendar from its parsed parts.
-    pub fn new(holidays: BTreeMap<NaiveDate, String>, hours: BTreeMap<String, Hours>) -> Self {
-        Self { holidays, hours }
+    /// A calendar from its parsed parts, its days and hours those of `zone`.
+    pub fn new(holidays: BTreeMap<NaiveDate, String>, hours: BTreeMap<String, Hours>, zone: Zone) -> Self {
+        Self { holidays, hours, zone }
+    }
+
+    /// The zone whose days and hours these are.
+    pub fn zone(&self) -> Zone {
+        self.zone
     }
 
     /// Monday to Friday and not a holiday.
@@ -128,6 +136,7 @@ impl Calendar {
     /// not know the department.
     pub fn is_open(&self, department: &str, at: DateTime<FixedOffset>) -> Option<bool> {
         let hours = self.hours.get(department)?;
+        let at = self.zone.local(&at);
         let date = at.date_naive();
         let weekday = date.weekday().num_days_from_monday();
         let time = at.time().with_nanosecond(0).unwrap_or(at.time());
@@ -173,19 +182,6 @@ pub fn parse_datetime(text: &str) -> Result<DateTime<FixedOffset>, String> {
     })
 }
 
-/// Parses `+HH:MM` / `-HH:MM`.
-pub fn parse_offset(text: &str) -> Result<FixedOffset, String> {
-    let error = || format!("`{text}` não é um deslocamento UTC; esperado +HH:MM ou -HH:MM");
-    let (sign, rest) = match text.as_bytes().first() {
-        Some(b'+') => (1, &text[1..]),
-        Some(b'-') => (-1, &text[1..]),
-        _ => return Err(error()),
-    };
-    let time = NaiveTime::parse_from_str(rest, "%H:%M").map_err(|_| error())?;
-    let seconds = sign * (time.hour() * 3600 + time.minute() * 60) as i32;
-    FixedOffset::east_opt(seconds).ok_or_else(error)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,7 +196,7 @@ mod tests {
         let hours = Hours::parse(&["seg", "ter", "qua", "qui", "sex"].map(String::from), "08:00", "18:00")
             .map(|hours| BTreeMap::from([("financeiro".to_string(), hours)]))
             .unwrap_or_default();
-        Calendar::new(holidays, hours)
+        Calendar::new(holidays, hours, Zone::named("America/Sao_Paulo").unwrap_or_default())
     }
 
     #[test]
@@ -301,17 +297,28 @@ mod tests {
     }
 
     #[test]
+    fn opening_hours_are_read_in_the_calendars_zone_whatever_the_offset_written() {
+        let calendar = calendar_with_holiday("2026-12-25");
+        let at = |text: &str| parse_datetime(text).unwrap_or_default();
+        // 16:00 in Brasília, written in UTC: open until 18:00.
+        assert_eq!(calendar.is_open("financeiro", at("2026-12-08T19:00:00Z")), Some(true));
+        // 17:59:59 open, 18:00:00 closed, to the second.
+        assert_eq!(calendar.is_open("financeiro", at("2026-12-08T20:59:59Z")), Some(true));
+        assert_eq!(calendar.is_open("financeiro", at("2026-12-08T21:00:00Z")), Some(false));
+        // 11:00 UTC on Christmas is 08:00 on the holiday in Brasília.
+        assert_eq!(calendar.is_open("financeiro", at("2026-12-25T11:00:00Z")), Some(false));
+        // Saturday 00:30 in India is Friday 16:00 in Brasília: open.
+        assert_eq!(
+            calendar.is_open("financeiro", at("2026-12-12T00:30:00+05:30")),
+            Some(true)
+        );
+    }
+
+    #[test]
     fn impossible_dates_are_rejected() {
         assert!(parse_date("2026-02-30").is_err());
         assert!(parse_date("2026-13-01").is_err());
         assert!(parse_datetime("2026-12-08T25:00:00-03:00").is_err());
         assert_eq!(format_date(date("2026-12-05")), "05/12/2026");
-    }
-
-    #[test]
-    fn offsets_parse_both_signs() {
-        assert_eq!(parse_offset("-03:00").map(|o| o.local_minus_utc()), Ok(-3 * 3600));
-        assert_eq!(parse_offset("+05:30").map(|o| o.local_minus_utc()), Ok(5 * 3600 + 1800));
-        assert!(parse_offset("03:00").is_err());
     }
 }

@@ -8,3 +8,4 @@ pub(crate) mod rule_index;
 pub(crate) mod shared;
 pub(crate) mod source;
 pub(crate) mod vocabulary;
+pub(crate) mod zone;

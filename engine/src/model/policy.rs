@@ -66,14 +66,13 @@ impl Default for Limits {
     }
 }
 
-/// A fixed UTC offset with the name of the zone it stands for.
+/// The bundle's time zone: every moment is read in it.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimezoneSpec {
-    /// IANA name, for people (e.g. `America/Sao_Paulo`).
+    /// IANA name (e.g. `America/Sao_Paulo`); its offsets, past and future,
+    /// come from the tz database.
     pub name: String,
-    /// Offset used for computation, `+HH:MM` or `-HH:MM`.
-    pub utc_offset: String,
 }
 
 /// One output of a decision.
@@ -343,8 +342,11 @@ pub struct FollowUpSpec {
     pub team: Option<String>,
     /// Rhai expression of the moment (or the day) it is due, worked out
     /// with the bundle's calendar: `add_minutes(appointment.starts_at, 5)`,
-    /// `add_business_days(billing.paid_on, 5)`.
-    pub due: String,
+    /// `add_business_days(billing.paid_on, 5)`. Absent for a wait the
+    /// procedure names without a deadline: it stays open, undated, until
+    /// `until` holds.
+    #[serde(default)]
+    pub due: Option<String>,
     /// Rhai condition that closes it once the situation says what it
     /// waited for (`billing.payment_confirmed`); absent, only the day
     /// passing or a person closes it.
@@ -431,7 +433,7 @@ pub struct Expectation {
     #[serde(default)]
     pub no_follow_ups: Vec<String>,
     /// When follow-ups are due, as people read it (`dd/mm/aaaa` or
-    /// `dd/mm/aaaa HH:MM`), by id.
+    /// `dd/mm/aaaa HH:MM`), by id; `sem prazo` for a wait with no deadline.
     #[serde(default)]
     pub due: BTreeMap<String, String>,
     /// Follow-up ids that must be overdue at the case's moment; every

@@ -74,8 +74,7 @@ impl Bundle {
             .iter()
             .filter_map(|&(year, month, day, hour)| {
                 let date = NaiveDate::from_ymd_opt(year, month, day)?;
-                let at = date.and_hms_opt(hour, 30, 0)?;
-                at.and_local_timezone(self.offset).single()
+                self.calendar.zone().at(date.and_hms_opt(hour, 30, 0)?)
             })
             .collect();
         let evaluators: Vec<Evaluator<'_>> = samples
@@ -93,7 +92,7 @@ impl Bundle {
             );
             for follow_up in &rule.follow_ups {
                 let id = &follow_up.item.id;
-                expressions.push((format!("{id}.due"), &follow_up.due, false));
+                expressions.extend(follow_up.due.iter().map(|expr| (format!("{id}.due"), expr, false)));
                 expressions.extend(follow_up.until.iter().map(|expr| (format!("{id}.until"), expr, true)));
             }
             let follow_up_items = rule.follow_ups.iter().map(|follow_up| &follow_up.item);
@@ -240,7 +239,7 @@ impl Bundle {
                 // A follow-up's due time and closing condition are whole
                 // expressions, not texts with placeholders.
                 for follow_up in &rule.follow_ups {
-                    sources.push(follow_up.due.clone());
+                    sources.extend(follow_up.due.iter().cloned());
                     sources.extend(follow_up.until.iter().cloned());
                 }
                 for text in texts {

@@ -53,7 +53,7 @@ pub fn mini_files(procedure: &str) -> Vec<SourceFile> {
     let files = [
         (
             "bundle.yaml",
-            "name: mini\nversion: '1'\ntimezone: {name: America/Sao_Paulo, utc_offset: '-03:00'}\nphases: [a, b]\noutputs:\n  route: {description: r, type: text, values: [x, y, z]}\n  due: {description: d, type: date}\n",
+            "name: mini\nversion: '1'\ntimezone: {name: America/Sao_Paulo}\nphases: [a, b]\noutputs:\n  route: {description: r, type: text, values: [x, y, z]}\n  due: {description: d, type: date}\n",
         ),
         (
             "vocabulary.yaml",

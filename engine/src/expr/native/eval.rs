@@ -296,11 +296,13 @@ impl<'a> Context<'a> {
             (Helper::IsBusinessDay, [Date(date)]) => Bool(calendar.is_business_day(*date)),
             (Helper::Hour, [Instant(at)]) => Int(i64::from(at.hour())),
             (Helper::Minute, [Instant(at)]) => Int(i64::from(at.minute())),
+            (Helper::SecondsBetween, [Instant(from), Instant(to)]) => Int((*to - *from).num_seconds()),
             (Helper::MinutesBetween, [Instant(from), Instant(to)]) => Int((*to - *from).num_minutes()),
             (Helper::HoursBetween, [Instant(from), Instant(to)]) => Int((*to - *from).num_hours()),
             (Helper::AddMinutes, [Instant(at), Int(minutes)]) => Instant(
                 TimeDelta::try_minutes(*minutes)
                     .and_then(|delta| at.checked_add_signed(delta))
+                    .map(|later| calendar.zone().local(&later))
                     .ok_or(Stop::Rhai)?,
             ),
             (Helper::FmtTime, [Instant(at)]) => Text(at.format("%H:%M").to_string().into()),
