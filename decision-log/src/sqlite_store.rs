@@ -31,6 +31,10 @@ impl SqliteStore {
     /// Opens the file (creating it), in WAL mode, migrated.
     pub fn open(path: &str) -> Result<Self, LogError> {
         let connection = Connection::open(path).map_err(db)?;
+        // First: switching a new file to WAL takes a lock too, and a
+        // process opening the file at that moment must wait, not fail with
+        // "database is locked" (seen with eight openers on a busy machine).
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
         // Rows of about a kilobyte in 16 KB pages: fewer pages, and fewer
         // page and frame headers, per batch; a record costs about a fifth
         // less to write than in 4 KB pages (benches/record.rs). Only a new
@@ -54,7 +58,6 @@ impl SqliteStore {
         connection
             .pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_bytes.max(512))
             .map_err(db)?;
-        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
         // Commands run beside `serve` may open the file together after an
         // upgrade: one migrates at a time (IMMEDIATE takes the write lock
         // first), and each looks again inside its transaction.
