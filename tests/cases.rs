@@ -47,7 +47,8 @@ fn a_non_clients_case_over_a_weekend_waits_for_financeiro_then_closes() {
     .expect("write");
     let path = situation.to_str().expect("utf-8 path");
 
-    // Friday 19:00, Financeiro closed: wait for the receipt, next business day.
+    // Friday 19:00, Financeiro closed: wait for the receipt; 002 item 31
+    // gives the wait no deadline, so it has none.
     let friday = "2026-12-11T19:00:00-03:00";
     let out = roteiro(&scratch, &["case", "open", "4242", path, "--now", friday]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -57,16 +58,17 @@ fn a_non_clients_case_over_a_weekend_waits_for_financeiro_then_closes() {
         "{shown}"
     );
     assert!(
-        shown.contains("ticket 4242 · até 14/12/2026 · time financeiro: Assim que o Financeiro"),
+        shown.contains("ticket 4242 · sem prazo · time financeiro: Assim que o Financeiro"),
         "{shown}"
     );
 
-    // Saturday: due on Monday, not overdue; Tuesday: overdue.
+    // Saturday and Tuesday: still waiting, undated, so never overdue.
     let saturday = due(&scratch, "2026-12-12T10:00:00-03:00");
     assert_eq!(saturday[0]["ticket"], "4242");
     assert_eq!(saturday[0]["id"], "padrao.nao_cliente.aguardar_financeiro.retornar");
+    assert_eq!(saturday[0]["due"], serde_json::Value::Null);
     assert_eq!(saturday[0]["overdue"], false);
-    assert_eq!(due(&scratch, "2026-12-15T09:00:00-03:00")[0]["overdue"], true);
+    assert_eq!(due(&scratch, "2026-12-15T09:00:00-03:00")[0]["overdue"], false);
 
     // Monday, another analyst: an answer on a stale version is refused.
     let monday = "2026-12-14T10:30:00-03:00";

@@ -168,7 +168,8 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             let when = match (&follow_up.due_text, follow_up.overdue) {
                 (Some(due), true) => style.bad(&format!("ATRASADO desde {due}")),
                 (Some(due), false) => format!("até {due}"),
-                (None, _) if follow_up.needs.is_empty() => style.warn("prazo a definir"),
+                // A wait the procedure gives no deadline.
+                (None, _) if follow_up.needs.is_empty() => style.warn("sem prazo"),
                 (None, _) => style.warn(&format!("prazo a definir (falta {})", follow_up.needs.join(", "))),
             };
             let _ = writeln!(out, "  ⏲ {when}: {}", follow_up.text);

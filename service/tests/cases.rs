@@ -51,11 +51,13 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     let (status, again) = request(&addr, "POST", &format!("/v1/cases/555?{friday}"), "{}");
     assert_eq!(status, 409, "{again}");
 
-    // Tuesday: the Monday follow-up is overdue, in the list of every case.
+    // Tuesday: still waiting, in the list of every case; 002 item 31 gives
+    // the wait no deadline, so it is undated and never overdue.
     let (status, due) = request(&addr, "GET", "/v1/cases?due=true&now=2026-12-15T09:00:00-03:00", "");
     assert_eq!(status, 200);
     assert_eq!(due[0]["ticket"], "555");
-    assert_eq!(due[0]["overdue"], true);
+    assert_eq!(due[0]["due"], Value::Null);
+    assert_eq!(due[0]["overdue"], false);
 
     // A fact the vocabulary does not declare, however deep its path, is
     // refused before anything is built from it.
@@ -99,11 +101,14 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
 
     // /metrics counts against the clock: a case from 2001 is overdue
     // whenever the suite runs, one from 2098 is not yet, 555 waits no more.
+    // Each waits for a database analysis, due 24 hours after the database
+    // was taken (003 step 5.1).
     for (ticket, now) in [
         ("901", "2001-01-05T19:00:00-03:00"),
         ("902", "2098-01-09T19:00:00-03:00"),
     ] {
-        let (status, _) = request(&addr, "POST", &format!("/v1/cases/{ticket}?now={now}"), situation);
+        let analysis = format!(r#"{{"request": {{"topic": "bug"}}, "analysis": {{"database_taken_at": "{now}"}}}}"#);
+        let (status, _) = request(&addr, "POST", &format!("/v1/cases/{ticket}?now={now}"), &analysis);
         assert_eq!(status, 201);
     }
     let metrics = metrics_text(&addr);

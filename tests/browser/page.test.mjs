@@ -283,7 +283,8 @@ test("the Pendências view lists every case's open follow-ups, filterable by tea
     });
     assert.equal(response.status, 201);
   };
-  // A non-client on a Friday night (Financeiro's follow-up, Monday) and a
+  // A non-client on a Friday night (Financeiro's follow-up, undated: 002
+  // item 31 gives the wait no deadline, so it comes last) and a
   // Core with no contact at 2 minutes (IO's, at 5 minutes).
   await open("7001", "2026-12-11T19:00:00-03:00", { contact: { kind: "nao_cliente" }, request: { topic: "erro_sistema" } });
   await open("7002", "2026-12-08T10:02:00-03:00", { appointment: { number: 1, starts_at: "2026-12-08T10:00:00-03:00", client_reached: false } });

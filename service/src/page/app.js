@@ -421,9 +421,10 @@ function mostrarPendencias(lista) {
     ...pendencias.map((p) => {
       const li = texto("li", undefined, p.overdue ? "atrasada" : undefined);
       li.dataset.id = p.id;
+      // Undated: a wait with no deadline, or one whose date needs a fact.
       const prazo = p.due_text
         ? (p.overdue ? `Atrasada desde ${p.due_text}` : `Até ${p.due_text}`)
-        : "Prazo a definir";
+        : (p.needs && p.needs.length ? "Prazo a definir" : "Sem prazo");
       li.append(texto("strong", `${prazo}: `), p.text);
       if (p.until) li.append(texto("div", `encerra quando: ${p.until}`, "meta"));
       return li;
@@ -506,7 +507,7 @@ async function pendenciasDosCasos() {
     ...corpo.map((p) => {
       const li = texto("li", undefined, p.overdue ? "atrasada" : undefined);
       li.dataset.id = `${p.ticket}/${p.id}`;
-      const prazo = p.due_text ? (p.overdue ? `Atrasada desde ${p.due_text}` : `Até ${p.due_text}`) : "Prazo a definir";
+      const prazo = p.due_text ? (p.overdue ? `Atrasada desde ${p.due_text}` : `Até ${p.due_text}`) : "Sem prazo";
       const abrir = texto("button", `ticket ${p.ticket}`);
       abrir.type = "button";
       abrir.addEventListener("click", () => {
