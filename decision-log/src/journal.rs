@@ -117,7 +117,7 @@ impl Journal {
     /// Takes the journal at `base`, first replaying into `store` what
     /// dead writers left; `None` when another live process holds it.
     pub(crate) fn open(base: &Path, store: &mut dyn Store) -> std::io::Result<Option<Self>> {
-        let lock = OpenOptions::new()
+        let lock = crate::private::owner_only(&mut OpenOptions::new())
             .create(true)
             .truncate(false)
             .write(true)
@@ -229,7 +229,7 @@ fn segment_path(base: &Path, id: &str, segment: u64) -> PathBuf {
 }
 
 fn create_segment(base: &Path, id: &str, segment: u64) -> std::io::Result<File> {
-    OpenOptions::new()
+    crate::private::owner_only(&mut OpenOptions::new())
         .create_new(true)
         .append(true)
         .open(segment_path(base, id, segment))

@@ -15,6 +15,7 @@ pub mod cases;
 pub mod db;
 mod journal;
 mod postgres_store;
+mod private;
 mod record;
 mod sqlite_store;
 mod stats;

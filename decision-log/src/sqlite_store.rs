@@ -30,6 +30,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens the file (creating it), in WAL mode, migrated.
     pub fn open(path: &str) -> Result<Self, LogError> {
+        // Personal data: a new log is its owner's alone, and so are the
+        // WAL and shared-memory files SQLite makes beside it.
+        if path != ":memory:" {
+            crate::private::create_private(std::path::Path::new(path))
+                .map_err(|err| LogError::Database(format!("{path}: {err}")))?;
+        }
         let connection = Connection::open(path).map_err(db)?;
         // First: switching a new file to WAL takes a lock too, and a
         // process opening the file at that moment must wait, not fail with

@@ -646,7 +646,10 @@ fn append_spill(path: &Path, records: &[Row]) -> std::io::Result<()> {
             path.display()
         )));
     }
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = crate::private::owner_only(&mut std::fs::OpenOptions::new())
+        .create(true)
+        .append(true)
+        .open(path)?;
     let mut text = String::new();
     for record in records {
         text.push_str(&serde_json::to_string(&record.record()).map_err(std::io::Error::other)?);

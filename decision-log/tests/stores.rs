@@ -157,3 +157,35 @@ fn decide_and_record_hands_one_row_per_decision_only_to_a_recorder_that_records(
     let none: Option<Collect> = None;
     assert!(decide_and_record(&bundle, &situation, clock, "decide", &none).is_ok());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_log_its_wal_and_its_journal_are_readable_by_their_owner_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = std::env::temp_dir().join(format!("roteiro-private-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    std::fs::create_dir_all(&folder).unwrap();
+    let database = folder.join("roteiro.db");
+    let address = database.to_str().unwrap().to_string();
+    let writer = roteiro_decision_log::LogWriter::open(&address).expect("opens");
+    let bundle = shipped();
+    for row in rows(&bundle, 1) {
+        writer.log(row);
+    }
+    assert!(writer.flush(std::time::Duration::from_secs(10)), "written");
+    // While the writer lives: the database, its WAL and shared memory,
+    // and the journal beside them.
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&folder).unwrap() {
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert_eq!(mode, 0o600, "{name} is {mode:o}");
+        seen.push(name);
+    }
+    assert!(seen.iter().any(|name| name == "roteiro.db"), "{seen:?}");
+    assert!(seen.iter().any(|name| name == "roteiro.db-wal"), "{seen:?}");
+    assert!(seen.iter().any(|name| name.contains("journal")), "{seen:?}");
+    writer.close();
+    std::fs::remove_dir_all(folder).unwrap();
+}
