@@ -20,6 +20,12 @@ pub const SESSION_HOURS: i64 = 12;
 /// of logins cannot grow the service's memory.
 const MAX_SESSIONS: usize = 10_000;
 
+/// Most sessions one token holds at once (a person's browsers and
+/// machines); a new login past it ends that token's oldest session, never
+/// another person's, so one token logging in over and over evicts only
+/// its own.
+pub const MAX_SESSIONS_PER_TOKEN: usize = 16;
+
 /// One login.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -34,7 +40,9 @@ pub struct Session {
 /// Every live session, by id.
 #[derive(Debug, Default)]
 pub struct Sessions {
-    live: Mutex<HashMap<String, Session>>,
+    /// Each with the order it started in (expiries tie within a second).
+    live: Mutex<HashMap<String, (u64, Session)>>,
+    started: std::sync::atomic::AtomicU64,
 }
 
 impl Sessions {
@@ -47,18 +55,30 @@ impl Sessions {
             csrf,
             expires: now + TimeDelta::hours(SESSION_HOURS),
         };
+        let serial = self.started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
-        live.retain(|_, kept| kept.expires > now);
+        live.retain(|_, (_, kept)| kept.expires > now);
+        let mut own: Vec<(u64, String)> = live
+            .iter()
+            .filter(|(_, (_, kept))| kept.identity.id == session.identity.id)
+            .map(|(id, (serial, _))| (*serial, id.clone()))
+            .collect();
+        if own.len() >= MAX_SESSIONS_PER_TOKEN {
+            own.sort();
+            for (_, id) in own.iter().take(own.len() + 1 - MAX_SESSIONS_PER_TOKEN) {
+                live.remove(id);
+            }
+        }
         if live.len() >= MAX_SESSIONS {
             if let Some(oldest) = live
                 .iter()
-                .min_by_key(|(_, kept)| kept.expires)
+                .min_by_key(|(_, (serial, _))| *serial)
                 .map(|(id, _)| id.clone())
             {
                 live.remove(&oldest);
             }
         }
-        live.insert(id.clone(), session.clone());
+        live.insert(id.clone(), (serial, session.clone()));
         Ok((id, session))
     }
 
@@ -67,7 +87,10 @@ impl Sessions {
         let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         // Looked up by the id as a key: the map's hashing does not leak
         // where two ids differ, and ids are 256 random bits.
-        live.get(id).filter(|session| session.expires > now).cloned()
+        live.get(id)
+            .map(|(_, session)| session)
+            .filter(|session| session.expires > now)
+            .cloned()
     }
 
     /// Whether `presented` is the session's anti-CSRF value.
@@ -113,16 +136,44 @@ mod tests {
         assert!(sessions.get(&id, at(9)).is_none());
     }
 
+    fn someone(index: usize) -> Identity {
+        Identity {
+            id: format!("t{index}"),
+            name: format!("Analista {index}"),
+            role: Role::Analista,
+        }
+    }
+
     #[test]
     fn the_oldest_session_goes_when_the_table_is_full() {
         let sessions = Sessions::default();
-        let (first, _) = sessions.start(ana(), at(1)).unwrap();
-        for _ in 1..MAX_SESSIONS {
-            sessions.start(ana(), at(2)).unwrap();
+        let (first, _) = sessions.start(someone(0), at(1)).unwrap();
+        for index in 1..MAX_SESSIONS {
+            sessions.start(someone(index), at(2)).unwrap();
         }
-        let (last, _) = sessions.start(ana(), at(3)).unwrap();
+        let (last, _) = sessions.start(someone(MAX_SESSIONS), at(3)).unwrap();
         assert!(sessions.get(&first, at(4)).is_none());
         assert!(sessions.get(&last, at(4)).is_some());
         assert_eq!(sessions.live.lock().unwrap().len(), MAX_SESSIONS);
+    }
+
+    #[test]
+    fn one_token_logging_in_over_and_over_evicts_only_its_own_sessions() {
+        let sessions = Sessions::default();
+        let admin = Identity {
+            id: "adm".into(),
+            name: "Admin".into(),
+            role: Role::Admin,
+        };
+        let (kept, _) = sessions.start(admin, at(1)).unwrap();
+        let mut latest = Vec::new();
+        for _ in 0..MAX_SESSIONS {
+            latest.push(sessions.start(ana(), at(2)).unwrap().0);
+        }
+        assert!(sessions.get(&kept, at(3)).is_some(), "the admin's session stays");
+        assert_eq!(sessions.live.lock().unwrap().len(), MAX_SESSIONS_PER_TOKEN + 1);
+        for id in latest.iter().rev().take(MAX_SESSIONS_PER_TOKEN) {
+            assert!(sessions.get(id, at(3)).is_some(), "the analyst's newest sessions stay");
+        }
     }
 }
