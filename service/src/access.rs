@@ -139,6 +139,15 @@ impl Guard {
         self.tokens.is_some() && !(self.loopback && self.keyring().none_issued())
     }
 
+    /// Whether a request with these headers is let in without proving who
+    /// it is: only while the service is open (see [`Guard::closed`]) and
+    /// only when the request names a loopback host. A page on another
+    /// origin whose name was pointed at 127.0.0.1 (DNS rebinding) sends
+    /// its own name as `Host`, and is refused.
+    pub fn lets_in(&self, headers: &HeaderMap) -> bool {
+        !self.closed() && loopback_host(headers)
+    }
+
     /// The live tokens now.
     pub fn keyring(&self) -> Arc<Keyring> {
         match &self.tokens {
@@ -195,6 +204,28 @@ impl Guard {
     }
 }
 
+/// Whether the request's `Host` names this machine (`localhost`,
+/// `127.x.x.x`, `[::1]`, with any port).
+pub fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|value| value.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        }),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
 /// The session id in the request's cookies.
 pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -231,12 +262,14 @@ pub async fn authorize(State(desk): State<Arc<Desk>>, mut request: Request, next
             return next.run(request).await;
         }
         Some(Needs(role)) => role,
-        // A method the route does not have: the router answers 405.
-        None if ROUTES.iter().any(|(_, p, _)| *p == path) => return next.run(request).await,
+        // A method the table does not name for this path (HEAD, OPTIONS,
+        // ...): refused here, before any handler runs. The router would
+        // otherwise answer a HEAD with the GET handler, for anyone.
+        None if ROUTES.iter().any(|(_, p, _)| *p == path) => return not_allowed(&path),
         None => return ApiError::forbidden("esta rota não declara quem pode usá-la").into_response(),
     };
     let guard = &desk.guard;
-    if !guard.closed() {
+    if guard.lets_in(request.headers()) {
         request.extensions_mut().insert(Who(None));
         return next.run(request).await;
     }
@@ -272,6 +305,20 @@ pub async fn authorize(State(desk): State<Arc<Desk>>, mut request: Request, next
     }
     request.extensions_mut().insert(Who(Some(identity)));
     next.run(request).await
+}
+
+/// 405 with the methods the table names for `path`.
+fn not_allowed(path: &str) -> Response {
+    let allowed: Vec<&str> = ROUTES
+        .iter()
+        .filter(|(_, p, _)| *p == path)
+        .map(|(method, _, _)| *method)
+        .collect();
+    let mut response = ApiError::method_not_allowed(&allowed.join(", ")).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 fn changes_state(method: &Method) -> bool {

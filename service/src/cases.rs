@@ -28,7 +28,22 @@ pub fn asked(
     query: &std::collections::BTreeMap<String, String>,
     who: &Who,
 ) -> Result<(DateTime<FixedOffset>, Option<String>), ApiError> {
-    Ok((moment(desk, query.get("now"))?, who.name_or(query.get("by").cloned())))
+    let by = query.get("by").map(|by| stored("by", by)).transpose()?;
+    Ok((moment(desk, query.get("now"))?, who.name_or(by)))
+}
+
+/// A caller's text that is stored as it is (a name, a reason, a team):
+/// refused with a 400 when it holds a NUL character, which PostgreSQL does
+/// not store (it would otherwise fail the write, a 503).
+fn stored(name: &str, text: &str) -> Result<String, ApiError> {
+    if text.contains('\0') {
+        return Err(ApiError::bad_parameter(
+            name,
+            "um texto com o caractere nulo (U+0000)",
+            "texto sem U+0000",
+        ));
+    }
+    Ok(text.to_string())
 }
 
 /// `GET /v1/cases/{ticket}?now=...`: the case, decided again now.
@@ -77,7 +92,7 @@ pub async fn answer(
     let Some(given) = request.get("answers").and_then(Value::as_object) else {
         return Err(ApiError::bad_parameter(
             "answers",
-            &request.to_string(),
+            kind_of(request.get("answers")),
             "um objeto {\"fato\": valor}",
         ));
     };
@@ -104,15 +119,23 @@ pub async fn close(
 ) -> Result<Response, ApiError> {
     let now = moment(&desk, query.get("now"))?;
     let request = json_body(body)?;
-    let Some(reason) = request.get("reason").and_then(Value::as_str).map(str::to_string) else {
+    let Some(reason) = request.get("reason").and_then(Value::as_str) else {
         return Err(ApiError::bad_parameter(
             "reason",
-            &request.to_string(),
+            kind_of(request.get("reason")),
             "o motivo, em texto",
         ));
     };
-    let follow_up = request.get("follow_up").and_then(Value::as_str).map(str::to_string);
-    let by = who.analyst(request.get("by").and_then(Value::as_str).map(str::to_string));
+    let reason = stored("reason", reason)?;
+    let text = |name: &str| {
+        request
+            .get(name)
+            .and_then(Value::as_str)
+            .map(|text| stored(name, text))
+            .transpose()
+    };
+    let follow_up = text("follow_up")?;
+    let by = who.analyst(text("by")?);
     let ticket = cases::ticket(&ticket).map_err(case_error)?;
     let address = address(&desk)?;
     tokio::task::spawn_blocking(move || {
@@ -136,7 +159,7 @@ pub async fn close(
 /// open case, soonest first, each marked overdue or not.
 pub async fn due(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<Response, ApiError> {
     let now = moment(&desk, query.get("now"))?;
-    let team = query.get("team").cloned();
+    let team = query.get("team").map(|team| stored("team", team)).transpose()?;
     let address = address(&desk)?;
     tokio::task::spawn_blocking(move || {
         let mut store = Cases::open(&address).map_err(|err| case_error(err.into()))?;
@@ -200,6 +223,19 @@ async fn work(
 
 fn follow_ups(list: &[CaseFollowUp], now: DateTime<FixedOffset>) -> Value {
     Value::Array(list.iter().map(|f| f.to_json(now)).collect())
+}
+
+/// What a body's field holds, by kind only: a request's contents (names,
+/// phones) are never echoed in an error.
+fn kind_of(value: Option<&Value>) -> &'static str {
+    match value {
+        None | Some(Value::Null) => "nada",
+        Some(Value::Bool(_)) => "um booleano",
+        Some(Value::Number(_)) => "um número",
+        Some(Value::String(_)) => "um texto",
+        Some(Value::Array(_)) => "uma lista",
+        Some(Value::Object(_)) => "um objeto",
+    }
 }
 
 /// A request's body read as JSON.

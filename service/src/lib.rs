@@ -10,6 +10,7 @@ mod access;
 mod admin;
 mod cases;
 mod desk;
+mod headers;
 mod limits;
 mod listen;
 mod login;

@@ -3,6 +3,12 @@
 //! it), a bound on requests in flight, a deadline and a size for the body,
 //! and a budget of failed logins per address. Every refusal is a 4xx with
 //! its reason in Portuguese, never a 500.
+//!
+//! Slots in flight are taken only once the caller is known ([`slot`] runs
+//! after the role check): callers who proved who they are share the main
+//! pool; anonymous requests (the page's files, health, logging in) have a
+//! small pool of their own, a few per address, so no anonymous client, however
+//! slow its uploads, can starve a logged-in analyst.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -16,11 +22,15 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::access::Who;
 use crate::desk::Desk;
 use crate::reply::ApiError;
 use crate::MAX_BODY_BYTES;
+
+/// Longest a handler may take once its body is read, decision included.
+const REQUEST_BUDGET: Duration = Duration::from_secs(2);
 
 /// The numbers, with the defaults `roteiro serve` uses.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +50,13 @@ pub struct LimitsConfig {
     /// Failed login attempts a minute per address; past it the address
     /// is refused until its budget refills.
     pub logins_per_minute: u32,
+    /// Anonymous requests in flight at once, all addresses together.
+    pub anonymous_in_flight: usize,
+    /// Anonymous requests in flight at once from one address.
+    pub anonymous_per_address: usize,
+    /// Open connections at once from one address; past it, new ones are
+    /// closed at once.
+    pub connections_per_address: usize,
 }
 
 impl Default for LimitsConfig {
@@ -51,6 +68,9 @@ impl Default for LimitsConfig {
             head_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(10),
             logins_per_minute: 5,
+            anonymous_in_flight: 16,
+            anonymous_per_address: 4,
+            connections_per_address: 64,
         }
     }
 }
@@ -64,6 +84,9 @@ pub struct Limits {
     /// Addresses whose failed logins are spent, until when.
     blocked: Mutex<HashMap<IpAddr, Instant>>,
     in_flight: Arc<Semaphore>,
+    anonymous: Arc<Semaphore>,
+    /// Anonymous requests in flight, by address.
+    anonymous_by_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
 }
 
 /// Most addresses kept blocked at once (each also spends its own budget).
@@ -88,6 +111,8 @@ impl Limits {
             failed_logins: RateLimiter::keyed(quota(config.logins_per_minute)),
             blocked: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Semaphore::new(config.in_flight)),
+            anonymous: Arc::new(Semaphore::new(config.anonymous_in_flight.max(1))),
+            anonymous_by_address: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -151,15 +176,72 @@ pub fn peer(request: &Request) -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
 }
 
-/// Admits a request within its address's budget and the bound in flight,
-/// and reads its body within the deadline and the size.
+/// Admits a request within its address's budget (before anything else
+/// is read of it).
 pub async fn admit(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
-    let limits = &desk.limits;
-    if let Err(not_until) = limits.per_address.check_key(&peer(&request)) {
+    if let Err(not_until) = desk.limits.per_address.check_key(&peer(&request)) {
         return too_many(not_until.wait_time_from(DefaultClock::default().now()), "este endereço").into_response();
     }
-    let Ok(_permit) = limits.in_flight.clone().try_acquire_owned() else {
-        return ApiError::too_many(1, "o serviço, com requisições demais em andamento").into_response();
+    next.run(request).await
+}
+
+/// An anonymous request's place in flight, given back when dropped.
+struct AnonymousSlot {
+    _permit: OwnedSemaphorePermit,
+    address: IpAddr,
+    by_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for AnonymousSlot {
+    fn drop(&mut self) {
+        let mut counts = self.by_address.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = counts.get_mut(&self.address) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
+    }
+}
+
+impl Limits {
+    /// A place in flight for a known caller (the main pool) or an
+    /// anonymous one (its own small pool, a few per address); 429 when
+    /// there is none.
+    fn place(&self, known: bool, address: IpAddr) -> Result<Box<dyn Send>, ApiError> {
+        let busy = || ApiError::too_many(1, "o serviço, com requisições demais em andamento");
+        if known {
+            let permit = self.in_flight.clone().try_acquire_owned().map_err(|_| busy())?;
+            return Ok(Box::new(permit));
+        }
+        let permit = self.anonymous.clone().try_acquire_owned().map_err(|_| busy())?;
+        let mut counts = self.anonymous_by_address.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = counts.entry(address).or_insert(0);
+        if *count >= self.config.anonymous_per_address {
+            return Err(ApiError::too_many(
+                1,
+                "este endereço, com requisições demais em andamento",
+            ));
+        }
+        *count += 1;
+        Ok(Box::new(AnonymousSlot {
+            _permit: permit,
+            address,
+            by_address: self.anonymous_by_address.clone(),
+        }))
+    }
+}
+
+/// Takes a place in flight for the caller the role check found, reads the
+/// body within its deadline and size (408, 413), then gives the handler
+/// its time budget.
+pub async fn slot(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
+    let limits = &desk.limits;
+    let known =
+        request.extensions().get::<Who>().is_some_and(|who| who.0.is_some()) || desk.guard.lets_in(request.headers());
+    let _place = match limits.place(known, peer(&request)) {
+        Ok(place) => place,
+        Err(busy) => return busy.into_response(),
     };
     let (parts, body) = request.into_parts();
     let read = tokio::time::timeout(limits.config.body_timeout, axum::body::to_bytes(body, MAX_BODY_BYTES)).await;
@@ -168,5 +250,8 @@ pub async fn admit(State(desk): State<Arc<Desk>>, request: Request, next: Next) 
         Ok(Err(_)) => return ApiError::too_large().into_response(),
         Ok(Ok(bytes)) => bytes,
     };
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    match tokio::time::timeout(REQUEST_BUDGET, next.run(Request::from_parts(parts, Body::from(bytes)))).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout().into_response(),
+    }
 }

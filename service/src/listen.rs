@@ -1,12 +1,15 @@
 //! The accept loop: each connection served by hyper with a deadline for
 //! the request head (a client sending its headers byte by byte is cut
-//! off), a bound on open connections, the client's address handed to the
-//! router, TLS when a certificate is given, and a graceful stop that lets
-//! answers in progress finish.
+//! off), a bound on open connections and on those of one address (600
+//! sockets from one client no longer slow everyone), the client's address
+//! handed to the router, TLS when a certificate is given, and a graceful
+//! stop that lets answers in progress finish.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -66,6 +69,44 @@ pub async fn serve(listener: TcpListener, desk: Arc<Desk>, tls: Option<Tls>, sto
     pusher.abort();
 }
 
+/// Open connections by client address.
+#[derive(Clone, Default)]
+struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One open connection of an address, counted until dropped.
+struct Counted {
+    address: IpAddr,
+    table: PerAddress,
+}
+
+impl PerAddress {
+    /// Counts a new connection from `address`, unless it already has `cap`.
+    fn open(&self, address: IpAddr, cap: usize) -> Option<Counted> {
+        let mut table = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = table.entry(address).or_insert(0);
+        if *count >= cap.max(1) {
+            return None;
+        }
+        *count += 1;
+        Some(Counted {
+            address,
+            table: self.clone(),
+        })
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        let mut table = self.table.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = table.get_mut(&self.address) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                table.remove(&self.address);
+            }
+        }
+    }
+}
+
 /// The loop itself.
 async fn accept(
     listener: TcpListener,
@@ -79,6 +120,7 @@ async fn accept(
         .header_read_timeout(limits.head_timeout)
         .max_buf_size(MAX_HEAD_BYTES);
     let open = Arc::new(Semaphore::new(limits.connections.max(1)));
+    let per_address = PerAddress::default();
     let graceful = GracefulShutdown::new();
     tokio::pin!(stop);
     loop {
@@ -100,6 +142,13 @@ async fn accept(
             },
             () = &mut stop => break,
         };
+        // Past its share an address's new connection is closed at once:
+        // it cannot hold the bound on open connections for everyone.
+        let Some(counted) = per_address.open(peer.ip(), limits.connections_per_address) else {
+            tracing::debug!(%peer, "conexões demais deste endereço");
+            drop(stream);
+            continue;
+        };
         let router = app.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -111,7 +160,7 @@ async fn accept(
                 if let Err(err) = connection.await {
                     tracing::debug!(%peer, "conexão encerrada: {err}");
                 }
-                drop(permit);
+                drop((permit, counted));
             });
             continue;
         };
@@ -132,7 +181,7 @@ async fn accept(
                 Ok(Err(err)) => tracing::debug!(%peer, "TLS recusado: {err}"),
                 Err(_) => tracing::debug!(%peer, "TLS sem resposta a tempo"),
             }
-            drop(permit);
+            drop((permit, counted));
         });
     }
     if tokio::time::timeout(STOP_GRACE, graceful.shutdown()).await.is_err() {

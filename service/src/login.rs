@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roteiro_auth::{Identity, SESSION_HOURS};
 use serde_json::json;
@@ -22,19 +22,54 @@ fn described(identity: &Identity, csrf: &str) -> serde_json::Value {
     json!({"nome": identity.name, "papel": identity.role, "csrf": csrf, "aberto": false})
 }
 
+/// Whether a browser sent this from another site: an `Origin` that does
+/// not name the `Host` asked. Programs that send no `Origin` are not
+/// browsers on another site.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|origin| origin.split_once("://"))
+        .map(|(_, rest)| rest.trim_end_matches('/'));
+    origin_host.is_none() || origin_host != host
+}
+
 /// `POST /v1/login` `{"token": "rot_..."}`: a session for the token's
-/// owner, or 401.
+/// owner, or 401. Only a JSON body is read, and only from this page's own
+/// origin: a form on another site (which can post `text/plain` without
+/// asking) cannot log a browser in with someone else's token.
 pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Response, ApiError> {
     let address = peer(&request);
     desk.limits.may_log_in(address)?;
-    if !desk.guard.closed() {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json {
+        return Err(ApiError::unsupported_media("application/json"));
+    }
+    if cross_site(request.headers()) {
+        return Err(ApiError::forbidden("login vindo de outra origem"));
+    }
+    if desk.guard.lets_in(request.headers()) {
         return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
     }
     let body = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
         .await
         .map_err(|_| ApiError::too_large())?;
+    // The parser's message may quote the body (a token): never echoed.
     let given: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+        serde_json::from_slice(&body).map_err(|_| ApiError::unreadable("esperado {\"token\": \"...\"}".into()))?;
     let token = given.get("token").and_then(|t| t.as_str()).unwrap_or("").trim();
     let keyring = desk.guard.keyring();
     let Some(identity) = keyring.identify(token) else {
@@ -63,7 +98,7 @@ pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Re
 /// `GET /v1/session`: who the cookie's session is (and its anti-CSRF
 /// value, which the page keeps in memory only), or 401.
 pub async fn session(State(desk): State<Arc<Desk>>, request: Request) -> Result<Response, ApiError> {
-    if !desk.guard.closed() {
+    if desk.guard.lets_in(request.headers()) {
         return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
     }
     match desk.guard.identify(request.headers())? {
@@ -73,9 +108,21 @@ pub async fn session(State(desk): State<Arc<Desk>>, request: Request) -> Result<
     }
 }
 
-/// `POST /v1/logout`: ends the cookie's session and clears the cookie.
+/// `POST /v1/logout`: ends the cookie's session and clears the cookie. A
+/// live session ends only with its anti-CSRF value, so another site cannot
+/// log an analyst out.
 pub async fn logout(State(desk): State<Arc<Desk>>, request: Request) -> Response {
     if let Some(id) = session_cookie(request.headers()) {
+        if let Some(session) = desk.guard.sessions.get(id, chrono::Utc::now()) {
+            let presented = request
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !roteiro_auth::Sessions::csrf_matches(&session, presented) {
+                return ApiError::forbidden("falta o código anti-CSRF da sessão (X-CSRF-Token)").into_response();
+            }
+        }
         desk.guard.sessions.end(id);
     }
     let mut response = StatusCode::NO_CONTENT.into_response();

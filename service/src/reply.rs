@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use roteiro_engine::{RuleError, SituationError};
 use serde::Serialize;
 
+/// Most characters of a bad parameter echoed in its error.
+const MAX_ECHOED: usize = 64;
+
 /// A JSON answer, pretty-printed with a final newline: byte for byte what
 /// `roteiro decide --format json` prints.
 pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -136,6 +139,23 @@ impl ApiError {
         )
     }
 
+    /// A body of a type the route does not read (415).
+    pub fn unsupported_media(wanted: &str) -> Self {
+        Self::plain(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("tipo de corpo não aceito; envie Content-Type: {wanted}"),
+        )
+    }
+
+    /// A method the route does not have (405).
+    pub fn method_not_allowed(allowed: &str) -> Self {
+        Self::plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("método não aceito nesta rota; aceitos: {allowed}"),
+        )
+    }
+
+    /// No route for `path`.
     /// No such route.
     pub fn not_found(path: &str) -> Self {
         Self::plain(
@@ -156,7 +176,11 @@ impl ApiError {
     pub fn bad_parameter(name: &str, found: &str, allowed: &str) -> Self {
         let mut error = Self::plain(StatusCode::BAD_REQUEST, format!("parâmetro `{name}` inválido"));
         error.body.campo = Some(name.to_string());
-        error.body.encontrado = Some(format!("`{found}`"));
+        // Bounded: a parameter is echoed so the caller sees its mistake,
+        // never at a length that would carry a body back.
+        let shown: String = found.chars().take(MAX_ECHOED).collect();
+        let cut = if found.chars().count() > MAX_ECHOED { "…" } else { "" };
+        error.body.encontrado = Some(format!("`{shown}{cut}`"));
         error.body.permitido = Some(allowed.to_string());
         error
     }

@@ -1,7 +1,7 @@
 //! The routes, in one function, and their handlers.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,11 +18,8 @@ use serde_json::json;
 use crate::access::Who;
 use crate::desk::Desk;
 use crate::reply::{self, ApiError};
-use crate::{access, admin, cases, limits, login, pushes, replay};
+use crate::{access, admin, cases, headers, limits, login, pushes, replay};
 use crate::{openapi, MAX_BODY_BYTES};
-
-/// Longest a request may take, decision included.
-const REQUEST_BUDGET: Duration = Duration::from_secs(2);
 
 /// The page, its script and its style, embedded: no build step.
 const PAGE: &str = include_str!("page/index.html");
@@ -64,10 +61,15 @@ pub fn router(desk: Arc<Desk>) -> Router {
         .route("/openapi.json", get(openapi_document))
         .fallback(|uri: Uri| async move { ApiError::not_found(uri.path()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // Outermost last: every request is logged, then budgeted and its
-        // body read, then its caller checked against the route's role.
+        // Outermost last: every request is logged and given the security
+        // headers, then budgeted by address, then its caller checked
+        // against the route's role (nothing of the body read yet), then
+        // given a place in flight by who it is, its body read, and its
+        // handler's time budget.
+        .layer(middleware::from_fn_with_state(desk.clone(), limits::slot))
         .layer(middleware::from_fn_with_state(desk.clone(), access::authorize))
         .layer(middleware::from_fn_with_state(desk.clone(), limits::admit))
+        .layer(middleware::from_fn_with_state(desk.clone(), headers::secure))
         .layer(middleware::from_fn_with_state(desk.clone(), access_log))
         .with_state(desk)
 }
@@ -76,10 +78,7 @@ pub fn router(desk: Arc<Desk>) -> Router {
 async fn access_log(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_string());
-    let response = match tokio::time::timeout(REQUEST_BUDGET, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::timeout().into_response(),
-    };
+    let response = next.run(request).await;
     let status = response.status().as_u16();
     desk.metrics.answered(status);
     tracing::info!(%method, %path, status, micros = started.elapsed().as_micros() as u64, "requisição");
