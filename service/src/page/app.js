@@ -24,6 +24,12 @@ async function api(url, opcoes = {}) {
   if (resposta.status === 401) pedirEntrada("A sessão terminou; entre de novo.");
   return resposta;
 }
+// An answer whose body the page does not need is read to its end anyway:
+// API answers are `no-store`, and the browser keeps the request of an
+// unread, uncacheable body open (the page would never be idle).
+async function descartar(resposta) {
+  await resposta.body?.cancel();
+}
 const texto = (tag, conteudo, classe) => {
   const el = document.createElement(tag);
   if (conteudo !== undefined) el.textContent = conteudo;
@@ -261,6 +267,7 @@ async function abrirCaso() {
   const consulta = agora ? `?now=${agora}` : "";
   let resposta = await api(`/v1/cases/${encodeURIComponent(ticket)}${consulta}`);
   if (resposta.status === 404) {
+    await descartar(resposta);
     const { now, ...inicial } = situacao();
     resposta = await api(`/v1/cases/${encodeURIComponent(ticket)}${consulta}`, {
       method: "POST",
@@ -574,7 +581,7 @@ async function entrar(evento) {
 }
 
 async function sair() {
-  await api("/v1/logout", { method: "POST" });
+  await descartar(await api("/v1/logout", { method: "POST" }));
   pedirEntrada("Você saiu.");
 }
 
@@ -599,10 +606,16 @@ async function abrir() {
   $("sair").addEventListener("click", sair);
   const resposta = await fetch("/v1/session", { credentials: "same-origin" });
   if (resposta.ok) await comecar(await resposta.json());
-  else pedirEntrada();
+  else {
+    await descartar(resposta);
+    pedirEntrada();
+  }
 }
 
 async function iniciar() {
+  // The answers are decided as they are typed: Enter submits nothing
+  // (no inline handler: the Content-Security-Policy allows none).
+  $("form").addEventListener("submit", (evento) => evento.preventDefault());
   $("ver-estatisticas").addEventListener("click", estatisticas);
   $("ver-envio").addEventListener("click", verEnvio);
   $("envio-publico").addEventListener("change", verEnvio);
