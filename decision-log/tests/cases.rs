@@ -192,3 +192,70 @@ fn ticket_numbers_are_digits_only() {
         assert!(matches!(ticket(bad), Err(CaseError::Ticket(_))), "{bad:?}");
     }
 }
+
+/// Retention: a case closed before the day goes with its history,
+/// follow-ups and finished pushes; a recent one, an open one and a push
+/// still queued stay.
+fn retention(address: &str, lane: u8) {
+    let tickets: Vec<String> = (0..3).map(|i| format!("{}{i}", postgres::ticket(lane))).collect();
+    let (old, recent, open) = (&tickets[0], &tickets[1], &tickets[2]);
+    let mut cases = Cases::open(address).expect("opens");
+    let long_ago = "2001-01-05T10:00:00-03:00";
+    for ticket in &tickets {
+        cases
+            .open_case(ticket, r#"{"contact":{"name":"Maria Souza"}}"#, "Carla", long_ago)
+            .expect("opens the case");
+        cases
+            .record_decision(ticket, "{}", &[follow_up(ticket, "f", "2001-01-06")], "Carla", long_ago)
+            .expect("decides");
+    }
+    // Closing moments in two offsets: compared as instants, not as text.
+    cases
+        .close(old, "feito", "Carla", "2001-01-06T02:00:00Z")
+        .expect("closes");
+    cases
+        .close(recent, "feito", "Carla", "2099-01-05T10:00:00-03:00")
+        .expect("closes");
+    let mut db = roteiro_decision_log::db::Db::open(address).expect("db");
+    for (state, marker) in [("feito", "m1"), ("fila", "m2")] {
+        db.execute(
+            "INSERT INTO pushes (ticket, public, text, marker, requested_by, requested_at, state, attempts, next_try_at) VALUES ($1, 0, 'Maria Souza', $2, 'Carla', $3, $4, 0, $3)",
+            &[
+                roteiro_decision_log::db::Param::Text(old),
+                roteiro_decision_log::db::Param::Text(&format!("{old}-{marker}")),
+                roteiro_decision_log::db::Param::Text(long_ago),
+                roteiro_decision_log::db::Param::Text(state),
+            ],
+        )
+        .expect("push");
+    }
+    let before = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let deleted = cases.prune_closed(before).expect("prunes");
+    assert!(deleted >= 1, "{deleted}");
+    assert!(cases.case(old).unwrap().is_none(), "the old closed case is gone");
+    assert!(cases.events(old).unwrap().is_empty(), "with its history");
+    assert!(cases.follow_ups(old, false).unwrap().is_empty(), "and its follow-ups");
+    let pushes = db
+        .rows(
+            "SELECT state FROM pushes WHERE ticket = $1",
+            &[roteiro_decision_log::db::Param::Text(old)],
+        )
+        .unwrap();
+    assert_eq!(pushes, vec![vec![Some("fila".to_string())]], "the queued push stays");
+    assert!(cases.case(recent).unwrap().is_some(), "closed after the day: kept");
+    assert!(cases.case(open).unwrap().is_some(), "open: kept however old");
+    assert_eq!(cases.events(open).unwrap().len(), 2);
+}
+
+#[test]
+fn closed_cases_past_the_retention_go_with_their_history_on_sqlite() {
+    retention(&scratch_file("retention"), 3);
+}
+
+#[test]
+fn closed_cases_past_the_retention_go_with_their_history_on_postgresql() {
+    let Some(address) = postgres::address() else { return };
+    retention(&address, 4);
+}

@@ -181,8 +181,14 @@ fn prune(log: &LogArgs, older_than: chrono::TimeDelta) -> Result<(), String> {
     let mut store = roteiro_decision_log::open(&log.address()).map_err(|e| e.to_string())?;
     let before = Utc::now() - older_than;
     let deleted = store.prune(before).map_err(|e| e.to_string())?;
+    // Cases hold names and phones too: those closed before the same day
+    // go with their history, follow-ups and finished pushes.
+    let cases = roteiro_decision_log::cases::Cases::open(&log.address())
+        .map_err(|e| e.to_string())?
+        .prune_closed(before)
+        .map_err(|e| e.to_string())?;
     eprintln!(
-        "{deleted} decisões anteriores a {} apagadas",
+        "{deleted} decisões e {cases} casos encerrados anteriores a {} apagados",
         before.format("%d/%m/%Y %H:%M")
     );
     Ok(())

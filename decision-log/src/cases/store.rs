@@ -324,6 +324,48 @@ impl Cases {
         })
     }
 
+    /// Retention: deletes every case closed before `before` with what it
+    /// holds of people (its situation, history and follow-ups) and its
+    /// finished pushes; open cases and pushes still queued stay. The
+    /// number of cases deleted.
+    ///
+    /// A case's closing moment is RFC 3339 text in whatever offset it was
+    /// written, so it is compared as an instant here, not as text.
+    pub fn prune_closed(&mut self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, CaseError> {
+        let closed = self
+            .db
+            .rows("SELECT ticket, closed_at FROM cases WHERE closed_at IS NOT NULL", &[])?;
+        let old: Vec<String> = closed
+            .into_iter()
+            .filter_map(|row| {
+                let mut row = row.into_iter();
+                let ticket = row.next().flatten()?;
+                let at = chrono::DateTime::parse_from_rfc3339(&row.next().flatten()?).ok()?;
+                (at < before).then_some(ticket)
+            })
+            .collect();
+        for ticket in &old {
+            self.db.transaction(|db| -> Result<(), CaseError> {
+                let ticket = Param::Text(ticket);
+                db.execute(
+                    "DELETE FROM case_events WHERE ticket = $1",
+                    std::slice::from_ref(&ticket),
+                )?;
+                db.execute(
+                    "DELETE FROM case_follow_ups WHERE ticket = $1",
+                    std::slice::from_ref(&ticket),
+                )?;
+                db.execute(
+                    "DELETE FROM pushes WHERE ticket = $1 AND state <> 'fila'",
+                    std::slice::from_ref(&ticket),
+                )?;
+                db.execute("DELETE FROM cases WHERE ticket = $1", &[ticket])?;
+                Ok(())
+            })?;
+        }
+        Ok(old.len() as u64)
+    }
+
     /// Adds a line to the case's history (`detail` is JSON text), for
     /// what happens to a case outside its answers and decisions: a push to
     /// its ticket.
