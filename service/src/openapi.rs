@@ -30,10 +30,30 @@ fn pointed(schema: &Value) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
+/// A path's parameters (`{ticket}`, `{id}`), declared as the router reads
+/// them.
+fn path_parameters(path: &str) -> Value {
+    let parameters: Vec<Value> = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            let schema = match name {
+                "ticket" => json!({"type": "string", "pattern": "^[0-9]{1,20}$"}),
+                _ => json!({"type": "string"}),
+            };
+            json!({"name": name, "in": "path", "required": true, "schema": schema})
+        })
+        .collect();
+    Value::Array(parameters)
+}
+
 /// The whole document for the bundle being served, each operation
-/// marked with the role it needs (`x-papel`) from the routes' table.
+/// marked with the role it needs (`x-papel`) from the routes' table, with
+/// its path parameters and an error answer for every status it does not
+/// name (a 400, 404, 405, 408, 413, 415, 429 or 503 body is an `Error`).
 pub fn document(bundle: &Bundle) -> Value {
     let mut document = operations(bundle);
+    let error = json!({"description": "Erro em português: o campo, o que veio e o que é permitido", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     for (method, path, access) in ROUTES {
         let Some(operation) = document
             .pointer_mut(&format!(
@@ -45,6 +65,13 @@ pub fn document(bundle: &Bundle) -> Value {
         else {
             continue;
         };
+        let parameters = path_parameters(path);
+        if parameters.as_array().is_some_and(|list| !list.is_empty()) {
+            operation.insert("parameters".into(), parameters);
+        }
+        if let Some(Value::Object(responses)) = operation.get_mut("responses") {
+            responses.insert("default".into(), error.clone());
+        }
         match access {
             Access::Public => {
                 operation.insert("x-papel".into(), json!("público"));
@@ -104,7 +131,14 @@ fn operations(bundle: &Bundle) -> Value {
         "404": {"description": "Não há caso para o ticket"},
         "409": {"description": "O caso já existe, está encerrado, ou mudou desde a versão respondida"},
     });
+    let mut opened_responses = case_responses.clone();
+    if let Some(responses) = opened_responses.as_object_mut() {
+        if let Some(case) = responses.remove("200") {
+            responses.insert("201".into(), case);
+        }
+    }
     let object_answer = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"type": "object"}}}});
+    let array_answer = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"type": "array"}}}});
     let situation_in_case = json!({"content": {"application/json": {"schema": reference("Situation")}}});
     json!({
         "openapi": "3.1.0",
@@ -132,7 +166,7 @@ fn operations(bundle: &Bundle) -> Value {
             }},
             "/v1/cases/{ticket}": {
                 "get": {"summary": "O caso do ticket, decidido de novo com o pacote em uso (`?now=`)", "responses": case_responses.clone()},
-                "post": {"summary": "Abre o caso do ticket; o corpo é a situação inicial", "requestBody": situation_in_case.clone(), "responses": case_responses.clone()},
+                "post": {"summary": "Abre o caso do ticket; o corpo é a situação inicial", "requestBody": situation_in_case.clone(), "responses": opened_responses},
             },
             "/v1/cases/{ticket}/answers": {"post": {
                 "summary": "Responde fatos do caso: `{\"answers\": {\"fato\": valor}, \"version\": N}`; 409 se o caso mudou",
@@ -146,13 +180,13 @@ fn operations(bundle: &Bundle) -> Value {
                 "get": {"summary": "Prévia exata da ação que o caso escreveria no ticket do helpdesk (`?public=true`)", "responses": {"200": object_answer("O texto, com o marcador no fim"), "503": {"description": "Sem helpdesk configurado"}}},
                 "post": {"summary": "Envia a ação da prévia mostrada: `{\"marker\": \"...\"}`; fica na fila até o helpdesk aceitar; 409 se o caso mudou desde a prévia", "responses": {"202": object_answer("O envio, na fila")}},
             },
-            "/v1/cases/{ticket}/pushes": {"get": {"summary": "Os envios do ticket ao helpdesk: fila, feito (com o id da ação) ou falhou", "responses": {"200": object_answer("Os envios")}}},
+            "/v1/cases/{ticket}/pushes": {"get": {"summary": "Os envios do ticket ao helpdesk: fila, feito (com o id da ação) ou falhou", "responses": {"200": array_answer("Os envios")}}},
             "/healthz": {"get": {"summary": "Saúde: o pacote em uso e a última edição recusada, arquivo e linha", "responses": {"200": {"description": "Servindo um pacote válido", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/diff": {"get": {"summary": "Decide de novo as situações do log (as últimas 5.000, `?since=AAAA-MM-DD`) com o pacote em uso e diz quais saídas mudaram", "responses": {"200": object_answer("Comparadas, iguais, mudaram e as mudanças (até 100)")}}},
             "/v1/stats": {"get": {"summary": "Números do log de decisões (`?since=AAAA-MM-DD`)", "responses": {"200": object_answer("Os números de `roteiro stats`")}}},
-            "/v1/log/export": {"get": {"summary": "Situações do log (`?since=AAAA-MM-DD`); fatos pessoais mascarados, ou com `personal=true` marcados no cabeçalho X-Dados-Pessoais", "responses": {"200": object_answer("As situações, cada uma com o momento da decisão")}}},
+            "/v1/log/export": {"get": {"summary": "Situações do log (`?since=AAAA-MM-DD`); fatos pessoais mascarados, ou com `personal=true` marcados no cabeçalho X-Dados-Pessoais", "responses": {"200": array_answer("As situações, cada uma com o momento da decisão")}}},
             "/v1/tokens": {
-                "get": {"summary": "Os tokens de acesso, nunca o segredo", "responses": {"200": object_answer("Os tokens")}},
+                "get": {"summary": "Os tokens de acesso, nunca o segredo", "responses": {"200": array_answer("Os tokens")}},
                 "post": {"summary": "Cria um token: `{\"name\": \"...\", \"role\": \"analista\"}`; o segredo aparece só nesta resposta", "responses": {"201": object_answer("O token criado")}},
             },
             "/v1/tokens/{id}/revoke": {"post": {"summary": "Revoga um token pelo id ou nome", "responses": {"200": object_answer("O token revogado")}}},
