@@ -387,6 +387,15 @@ impl Waiting {
         self.rows.is_empty()
     }
 
+    /// How many of the first rows the journal's mark `through` covers (the
+    /// database holds them already).
+    fn held_through(&self, through: u64) -> usize {
+        self.seqs
+            .iter()
+            .take_while(|seq| seq.is_some_and(|seq| seq <= through))
+            .count()
+    }
+
     /// The highest journal number among the first `count`.
     fn mark(&self, count: usize) -> Option<u64> {
         self.seqs.iter().take(count).flatten().max().copied()
@@ -488,6 +497,10 @@ fn write_loop(
     waiting.extend(spill.map(|path| take_spilled(path, counts)).unwrap_or_default());
     let mut open = true;
     let mut closing_since: Option<Instant> = None;
+    // A write that failed may have committed all the same (the server went
+    // away during COMMIT): before trying journaled rows again, the
+    // database's mark says which it already holds.
+    let mut uncertain = false;
     loop {
         // Journaled rows are never spilled: past the memory bound they
         // stay in the queue, which then refuses new ones.
@@ -529,7 +542,26 @@ fn write_loop(
                 std::thread::sleep(Duration::from_millis(500));
             }
         }
-        while !waiting.is_empty() {
+        if uncertain && !waiting.is_empty() {
+            if let Some(journal) = journal.as_mut() {
+                match store.journal_mark(&journal.id) {
+                    Ok(through) => {
+                        let held = waiting.held_through(through);
+                        waiting.settle(held, true);
+                        counts.written.fetch_add(held as u64, Ordering::Relaxed);
+                        if held > 0 {
+                            journal.committed(through);
+                        }
+                        uncertain = false;
+                    }
+                    // Still down: nothing is tried until it answers.
+                    Err(_) => {}
+                }
+            } else {
+                uncertain = false;
+            }
+        }
+        while !waiting.is_empty() && !uncertain {
             // The batch is written from where it waits: a failed write
             // leaves it in place for the next try, and nothing is copied.
             let size = waiting.len().min(BATCH);
@@ -554,6 +586,7 @@ fn write_loop(
                     }
                 }
                 Err(err) => {
+                    uncertain = true;
                     counts.failures.fetch_add(1, Ordering::Relaxed);
                     tracing::error!(
                         "não foi possível gravar {} decisões no log: {err}; nova tentativa em breve",
@@ -909,6 +942,68 @@ mod tests {
             std::fs::read_dir(&folder).unwrap().count(),
             0,
             "journal and lock removed"
+        );
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    /// A store whose first commit goes through but whose answer is lost
+    /// (the server went away during COMMIT): the caller sees an error.
+    struct LostReply {
+        kept: Arc<Mutex<Vec<Record>>>,
+        mark: u64,
+        lose_next: bool,
+    }
+
+    impl Store for LostReply {
+        fn append_marked(&mut self, rows: &[Row], named: Option<(&str, u64)>) -> Result<(), LogError> {
+            self.kept.lock().unwrap().extend(rows.iter().map(Row::record));
+            if let Some((_, seq)) = named {
+                self.mark = self.mark.max(seq);
+            }
+            if std::mem::take(&mut self.lose_next) {
+                return Err(LogError::Database("conexão perdida durante o COMMIT".into()));
+            }
+            Ok(())
+        }
+        fn read(&mut self, _: &Filter) -> Result<Vec<Record>, LogError> {
+            Ok(self.kept.lock().unwrap().clone())
+        }
+        fn prune(&mut self, _: chrono::DateTime<chrono::Utc>) -> Result<u64, LogError> {
+            Ok(0)
+        }
+        fn journal_mark(&mut self, _: &str) -> Result<u64, LogError> {
+            Ok(self.mark)
+        }
+        fn forget_journal(&mut self, _: &str) -> Result<(), LogError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_commit_whose_answer_was_lost_is_not_written_again() {
+        let folder = std::env::temp_dir().join(format!("roteiro-lost-reply-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let mut store = LostReply {
+            kept: kept.clone(),
+            mark: 0,
+            lose_next: true,
+        };
+        let journal = Journal::open(&folder.join("log.journal"), &mut store).unwrap();
+        let writer = LogWriter::start_journaled(Box::new(store), Buffering::default(), journal);
+        assert_eq!(acknowledged(&writer, 5), vec![true; 5]);
+        // The first flush may meet the failed commit; the next one finds
+        // the rows held by the database's mark.
+        let _ = writer.flush(Duration::from_secs(10));
+        assert!(writer.flush(Duration::from_secs(10)), "the mark says they are in");
+        writer.close();
+        let mut written: Vec<i64> = kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
+        written.sort_unstable();
+        assert_eq!(
+            written,
+            vec![0, 1, 2, 3, 4],
+            "each once, though the first commit said it failed"
         );
         std::fs::remove_dir_all(folder).unwrap();
     }
