@@ -544,18 +544,16 @@ fn write_loop(
         }
         if uncertain && !waiting.is_empty() {
             if let Some(journal) = journal.as_mut() {
-                match store.journal_mark(&journal.id) {
-                    Ok(through) => {
-                        let held = waiting.held_through(through);
-                        waiting.settle(held, true);
-                        counts.written.fetch_add(held as u64, Ordering::Relaxed);
-                        if held > 0 {
-                            journal.committed(through);
-                        }
-                        uncertain = false;
+                // Still down, the mark unread: nothing is tried until it
+                // answers.
+                if let Ok(through) = store.journal_mark(&journal.id) {
+                    let held = waiting.held_through(through);
+                    waiting.settle(held, true);
+                    counts.written.fetch_add(held as u64, Ordering::Relaxed);
+                    if held > 0 {
+                        journal.committed(through);
                     }
-                    // Still down: nothing is tried until it answers.
-                    Err(_) => {}
+                    uncertain = false;
                 }
             } else {
                 uncertain = false;
