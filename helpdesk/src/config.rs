@@ -23,14 +23,64 @@ impl Secret {
         &self.0
     }
 
-    /// `text` with every occurrence of the secret masked.
+    /// `text` (percent-encoding decoded) with the secret masked wherever
+    /// it shows: whole, and any word that is a piece of it of
+    /// [`SECRET_PIECE`] characters or more (a body cut in the middle of
+    /// the token, a token echoed in part).
     pub fn redact(&self, text: &str) -> String {
         if self.0.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(&self.0, "***")
+            return text.to_string();
+        }
+        let whole = percent_decoded(text).replace(&self.0, "***");
+        let mut out = String::with_capacity(whole.len());
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut String| {
+            if word.chars().count() >= SECRET_PIECE && self.0.contains(word.as_str()) {
+                out.push_str("***");
+            } else {
+                out.push_str(word);
+            }
+            word.clear();
+        };
+        for c in whole.chars() {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                word.push(c);
+            } else {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut word, &mut out);
+        out
+    }
+}
+
+/// The shortest piece of a secret masked on its own: shorter runs of its
+/// characters are too common in ordinary text to say anything of it.
+pub const SECRET_PIECE: usize = 6;
+
+/// `%XX` sequences decoded (others kept as written).
+fn percent_decoded(word: &str) -> String {
+    let bytes = word.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .and_then(|pair| std::str::from_utf8(pair).ok())
+            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
+        match (bytes[at], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                at += 1;
+            }
         }
     }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl fmt::Debug for Secret {
@@ -111,6 +161,20 @@ impl MovideskConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_piece_of_the_secret_or_its_encoding_is_masked_too() {
+        let secret = Secret::new("3f2a9c1e-77b0-4d1a-9e44-0c5b8a2f6d13".into());
+        // Cut at 200 characters in the middle of the token.
+        let cut = format!("{}token=3f2a9c1e-77b0", "x ".repeat(90));
+        assert!(!secret.redact(&cut).contains("3f2a9c1e"), "{}", secret.redact(&cut));
+        // Echoed percent-encoded, or only its second half.
+        let encoded = "token%3D3f2a9c1e%2D77b0%2D4d1a%2D9e44%2D0c5b8a2f6d13 falhou";
+        assert_eq!(secret.redact(encoded), "token=*** falhou");
+        assert_eq!(secret.redact("recebido: 9e44-0c5b8a2f6d13."), "recebido: ***.");
+        // Ordinary words that share a few characters stay.
+        assert_eq!(secret.redact("ticket 4d1a falhou"), "ticket 4d1a falhou");
+    }
 
     #[test]
     fn a_secret_never_shows_and_is_masked_in_any_text() {

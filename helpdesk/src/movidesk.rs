@@ -116,7 +116,9 @@ impl Movidesk {
                 500..=599 => Err(HelpdeskError::Server(status)),
                 _ => Err(HelpdeskError::Refused(
                     status,
-                    self.config.token.redact(&shortened(&text)),
+                    // Masked before the cut (a whole token) and after it
+                    // (a piece of one left at the end).
+                    self.config.token.redact(&shortened(&self.config.token.redact(&text))),
                 )),
             };
         }
