@@ -272,3 +272,45 @@ fn a_case_decided_after_a_bundle_edit_keeps_the_old_digest_in_its_history() {
     assert_eq!(bundles[1]["version"], "2026.12.0");
     assert_ne!(bundles[0]["digest"], bundles[1]["digest"]);
 }
+
+#[test]
+fn once_the_database_has_tokens_cases_are_read_only_with_an_analysts_token() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("roteiro-case-token-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).expect("scratch");
+    let situation = scratch.0.join("s.yaml");
+    std::fs::write(
+        &situation,
+        "contact: {name: Maria Souza, phone: '(21) 99999-0000'}\nrequest: {topic: xml}\n",
+    )
+    .expect("write");
+    let path = situation.to_str().expect("utf-8 path");
+    let now = "2026-12-08T10:00:00-03:00";
+    // A fresh database (no token ever made) asks for none.
+    let out = roteiro(&scratch, &["case", "open", "5151", path, "--now", now]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let database = scratch.0.join("casos.db");
+    let analyst = common::make_token(database.as_os_str(), "analista", "Ana");
+    let show = |token: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_roteiro"));
+        command
+            .args(["case", "show", "5151", "--now", now, "--database"])
+            .arg(&database)
+            .env_remove("ROTEIRO_TOKEN");
+        if let Some(token) = token {
+            command.env("ROTEIRO_TOKEN", token);
+        }
+        command.output().expect("runs")
+    };
+    let refused = show(None);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("token de analista"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(!text(&refused.stdout).contains("Maria"), "nothing of the case shown");
+    assert_eq!(show(Some("rot_0_0")).status.code(), Some(1), "a wrong token");
+    let allowed = show(Some(&analyst));
+    assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+}

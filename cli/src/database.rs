@@ -89,6 +89,30 @@ pub fn parse_age(text: &str) -> Result<chrono::TimeDelta, String> {
         .ok_or_else(|| format!("`{text}` não é uma idade em dias, por exemplo 180d"))
 }
 
+/// Cases hold contacts' names, phones and the before and after of every
+/// answer: once a database has tokens, reading or changing them from the
+/// command line needs an analyst's token (or higher) in `ROTEIRO_TOKEN`,
+/// as the service asks. A database where no token was ever made (a fresh
+/// install on this machine, readable by its owner alone) asks for none.
+pub fn require_case_reader(address: &str) -> Result<(), String> {
+    let refused = |why: &str| format!("casos guardam fatos pessoais (LGPD) e pedem um token de analista: {why}");
+    let keyring = roteiro_auth::Tokens::open(address)
+        .and_then(|mut tokens| tokens.keyring())
+        .map_err(|err| refused(&err.to_string()))?;
+    if keyring.none_issued() {
+        return Ok(());
+    }
+    let token = std::env::var("ROTEIRO_TOKEN")
+        .ok()
+        .filter(|token| !token.trim().is_empty())
+        .ok_or_else(|| refused("ponha o seu em ROTEIRO_TOKEN (nunca num argumento)"))?;
+    match keyring.identify(token.trim()) {
+        Some(who) if who.role.covers(roteiro_auth::Role::Analista) => Ok(()),
+        Some(who) => Err(refused(&format!("o token de {} tem o papel {}", who.name, who.role))),
+        None => Err(refused("o token de ROTEIRO_TOKEN é desconhecido ou foi revogado")),
+    }
+}
+
 /// The admin whose token `ROTEIRO_TOKEN` holds, checked against the tokens
 /// of the database at `address`; why not, naming `what` was asked.
 pub fn require_admin(address: &str, what: &str) -> Result<String, String> {

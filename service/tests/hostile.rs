@@ -326,3 +326,28 @@ fn errors_never_echo_a_body_and_a_nul_character_is_refused_on_postgresql() {
     let (_runtime, admin) = common::serve(Some(log_config(&address)));
     errors_echo_nothing_and_nul_is_a_400(&admin);
 }
+
+#[test]
+fn a_late_body_is_the_promised_408_after_its_own_deadline_not_a_503() {
+    // Longer than the handler's 2 s budget, which starts once the body is in.
+    let limits = LimitsConfig {
+        body_timeout: Duration::from_secs(3),
+        ..LimitsConfig::default()
+    };
+    let (_runtime, admin) = common::serve_with(None, limits);
+    let mut stream = TcpStream::connect(admin.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    let head = format!(
+        "POST /v1/decide HTTP/1.1\r\nHost: localhost\r\n{}Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        bearer(&admin.token)
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let started = Instant::now();
+    let answer = read_all(&mut stream);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(2900),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -88,6 +88,10 @@ fn resumed(ticket: &str, args: &Args) -> Result<Case, Status> {
         eprintln!("{err}");
         Status::InvalidSituation
     })?;
+    crate::database::require_case_reader(&args.log.address()).map_err(|err| {
+        eprintln!("{err}");
+        Status::Failed
+    })?;
     let mut store = Cases::open(&args.log.address()).map_err(|err| {
         eprintln!("{err}");
         Status::Failed

@@ -217,6 +217,10 @@ pub fn list(args: &ListArgs) -> Status {
 }
 
 fn open_store(log: &LogArgs) -> Result<Cases, Status> {
+    crate::database::require_case_reader(&log.address()).map_err(|err| {
+        eprintln!("{err}");
+        Status::Failed
+    })?;
     Cases::open(&log.address()).map_err(|err| {
         eprintln!("{err}");
         Status::Failed
