@@ -22,7 +22,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::access::Who;
 use crate::desk::Desk;
@@ -86,7 +86,7 @@ pub struct Limits {
     in_flight: Arc<Semaphore>,
     anonymous: Arc<Semaphore>,
     /// Anonymous requests in flight, by address.
-    anonymous_by_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    anonymous_by_address: PerAddress,
 }
 
 /// Most addresses kept blocked at once (each also spends its own budget).
@@ -112,7 +112,7 @@ impl Limits {
             blocked: Mutex::new(HashMap::new()),
             in_flight: Arc::new(Semaphore::new(config.in_flight)),
             anonymous: Arc::new(Semaphore::new(config.anonymous_in_flight.max(1))),
-            anonymous_by_address: Arc::new(Mutex::new(HashMap::new())),
+            anonymous_by_address: PerAddress::default(),
         }
     }
 
@@ -185,20 +185,40 @@ pub async fn admit(State(desk): State<Arc<Desk>>, request: Request, next: Next) 
     next.run(request).await
 }
 
-/// An anonymous request's place in flight, given back when dropped.
-struct AnonymousSlot {
-    _permit: OwnedSemaphorePermit,
+/// How many of something (open connections, anonymous requests) each
+/// client address holds, each counted until its [`Counted`] is dropped.
+#[derive(Clone, Default)]
+pub(crate) struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One of an address's, counted until dropped.
+pub(crate) struct Counted {
     address: IpAddr,
-    by_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    table: PerAddress,
 }
 
-impl Drop for AnonymousSlot {
+impl PerAddress {
+    /// Counts one more for `address`, unless it already has `cap`.
+    pub(crate) fn open(&self, address: IpAddr, cap: usize) -> Option<Counted> {
+        let mut table = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = table.entry(address).or_insert(0);
+        if *count >= cap.max(1) {
+            return None;
+        }
+        *count += 1;
+        Some(Counted {
+            address,
+            table: self.clone(),
+        })
+    }
+}
+
+impl Drop for Counted {
     fn drop(&mut self) {
-        let mut counts = self.by_address.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = counts.get_mut(&self.address) {
+        let mut table = self.table.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = table.get_mut(&self.address) {
             *count = count.saturating_sub(1);
             if *count == 0 {
-                counts.remove(&self.address);
+                table.remove(&self.address);
             }
         }
     }
@@ -215,20 +235,11 @@ impl Limits {
             return Ok(Box::new(permit));
         }
         let permit = self.anonymous.clone().try_acquire_owned().map_err(|_| busy())?;
-        let mut counts = self.anonymous_by_address.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = counts.entry(address).or_insert(0);
-        if *count >= self.config.anonymous_per_address {
-            return Err(ApiError::too_many(
-                1,
-                "este endereço, com requisições demais em andamento",
-            ));
-        }
-        *count += 1;
-        Ok(Box::new(AnonymousSlot {
-            _permit: permit,
-            address,
-            by_address: self.anonymous_by_address.clone(),
-        }))
+        let counted = self
+            .anonymous_by_address
+            .open(address, self.config.anonymous_per_address)
+            .ok_or_else(|| ApiError::too_many(1, "este endereço, com requisições demais em andamento"))?;
+        Ok(Box::new((permit, counted)))
     }
 }
 

@@ -5,11 +5,9 @@
 //! handed to the router, TLS when a certificate is given, and a graceful
 //! stop that lets answers in progress finish.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::net::IpAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
@@ -25,7 +23,7 @@ use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
 use crate::desk::Desk;
-use crate::limits::LimitsConfig;
+use crate::limits::{LimitsConfig, PerAddress};
 
 /// Largest request head (request line and headers) read; past it hyper
 /// answers 431.
@@ -67,44 +65,6 @@ pub async fn serve(listener: TcpListener, desk: Arc<Desk>, tls: Option<Tls>, sto
     accept(listener, crate::router(desk.clone()), desk.limits.config(), tls, stop).await;
     refresher.abort();
     pusher.abort();
-}
-
-/// Open connections by client address.
-#[derive(Clone, Default)]
-struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
-
-/// One open connection of an address, counted until dropped.
-struct Counted {
-    address: IpAddr,
-    table: PerAddress,
-}
-
-impl PerAddress {
-    /// Counts a new connection from `address`, unless it already has `cap`.
-    fn open(&self, address: IpAddr, cap: usize) -> Option<Counted> {
-        let mut table = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = table.entry(address).or_insert(0);
-        if *count >= cap.max(1) {
-            return None;
-        }
-        *count += 1;
-        Some(Counted {
-            address,
-            table: self.clone(),
-        })
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        let mut table = self.table.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = table.get_mut(&self.address) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                table.remove(&self.address);
-            }
-        }
-    }
 }
 
 /// The loop itself.
