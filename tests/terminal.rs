@@ -43,25 +43,42 @@ impl Terminal {
             db = save.with_extension("db").display(),
             save = save.display(),
         );
-        let started = Command::new("tmux")
-            .args([
-                "-L",
-                SOCKET,
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "160",
-                "-y",
-                "50",
-                "-c",
-            ])
-            .arg(common::root())
-            .arg(command)
-            .status()
-            .unwrap();
-        assert!(started.success(), "tmux started");
+        // The tests share one tmux server: two of them starting it at once
+        // may see it refuse the first session while it comes up (seen under
+        // libfaketime's slower start). A few tries, a moment apart.
+        let start = || {
+            Command::new("tmux")
+                .args([
+                    "-L",
+                    SOCKET,
+                    "new-session",
+                    "-d",
+                    "-s",
+                    &session,
+                    "-x",
+                    "160",
+                    "-y",
+                    "50",
+                    "-c",
+                ])
+                .arg(common::root())
+                .arg(&command)
+                .output()
+                .unwrap()
+        };
+        let mut started = start();
+        for _ in 0..5 {
+            if started.status.success() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            started = start();
+        }
+        assert!(
+            started.status.success(),
+            "tmux started: {}",
+            String::from_utf8_lossy(&started.stderr)
+        );
         Some(Self { session })
     }
 
