@@ -11,6 +11,7 @@ const MIGRATIONS: Migrations = &[
     (3, include_str!("../migrations/postgres/0003_tokens.sql")),
     (4, include_str!("../migrations/postgres/0004_pushes.sql")),
     (5, include_str!("../migrations/postgres/0005_journals.sql")),
+    (6, include_str!("../migrations/postgres/0006_push_writes.sql")),
 ];
 
 fn db(err: postgres::Error) -> LogError {

@@ -16,6 +16,7 @@ const MIGRATIONS: Migrations = &[
     (3, include_str!("../migrations/sqlite/0003_tokens.sql")),
     (4, include_str!("../migrations/sqlite/0004_pushes.sql")),
     (5, include_str!("../migrations/sqlite/0005_journals.sql")),
+    (6, include_str!("../migrations/sqlite/0006_push_writes.sql")),
 ];
 
 fn db(err: rusqlite::Error) -> LogError {

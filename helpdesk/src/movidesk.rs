@@ -1,34 +1,50 @@
-//! Movidesk's public REST API v1: `GET /tickets?id=N&$select=...` and
-//! `PATCH /tickets?id=N`, the token as the `token` query parameter.
-//! Array fields are replaced by a PATCH, so an action is added by reading
-//! the ticket's actions, appending, and sending them all back.
+//! Movidesk's public REST API v1, as its documentation describes it
+//! ("API do Movidesk - Tickets", atendimento.movidesk.com/kb/article/256,
+//! and "[Enterprise] Tickets API", support.zenvia.com/kb/en/article/510136):
 //!
-//! Within the documented budget (10 requests a minute, kept here with a
-//! GCRA limiter) and obeying `retry-after` on a 429: a request waits its
-//! turn, up to `max_wait`; past it the push is left queued for later,
-//! never dropped.
+//! - a ticket is read with `GET /tickets?id=N`, its scalar fields chosen
+//!   with `$select` and the `clients` and `actions` lists with `$expand`
+//!   (each with its own `$select`); a ticket last updated more than 90
+//!   days ago is only under `GET /tickets/past`, which is read only;
+//! - an action is added with `PATCH /tickets?id=N` carrying only the new
+//!   action, without an `id`: the field table gives an action's `id` "when
+//!   it is necessary to change an existing action", so an action sent with
+//!   one is an edit, and the ticket's other actions are never sent back;
+//! - the token is the `token` query parameter; 10 requests a minute (kept
+//!   with [`Budget`], never more in any 60 s); after three failed requests
+//!   a 429 blocks for 60 s, its wait in `retry-after`, which is obeyed up to
+//!   `max_wait`; past it the push is left queued, never dropped.
+//!
+//! Not documented, so read both ways: a ticket that does not exist may be
+//! a 404 or an empty (or `null`, or `[]`) 2xx; a read by id may answer the
+//! ticket or a list holding it.
 
-use std::num::NonZeroU32;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::{json, Value};
 
+use crate::budget::Budget;
 use crate::{Helpdesk, HelpdeskError, MovideskConfig, NewAction, Ticket};
 
-/// Fields read of a ticket: no more than an action needs.
-const SELECT: &str = "id,subject,status,clients,actions";
+/// The scalar fields read of a ticket.
+const SELECT: &str = "id,subject,status";
+
+/// The lists read of a ticket, expanded with only what roteiro uses:
+/// the client's name, and each action's text to find a push's marker.
+const EXPAND: &str = "clients($select=businessName),actions($select=id,type,description,isDeleted)";
 
 /// Most tries of one request through 429s within `max_wait`.
 const MAX_TRIES: usize = 6;
+
+/// Largest answer read (a ticket with all its actions).
+const MAX_ANSWER_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A Movidesk account.
 pub struct Movidesk {
     config: MovideskConfig,
     agent: ureq::Agent,
-    budget: DefaultDirectRateLimiter,
+    budget: Mutex<Budget>,
     /// Until when Movidesk asked to wait (its last `retry-after`).
     blocked_until: Mutex<Option<Instant>>,
 }
@@ -36,6 +52,28 @@ pub struct Movidesk {
 enum Verb<'a> {
     Get,
     Patch(&'a Value),
+}
+
+/// Where tickets are: updated in the last 90 days, or older.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Tickets,
+    Past,
+}
+
+impl Route {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Tickets => "/tickets",
+            Self::Past => "/tickets/past",
+        }
+    }
+}
+
+/// A ticket as read, and whether it came from `/tickets/past`.
+struct Read {
+    ticket: Value,
+    past: bool,
 }
 
 impl Movidesk {
@@ -47,9 +85,8 @@ impl Movidesk {
                 .http_status_as_error(false)
                 .build(),
         );
-        let per_minute = NonZeroU32::new(config.per_minute).unwrap_or(NonZeroU32::MIN);
         Self {
-            budget: RateLimiter::direct(Quota::per_minute(per_minute)),
+            budget: Mutex::new(Budget::new(config.per_minute, config.minute)),
             agent,
             config,
             blocked_until: Mutex::new(None),
@@ -61,11 +98,12 @@ impl Movidesk {
     fn wait_turn(&self, started: Instant) -> Result<(), HelpdeskError> {
         loop {
             let blocked = *self.blocked_until.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
             let wait = match blocked {
-                Some(until) if until > Instant::now() => until - Instant::now(),
-                _ => match self.budget.check() {
+                Some(until) if until > now => until - now,
+                _ => match self.budget.lock().unwrap_or_else(PoisonError::into_inner).take(now) {
                     Ok(()) => return Ok(()),
-                    Err(not_until) => not_until.wait_time_from(DefaultClock::default().now()),
+                    Err(wait) => wait,
                 },
             };
             if started.elapsed() + wait > self.config.max_wait {
@@ -75,20 +113,21 @@ impl Movidesk {
         }
     }
 
-    /// One request to `/tickets` with `query`, through the budget and any
-    /// 429; its JSON answer (`null` when empty).
-    fn tickets(&self, verb: Verb<'_>, query: &[(&str, &str)]) -> Result<Value, HelpdeskError> {
+    /// One request to `route` about ticket `id`, through the budget and
+    /// any 429; its JSON answer (`null` when empty).
+    fn call(&self, verb: Verb<'_>, route: Route, id: &str, query: &[(&str, &str)]) -> Result<Value, HelpdeskError> {
         let started = Instant::now();
-        let url = format!("{}/tickets", self.config.base_url.trim_end_matches('/'));
+        let url = format!("{}{}", self.config.base_url.trim_end_matches('/'), route.path());
         for _ in 0..MAX_TRIES {
             self.wait_turn(started)?;
-            let pairs = std::iter::once(("token", self.config.token.expose())).chain(query.iter().copied());
+            let pairs = [("token", self.config.token.expose()), ("id", id)]
+                .into_iter()
+                .chain(query.iter().copied());
             let sent = match verb {
                 Verb::Get => self.agent.get(&url).query_pairs(pairs).call(),
                 Verb::Patch(body) => self.agent.patch(&url).query_pairs(pairs).send_json(body),
             };
-            let mut response =
-                sent.map_err(|err| HelpdeskError::Transport(self.config.token.redact(&err.to_string())))?;
+            let mut response = sent.map_err(|err| self.transport(&err))?;
             let status = response.status().as_u16();
             if status == 429 {
                 let seconds = response
@@ -105,14 +144,14 @@ impl Movidesk {
             let text = response
                 .body_mut()
                 .with_config()
-                .limit(8 * 1024 * 1024)
+                .limit(MAX_ANSWER_BYTES)
                 .read_to_string()
-                .map_err(|err| HelpdeskError::Transport(self.config.token.redact(&err.to_string())))?;
+                .map_err(|err| self.transport(&err))?;
             return match status {
                 200..=299 if text.trim().is_empty() => Ok(Value::Null),
                 200..=299 => serde_json::from_str(&text).map_err(|err| HelpdeskError::Refused(status, err.to_string())),
                 401 | 403 => Err(HelpdeskError::Unauthorized),
-                404 => Err(HelpdeskError::NotFound(query_id(query))),
+                404 => Err(HelpdeskError::NotFound(id.to_string())),
                 500..=599 => Err(HelpdeskError::Server(status)),
                 _ => Err(HelpdeskError::Refused(
                     status,
@@ -132,62 +171,96 @@ impl Movidesk {
         Err(HelpdeskError::RateLimited(wait))
     }
 
-    fn read(&self, id: &str) -> Result<Value, HelpdeskError> {
-        self.tickets(Verb::Get, &[("id", id), ("$select", SELECT)])
+    fn transport(&self, err: &impl ToString) -> HelpdeskError {
+        HelpdeskError::Transport(self.config.token.redact(&err.to_string()))
+    }
+
+    /// Ticket `id` from `/tickets`, or from `/tickets/past` when it is not
+    /// among the last 90 days' tickets.
+    fn read(&self, id: &str) -> Result<Read, HelpdeskError> {
+        let query = [("$select", SELECT), ("$expand", EXPAND)];
+        for (route, past) in [(Route::Tickets, false), (Route::Past, true)] {
+            match self.call(Verb::Get, route, id, &query) {
+                Ok(answer) => {
+                    if let Some(ticket) = ticket_in(answer, id) {
+                        return Ok(Read { ticket, past });
+                    }
+                }
+                Err(HelpdeskError::NotFound(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Err(HelpdeskError::NotFound(id.to_string()))
     }
 }
 
-fn query_id(query: &[(&str, &str)]) -> String {
-    query
-        .iter()
-        .find(|(key, _)| *key == "id")
-        .map_or_else(String::new, |(_, id)| (*id).to_string())
+/// The ticket `id` in an answer: the ticket itself, or the one in a list
+/// holding it; nothing for an empty answer.
+fn ticket_in(answer: Value, id: &str) -> Option<Value> {
+    match answer {
+        Value::Object(fields) if !fields.is_empty() => Some(Value::Object(fields)),
+        Value::Array(list) => list.into_iter().find(|ticket| id_text(&ticket["id"]) == id),
+        _ => None,
+    }
+}
+
+/// An id as text, whether Movidesk sent it as a string or a number.
+fn id_text(id: &Value) -> String {
+    match id {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 fn shortened(text: &str) -> String {
     text.chars().take(200).collect()
 }
 
-/// The id of the action whose description holds `marker`.
+/// The id of the action, not deleted, whose description holds `marker`.
 fn action_with(ticket: &Value, marker: &str) -> Option<String> {
     ticket["actions"].as_array()?.iter().find_map(|action| {
-        action["description"]
-            .as_str()
-            .is_some_and(|text| text.contains(marker))
-            .then(|| match &action["id"] {
-                Value::String(id) => id.clone(),
-                other => other.to_string(),
-            })
+        let deleted = action["isDeleted"].as_bool().unwrap_or(false);
+        let holds = action["description"].as_str().is_some_and(|text| text.contains(marker));
+        (holds && !deleted).then(|| id_text(&action["id"]))
     })
+}
+
+/// What is sent to add `action`: the new action alone, without an id.
+pub(crate) fn new_action_body(action: &NewAction, agent_id: &str) -> Value {
+    json!({"actions": [{
+        "type": if action.public { 2 } else { 1 },
+        "description": action.description,
+        "createdBy": {"id": agent_id},
+    }]})
 }
 
 impl Helpdesk for Movidesk {
     fn ticket(&self, id: &str) -> Result<Ticket, HelpdeskError> {
-        let read = self.read(id)?;
-        let text = |field: &str| read[field].as_str().map(str::to_string);
-        let client = &read["clients"][0];
+        let Read { ticket, past } = self.read(id)?;
+        let text = |field: &str| ticket[field].as_str().map(str::to_string);
         Ok(Ticket {
-            id: text("id").unwrap_or_else(|| id.to_string()),
+            id: Some(id_text(&ticket["id"]))
+                .filter(|found| !found.is_empty())
+                .unwrap_or_else(|| id.to_string()),
             subject: text("subject"),
             status: text("status"),
-            client_name: client["businessName"].as_str().map(str::to_string),
+            client_name: ticket["clients"][0]["businessName"].as_str().map(str::to_string),
+            read_only: past,
         })
     }
 
-    fn add_action(&self, id: &str, action: &NewAction) -> Result<String, HelpdeskError> {
-        let before = self.read(id)?;
-        if let Some(written) = action_with(&before, &action.marker) {
-            return Ok(written);
+    fn find_action(&self, id: &str, marker: &str) -> Result<Option<String>, HelpdeskError> {
+        let read = self.read(id)?;
+        match action_with(&read.ticket, marker) {
+            Some(found) => Ok(Some(found)),
+            None if read.past => Err(HelpdeskError::ReadOnly(id.to_string())),
+            None => Ok(None),
         }
-        let mut actions = before["actions"].as_array().cloned().unwrap_or_default();
-        actions.push(json!({
-            "type": if action.public { 2 } else { 1 },
-            "description": action.description,
-            "createdBy": {"id": self.config.agent_id},
-        }));
-        self.tickets(Verb::Patch(&json!({ "actions": actions })), &[("id", id)])?;
-        let after = self.read(id)?;
-        action_with(&after, &action.marker)
-            .ok_or_else(|| HelpdeskError::Refused(200, "a ação enviada não aparece no ticket".into()))
+    }
+
+    fn write_action(&self, id: &str, action: &NewAction) -> Result<(), HelpdeskError> {
+        let body = new_action_body(action, &self.config.agent_id);
+        self.call(Verb::Patch(&body), Route::Tickets, id, &[]).map(|_| ())
     }
 }

@@ -1,7 +1,10 @@
-//! The queue of pushes, in the log's database (migration 0004): a push is
-//! written before anything is sent, so a 429, an outage or a restart of
-//! roteiro only delays it; each delivery looks for its marker in the
-//! ticket first, so a push is written exactly once.
+//! The queue of pushes, in the log's database (migrations 0004 and 0006):
+//! a push is written before anything is sent, so a 429, an outage or a
+//! restart of roteiro only delays it. Written exactly once: every try
+//! reads the ticket for the push's marker first, and a write is recorded
+//! before it is sent, so a write that may have landed (the helpdesk
+//! failed, never answered, or took it but does not show it yet) is
+//! confirmed by later reads, never sent again while it may still show.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use roteiro_decision_log::cases::Cases;
@@ -41,6 +44,42 @@ impl PushState {
     }
 }
 
+/// How far a push's write went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Written {
+    /// Sent, its answer unknown (the helpdesk failed or never answered).
+    Enviado,
+    /// Taken by the helpdesk.
+    Aceito,
+}
+
+impl Written {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Enviado => "enviado",
+            Self::Aceito => "aceito",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "enviado" => Some(Self::Enviado),
+            "aceito" => Some(Self::Aceito),
+            _ => None,
+        }
+    }
+}
+
+/// How long a write sent without an answer may still show in the ticket:
+/// past it, the write is taken as lost and sent again (an assumption:
+/// Movidesk documents no delay between a write and its read).
+const SENT_WINDOW_MINUTES: i64 = 10;
+
+/// How long a write the helpdesk took is waited for before the push is
+/// given up as failed, for a person to look at the ticket.
+const ACCEPTED_WINDOW_HOURS: i64 = 24;
+
 /// One push.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Push {
@@ -67,6 +106,10 @@ pub struct Push {
     pub next_try_at: String,
     /// The action's id, or why it failed.
     pub result: Option<String>,
+    /// How far its write went, if one was sent.
+    pub written: Option<Written>,
+    /// When the write was sent (RFC 3339 in UTC).
+    pub written_at: Option<String>,
 }
 
 /// The pushes of one database.
@@ -74,7 +117,7 @@ pub struct Pushes {
     db: Db,
 }
 
-const COLUMNS: &str = "CAST(id AS TEXT), ticket, CAST(public AS TEXT), text, marker, requested_by, requested_at, state, CAST(attempts AS TEXT), next_try_at, result";
+const COLUMNS: &str = "CAST(id AS TEXT), ticket, CAST(public AS TEXT), text, marker, requested_by, requested_at, state, CAST(attempts AS TEXT), next_try_at, result, written, written_at";
 
 /// Longest a queued push waits between tries.
 const MAX_BACKOFF_MINUTES: i64 = 60;
@@ -144,6 +187,21 @@ impl Pushes {
         )
     }
 
+    /// Records that a write of `push` is about to be sent (`Enviado`), was
+    /// taken (`Aceito`), or surely did not land (`None`).
+    fn written(&mut self, push: &Push, written: Option<Written>, now: DateTime<Utc>) -> Result<(), LogError> {
+        let at = moment(now);
+        self.db.execute(
+            "UPDATE pushes SET written = $1, written_at = $2 WHERE id = $3",
+            &[
+                Param::Maybe(written.map(Written::name)),
+                Param::Maybe(written.map(|_| at.as_str())),
+                Param::Int(push.id),
+            ],
+        )?;
+        Ok(())
+    }
+
     /// Records how a try of push `id` went.
     fn finish(
         &mut self,
@@ -186,8 +244,8 @@ fn select(db: &mut Db, tail: &str, params: &[Param<'_>]) -> Result<Vec<Push>, Lo
 }
 
 fn push_of(row: Vec<Option<String>>) -> Option<Push> {
-    let [id, ticket, public, text, marker, by, at, state, attempts, next, result]: [Option<String>; 11] =
-        row.try_into().ok()?;
+    let [id, ticket, public, text, marker, by, at, state, attempts, next, result, written, written_at]: [Option<String>;
+        13] = row.try_into().ok()?;
     Some(Push {
         id: id?.parse().ok()?,
         ticket: ticket?,
@@ -200,6 +258,8 @@ fn push_of(row: Vec<Option<String>>) -> Option<Push> {
         attempts: attempts?.parse().ok()?,
         next_try_at: next?,
         result,
+        written: written.as_deref().and_then(Written::parse),
+        written_at,
     })
 }
 
@@ -213,14 +273,7 @@ pub fn deliver_due(
 ) -> Result<Vec<Push>, LogError> {
     let mut delivered = Vec::new();
     for push in pushes.due(now)? {
-        let action = Preview {
-            ticket: push.ticket.clone(),
-            public: push.public,
-            text: push.text.clone(),
-            marker: push.marker.clone(),
-        }
-        .action();
-        let outcome = helpdesk.add_action(&push.ticket, &action);
+        let outcome = try_once(helpdesk, pushes, &push, now)?;
         pushes.finish(&push, &outcome, now)?;
         let detail = match &outcome {
             Ok(action) => serde_json::json!({"envio": push.id, "acao": action}),
@@ -244,4 +297,61 @@ pub fn deliver_due(
         }
     }
     Ok(delivered)
+}
+
+/// One try of `push`: a read for its marker, then a write only when no
+/// earlier write may still show, then a read to confirm it; the outer
+/// error is the queue's own.
+fn try_once(
+    helpdesk: &dyn Helpdesk,
+    pushes: &mut Pushes,
+    push: &Push,
+    now: DateTime<Utc>,
+) -> Result<Result<String, HelpdeskError>, LogError> {
+    match helpdesk.find_action(&push.ticket, &push.marker) {
+        Ok(Some(action)) => return Ok(Ok(action)),
+        Ok(None) => {}
+        Err(err) => return Ok(Err(err)),
+    }
+    let since = push
+        .written_at
+        .as_deref()
+        .and_then(|at| DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| now.signed_duration_since(at));
+    match (push.written, since) {
+        (Some(Written::Aceito), Some(since)) if since < TimeDelta::hours(ACCEPTED_WINDOW_HOURS) => {
+            return Ok(Err(HelpdeskError::Unconfirmed))
+        }
+        (Some(Written::Aceito), _) => {
+            let at = push.written_at.clone().unwrap_or_default();
+            return Ok(Err(HelpdeskError::NotShown(at)));
+        }
+        (Some(Written::Enviado), Some(since)) if since < TimeDelta::minutes(SENT_WINDOW_MINUTES) => {
+            return Ok(Err(HelpdeskError::Unconfirmed))
+        }
+        _ => {}
+    }
+    let action = Preview {
+        ticket: push.ticket.clone(),
+        public: push.public,
+        text: push.text.clone(),
+        marker: push.marker.clone(),
+    }
+    .action();
+    // Recorded before it is sent: a crash during the write leaves a push
+    // that reads before it writes again.
+    pushes.written(push, Some(Written::Enviado), now)?;
+    match helpdesk.write_action(&push.ticket, &action) {
+        Ok(()) => pushes.written(push, Some(Written::Aceito), now)?,
+        Err(err) if err.may_have_written() => return Ok(Err(err)),
+        Err(err) => {
+            pushes.written(push, None, now)?;
+            return Ok(Err(err));
+        }
+    }
+    Ok(match helpdesk.find_action(&push.ticket, &push.marker) {
+        Ok(Some(action)) => Ok(action),
+        Ok(None) => Err(HelpdeskError::Unconfirmed),
+        Err(err) => Err(err),
+    })
 }

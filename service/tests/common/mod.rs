@@ -77,7 +77,8 @@ pub fn helpdesk_config(base: String, token: &str) -> roteiro_helpdesk::MovideskC
         base_url: base,
         token: roteiro_helpdesk::Secret::new(token.into()),
         agent_id: "agente-9".into(),
-        per_minute: 600,
+        per_minute: 10,
+        minute: std::time::Duration::from_secs(1),
         timeout: std::time::Duration::from_secs(2),
         max_wait: std::time::Duration::from_secs(2),
     }
