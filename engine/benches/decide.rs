@@ -63,7 +63,7 @@ fn benchmarks(c: &mut Criterion) {
 }
 
 /// The `tests/situations` corpus: one decision per situation (the median
-/// the README reports), and the batch API over 100 copies of it.
+/// docs/performance.md reports), and the batch API over 100 copies of it.
 fn corpus(c: &mut Criterion, bundle: &Bundle) {
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/situations");
     let Ok(entries) = std::fs::read_dir(folder) else {
