@@ -12,6 +12,7 @@
 #![expect(
     clippy::expect_used,
     clippy::unwrap_used,
+    clippy::panic,
     reason = "a test fails loudly on what it did not expect"
 )]
 
