@@ -243,23 +243,48 @@ fn a_case_decided_after_a_bundle_edit_keeps_the_old_digest_in_its_history() {
         .expect("read")
         .replace("version: 2026.11.0", "version: 2026.12.0");
     std::fs::write(&manifest, edited).expect("edit");
+    // A read decides with the bundle in force and records nothing.
+    let show = |scratch: &Scratch| {
+        let out = roteiro(
+            scratch,
+            &[
+                "case",
+                "show",
+                "5150",
+                "--policies",
+                folder,
+                "--now",
+                now,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")
+    };
+    let read = show(&scratch);
+    assert_eq!(read["decision"]["bundle"]["version"], "2026.12.0");
+    assert_eq!(
+        read["history"],
+        show(&scratch)["history"],
+        "reading changed the history"
+    );
+    // An answer is a change: decided and recorded with the new bundle.
     let out = roteiro(
         &scratch,
         &[
             "case",
-            "show",
+            "answer",
             "5150",
+            "request.topic=xml",
             "--policies",
             folder,
             "--now",
             now,
-            "--format",
-            "json",
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(shown["decision"]["bundle"]["version"], "2026.12.0");
+    let shown = show(&scratch);
     let bundles: Vec<&serde_json::Value> = shown["history"]
         .as_array()
         .expect("history")
@@ -313,4 +338,73 @@ fn once_the_database_has_tokens_cases_are_read_only_with_an_analysts_token() {
     assert_eq!(show(Some("rot_0_0")).status.code(), Some(1), "a wrong token");
     let allowed = show(Some(&analyst));
     assert_eq!(allowed.status.code(), Some(0), "{}", text(&allowed.stderr));
+}
+
+#[test]
+fn a_case_reads_its_situation_as_decide_does() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("roteiro-case-utf8-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).expect("scratch");
+    let situation = scratch.0.join("latin1.yaml");
+    // "José" written in Latin-1: not UTF-8.
+    std::fs::write(&situation, b"contact: {kind: cliente, name: \"Jos\xe9\"}\n").expect("write");
+    let path = situation.to_str().expect("utf-8 path");
+    let opened = roteiro(&scratch, &["case", "open", "77", path]);
+    let decided = common::run(&["decide", path], &common::root(), b"");
+    assert_eq!((opened.status.code(), decided.status.code()), (Some(2), Some(2)));
+    assert_eq!(text(&opened.stderr), text(&decided.stderr));
+    assert!(
+        text(&opened.stderr).contains("UTF-8 inválido"),
+        "{}",
+        text(&opened.stderr)
+    );
+    // Nothing was opened with the bytes replaced.
+    let shown = roteiro(&scratch, &["case", "show", "77"]);
+    assert_ne!(shown.status.code(), Some(0), "{}", text(&shown.stdout));
+}
+
+#[test]
+fn opening_and_answering_a_case_are_decisions_in_the_log_and_reading_is_not() {
+    let scratch = Scratch(std::env::temp_dir().join(format!("roteiro-case-log-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&scratch.0);
+    std::fs::create_dir_all(&scratch.0).expect("scratch");
+    let situation = scratch.0.join("s.yaml");
+    std::fs::write(
+        &situation,
+        "contact: {kind: cliente, name: Maria}\nrequest: {topic: xml}\n",
+    )
+    .expect("write");
+    let path = situation.to_str().expect("utf-8 path");
+    let now = "2026-12-08T10:00:00-03:00";
+    let decisions = |scratch: &Scratch| {
+        let out = roteiro(scratch, &["stats", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["decisions"].clone()
+    };
+    let opened = roteiro(
+        &scratch,
+        &["case", "open", "81", path, "--now", now, "--log-durability", "sync"],
+    );
+    assert_eq!(opened.status.code(), Some(0), "{}", text(&opened.stderr));
+    assert_eq!(decisions(&scratch), 1);
+    assert_eq!(
+        roteiro(&scratch, &["case", "show", "81", "--now", now]).status.code(),
+        Some(0)
+    );
+    assert_eq!(decisions(&scratch), 1, "a read is no decision of record");
+    let answered = roteiro(
+        &scratch,
+        &["case", "answer", "81", "request.topic=boleto", "--now", now],
+    );
+    assert_eq!(answered.status.code(), Some(0), "{}", text(&answered.stderr));
+    assert_eq!(decisions(&scratch), 2);
+    // The rows keep the analyst and mask personal facts, as any decision.
+    let export = scratch.0.join("export");
+    let out = roteiro(&scratch, &["log", "export", export.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut exported = String::new();
+    for entry in std::fs::read_dir(&export).expect("exported") {
+        exported.push_str(&std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default());
+    }
+    assert!(!exported.contains("Maria"), "{exported}");
 }

@@ -7,13 +7,31 @@ use roteiro_decision_log::{CommandLog, Durability, LogWriter, DEFAULT_SQLITE};
 
 use crate::Status;
 
-/// Options shared by every command that logs or reads the log.
+/// The database of a command that reads or changes the log, the cases or
+/// the tokens.
 #[derive(Debug, Clone, clap::Args)]
-pub struct LogArgs {
+pub struct DatabaseArgs {
     /// Log de decisões: um arquivo SQLite ou postgres://... (padrão:
     /// $ROTEIRO_DATABASE_URL, senão roteiro.db aqui).
     #[arg(long, global = true)]
     pub database: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The database address in force.
+    pub fn address(&self) -> String {
+        self.database
+            .clone()
+            .or_else(|| std::env::var("ROTEIRO_DATABASE_URL").ok().filter(|url| !url.is_empty()))
+            .unwrap_or_else(|| DEFAULT_SQLITE.to_string())
+    }
+}
+
+/// The options of a command that records decisions in the log.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
     /// Guarda no log os fatos marcados `personal` em vez de mascará-los.
     #[arg(long, global = true)]
     pub log_personal: bool,
@@ -36,10 +54,7 @@ pub enum LogDurability {
 impl LogArgs {
     /// The database address in force.
     pub fn address(&self) -> String {
-        self.database
-            .clone()
-            .or_else(|| std::env::var("ROTEIRO_DATABASE_URL").ok().filter(|url| !url.is_empty()))
-            .unwrap_or_else(|| DEFAULT_SQLITE.to_string())
+        self.database.address()
     }
 
     /// A writer to the log, or the problem printed and exit status 1.

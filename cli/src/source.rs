@@ -118,6 +118,21 @@ pub fn read_situation(name: &str, limit: u64) -> Result<Vec<u8>, Status> {
     })
 }
 
+/// The text of the situation `name`, read and checked as `decide` reads
+/// it (invalid UTF-8, broken syntax or an unknown field is exit status 2,
+/// never replaced or guessed), for commands that keep the text itself.
+pub fn situation_text(name: &str, bundle: &Bundle) -> Result<String, Status> {
+    let bytes = read_situation(name, bundle.situation_limit())?;
+    bundle.parse_situation(&bytes, name).map_err(|err| {
+        eprintln!("{err}");
+        Status::InvalidSituation
+    })?;
+    String::from_utf8(bytes).map_err(|err| {
+        eprintln!("situação inválida {name}: não é UTF-8 ({err})");
+        Status::InvalidSituation
+    })
+}
+
 /// The bundle and the situation read from `name`, pinned to `now` when
 /// given; on failure the problem is printed and the exit status given (3 for
 /// the bundle, 2 for the situation).

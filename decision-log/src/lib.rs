@@ -24,7 +24,7 @@ mod writer;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use record::{decide_and_record, CommandLog, Decided, Recorder};
+pub use record::{decide_and_record, CommandLog, Decided, Logging, Recorder};
 pub use stats::{stats, Stats};
 pub use writer::{Ack, Durability, LogWriter};
 

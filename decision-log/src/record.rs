@@ -9,13 +9,26 @@ use roteiro_engine::{Bundle, DecideError, Decision, Situation};
 
 use crate::{LogWriter, Made, Row};
 
+/// Whether decisions are recorded, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Logging {
+    /// Nothing is recorded: no row is even built.
+    Off,
+    /// Rows are recorded, keeping personal facts or masking them.
+    On {
+        /// Keep personal facts instead of masking them.
+        keep_personal: bool,
+    },
+}
+
 /// Where a decision's row goes once the decision is made.
 pub trait Recorder {
-    /// Whether rows keep personal facts, or `None` when nothing is recorded
-    /// (then no row is built at all).
-    fn keeps_personal(&self) -> Option<bool>;
-    /// Takes one row; queues it, never waits for the database.
-    fn record(&self, row: Row);
+    /// Whether rows are recorded, and whether they keep personal facts.
+    fn logging(&self) -> Logging;
+    /// Takes one row; whether it is recorded as far as the log's
+    /// durability promises before an answer (queued, or committed). The
+    /// caller says so to whoever asked: a library prints nothing.
+    fn record(&self, row: Row) -> bool;
     /// Who decides, when the recorder knows (an authenticated caller);
     /// `None` leaves the situation's `analyst.name`.
     fn analyst(&self) -> Option<&str> {
@@ -43,33 +56,35 @@ impl CommandLog {
 const COMMIT_WAIT: Duration = Duration::from_secs(30);
 
 impl Recorder for CommandLog {
-    fn keeps_personal(&self) -> Option<bool> {
-        Some(self.keep_personal)
+    fn logging(&self) -> Logging {
+        Logging::On {
+            keep_personal: self.keep_personal,
+        }
     }
 
-    /// With commits waited for, returns once the row is on disk, and says
-    /// so on standard error when it could not be.
-    fn record(&self, row: Row) {
+    /// With commits waited for, returns once the row is on disk.
+    fn record(&self, row: Row) -> bool {
         match self.writer.durability() {
-            crate::Durability::Buffered => self.writer.log(row),
-            crate::Durability::Commit | crate::Durability::Sync => {
-                if !self.writer.log_and_wait(row, COMMIT_WAIT) {
-                    eprintln!("roteiro: a decisão não foi gravada no log de decisões");
-                }
+            crate::Durability::Buffered => {
+                self.writer.log(row);
+                true
             }
+            crate::Durability::Commit | crate::Durability::Sync => self.writer.log_and_wait(row, COMMIT_WAIT),
         }
     }
 }
 
 impl<R: Recorder> Recorder for Option<R> {
-    fn keeps_personal(&self) -> Option<bool> {
-        self.as_ref().and_then(Recorder::keeps_personal)
+    fn logging(&self) -> Logging {
+        self.as_ref().map_or(Logging::Off, Recorder::logging)
     }
 
-    fn record(&self, row: Row) {
-        if let Some(recorder) = self {
-            recorder.record(row);
-        }
+    fn record(&self, row: Row) -> bool {
+        self.as_ref().is_none_or(|recorder| recorder.record(row))
+    }
+
+    fn analyst(&self) -> Option<&str> {
+        self.as_ref().and_then(Recorder::analyst)
     }
 }
 
@@ -80,6 +95,9 @@ pub struct Decided {
     pub decision: Decision,
     /// Time spent deciding (the row's latency).
     pub latency: Duration,
+    /// Whether its row is recorded as the log promises (`true` when
+    /// nothing is recorded).
+    pub recorded: bool,
 }
 
 /// Decides `situation` as of `now` (the situation's own moment wins) and
@@ -90,20 +108,27 @@ pub fn decide_and_record(
     situation: &Situation,
     now: DateTime<FixedOffset>,
     origin: &str,
-    recorder: &impl Recorder,
+    recorder: &(impl Recorder + ?Sized),
 ) -> Result<Decided, DecideError> {
     let started = Instant::now();
     let decision = bundle.decide(situation, now)?;
     let latency = started.elapsed();
-    if let Some(keep_personal) = recorder.keeps_personal() {
-        let made = Made {
-            origin,
-            now,
-            latency,
-            keep_personal,
-            analyst: recorder.analyst(),
-        };
-        recorder.record(Row::of(bundle, situation, &decision, made));
-    }
-    Ok(Decided { decision, latency })
+    let recorded = match recorder.logging() {
+        Logging::Off => true,
+        Logging::On { keep_personal } => {
+            let made = Made {
+                origin,
+                now,
+                latency,
+                keep_personal,
+                analyst: recorder.analyst(),
+            };
+            recorder.record(Row::of(bundle, situation, &decision, made))
+        }
+    };
+    Ok(Decided {
+        decision,
+        latency,
+        recorded,
+    })
 }

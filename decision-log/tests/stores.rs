@@ -118,25 +118,27 @@ fn decisions_written_to_postgresql_read_back_after_reopening() {
 }
 
 /// Collects rows, keeping personal facts or not.
-struct Collect(Option<bool>, std::sync::Mutex<Vec<Row>>);
+struct Collect(roteiro_decision_log::Logging, std::sync::Mutex<Vec<Row>>);
 
 impl roteiro_decision_log::Recorder for Collect {
-    fn keeps_personal(&self) -> Option<bool> {
+    fn logging(&self) -> roteiro_decision_log::Logging {
         self.0
     }
 
-    fn record(&self, row: Row) {
+    fn record(&self, row: Row) -> bool {
         self.1.lock().unwrap().push(row);
+        true
     }
 }
 
 #[test]
 fn decide_and_record_hands_one_row_per_decision_only_to_a_recorder_that_records() {
-    use roteiro_decision_log::decide_and_record;
+    use roteiro_decision_log::{decide_and_record, Logging};
     let bundle = shipped();
     let situation = bundle.parse_situation(SITUATIONS[0], "s.yaml").expect("valid");
     let clock = chrono::DateTime::parse_from_rfc3339("2027-01-01T00:00:00-03:00").unwrap();
-    for (keeps, name) in [(Some(false), "***"), (Some(true), "Maria Souza")] {
+    for (keep_personal, name) in [(false, "***"), (true, "Maria Souza")] {
+        let keeps = Logging::On { keep_personal };
         let recorder = Collect(keeps, std::sync::Mutex::default());
         let decided = decide_and_record(&bundle, &situation, clock, "ask", &recorder).expect("decides");
         assert_eq!(decided.decision.outputs["route"], "gr");
@@ -148,7 +150,7 @@ fn decide_and_record_hands_one_row_per_decision_only_to_a_recorder_that_records(
         // The situation's own moment wins over the one given.
         assert_eq!(record.decided_as_of, "2026-12-08T10:15:00-03:00");
     }
-    let silent = Collect(None, std::sync::Mutex::default());
+    let silent = Collect(Logging::Off, std::sync::Mutex::default());
     decide_and_record(&bundle, &situation, clock, "ask", &silent).expect("decides");
     assert!(
         silent.1.into_inner().unwrap().is_empty(),

@@ -53,9 +53,9 @@ pub async fn show(
     Path(ticket): Path<String>,
     Query(query): Params,
 ) -> Result<Response, ApiError> {
-    let (now, by) = asked(&desk, &query, &who)?;
-    work(desk, &ticket, StatusCode::OK, now, move |case_desk, ticket| {
-        case_desk.show(ticket, by.as_deref(), now)
+    let (now, _) = asked(&desk, &query, &who)?;
+    work(desk, &ticket, &who, StatusCode::OK, now, move |case_desk, ticket| {
+        case_desk.show(ticket, now)
     })
     .await
 }
@@ -71,10 +71,18 @@ pub async fn open(
 ) -> Result<Response, ApiError> {
     let body = body.map_err(|rejection| ApiError::unreadable(rejection.body_text()))?;
     let (now, by) = asked(&desk, &query, &who)?;
-    let text = String::from_utf8_lossy(&body).into_owned();
-    work(desk, &ticket, StatusCode::CREATED, now, move |case_desk, ticket| {
-        case_desk.open(ticket, &text, "corpo", by.as_deref(), now)
-    })
+    // Read as every situation is: bytes that are not UTF-8 are refused,
+    // never replaced.
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::bad_parameter("corpo", "bytes que não são UTF-8", "uma situação JSON em UTF-8"))?;
+    work(
+        desk,
+        &ticket,
+        &who,
+        StatusCode::CREATED,
+        now,
+        move |case_desk, ticket| case_desk.open(ticket, &text, "corpo", by.as_deref(), now),
+    )
     .await
 }
 
@@ -102,7 +110,7 @@ pub async fn answer(
         .collect();
     let version = request.get("version").and_then(Value::as_i64);
     let by = who.name_or(request.get("by").and_then(Value::as_str).map(str::to_string));
-    work(desk, &ticket, StatusCode::OK, now, move |case_desk, ticket| {
+    work(desk, &ticket, &who, StatusCode::OK, now, move |case_desk, ticket| {
         case_desk.answer_values(ticket, &answers, version, by.as_deref(), now)
     })
     .await
@@ -195,6 +203,7 @@ pub async fn follow_up_metrics(desk: &Desk) -> String {
 async fn work(
     desk: Arc<Desk>,
     ticket: &str,
+    who: &Who,
     status: StatusCode,
     now: DateTime<FixedOffset>,
     job: impl FnOnce(&mut CaseDesk<'_>, &str) -> Result<CaseView, DeskError> + Send + 'static,
@@ -202,13 +211,21 @@ async fn work(
     let ticket = cases::ticket(ticket).map_err(case_error)?;
     let address = address(&desk)?;
     let served = desk.served();
+    let signer = who.name_or(None);
     tokio::task::spawn_blocking(move || {
         let store = Cases::open(&address).map_err(|err| case_error(err.into()))?;
+        let signed = desk.signed(signer);
         let mut case_desk = CaseDesk {
             bundle: &served.bundle,
             cases: store,
+            log: Some(&signed),
         };
         let view = job(&mut case_desk, &ticket).map_err(desk_error)?;
+        if !signed.recorded_blocking() {
+            // The case holds the change; only the log's copy of the
+            // decision is missing.
+            tracing::warn!(ticket = %ticket, "a decisão do caso não foi gravada no log de decisões");
+        }
         let body = json!({
             "case": view.case,
             "decision": view.decision,

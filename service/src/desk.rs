@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use roteiro_decision_log::{Durability, Filter, LogError, Record, Recorder, Row, Store};
+use roteiro_decision_log::{Durability, Filter, LogError, Logging, Record, Recorder, Row, Store};
 use roteiro_engine::{folder_fingerprint, Bundle, FolderFingerprint};
 use serde::Serialize;
 
@@ -247,15 +247,27 @@ impl Signed<'_> {
     }
 }
 
+impl Signed<'_> {
+    /// [`Signed::recorded`] from a blocking thread (a case's work).
+    pub fn recorded_blocking(&self) -> bool {
+        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
+        pending.is_none_or(|commit| commit.blocking_recv().unwrap_or(false))
+    }
+}
+
 impl Recorder for Signed<'_> {
-    fn keeps_personal(&self) -> Option<bool> {
+    fn logging(&self) -> Logging {
         let log = self.desk.log.lock().unwrap_or_else(PoisonError::into_inner);
-        log.as_ref().map(|log| log.keep_personal)
+        log.as_ref().map_or(Logging::Off, |log| Logging::On {
+            keep_personal: log.keep_personal,
+        })
     }
 
-    fn record(&self, row: Row) {
+    /// Queued: whether it is on disk is for [`Signed::recorded`] to wait
+    /// for, outside any lock.
+    fn record(&self, row: Row) -> bool {
         let log = self.desk.log.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(log) = log.as_ref() else { return };
+        let Some(log) = log.as_ref() else { return true };
         match log.writer.durability() {
             Durability::Buffered => log.writer.log(row),
             Durability::Commit | Durability::Sync => {
@@ -269,6 +281,7 @@ impl Recorder for Signed<'_> {
                 *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(heard);
             }
         }
+        true
     }
 
     fn analyst(&self) -> Option<&str> {

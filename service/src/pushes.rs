@@ -48,8 +48,9 @@ fn preview(
     let mut case_desk = CaseDesk {
         bundle: &served.bundle,
         cases: Cases::open(&address(desk)?).map_err(|err| case_error(err.into()))?,
+        log: None,
     };
-    let view = case_desk.show(&ticket, None, now).map_err(desk_error)?;
+    let view = case_desk.show(&ticket, now).map_err(desk_error)?;
     let analyst = who.analyst(by);
     let public = query.get("public").is_some_and(|value| value == "true");
     Ok((Preview::of(&ticket, &view.decision, &analyst, public), analyst))

@@ -51,6 +51,27 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     let (status, again) = request(&addr, "POST", &format!("/v1/cases/555?{friday}"), "{}");
     assert_eq!(status, 409, "{again}");
 
+    // Reading is no change: any moment may be asked, the record stays.
+    let (_, first) = request(&addr, "GET", "/v1/cases/555?now=9999-12-31T23:59:59-03:00", "");
+    let (status, second) = request(&addr, "GET", "/v1/cases/555", "");
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(first["history"], opened["history"]);
+    assert_eq!(second["history"], opened["history"]);
+    // A body that is not UTF-8 ("José" in Latin-1) is refused, never
+    // opened with its bytes replaced.
+    let latin1: &[u8] = b"{\"contact\": {\"name\": \"Jos\xe9\"}}";
+    let mut stream = std::net::TcpStream::connect(addr.addr).expect("connects");
+    let head = format!(
+        "POST /v1/cases/556 HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        addr.token,
+        latin1.len()
+    );
+    std::io::Write::write_all(&mut stream, &[head.as_bytes(), latin1].concat()).expect("sends");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).expect("reads");
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert_eq!(request(&addr, "GET", "/v1/cases/556", "").0, 404);
+
     // Tuesday: still waiting, in the list of every case; 002 item 31 gives
     // the wait no deadline, so it is undated and never overdue.
     let (status, due) = request(&addr, "GET", "/v1/cases?due=true&now=2026-12-15T09:00:00-03:00", "");

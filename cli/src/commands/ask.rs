@@ -134,7 +134,13 @@ fn write_back(bundle: &Bundle, args: &Args, case: &Case, answers: &Value) -> Sta
         Ok(cases) => cases,
         Err(err) => return report(err.into()),
     };
-    let mut desk = CaseDesk { bundle, cases };
+    // Every decision of the session is in the log already (origin "ask"),
+    // the last one included: the write-back records it in the case only.
+    let mut desk = CaseDesk {
+        bundle,
+        cases,
+        log: None,
+    };
     let now = clock::now(bundle, args.now);
     match desk.answer_values(&case.ticket, &changed, Some(case.version), None, now) {
         Ok(view) => {
@@ -276,9 +282,12 @@ fn situation(bundle: &Bundle, answers: &Value) -> Result<Situation, Status> {
 /// The decision on what is known so far, logged when the session logs.
 fn decide(bundle: &Bundle, situation: &Situation, log: &impl Recorder) -> Result<Decision, Status> {
     let now = clock::now(bundle, situation.now());
-    decide_and_record(bundle, situation, now, "ask", log)
-        .map(|decided| decided.decision)
-        .map_err(|err| source::report_decide_error(&err))
+    let decided =
+        decide_and_record(bundle, situation, now, "ask", log).map_err(|err| source::report_decide_error(&err))?;
+    if !decided.recorded {
+        eprintln!("roteiro: a decisão não foi gravada no log de decisões");
+    }
+    Ok(decided.decision)
 }
 
 /// Puts `value` at the dotted `path` of the situation.

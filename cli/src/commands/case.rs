@@ -6,10 +6,11 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
 use roteiro_decision_log::cases::{self, Case, CaseDesk, CaseError, CaseFollowUp, CaseView, Cases, DeskError};
+use roteiro_decision_log::Recorder;
 use roteiro_engine::Bundle;
 use serde_json::Value;
 
-use crate::database::LogArgs;
+use crate::database::{DatabaseArgs, LogArgs};
 use crate::render::{self, Format};
 use crate::{clock, source, Status};
 
@@ -28,8 +29,6 @@ pub struct Common {
     /// Formato da saída.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     format: Format,
-    #[command(flatten)]
-    log: LogArgs,
 }
 
 /// Arguments of `roteiro case`.
@@ -39,6 +38,9 @@ pub struct Args {
     action: Action,
     #[command(flatten)]
     common: Common,
+    /// Opening and answering decide, and the decision goes to the log.
+    #[command(flatten)]
+    log: LogArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -96,6 +98,8 @@ pub struct ListArgs {
     team: Option<String>,
     #[command(flatten)]
     common: Common,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 /// Runs `roteiro case`.
@@ -103,9 +107,13 @@ pub fn run(args: &Args) -> Status {
     let common = &args.common;
     let result = (|| -> Result<Status, Status> {
         let bundle = source::bundle(common.policies.as_deref())?;
+        // A change of the case is a decision like any other: into the log.
+        let changes = matches!(args.action, Action::Open { .. } | Action::Answer { .. });
+        let log = changes.then(|| args.log.writer()).transpose()?;
         let mut desk = CaseDesk {
             bundle: &bundle,
-            cases: open_store(&common.log)?,
+            cases: open_store(&args.log.database)?,
+            log: log.as_ref().map(|log| log as &dyn Recorder),
         };
         let now = clock::now(&bundle, common.now);
         let by = common.by.as_deref();
@@ -122,9 +130,7 @@ pub fn run(args: &Args) -> Status {
                     None
                 };
                 let text = match (situation, &read) {
-                    (Some(path), _) => {
-                        String::from_utf8_lossy(&source::read_situation(path, bundle.situation_limit())?).into_owned()
-                    }
+                    (Some(path), _) => source::situation_text(path, &bundle)?,
                     (None, Some(read)) => super::push::situation_of(read, &bundle),
                     (None, None) => "{}".to_string(),
                 };
@@ -138,7 +144,7 @@ pub fn run(args: &Args) -> Status {
                         desk.cases
                             .note(&ticket, "helpdesk", &detail, who, &now.to_rfc3339())
                             .map_err(failed)?;
-                        desk.show(&ticket, by, now)
+                        desk.show(&ticket, now)
                     }
                     (opened, _) => opened,
                 }
@@ -156,11 +162,11 @@ pub fn run(args: &Args) -> Status {
                     yes: *yes,
                     by,
                     now,
-                    address: common.log.address(),
+                    address: args.log.address(),
                 };
                 return super::push::run(&mut desk, &ask);
             }
-            Action::Show { ticket } => desk.show(&valid(ticket)?, by, now),
+            Action::Show { ticket } => desk.show(&valid(ticket)?, now),
             Action::Answer {
                 ticket,
                 answers,
@@ -191,6 +197,9 @@ pub fn run(args: &Args) -> Status {
             }
         }
         .map_err(desk_failed)?;
+        if !view.logged {
+            eprintln!("roteiro: a decisão do caso não foi gravada no log de decisões");
+        }
         print!("{}", shown(&bundle, &view, now, common.format)?);
         Ok(Status::Ok)
     })();
@@ -205,7 +214,7 @@ pub fn list(args: &ListArgs) -> Status {
             eprintln!("diga o que listar: `roteiro cases --due` lista as pendências abertas");
             return Err(Status::Failed);
         }
-        let mut store = open_store(&common.log)?;
+        let mut store = open_store(&args.database)?;
         // A day is overdue by the bundle's calendar, not the machine's.
         let bundle = source::bundle(common.policies.as_deref())?;
         let now = clock::now(&bundle, common.now);
@@ -216,7 +225,7 @@ pub fn list(args: &ListArgs) -> Status {
     result.unwrap_or_else(|status| status)
 }
 
-fn open_store(log: &LogArgs) -> Result<Cases, Status> {
+fn open_store(log: &DatabaseArgs) -> Result<Cases, Status> {
     crate::database::require_case_reader(&log.address()).map_err(|err| {
         eprintln!("{err}");
         Status::Failed

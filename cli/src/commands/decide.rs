@@ -50,7 +50,12 @@ pub fn run(args: &Args) -> Status {
         Err(status) => return status,
     };
     let status = match decide_and_record(&bundle, &situation, clock::system(&bundle), "decide", &log) {
-        Ok(decided) => print_decision(&decided.decision, args, &bundle),
+        Ok(decided) => {
+            if !decided.recorded {
+                eprintln!("roteiro: a decisão não foi gravada no log de decisões");
+            }
+            print_decision(&decided.decision, args, &bundle)
+        }
         Err(err) => source::report_decide_error(&err),
     };
     if let Some(log) = log {

@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 use roteiro_engine::report::{compare_decisions, DecisionChange};
 use roteiro_engine::Bundle;
 
-use crate::database::{self, LogArgs};
+use crate::database::{self, DatabaseArgs};
 use crate::render::Style;
 use crate::{clock, source, Status};
 
@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "corpus")]
     from_log: bool,
     #[command(flatten)]
-    log: LogArgs,
+    log: DatabaseArgs,
     /// Com --from-log: registradas desde (AAAA-MM-DD ou RFC 3339).
     #[arg(long, value_parser = database::parse_moment, requires = "from_log")]
     since: Option<chrono::DateTime<chrono::Utc>>,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use roteiro_decision_log::Filter;
 
-use crate::database::{self, LogArgs};
+use crate::database::{self, DatabaseArgs};
 use crate::Status;
 
 /// Arguments of `roteiro log`.
@@ -23,7 +23,7 @@ enum Action {
         /// Pasta onde gravar (criada se faltar).
         dir: PathBuf,
         #[command(flatten)]
-        log: LogArgs,
+        log: DatabaseArgs,
         /// Registradas desde (AAAA-MM-DD ou RFC 3339).
         #[arg(long, value_parser = database::parse_moment)]
         since: Option<DateTime<Utc>>,
@@ -44,7 +44,7 @@ enum Action {
     /// Apaga as decisões registradas há mais tempo que a idade dada, por exemplo `180d`.
     Prune {
         #[command(flatten)]
-        log: LogArgs,
+        log: DatabaseArgs,
         /// Idade em dias, por exemplo 180d.
         #[arg(long, value_parser = database::parse_age)]
         older_than: chrono::TimeDelta,
@@ -88,7 +88,7 @@ pub fn run(args: &Args) -> Status {
 /// with its JSON text, pinned to the moment it was decided as of so a
 /// replay decides alike. What `export` writes and `diff --from-log` reads.
 pub fn logged_situations(
-    log: &LogArgs,
+    log: &DatabaseArgs,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     condition: Option<&str>,
@@ -131,7 +131,7 @@ No log, `roteiro log prune --older-than 180d` apaga decisões antigas (a políti
 
 fn export(
     dir: &std::path::Path,
-    log: &LogArgs,
+    log: &DatabaseArgs,
     since: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
     condition: Option<&str>,
@@ -177,7 +177,7 @@ fn masked(bundle: &roteiro_engine::Bundle, text: &str) -> String {
     }
 }
 
-fn prune(log: &LogArgs, older_than: chrono::TimeDelta) -> Result<(), String> {
+fn prune(log: &DatabaseArgs, older_than: chrono::TimeDelta) -> Result<(), String> {
     let mut store = roteiro_decision_log::open(&log.address()).map_err(|e| e.to_string())?;
     let before = Utc::now() - older_than;
     let deleted = store.prune(before).map_err(|e| e.to_string())?;

@@ -42,7 +42,7 @@ fn analyst(view: &CaseView, by: Option<&str>) -> String {
 
 /// Previews, confirms, queues and delivers.
 pub fn run(desk: &mut CaseDesk<'_>, ask: &Ask<'_>) -> Result<Status, Status> {
-    let view = desk.show(ask.ticket, ask.by, ask.now).map_err(failed)?;
+    let view = desk.show(ask.ticket, ask.now).map_err(failed)?;
     let who = analyst(&view, ask.by);
     let preview = roteiro_helpdesk::Preview::of(ask.ticket, &view.decision, &who, ask.public);
     let kind = if ask.public {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use roteiro_decision_log::{stats, Filter, Stats};
 
-use crate::database::{self, LogArgs};
+use crate::database::{self, DatabaseArgs};
 use crate::render::Style;
 use crate::{source, Status};
 
@@ -17,7 +17,7 @@ pub struct Args {
     #[arg(long)]
     policies: Option<PathBuf>,
     #[command(flatten)]
-    log: LogArgs,
+    log: DatabaseArgs,
     /// Só decisões registradas desde (AAAA-MM-DD ou RFC 3339).
     #[arg(long, value_parser = database::parse_moment)]
     since: Option<DateTime<Utc>>,

@@ -4,7 +4,7 @@
 
 use roteiro_auth::{Role, TokenError, TokenInfo, Tokens};
 
-use crate::database::LogArgs;
+use crate::database::DatabaseArgs;
 use crate::Status;
 
 /// Arguments of `roteiro token`.
@@ -13,7 +13,7 @@ pub struct Args {
     #[command(subcommand)]
     action: Action,
     #[command(flatten)]
-    log: LogArgs,
+    log: DatabaseArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]

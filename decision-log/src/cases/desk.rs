@@ -8,6 +8,7 @@ use roteiro_engine::{Bundle, DecideError, Decision, Situation, SituationError};
 use serde_json::Value;
 
 use crate::cases::store::{Case, CaseError, CaseEvent, CaseFollowUp, Cases};
+use crate::{decide_and_record, Recorder};
 
 /// A case as it stands after a decision: the case, the decision made on it
 /// now, and its open follow-ups, soonest first.
@@ -22,6 +23,10 @@ pub struct CaseView {
     /// Everything that happened to it, oldest first (each decision with
     /// the digest of the bundle that made it).
     pub history: Vec<CaseEvent>,
+    /// Whether the decision log holds this decision as its durability
+    /// promises: `true` for a read, which records nothing, and when
+    /// there is no log.
+    pub logged: bool,
 }
 
 /// Why a case could not be worked: the case, or the situation it holds.
@@ -50,6 +55,9 @@ pub struct CaseDesk<'b> {
     pub bundle: &'b Bundle,
     /// Where the cases are.
     pub cases: Cases,
+    /// Where the decisions that change a case are recorded, like any other
+    /// decision (`origin` "caso"), so stats and diffs see them.
+    pub log: Option<&'b dyn Recorder>,
 }
 
 impl CaseDesk<'_> {
@@ -70,12 +78,19 @@ impl CaseDesk<'_> {
         self.decide(ticket, &by, now)
     }
 
-    /// The case as it stands now: decided again with the bundle in force.
-    pub fn show(&mut self, ticket: &str, by: Option<&str>, now: DateTime<FixedOffset>) -> Result<CaseView, DeskError> {
+    /// The case as it stands now, decided again with the bundle in force
+    /// as of `now`. A read: nothing is recorded, in the case or the log.
+    pub fn show(&mut self, ticket: &str, now: DateTime<FixedOffset>) -> Result<CaseView, DeskError> {
+        let now = self.bundle.local(&now);
         let case = self.found(ticket)?;
-        let given = self.situation(&case)?;
-        let by = who(by, &given);
-        self.decide(ticket, &by, now)
+        let decision = self.bundle.decide(&self.situation(&case)?, now)?;
+        Ok(CaseView {
+            open: self.cases.follow_ups(ticket, true)?,
+            history: self.cases.events(ticket)?,
+            case,
+            decision,
+            logged: true,
+        })
     }
 
     /// Sets `fact=value` answers on the case, made on `version` (else the
@@ -145,14 +160,19 @@ impl CaseDesk<'_> {
             .parse_situation(&case.situation, &format!("caso {}", case.ticket))
     }
 
-    /// Decides the case as it is, records the decision (with the bundle's
-    /// digest) and makes its follow-ups the decision's.
+    /// Decides the case as it is after a change, records the decision
+    /// (with the bundle's digest) in its history and in the decision log,
+    /// and makes its follow-ups the decision's.
     fn decide(&mut self, ticket: &str, by: &str, now: DateTime<FixedOffset>) -> Result<CaseView, DeskError> {
         // Recorded and shown as the bundle's zone reads it.
         let now = self.bundle.local(&now);
         let case = self.found(ticket)?;
         let given = self.situation(&case)?;
-        let decision = self.bundle.decide(&given, now)?;
+        let decided = match self.log {
+            Some(log) => decide_and_record(self.bundle, &given, now, "caso", log)?,
+            None => decide_and_record(self.bundle, &given, now, "caso", &None::<crate::CommandLog>)?,
+        };
+        let decision = decided.decision;
         if case.closed_at.is_none() {
             let follow_ups: Vec<CaseFollowUp> = decision
                 .follow_ups
@@ -182,6 +202,7 @@ impl CaseDesk<'_> {
             open: self.cases.follow_ups(ticket, true)?,
             history: self.cases.events(ticket)?,
             decision,
+            logged: decided.recorded,
         })
     }
 }
