@@ -1,7 +1,8 @@
 //! `roteiro case open --from-helpdesk` and `roteiro case push` against the
 //! Movidesk stand-in (`helpdesk/tests/standin`): the preview first, nothing
 //! written without `--yes`, the action written once, a push left queued by
-//! an outage and sent by the next run, and the token in no output.
+//! an outage and sent by the next run, and the token in no output; `serve`
+//! with PostgreSQL and Movidesk both configured stops cleanly on SIGTERM.
 #![expect(
     clippy::expect_used,
     clippy::unwrap_used,
@@ -9,6 +10,8 @@
 )]
 
 mod common;
+#[path = "support/postgres.rs"]
+mod postgres;
 #[path = "../helpdesk/tests/standin/mod.rs"]
 mod standin;
 
@@ -202,4 +205,37 @@ fn a_push_left_by_an_outage_goes_out_with_the_next_run() {
     assert_eq!(written.len(), 1);
     assert_eq!(written[0]["type"], 2, "a public action");
     std::fs::remove_dir_all(&folder).unwrap();
+}
+
+/// Every production replica has PostgreSQL and Movidesk: its push worker
+/// holds database connections between rounds, and a SIGTERM used to drop
+/// them inside the runtime and abort (exit 134).
+#[test]
+fn serve_with_postgresql_and_movidesk_exits_zero_on_sigterm() {
+    let Some(database) = postgres::address() else { return };
+    let standin = StandIn::start(TOKEN, Duration::from_secs(60));
+    let base = standin.base();
+    let env = [
+        ("ROTEIRO_MOVIDESK_URL", base.as_str()),
+        ("ROTEIRO_MOVIDESK_TOKEN", TOKEN),
+        ("ROTEIRO_MOVIDESK_AGENT", "agente-7"),
+    ];
+    let served = common::start_serve_with_env(
+        &[
+            "--policies".as_ref(),
+            "policies".as_ref(),
+            "--database".as_ref(),
+            database.as_ref(),
+        ],
+        &env,
+    );
+    let mut child = served.child;
+    // The worker's first round (at start) opens and keeps its connections.
+    std::thread::sleep(Duration::from_millis(1500));
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
 }

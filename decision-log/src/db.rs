@@ -22,7 +22,7 @@ pub enum Db {
     /// A SQLite file.
     Sqlite(rusqlite::Connection),
     /// A PostgreSQL server.
-    Postgres(Box<postgres::Client>),
+    Postgres(Box<crate::PgClient>),
 }
 
 fn sqlite(err: rusqlite::Error) -> LogError {

@@ -14,6 +14,7 @@
 pub mod cases;
 pub mod db;
 mod journal;
+mod pg_client;
 mod postgres_store;
 mod private;
 mod record;
@@ -24,6 +25,7 @@ mod writer;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use pg_client::PgClient;
 pub use record::{decide_and_record, CommandLog, Decided, Logging, Recorder};
 pub use stats::{stats, Stats};
 pub use writer::{Ack, Durability, LogWriter};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use postgres::{Client, NoTls};
 
-use crate::{record_of, Filter, LogError, Migrations, Record, Row, Store, COLUMNS};
+use crate::{record_of, Filter, LogError, Migrations, PgClient, Record, Row, Store, COLUMNS};
 
 const MIGRATIONS: Migrations = &[
     (1, include_str!("../migrations/postgres/0001_decisions.sql")),
@@ -25,7 +25,7 @@ fn db(err: postgres::Error) -> LogError {
 /// A PostgreSQL log, reconnecting when the server comes back.
 pub struct PostgresStore {
     address: String,
-    client: Option<Client>,
+    client: Option<PgClient>,
 }
 
 impl PostgresStore {
@@ -42,12 +42,12 @@ impl PostgresStore {
     /// The connection, made again if the last one broke.
     fn client(&mut self) -> Result<&mut Client, LogError> {
         if self.client.as_mut().is_none_or(|client| client.is_closed()) {
-            let mut client = Client::connect(&self.address, NoTls).map_err(db)?;
+            let mut client = PgClient::new(Client::connect(&self.address, NoTls).map_err(db)?);
             migrate(&mut client)?;
             self.client = Some(client);
         }
         self.client
-            .as_mut()
+            .as_deref_mut()
             .ok_or_else(|| LogError::Database("sem conexão".into()))
     }
 
@@ -65,7 +65,7 @@ impl PostgresStore {
 impl PostgresStore {
     /// The open, migrated connection, for the cases kept in the same
     /// database.
-    pub(crate) fn into_client(mut self) -> Result<Client, LogError> {
+    pub(crate) fn into_client(mut self) -> Result<PgClient, LogError> {
         self.client()?;
         self.client
             .take()

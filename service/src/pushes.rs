@@ -122,10 +122,14 @@ pub async fn worker(desk: Arc<Desk>) {
     // The connections are kept from round to round (dropped after a
     // failure, opened again by the next round).
     let mut kept: Option<(Pushes, Cases)> = None;
+    let mut first = true;
     loop {
-        tokio::select! {
-            () = desk.push_queued.notified() => {}
-            () = tokio::time::sleep(PUSH_INTERVAL) => {}
+        // Pushes left queued by the last run go out at once.
+        if !std::mem::take(&mut first) {
+            tokio::select! {
+                () = desk.push_queued.notified() => {}
+                () = tokio::time::sleep(PUSH_INTERVAL) => {}
+            }
         }
         let (helpdesk, address, taken) = (helpdesk.clone(), address.clone(), kept.take());
         let round = tokio::task::spawn_blocking(move || {

@@ -79,6 +79,11 @@ pub fn announced_address(said: &str) -> Option<String> {
 /// name its `--database`, where an admin token is made first). Its log
 /// keeps being drained, so the server never writes into a closed pipe.
 pub fn start_serve(args: &[&std::ffi::OsStr]) -> Served {
+    start_serve_with_env(args, &[])
+}
+
+/// [`start_serve`] with these environment variables set for the server.
+pub fn start_serve_with_env(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> Served {
     use std::io::BufRead;
     let database = args
         .iter()
@@ -95,6 +100,7 @@ pub fn start_serve(args: &[&std::ffi::OsStr]) -> Served {
         .args(args)
         .current_dir(root())
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
