@@ -11,9 +11,9 @@ use roteiro_auth::{Role, TokenError, Tokens};
 use serde_json::{json, Value};
 
 use crate::desk::Desk;
+use crate::guard::Guard;
+use crate::params::{self, Params};
 use crate::reply::{self, ApiError};
-
-type Params = Query<std::collections::BTreeMap<String, String>>;
 
 /// The header an export with personal facts carries.
 pub const PERSONAL_HEADER: &str = "x-dados-pessoais";
@@ -32,6 +32,7 @@ fn token_error(err: TokenError) -> ApiError {
 /// keyring so the change holds at once.
 async fn on_tokens<T: Send + 'static>(
     desk: Arc<Desk>,
+    guard: Arc<Guard>,
     job: impl FnOnce(&mut Tokens) -> Result<T, TokenError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let address = desk
@@ -40,7 +41,7 @@ async fn on_tokens<T: Send + 'static>(
         .ok_or_else(|| ApiError::unavailable("o serviço está sem banco de dados".into()))?;
     tokio::task::spawn_blocking(move || {
         let result = Tokens::open(&address).and_then(|mut tokens| job(&mut tokens));
-        desk.guard.refresh();
+        guard.refresh();
         result
     })
     .await
@@ -49,27 +50,38 @@ async fn on_tokens<T: Send + 'static>(
 }
 
 /// `GET /v1/tokens`: every token, never a secret.
-pub async fn list(State(desk): State<Arc<Desk>>) -> Result<Response, ApiError> {
-    let listed = on_tokens(desk, |tokens| tokens.list()).await?;
+pub async fn list(State(desk): State<Arc<Desk>>, State(guard): State<Arc<Guard>>) -> Result<Response, ApiError> {
+    let listed = on_tokens(desk, guard, |tokens| tokens.list()).await?;
     Ok(reply::json(StatusCode::OK, &listed))
 }
 
 /// `POST /v1/tokens` `{"name": "...", "role": "analista"}`: the new token,
 /// shown this once.
-pub async fn create(State(desk): State<Arc<Desk>>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn create(
+    State(desk): State<Arc<Desk>>,
+    State(guard): State<Arc<Guard>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let given: Value = serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))?;
     let name = given.get("name").and_then(Value::as_str).unwrap_or("").to_string();
     let role_text = given.get("role").and_then(Value::as_str).unwrap_or("");
     let role: Role = role_text
         .parse()
         .map_err(|_| ApiError::bad_parameter("role", role_text, "analista, dono ou admin"))?;
-    let (info, whole) = on_tokens(desk, move |tokens| tokens.create(&name, role, chrono::Utc::now())).await?;
+    let (info, whole) = on_tokens(desk, guard, move |tokens| {
+        tokens.create(&name, role, chrono::Utc::now())
+    })
+    .await?;
     Ok(reply::json(StatusCode::CREATED, &json!({"token": whole, "info": info})))
 }
 
 /// `POST /v1/tokens/{id}/revoke`.
-pub async fn revoke(State(desk): State<Arc<Desk>>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let revoked = on_tokens(desk, move |tokens| tokens.revoke(&id, chrono::Utc::now())).await?;
+pub async fn revoke(
+    State(desk): State<Arc<Desk>>,
+    State(guard): State<Arc<Guard>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let revoked = on_tokens(desk, guard, move |tokens| tokens.revoke(&id, chrono::Utc::now())).await?;
     Ok(reply::json(StatusCode::OK, &revoked))
 }
 
@@ -78,7 +90,7 @@ pub async fn revoke(State(desk): State<Arc<Desk>>, Path(id): Path<String>) -> Re
 /// masked with the bundle in force unless `personal=true`, and then the
 /// answer says so in a header.
 pub async fn export(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<Response, ApiError> {
-    let since = crate::routes::since(&query)?;
+    let since = params::since(&query)?;
     let personal = query.get("personal").is_some_and(|value| value == "true");
     let served = desk.served();
     let reader = desk.clone();

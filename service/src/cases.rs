@@ -14,11 +14,11 @@ use chrono::{DateTime, FixedOffset};
 use roteiro_decision_log::cases::{self, CaseDesk, CaseError, CaseEvent, CaseFollowUp, CaseView, Cases, DeskError};
 use serde_json::{json, Value};
 
-use crate::access::Who;
 use crate::desk::Desk;
+use crate::guard::Who;
 use crate::reply::{self, ApiError};
 
-type Params = Query<std::collections::BTreeMap<String, String>>;
+use crate::params::Params;
 
 /// What a case request's query says: `now=` (the moment to decide and
 /// measure lateness as of) and who asks (the authenticated caller, else

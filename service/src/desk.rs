@@ -15,8 +15,6 @@ use roteiro_decision_log::{Durability, Filter, LogError, Logging, Record, Record
 use roteiro_engine::{folder_fingerprint, Bundle, FolderFingerprint};
 use serde::Serialize;
 
-use crate::access::Guard;
-use crate::limits::Limits;
 use crate::metrics::Metrics;
 use crate::LogConfig;
 
@@ -66,11 +64,7 @@ pub struct Desk {
     /// one opens it again.
     log_reader: Mutex<Option<Box<dyn Store>>>,
     /// Counters and latencies for `/metrics`.
-    pub metrics: Metrics,
-    /// Who is let in.
-    pub guard: Guard,
-    /// The budgets of each client.
-    pub limits: Limits,
+    pub metrics: Arc<Metrics>,
     /// The helpdesk cases are written into, when configured.
     pub helpdesk: Option<Arc<roteiro_helpdesk::Movidesk>>,
     /// Wakes the push worker when a push is queued.
@@ -79,7 +73,7 @@ pub struct Desk {
 
 impl Desk {
     /// A desk serving `bundle`; `folder` is where reloads come from.
-    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>, guard: Guard, limits: Limits) -> Self {
+    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>) -> Self {
         Self {
             log_address: log.as_ref().map(|log| log.address.clone()),
             log_reader: Mutex::new(None),
@@ -90,9 +84,7 @@ impl Desk {
             })),
             refused: RwLock::new(None),
             folder,
-            metrics: Metrics::default(),
-            guard,
-            limits,
+            metrics: Arc::new(Metrics::default()),
             helpdesk: None,
             push_queued: tokio::sync::Notify::new(),
         }

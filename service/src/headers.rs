@@ -11,7 +11,7 @@ use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::desk::Desk;
+use crate::guard::Guard;
 
 /// The page loads `/app.js` and `/style.css`, talks to `/v1` and sets
 /// widths through the CSSOM (which CSP allows); nothing else.
@@ -26,7 +26,7 @@ const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
 const PAGE_FILES: [&str; 3] = ["/", "/app.js", "/style.css"];
 
 /// Adds the headers to whatever the inner layers answered.
-pub async fn secure(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
+pub async fn secure(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
     let page_file = PAGE_FILES.contains(&request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -38,7 +38,7 @@ pub async fn secure(State(desk): State<Arc<Desk>>, request: Request, next: Next)
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "no-referrer");
     set(header::CACHE_CONTROL, if page_file { "no-cache" } else { "no-store" });
-    if desk.guard.secure_cookies {
+    if guard.secure_cookies {
         set(header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT_SECURITY);
     }
     response

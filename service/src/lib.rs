@@ -1,35 +1,48 @@
 //! `roteiro serve`: the analysts' desk over HTTP.
 //!
-//! One router ([`router`]) over one shared [`Desk`]: the loaded bundle
-//! (swapped whole on reload, never half-loaded), the metrics, and what the
-//! last refused reload said. Every answer comes from `Bundle::decide` or
-//! `Bundle::explain`; the service adds no decision logic of its own.
+//! One router ([`router`]) over the service's state ([`App`]), one part
+//! per concern: the [`Desk`] (the loaded bundle, swapped whole on reload
+//! and never half-loaded, the log, the helpdesk, the metrics) and the gate
+//! (the [`Guard`] of who gets in, the [`Limits`] of each caller). Every
+//! operation is declared once (`operations.rs`): the router, the access
+//! layer and `/openapi.json` are read from that table. Every answer comes
+//! from `Bundle::decide` or `Bundle::explain`; the service adds no decision
+//! logic of its own.
 #![deny(missing_docs)]
 
 mod access;
 mod admin;
+mod app;
 mod cases;
+mod decisions;
 mod desk;
+mod gate;
+mod guard;
 mod headers;
 mod limits;
 mod listen;
 mod login;
 mod metrics;
 mod openapi;
+mod operations;
+mod page;
+mod params;
 mod pushes;
 mod replay;
 mod reply;
 mod routes;
+mod status;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-pub use access::{Access, Guard, ROUTES};
+pub use app::App;
 pub use desk::Desk;
+pub use guard::Guard;
 pub use limits::{Limits, LimitsConfig};
 pub use listen::{serve, Tls};
+pub use operations::{Access, Operation, OPERATIONS};
 pub use routes::router;
 
 /// Largest request body accepted, in bytes.
@@ -134,21 +147,21 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .await
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
-        let mut desk = Desk::new(bundle, config.folder.clone(), config.log, guard, Limits::new(limits));
+        let mut desk = Desk::new(bundle, config.folder.clone(), config.log);
         if let Some(helpdesk) = config.helpdesk {
             desk = desk.with_helpdesk(helpdesk);
         }
-        let desk = Arc::new(desk);
+        let app = App::new(desk, guard, Limits::new(limits));
         if let Some(folder) = &config.folder {
             // Taken before anyone hears the address: an edit made as soon
             // as the service is ready is a change, not the starting point.
             let loaded = roteiro_engine::folder_fingerprint(folder);
-            tokio::spawn(desk::watch(desk.clone(), loaded));
+            tokio::spawn(desk::watch(app.desk.clone(), loaded));
         }
         ready(addr);
-        serve(listener, desk.clone(), config.tls, shutdown()).await;
+        serve(listener, app.clone(), config.tls, shutdown()).await;
         // Write what the log still holds before leaving.
-        desk.close_log();
+        app.desk.close_log();
         Ok(())
     })
 }

@@ -24,10 +24,14 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
-use crate::access::Who;
-use crate::desk::Desk;
 use crate::reply::ApiError;
 use crate::MAX_BODY_BYTES;
+
+/// Whether a request's caller proved who it is, or is let in as this
+/// machine on a fresh install: the access layer says, and [`slot`] gives
+/// such a caller a place in the main pool rather than the anonymous one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known(pub bool);
 
 /// Longest a handler may take once its body is read, decision included.
 const REQUEST_BUDGET: Duration = Duration::from_secs(2);
@@ -178,8 +182,8 @@ pub fn peer(request: &Request) -> IpAddr {
 
 /// Admits a request within its address's budget (before anything else
 /// is read of it).
-pub async fn admit(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
-    if let Err(not_until) = desk.limits.per_address.check_key(&peer(&request)) {
+pub async fn admit(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+    if let Err(not_until) = limits.per_address.check_key(&peer(&request)) {
         return too_many(not_until.wait_time_from(DefaultClock::default().now()), "este endereço").into_response();
     }
     next.run(request).await
@@ -246,10 +250,8 @@ impl Limits {
 /// Takes a place in flight for the caller the role check found, reads the
 /// body within its deadline and size (408, 413), then gives the handler
 /// its time budget.
-pub async fn slot(State(desk): State<Arc<Desk>>, request: Request, next: Next) -> Response {
-    let limits = &desk.limits;
-    let known =
-        request.extensions().get::<Who>().is_some_and(|who| who.0.is_some()) || desk.guard.lets_in(request.headers());
+pub async fn slot(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+    let known = request.extensions().get::<Known>().is_some_and(|known| known.0);
     let _place = match limits.place(known, peer(&request)) {
         Ok(place) => place,
         Err(busy) => return busy.into_response(),

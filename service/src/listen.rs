@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower_service::Service;
 
-use crate::desk::Desk;
+use crate::app::App;
 use crate::limits::{LimitsConfig, PerAddress};
 
 /// Largest request head (request line and headers) read; past it hyper
@@ -56,13 +56,14 @@ impl Tls {
     }
 }
 
-/// Serves `desk` on `listener` (over TLS when `tls` is given) until `stop`
+/// Serves `app` on `listener` (over TLS when `tls` is given) until `stop`
 /// resolves, reading its tokens again every second and sending queued
 /// pushes to the helpdesk.
-pub async fn serve(listener: TcpListener, desk: Arc<Desk>, tls: Option<Tls>, stop: impl Future<Output = ()>) {
-    let refresher = tokio::spawn(crate::access::refresh(desk.clone()));
-    let pusher = tokio::spawn(crate::pushes::worker(desk.clone()));
-    accept(listener, crate::router(desk.clone()), desk.limits.config(), tls, stop).await;
+pub async fn serve(listener: TcpListener, app: App, tls: Option<Tls>, stop: impl Future<Output = ()>) {
+    let refresher = tokio::spawn(crate::access::refresh(app.gate.clone()));
+    let pusher = tokio::spawn(crate::pushes::worker(app.desk.clone()));
+    let limits = app.gate.limits.config();
+    accept(listener, crate::router(app), limits, tls, stop).await;
     refresher.abort();
     pusher.abort();
 }

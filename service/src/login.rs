@@ -3,16 +3,14 @@
 //! the page repeats on every change. Failed attempts are budgeted per
 //! address (a guess at a token is refused for a while after a few).
 
-use std::sync::Arc;
-
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roteiro_auth::{Identity, SESSION_HOURS};
 use serde_json::json;
 
-use crate::access::{session_cookie, SESSION_COOKIE};
-use crate::desk::Desk;
+use crate::gate::Gate;
+use crate::guard::{session_cookie, SESSION_COOKIE};
 use crate::limits::peer;
 use crate::reply::{self, ApiError};
 use crate::MAX_BODY_BYTES;
@@ -42,9 +40,9 @@ fn cross_site(headers: &HeaderMap) -> bool {
 /// owner, or 401. Only a JSON body is read, and only from this page's own
 /// origin: a form on another site (which can post `text/plain` without
 /// asking) cannot log a browser in with someone else's token.
-pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Response, ApiError> {
+pub async fn login(State(gate): State<Gate>, request: Request) -> Result<Response, ApiError> {
     let address = peer(&request);
-    desk.limits.may_log_in(address)?;
+    gate.limits.may_log_in(address)?;
     let json = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -61,7 +59,7 @@ pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Re
     if cross_site(request.headers()) {
         return Err(ApiError::forbidden("login vindo de outra origem"));
     }
-    if desk.guard.lets_in(request.headers()) {
+    if gate.guard.lets_in(request.headers()) {
         return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
     }
     let body = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
@@ -71,19 +69,19 @@ pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Re
     let given: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::unreadable("esperado {\"token\": \"...\"}".into()))?;
     let token = given.get("token").and_then(|t| t.as_str()).unwrap_or("").trim();
-    let keyring = desk.guard.keyring();
+    let keyring = gate.guard.keyring();
     let Some(identity) = keyring.identify(token) else {
         tracing::info!("login recusado");
-        desk.limits.failed_login(address)?;
+        gate.limits.failed_login(address)?;
         return Err(ApiError::unauthorized("token desconhecido ou revogado"));
     };
-    let (id, session) = desk
+    let (id, session) = gate
         .guard
         .sessions
         .start(identity.clone(), chrono::Utc::now())
         .map_err(|err| ApiError::unavailable(format!("sem aleatoriedade do sistema: {err}")))?;
     tracing::info!(token = %identity.id, "sessão aberta");
-    let secure = if desk.guard.secure_cookies { "; Secure" } else { "" };
+    let secure = if gate.guard.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         SESSION_HOURS * 3600
@@ -97,11 +95,11 @@ pub async fn login(State(desk): State<Arc<Desk>>, request: Request) -> Result<Re
 
 /// `GET /v1/session`: who the cookie's session is (and its anti-CSRF
 /// value, which the page keeps in memory only), or 401.
-pub async fn session(State(desk): State<Arc<Desk>>, request: Request) -> Result<Response, ApiError> {
-    if desk.guard.lets_in(request.headers()) {
+pub async fn session(State(gate): State<Gate>, request: Request) -> Result<Response, ApiError> {
+    if gate.guard.lets_in(request.headers()) {
         return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
     }
-    match desk.guard.identify(request.headers())? {
+    match gate.guard.identify(request.headers())? {
         Some((identity, Some(session))) => Ok(reply::json(StatusCode::OK, &described(&identity, &session.csrf))),
         Some((identity, None)) => Ok(reply::json(StatusCode::OK, &described(&identity, ""))),
         None => Err(ApiError::unauthorized("nenhuma sessão; entre com um token")),
@@ -111,9 +109,9 @@ pub async fn session(State(desk): State<Arc<Desk>>, request: Request) -> Result<
 /// `POST /v1/logout`: ends the cookie's session and clears the cookie. A
 /// live session ends only with its anti-CSRF value, so another site cannot
 /// log an analyst out.
-pub async fn logout(State(desk): State<Arc<Desk>>, request: Request) -> Response {
+pub async fn logout(State(gate): State<Gate>, request: Request) -> Response {
     if let Some(id) = session_cookie(request.headers()) {
-        if let Some(session) = desk.guard.sessions.get(id, chrono::Utc::now()) {
+        if let Some(session) = gate.guard.sessions.get(id, chrono::Utc::now()) {
             let presented = request
                 .headers()
                 .get("x-csrf-token")
@@ -123,7 +121,7 @@ pub async fn logout(State(desk): State<Arc<Desk>>, request: Request) -> Response
                 return ApiError::forbidden("falta o código anti-CSRF da sessão (X-CSRF-Token)").into_response();
             }
         }
-        desk.guard.sessions.end(id);
+        gate.guard.sessions.end(id);
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let cleared = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");

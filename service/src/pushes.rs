@@ -15,15 +15,15 @@ use roteiro_decision_log::cases::{self, CaseDesk, Cases};
 use roteiro_helpdesk::{deliver_due, Helpdesk, Preview, Pushes};
 use serde_json::{json, Value};
 
-use crate::access::Who;
 use crate::cases::{address, asked, case_error, desk_error};
 use crate::desk::Desk;
+use crate::guard::Who;
 use crate::reply::{self, ApiError};
 
 /// How often queued pushes are looked at without a new one.
 pub const PUSH_INTERVAL: Duration = Duration::from_secs(10);
 
-type Params = Query<std::collections::BTreeMap<String, String>>;
+use crate::params::Params;
 
 fn unavailable(err: impl std::fmt::Display) -> ApiError {
     ApiError::unavailable(err.to_string())

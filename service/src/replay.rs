@@ -23,11 +23,11 @@ const MAX_REPLAYED: usize = 5_000;
 /// Most changes listed in the answer (all are counted).
 const MAX_LISTED: usize = 100;
 
-type Params = Query<std::collections::BTreeMap<String, String>>;
+use crate::params::Params;
 
 /// `GET /v1/diff?since=AAAA-MM-DD`.
 pub async fn diff(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<Response, ApiError> {
-    let since = crate::routes::since(&query)?;
+    let since = crate::params::since(&query)?;
     let served = desk.served();
     let reader = desk.clone();
     let answer = tokio::task::spawn_blocking(move || {

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use common::{exchange, request, Endpoint};
 use roteiro_auth::Role;
-use roteiro_service::{Access, LimitsConfig, LogConfig, ROUTES};
+use roteiro_service::{Access, LimitsConfig, LogConfig, OPERATIONS};
 use serde_json::Value;
 
 fn bearer(token: &str) -> String {
@@ -85,8 +85,10 @@ fn every_route_of_the_document_is_closed_by_default_and_opened_by_its_role() {
             let papel = operation["x-papel"]
                 .as_str()
                 .unwrap_or_else(|| panic!("{method} {path} declares no role (x-papel)"));
-            let table = ROUTES.iter().find(|(m, p, _)| *m == method && p == path);
-            let (_, _, access) = table.unwrap_or_else(|| panic!("{method} {path} is not in the routes' table"));
+            let table = OPERATIONS.iter().find(|op| op.method == method && op.path == path);
+            let access = table
+                .unwrap_or_else(|| panic!("{method} {path} is not in the routes' table"))
+                .access;
             let (url, body) = (concrete(path), body_for(path));
             let anonymous = exchange(admin.addr, &method, &url, "", body).0;
             let forged = exchange(admin.addr, &method, &url, &bearer("rot_00000000_00"), body).0;
@@ -104,7 +106,7 @@ fn every_route_of_the_document_is_closed_by_default_and_opened_by_its_role() {
                     assert_eq!(forged, 401, "{method} {path} with a wrong token");
                     for (role, endpoint) in &roles {
                         let (status, answer) = request(endpoint, &method, &url, body);
-                        if role.covers(*needed) {
+                        if role.covers(needed) {
                             assert!(
                                 status < 500 && status != 401 && status != 403,
                                 "{method} {path} as {role}: {status} {answer}"
@@ -121,7 +123,11 @@ fn every_route_of_the_document_is_closed_by_default_and_opened_by_its_role() {
             walked += 1;
         }
     }
-    assert_eq!(walked, ROUTES.len(), "the document and the table name the same routes");
+    assert_eq!(
+        walked,
+        OPERATIONS.len(),
+        "the document and the table name the same routes"
+    );
 }
 
 /// The cookie's `name=value` from a Set-Cookie head line.

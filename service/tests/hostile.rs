@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use common::{exchange, request, Endpoint};
 use roteiro_auth::Role;
-use roteiro_service::{LimitsConfig, LogConfig, ROUTES};
+use roteiro_service::{LimitsConfig, LogConfig, OPERATIONS};
 
 const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
@@ -82,12 +82,12 @@ fn every_method_the_table_does_not_name_is_refused_before_any_handler_for_everyo
         (&*bearer(&analyst.token), "analista"),
         (&*bearer(&admin.token), "admin"),
     ];
-    let mut paths: Vec<&str> = ROUTES.iter().map(|(_, path, _)| *path).collect();
+    let mut paths: Vec<&str> = OPERATIONS.iter().map(|op| op.path).collect();
     paths.dedup();
     for path in paths {
         let url = path.replace("{ticket}", "4242").replace("{id}", "nenhum");
         for method in METHODS {
-            if ROUTES.iter().any(|(m, p, _)| *m == method && *p == path) {
+            if OPERATIONS.iter().any(|op| op.method == method && op.path == path) {
                 continue;
             }
             for (headers, who) in &callers {

@@ -5,11 +5,10 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use roteiro_auth::Role;
 use roteiro_engine::Bundle;
-use roteiro_service::{Desk, Guard, Limits, LimitsConfig, LogConfig};
+use roteiro_service::{App, Desk, Guard, Limits, LimitsConfig, LogConfig};
 
 /// A service being served and a token to speak to it with (an admin's,
 /// unless a test asks for another).
@@ -125,13 +124,13 @@ pub fn serve_desk(
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a loopback port");
     let addr = listener.local_addr().expect("address");
-    let mut desk = Desk::new(bundle, None, log, guard, Limits::new(limits));
+    let mut desk = Desk::new(bundle, None, log);
     if let Some(helpdesk) = helpdesk {
         desk = desk.with_helpdesk(helpdesk);
     }
     runtime.spawn(roteiro_service::serve(
         listener,
-        Arc::new(desk),
+        App::new(desk, guard, Limits::new(limits)),
         tls,
         std::future::pending(),
     ));

@@ -1,0 +1,17 @@
+//! Who gets in and how much each caller may ask: the part of the
+//! service's state the access layer, the login and the token refresh
+//! take, and nothing else does.
+
+use std::sync::Arc;
+
+use crate::guard::Guard;
+use crate::limits::Limits;
+
+/// The guard and the budgets.
+#[derive(Clone)]
+pub struct Gate {
+    /// Who gets in.
+    pub guard: Arc<Guard>,
+    /// The budgets: per address, per token, failed logins, in flight.
+    pub limits: Arc<Limits>,
+}
