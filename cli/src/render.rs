@@ -118,7 +118,8 @@ fn reason(decision: &Decision, entry: roteiro_engine::output::TraceEntry<'_>, vi
     }
 }
 
-/// The decision as text for an analyst.
+/// The decision as text for an analyst: what to do first, then (unless
+/// brief) what was assumed, the reminders and why.
 pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -129,6 +130,23 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             decision.bundle.name, decision.bundle.version, decision.bundle.digest
         ))
     );
+    outputs(&mut out, decision, style);
+    actions(&mut out, decision, style);
+    scripts(&mut out, decision, style);
+    follow_ups(&mut out, decision, style);
+    missing(&mut out, decision, style);
+    warnings(&mut out, decision, style);
+    if view.brief {
+        return out;
+    }
+    assumed(&mut out, decision, style);
+    reminders(&mut out, decision, style);
+    why(&mut out, decision, style, view);
+    out
+}
+
+/// The outputs, yes/no as sim/não.
+fn outputs(out: &mut String, decision: &Decision, style: Style) {
     if !decision.outputs.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Decisão"));
         for (name, value) in &decision.outputs {
@@ -141,6 +159,10 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             let _ = writeln!(out, "  {name}: {shown}");
         }
     }
+}
+
+/// The next actions in order, each with its macro, team and source.
+fn actions(out: &mut String, decision: &Decision, style: Style) {
     if !decision.actions.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Próximas ações"));
         for (index, action) in decision.actions.iter().enumerate() {
@@ -156,12 +178,20 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             let _ = writeln!(out, "     {}", style.dim(&details.join(" · ")));
         }
     }
+}
+
+/// What to say or send.
+fn scripts(out: &mut String, decision: &Decision, style: Style) {
     if !decision.scripts.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("O que dizer ou enviar"));
         for script in &decision.scripts {
             let _ = writeln!(out, "  » {}", script.text.replace('\n', "\n    "));
         }
     }
+}
+
+/// What to follow up later, and by when.
+fn follow_ups(out: &mut String, decision: &Decision, style: Style) {
     if !decision.follow_ups.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Pendências (acompanhar depois)"));
         for follow_up in &decision.follow_ups {
@@ -178,6 +208,10 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             }
         }
     }
+}
+
+/// What is still to be asked.
+fn missing(out: &mut String, decision: &Decision, style: Style) {
     if !decision.missing.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading(&style.warn("Falta saber")));
         for missing in &decision.missing {
@@ -189,15 +223,20 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             );
         }
     }
+}
+
+/// The decision's warnings.
+fn warnings(out: &mut String, decision: &Decision, style: Style) {
     if !decision.warnings.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading(&style.warn("Avisos")));
         for warning in &decision.warnings {
             let _ = writeln!(out, "  ! {warning}");
         }
     }
-    if view.brief {
-        return out;
-    }
+}
+
+/// Facts taken by default.
+fn assumed(out: &mut String, decision: &Decision, style: Style) {
     if !decision.assumed.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Assumido (confirme se tiver dúvida)"));
         for assumed in &decision.assumed {
@@ -210,12 +249,20 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             );
         }
     }
+}
+
+/// The reminders.
+fn reminders(out: &mut String, decision: &Decision, style: Style) {
     if !decision.reminders.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Lembretes"));
         for reminder in &decision.reminders {
             let _ = writeln!(out, "  - {}", reminder.text);
         }
     }
+}
+
+/// Each rule that fired or is undecided, in words.
+fn why(out: &mut String, decision: &Decision, style: Style, view: View<'_>) {
     let relevant: Vec<_> = decision
         .trace
         .iter()
@@ -240,5 +287,4 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             let _ = writeln!(out, "    {}", style.dim(&reason(decision, entry, view)));
         }
     }
-    out
 }

@@ -24,6 +24,7 @@
 mod api;
 mod decide;
 mod expr;
+mod facts;
 mod load;
 mod model;
 mod parallel;
@@ -37,11 +38,11 @@ mod tools;
 pub use decide::decision::Decision;
 pub use decide::error::{DecideError, RuleError, SituationError};
 pub use decide::situation::Situation;
+pub use facts::spec::FactKind;
+pub use facts::vocabulary::FactValue;
 pub use load::error::{BundleError, Problem};
 pub use load::files::{folder_fingerprint, FolderFingerprint};
 pub use model::bundle::{Bundle, Evaluation, SourceFile};
-pub use model::policy::FactKind;
-pub use model::vocabulary::FactValue;
 pub use parallel::in_parallel;
 pub use text::locate::Location;
 pub use tools::schema::type_schemas;
@@ -50,7 +51,7 @@ pub use tools::schema::type_schemas;
 pub mod output {
     pub use crate::decide::decision::{Action, Assumed, Missing, Script};
     pub use crate::decide::trace::{RuleStatus, Trace, TraceEntry};
-    pub use crate::model::shared::Shared;
+    pub use crate::facts::shared::Shared;
     pub use crate::model::source::{BundleInfo, Source};
 }
 

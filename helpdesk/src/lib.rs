@@ -15,12 +15,14 @@
 mod budget;
 mod config;
 mod movidesk;
+mod opening;
 mod preview;
 mod pushes;
 
 pub use budget::Budget;
 pub use config::{ConfigError, MovideskConfig, Secret};
 pub use movidesk::Movidesk;
+pub use opening::Opening;
 pub use preview::Preview;
 pub use pushes::{deliver_due, Push, PushState, Pushes, Written};
 

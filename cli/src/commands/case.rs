@@ -104,106 +104,129 @@ pub struct ListArgs {
 
 /// Runs `roteiro case`.
 pub fn run(args: &Args) -> Status {
+    work(args).unwrap_or_else(|status| status)
+}
+
+fn work(args: &Args) -> Result<Status, Status> {
     let common = &args.common;
-    let result = (|| -> Result<Status, Status> {
-        let bundle = source::bundle(common.policies.as_deref())?;
-        // A change of the case is a decision like any other: into the log.
-        let changes = matches!(args.action, Action::Open { .. } | Action::Answer { .. });
-        let log = changes.then(|| args.log.writer()).transpose()?;
-        let mut desk = CaseDesk {
-            bundle: &bundle,
-            cases: open_store(&args.log.database)?,
-            log: log.as_ref().map(|log| log as &dyn Recorder),
-        };
-        let now = clock::now(&bundle, common.now);
-        let by = common.by.as_deref();
-        let view = match &args.action {
-            Action::Open {
-                ticket,
-                situation,
-                from_helpdesk,
-            } => {
-                let ticket = valid(ticket)?;
-                let read = if *from_helpdesk {
-                    Some(super::push::read_ticket(&ticket)?)
-                } else {
-                    None
-                };
-                let text = match (situation, &read) {
-                    (Some(path), _) => source::situation_text(path, &bundle)?,
-                    (None, Some(read)) => super::push::situation_of(read, &bundle),
-                    (None, None) => "{}".to_string(),
-                };
-                let opened = desk.open(&ticket, &text, situation.as_deref().unwrap_or("-"), by, now);
-                match (opened, &read) {
-                    // The ticket's subject and status go to the history;
-                    // the case is shown with them.
-                    (Ok(_), Some(read)) => {
-                        let detail = serde_json::json!({"assunto": read.subject, "status": read.status}).to_string();
-                        let who = by.unwrap_or("não informado");
-                        desk.cases
-                            .note(&ticket, "helpdesk", &detail, who, &now.to_rfc3339())
-                            .map_err(failed)?;
-                        desk.show(&ticket, now)
-                    }
-                    (opened, _) => opened,
-                }
-            }
-            Action::Push {
-                ticket,
-                public,
-                dry_run,
-                yes,
-            } => {
-                let ask = super::push::Ask {
-                    ticket: &valid(ticket)?,
-                    public: *public,
-                    dry_run: *dry_run,
-                    yes: *yes,
-                    by,
-                    now,
-                    address: args.log.address(),
-                };
-                return super::push::run(&mut desk, &ask);
-            }
-            Action::Show { ticket } => desk.show(&valid(ticket)?, now),
-            Action::Answer {
-                ticket,
-                answers,
-                version,
-            } => desk.answer(&valid(ticket)?, answers, *version, by, now),
-            Action::Close {
-                ticket,
-                reason,
-                follow_up,
-            } => {
-                let ticket = valid(ticket)?;
-                let at = now.to_rfc3339();
-                let by = by.unwrap_or("não informado");
-                match follow_up {
-                    Some(id) => desk.cases.close_follow_up(&ticket, id, reason, by, &at),
-                    None => desk.cases.close(&ticket, reason, by, &at),
-                }
-                .map_err(failed)?;
-                println!(
-                    "{}",
-                    if follow_up.is_some() {
-                        "pendência encerrada"
-                    } else {
-                        "caso encerrado"
-                    }
-                );
-                return Ok(Status::Ok);
-            }
+    let bundle = source::bundle(common.policies.as_deref())?;
+    // A change of the case is a decision like any other: into the log.
+    let changes = matches!(args.action, Action::Open { .. } | Action::Answer { .. });
+    let log = changes.then(|| args.log.writer()).transpose()?;
+    let mut desk = CaseDesk {
+        bundle: &bundle,
+        cases: open_store(&args.log.database)?,
+        log: log.as_ref().map(|log| log as &dyn Recorder),
+    };
+    let now = clock::now(&bundle, common.now);
+    let by = common.by.as_deref();
+    let view = match &args.action {
+        Action::Open {
+            ticket,
+            situation,
+            from_helpdesk,
+        } => open(
+            &mut desk,
+            &valid(ticket)?,
+            situation.as_deref(),
+            *from_helpdesk,
+            by,
+            now,
+        )?,
+        Action::Push {
+            ticket,
+            public,
+            dry_run,
+            yes,
+        } => {
+            let ask = super::push::Ask {
+                ticket: &valid(ticket)?,
+                public: *public,
+                dry_run: *dry_run,
+                yes: *yes,
+                by,
+                now,
+                address: args.log.address(),
+            };
+            return super::push::run(&mut desk, &ask);
         }
+        Action::Show { ticket } => desk.show(&valid(ticket)?, now).map_err(desk_failed)?,
+        Action::Answer {
+            ticket,
+            answers,
+            version,
+        } => desk
+            .answer(&valid(ticket)?, answers, *version, by, now)
+            .map_err(desk_failed)?,
+        Action::Close {
+            ticket,
+            reason,
+            follow_up,
+        } => return close(&mut desk.cases, &valid(ticket)?, reason, follow_up.as_deref(), by, now),
+    };
+    if !view.logged {
+        eprintln!("roteiro: a decisão do caso não foi gravada no log de decisões");
+    }
+    print!("{}", shown(&bundle, &view, now, common.format)?);
+    Ok(Status::Ok)
+}
+
+/// Opens the case on the situation file, or on what its helpdesk ticket
+/// says (the ticket's subject and status noted in the history).
+fn open(
+    desk: &mut CaseDesk<'_>,
+    ticket: &str,
+    situation: Option<&str>,
+    from_helpdesk: bool,
+    by: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> Result<CaseView, Status> {
+    let opening = if from_helpdesk {
+        Some(super::push::read_ticket(ticket)?.opening(desk.bundle))
+    } else {
+        None
+    };
+    let text = match (situation, &opening) {
+        (Some(path), _) => source::situation_text(path, desk.bundle)?,
+        (None, Some(opening)) => opening.situation.clone(),
+        (None, None) => "{}".to_string(),
+    };
+    let opened = desk
+        .open(ticket, &text, situation.unwrap_or("-"), by, now)
         .map_err(desk_failed)?;
-        if !view.logged {
-            eprintln!("roteiro: a decisão do caso não foi gravada no log de decisões");
+    let Some(opening) = opening else { return Ok(opened) };
+    let who = by.unwrap_or("não informado");
+    desk.cases
+        .note(ticket, "helpdesk", &opening.note, who, &now.to_rfc3339())
+        .map_err(failed)?;
+    desk.show(ticket, now).map_err(desk_failed)
+}
+
+/// Closes the case, or only its follow-up `follow_up`.
+fn close(
+    cases: &mut Cases,
+    ticket: &str,
+    reason: &str,
+    follow_up: Option<&str>,
+    by: Option<&str>,
+    now: DateTime<FixedOffset>,
+) -> Result<Status, Status> {
+    let at = now.to_rfc3339();
+    let by = by.unwrap_or("não informado");
+    match follow_up {
+        Some(id) => cases.close_follow_up(ticket, id, reason, by, &at),
+        None => cases.close(ticket, reason, by, &at),
+    }
+    .map_err(failed)?;
+    println!(
+        "{}",
+        if follow_up.is_some() {
+            "pendência encerrada"
+        } else {
+            "caso encerrado"
         }
-        print!("{}", shown(&bundle, &view, now, common.format)?);
-        Ok(Status::Ok)
-    })();
-    result.unwrap_or_else(|status| status)
+    );
+    Ok(Status::Ok)
 }
 
 /// Runs `roteiro cases`.

@@ -100,18 +100,6 @@ fn confirmed(ticket: &str) -> Result<bool, Status> {
         .map_err(failed)
 }
 
-/// The situation a helpdesk ticket gives a new case: the client's name,
-/// when the vocabulary has the fact.
-pub fn situation_of(ticket: &roteiro_helpdesk::Ticket, bundle: &roteiro_engine::Bundle) -> String {
-    let mut situation = serde_json::json!({});
-    if let Some(name) = &ticket.client_name {
-        if bundle.vocabulary().facts().any(|fact| fact.path == "client.name") {
-            situation["client"] = serde_json::json!({ "name": name });
-        }
-    }
-    situation.to_string()
-}
-
 /// The ticket read from the helpdesk, for `case open --from-helpdesk`.
 pub fn read_ticket(ticket: &str) -> Result<roteiro_helpdesk::Ticket, Status> {
     let config = MovideskConfig::from_env().map_err(failed)?;

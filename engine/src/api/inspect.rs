@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 
 use crate::expr::sandbox;
+use crate::facts::vocabulary::Vocabulary;
 use crate::model::bundle::{Bundle, Evaluation, SourceFile, BUILTIN_CALLS};
 use crate::model::policy::Manifest;
 use crate::model::source::BundleInfo;
-use crate::model::vocabulary::Vocabulary;
 
 impl Bundle {
     /// The IANA name of the zone every moment is read in.

@@ -4,8 +4,8 @@
 
 use crate::decide::error::SituationError;
 use crate::decide::situation::Situation;
+use crate::facts::vocabulary::FactValue;
 use crate::model::bundle::Bundle;
-use crate::model::vocabulary::FactValue;
 
 impl Bundle {
     /// Reads and validates a situation (YAML, or JSON when it starts with `{`).

@@ -22,10 +22,10 @@ use crate::expr::budget::Budget;
 use crate::expr::probe::lock;
 use crate::expr::sandbox;
 use crate::expr::slots::SlotFact;
+use crate::facts::shared::Shared;
+use crate::facts::vocabulary::{FactValue, NOW};
 use crate::model;
 use crate::model::bundle::{Bundle, Evaluation, Expr, Item, Rule, Segment};
-use crate::model::shared::Shared;
-use crate::model::vocabulary::{FactValue, NOW};
 
 /// What an item of a rule is: names the field an error points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

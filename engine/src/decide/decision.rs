@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::decide::trace::Trace;
-use crate::model::shared::Shared;
+use crate::facts::shared::Shared;
 use crate::model::source::{BundleInfo, Source};
 
 /// The result of evaluating a situation against a bundle.

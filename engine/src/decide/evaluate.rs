@@ -27,9 +27,9 @@ use crate::expr::native::tree::{Stop, Val};
 use crate::expr::probe::{lock, Probe, ProbeParts, SharedProbe};
 use crate::expr::sandbox;
 use crate::expr::scan;
+use crate::facts::shared::Shared;
+use crate::facts::vocabulary::{FactValue, NOW};
 use crate::model::bundle::{Bundle, Evaluation, Expr, Rule};
-use crate::model::shared::Shared;
-use crate::model::vocabulary::{FactValue, NOW};
 use crate::text::locate;
 use crate::text::locate::Location;
 

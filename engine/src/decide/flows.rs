@@ -8,8 +8,8 @@ use crate::decide::error::DecideError;
 use crate::decide::evaluate::{Evaluator, Truth};
 use crate::decide::situation::Situation;
 use crate::expr::probe::lock;
+use crate::facts::shared::Shared;
 use crate::model::bundle::{Bundle, Rule};
-use crate::model::shared::Shared;
 
 /// The flows ended by rules that fire, worked out before any rule runs,
 /// so a rule ends a flow wherever the flow's rules sit in the bundle.

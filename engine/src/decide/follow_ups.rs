@@ -7,8 +7,8 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rhai::Dynamic;
 
 use crate::decide::decision::FollowUp;
-use crate::model::calendar;
-use crate::model::zone::Zone;
+use crate::facts::calendar;
+use crate::facts::zone::Zone;
 
 /// When a follow-up is due: a day, or a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

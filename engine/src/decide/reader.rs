@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::de;
 
 use crate::decide::error::SituationError;
-use crate::model::vocabulary::{FactValue, Vocabulary};
+use crate::facts::vocabulary::{FactValue, Vocabulary};
 use crate::text::input;
 use crate::text::locate::Location;
 

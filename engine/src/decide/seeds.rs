@@ -9,9 +9,9 @@ use std::fmt;
 use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 use crate::decide::reader::{shown, Detail, Reader};
-use crate::model::calendar;
+use crate::facts::calendar;
+use crate::facts::vocabulary::{Fact, FactValue, PathKind};
 use crate::model::policy::FactKind;
-use crate::model::vocabulary::{Fact, FactValue, PathKind};
 use crate::text::suggest;
 
 /// The seed that reads the whole situation.

@@ -13,8 +13,8 @@ use serde::de::{self, Deserialize, DeserializeSeed, IgnoredAny};
 use crate::decide::error::SituationError;
 use crate::decide::reader::{malformed, Reader};
 use crate::decide::seeds;
-use crate::model::vocabulary::{FactValue, Vocabulary, NOW};
-use crate::model::zone::Zone;
+use crate::facts::vocabulary::{FactValue, Vocabulary, NOW};
+use crate::facts::zone::Zone;
 use crate::text::input;
 use crate::text::locate::Location;
 
@@ -77,12 +77,49 @@ pub struct Reading<'v> {
 /// before any value is judged, so a broken line is reported as broken, not
 /// as the strange value a half-parsed line makes), then meaning.
 pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situation, SituationError> {
-    let location = |line, column| Location {
+    let text = checked(bytes, origin, reading.limit)?;
+    let json = text.trim_start().starts_with('{');
+    // One pass against the vocabulary; only when it fails is the text read
+    // again for its syntax alone, so a malformed file is reported as such
+    // (at the syntax error) even when a field before it is wrong too.
+    let reader = Reader::new(reading.vocabulary, reading.lenient);
+    let read = if json {
+        read_json(text, origin, &reader)
+    } else {
+        read_yaml(text, origin, &reader)
+    };
+    match read {
+        Ok(()) => Ok(situation(origin, reader, reading.zone)),
+        Err(Misread::Malformed(err)) => Err(err),
+        Err(Misread::Meaning { line, column, message }) => {
+            Err(reader.into_error(origin, Some((text, json)), line, column, &message))
+        }
+    }
+}
+
+/// Why a text did not read as a situation.
+enum Misread {
+    /// Its syntax is broken (reported at the break).
+    Malformed(SituationError),
+    /// A value does not fit the vocabulary, here.
+    Meaning {
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+}
+
+fn at(origin: &str, line: Option<usize>, column: Option<usize>) -> Location {
+    Location {
         file: origin.to_string(),
         line,
         column,
-    };
-    let text = input::checked_text(bytes, reading.limit).map_err(|refusal| {
+    }
+}
+
+/// The text within its bounds, UTF-8, and holding something.
+fn checked<'t>(bytes: &'t [u8], origin: &str, limit: u64) -> Result<&'t str, SituationError> {
+    let text = input::checked_text(bytes, limit).map_err(|refusal| {
         let message = if refusal.line.is_none() {
             format!(
                 "{}; o limite é `limits.situation_bytes` em bundle.yaml",
@@ -92,7 +129,7 @@ pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situat
             refusal.message
         };
         SituationError {
-            location: location(refusal.line, refusal.column),
+            location: at(origin, refusal.line, refusal.column),
             field: None,
             found: None,
             allowed: None,
@@ -103,54 +140,58 @@ pub fn parse(bytes: &[u8], origin: &str, reading: &Reading<'_>) -> Result<Situat
         // Almost always the wrong file (an editor's new buffer, a redirect
         // that failed); an explicit `{}` stays a valid empty situation.
         return Err(SituationError {
-            location: location(None, None),
+            location: at(origin, None, None),
             field: None,
             found: None,
             allowed: Some("uma situação em YAML ou JSON (`{}` para uma situação sem fatos)".to_string()),
             message: "o arquivo está vazio: não há nenhum fato nem `{}`".to_string(),
         });
     }
-    let known = |n: usize| (n > 0).then_some(n);
-    let json = text.trim_start().starts_with('{');
-    // One pass against the vocabulary; only when it fails is the text read
-    // again for its syntax alone, so a malformed file is reported as such
-    // (at the syntax error) even when a field before it is wrong too.
-    let reader = Reader::new(reading.vocabulary, reading.lenient);
-    let seed = seeds::root(&reader);
-    if json {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let result = seed.deserialize(&mut deserializer).and_then(|()| deserializer.end());
-        if let Err(err) = result {
-            if let Err(syntax) = serde_json::from_str::<IgnoredAny>(text) {
-                return Err(malformed(
-                    location(known(syntax.line()), known(syntax.column())),
-                    &syntax.to_string(),
-                ));
-            }
-            let (line, column) = (known(err.line()), known(err.column()));
-            return Err(reader.into_error(origin, Some((text, true)), line, column, &err.to_string()));
-        }
-    } else {
-        let deserializer = serde_yaml::Deserializer::from_str(text);
-        if let Err(err) = seed.deserialize(deserializer) {
-            if let Err(syntax) = yaml_syntax(text) {
-                let at = syntax.location();
-                return Err(malformed(
-                    location(at.as_ref().map(|l| l.line()), at.as_ref().map(|l| l.column())),
-                    &syntax.to_string(),
-                ));
-            }
-            let at = err.location();
-            return Err(reader.into_error(
-                origin,
-                Some((text, false)),
-                at.as_ref().map(|l| l.line()),
-                at.as_ref().map(|l| l.column()),
-                &err.to_string(),
-            ));
-        }
+    Ok(text)
+}
+
+/// A line or column as serde_json counts them (0: unknown).
+fn known(n: usize) -> Option<usize> {
+    (n > 0).then_some(n)
+}
+
+fn read_json(text: &str, origin: &str, reader: &Reader<'_>) -> Result<(), Misread> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let result = seeds::root(reader)
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end());
+    let Err(err) = result else { return Ok(()) };
+    if let Err(syntax) = serde_json::from_str::<IgnoredAny>(text) {
+        let location = at(origin, known(syntax.line()), known(syntax.column()));
+        return Err(Misread::Malformed(malformed(location, &syntax.to_string())));
     }
-    Ok(situation(origin, reader, reading.zone))
+    Err(Misread::Meaning {
+        line: known(err.line()),
+        column: known(err.column()),
+        message: err.to_string(),
+    })
+}
+
+fn read_yaml(text: &str, origin: &str, reader: &Reader<'_>) -> Result<(), Misread> {
+    let deserializer = serde_yaml::Deserializer::from_str(text);
+    let Err(err) = seeds::root(reader).deserialize(deserializer) else {
+        return Ok(());
+    };
+    if let Err(syntax) = yaml_syntax(text) {
+        let place = syntax.location();
+        let location = at(
+            origin,
+            place.as_ref().map(|l| l.line()),
+            place.as_ref().map(|l| l.column()),
+        );
+        return Err(Misread::Malformed(malformed(location, &syntax.to_string())));
+    }
+    let place = err.location();
+    Err(Misread::Meaning {
+        line: place.as_ref().map(|l| l.line()),
+        column: place.as_ref().map(|l| l.column()),
+        message: err.to_string(),
+    })
 }
 
 /// Whether `text` holds only blank lines and YAML comments.

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::facts::shared::Shared;
 use crate::model::bundle::RuleWords;
-use crate::model::shared::Shared;
 use crate::model::source::Source;
 
 /// Outcome of a rule's condition.

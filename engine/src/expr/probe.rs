@@ -12,8 +12,8 @@ use rhai::AST;
 use crate::expr::catalog::Catalog;
 use crate::expr::native::tree::{Narrowing, Val};
 use crate::expr::slots::FactSlots;
-use crate::model::shared::Shared;
-use crate::model::vocabulary::{FactValue, Vocabulary};
+use crate::facts::shared::Shared;
+use crate::facts::vocabulary::{FactValue, Vocabulary};
 
 /// The probe of one evaluation, shared with the fact groups Rhai holds.
 /// A decision runs on one thread, so the lock is never contended; it is

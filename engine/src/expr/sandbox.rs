@@ -19,9 +19,9 @@ use rhai::{Dynamic, Engine, EvalAltResult, ImmutableString, NativeCallContext, P
 use crate::expr::budget;
 use crate::expr::catalog::{catalog_entry, catalog_list, Catalog, CatalogList};
 use crate::expr::probe::{lock, Read, SharedProbe};
-use crate::model::calendar::{self, Calendar};
-use crate::model::vocabulary::{FactValue, PathKind, Vocabulary};
-use crate::model::zone::Zone;
+use crate::facts::calendar::{self, Calendar};
+use crate::facts::vocabulary::{FactValue, PathKind, Vocabulary};
+use crate::facts::zone::Zone;
 
 /// Operations one expression may run before it is stopped.
 pub const MAX_OPERATIONS: u64 = 50_000;
@@ -227,9 +227,17 @@ fn add_minutes(
         .ok_or_else(|| out_of_range(format!("add_minutes({}, {minutes})", at.to_rfc3339())))
 }
 
+type Date = NaiveDate;
+type Instant = DateTime<FixedOffset>;
+
+/// Days and moments, the helpers over them and their comparisons.
 fn register_dates(engine: &mut Engine, calendar: Arc<Calendar>) {
-    type Date = NaiveDate;
-    type Instant = DateTime<FixedOffset>;
+    register_days(engine, &calendar);
+    register_moments(engine, calendar);
+}
+
+/// Days: read, shifted (by calendar or business days), told apart, shown.
+fn register_days(engine: &mut Engine, calendar: &Arc<Calendar>) {
     engine.register_type_with_name::<Date>("Date");
     engine.register_type_with_name::<Instant>("DateTime");
 
@@ -268,7 +276,11 @@ fn register_dates(engine: &mut Engine, calendar: Arc<Calendar>) {
         let calendar = calendar.clone();
         engine.register_fn("is_business_day", move |date: Date| calendar.is_business_day(date));
     }
+}
 
+/// Moments: hours, waits to the second, shifts on the zone's clock, shown,
+/// the departments' hours; then both types' comparisons.
+fn register_moments(engine: &mut Engine, calendar: Arc<Calendar>) {
     engine.register_fn("hour", |at: Instant| i64::from(at.hour()));
     engine.register_fn("minute", |at: Instant| i64::from(at.minute()));
     engine.register_fn("weekday", |at: Instant| i64::from(at.weekday().number_from_monday()));

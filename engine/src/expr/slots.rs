@@ -9,8 +9,8 @@ use std::sync::Arc;
 use rhai::AST;
 
 use crate::expr::native::tree::{Block, Val};
-use crate::model::shared::Shared;
-use crate::model::vocabulary::{FactValue, Vocabulary};
+use crate::facts::shared::Shared;
+use crate::facts::vocabulary::{FactValue, Vocabulary};
 
 /// One declared fact, at its slot.
 #[derive(Debug, Clone)]

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use rhai::Engine;
 
 use crate::expr::sandbox;
+use crate::facts::vocabulary::Vocabulary;
 use crate::model::bundle::GLOBALS;
 use crate::model::policy::{CatalogFile, FactKind, Manifest};
-use crate::model::vocabulary::Vocabulary;
 
 /// What expressions are checked against.
 pub(super) struct Context<'a> {
@@ -51,7 +51,7 @@ impl<'a> Context<'a> {
         for end in (1..=segments.len()).rev() {
             let path = segments[..end].join(".");
             match self.vocabulary.lookup(&path) {
-                Some(crate::model::vocabulary::PathKind::Fact(_)) if end < segments.len() => {
+                Some(crate::facts::vocabulary::PathKind::Fact(_)) if end < segments.len() => {
                     return Some(format!("`{path}` é um fato, não tem o campo `{}`", segments[end]));
                 }
                 Some(_) => return None,

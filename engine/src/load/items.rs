@@ -3,8 +3,8 @@
 //! placeholders compiled.
 
 use crate::expr::template::{self, Piece};
+use crate::facts::shared::Shared;
 use crate::model::policy::{RuleSpec, ScriptSpec};
-use crate::model::shared::Shared;
 
 use crate::load::problems::{Loader, Place};
 use crate::model::bundle::{FollowUp, Item, Segment, SourceFile};

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::expr::catalog::Catalog;
 use crate::expr::sandbox;
+use crate::facts::vocabulary::Vocabulary;
 use crate::load::by_rule;
 use crate::load::context::Context;
 use crate::load::error::{BundleError, Problem};
@@ -23,7 +24,6 @@ use crate::model::bundle::{
 use crate::model::policy::{CalendarFile, CatalogFile, Manifest, ProcedureFile, RuleSpec, VocabularyFile};
 use crate::model::rule_index::RuleIndex;
 use crate::model::source::BundleInfo;
-use crate::model::vocabulary::Vocabulary;
 use crate::parallel;
 use crate::text::input;
 
@@ -162,30 +162,33 @@ struct Compiled<'a> {
     seen: BTreeMap<String, String>,
 }
 
+/// The bundle's files as read, before any is checked against another.
+struct Parts<'f> {
+    manifest: Manifest,
+    vocabulary: VocabularyFile,
+    catalog: CatalogFile,
+    calendar: CalendarFile,
+    manifest_file: &'f SourceFile,
+    vocabulary_file: &'f SourceFile,
+    calendar_file: &'f SourceFile,
+    procedures: Vec<(&'f SourceFile, Procedure<'f>)>,
+}
+
 impl Loader {
     pub(super) fn load(mut self, files: Vec<SourceFile>, reading: Reading) -> Loaded {
-        let manifest_file = self.required(&files, MANIFEST);
-        let vocabulary_file = self.required(&files, VOCABULARY);
-        let catalog_file = self.required(&files, CATALOG);
-        let calendar_file = self.required(&files, CALENDAR);
-        let manifest: Option<Manifest> = manifest_file.and_then(|f| self.parse(f));
-        let vocabulary: Option<VocabularyFile> = vocabulary_file.and_then(|f| self.parse(f));
-        let catalog: Option<CatalogFile> = catalog_file.and_then(|f| self.parse(f));
-        let calendar: Option<CalendarFile> = calendar_file.and_then(|f| self.parse(f));
-        let procedures = self.read_procedures(&files, reading);
-        self.check_unexpected_files(&files);
-
-        let (Some(manifest), Some(vocabulary_spec), Some(catalog), Some(calendar_spec)) =
-            (manifest, vocabulary, catalog, calendar)
-        else {
+        let Some(parts) = self.read_parts(&files, reading) else {
             return Loaded::Done(Err(self.fail(&files)));
         };
-        let (Some(manifest_file), Some(vocabulary_file), Some(calendar_file)) =
-            (manifest_file, vocabulary_file, calendar_file)
-        else {
-            return Loaded::Done(Err(self.fail(&files)));
-        };
-
+        let Parts {
+            manifest,
+            vocabulary: vocabulary_spec,
+            catalog,
+            calendar: calendar_spec,
+            manifest_file,
+            vocabulary_file,
+            calendar_file,
+            procedures,
+        } = parts;
         let zone = self.check_manifest(&manifest, manifest_file);
         self.check_vocabulary(&vocabulary_spec, vocabulary_file);
         let calendar = self.build_calendar(&calendar_spec, calendar_file, zone.unwrap_or_default());
@@ -248,6 +251,32 @@ impl Loader {
         bundle.index_rules();
         bundle.word_follow_ups();
         Loaded::Done(Ok(bundle))
+    }
+
+    /// The four required files read, and the procedures; `None` when a
+    /// required file is missing or unreadable (its problem recorded).
+    fn read_parts<'f>(&mut self, files: &'f [SourceFile], reading: Reading) -> Option<Parts<'f>> {
+        let manifest_file = self.required(files, MANIFEST);
+        let vocabulary_file = self.required(files, VOCABULARY);
+        let catalog_file = self.required(files, CATALOG);
+        let calendar_file = self.required(files, CALENDAR);
+        let manifest: Option<Manifest> = manifest_file.and_then(|f| self.parse(f));
+        let vocabulary: Option<VocabularyFile> = vocabulary_file.and_then(|f| self.parse(f));
+        let catalog: Option<CatalogFile> = catalog_file.and_then(|f| self.parse(f));
+        let calendar: Option<CalendarFile> = calendar_file.and_then(|f| self.parse(f));
+        // Read even when a required file failed: every problem at once.
+        let procedures = self.read_procedures(files, reading);
+        self.check_unexpected_files(files);
+        Some(Parts {
+            manifest: manifest?,
+            vocabulary: vocabulary?,
+            catalog: catalog?,
+            calendar: calendar?,
+            manifest_file: manifest_file?,
+            vocabulary_file: vocabulary_file?,
+            calendar_file: calendar_file?,
+            procedures,
+        })
     }
 
     /// Each procedure file, read a batch of rules at a time when it can

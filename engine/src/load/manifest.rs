@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::calendar::{self, Calendar, Hours};
+use crate::facts::calendar::{self, Calendar, Hours};
+use crate::facts::vocabulary::NOW;
+use crate::facts::zone::Zone;
 use crate::model::policy::{CalendarFile, FactKind, FactSpec, Manifest, OutputKind, VocabularyFile};
-use crate::model::vocabulary::NOW;
-use crate::model::zone::Zone;
 
 use crate::load::context::Context;
 use crate::load::problems::{Loader, Place};
@@ -139,7 +139,7 @@ impl Loader {
             (_, None) => {}
         }
         if let Some(value) = &spec.default {
-            if let Err(message) = crate::model::vocabulary::default_value(spec, value) {
+            if let Err(message) = crate::facts::vocabulary::default_value(spec, value) {
                 self.report(place, Some("default"), message);
             }
             if spec.derive.is_some() {

@@ -12,7 +12,7 @@ use rhai::AST;
 use crate::expr::catalog::Catalog;
 use crate::expr::native;
 use crate::expr::slots::FactSlots;
-use crate::model::vocabulary::Vocabulary;
+use crate::facts::vocabulary::Vocabulary;
 
 use crate::model::bundle::Rule;
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use rhai::AST;
 
 use crate::expr::scan;
-use crate::model::calendar;
+use crate::facts::calendar;
+use crate::facts::shared::Shared;
 use crate::model::policy::{OutputKind, ProcedureFile, RuleSpec, VocabularyFile};
-use crate::model::shared::Shared;
 use crate::model::source::Source;
 
 use crate::load::context::Context;
@@ -150,7 +150,7 @@ impl Loader {
         for group in rule_context {
             if !matches!(
                 context.vocabulary.lookup(group),
-                Some(crate::model::vocabulary::PathKind::Group)
+                Some(crate::facts::vocabulary::PathKind::Group)
             ) {
                 let roots = context
                     .vocabulary

@@ -11,12 +11,12 @@ use crate::expr::catalog::Catalog;
 use crate::expr::native;
 use crate::expr::sandbox;
 use crate::expr::slots::FactSlots;
-use crate::model::calendar::Calendar;
+use crate::facts::calendar::Calendar;
+use crate::facts::shared::Shared;
+use crate::facts::vocabulary::Vocabulary;
 use crate::model::policy::Manifest;
 use crate::model::rule_index::RuleIndex;
-use crate::model::shared::Shared;
 use crate::model::source::{BundleInfo, Source};
-use crate::model::vocabulary::Vocabulary;
 
 /// A file of a bundle: its path inside the bundle (with `/`) and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]

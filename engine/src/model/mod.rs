@@ -2,10 +2,6 @@
 //! here reads a file or makes a decision; both stages meet on these types.
 
 pub(crate) mod bundle;
-pub(crate) mod calendar;
 pub(crate) mod policy;
 pub(crate) mod rule_index;
-pub(crate) mod shared;
 pub(crate) mod source;
-pub(crate) mod vocabulary;
-pub(crate) mod zone;

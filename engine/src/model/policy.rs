@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::facts::spec::{FactKind, FactSpec};
+
 /// `bundle.yaml`: what the bundle is and the shape of its decisions.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -107,72 +109,6 @@ pub enum OutputKind {
 pub struct VocabularyFile {
     /// Facts by dotted path (e.g. `client.plan`).
     pub facts: BTreeMap<String, FactSpec>,
-}
-
-/// One fact of the vocabulary.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FactSpec {
-    /// Kind of value.
-    #[serde(rename = "type")]
-    pub kind: FactKind,
-    /// Allowed values of an `enum` fact.
-    #[serde(default)]
-    pub values: Option<Vec<String>>,
-    /// What the fact means.
-    pub description: String,
-    /// The question an analyst asks when the fact is missing (Portuguese).
-    pub question: String,
-    /// How a text names the fact while it is unknown, e.g. `nome do cliente`.
-    #[serde(default)]
-    pub label: Option<String>,
-    /// Smallest value of an `integer` fact.
-    #[serde(default)]
-    pub minimum: Option<i64>,
-    /// Largest value of an `integer` fact.
-    #[serde(default)]
-    pub maximum: Option<i64>,
-    /// Longest value of a `text` fact, in characters (default: the
-    /// manifest's `limits.text_max_length`).
-    #[serde(default)]
-    pub max_length: Option<usize>,
-    /// Value assumed when the situation does not give the fact: for flags of
-    /// exceptions (`request.asks_deadline`) that are false unless someone
-    /// says otherwise. An assumed fact is never missing; the decision lists
-    /// it under `assumed`.
-    #[serde(default)]
-    #[schemars(with = "Option<serde_json::Value>")]
-    pub default: Option<serde_yaml::Value>,
-    /// Rhai expression computing the fact when the situation does not give it.
-    #[serde(default)]
-    pub derive: Option<String>,
-    /// Identifies a person or a client (a name, a phone, a client code):
-    /// masked in the decision log unless `--log-personal` is given.
-    #[serde(default)]
-    pub personal: bool,
-    /// Nice to show but not needed to act: a text reading it while it is
-    /// absent shows its label in brackets without asking for it. Any other
-    /// fact a shown text needs is asked (`missing`).
-    #[serde(default)]
-    pub optional: bool,
-}
-
-/// Kind of value a fact holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FactKind {
-    /// `true` or `false`.
-    Bool,
-    /// Free text.
-    Text,
-    /// One of the listed `values`.
-    Enum,
-    /// A whole number.
-    Integer,
-    /// A calendar date, `YYYY-MM-DD`.
-    Date,
-    /// An instant, RFC 3339 (`2026-12-08T10:15:00-03:00`).
-    Datetime,
 }
 
 /// `catalog.yaml`: names people read, kept in one place.

@@ -4,7 +4,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::shared::Shared;
+use crate::facts::shared::Shared;
 
 /// Identity of a bundle.
 // Every decision names it: shared words, not three new strings each time.

@@ -284,7 +284,7 @@ impl Bundle {
         let mut warnings = Vec::new();
         let vocabulary_text = self.file_text(crate::model::bundle::VOCABULARY);
         for fact in self.vocabulary.facts() {
-            if fact.path != crate::model::vocabulary::NOW && !used.contains(&fact.path) {
+            if fact.path != crate::facts::vocabulary::NOW && !used.contains(&fact.path) {
                 warnings.push(Warning {
                     location: Location {
                         file: "vocabulary.yaml".into(),

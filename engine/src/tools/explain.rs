@@ -256,7 +256,7 @@ const MAX_TREE_DEPTH: usize = 16;
 struct Explainer<'a> {
     bundle: &'a Bundle,
     evaluator: &'a Evaluator<'a>,
-    facts: &'a std::collections::BTreeMap<String, crate::model::vocabulary::FactValue>,
+    facts: &'a std::collections::BTreeMap<String, crate::facts::vocabulary::FactValue>,
     scope: &'a rhai::Scope<'static>,
 }
 
@@ -359,7 +359,7 @@ impl Bundle {
     fn shown_value(
         &self,
         evaluator: &Evaluator<'_>,
-        facts: &std::collections::BTreeMap<String, crate::model::vocabulary::FactValue>,
+        facts: &std::collections::BTreeMap<String, crate::facts::vocabulary::FactValue>,
         path: &str,
         scope: &rhai::Scope<'static>,
     ) -> String {

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::decide::decision::Decision;
 use crate::decide::trace::RuleStatus;
+use crate::facts::calendar;
 use crate::load::error::{BundleError, Problem};
 use crate::model::bundle::{Bundle, SourceFile};
-use crate::model::calendar;
 use crate::model::policy::{Expectation, PolicyTestFile};
 use crate::text::locate::Location;
 

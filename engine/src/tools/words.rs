@@ -8,9 +8,9 @@
 
 use rhai::{Expr, Stmt};
 
+use crate::facts::shared::Shared;
+use crate::facts::vocabulary::Vocabulary;
 use crate::model::bundle::Bundle;
-use crate::model::shared::Shared;
-use crate::model::vocabulary::Vocabulary;
 
 impl Bundle {
     /// The condition of rule `id` in words, or `None` for an unknown rule

@@ -9,7 +9,7 @@ use rhai::{Dynamic, Stmt, AST};
 
 use crate::expr::native::tree::{Arith, Block, Cmp, Helper, Narrowing, Node, Step, Val};
 use crate::expr::slots::FactSlots;
-use crate::model::vocabulary::{PathKind, Vocabulary};
+use crate::facts::vocabulary::{PathKind, Vocabulary};
 
 /// How an expression, with the derivations of the derived facts it reads,
 /// uses the facts it reads.

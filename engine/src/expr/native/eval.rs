@@ -9,8 +9,8 @@ use chrono::{Datelike, NaiveDate, TimeDelta, Timelike};
 use crate::expr::native::tree::{compare, Arith, Block, Cmp, Helper, Narrowing, Node, Outcome, Step, Stop, Val};
 use crate::expr::probe::{Absent, Probe};
 use crate::expr::sandbox;
-use crate::model::calendar::{self, Calendar};
-use crate::model::vocabulary::{FactValue, Vocabulary};
+use crate::facts::calendar::{self, Calendar};
+use crate::facts::vocabulary::{FactValue, Vocabulary};
 
 /// The situation's facts by slot (see [`Vocabulary::slot`]), converted
 /// once per decision so a run reads a given fact without a lookup by name.

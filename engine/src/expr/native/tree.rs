@@ -7,8 +7,8 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rhai::Dynamic;
 
-use crate::model::calendar;
-use crate::model::vocabulary::FactValue;
+use crate::facts::calendar;
+use crate::facts::vocabulary::FactValue;
 
 /// A value of the native tree.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,7 +8,7 @@ use std::ops::Bound;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, TimeDelta, Timelike, Weekday};
 
-use crate::model::zone::Zone;
+use crate::facts::zone::Zone;
 
 /// Week-day names as written in `calendar.yaml`.
 pub const WEEKDAY_NAMES: [&str; 7] = ["seg", "ter", "qua", "qui", "sex", "sab", "dom"];

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
-use crate::model::calendar;
-use crate::model::policy::{FactKind, FactSpec};
-use crate::model::shared::Shared;
+use crate::facts::calendar;
+use crate::facts::shared::Shared;
+use crate::facts::spec::{FactKind, FactSpec};
 
 /// The reserved fact holding the moment of the decision.
 pub const NOW: &str = "now";
