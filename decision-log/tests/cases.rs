@@ -267,3 +267,56 @@ fn closed_cases_past_the_retention_go_with_their_history_on_postgresql() {
     let Some(address) = postgres::address() else { return };
     retention(&address, 4);
 }
+
+/// Answers go through the engine's `Bundle::answer`: read as the
+/// vocabulary says (`sim` is yes), the later wins, before and after kept.
+#[test]
+fn answers_are_read_as_the_vocabulary_says_and_the_later_wins() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let bundle = roteiro_engine::Bundle::load_dir(&root.join("policies")).expect("the shipped bundle");
+    let address = scratch_file("desk-answers");
+    let mut desk = roteiro_decision_log::cases::CaseDesk {
+        bundle: &bundle,
+        cases: Cases::open(&address).expect("opens"),
+        log: None,
+    };
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-08T10:00:00-03:00").expect("moment");
+    desk.open(
+        "777",
+        r#"{"billing": {"payment_confirmed": true}}"#,
+        "-",
+        Some("Ana"),
+        at,
+    )
+    .expect("opens");
+    let answers = [
+        ("billing.payment_confirmed".to_string(), serde_json::json!("sim")),
+        ("billing.payment_confirmed".to_string(), serde_json::json!(false)),
+        ("request.topic".to_string(), serde_json::json!("boleto")),
+    ];
+    let view = desk
+        .answer_values("777", &answers, None, Some("Ana"), at)
+        .expect("answers");
+    let situation: serde_json::Value = serde_json::from_str(&view.case.situation).expect("json");
+    assert_eq!(situation["billing"]["payment_confirmed"], false);
+    assert_eq!(situation["request"]["topic"], "boleto");
+    let answered = view
+        .history
+        .iter()
+        .rev()
+        .find(|event| event.kind == "resposta")
+        .expect("the answer");
+    let changes: serde_json::Value = serde_json::from_str(&answered.detail).expect("json");
+    assert_eq!(changes["billing.payment_confirmed"]["antes"], true);
+    assert_eq!(changes["billing.payment_confirmed"]["depois"], false);
+    assert_eq!(changes["request.topic"]["antes"], serde_json::Value::Null);
+    let refused = desk.answer_values(
+        "777",
+        &[("request.topic".into(), serde_json::json!("nada"))],
+        None,
+        None,
+        at,
+    );
+    assert!(refused.is_err());
+    let _ = std::fs::remove_file(&address);
+}

@@ -163,3 +163,47 @@ fn a_mistake_in_a_later_batch_names_its_line_in_the_file() {
     );
     assert!(err.to_string().contains("secao"), "{err}");
 }
+
+#[test]
+fn an_answer_is_read_like_a_situation_and_the_later_wins() {
+    let bundle = common::shipped();
+    let mut situation = bundle
+        .parse_situation("request: {topic: boleto}\n", "caso")
+        .expect("valid");
+    // Yes/no as an analyst types it, read as the vocabulary says.
+    let before = bundle
+        .answer(&mut situation, "billing.payment_confirmed", &serde_json::json!("sim"))
+        .expect("a declared yes/no");
+    assert_eq!(before, None);
+    let replaced = bundle
+        .answer(&mut situation, "request.topic", &serde_json::json!("xml"))
+        .expect("a value of the topic");
+    assert_eq!(replaced.map(|value| value.to_json()), Some(serde_json::json!("boleto")));
+    let json: serde_json::Value = serde_json::from_str(&bundle.situation_json(&situation, true)).expect("json");
+    assert_eq!(json["billing"]["payment_confirmed"], true);
+    assert_eq!(json["request"]["topic"], "xml");
+    // A moment in any offset is held in the bundle's zone.
+    bundle
+        .answer(&mut situation, "now", &serde_json::json!("2026-12-08T19:00:00Z"))
+        .expect("a moment");
+    assert_eq!(
+        situation.now().map(|at| at.to_rfc3339()).as_deref(),
+        Some("2026-12-08T16:00:00-03:00")
+    );
+    // Refused as a situation would refuse it, naming the field.
+    let wrong = bundle
+        .answer(&mut situation, "request.topic", &serde_json::json!("nfe-x"))
+        .expect_err("not a topic");
+    assert_eq!(wrong.field.as_deref(), Some("request.topic"));
+    assert!(bundle
+        .answer(&mut situation, "request.nothing", &serde_json::json!(1))
+        .is_err());
+    assert!(bundle
+        .answer(&mut situation, "request", &serde_json::json!({"topic": "xml"}))
+        .is_err());
+    // null takes the answer back.
+    bundle
+        .answer(&mut situation, "request.topic", &serde_json::Value::Null)
+        .expect("taken back");
+    assert!(!situation.facts.contains_key("request.topic"));
+}

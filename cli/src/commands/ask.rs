@@ -3,8 +3,9 @@
 //! Line based: it reads answers from stdin whether or not it is a terminal,
 //! so it works on a call, in a pipe and in tests alike; a closed stdin ends
 //! the questions and prints the decision reached so far, never a hang.
-//! Every answer goes back through the bundle's situation reader, so what
-//! `ask` saves is exactly what `decide` reads.
+//! Every answer goes through the engine (`Bundle::answer`), read as a
+//! situation's value would be, so what `ask` saves is exactly what
+//! `decide` reads.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use roteiro_engine::report::compare_decisions;
 use roteiro_engine::{Bundle, Decision, FactKind, Situation};
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
 
 use inquire::error::InquireError;
 use inquire::validator::Validation;
@@ -64,20 +65,20 @@ pub fn run(args: &Args) -> Status {
             Err(status) => return status,
         },
     };
-    let mut answers = match start(&bundle, args, case.as_ref()) {
-        Ok(answers) => answers,
+    let mut given = match start(&bundle, args, case.as_ref()) {
+        Ok(given) => given,
         Err(status) => return status,
     };
     // Every decision of the session is logged, not only the last: each
     // answer is a decision the analyst saw. A log that cannot be opened
     // was reported; the questions go on without it.
     let log = args.log.writer().ok();
-    let status = session(&bundle, args, &mut answers, &log);
+    let status = session(&bundle, args, &mut given, &log);
     if let Some(log) = log {
         log.close();
     }
     match case {
-        Some(case) if status == Status::Ok => write_back(&bundle, args, &case, &answers),
+        Some(case) if status == Status::Ok => write_back(&bundle, args, &case, &given),
         _ => status,
     }
 }
@@ -112,9 +113,9 @@ fn report(err: CaseError) -> Status {
 /// Writes the session's answers into the case (on the version it was
 /// resumed from: someone else's change in between is a conflict, said),
 /// leaving out the moment the session pinned.
-fn write_back(bundle: &Bundle, args: &Args, case: &Case, answers: &Value) -> Status {
+fn write_back(bundle: &Bundle, args: &Args, case: &Case, given: &Situation) -> Status {
     let before: serde_json::Value = serde_json::from_str(&case.situation).unwrap_or_default();
-    let mut after = serde_json::to_value(answers).unwrap_or_default();
+    let mut after: serde_json::Value = serde_json::from_str(&bundle.situation_json(given, true)).unwrap_or_default();
     if before.get("now").is_none() {
         if let Some(map) = after.as_object_mut() {
             map.remove("now");
@@ -182,7 +183,7 @@ fn pointer<'v>(tree: &'v serde_json::Value, path: &str) -> Option<&'v serde_json
 }
 
 /// Asks until nothing decisive is missing or the input ends.
-fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: &Option<CommandLog>) -> Status {
+fn session(bundle: &Bundle, args: &Args, given: &mut Situation, log: &Option<CommandLog>) -> Status {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();
@@ -192,11 +193,7 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: &Option<Comma
     // pipes and scripts work too.
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     for _ in 0..=question_limit(bundle) {
-        let given = match situation(bundle, answers) {
-            Ok(given) => given,
-            Err(status) => return status,
-        };
-        let decision = match decide(bundle, &given, log) {
+        let decision = match decide(bundle, given, log) {
             Ok(decision) => decision,
             Err(status) => return status,
         };
@@ -215,7 +212,7 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: &Option<Comma
             .filter(|missing| !skipped.contains(missing.fact.as_str()))
             .map(|missing| (missing.fact.to_string(), missing.question.to_string()));
         let Some((fact, question)) = first.chain(missing).next() else {
-            return finish(bundle, answers, &decision, args);
+            return finish(bundle, given, &decision, args);
         };
         let answer = if terminal {
             ask_in_terminal(bundle, &fact, &question)
@@ -223,7 +220,13 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: &Option<Comma
             ask(bundle, &fact, &question, &mut input, &mut out)
         };
         match answer {
-            Answer::Value(value) => set(answers, &fact, value),
+            Answer::Value(value) => {
+                let value = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
+                if let Err(err) = bundle.answer(given, &fact, &value) {
+                    // Asked again: the answer did not fit the vocabulary.
+                    let _ = writeln!(out, "{err}");
+                }
+            }
             Answer::Skip => {
                 skipped.insert(fact);
             }
@@ -232,7 +235,7 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: &Option<Comma
                     out,
                     "\n(entrada encerrada: esta é a decisão com o que se sabe até aqui)"
                 );
-                return finish(bundle, answers, &decision, args);
+                return finish(bundle, given, &decision, args);
             }
         }
         previous = Some(decision);
@@ -240,40 +243,31 @@ fn session(bundle: &Bundle, args: &Args, answers: &mut Value, log: &Option<Comma
     Status::Ok
 }
 
-/// The starting situation as YAML (checked like `decide` checks it), with
-/// `now` pinned so the saved situation decides the same way tomorrow.
-fn start(bundle: &Bundle, args: &Args, case: Option<&Case>) -> Result<Value, Status> {
-    let mut answers = match &args.situation {
-        // A case's situation is the JSON `decide` reads, which YAML reads too.
-        None => match case {
-            Some(case) => serde_yaml::from_str(&case.situation).map_err(|_| Status::InvalidSituation)?,
-            None => Value::Mapping(Mapping::new()),
-        },
-        Some(path) => {
+/// The starting situation (read as `decide` reads it), with `now` pinned
+/// so the saved situation decides the same way tomorrow.
+fn start(bundle: &Bundle, args: &Args, case: Option<&Case>) -> Result<Situation, Status> {
+    let mut given = match (&args.situation, case) {
+        (Some(path), _) => {
             let name = path.display().to_string();
             let bytes = source::read_situation(&name, bundle.situation_limit())?;
-            bundle.parse_situation(&bytes, &name).map_err(|err| {
-                eprintln!("{err}");
-                Status::InvalidSituation
-            })?;
-            let text = String::from_utf8_lossy(&bytes);
-            serde_yaml::from_str(text.trim_start_matches('\u{feff}')).map_err(|_| Status::InvalidSituation)?
+            parsed(bundle, &bytes, &name)?
         }
+        // A case's situation is the JSON `decide` reads.
+        (None, Some(case)) => parsed(bundle, case.situation.as_bytes(), "caso")?,
+        (None, None) => parsed(bundle, b"{}", "ask")?,
     };
-    let pinned = situation(bundle, &answers)?.now();
-    let now = clock::now(bundle, args.now.or(pinned));
-    set(&mut answers, "now", Value::String(now.to_rfc3339()));
-    Ok(answers)
+    let now = clock::now(bundle, args.now.or(given.now()));
+    bundle
+        .answer(&mut given, "now", &serde_json::Value::from(now.to_rfc3339()))
+        .map_err(|err| {
+            eprintln!("{err}");
+            Status::InvalidSituation
+        })?;
+    Ok(given)
 }
 
-fn situation(bundle: &Bundle, answers: &Value) -> Result<Situation, Status> {
-    // The answers as the text `decide` would read: the engine takes
-    // situations as text, never as a YAML tree.
-    let text = serde_yaml::to_string(answers).map_err(|err| {
-        eprintln!("situação inválida ask: {err}");
-        Status::InvalidSituation
-    })?;
-    bundle.parse_situation(text, "ask").map_err(|err| {
+fn parsed(bundle: &Bundle, bytes: &[u8], origin: &str) -> Result<Situation, Status> {
+    bundle.parse_situation(bytes, origin).map_err(|err| {
         eprintln!("{err}");
         Status::InvalidSituation
     })
@@ -288,27 +282,6 @@ fn decide(bundle: &Bundle, situation: &Situation, log: &impl Recorder) -> Result
         eprintln!("roteiro: a decisão não foi gravada no log de decisões");
     }
     Ok(decided.decision)
-}
-
-/// Puts `value` at the dotted `path` of the situation.
-fn set(answers: &mut Value, path: &str, value: Value) {
-    let mut node = answers;
-    let segments: Vec<&str> = path.split('.').collect();
-    let Some((last, groups)) = segments.split_last() else {
-        return;
-    };
-    for group in groups {
-        let Value::Mapping(map) = node else { return };
-        node = map
-            .entry(Value::String((*group).to_string()))
-            .or_insert_with(|| Value::Mapping(Mapping::new()));
-        if !node.is_mapping() {
-            *node = Value::Mapping(Mapping::new());
-        }
-    }
-    if let Value::Mapping(map) = node {
-        map.insert(Value::String((*last).to_string()), value);
-    }
 }
 
 enum Answer {
@@ -481,7 +454,7 @@ fn changes(before: &Decision, after: &Decision) -> String {
 }
 
 /// Prints the decision (brief) and saves what was asked for.
-fn finish(bundle: &Bundle, answers: &Value, decision: &Decision, args: &Args) -> Status {
+fn finish(bundle: &Bundle, given: &Situation, decision: &Decision, args: &Args) -> Status {
     // On a call the essentials come first: `decide` on the saved
     // situation shows the reminders and the reasons.
     let view = render::View {
@@ -493,7 +466,8 @@ fn finish(bundle: &Bundle, answers: &Value, decision: &Decision, args: &Args) ->
         Err(err) => eprintln!("não foi possível imprimir a decisão: {err}"),
     }
     let Some(path) = &args.save else { return Status::Ok };
-    let saved = serde_yaml::to_string(answers)
+    let tree: serde_json::Value = serde_json::from_str(&bundle.situation_json(given, true)).unwrap_or_default();
+    let saved = serde_yaml::to_string(&tree)
         .map_err(|err| err.to_string())
         .and_then(|yaml| {
             std::fs::write(path, format!("# situação salva por roteiro ask\n{yaml}")).map_err(|e| e.to_string())
@@ -503,7 +477,9 @@ fn finish(bundle: &Bundle, answers: &Value, decision: &Decision, args: &Args) ->
             std::fs::write(path.with_extension("decisao.json"), json).map_err(|e| e.to_string())
         });
     match saved.and_then(|()| {
-        situation(bundle, answers)
+        let text = std::fs::read(path).map_err(|err| err.to_string())?;
+        bundle
+            .parse_situation(&text, &path.display().to_string())
             .map(|_| ())
             .map_err(|_| "situação salva inválida".to_string())
     }) {

@@ -129,18 +129,27 @@ impl CaseDesk<'_> {
         now: DateTime<FixedOffset>,
     ) -> Result<CaseView, DeskError> {
         let now = self.bundle.local(&now);
-        // Only declared facts are answered: a path is never built deeper
-        // than the vocabulary's own (a hostile `a.a.a...` would otherwise
-        // nest a tree past what serializing it can bear).
-        if let Some((path, _)) = answers
-            .iter()
-            .find(|(path, _)| self.bundle.vocabulary().fact(path).is_none())
-        {
-            return Err(DeskError::UnknownFact(path.chars().take(80).collect()));
-        }
         let case = self.found(ticket)?;
-        let (situation, changes) = answered(&case.situation, answers);
-        let given = self.bundle.parse_situation(&situation, &format!("caso {ticket}"))?;
+        let mut given = self.situation(&case)?;
+        // Each answer read as the vocabulary says (the later wins), its
+        // before and after kept for the history.
+        let mut changes = serde_json::Map::new();
+        for (path, value) in answers {
+            let before = self.bundle.answer(&mut given, path, value).map_err(|err| {
+                if self.bundle.vocabulary().fact(path).is_none() {
+                    DeskError::UnknownFact(path.chars().take(80).collect())
+                } else {
+                    DeskError::Situation(err)
+                }
+            })?;
+            let after = given
+                .facts
+                .get(path.as_str())
+                .map_or(Value::Null, |value| value.to_json());
+            let before = before.map_or(Value::Null, |value| value.to_json());
+            changes.insert(path.clone(), serde_json::json!({ "antes": before, "depois": after }));
+        }
+        let changes = Value::Object(changes);
         let by = who(by, &given);
         let json = self.bundle.situation_json(&given, true);
         let version = version.unwrap_or(case.version);
@@ -214,55 +223,4 @@ fn who(by: Option<&str>, situation: &Situation) -> String {
             Some(roteiro_engine::FactValue::Text(name)) => name.to_string(),
             _ => "não informado".to_string(),
         })
-}
-
-/// The case's situation with the answers set (the later wins), and what
-/// changed, for the history.
-fn answered(situation: &str, answers: &[(String, Value)]) -> (String, Value) {
-    let mut tree: Value = serde_json::from_str(situation).unwrap_or_else(|_| Value::Object(Default::default()));
-    let mut changes = serde_json::Map::new();
-    for (path, value) in answers {
-        let before = set(&mut tree, path, value.clone());
-        changes.insert(path.clone(), serde_json::json!({ "antes": before, "depois": value }));
-    }
-    (tree.to_string(), Value::Object(changes))
-}
-
-/// Sets `value` at the dotted `path`; the value it replaced, if any.
-fn set(tree: &mut Value, path: &str, value: Value) -> Value {
-    let mut node = tree;
-    let mut segments = path.split('.').peekable();
-    while let Some(segment) = segments.next() {
-        if !node.is_object() {
-            *node = Value::Object(Default::default());
-        }
-        let Value::Object(map) = node else { return Value::Null };
-        if segments.peek().is_none() {
-            return map.insert(segment.to_string(), value).unwrap_or(Value::Null);
-        }
-        node = map
-            .entry(segment.to_string())
-            .or_insert_with(|| Value::Object(Default::default()));
-    }
-    Value::Null
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn answers_set_nested_facts_the_later_wins_and_the_change_is_kept() {
-        let answers = [
-            ("billing.payment_confirmed".to_string(), Value::from("sim")),
-            ("billing.payment_confirmed".to_string(), Value::Bool(false)),
-            ("request.topic".to_string(), Value::from("bug")),
-        ];
-        let (situation, changes) = answered(r#"{"billing":{"payment_confirmed":true}}"#, &answers);
-        let tree: Value = serde_json::from_str(&situation).unwrap();
-        assert_eq!(tree["billing"]["payment_confirmed"], false);
-        assert_eq!(tree["request"]["topic"], "bug");
-        assert_eq!(changes["request.topic"]["antes"], Value::Null);
-        assert_eq!(changes["billing.payment_confirmed"]["depois"], false);
-    }
 }

@@ -98,6 +98,61 @@ impl Bundle {
         out.extend(std::iter::repeat_n(b'}', open.len() + 1));
     }
 
+    /// Answers the fact at `path` with `value` (as a situation's JSON would
+    /// hold it: `true`, `"boleto"`, `"2026-12-08"`; `null` takes the
+    /// answer back): the value is read against the vocabulary exactly as
+    /// in a situation, and the later answer wins. What it replaced, if
+    /// anything. The one way ask, cases and the service's answers change
+    /// a situation.
+    pub fn answer(
+        &self,
+        situation: &mut Situation,
+        path: &str,
+        value: &serde_json::Value,
+    ) -> Result<Option<FactValue>, SituationError> {
+        let origin = situation.origin.clone();
+        let refused = |found: String, allowed: &str, message: String| SituationError {
+            location: crate::Location {
+                file: origin.clone(),
+                line: None,
+                column: None,
+            },
+            field: Some(path.chars().take(120).collect()),
+            found: Some(found),
+            allowed: Some(allowed.to_string()),
+            message,
+        };
+        // Only a declared fact is answered: nothing is built from a path
+        // the vocabulary does not hold, however deep.
+        if self.vocabulary.fact(path).is_none() {
+            let shown: String = path.chars().take(120).collect();
+            return Err(refused(
+                shown.clone(),
+                "um fato do vocabulário",
+                format!("resposta a um fato desconhecido `{shown}`"),
+            ));
+        }
+        let facts = std::sync::Arc::make_mut(&mut situation.facts);
+        if value.is_null() {
+            return Ok(facts.remove(path));
+        }
+        // The answer as the one fact of a situation, so it is read by the
+        // same reader (kinds, values, bounds, the zone's clock).
+        let mut alone = value.clone();
+        for segment in path.rsplit('.') {
+            alone = serde_json::json!({ segment: alone });
+        }
+        let read = self.parse_situation(alone.to_string(), &origin)?;
+        let answered = read.facts.get(path).cloned().ok_or_else(|| {
+            refused(
+                value.to_string(),
+                "o valor do fato",
+                format!("`{path}` não ficou respondido"),
+            )
+        })?;
+        Ok(facts.insert(path.to_string(), answered))
+    }
+
     /// Largest situation read, in bytes: read at most one byte more.
     pub fn situation_limit(&self) -> u64 {
         self.manifest.limits.situation_bytes

@@ -31,6 +31,18 @@ pub enum FactValue {
 }
 
 impl FactValue {
+    /// The value as a situation's JSON holds it (dates `YYYY-MM-DD`,
+    /// moments in RFC 3339).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Bool(flag) => serde_json::Value::Bool(*flag),
+            Self::Integer(n) => serde_json::Value::from(*n),
+            Self::Text(text) => serde_json::Value::from(text.to_string()),
+            Self::Date(date) => serde_json::Value::from(date.format("%Y-%m-%d").to_string()),
+            Self::DateTime(at) => serde_json::Value::from(at.to_rfc3339()),
+        }
+    }
+
     /// The value as people read it (dates as dd/mm/yyyy).
     pub fn display(&self) -> String {
         match self {
