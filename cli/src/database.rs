@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use roteiro_decision_log::{CommandLog, Durability, LogWriter, DEFAULT_SQLITE};
 
-use crate::Status;
+use crate::failure::Failure;
 
 /// The database of a command that reads or changes the log, the cases or
 /// the tokens.
@@ -57,14 +57,11 @@ impl LogArgs {
         self.database.address()
     }
 
-    /// A writer to the log, or the problem printed and exit status 1.
+    /// A writer to the log (exit status 1 when it cannot be opened).
     /// Keeping personal facts (`--log-personal`) is an admin's choice.
-    pub fn writer(&self) -> Result<CommandLog, Status> {
+    pub fn writer(&self) -> Result<CommandLog, Failure> {
         if self.log_personal {
-            if let Err(refused) = require_admin(&self.address(), "--log-personal") {
-                eprintln!("{refused}");
-                return Err(Status::Failed);
-            }
+            require_admin(&self.address(), "--log-personal").map_err(Failure::failed)?;
         }
         let durability = match self.log_durability {
             LogDurability::Commit => Durability::Commit,
@@ -76,10 +73,7 @@ impl LogArgs {
                 writer,
                 keep_personal: self.log_personal,
             })
-            .map_err(|err| {
-                eprintln!("{err}");
-                Status::Failed
-            })
+            .map_err(Failure::failed)
     }
 }
 

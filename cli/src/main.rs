@@ -1,9 +1,11 @@
 //! The `roteiro` command: parses arguments, sets up logging, dispatches, and
 //! maps errors to the exit codes of the contract. No business logic here.
 
+mod args;
 mod clock;
 mod commands;
 mod database;
+mod failure;
 mod render;
 mod source;
 
@@ -173,7 +175,7 @@ fn main() -> ExitCode {
         Engine::Native => roteiro_engine::Evaluation::Native,
         Engine::Rhai => roteiro_engine::Evaluation::Rhai,
     });
-    let status = match &cli.command {
+    let result = match &cli.command {
         Command::Decide(args) => commands::decide::run(args),
         Command::Ask(args) => commands::ask::run(args),
         Command::Test(args) => commands::test::run(args),
@@ -190,6 +192,11 @@ fn main() -> ExitCode {
         Command::Cases(args) => commands::case::list(args),
         Command::Token(args) => commands::token::run(args),
     };
+    // Every failure is said here, once, and mapped to its exit status.
+    let status = result.unwrap_or_else(|failure| {
+        eprint!("{failure}");
+        failure.status
+    });
     ExitCode::from(status as u8)
 }
 

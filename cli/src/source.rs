@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
 
-use roteiro_engine::{Bundle, BundleError, DecideError, Evaluation, Situation, SourceFile};
+use roteiro_engine::{Bundle, BundleError, Evaluation, Situation, SourceFile};
 
-use crate::Status;
+use crate::failure::Failure;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -62,38 +62,9 @@ pub fn embedded_files() -> Vec<SourceFile> {
         .collect()
 }
 
-/// A bundle error with the offending line of each file under its problem,
-/// as the loader read it (never read again from disk).
-pub fn render_error(error: &BundleError) -> String {
-    let count = error.problems.len();
-    let mut out = format!(
-        "pacote de políticas inválido: {count} problema{}\n",
-        if count == 1 { "" } else { "s" }
-    );
-    for problem in &error.problems {
-        out.push_str(&format!("  {problem}\n"));
-        if let (Some(line), Some(source)) = (problem.location.line, &problem.source_line) {
-            let width = line.to_string().len();
-            out.push_str(&format!("  {:width$} |\n  {line} | {source}\n", ""));
-            if let Some(column) = problem.location.column {
-                out.push_str(&format!("  {:width$} | {:>column$}\n", "", "^"));
-            }
-        }
-    }
-    out
-}
-
-/// Prints a bundle error, with snippets, on stderr; the caller exits with 3.
-pub fn report(error: &BundleError) {
-    eprint!("{}", render_error(error));
-}
-
-/// The bundle, or its problems printed and exit status 3.
-pub fn bundle(explicit: Option<&Path>) -> Result<Bundle, Status> {
-    load(explicit).map_err(|err| {
-        report(&err);
-        Status::InvalidBundle
-    })
+/// The bundle, or its problems (exit status 3).
+pub fn bundle(explicit: Option<&Path>) -> Result<Bundle, Failure> {
+    Ok(load(explicit)?)
 }
 
 /// Reads a situation file, or stdin for `-`: at most one byte over
@@ -110,38 +81,29 @@ fn read_input(name: &str, limit: u64) -> std::io::Result<Vec<u8>> {
 }
 
 /// The bytes of the situation `name` (a file, or `-` for stdin), at most
-/// one over `limit`; on failure the problem is printed and exit status 2.
-pub fn read_situation(name: &str, limit: u64) -> Result<Vec<u8>, Status> {
-    read_input(name, limit).map_err(|err| {
-        eprintln!("situação inválida {name}: não foi possível ler: {err}");
-        Status::InvalidSituation
-    })
+/// one over `limit` (exit status 2 when it cannot be read).
+pub fn read_situation(name: &str, limit: u64) -> Result<Vec<u8>, Failure> {
+    read_input(name, limit)
+        .map_err(|err| Failure::situation(format!("situação inválida {name}: não foi possível ler: {err}")))
 }
 
 /// The text of the situation `name`, read and checked as `decide` reads
 /// it (invalid UTF-8, broken syntax or an unknown field is exit status 2,
 /// never replaced or guessed), for commands that keep the text itself.
-pub fn situation_text(name: &str, bundle: &Bundle) -> Result<String, Status> {
+pub fn situation_text(name: &str, bundle: &Bundle) -> Result<String, Failure> {
     let bytes = read_situation(name, bundle.situation_limit())?;
-    bundle.parse_situation(&bytes, name).map_err(|err| {
-        eprintln!("{err}");
-        Status::InvalidSituation
-    })?;
-    String::from_utf8(bytes).map_err(|err| {
-        eprintln!("situação inválida {name}: não é UTF-8 ({err})");
-        Status::InvalidSituation
-    })
+    bundle.parse_situation(&bytes, name)?;
+    String::from_utf8(bytes).map_err(|err| Failure::situation(format!("situação inválida {name}: não é UTF-8 ({err})")))
 }
 
 /// The bundle and the situation read from `name`, pinned to `now` when
-/// given; on failure the problem is printed and the exit status given (3 for
-/// the bundle, 2 for the situation).
+/// given (exit status 3 for the bundle, 2 for the situation).
 pub fn bundle_and_situation(
     explicit: Option<&Path>,
     name: &str,
     now: Option<DateTime<FixedOffset>>,
     lenient: bool,
-) -> Result<(Bundle, Situation), Status> {
+) -> Result<(Bundle, Situation), Failure> {
     let bundle = bundle(explicit)?;
     let text = read_situation(name, bundle.situation_limit())?;
     let parsed = if lenient {
@@ -149,27 +111,9 @@ pub fn bundle_and_situation(
     } else {
         bundle.parse_situation(&text, name)
     };
-    let mut situation = parsed.map_err(|err| {
-        eprintln!("{err}");
-        Status::InvalidSituation
-    })?;
+    let mut situation = parsed?;
     if let Some(at) = now {
         situation.set_now(at);
     }
     Ok((bundle, situation))
-}
-
-/// Prints why a decision could not be made; the exit status of whose fault
-/// it is: 2 for a value of the situation, 3 for a rule.
-pub fn report_decide_error(error: &DecideError) -> Status {
-    match error {
-        DecideError::Situation(err) => {
-            eprintln!("{err}");
-            Status::InvalidSituation
-        }
-        DecideError::Rule(err) => {
-            eprintln!("pacote de políticas inválido: {err}");
-            Status::InvalidBundle
-        }
-    }
 }

@@ -22,7 +22,9 @@ use inquire::{Select, Text};
 use roteiro_decision_log::cases::{self, Case, CaseDesk, CaseError, Cases};
 use roteiro_decision_log::{decide_and_record, CommandLog, Recorder};
 
+use crate::args::BundleArgs;
 use crate::database::LogArgs;
+use crate::failure::Failure;
 use crate::render::{self, Format};
 use crate::{clock, source, Status};
 
@@ -34,9 +36,8 @@ pub struct Args {
     /// Retoma o caso deste ticket: começa da situação dele e grava nele as respostas.
     #[arg(long, conflicts_with = "situation")]
     case: Option<String>,
-    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
-    #[arg(long)]
-    policies: Option<PathBuf>,
+    #[command(flatten)]
+    bundle: BundleArgs,
     /// Decide como neste momento (RFC 3339); padrão: o da situação, senão agora.
     #[arg(long, value_parser = clock::parse)]
     now: Option<DateTime<FixedOffset>>,
@@ -53,67 +54,40 @@ fn question_limit(bundle: &Bundle) -> usize {
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
-    let bundle = match source::bundle(args.policies.as_deref()) {
-        Ok(bundle) => bundle,
-        Err(status) => return status,
-    };
-    let case = match &args.case {
-        None => None,
-        Some(ticket) => match resumed(ticket, args) {
-            Ok(case) => Some(case),
-            Err(status) => return status,
-        },
-    };
-    let mut given = match start(&bundle, args, case.as_ref()) {
-        Ok(given) => given,
-        Err(status) => return status,
-    };
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let bundle = args.bundle.load()?;
+    let case = args.case.as_deref().map(|ticket| resumed(ticket, args)).transpose()?;
+    let mut given = start(&bundle, args, case.as_ref())?;
     // Every decision of the session is logged, not only the last: each
     // answer is a decision the analyst saw. A log that cannot be opened
-    // was reported; the questions go on without it.
-    let log = args.log.writer().ok();
-    let status = session(&bundle, args, &mut given, &log);
+    // is said; the questions go on without it.
+    let log = args.log.writer().map_err(|failure| eprint!("{failure}")).ok();
+    let status = session(&bundle, args, &mut given, &log)?;
     if let Some(log) = log {
         log.close();
     }
     match case {
         Some(case) if status == Status::Ok => write_back(&bundle, args, &case, &given),
-        _ => status,
+        _ => Ok(status),
     }
 }
 
 /// The case to resume, as stored.
-fn resumed(ticket: &str, args: &Args) -> Result<Case, Status> {
-    let ticket = cases::ticket(ticket).map_err(|err| {
-        eprintln!("{err}");
-        Status::InvalidSituation
-    })?;
-    crate::database::require_case_reader(&args.log.address()).map_err(|err| {
-        eprintln!("{err}");
-        Status::Failed
-    })?;
-    let mut store = Cases::open(&args.log.address()).map_err(|err| {
-        eprintln!("{err}");
-        Status::Failed
-    })?;
-    match store.case(&ticket) {
-        Ok(Some(case)) if case.closed_at.is_none() => Ok(case),
-        Ok(Some(_)) => Err(report(CaseError::Closed(ticket))),
-        Ok(None) => Err(report(CaseError::NotFound(ticket))),
-        Err(err) => Err(report(err)),
+fn resumed(ticket: &str, args: &Args) -> Result<Case, Failure> {
+    let ticket = cases::ticket(ticket).map_err(Failure::situation)?;
+    crate::database::require_case_reader(&args.log.address()).map_err(Failure::failed)?;
+    let mut store = Cases::open(&args.log.address()).map_err(Failure::failed)?;
+    match store.case(&ticket).map_err(Failure::failed)? {
+        Some(case) if case.closed_at.is_none() => Ok(case),
+        Some(_) => Err(Failure::failed(CaseError::Closed(ticket))),
+        None => Err(Failure::failed(CaseError::NotFound(ticket))),
     }
-}
-
-fn report(err: CaseError) -> Status {
-    eprintln!("{err}");
-    Status::Failed
 }
 
 /// Writes the session's answers into the case (on the version it was
 /// resumed from: someone else's change in between is a conflict, said),
 /// leaving out the moment the session pinned.
-fn write_back(bundle: &Bundle, args: &Args, case: &Case, given: &Situation) -> Status {
+fn write_back(bundle: &Bundle, args: &Args, case: &Case, given: &Situation) -> Result<Status, Failure> {
     let before: serde_json::Value = serde_json::from_str(&case.situation).unwrap_or_default();
     let mut after: serde_json::Value = serde_json::from_str(&bundle.situation_json(given, true)).unwrap_or_default();
     if before.get("now").is_none() {
@@ -129,12 +103,9 @@ fn write_back(bundle: &Bundle, args: &Args, case: &Case, given: &Situation) -> S
     });
     if changed.is_empty() {
         println!("\ncaso do ticket {}: nenhuma resposta nova", case.ticket);
-        return Status::Ok;
+        return Ok(Status::Ok);
     }
-    let cases = match Cases::open(&args.log.address()) {
-        Ok(cases) => cases,
-        Err(err) => return report(err.into()),
-    };
+    let cases = Cases::open(&args.log.address()).map_err(Failure::failed)?;
     // Every decision of the session is in the log already (origin "ask"),
     // the last one included: the write-back records it in the case only.
     let mut desk = CaseDesk {
@@ -143,21 +114,16 @@ fn write_back(bundle: &Bundle, args: &Args, case: &Case, given: &Situation) -> S
         log: None,
     };
     let now = clock::now(bundle, args.now);
-    match desk.answer_values(&case.ticket, &changed, Some(case.version), None, now) {
-        Ok(view) => {
-            println!(
-                "\ncaso do ticket {}: {} resposta(s) gravada(s), versão {}",
-                case.ticket,
-                changed.len(),
-                view.case.version
-            );
-            Status::Ok
-        }
-        Err(err) => {
-            eprintln!("{err}");
-            Status::Failed
-        }
-    }
+    let view = desk
+        .answer_values(&case.ticket, &changed, Some(case.version), None, now)
+        .map_err(Failure::failed)?;
+    println!(
+        "\ncaso do ticket {}: {} resposta(s) gravada(s), versão {}",
+        case.ticket,
+        changed.len(),
+        view.case.version
+    );
+    Ok(Status::Ok)
 }
 
 /// Every leaf of a JSON tree with its dotted path.
@@ -183,7 +149,7 @@ fn pointer<'v>(tree: &'v serde_json::Value, path: &str) -> Option<&'v serde_json
 }
 
 /// Asks until nothing decisive is missing or the input ends.
-fn session(bundle: &Bundle, args: &Args, given: &mut Situation, log: &Option<CommandLog>) -> Status {
+fn session(bundle: &Bundle, args: &Args, given: &mut Situation, log: &Option<CommandLog>) -> Result<Status, Failure> {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();
@@ -193,10 +159,7 @@ fn session(bundle: &Bundle, args: &Args, given: &mut Situation, log: &Option<Com
     // pipes and scripts work too.
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     for _ in 0..=question_limit(bundle) {
-        let decision = match decide(bundle, given, log) {
-            Ok(decision) => decision,
-            Err(status) => return status,
-        };
+        let decision = decide(bundle, given, log)?;
         if let Some(before) = &previous {
             let _ = write!(out, "{}", changes(before, &decision));
         }
@@ -212,7 +175,7 @@ fn session(bundle: &Bundle, args: &Args, given: &mut Situation, log: &Option<Com
             .filter(|missing| !skipped.contains(missing.fact.as_str()))
             .map(|missing| (missing.fact.to_string(), missing.question.to_string()));
         let Some((fact, question)) = first.chain(missing).next() else {
-            return finish(bundle, given, &decision, args);
+            return Ok(finish(bundle, given, &decision, args));
         };
         let answer = if terminal {
             ask_in_terminal(bundle, &fact, &question)
@@ -235,17 +198,17 @@ fn session(bundle: &Bundle, args: &Args, given: &mut Situation, log: &Option<Com
                     out,
                     "\n(entrada encerrada: esta é a decisão com o que se sabe até aqui)"
                 );
-                return finish(bundle, given, &decision, args);
+                return Ok(finish(bundle, given, &decision, args));
             }
         }
         previous = Some(decision);
     }
-    Status::Ok
+    Ok(Status::Ok)
 }
 
 /// The starting situation (read as `decide` reads it), with `now` pinned
 /// so the saved situation decides the same way tomorrow.
-fn start(bundle: &Bundle, args: &Args, case: Option<&Case>) -> Result<Situation, Status> {
+fn start(bundle: &Bundle, args: &Args, case: Option<&Case>) -> Result<Situation, Failure> {
     let mut given = match (&args.situation, case) {
         (Some(path), _) => {
             let name = path.display().to_string();
@@ -257,27 +220,18 @@ fn start(bundle: &Bundle, args: &Args, case: Option<&Case>) -> Result<Situation,
         (None, None) => parsed(bundle, b"{}", "ask")?,
     };
     let now = clock::now(bundle, args.now.or(given.now()));
-    bundle
-        .answer(&mut given, "now", &serde_json::Value::from(now.to_rfc3339()))
-        .map_err(|err| {
-            eprintln!("{err}");
-            Status::InvalidSituation
-        })?;
+    bundle.answer(&mut given, "now", &serde_json::Value::from(now.to_rfc3339()))?;
     Ok(given)
 }
 
-fn parsed(bundle: &Bundle, bytes: &[u8], origin: &str) -> Result<Situation, Status> {
-    bundle.parse_situation(bytes, origin).map_err(|err| {
-        eprintln!("{err}");
-        Status::InvalidSituation
-    })
+fn parsed(bundle: &Bundle, bytes: &[u8], origin: &str) -> Result<Situation, Failure> {
+    Ok(bundle.parse_situation(bytes, origin)?)
 }
 
 /// The decision on what is known so far, logged when the session logs.
-fn decide(bundle: &Bundle, situation: &Situation, log: &impl Recorder) -> Result<Decision, Status> {
+fn decide(bundle: &Bundle, situation: &Situation, log: &impl Recorder) -> Result<Decision, Failure> {
     let now = clock::now(bundle, situation.now());
-    let decided =
-        decide_and_record(bundle, situation, now, "ask", log).map_err(|err| source::report_decide_error(&err))?;
+    let decided = decide_and_record(bundle, situation, now, "ask", log)?;
     if !decided.recorded {
         eprintln!("roteiro: a decisão não foi gravada no log de decisões");
     }

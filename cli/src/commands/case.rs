@@ -2,27 +2,25 @@
 //! answer what the procedure asks as the answers come, see what it waits
 //! for, close it; another analyst resumes it by ticket number.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, FixedOffset};
 use roteiro_decision_log::cases::{self, Case, CaseDesk, CaseError, CaseFollowUp, CaseView, Cases, DeskError};
 use roteiro_decision_log::Recorder;
 use roteiro_engine::Bundle;
 use serde_json::Value;
 
+use crate::args::{BundleArgs, MomentArgs};
 use crate::database::{DatabaseArgs, LogArgs};
+use crate::failure::Failure;
 use crate::render::{self, Format};
 use crate::{clock, source, Status};
 
 /// What every case command shares.
 #[derive(Debug, clap::Args)]
 pub struct Common {
-    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
-    #[arg(long, global = true)]
-    policies: Option<PathBuf>,
-    /// O momento (RFC 3339) em que se decide e se mede o atraso (padrão: agora).
-    #[arg(long, global = true, value_parser = clock::parse)]
-    now: Option<DateTime<FixedOffset>>,
+    #[command(flatten)]
+    bundle: BundleArgs,
+    #[command(flatten)]
+    moment: MomentArgs,
     /// Quem está atendendo, para o histórico do caso (padrão: analyst.name da situação).
     #[arg(long, global = true)]
     by: Option<String>,
@@ -103,13 +101,9 @@ pub struct ListArgs {
 }
 
 /// Runs `roteiro case`.
-pub fn run(args: &Args) -> Status {
-    work(args).unwrap_or_else(|status| status)
-}
-
-fn work(args: &Args) -> Result<Status, Status> {
+pub fn run(args: &Args) -> Result<Status, Failure> {
     let common = &args.common;
-    let bundle = source::bundle(common.policies.as_deref())?;
+    let bundle = common.bundle.load()?;
     // A change of the case is a decision like any other: into the log.
     let changes = matches!(args.action, Action::Open { .. } | Action::Answer { .. });
     let log = changes.then(|| args.log.writer()).transpose()?;
@@ -118,7 +112,7 @@ fn work(args: &Args) -> Result<Status, Status> {
         cases: open_store(&args.log.database)?,
         log: log.as_ref().map(|log| log as &dyn Recorder),
     };
-    let now = clock::now(&bundle, common.now);
+    let now = clock::now(&bundle, common.moment.now);
     let by = common.by.as_deref();
     let view = match &args.action {
         Action::Open {
@@ -180,7 +174,7 @@ fn open(
     from_helpdesk: bool,
     by: Option<&str>,
     now: DateTime<FixedOffset>,
-) -> Result<CaseView, Status> {
+) -> Result<CaseView, Failure> {
     let opening = if from_helpdesk {
         Some(super::push::read_ticket(ticket)?.opening(desk.bundle))
     } else {
@@ -210,7 +204,7 @@ fn close(
     follow_up: Option<&str>,
     by: Option<&str>,
     now: DateTime<FixedOffset>,
-) -> Result<Status, Status> {
+) -> Result<Status, Failure> {
     let at = now.to_rfc3339();
     let by = by.unwrap_or("não informado");
     match follow_up {
@@ -230,66 +224,49 @@ fn close(
 }
 
 /// Runs `roteiro cases`.
-pub fn list(args: &ListArgs) -> Status {
+pub fn list(args: &ListArgs) -> Result<Status, Failure> {
     let common = &args.common;
-    let result = (|| -> Result<Status, Status> {
-        if !args.due {
-            eprintln!("diga o que listar: `roteiro cases --due` lista as pendências abertas");
-            return Err(Status::Failed);
-        }
-        let mut store = open_store(&args.database)?;
-        // A day is overdue by the bundle's calendar, not the machine's.
-        let bundle = source::bundle(common.policies.as_deref())?;
-        let now = clock::now(&bundle, common.now);
-        let due = store.due(args.team.as_deref()).map_err(failed)?;
-        print!("{}", pending(&due, now, common.format));
-        Ok(Status::Ok)
-    })();
-    result.unwrap_or_else(|status| status)
+    if !args.due {
+        return Err(Failure::failed(
+            "diga o que listar: `roteiro cases --due` lista as pendências abertas",
+        ));
+    }
+    let mut store = open_store(&args.database)?;
+    // A day is overdue by the bundle's calendar, not the machine's.
+    let bundle = common.bundle.load()?;
+    let now = clock::now(&bundle, common.moment.now);
+    let due = store.due(args.team.as_deref()).map_err(failed)?;
+    print!("{}", pending(&due, now, common.format));
+    Ok(Status::Ok)
 }
 
-fn open_store(log: &DatabaseArgs) -> Result<Cases, Status> {
-    crate::database::require_case_reader(&log.address()).map_err(|err| {
-        eprintln!("{err}");
-        Status::Failed
-    })?;
-    Cases::open(&log.address()).map_err(|err| {
-        eprintln!("{err}");
-        Status::Failed
-    })
+fn open_store(log: &DatabaseArgs) -> Result<Cases, Failure> {
+    crate::database::require_case_reader(&log.address()).map_err(Failure::failed)?;
+    Cases::open(&log.address()).map_err(Failure::failed)
 }
 
-fn valid(ticket: &str) -> Result<String, Status> {
-    cases::ticket(ticket).map_err(|err| {
-        eprintln!("{err}");
-        Status::InvalidSituation
-    })
+fn valid(ticket: &str) -> Result<String, Failure> {
+    cases::ticket(ticket).map_err(Failure::situation)
 }
 
-fn desk_failed(err: DeskError) -> Status {
+fn desk_failed(err: DeskError) -> Failure {
     match err {
         DeskError::Case(err) => failed(err),
-        DeskError::Decide(err) => source::report_decide_error(&err),
-        DeskError::Situation(err) => {
-            eprintln!("{err}");
-            Status::InvalidSituation
-        }
-        DeskError::Answer(_) | DeskError::UnknownFact(_) => {
-            eprintln!("{err}");
-            Status::InvalidSituation
-        }
+        DeskError::Decide(err) => err.into(),
+        DeskError::Situation(err) => err.into(),
+        DeskError::Answer(_) | DeskError::UnknownFact(_) => Failure::situation(err),
     }
 }
 
-fn failed(err: CaseError) -> Status {
-    eprintln!("{err}");
+/// A case's error: exit 2 for a ticket that is not a number, 1 otherwise.
+pub fn failed(err: CaseError) -> Failure {
     match err {
-        CaseError::Ticket(_) => Status::InvalidSituation,
-        _ => Status::Failed,
+        CaseError::Ticket(_) => Failure::situation(err),
+        _ => Failure::failed(err),
     }
 }
 
-fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: Format) -> Result<String, Status> {
+fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: Format) -> Result<String, Failure> {
     let (case, decision, open) = (&view.case, &view.decision, &view.open);
     if format != Format::Text {
         // The decision document as `decide` prints it, with the case and
@@ -312,10 +289,8 @@ fn shown(bundle: &Bundle, view: &CaseView, now: DateTime<FixedOffset>, format: F
         brief: true,
         bundle: Some(bundle),
     };
-    let rendered = render::decision(&decision, format, options).map_err(|err| {
-        eprintln!("não foi possível imprimir a decisão: {err}");
-        Status::Failed
-    })?;
+    let rendered = render::decision(&decision, format, options)
+        .map_err(|err| Failure::failed(format!("não foi possível imprimir a decisão: {err}")))?;
     let state = match &case.closed_at {
         Some(at) => format!(
             "encerrado em {at} ({})",

@@ -1,18 +1,17 @@
 //! `roteiro check`: everything the loader rejects, then the static analysis.
 
-use std::path::PathBuf;
-
 use roteiro_engine::report::Warning;
 
+use crate::args::BundleArgs;
+use crate::failure::Failure;
 use crate::render::Style;
-use crate::{source, Status};
+use crate::Status;
 
 /// Arguments of `roteiro check`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
-    #[arg(long)]
-    policies: Option<PathBuf>,
+    #[command(flatten)]
+    bundle: BundleArgs,
     /// Falha também com avisos.
     #[arg(long)]
     strict: bool,
@@ -38,11 +37,8 @@ pub fn render(warnings: &[Warning], style: Style) -> String {
 
 /// Runs the command: exit 3 on errors, 1 on rules that can only fail and,
 /// with `--strict`, on any warning.
-pub fn run(args: &Args) -> Status {
-    let bundle = match source::bundle(args.policies.as_deref()) {
-        Ok(bundle) => bundle,
-        Err(status) => return status,
-    };
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let bundle = args.bundle.load()?;
     let warnings = bundle.analyze();
     let style = Style::detect();
     print!("{}", render(&warnings, style));
@@ -72,9 +68,9 @@ pub fn run(args: &Args) -> Status {
     let broken = warnings
         .iter()
         .any(|warning| matches!(warning.kind.as_str(), "always_fails" | "unlabeled_fact"));
-    if broken || (args.strict && !warnings.is_empty()) {
+    Ok(if broken || (args.strict && !warnings.is_empty()) {
         Status::Failed
     } else {
         Status::Ok
-    }
+    })
 }

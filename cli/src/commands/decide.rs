@@ -1,29 +1,19 @@
 //! `roteiro decide`: one situation in, one decision out.
 
-use std::path::PathBuf;
-
-use chrono::{DateTime, FixedOffset};
-
-use crate::render::{self, Format};
-use roteiro_decision_log::decide_and_record;
-
+use crate::args::{BundleArgs, SituationArgs};
 use crate::database::LogArgs;
-use crate::{clock, source, Status};
+use crate::failure::Failure;
+use crate::render::{self, Format};
+use crate::{clock, Status};
+use roteiro_decision_log::decide_and_record;
 
 /// Arguments of `roteiro decide`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Arquivo da situação (YAML ou JSON, pelo conteúdo); `-` lê a entrada padrão.
-    situation: String,
-    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
-    #[arg(long)]
-    policies: Option<PathBuf>,
-    /// Decide como neste momento (RFC 3339), acima do `now` da situação.
-    #[arg(long, value_parser = clock::parse)]
-    now: Option<DateTime<FixedOffset>>,
-    /// Ignora (com aviso) campos que o vocabulário não conhece, em vez de recusá-los.
-    #[arg(long)]
-    lenient: bool,
+    #[command(flatten)]
+    situation: SituationArgs,
+    #[command(flatten)]
+    bundle: BundleArgs,
     /// Grava também a decisão no log de decisões.
     #[arg(long)]
     log: bool,
@@ -38,26 +28,21 @@ pub struct Args {
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
-    let (bundle, situation) =
-        match source::bundle_and_situation(args.policies.as_deref(), &args.situation, args.now, args.lenient) {
-            Ok(loaded) => loaded,
-            Err(status) => return status,
-        };
-    // Logged only when asked to: a log that cannot be opened was reported.
-    let log = match args.log.then(|| args.database.writer()).transpose() {
-        Ok(log) => log,
-        Err(status) => return status,
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let (bundle, situation) = args.situation.load(&args.bundle)?;
+    // Logged only when asked to.
+    let log = args.log.then(|| args.database.writer()).transpose()?;
+    let decided = decide_and_record(&bundle, &situation, clock::system(&bundle), "decide", &log)?;
+    if !decided.recorded {
+        eprintln!("roteiro: a decisão não foi gravada no log de decisões");
+    }
+    let view = render::View {
+        brief: args.brief,
+        bundle: Some(&bundle),
     };
-    let status = match decide_and_record(&bundle, &situation, clock::system(&bundle), "decide", &log) {
-        Ok(decided) => {
-            if !decided.recorded {
-                eprintln!("roteiro: a decisão não foi gravada no log de decisões");
-            }
-            print_decision(&decided.decision, args, &bundle)
-        }
-        Err(err) => source::report_decide_error(&err),
-    };
+    let out = render::decision(&decided.decision, args.format, view)
+        .map_err(|err| Failure::failed(format!("não foi possível imprimir a decisão: {err}")))?;
+    print!("{out}");
     if let Some(log) = log {
         log.close();
     }
@@ -65,22 +50,5 @@ pub fn run(args: &Args) -> Status {
     // once, where freeing a large bundle piece by piece costs a twentieth
     // of a decision on 10,000 rules (cli/benches/commands.sh).
     std::mem::forget(bundle);
-    status
-}
-
-fn print_decision(decision: &roteiro_engine::Decision, args: &Args, bundle: &roteiro_engine::Bundle) -> Status {
-    let view = render::View {
-        brief: args.brief,
-        bundle: Some(bundle),
-    };
-    match render::decision(decision, args.format, view) {
-        Ok(out) => {
-            print!("{out}");
-            Status::Ok
-        }
-        Err(err) => {
-            eprintln!("não foi possível imprimir a decisão: {err}");
-            Status::Failed
-        }
-    }
+    Ok(Status::Ok)
 }

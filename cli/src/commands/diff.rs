@@ -8,7 +8,9 @@ use chrono::{DateTime, FixedOffset};
 use roteiro_engine::report::{compare_decisions, DecisionChange};
 use roteiro_engine::Bundle;
 
+use crate::args::{BundleArgs, MomentArgs};
 use crate::database::{self, DatabaseArgs};
+use crate::failure::Failure;
 use crate::render::Style;
 use crate::{clock, source, Status};
 
@@ -35,12 +37,12 @@ pub struct Args {
     /// O pacote como publicado (antes da edição).
     #[arg(long)]
     base: PathBuf,
-    /// O pacote editado (padrão: ./policies, senão o pacote embutido).
-    #[arg(long)]
-    policies: Option<PathBuf>,
-    /// Decide todas as situações como neste momento (RFC 3339), acima do `now` de cada uma.
-    #[arg(long, value_parser = clock::parse)]
-    now: Option<DateTime<FixedOffset>>,
+    /// The edited bundle.
+    #[command(flatten)]
+    bundle: BundleArgs,
+    /// Every situation decided as of `--now`, over each one's own.
+    #[command(flatten)]
+    moment: MomentArgs,
     /// Sai com 1 quando alguma decisão mudou.
     #[arg(long)]
     fail_on_change: bool,
@@ -173,37 +175,25 @@ fn render(results: &[(String, Outcome)], style: Style) -> String {
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
-    let base = match source::bundle(Some(&args.base)) {
-        Ok(bundle) => bundle,
-        Err(status) => return status,
-    };
-    let new = match source::bundle(args.policies.as_deref()) {
-        Ok(bundle) => bundle,
-        Err(status) => return status,
-    };
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let base = source::bundle(Some(&args.base))?;
+    let new = args.bundle.load()?;
     let read = match &args.corpus {
         Some(dir) => corpus(dir).map_err(|err| format!("não foi possível ler o corpus {}: {err}", dir.display())),
         None => super::log::logged_situations(&args.log, args.since, args.until, args.condition.as_deref())
             .map_err(|err| format!("não foi possível ler o log de decisões: {err}")),
     };
-    let situations = match read {
-        Ok(situations) => situations,
-        Err(message) => {
-            eprintln!("{message}");
-            return Status::Failed;
-        }
-    };
+    let situations = read.map_err(Failure::failed)?;
     let clock = clock::system(&new);
     // Every core replays its share; the report keeps the corpus order.
     let results: Vec<(String, Outcome)> = roteiro_engine::in_parallel(&situations, |(name, text)| {
-        (name.clone(), compare(&base, &new, (name, text), args.now, clock))
+        (name.clone(), compare(&base, &new, (name, text), args.moment.now, clock))
     });
     print!("{}", render(&results, Style::detect()));
     let any_change = results.iter().any(|(_, o)| !matches!(o, Outcome::Same));
-    if args.fail_on_change && any_change {
+    Ok(if args.fail_on_change && any_change {
         Status::Failed
     } else {
         Status::Ok
-    }
+    })
 }

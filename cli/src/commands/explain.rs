@@ -1,30 +1,22 @@
 //! `roteiro explain`: the trace in words, part by part.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-
-use chrono::{DateTime, FixedOffset};
 
 use roteiro_engine::output::RuleStatus;
 use roteiro_engine::report::Explanation;
 
+use crate::args::{BundleArgs, SituationArgs};
+use crate::failure::Failure;
 use crate::render::Style;
-use crate::{clock, source, Status};
+use crate::{clock, Status};
 
 /// Arguments of `roteiro explain`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Arquivo da situação (YAML ou JSON, pelo conteúdo); `-` lê a entrada padrão.
-    situation: String,
-    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
-    #[arg(long)]
-    policies: Option<PathBuf>,
-    /// Decide como neste momento (RFC 3339), acima do `now` da situação.
-    #[arg(long, value_parser = clock::parse)]
-    now: Option<DateTime<FixedOffset>>,
-    /// Ignora (com aviso) campos que o vocabulário não conhece, em vez de recusá-los.
-    #[arg(long)]
-    lenient: bool,
+    #[command(flatten)]
+    situation: SituationArgs,
+    #[command(flatten)]
+    bundle: BundleArgs,
     /// Lista também as regras fora de contexto.
     #[arg(long)]
     all: bool,
@@ -34,29 +26,17 @@ pub struct Args {
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
-    let (bundle, situation) =
-        match source::bundle_and_situation(args.policies.as_deref(), &args.situation, args.now, args.lenient) {
-            Ok(loaded) => loaded,
-            Err(status) => return status,
-        };
-    match bundle.explain(&situation, clock::system(&bundle)) {
-        Ok(explanation) if args.json => match serde_json::to_string_pretty(&explanation) {
-            Ok(json) => {
-                println!("{json}");
-                Status::Ok
-            }
-            Err(err) => {
-                eprintln!("não foi possível imprimir a explicação: {err}");
-                Status::Failed
-            }
-        },
-        Ok(explanation) => {
-            print!("{}", render(&explanation, args.all, Style::detect()));
-            Status::Ok
-        }
-        Err(err) => source::report_decide_error(&err),
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let (bundle, situation) = args.situation.load(&args.bundle)?;
+    let explanation = bundle.explain(&situation, clock::system(&bundle))?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&explanation)
+            .map_err(|err| Failure::failed(format!("não foi possível imprimir a explicação: {err}")))?;
+        println!("{json}");
+    } else {
+        print!("{}", render(&explanation, args.all, Style::detect()));
     }
+    Ok(Status::Ok)
 }
 
 /// How a node's parts are joined, in words.

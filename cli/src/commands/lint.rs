@@ -1,18 +1,17 @@
 //! `roteiro lint`: the company's writing rules on every text.
 
-use std::path::PathBuf;
-
 use roteiro_engine::report::LintFinding;
 
+use crate::args::BundleArgs;
+use crate::failure::Failure;
 use crate::render::Style;
-use crate::{source, Status};
+use crate::Status;
 
 /// Arguments of `roteiro lint`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
-    #[arg(long)]
-    policies: Option<PathBuf>,
+    #[command(flatten)]
+    bundle: BundleArgs,
 }
 
 /// Findings as text, one block each.
@@ -34,16 +33,13 @@ pub fn render(findings: &[LintFinding], style: Style) -> String {
 }
 
 /// Runs the command; fails when anything is found.
-pub fn run(args: &Args) -> Status {
-    let bundle = match source::bundle(args.policies.as_deref()) {
-        Ok(bundle) => bundle,
-        Err(status) => return status,
-    };
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let bundle = args.bundle.load()?;
     let findings = bundle.lint();
     print!("{}", render(&findings, Style::detect()));
-    if findings.is_empty() {
+    Ok(if findings.is_empty() {
         Status::Ok
     } else {
         Status::Failed
-    }
+    })
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use roteiro_decision_log::Filter;
 
+use crate::args::BundleArgs;
 use crate::database::{self, DatabaseArgs};
+use crate::failure::Failure;
 use crate::Status;
 
 /// Arguments of `roteiro log`.
@@ -37,9 +39,9 @@ enum Action {
         /// grava um aviso na pasta). Sem isto, saem mascarados.
         #[arg(long)]
         personal: bool,
-        /// Pasta do pacote cujo vocabulário diz quais fatos são pessoais (padrão: ./policies, senão o embutido).
-        #[arg(long)]
-        policies: Option<PathBuf>,
+        /// The bundle whose vocabulary says which facts are personal.
+        #[command(flatten)]
+        bundle: BundleArgs,
     },
     /// Apaga as decisões registradas há mais tempo que a idade dada, por exemplo `180d`.
     Prune {
@@ -52,7 +54,7 @@ enum Action {
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
+pub fn run(args: &Args) -> Result<Status, Failure> {
     let result = match &args.action {
         Action::Export {
             dir,
@@ -61,27 +63,19 @@ pub fn run(args: &Args) -> Status {
             until,
             condition,
             personal,
-            policies,
+            bundle,
         } => {
             let shown = if *personal {
                 Shown::Personal
             } else {
-                match crate::source::bundle(policies.as_deref()) {
-                    Ok(bundle) => Shown::Masked(Box::new(bundle)),
-                    Err(status) => return status,
-                }
+                Shown::Masked(Box::new(bundle.load()?))
             };
             export(dir, log, *since, *until, condition.as_deref(), &shown)
         }
         Action::Prune { log, older_than } => prune(log, *older_than),
     };
-    match result {
-        Ok(()) => Status::Ok,
-        Err(message) => {
-            eprintln!("{message}");
-            Status::Failed
-        }
-    }
+    result.map_err(Failure::failed)?;
+    Ok(Status::Ok)
 }
 
 /// The logged situations that match, each named `decisao-NNNNNNNN.json`

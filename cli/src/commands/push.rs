@@ -11,6 +11,7 @@ use chrono::{DateTime, FixedOffset};
 use roteiro_decision_log::cases::{CaseDesk, CaseView};
 use roteiro_helpdesk::{deliver_due, Helpdesk, Movidesk, MovideskConfig, PushState, Pushes};
 
+use crate::failure::Failure;
 use crate::Status;
 
 /// What `case push` was asked.
@@ -24,9 +25,8 @@ pub struct Ask<'a> {
     pub address: String,
 }
 
-fn failed(message: impl std::fmt::Display) -> Status {
-    eprintln!("{message}");
-    Status::Failed
+fn failed(message: impl std::fmt::Display) -> Failure {
+    Failure::failed(message)
 }
 
 /// Who the action is written as: `--by`, else the situation's analyst.
@@ -41,7 +41,7 @@ fn analyst(view: &CaseView, by: Option<&str>) -> String {
 }
 
 /// Previews, confirms, queues and delivers.
-pub fn run(desk: &mut CaseDesk<'_>, ask: &Ask<'_>) -> Result<Status, Status> {
+pub fn run(desk: &mut CaseDesk<'_>, ask: &Ask<'_>) -> Result<Status, Failure> {
     let view = desk.show(ask.ticket, ask.now).map_err(failed)?;
     let who = analyst(&view, ask.by);
     let preview = roteiro_helpdesk::Preview::of(ask.ticket, &view.decision, &who, ask.public);
@@ -88,7 +88,7 @@ pub fn run(desk: &mut CaseDesk<'_>, ask: &Ask<'_>) -> Result<Status, Status> {
 }
 
 /// A "sim" at the terminal; without a terminal, `--yes` is required.
-fn confirmed(ticket: &str) -> Result<bool, Status> {
+fn confirmed(ticket: &str) -> Result<bool, Failure> {
     if !std::io::stdin().is_terminal() {
         return Err(failed(
             "sem terminal para confirmar: veja a prévia com --dry-run e confirme com --yes",
@@ -101,7 +101,7 @@ fn confirmed(ticket: &str) -> Result<bool, Status> {
 }
 
 /// The ticket read from the helpdesk, for `case open --from-helpdesk`.
-pub fn read_ticket(ticket: &str) -> Result<roteiro_helpdesk::Ticket, Status> {
+pub fn read_ticket(ticket: &str) -> Result<roteiro_helpdesk::Ticket, Failure> {
     let config = MovideskConfig::from_env().map_err(failed)?;
     Movidesk::new(config).ticket(ticket).map_err(failed)
 }

@@ -1,8 +1,8 @@
 //! `roteiro schema`: the JSON Schemas editors and other programs use.
 
-use std::path::PathBuf;
-
-use crate::{source, Status};
+use crate::args::BundleArgs;
+use crate::failure::Failure;
+use crate::Status;
 
 /// Which schema to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,13 +31,13 @@ pub struct Args {
     /// Qual schema.
     #[arg(value_enum)]
     kind: Kind,
-    /// Pasta do pacote de políticas, para o schema da situação.
-    #[arg(long)]
-    policies: Option<PathBuf>,
+    /// The bundle, for the situation's schema.
+    #[command(flatten)]
+    bundle: BundleArgs,
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
+pub fn run(args: &Args) -> Result<Status, Failure> {
     let stem = match args.kind {
         Kind::Policy => "procedure",
         Kind::Bundle => "bundle",
@@ -47,10 +47,7 @@ pub fn run(args: &Args) -> Status {
         Kind::PolicyTest => "policy-test",
         Kind::Decision => "decision",
         Kind::Situation => {
-            return match source::bundle(args.policies.as_deref()) {
-                Ok(bundle) => print(&bundle.situation_schema()),
-                Err(status) => status,
-            }
+            return print(&args.bundle.load()?.situation_schema());
         }
     };
     let schema = roteiro_engine::type_schemas()
@@ -60,15 +57,9 @@ pub fn run(args: &Args) -> Status {
     print(&schema.unwrap_or_default())
 }
 
-fn print(schema: &serde_json::Value) -> Status {
-    match serde_json::to_string_pretty(schema) {
-        Ok(text) => {
-            println!("{text}");
-            Status::Ok
-        }
-        Err(err) => {
-            eprintln!("não foi possível imprimir o schema: {err}");
-            Status::Failed
-        }
-    }
+fn print(schema: &serde_json::Value) -> Result<Status, Failure> {
+    let text = serde_json::to_string_pretty(schema)
+        .map_err(|err| Failure::failed(format!("não foi possível imprimir o schema: {err}")))?;
+    println!("{text}");
+    Ok(Status::Ok)
 }

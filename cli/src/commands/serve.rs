@@ -6,16 +6,18 @@ use std::path::PathBuf;
 use roteiro_decision_log::CommandLog;
 use roteiro_service::{Auth, LimitsConfig};
 
+use crate::args::BundleArgs;
 use crate::database::LogArgs;
+use crate::failure::Failure;
 use crate::{source, Status};
 
 /// Arguments of `roteiro serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Pasta do pacote, observada e recarregada a cada edição (padrão:
-    /// ./policies, senão o pacote embutido, que não muda).
-    #[arg(long)]
-    policies: Option<PathBuf>,
+    /// The bundle's folder, watched and reloaded on every edit (the
+    /// embedded bundle, when there is none, never changes).
+    #[command(flatten)]
+    bundle: BundleArgs,
     /// Endereço onde ouvir; a porta 0 escolhe uma livre.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
@@ -42,15 +44,9 @@ pub struct Args {
 }
 
 /// Runs the service until SIGINT or SIGTERM.
-pub fn run(args: &Args) -> Status {
-    let bundle = match source::bundle(args.policies.as_deref()) {
-        Ok(bundle) => bundle,
-        Err(status) => return status,
-    };
-    let CommandLog { writer, keep_personal } = match args.log.writer() {
-        Ok(log) => log,
-        Err(status) => return status,
-    };
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let bundle = args.bundle.load()?;
+    let CommandLog { writer, keep_personal } = args.log.writer()?;
     let auth = if args.insecure_no_auth {
         eprintln!("roteiro: ATENÇÃO: --insecure-no-auth: qualquer um que alcance {} decide, lê casos e o log sem se identificar; use só para testar nesta máquina.", args.addr);
         Auth::InsecureNoAuth
@@ -59,13 +55,10 @@ pub fn run(args: &Args) -> Status {
         Auth::Tokens
     };
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => match roteiro_service::Tls::from_pem_files(cert, key) {
-            Ok(tls) => Some(tls),
-            Err(err) => {
-                eprintln!("roteiro serve: TLS: {err}");
-                return Status::Failed;
-            }
-        },
+        (Some(cert), Some(key)) => Some(
+            roteiro_service::Tls::from_pem_files(cert, key)
+                .map_err(|err| Failure::failed(format!("roteiro serve: TLS: {err}")))?,
+        ),
         _ => None,
     };
     if tls.is_none() && !args.addr.ip().is_loopback() {
@@ -76,10 +69,7 @@ pub fn run(args: &Args) -> Status {
     let helpdesk = match roteiro_helpdesk::MovideskConfig::from_env() {
         Ok(config) => Some(config),
         Err(roteiro_helpdesk::ConfigError::Missing(_)) => None,
-        Err(err) => {
-            eprintln!("roteiro serve: helpdesk: {err}");
-            return Status::Failed;
-        }
+        Err(err) => return Err(Failure::failed(format!("roteiro serve: helpdesk: {err}"))),
     };
     let timeout = std::time::Duration::from_secs(args.request_timeout.max(1));
     let config = roteiro_service::Config {
@@ -94,7 +84,7 @@ pub fn run(args: &Args) -> Status {
         addr: args.addr,
         tls,
         helpdesk,
-        folder: source::folder(args.policies.as_deref()),
+        folder: source::folder(args.bundle.policies.as_deref()),
         log: Some(roteiro_service::LogConfig {
             writer,
             keep_personal,
@@ -102,13 +92,8 @@ pub fn run(args: &Args) -> Status {
         }),
     };
     let announce = |addr: SocketAddr| eprintln!("roteiro: servindo em {scheme}://{addr} (Ctrl-C encerra)");
-    match roteiro_service::run(bundle, config, announce) {
-        Ok(()) => Status::Ok,
-        Err(err) => {
-            eprintln!("roteiro serve: {err}");
-            Status::Failed
-        }
-    }
+    roteiro_service::run(bundle, config, announce).map_err(|err| Failure::failed(format!("roteiro serve: {err}")))?;
+    Ok(Status::Ok)
 }
 
 /// A fresh install has no token: says how to create the first one (the

@@ -1,21 +1,22 @@
 //! `roteiro stats`: what the decision log says about real traffic.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use roteiro_decision_log::{stats, Filter, Stats};
 
+use crate::args::BundleArgs;
 use crate::database::{self, DatabaseArgs};
+use crate::failure::Failure;
 use crate::render::Style;
-use crate::{source, Status};
+use crate::Status;
 
 /// Arguments of `roteiro stats`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Pasta do pacote de políticas (para as regras que nunca dispararam).
-    #[arg(long)]
-    policies: Option<PathBuf>,
+    /// The bundle, for the rules that never fired.
+    #[command(flatten)]
+    bundle: BundleArgs,
     #[command(flatten)]
     log: DatabaseArgs,
     /// Só decisões registradas desde (AAAA-MM-DD ou RFC 3339).
@@ -36,36 +37,25 @@ pub enum StatsFormat {
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
-    let bundle = match source::bundle(args.policies.as_deref()) {
-        Ok(bundle) => bundle,
-        Err(status) => return status,
-    };
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let bundle = args.bundle.load()?;
     let records = roteiro_decision_log::open(&args.log.address()).and_then(|mut store| {
         store.read(&Filter {
             since: args.since,
             ..Filter::default()
         })
     });
-    let records = match records {
-        Ok(records) => records,
-        Err(err) => {
-            eprintln!("{err}");
-            return Status::Failed;
-        }
-    };
+    let records = records.map_err(Failure::failed)?;
     let numbers = stats(&records, bundle.rule_ids());
     match args.format {
-        StatsFormat::Json => match serde_json::to_string_pretty(&numbers) {
-            Ok(json) => println!("{json}"),
-            Err(err) => {
-                eprintln!("não foi possível escrever: {err}");
-                return Status::Failed;
-            }
-        },
+        StatsFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&numbers)
+                .map_err(|err| Failure::failed(format!("não foi possível escrever: {err}")))?
+        ),
         StatsFormat::Text => print!("{}", render(&numbers, Style::detect())),
     }
-    Status::Ok
+    Ok(Status::Ok)
 }
 
 fn bar(count: usize, most: usize) -> String {

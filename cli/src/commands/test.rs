@@ -2,23 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, FixedOffset};
 use roteiro_engine::SourceFile;
 
+use crate::args::{BundleArgs, MomentArgs};
+use crate::failure::Failure;
 use crate::render::Style;
-use crate::{clock, source, Status};
+use crate::Status;
 
 /// Arguments of `roteiro test`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Arquivo ou pasta de testes (padrão: o tests/ do próprio pacote).
     path: Option<PathBuf>,
-    /// Pasta do pacote de políticas (padrão: ./policies, senão o pacote embutido).
-    #[arg(long)]
-    policies: Option<PathBuf>,
-    /// Decide todos os casos como neste momento (RFC 3339), acima do `now` de cada um.
-    #[arg(long, value_parser = clock::parse)]
-    now: Option<DateTime<FixedOffset>>,
+    #[command(flatten)]
+    bundle: BundleArgs,
+    /// Every case decided as of `--now`, over each case's own.
+    #[command(flatten)]
+    moment: MomentArgs,
     /// Falha quando menos que esta porcentagem das regras dispara em algum teste.
     #[arg(long)]
     coverage_min: Option<f64>,
@@ -51,28 +51,16 @@ fn read_tests(path: &Path) -> std::io::Result<Vec<SourceFile>> {
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
-    let bundle = match source::bundle(args.policies.as_deref()) {
-        Ok(bundle) => bundle,
-        Err(status) => return status,
-    };
-    let external = match &args.path {
-        Some(path) => match read_tests(path) {
-            Ok(files) => Some(files),
-            Err(err) => {
-                eprintln!("não foi possível ler os testes em {}: {err}", path.display());
-                return Status::Failed;
-            }
-        },
-        None => None,
-    };
-    let report = match bundle.run_tests(external.as_deref(), args.now) {
-        Ok(report) => report,
-        Err(err) => {
-            source::report(&err);
-            return Status::InvalidBundle;
-        }
-    };
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let bundle = args.bundle.load()?;
+    let external =
+        match &args.path {
+            Some(path) => Some(read_tests(path).map_err(|err| {
+                Failure::failed(format!("não foi possível ler os testes em {}: {err}", path.display()))
+            })?),
+            None => None,
+        };
+    let report = bundle.run_tests(external.as_deref(), args.moment.now)?;
     let style = Style::detect();
     for case in &report.cases {
         if case.passed() {
@@ -102,9 +90,9 @@ pub fn run(args: &Args) -> Status {
             args.coverage_min.unwrap_or_default()
         );
     }
-    if failed > 0 || below {
+    Ok(if failed > 0 || below {
         Status::Failed
     } else {
         Status::Ok
-    }
+    })
 }

@@ -5,6 +5,7 @@
 use roteiro_auth::{Role, TokenError, TokenInfo, Tokens};
 
 use crate::database::DatabaseArgs;
+use crate::failure::Failure;
 use crate::Status;
 
 /// Arguments of `roteiro token`.
@@ -34,14 +35,9 @@ enum Action {
 }
 
 /// Runs the command.
-pub fn run(args: &Args) -> Status {
-    match act(args) {
-        Ok(()) => Status::Ok,
-        Err(err) => {
-            eprintln!("roteiro token: {err}");
-            Status::Failed
-        }
-    }
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    act(args).map_err(|err| Failure::failed(format!("roteiro token: {err}")))?;
+    Ok(Status::Ok)
 }
 
 fn act(args: &Args) -> Result<(), TokenError> {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use roteiro_engine::{folder_fingerprint as fingerprint, Bundle};
 
 use crate::commands::{check, lint};
+use crate::failure::Failure;
 use crate::render::Style;
 use crate::Status;
 
@@ -32,7 +33,7 @@ fn round(dir: &Path, style: Style) -> Status {
     let bundle = match Bundle::load_dir(dir) {
         Ok(bundle) => bundle,
         Err(err) => {
-            print!("{}", crate::source::render_error(&err));
+            print!("{}", crate::failure::render_error(&err));
             return Status::InvalidBundle;
         }
     };
@@ -73,7 +74,7 @@ fn round(dir: &Path, style: Style) -> Status {
 }
 
 /// Runs the command until interrupted (or `--max-runs`).
-pub fn run(args: &Args) -> Status {
+pub fn run(args: &Args) -> Result<Status, Failure> {
     let style = Style::detect();
     let mut runs = 0;
     let mut last = None;
@@ -84,7 +85,7 @@ pub fn run(args: &Args) -> Status {
             let status = round(&args.policies, style);
             runs += 1;
             if args.max_runs.is_some_and(|max| runs >= max) {
-                return status;
+                return Ok(status);
             }
             last = Some(current);
         }
