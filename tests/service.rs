@@ -147,16 +147,16 @@ fn bad_requests_get_portuguese_json_errors_never_a_500() {
     let server = Server::start("errors");
     let (status, body) = server.json("POST", "/v1/decide", r#"{"client": {"plan": "gold"}}"#);
     assert_eq!(status, 422);
-    assert_eq!(body["campo"], "client.plan");
-    assert_eq!(body["encontrado"], "`gold`");
-    assert!(body["permitido"].as_str().unwrap().contains("premium"));
+    assert_eq!(body["field"], "client.plan");
+    assert_eq!(body["found"], "`gold`");
+    assert!(body["allowed"].as_str().unwrap().contains("premium"));
     let (status, body) = server.json("POST", "/v1/decide", r#"{"client": {"plan": "#);
     assert_eq!(status, 400);
-    assert!(body["erro"].as_str().unwrap().contains("malformado"), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("malformado"), "{body}");
     let (status, body) = server.json("POST", "/v1/decide", r#"{"clent": {}}"#);
     assert_eq!(status, 422);
     assert!(
-        body["erro"].as_str().unwrap().contains("você quis dizer `client`?"),
+        body["error"].as_str().unwrap().contains("você quis dizer `client`?"),
         "{body}"
     );
     let huge = format!(r#"{{"contact": {{"name": "{}"}}}}"#, "a".repeat(70 * 1024));
@@ -165,7 +165,7 @@ fn bad_requests_get_portuguese_json_errors_never_a_500() {
     assert!(text.contains("64") || text.contains("65536"), "{text}");
     let (status, body) = server.json("GET", "/v1/nada", "");
     assert_eq!(status, 404);
-    assert!(body["erro"].as_str().unwrap().contains("rota desconhecida"));
+    assert!(body["error"].as_str().unwrap().contains("rota desconhecida"));
 }
 
 #[test]
@@ -173,14 +173,14 @@ fn vocabulary_bundle_openapi_metrics_and_the_page_answer() {
     let server = Server::start("reads");
     let (status, vocabulary) = server.json("GET", "/v1/vocabulary", "");
     assert_eq!(status, 200);
-    let topic = vocabulary["fatos"]
+    let topic = vocabulary["facts"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["fato"] == "request.topic")
+        .find(|f| f["path"] == "request.topic")
         .unwrap();
-    assert!(topic["pergunta"].as_str().unwrap().ends_with('?'));
-    assert!(topic["valores"]
+    assert!(topic["question"].as_str().unwrap().ends_with('?'));
+    assert!(topic["values"]
         .as_array()
         .unwrap()
         .iter()
@@ -225,7 +225,7 @@ fn vocabulary_bundle_openapi_metrics_and_the_page_answer() {
         server.json("GET", "/v1/stats", "").1["decisions"] == 2
     });
     let (status, body) = server.json("GET", "/v1/stats?since=ontem", "");
-    assert_eq!((status, body["campo"].as_str()), (400, Some("since")));
+    assert_eq!((status, body["field"].as_str()), (400, Some("since")));
     let (status, page) = server.request("GET", "/", b"");
     assert_eq!(status, 200);
     assert!(page.contains("lang=\"pt-BR\"") && page.contains("/app.js"));
@@ -250,11 +250,11 @@ fn a_process_owner_sees_which_logged_decisions_an_edit_changes() {
         assert_eq!(server.request("POST", "/v1/decide", situation.as_bytes()).0, 200);
     }
     server.eventually("both decisions are in the log", |server| {
-        server.json("GET", "/v1/diff", "").1["comparadas"] == 2
+        server.json("GET", "/v1/diff", "").1["compared"] == 2
     });
     let (_, unchanged) = server.json("GET", "/v1/diff", "");
     assert_eq!(
-        (unchanged["iguais"].as_u64(), unchanged["mudaram"].as_u64()),
+        (unchanged["same"].as_u64(), unchanged["changed"].as_u64()),
         (Some(2), Some(0)),
         "{unchanged}"
     );
@@ -267,16 +267,16 @@ fn a_process_owner_sees_which_logged_decisions_an_edit_changes() {
     });
     let (status, diff) = server.json("GET", "/v1/diff", "");
     assert_eq!(status, 200);
-    assert_eq!(diff["mudaram"], 2, "padrao.xml leaves xml and joins boleto: {diff}");
-    let change = &diff["mudancas"][0];
+    assert_eq!(diff["changed"], 2, "padrao.xml leaves xml and joins boleto: {diff}");
+    let change = &diff["changes"][0];
     let fired = |side: &str| {
-        change[side]["regras"]
+        change[side]["rules"]
             .as_array()
             .unwrap()
             .iter()
             .any(|rule| rule == "padrao.xml")
     };
-    assert_ne!(fired("antes"), fired("depois"), "{change}");
+    assert_ne!(fired("before"), fired("after"), "{change}");
 }
 
 #[test]
@@ -298,14 +298,14 @@ fn an_edit_reloads_and_a_broken_edit_is_refused_while_the_last_good_bundle_serve
         text.replace(r#"request.topic == "xml""#, r#"request.topic == "xmll""#)
     });
     server.eventually("the refusal is told", |server| {
-        server.json("GET", "/healthz", "").1["status"] == "recarga_recusada"
+        server.json("GET", "/healthz", "").1["status"] == "reload_refused"
     });
     let (status, health) = server.json("GET", "/healthz", "");
     assert_eq!(status, 200);
-    let problem = &health["recarga_recusada"]["problemas"][0];
-    assert_eq!(problem["arquivo"], "procedures/002-atendimento-padrao.yaml");
-    assert!(problem["linha"].as_u64().is_some());
-    assert!(problem["mensagem"].as_str().unwrap().contains("xmll"), "{health}");
+    let problem = &health["refused_reload"]["problems"][0];
+    assert_eq!(problem["file"], "procedures/002-atendimento-padrao.yaml");
+    assert!(problem["line"].as_u64().is_some());
+    assert!(problem["message"].as_str().unwrap().contains("xmll"), "{health}");
     assert!(
         decided(&server).contains("Portal do Contador"),
         "the last good bundle still serves"

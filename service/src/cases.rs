@@ -156,7 +156,7 @@ pub async fn close(
         .map_err(case_error)?;
         Ok(reply::json(
             StatusCode::OK,
-            &json!({ "ticket": ticket, "encerrado": follow_up.unwrap_or_else(|| "caso".into()) }),
+            &json!({ "ticket": ticket, "closed": follow_up.unwrap_or_else(|| "case".into()) }),
         ))
     })
     .await

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use roteiro_decision_log::decide_and_record;
 use roteiro_engine::{Bundle, DecideError, Situation};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::desk::Desk;
 use crate::guard::Who;
@@ -87,55 +87,103 @@ pub async fn explain(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRej
     Ok(reply::json(StatusCode::OK, &explanation))
 }
 
+/// `GET /v1/vocabulary`: what the page builds its questions from.
+#[derive(Debug, Serialize)]
+pub struct VocabularyBody<'b> {
+    /// The top-level groups (`contact`, `request`...).
+    pub groups: Vec<&'b str>,
+    /// The facts asked first, in order.
+    pub first_questions: &'b [String],
+    /// Every declared fact.
+    pub facts: Vec<FactBody<'b>>,
+}
+
+/// One fact as the page shows and asks it.
+#[derive(Debug, Serialize)]
+pub struct FactBody<'b> {
+    /// Dotted path (`request.topic`).
+    pub path: &'b str,
+    /// `bool`, `text`, `enum`, `integer`, `date`, `datetime`.
+    pub kind: roteiro_engine::FactKind,
+    /// How a text names it while unknown.
+    pub label: Option<&'b str>,
+    /// What it means.
+    pub description: &'b str,
+    /// The question that asks it.
+    pub question: &'b str,
+    /// The values of an `enum`.
+    pub values: Option<&'b [String]>,
+    /// The value assumed when it is not given, as shown.
+    pub default: Option<String>,
+    /// Computed from other facts, never asked.
+    pub derived: bool,
+    /// Bounds of an `integer`.
+    pub minimum: Option<i64>,
+    /// Bounds of an `integer`.
+    pub maximum: Option<i64>,
+    /// Longest text.
+    pub max_length: Option<usize>,
+}
+
 pub async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
     let served = desk.served();
-    let facts: Vec<_> = served
-        .bundle
-        .vocabulary()
-        .facts()
-        .map(|fact| {
-            json!({
-                "fato": fact.path,
-                "tipo": fact.spec.kind,
-                "rotulo": fact.spec.label,
-                "descricao": fact.spec.description,
-                "pergunta": fact.spec.question,
-                "valores": fact.spec.values,
-                "padrao": fact.default.as_ref().map(|value| value.display()),
-                "derivado": fact.spec.derive.is_some(),
-                "minimo": fact.spec.minimum,
-                "maximo": fact.spec.maximum,
-                "max_caracteres": fact.spec.max_length,
+    let vocabulary = served.bundle.vocabulary();
+    let body = VocabularyBody {
+        groups: vocabulary
+            .children("")
+            .into_iter()
+            .filter(|(_, group)| *group)
+            .map(|(name, _)| name)
+            .collect(),
+        first_questions: &served.bundle.manifest().first_questions,
+        facts: vocabulary
+            .facts()
+            .map(|fact| FactBody {
+                path: &fact.path,
+                kind: fact.spec.kind,
+                label: fact.spec.label.as_deref(),
+                description: &fact.spec.description,
+                question: &fact.spec.question,
+                values: fact.spec.values.as_deref(),
+                default: fact.default.as_ref().map(|value| value.display()),
+                derived: fact.spec.derive.is_some(),
+                minimum: fact.spec.minimum,
+                maximum: fact.spec.maximum,
+                max_length: fact.spec.max_length,
             })
-        })
-        .collect();
-    let groups: Vec<&str> = served
-        .bundle
-        .vocabulary()
-        .children("")
-        .into_iter()
-        .filter(|(_, group)| *group)
-        .map(|(name, _)| name)
-        .collect();
-    let first = &served.bundle.manifest().first_questions;
-    reply::json(
-        StatusCode::OK,
-        &json!({"grupos": groups, "primeiras": first, "fatos": facts}),
-    )
+            .collect(),
+    };
+    reply::json(StatusCode::OK, &body)
 }
 
-pub fn bundle_summary(desk: &Desk) -> serde_json::Value {
+/// `GET /v1/bundle`, and the bundle part of `/healthz`.
+#[derive(Debug, Serialize)]
+pub struct BundleSummary {
+    /// The bundle's name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Its digest.
+    pub digest: String,
+    /// How many rules.
+    pub rules: usize,
+    /// When it was loaded (RFC 3339).
+    pub loaded_at: String,
+}
+
+pub fn bundle_summary(desk: &Desk) -> BundleSummary {
     let served = desk.served();
     let info = served.bundle.info();
-    json!({
-        "name": info.name,
-        "version": info.version,
-        "digest": info.digest,
-        "rules": served.bundle.rule_ids().count(),
-        "loaded_at": served.loaded_at.to_rfc3339(),
-    })
+    BundleSummary {
+        name: info.name.to_string(),
+        version: info.version.to_string(),
+        digest: info.digest.to_string(),
+        rules: served.bundle.rule_ids().count(),
+        loaded_at: served.loaded_at.to_rfc3339(),
+    }
 }
 
+/// `GET /v1/bundle`.
 pub async fn bundle(State(desk): State<Arc<Desk>>) -> Response {
     reply::json(StatusCode::OK, &bundle_summary(&desk))
 }

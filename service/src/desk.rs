@@ -25,20 +25,20 @@ const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 #[derive(Debug, Clone, Serialize)]
 pub struct RefusedProblem {
     /// File inside the bundle.
-    pub arquivo: String,
+    pub file: String,
     /// Line, when known.
-    pub linha: Option<usize>,
+    pub line: Option<usize>,
     /// The problem, in Portuguese, with its field.
-    pub mensagem: String,
+    pub message: String,
 }
 
 /// The last reload that was refused.
 #[derive(Debug, Clone, Serialize)]
 pub struct Refusal {
     /// When it was refused (RFC 3339).
-    pub em: String,
+    pub at: String,
     /// Every problem of the edit.
-    pub problemas: Vec<RefusedProblem>,
+    pub problems: Vec<RefusedProblem>,
 }
 
 /// The bundle being served and when it was loaded.
@@ -197,18 +197,18 @@ impl Desk {
             }
             Err(err) => {
                 tracing::warn!("recarga recusada: {err}");
-                let problemas = err
+                let problems = err
                     .problems
                     .iter()
                     .map(|problem| RefusedProblem {
-                        arquivo: problem.location.file.clone(),
-                        linha: problem.location.line,
-                        mensagem: problem.to_string(),
+                        file: problem.location.file.clone(),
+                        line: problem.location.line,
+                        message: problem.to_string(),
                     })
                     .collect();
                 *self.refused.write().unwrap_or_else(PoisonError::into_inner) = Some(Refusal {
-                    em: Utc::now().to_rfc3339(),
-                    problemas,
+                    at: Utc::now().to_rfc3339(),
+                    problems,
                 });
                 self.metrics.reloaded(false);
             }

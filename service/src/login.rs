@@ -7,7 +7,6 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use roteiro_auth::{Identity, SESSION_HOURS};
-use serde_json::json;
 
 use crate::gate::Gate;
 use crate::guard::{session_cookie, SESSION_COOKIE};
@@ -16,9 +15,38 @@ use crate::reply::{self, ApiError};
 use crate::MAX_BODY_BYTES;
 
 /// What the page is told of who is in.
-fn described(identity: &Identity, csrf: &str) -> serde_json::Value {
-    json!({"nome": identity.name, "papel": identity.role, "csrf": csrf, "aberto": false})
+#[derive(Debug, serde::Serialize)]
+struct SessionBody<'a> {
+    /// Who (the token's name); absent when the service is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    /// Their role.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<roteiro_auth::Role>,
+    /// The session's anti-CSRF value, repeated on every change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf: Option<&'a str>,
+    /// Everyone is let in (a fresh install on this machine, or
+    /// `--insecure-no-auth`).
+    open: bool,
 }
+
+fn described<'a>(identity: &'a Identity, csrf: &'a str) -> SessionBody<'a> {
+    SessionBody {
+        name: Some(&identity.name),
+        role: Some(identity.role),
+        csrf: Some(csrf),
+        open: false,
+    }
+}
+
+/// The body when everyone is let in.
+const OPEN: SessionBody<'static> = SessionBody {
+    name: None,
+    role: None,
+    csrf: None,
+    open: true,
+};
 
 /// Whether a browser sent this from another site: an `Origin` that does
 /// not name the `Host` asked. Programs that send no `Origin` are not
@@ -60,7 +88,7 @@ pub async fn login(State(gate): State<Gate>, request: Request) -> Result<Respons
         return Err(ApiError::forbidden("login vindo de outra origem"));
     }
     if gate.guard.lets_in(request.headers()) {
-        return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
+        return Ok(reply::json(StatusCode::OK, &OPEN));
     }
     let body = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
         .await
@@ -97,7 +125,7 @@ pub async fn login(State(gate): State<Gate>, request: Request) -> Result<Respons
 /// value, which the page keeps in memory only), or 401.
 pub async fn session(State(gate): State<Gate>, request: Request) -> Result<Response, ApiError> {
     if gate.guard.lets_in(request.headers()) {
-        return Ok(reply::json(StatusCode::OK, &json!({"aberto": true})));
+        return Ok(reply::json(StatusCode::OK, &OPEN));
     }
     match gate.guard.identify(request.headers())? {
         Some((identity, Some(session))) => Ok(reply::json(StatusCode::OK, &described(&identity, &session.csrf))),

@@ -22,22 +22,22 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     /// The whole message, as the command line prints it.
-    pub erro: String,
+    pub error: String,
     /// The field at fault, dotted (`client.plan`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub campo: Option<String>,
+    pub field: Option<String>,
     /// What was found there.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub encontrado: Option<String>,
+    pub found: Option<String>,
     /// What is allowed there.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub permitido: Option<String>,
+    pub allowed: Option<String>,
     /// Line in the body.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub linha: Option<usize>,
+    pub line: Option<usize>,
     /// Column in the body.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub coluna: Option<usize>,
+    pub column: Option<usize>,
 }
 
 /// An error with its HTTP status.
@@ -54,12 +54,12 @@ impl ApiError {
         Self {
             status,
             body: ErrorBody {
-                erro: message,
-                campo: None,
-                encontrado: None,
-                permitido: None,
-                linha: None,
-                coluna: None,
+                error: message,
+                field: None,
+                found: None,
+                allowed: None,
+                line: None,
+                column: None,
             },
             retry_after: None,
         }
@@ -104,12 +104,12 @@ impl ApiError {
         Self {
             status,
             body: ErrorBody {
-                erro: err.to_string(),
-                campo: err.field.clone(),
-                encontrado: err.found.clone(),
-                permitido: err.allowed.clone(),
-                linha: err.location.line,
-                coluna: err.location.column,
+                error: err.to_string(),
+                field: err.field.clone(),
+                found: err.found.clone(),
+                allowed: err.allowed.clone(),
+                line: err.location.line,
+                column: err.location.column,
             },
             retry_after: None,
         }
@@ -175,13 +175,13 @@ impl ApiError {
     /// A query parameter is malformed.
     pub fn bad_parameter(name: &str, found: &str, allowed: &str) -> Self {
         let mut error = Self::plain(StatusCode::BAD_REQUEST, format!("parâmetro `{name}` inválido"));
-        error.body.campo = Some(name.to_string());
+        error.body.field = Some(name.to_string());
         // Bounded: a parameter is echoed so the caller sees its mistake,
         // never at a length that would carry a body back.
         let shown: String = found.chars().take(MAX_ECHOED).collect();
         let cut = if found.chars().count() > MAX_ECHOED { "…" } else { "" };
-        error.body.encontrado = Some(format!("`{shown}{cut}`"));
-        error.body.permitido = Some(allowed.to_string());
+        error.body.found = Some(format!("`{shown}{cut}`"));
+        error.body.allowed = Some(allowed.to_string());
         error
     }
 

@@ -7,23 +7,39 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::cases;
-use crate::decisions::bundle_summary;
-use crate::desk::Desk;
+use crate::decisions::{bundle_summary, BundleSummary};
+use crate::desk::{Desk, Refusal};
 use crate::params::{self, Params};
 use crate::reply::{self, ApiError};
+
+/// `GET /healthz`.
+#[derive(Debug, Serialize)]
+pub struct HealthBody {
+    /// `ok`, or `reload_refused` when the last edit of the bundle was.
+    pub status: &'static str,
+    /// The bundle serving.
+    pub bundle: BundleSummary,
+    /// The last refused edit, file by file.
+    pub refused_reload: Option<Refusal>,
+}
 
 /// The bundle serving and the last refused edit, file by file (the
 /// contract's health: 200 while a good bundle serves).
 pub async fn health(State(desk): State<Arc<Desk>>) -> Response {
-    let refused = desk.refused();
-    let status = if refused.is_some() { "recarga_recusada" } else { "ok" };
-    reply::json(
-        StatusCode::OK,
-        &json!({"status": status, "bundle": bundle_summary(&desk), "recarga_recusada": refused}),
-    )
+    let refused_reload = desk.refused();
+    let body = HealthBody {
+        status: if refused_reload.is_some() {
+            "reload_refused"
+        } else {
+            "ok"
+        },
+        bundle: bundle_summary(&desk),
+        refused_reload,
+    };
+    reply::json(StatusCode::OK, &body)
 }
 
 pub async fn metrics(State(desk): State<Arc<Desk>>) -> Response {

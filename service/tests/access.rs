@@ -154,7 +154,7 @@ fn the_page_session_needs_its_csrf_value_to_change_anything_and_ends_with_logout
         "{attributes}"
     );
     let who: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(who["papel"], "analista");
+    assert_eq!(who["role"], "analista");
     let csrf = who["csrf"].as_str().unwrap().to_string();
     let with_cookie = format!("Cookie: {cookie}\r\n");
 
@@ -374,7 +374,7 @@ fn a_fresh_install_answers_this_machine_until_its_first_token_and_never_the_netw
     let (_runtime, addr, database) = serve_fresh("fresh-loopback", true);
     assert_eq!(exchange(addr, "POST", "/v1/decide", "", situation).0, 200);
     let (_, _, session) = exchange(addr, "GET", "/v1/session", "", "");
-    assert!(session.contains("\"aberto\": true"), "{session}");
+    assert!(session.contains("\"open\": true"), "{session}");
     roteiro_auth::Tokens::open(&database)
         .unwrap()
         .create("primeira", Role::Admin, chrono::Utc::now())

@@ -86,7 +86,7 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     let (status, refused) = request(&addr, "POST", "/v1/cases/555/answers", &deep);
     assert_eq!(status, 400);
     assert!(
-        refused["erro"]
+        refused["error"]
             .as_str()
             .unwrap_or_default()
             .contains("fato desconhecido"),
@@ -102,7 +102,7 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     );
     assert_eq!(status, 409);
     assert!(
-        refused["erro"]
+        refused["error"]
             .as_str()
             .unwrap()
             .contains("mudou enquanto você respondia"),

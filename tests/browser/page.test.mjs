@@ -359,7 +359,7 @@ test("a case is previewed and written into its helpdesk ticket once", async () =
   await page.screenshot({ path: join(ARTIFACTS, "envio-ao-ticket.png"), fullPage: true });
   await page.locator("#confirmar-envio").click();
   await page.locator("#envio-estado").filter({ hasText: "Escrito no ticket 9090" }).waitFor();
-  const read = await fetch(`${helpdeskBase}/tickets?token=${HELPDESK_TOKEN}&id=9090&$select=actions`);
+  const read = await fetch(`${helpdeskBase}/tickets?token=${HELPDESK_TOKEN}&id=9090&$select=id&$expand=actions`);
   const { actions } = await read.json();
   assert.equal(actions.length, 1);
   assert.equal(actions[0].description, previewed);

@@ -117,31 +117,31 @@ function seguirRelogio() {
 
 function campo(fato) {
   const rotulo = texto("label", undefined, "campo");
-  rotulo.append(fato.pergunta || fato.fato);
+  rotulo.append(fato.question || fato.path);
   // The fact's path is for process owners: shown with "detalhes" on.
-  rotulo.append(texto("small", fato.fato, "caminho"));
+  rotulo.append(texto("small", fato.path, "caminho"));
   let entrada;
-  if (fato.tipo === "enum" || fato.tipo === "bool") {
+  if (fato.kind === "enum" || fato.kind === "bool") {
     entrada = document.createElement("select");
     entrada.append(new Option("—", ""));
-    const opcoes = fato.tipo === "bool" ? [["true", "Sim"], ["false", "Não"]] : fato.valores.map((v) => [v, v.replaceAll("_", " ")]);
+    const opcoes = fato.kind === "bool" ? [["true", "Sim"], ["false", "Não"]] : fato.values.map((v) => [v, v.replaceAll("_", " ")]);
     for (const [valor, nome] of opcoes) entrada.append(new Option(nome, valor));
   } else {
     entrada = document.createElement("input");
-    entrada.type = fato.tipo === "integer" ? "number" : "text";
-    if (fato.tipo === "date" || fato.tipo === "datetime") {
+    entrada.type = fato.kind === "integer" ? "number" : "text";
+    if (fato.kind === "date" || fato.kind === "datetime") {
       entrada.inputMode = "numeric";
-      entrada.placeholder = fato.tipo === "date" ? "dd/mm/aaaa" : "dd/mm/aaaa hh:mm";
-      entrada.pattern = fato.tipo === "date" ? "\\d{2}/\\d{2}/\\d{4}" : "\\d{2}/\\d{2}/\\d{4} \\d{2}:\\d{2}";
+      entrada.placeholder = fato.kind === "date" ? "dd/mm/aaaa" : "dd/mm/aaaa hh:mm";
+      entrada.pattern = fato.kind === "date" ? "\\d{2}/\\d{2}/\\d{4}" : "\\d{2}/\\d{2}/\\d{4} \\d{2}:\\d{2}";
     }
   }
-  entrada.name = fato.fato;
-  entrada.dataset.tipo = fato.tipo;
-  const atual = estado.valores[fato.fato];
+  entrada.name = fato.path;
+  entrada.dataset.tipo = fato.kind;
+  const atual = estado.valores[fato.path];
   // Dates and moments are kept as ISO (a moment with its zone) and shown
   // as dd/mm/aaaa [HH:MM].
   if (atual !== undefined) {
-    entrada.value = fato.tipo === "date" || fato.tipo === "datetime" ? textoDe(atual) : String(atual);
+    entrada.value = fato.kind === "date" || fato.kind === "datetime" ? textoDe(atual) : String(atual);
   }
   entrada.addEventListener("input", () => mudar(fato, entrada.value, entrada));
   rotulo.append(entrada);
@@ -149,17 +149,17 @@ function campo(fato) {
 }
 
 function mudar(fato, bruto, entrada) {
-  if (fato.tipo === "date" || fato.tipo === "datetime") {
+  if (fato.kind === "date" || fato.kind === "datetime") {
     // Half-typed dates wait: nothing is decided on them.
-    const iso = bruto === "" ? "" : isoDe(bruto, fato.tipo === "datetime");
+    const iso = bruto === "" ? "" : isoDe(bruto, fato.kind === "datetime");
     entrada?.setAttribute("aria-invalid", String(iso === undefined));
     if (iso === undefined) return;
-    bruto = fato.tipo === "datetime" && iso ? `${iso}:00-03:00` : iso;
+    bruto = fato.kind === "datetime" && iso ? `${iso}:00-03:00` : iso;
   }
-  if (bruto === "") delete estado.valores[fato.fato];
-  else if (fato.tipo === "bool") estado.valores[fato.fato] = bruto === "true";
-  else if (fato.tipo === "integer") estado.valores[fato.fato] = Number(bruto);
-  else estado.valores[fato.fato] = bruto;
+  if (bruto === "") delete estado.valores[fato.path];
+  else if (fato.kind === "bool") estado.valores[fato.path] = bruto === "true";
+  else if (fato.kind === "integer") estado.valores[fato.path] = Number(bruto);
+  else estado.valores[fato.path] = bruto;
   agendar();
 }
 
@@ -225,7 +225,7 @@ async function verEnvio() {
   const corpo = await resposta.json();
   if (!resposta.ok) {
     $("previa-texto").textContent = "";
-    $("envio-estado").textContent = corpo.erro;
+    $("envio-estado").textContent = corpo.error;
     return;
   }
   previa = corpo;
@@ -241,7 +241,7 @@ async function confirmarEnvio() {
   });
   const corpo = await resposta.json();
   if (!resposta.ok) {
-    $("envio-estado").textContent = corpo.erro;
+    $("envio-estado").textContent = corpo.error;
     return;
   }
   $("envio-estado").textContent = "Na fila para o ticket…";
@@ -276,7 +276,7 @@ async function abrirCaso() {
     });
   }
   const corpo = await resposta.json();
-  if (!resposta.ok) return mostrarErro(corpo.erro);
+  if (!resposta.ok) return mostrarErro(corpo.error);
   mostrarCaso(corpo);
 }
 
@@ -302,7 +302,7 @@ async function decidirCaso() {
       body: JSON.stringify({ answers: respostas, version: versao }),
     });
   const corpo = await resposta.json();
-  if (!resposta.ok) return mostrarErro(corpo.erro);
+  if (!resposta.ok) return mostrarErro(corpo.error);
   mostrarCaso(corpo);
 }
 
@@ -317,7 +317,7 @@ async function decidir() {
   const corpo = await resposta.json();
   if (!resposta.ok) {
     $("erro").hidden = false;
-    $("erro").textContent = corpo.erro;
+    $("erro").textContent = corpo.error;
     return;
   }
   $("erro").hidden = true;
@@ -335,7 +335,7 @@ function mostrarFormulario() {
   $("faltando").replaceChildren(...faltando.map((f) => campo(estado.fatos.get(f))));
   $("faltando").className = "falta";
   $("titulo-falta").hidden = faltando.length === 0;
-  const demais = [...estado.fatos.values()].filter((f) => f.fato !== "now" && !f.derivado && !PRINCIPAIS.includes(f.fato) && !faltando.includes(f.fato));
+  const demais = [...estado.fatos.values()].filter((f) => f.path !== "now" && !f.derived && !PRINCIPAIS.includes(f.path) && !faltando.includes(f.path));
   $("demais").replaceChildren(...demais.map(campo));
   if (foco) document.querySelector(`[name="${CSS.escape(foco)}"]`)?.focus();
 }
@@ -377,7 +377,7 @@ function mostrarDecisao(d, pendencias) {
   for (const id of ["titulo-acoes", "acoes", "titulo-scripts", "scripts"]) $(id).hidden = vazio;
   if (vazio) {
     $("comeco-perguntas").replaceChildren(
-      ...PRINCIPAIS.filter((f) => estado.fatos.has(f)).map((f) => texto("li", estado.fatos.get(f).pergunta || f)),
+      ...PRINCIPAIS.filter((f) => estado.fatos.has(f)).map((f) => texto("li", estado.fatos.get(f).question || f)),
     );
     $("acoes").replaceChildren();
     $("scripts").replaceChildren();
@@ -447,7 +447,7 @@ function mostrarAssumidos(d) {
       .map((a) => {
         const li = texto("li", `${a.question} — assumido: ${a.value} `);
         const fato = estado.fatos.get(a.fact);
-        if (fato?.tipo === "bool") {
+        if (fato?.kind === "bool") {
           const trocar = texto("button", "mudar");
           trocar.type = "button";
           trocar.addEventListener("click", () => {
@@ -467,10 +467,10 @@ async function saude() {
   if (!pode("dono")) return;
   const corpo = await (await api("/healthz")).json();
   $("pacote").textContent = `${corpo.bundle.name} ${corpo.bundle.version} · ${corpo.bundle.rules} regras`;
-  const recusa = corpo.recarga_recusada;
+  const recusa = corpo.refused_reload;
   $("recusa").hidden = !recusa;
   if (recusa) {
-    $("recusa").textContent = "A última edição do pacote foi recusada; o pacote anterior continua valendo.\n" + recusa.problemas.map((p) => p.mensagem).join("\n");
+    $("recusa").textContent = "A última edição do pacote foi recusada; o pacote anterior continua valendo.\n" + recusa.problems.map((p) => p.message).join("\n");
   }
 }
 
@@ -498,7 +498,7 @@ async function pendenciasDosCasos() {
   const resposta = await api(`/v1/cases?due=true&team=${encodeURIComponent(time)}&now=${agora}`);
   const corpo = await resposta.json();
   if (!resposta.ok) {
-    $("pendencias-casos").replaceChildren(texto("li", corpo.erro, "muted"));
+    $("pendencias-casos").replaceChildren(texto("li", corpo.error, "muted"));
     return;
   }
   // The teams to filter by are those the open follow-ups name.
@@ -545,7 +545,7 @@ async function estatisticas() {
   const resposta = await api("/v1/stats");
   const corpo = await resposta.json();
   if (!resposta.ok) {
-    painel.replaceChildren(texto("p", corpo.erro, "muted"));
+    painel.replaceChildren(texto("p", corpo.error, "muted"));
     return;
   }
   painel.replaceChildren(
@@ -573,7 +573,7 @@ async function entrar(evento) {
   });
   const corpo = await resposta.json();
   if (!resposta.ok) {
-    $("entrada-aviso").textContent = corpo.erro;
+    $("entrada-aviso").textContent = corpo.error;
     return;
   }
   $("token").value = "";
@@ -589,11 +589,11 @@ async function sair() {
 // authentication, which only a loopback address allows).
 async function comecar(quem) {
   sessao.csrf = quem.csrf || "";
-  sessao.papel = quem.aberto ? "admin" : quem.papel;
+  sessao.papel = quem.open ? "admin" : quem.role;
   $("entrada").hidden = true;
   $("app").hidden = false;
-  $("quem").textContent = quem.aberto ? "sem autenticação" : `${quem.nome} (${quem.papel})`;
-  $("sair").hidden = Boolean(quem.aberto);
+  $("quem").textContent = quem.open ? "sem autenticação" : `${quem.name} (${quem.role})`;
+  $("sair").hidden = Boolean(quem.open);
   $("ver-estatisticas").hidden = !pode("admin");
   if (!estado.iniciado) {
     estado.iniciado = true;
@@ -635,8 +635,8 @@ async function iniciar() {
     localStorage.setItem("roteiro.detalhes", $("detalhes").checked ? "sim" : "não");
   });
   const vocabulario = await (await api("/v1/vocabulary")).json();
-  for (const fato of vocabulario.fatos) estado.fatos.set(fato.fato, fato);
-  PRINCIPAIS = vocabulario.primeiras;
+  for (const fato of vocabulario.facts) estado.fatos.set(fato.path, fato);
+  PRINCIPAIS = vocabulario.first_questions;
   mostrarFormulario();
   await saude();
   setInterval(saude, 3000);
