@@ -192,7 +192,7 @@ fn converse(terminal: &Terminal, answers: &[(&str, &str)]) -> String {
     let by_question: Vec<(String, String)> = bundle
         .vocabulary()
         .facts()
-        .map(|fact| (fact.spec.question.clone(), fact.path.clone()))
+        .map(|fact| (fact.question().to_string(), fact.path.clone()))
         .collect();
     let mut answered = 0;
     // Bounded in time, and by one answer per fact.

@@ -33,12 +33,12 @@ fn shapes() -> &'static Vec<FactShape> {
         common::shipped()
             .vocabulary()
             .facts()
-            .filter(|fact| fact.spec.derive.is_none())
+            .filter(|fact| !fact.derived())
             .map(|fact| FactShape {
                 path: fact.path.clone(),
-                kind: fact.spec.kind,
-                values: fact.spec.values.clone().unwrap_or_default(),
-                range: (fact.spec.minimum.unwrap_or(-1000), fact.spec.maximum.unwrap_or(1000)),
+                kind: fact.kind(),
+                values: fact.values().to_vec(),
+                range: (fact.bounds().0.unwrap_or(-1000), fact.bounds().1.unwrap_or(1000)),
             })
             .collect()
     })
@@ -166,9 +166,9 @@ fn decide_generated(bundle: &Bundle, picks: &[(usize, u64)]) -> Result<(), TestC
                 serde_json::to_string(&second.unwrap()).unwrap()
             );
             for (name, value) in &decision.outputs {
-                let spec = bundle.manifest().outputs.get(name);
-                prop_assert!(spec.is_some(), "undeclared output `{}`", name);
-                if let (Some(values), Some(text)) = (spec.and_then(|s| s.values.as_ref()), value.as_str()) {
+                let values = bundle.output_values(name);
+                prop_assert!(values.is_some(), "undeclared output `{}`", name);
+                if let (Some(values), Some(text)) = (values.filter(|v| !v.is_empty()), value.as_str()) {
                     prop_assert!(
                         values.iter().any(|v| v == text),
                         "`{}` = {} is not declared",

@@ -135,21 +135,21 @@ pub async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
             .filter(|(_, group)| *group)
             .map(|(name, _)| name)
             .collect(),
-        first_questions: &served.bundle.manifest().first_questions,
+        first_questions: served.bundle.first_questions(),
         facts: vocabulary
             .facts()
             .map(|fact| FactBody {
                 path: &fact.path,
-                kind: fact.spec.kind,
-                label: fact.spec.label.as_deref(),
-                description: &fact.spec.description,
-                question: &fact.spec.question,
-                values: fact.spec.values.as_deref(),
+                kind: fact.kind(),
+                label: fact.declared_label(),
+                description: fact.description(),
+                question: fact.question(),
+                values: (fact.kind() == roteiro_engine::FactKind::Enum).then(|| fact.values()),
                 default: fact.default.as_ref().map(|value| value.display()),
-                derived: fact.spec.derive.is_some(),
-                minimum: fact.spec.minimum,
-                maximum: fact.spec.maximum,
-                max_length: fact.spec.max_length,
+                derived: fact.derived(),
+                minimum: fact.bounds().0,
+                maximum: fact.bounds().1,
+                max_length: fact.max_length(),
             })
             .collect(),
     };

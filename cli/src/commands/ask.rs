@@ -164,11 +164,10 @@ fn session(bundle: &Bundle, args: &Args, given: &mut Situation, log: &Option<Com
             let _ = write!(out, "{}", changes(before, &decision));
         }
         let first = bundle
-            .manifest()
-            .first_questions
+            .first_questions()
             .iter()
             .filter(|fact| !given.facts.contains_key(*fact) && !skipped.contains(*fact))
-            .filter_map(|fact| Some((fact.clone(), bundle.vocabulary().fact(fact)?.spec.question.clone())));
+            .filter_map(|fact| Some((fact.clone(), bundle.vocabulary().fact(fact)?.question().to_string())));
         let missing = decision
             .most_decisive_missing()
             .into_iter()
@@ -248,12 +247,12 @@ enum Answer {
 /// field checked as typed otherwise. Esc (or an empty text) skips it;
 /// Ctrl-C ends the session with the decision so far.
 fn ask_in_terminal(bundle: &Bundle, fact: &str, question: &str) -> Answer {
-    let Some(spec) = bundle.vocabulary().fact(fact).map(|f| f.spec.clone()) else {
+    let Some(spec) = bundle.vocabulary().fact(fact) else {
         return Answer::Skip;
     };
-    let values = spec.values.clone().unwrap_or_default();
+    let values = spec.values().to_vec();
     let help = "Esc pula a pergunta · Ctrl-C encerra com a decisão até aqui";
-    let asked = match spec.kind {
+    let asked = match spec.kind() {
         FactKind::Enum => {
             let shown: Vec<String> = values.iter().map(|v| v.replace('_', " ")).collect();
             Select::new(question, shown.clone())
@@ -307,11 +306,11 @@ fn ask_in_terminal(bundle: &Bundle, fact: &str, question: &str) -> Answer {
 
 /// Asks one question until the answer is valid, empty (skip) or stdin closes.
 fn ask(bundle: &Bundle, fact: &str, question: &str, input: &mut impl BufRead, out: &mut impl Write) -> Answer {
-    let Some(spec) = bundle.vocabulary().fact(fact).map(|f| f.spec.clone()) else {
+    let Some(spec) = bundle.vocabulary().fact(fact) else {
         return Answer::Skip;
     };
-    let values = spec.values.clone().unwrap_or_default();
-    let hint = match spec.kind {
+    let values = spec.values().to_vec();
+    let hint = match spec.kind() {
         FactKind::Enum => {
             for (index, value) in values.iter().enumerate() {
                 let _ = writeln!(out, "    {}) {}", index + 1, value.replace('_', " "));
@@ -341,7 +340,7 @@ fn ask(bundle: &Bundle, fact: &str, question: &str, input: &mut impl BufRead, ou
         if line.is_empty() {
             return Answer::Skip;
         }
-        match parse_answer(spec.kind, &values, line) {
+        match parse_answer(spec.kind(), &values, line) {
             Ok(value) => return Answer::Value(value),
             Err(message) => {
                 let _ = writeln!(out, "  {message}");

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use crate::expr::sandbox;
 use crate::facts::vocabulary::Vocabulary;
 use crate::model::bundle::{Bundle, Evaluation, SourceFile, BUILTIN_CALLS};
-use crate::model::policy::Manifest;
 use crate::model::source::BundleInfo;
 
 impl Bundle {
@@ -83,9 +82,18 @@ impl Bundle {
         &self.files
     }
 
-    /// The manifest (`bundle.yaml`).
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+    /// The facts asked first, in order (`bundle.yaml` `first_questions`).
+    pub fn first_questions(&self) -> &[String] {
+        &self.manifest.first_questions
+    }
+
+    /// The values an output may take, when the bundle lists them; `None`
+    /// for an output it does not declare.
+    pub fn output_values(&self, output: &str) -> Option<&[String]> {
+        self.manifest
+            .outputs
+            .get(output)
+            .map(|spec| spec.values.as_deref().unwrap_or_default())
     }
 
     pub(crate) fn file_text(&self, path: &str) -> &str {

@@ -61,8 +61,9 @@ impl FactValue {
 pub struct Fact {
     /// Dotted path.
     pub path: String,
-    /// The declaration as written.
-    pub spec: FactSpec,
+    /// The declaration as written in `vocabulary.yaml`: read through the
+    /// methods below, so the file's format is not the library's surface.
+    pub(crate) spec: FactSpec,
     /// The checked `default`, if any.
     pub default: Option<FactValue>,
     /// Its position among all facts in path order: its slot in a
@@ -71,6 +72,51 @@ pub struct Fact {
 }
 
 impl Fact {
+    /// The kind of value it holds.
+    pub fn kind(&self) -> FactKind {
+        self.spec.kind
+    }
+
+    /// The values of an `enum` fact (empty for the others).
+    pub fn values(&self) -> &[String] {
+        self.spec.values.as_deref().unwrap_or_default()
+    }
+
+    /// The question an analyst asks when it is missing.
+    pub fn question(&self) -> &str {
+        &self.spec.question
+    }
+
+    /// What it means.
+    pub fn description(&self) -> &str {
+        &self.spec.description
+    }
+
+    /// The name the vocabulary gives it for texts, if it gives one.
+    pub fn declared_label(&self) -> Option<&str> {
+        self.spec.label.as_deref()
+    }
+
+    /// Computed from other facts, never asked.
+    pub fn derived(&self) -> bool {
+        self.spec.derive.is_some()
+    }
+
+    /// The bounds of an `integer` fact.
+    pub fn bounds(&self) -> (Option<i64>, Option<i64>) {
+        (self.spec.minimum, self.spec.maximum)
+    }
+
+    /// The longest text it takes, when the vocabulary bounds it itself.
+    pub fn max_length(&self) -> Option<usize> {
+        self.spec.max_length
+    }
+
+    /// Identifies a person or a client: masked in the log.
+    pub fn personal(&self) -> bool {
+        self.spec.personal
+    }
+
     /// Every value an unknown fact is tried with when deciding whether it
     /// matters (booleans and enums); empty for the others.
     pub fn domain(&self) -> Vec<FactValue> {
@@ -173,7 +219,7 @@ impl Vocabulary {
     }
 
     /// Builds the lookup tables from checked declarations.
-    pub fn new(specs: BTreeMap<String, FactSpec>) -> Self {
+    pub(crate) fn new(specs: BTreeMap<String, FactSpec>) -> Self {
         let mut groups = BTreeSet::new();
         let mut facts = BTreeMap::new();
         for (path, spec) in specs {
