@@ -19,8 +19,27 @@ const MIGRATIONS: Migrations = &[
     (6, include_str!("../migrations/sqlite/0006_push_writes.sql")),
 ];
 
+/// How long openers that keep meeting each other's locks try again.
+const OPEN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn db(err: rusqlite::Error) -> LogError {
     LogError::Database(err.to_string())
+}
+
+/// Why one attempt at opening failed: busy is worth another attempt.
+enum OpenError {
+    Busy(rusqlite::Error),
+    Other(rusqlite::Error),
+    Log(LogError),
+}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(err: rusqlite::Error) -> Self {
+        match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => Self::Busy(err),
+            _ => Self::Other(err),
+        }
+    }
 }
 
 /// A SQLite log file.
@@ -37,42 +56,53 @@ impl SqliteStore {
             crate::private::create_private(std::path::Path::new(path))
                 .map_err(|err| LogError::Database(format!("{path}: {err}")))?;
         }
-        let connection = Connection::open(path).map_err(db)?;
-        // First: switching a new file to WAL takes a lock too, and a
-        // process opening the file at that moment must wait, not fail with
-        // "database is locked" (seen with eight openers on a busy machine).
-        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+        // SQLite answers "database is locked" without waiting when two
+        // connections would deadlock (both holding a read lock while one
+        // switches a new file to WAL), whatever the busy timeout: openers
+        // that meet there close and start again, for a bounded time.
+        let deadline = std::time::Instant::now() + OPEN_PATIENCE;
+        loop {
+            match Self::open_once(path) {
+                Err(OpenError::Busy(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(OpenError::Busy(err) | OpenError::Other(err)) => return Err(db(err)),
+                Err(OpenError::Log(err)) => return Err(err),
+                Ok(store) => return Ok(store),
+            }
+        }
+    }
+
+    fn open_once(path: &str) -> Result<Self, OpenError> {
+        let connection = Connection::open(path)?;
+        // First: a lock held by another connection is waited for, not
+        // answered with "database is locked".
+        connection.busy_timeout(std::time::Duration::from_secs(5))?;
         // Rows of about a kilobyte in 16 KB pages: fewer pages, and fewer
         // page and frame headers, per batch; a record costs about a fifth
         // less to write than in 4 KB pages (benches/record.rs). Only a new
         // file takes it; an existing log keeps the page size it has.
-        connection.pragma_update(None, "page_size", PAGE_BYTES).map_err(db)?;
-        connection
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
-            .map_err(db)?;
+        connection.pragma_update(None, "page_size", PAGE_BYTES)?;
+        connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))?;
         // In WAL mode NORMAL never corrupts the file, and a crash of the
         // process loses nothing committed; a power cut may lose the last
         // commits. A writer that answers only once committed asks for FULL
         // (`Store::sync_every_commit`), one fsync per group commit.
-        connection.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
         // An append-only log rewrites its last pages in every batch; a
         // longer write-ahead log (16 MB before a checkpoint, not 4 MB)
         // copies each page back into the file once for many batches: the
         // writer's cost per record falls by a fifth (benches/record.rs).
-        let page_bytes: i64 = connection
-            .pragma_query_value(None, "page_size", |row| row.get(0))
-            .map_err(db)?;
-        connection
-            .pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_bytes.max(512))
-            .map_err(db)?;
+        let page_bytes: i64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
+        connection.pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_bytes.max(512))?;
         // Commands run beside `serve` may open the file together after an
         // upgrade: one migrates at a time (IMMEDIATE takes the write lock
         // first), and each looks again inside its transaction.
-        connection.execute_batch("BEGIN IMMEDIATE").map_err(db)?;
+        connection.execute_batch("BEGIN IMMEDIATE")?;
         let migrated = migrate(&connection);
         let ended = if migrated.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        connection.execute_batch(ended).map_err(db)?;
-        migrated?;
+        connection.execute_batch(ended)?;
+        migrated.map_err(OpenError::Log)?;
         Ok(Self { connection })
     }
 }
