@@ -23,7 +23,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Bundle, BundleError> {
         }
         None => {
             tracing::debug!("loading the embedded policies");
-            Bundle::from_files(embedded_files())
+            Bundle::from_embedded(embedded_files())
         }
     }?;
     bundle.set_evaluation(EVALUATION.get().copied().unwrap_or_default());

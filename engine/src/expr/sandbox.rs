@@ -326,7 +326,121 @@ fn register_moments(engine: &mut Engine, calendar: Arc<Calendar>) {
     comparisons!(Instant);
 }
 
-/// Names of every function a policy expression may call.
+/// Every function the sandbox's engine offers, by name: what
+/// [`function_names`] reads from the engine, written out so a load does not
+/// format every signature Rhai knows to find them (a twentieth of a cold
+/// `roteiro decide`). A test holds it to the engine's own list.
+pub const FUNCTION_NAMES: &[&str] = &[
+    "!",
+    "!=",
+    "+",
+    "+=",
+    "-",
+    "<",
+    "<=",
+    "==",
+    ">",
+    ">=",
+    "abs",
+    "add_business_days",
+    "add_days",
+    "add_minutes",
+    "all",
+    "append",
+    "business_days_between",
+    "bytes",
+    "chop",
+    "clear",
+    "contains",
+    "crop",
+    "date",
+    "day",
+    "days_between",
+    "debug",
+    "dedup",
+    "drain",
+    "ends_with",
+    "extract",
+    "filter",
+    "find",
+    "find_map",
+    "fmt",
+    "fmt_time",
+    "for_each",
+    "get",
+    "get$bytes",
+    "get$is_empty",
+    "get$is_even",
+    "get$is_odd",
+    "get$is_zero",
+    "get$len",
+    "given",
+    "hour",
+    "hours_between",
+    "index$get$",
+    "index_of",
+    "insert",
+    "is_business_day",
+    "is_empty",
+    "is_even",
+    "is_odd",
+    "is_open",
+    "is_zero",
+    "iso",
+    "len",
+    "make_lower",
+    "make_upper",
+    "map",
+    "max",
+    "min",
+    "minute",
+    "minutes_between",
+    "month",
+    "order",
+    "order_by",
+    "order_desc",
+    "pad",
+    "pop",
+    "print",
+    "push",
+    "reduce",
+    "reduce_rev",
+    "remove",
+    "replace",
+    "retain",
+    "reverse",
+    "seconds_between",
+    "set",
+    "shift",
+    "sign",
+    "some",
+    "sort",
+    "sort_by",
+    "sort_desc",
+    "splice",
+    "split",
+    "split_rev",
+    "starts_with",
+    "sub_string",
+    "to_binary",
+    "to_blob",
+    "to_chars",
+    "to_debug",
+    "to_hex",
+    "to_int",
+    "to_lower",
+    "to_octal",
+    "to_string",
+    "to_upper",
+    "trim",
+    "truncate",
+    "weekday",
+    "year",
+    "zip",
+];
+
+/// Names of every function a policy expression may call, as the engine
+/// lists them.
 pub fn function_names(engine: &Engine) -> BTreeSet<String> {
     engine
         .gen_fn_signatures(true)
@@ -337,4 +451,24 @@ pub fn function_names(engine: &Engine) -> BTreeSet<String> {
             Some(name)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The written-out list is the engine's own: a Rhai upgrade or a new
+    /// helper that changes what rules may call fails here, naming the
+    /// difference.
+    #[test]
+    fn the_listed_function_names_are_exactly_the_engines() {
+        let engine = build_engine(Arc::new(Calendar::default()));
+        let listed: BTreeSet<String> = FUNCTION_NAMES.iter().map(|name| (*name).to_string()).collect();
+        let offered = function_names(&engine);
+        assert_eq!(
+            listed.symmetric_difference(&offered).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "FUNCTION_NAMES differs from the engine's functions"
+        );
+    }
 }
