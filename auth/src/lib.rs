@@ -11,7 +11,8 @@
 //!   constant time and refreshed from the database, so a revoke reaches a
 //!   running service within a refresh.
 //! - [`Sessions`]: the page's logins, a random id in an HttpOnly cookie
-//!   with its own anti-CSRF value.
+//!   with its own anti-CSRF value, kept in the log's database so every
+//!   replica of the service knows them.
 #![deny(missing_docs)]
 
 mod role;
@@ -20,5 +21,5 @@ mod sessions;
 mod tokens;
 
 pub use role::Role;
-pub use sessions::{Session, Sessions, SESSION_HOURS};
+pub use sessions::{Session, Sessions, CACHE_FOR, SESSION_HOURS};
 pub use tokens::{Identity, Keyring, TokenError, TokenInfo, Tokens};

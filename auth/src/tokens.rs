@@ -128,10 +128,15 @@ impl Tokens {
             .find(|token| token.revoked_at.is_none() && (token.id == id_or_name || token.name == id_or_name))
             .ok_or_else(|| TokenError::NotFound(id_or_name.chars().take(MAX_NAME_CHARS).collect()))?;
         let revoked_at = at.to_rfc3339();
-        self.db.execute(
-            "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-            &[Param::Text(&revoked_at), Param::Text(&found.id)],
-        )?;
+        self.db.transaction(|db| -> Result<(), LogError> {
+            db.execute(
+                "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                &[Param::Text(&revoked_at), Param::Text(&found.id)],
+            )?;
+            // Its page sessions end with it, on every replica.
+            db.execute("DELETE FROM sessions WHERE token_id = $1", &[Param::Text(&found.id)])?;
+            Ok(())
+        })?;
         Ok(TokenInfo {
             revoked_at: Some(revoked_at),
             ..found

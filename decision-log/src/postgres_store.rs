@@ -12,6 +12,7 @@ const MIGRATIONS: Migrations = &[
     (4, include_str!("../migrations/postgres/0004_pushes.sql")),
     (5, include_str!("../migrations/postgres/0005_journals.sql")),
     (6, include_str!("../migrations/postgres/0006_push_writes.sql")),
+    (7, include_str!("../migrations/postgres/0007_shared_state.sql")),
 ];
 
 fn db(err: postgres::Error) -> LogError {

@@ -17,6 +17,7 @@ const MIGRATIONS: Migrations = &[
     (4, include_str!("../migrations/sqlite/0004_pushes.sql")),
     (5, include_str!("../migrations/sqlite/0005_journals.sql")),
     (6, include_str!("../migrations/sqlite/0006_push_writes.sql")),
+    (7, include_str!("../migrations/sqlite/0007_shared_state.sql")),
 ];
 
 /// How long openers that keep meeting each other's locks try again.

@@ -51,7 +51,7 @@ pub async fn authorize(State(gate): State<Gate>, mut request: Request, next: Nex
         request.extensions_mut().insert(Known(true));
         return next.run(request).await;
     }
-    let (identity, session) = match guard.identify(request.headers()) {
+    let (identity, session) = match guard.identify(request.headers()).await {
         Ok(Some(found)) => found,
         Ok(None) => {
             return ApiError::unauthorized("entre com um token: Authorization: Bearer <token>, ou pela página")

@@ -1,6 +1,7 @@
 //! Who a request comes from: the tokens in the log's database (read
-//! again every second, so a revoke holds within it), the page's sessions,
-//! and the loopback exception of a fresh install. The [`Guard`] is a state
+//! again every second, so a revoke holds within it), the page's sessions
+//! (in the same database, so every replica knows them), and the loopback
+//! exception of a fresh install. The [`Guard`] is a state
 //! of its own: the access layer, the login handlers and the limits' slot
 //! take it, nothing else of the service.
 
@@ -34,8 +35,8 @@ impl Who {
 pub struct Guard {
     /// `None`: no authentication at all (loopback only, said loudly).
     tokens: Option<TokenSource>,
-    /// The page's logins.
-    pub sessions: Sessions,
+    /// The page's logins (none when everyone is let in).
+    pub sessions: Option<Arc<Sessions>>,
     /// Whether cookies are marked `Secure` (the service speaks TLS).
     pub secure_cookies: bool,
     /// Served on a loopback address: until the first token is made, this
@@ -59,13 +60,14 @@ impl Guard {
     /// address.
     pub fn tokens(address: &str, secure_cookies: bool, loopback: bool) -> Result<Self, roteiro_auth::TokenError> {
         let keyring = Tokens::open(address)?.keyring()?;
+        let sessions = Sessions::open(address)?;
         Ok(Self {
             tokens: Some(TokenSource {
                 address: address.to_string(),
                 keyring: RwLock::new(Arc::new(keyring)),
                 connection: Mutex::new(None),
             }),
-            sessions: Sessions::default(),
+            sessions: Some(Arc::new(sessions)),
             secure_cookies,
             loopback,
         })
@@ -75,7 +77,7 @@ impl Guard {
     pub fn open() -> Self {
         Self {
             tokens: None,
-            sessions: Sessions::default(),
+            sessions: None,
             secure_cookies: false,
             loopback: true,
         }
@@ -127,7 +129,10 @@ impl Guard {
     /// Who presents these headers: a bearer token, else a live session
     /// (with the session when it came by cookie); `Ok(None)` when they
     /// present nothing.
-    pub fn identify(&self, headers: &HeaderMap) -> Result<Option<(Identity, Option<roteiro_auth::Session>)>, ApiError> {
+    pub async fn identify(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<(Identity, Option<roteiro_auth::Session>)>, ApiError> {
         let keyring = self.keyring();
         if let Some(value) = headers.get(header::AUTHORIZATION) {
             let token = value
@@ -144,11 +149,29 @@ impl Guard {
             return Ok(None);
         };
         let session = self
-            .sessions
-            .get(id, chrono::Utc::now())
+            .session(id)
+            .await?
             .filter(|session| keyring.holds(&session.identity.id))
             .ok_or_else(|| ApiError::unauthorized("a sessão terminou; entre de novo"))?;
         Ok(Some((session.identity.clone(), Some(session))))
+    }
+
+    /// The live session with this id: from this process's memory when it
+    /// read it a moment ago, else from the database (off the runtime's
+    /// threads).
+    pub async fn session(&self, id: &str) -> Result<Option<roteiro_auth::Session>, ApiError> {
+        let Some(sessions) = &self.sessions else {
+            return Ok(None);
+        };
+        let now = chrono::Utc::now();
+        if let Some(known) = sessions.cached(id, now) {
+            return Ok(known);
+        }
+        let (sessions, id) = (sessions.clone(), id.to_string());
+        tokio::task::spawn_blocking(move || sessions.get(&id, now))
+            .await
+            .map_err(|err| ApiError::unavailable(format!("sessão não lida: {err}")))?
+            .map_err(|err| ApiError::unavailable(format!("sessão não lida: {err}")))
     }
 }
 

@@ -103,11 +103,14 @@ pub async fn login(State(gate): State<Gate>, request: Request) -> Result<Respons
         gate.limits.failed_login(address)?;
         return Err(ApiError::unauthorized("token desconhecido ou revogado"));
     };
-    let (id, session) = gate
-        .guard
-        .sessions
-        .start(identity.clone(), chrono::Utc::now())
-        .map_err(|err| ApiError::unavailable(format!("sem aleatoriedade do sistema: {err}")))?;
+    let Some(sessions) = gate.guard.sessions.clone() else {
+        return Err(ApiError::unavailable("este serviço não guarda sessões".into()));
+    };
+    let started = identity.clone();
+    let (id, session) = tokio::task::spawn_blocking(move || sessions.start(started, chrono::Utc::now()))
+        .await
+        .map_err(|err| ApiError::unavailable(format!("sessão não aberta: {err}")))?
+        .map_err(|err| ApiError::unavailable(format!("sessão não aberta: {err}")))?;
     tracing::info!(token = %identity.id, "sessão aberta");
     let secure = if gate.guard.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
@@ -127,7 +130,7 @@ pub async fn session(State(gate): State<Gate>, request: Request) -> Result<Respo
     if gate.guard.lets_in(request.headers()) {
         return Ok(reply::json(StatusCode::OK, &OPEN));
     }
-    match gate.guard.identify(request.headers())? {
+    match gate.guard.identify(request.headers()).await? {
         Some((identity, Some(session))) => Ok(reply::json(StatusCode::OK, &described(&identity, &session.csrf))),
         Some((identity, None)) => Ok(reply::json(StatusCode::OK, &described(&identity, ""))),
         None => Err(ApiError::unauthorized("nenhuma sessão; entre com um token")),
@@ -139,17 +142,27 @@ pub async fn session(State(gate): State<Gate>, request: Request) -> Result<Respo
 /// log an analyst out.
 pub async fn logout(State(gate): State<Gate>, request: Request) -> Response {
     if let Some(id) = session_cookie(request.headers()) {
-        if let Some(session) = gate.guard.sessions.get(id, chrono::Utc::now()) {
-            let presented = request
-                .headers()
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !roteiro_auth::Sessions::csrf_matches(&session, presented) {
-                return ApiError::forbidden("falta o código anti-CSRF da sessão (X-CSRF-Token)").into_response();
+        match gate.guard.session(id).await {
+            Ok(Some(session)) => {
+                let presented = request
+                    .headers()
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !roteiro_auth::Sessions::csrf_matches(&session, presented) {
+                    return ApiError::forbidden("falta o código anti-CSRF da sessão (X-CSRF-Token)").into_response();
+                }
+            }
+            Ok(None) => {}
+            Err(unread) => return unread.into_response(),
+        }
+        if let Some(sessions) = gate.guard.sessions.clone() {
+            let id = id.to_string();
+            let ended = tokio::task::spawn_blocking(move || sessions.end(&id)).await;
+            if !matches!(ended, Ok(Ok(()))) {
+                return ApiError::unavailable("a sessão não foi encerrada; tente de novo".into()).into_response();
             }
         }
-        gate.guard.sessions.end(id);
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let cleared = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");

@@ -191,6 +191,52 @@ fn the_page_session_needs_its_csrf_value_to_change_anything_and_ends_with_logout
     assert_eq!(status, 401, "{body}");
 }
 
+/// A second service on `database`, as another replica behind the same
+/// balancer would be.
+fn replica_of(database: &str) -> (tokio::runtime::Runtime, std::net::SocketAddr) {
+    let guard = roteiro_service::Guard::tokens(database, false, true).unwrap();
+    common::serve_desk(
+        Some(log_config(database)),
+        guard,
+        roteiro_service::LimitsConfig::default(),
+        None,
+        None,
+    )
+}
+
+#[test]
+fn a_page_session_holds_on_every_replica_and_after_a_restart_and_ends_on_all() {
+    let database = scratch("replica-sessions");
+    let (_runtime, admin) = common::serve(Some(log_config(&database)));
+    let ana = admin.as_new(Role::Analista, "ana");
+    let (other_runtime, other) = replica_of(&database);
+    let login = format!(r#"{{"token": "{}"}}"#, ana.token);
+    let (status, head, body) = exchange(ana.addr, "POST", "/v1/login", "", &login);
+    assert_eq!(status, 200, "{body}");
+    let csrf = serde_json::from_str::<Value>(&body).unwrap()["csrf"].as_str().unwrap().to_string();
+    let cookie = format!("Cookie: {}\r\n", cookie_of(&head).0);
+    let signed = format!("{cookie}X-CSRF-Token: {csrf}\r\n");
+    let situation = r#"{"now": "2026-12-08T10:15:00-03:00", "request": {"topic": "xml"}}"#;
+    for addr in [ana.addr, other] {
+        assert_eq!(exchange(addr, "GET", "/v1/session", &cookie, "").0, 200, "{addr}");
+        assert_eq!(exchange(addr, "POST", "/v1/decide", &signed, situation).0, 200, "{addr}");
+    }
+
+    // The other replica restarts: the session is still there.
+    drop(other_runtime);
+    let (_restarted, other) = replica_of(&database);
+    assert_eq!(exchange(other, "GET", "/v1/session", &cookie, "").0, 200);
+
+    // A logout on one replica ends it on the first within its cache time.
+    assert_eq!(exchange(other, "POST", "/v1/logout", &signed, "").0, 204);
+    assert_eq!(exchange(other, "GET", "/v1/session", &cookie, "").0, 401);
+    let ended = (0..30).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        exchange(ana.addr, "GET", "/v1/session", &cookie, "").0 == 401
+    });
+    assert!(ended, "the first replica still took the session 3 s after the logout");
+}
+
 #[test]
 fn the_authenticated_caller_is_who_the_log_and_the_case_record() {
     let database = scratch("who");
