@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use roteiro_decision_log::db::{Db, Param};
+use roteiro_decision_log::db::{KeptDb, Param};
 use roteiro_decision_log::LogError;
 
 use crate::secret::{random_hex, salted_hash, same};
@@ -52,10 +52,7 @@ pub struct Session {
 
 /// The sessions of one database.
 pub struct Sessions {
-    address: String,
-    /// Kept between reads; dropped after a failure, so the next read
-    /// opens it again.
-    connection: Mutex<Option<Db>>,
+    db: KeptDb,
     /// What was read, by the id's hash, and when.
     cache: Mutex<HashMap<String, (Instant, Option<Session>)>>,
     cache_for: Duration,
@@ -74,10 +71,8 @@ fn hashed(id: &str) -> String {
 impl Sessions {
     /// The sessions in the database at `address` (opened and migrated now).
     pub fn open(address: &str) -> Result<Self, LogError> {
-        let db = Db::open(address)?;
         Ok(Self {
-            address: address.to_string(),
-            connection: Mutex::new(Some(db)),
+            db: KeptDb::open(address)?,
             cache: Mutex::new(HashMap::new()),
             cache_for: CACHE_FOR,
         })
@@ -89,21 +84,6 @@ impl Sessions {
     pub fn remembering_for(mut self, cache_for: Duration) -> Self {
         self.cache_for = cache_for;
         self
-    }
-
-    /// Runs `work` on the connection, opening it when there is none and
-    /// dropping it after a failure.
-    fn with_db<T, E: From<LogError>>(&self, work: impl FnOnce(&mut Db) -> Result<T, E>) -> Result<T, E> {
-        let mut connection = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut db = match connection.take() {
-            Some(db) => db,
-            None => Db::open(&self.address)?,
-        };
-        let done = work(&mut db);
-        if done.is_ok() {
-            *connection = Some(db);
-        }
-        done
     }
 
     /// Starts a session for `identity`; its id (for the cookie) and the
@@ -120,7 +100,7 @@ impl Sessions {
         };
         let (id_hash, started, expires) = (hashed(&id), moment(now), moment(session.expires));
         let token = session.identity.id.as_str();
-        self.with_db(|db| {
+        self.db.with(|db| {
             db.transaction(|db| -> Result<(), LogError> {
                 db.execute("DELETE FROM sessions WHERE expires_at <= $1", &[Param::Text(&started)])?;
                 let keep = Param::Int(MAX_SESSIONS_PER_TOKEN - 1);
@@ -166,7 +146,7 @@ impl Sessions {
     /// The live session with this id, read from the database (blocking).
     pub fn get(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Session>, LogError> {
         let id_hash = hashed(id);
-        let rows = self.with_db(|db| {
+        let rows = self.db.with(|db| {
             db.rows(
                 "SELECT token_id, name, role, csrf, expires_at FROM sessions WHERE id_hash = $1",
                 &[Param::Text(&id_hash)],
@@ -186,7 +166,8 @@ impl Sessions {
     pub fn end(&self, id: &str) -> Result<(), LogError> {
         let id_hash = hashed(id);
         self.remember(id_hash.clone(), None);
-        self.with_db(|db| db.execute("DELETE FROM sessions WHERE id_hash = $1", &[Param::Text(&id_hash)]))?;
+        self.db
+            .with(|db| db.execute("DELETE FROM sessions WHERE id_hash = $1", &[Param::Text(&id_hash)]))?;
         Ok(())
     }
 
@@ -275,12 +256,22 @@ mod tests {
         let shared = Shared::new("replicas");
         let (one, two) = (shared.replica(), shared.replica());
         let (id, session) = one.start(ana(), at(8)).unwrap();
-        assert_eq!(two.get(&id, at(9)).unwrap(), Some(session), "the other replica knows it");
+        assert_eq!(
+            two.get(&id, at(9)).unwrap(),
+            Some(session),
+            "the other replica knows it"
+        );
         two.end(&id).unwrap();
-        assert!(one.get(&id, at(9)).unwrap().is_none(), "a logout on one ends it on both");
+        assert!(
+            one.get(&id, at(9)).unwrap().is_none(),
+            "a logout on one ends it on both"
+        );
         let (kept, _) = one.start(ana(), at(8)).unwrap();
         drop(one);
-        assert!(shared.replica().get(&kept, at(9)).unwrap().is_some(), "a restart ends nothing");
+        assert!(
+            shared.replica().get(&kept, at(9)).unwrap().is_some(),
+            "a restart ends nothing"
+        );
     }
 
     #[test]
@@ -289,7 +280,8 @@ mod tests {
         let sessions = shared.replica();
         let (id, _) = sessions.start(ana(), at(8)).unwrap();
         let rows = sessions
-            .with_db(|db| db.rows("SELECT id_hash FROM sessions", &[]))
+            .db
+            .with(|db| db.rows("SELECT id_hash FROM sessions", &[]))
             .unwrap();
         assert_eq!(rows, vec![vec![Some(hashed(&id))]]);
         assert_ne!(hashed(&id), id);
@@ -308,7 +300,10 @@ mod tests {
             remembering.cached(&id, at(9)).and_then(|known| known).is_some(),
             "within its cache time the process answers from memory"
         );
-        assert!(remembering.get(&id, at(9)).unwrap().is_none(), "the database says it ended");
+        assert!(
+            remembering.get(&id, at(9)).unwrap().is_none(),
+            "the database says it ended"
+        );
         assert_eq!(remembering.cached(&id, at(9)), Some(None));
         assert_eq!(shared.replica().cached(&id, at(9)), None, "nothing read yet");
     }
@@ -323,7 +318,8 @@ mod tests {
 
     fn count(sessions: &Sessions) -> i64 {
         let rows = sessions
-            .with_db(|db| db.rows("SELECT CAST(count(*) AS TEXT) FROM sessions", &[]))
+            .db
+            .with(|db| db.rows("SELECT CAST(count(*) AS TEXT) FROM sessions", &[]))
             .unwrap();
         rows[0][0].as_deref().unwrap().parse().unwrap()
     }
@@ -343,10 +339,16 @@ mod tests {
             let now = at(2) + TimeDelta::minutes(minute);
             latest.push(sessions.start(ana(), now).unwrap().0);
         }
-        assert!(sessions.get(&kept, at(3)).unwrap().is_some(), "the admin's session stays");
+        assert!(
+            sessions.get(&kept, at(3)).unwrap().is_some(),
+            "the admin's session stays"
+        );
         assert_eq!(count(&sessions), MAX_SESSIONS_PER_TOKEN + 1);
         for id in latest.iter().rev().take(16) {
-            assert!(sessions.get(id, at(3)).unwrap().is_some(), "the analyst's newest sessions stay");
+            assert!(
+                sessions.get(id, at(3)).unwrap().is_some(),
+                "the analyst's newest sessions stay"
+            );
         }
         assert!(sessions.get(&latest[0], at(3)).unwrap().is_none(), "the oldest went");
     }
@@ -358,7 +360,9 @@ mod tests {
         for index in 0..5 {
             sessions.start(someone(index), at(1)).unwrap();
         }
-        sessions.start(someone(9), at(1) + TimeDelta::hours(SESSION_HOURS)).unwrap();
+        sessions
+            .start(someone(9), at(1) + TimeDelta::hours(SESSION_HOURS))
+            .unwrap();
         assert_eq!(count(&sessions), 1);
     }
 }

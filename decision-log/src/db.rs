@@ -124,6 +124,42 @@ impl Db {
     }
 }
 
+/// A connection one process's callers take turns on, kept between uses
+/// (a PostgreSQL connection per use would be a login per use), dropped
+/// after a failure so the next use opens it again.
+pub struct KeptDb {
+    address: String,
+    connection: std::sync::Mutex<Option<Db>>,
+}
+
+impl KeptDb {
+    /// Opens (creating and migrating) the database at `address` now.
+    pub fn open(address: &str) -> Result<Self, LogError> {
+        Ok(Self {
+            address: address.to_string(),
+            connection: std::sync::Mutex::new(Some(Db::open(address)?)),
+        })
+    }
+
+    /// Runs `work` on the connection (blocking: off an async runtime's
+    /// threads).
+    pub fn with<T, E: From<LogError>>(&self, work: impl FnOnce(&mut Db) -> Result<T, E>) -> Result<T, E> {
+        let mut kept = self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut db = match kept.take() {
+            Some(db) => db,
+            None => Db::open(&self.address)?,
+        };
+        let done = work(&mut db);
+        if done.is_ok() {
+            *kept = Some(db);
+        }
+        done
+    }
+}
+
 fn sqlite_value(param: &Param<'_>) -> rusqlite::types::Value {
     use rusqlite::types::Value;
     match param {

@@ -18,13 +18,14 @@ mod movidesk;
 mod opening;
 mod preview;
 mod pushes;
+mod turns;
 
 pub use budget::Budget;
 pub use config::{ConfigError, MovideskConfig, Secret};
 pub use movidesk::Movidesk;
 pub use opening::Opening;
 pub use preview::Preview;
-pub use pushes::{deliver_due, Push, PushState, Pushes, Written};
+pub use pushes::{deliver_due, Push, PushState, Pushes, Written, CLAIM_MINUTES};
 
 /// A ticket as roteiro reads it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

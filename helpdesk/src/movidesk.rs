@@ -10,21 +10,23 @@
 //!   action, without an `id`: the field table gives an action's `id` "when
 //!   it is necessary to change an existing action", so an action sent with
 //!   one is an edit, and the ticket's other actions are never sent back;
-//! - the token is the `token` query parameter; 10 requests a minute (kept
-//!   with [`Budget`], never more in any 60 s); after three failed requests
-//!   a 429 blocks for 60 s, its wait in `retry-after`, which is obeyed up to
-//!   `max_wait`; past it the push is left queued, never dropped.
+//! - the token is the `token` query parameter; 10 requests a minute per
+//!   account (kept with [`Turns`], never more in any 60 s, shared by every
+//!   process through the log's database when there is one); after three
+//!   failed requests a 429 blocks for 60 s, its wait in `retry-after`,
+//!   which is obeyed (by every process) up to `max_wait`; past it the push
+//!   is left queued, never dropped.
 //!
 //! Not documented, so read both ways: a ticket that does not exist may be
 //! a 404 or an empty (or `null`, or `[]`) 2xx; a read by id may answer the
 //! ticket or a list holding it.
 
-use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use roteiro_decision_log::LogError;
 use serde_json::{json, Value};
 
-use crate::budget::Budget;
+use crate::turns::{Turns, Wait};
 use crate::{Helpdesk, HelpdeskError, MovideskConfig, NewAction, Ticket};
 
 /// The scalar fields read of a ticket.
@@ -44,9 +46,7 @@ const MAX_ANSWER_BYTES: u64 = 8 * 1024 * 1024;
 pub struct Movidesk {
     config: MovideskConfig,
     agent: ureq::Agent,
-    budget: Mutex<Budget>,
-    /// Until when Movidesk asked to wait (its last `retry-after`).
-    blocked_until: Mutex<Option<Instant>>,
+    turns: Turns,
 }
 
 enum Verb<'a> {
@@ -77,34 +77,43 @@ struct Read {
 }
 
 impl Movidesk {
-    /// A client for the account `config` names.
+    /// A client for the account `config` names, keeping its budget in this
+    /// process alone (a command run with no database).
     pub fn new(config: MovideskConfig) -> Self {
+        let turns = Turns::local(config.per_minute, config.minute);
+        Self::with_turns(config, turns)
+    }
+
+    /// A client whose budget every process using the database at
+    /// `address` shares: the account's 10 requests a minute hold for all
+    /// of them together.
+    pub fn sharing(config: MovideskConfig, address: &str) -> Result<Self, LogError> {
+        let account = account_key(&config);
+        let turns = Turns::shared(address, account, config.per_minute, config.minute)?;
+        Ok(Self::with_turns(config, turns))
+    }
+
+    fn with_turns(config: MovideskConfig, turns: Turns) -> Self {
         let agent = ureq::Agent::new_with_config(
             ureq::Agent::config_builder()
                 .timeout_global(Some(config.timeout))
                 .http_status_as_error(false)
                 .build(),
         );
-        Self {
-            budget: Mutex::new(Budget::new(config.per_minute, config.minute)),
-            agent,
-            config,
-            blocked_until: Mutex::new(None),
-        }
+        Self { agent, config, turns }
     }
 
-    /// Waits for the budget and any `retry-after`, or says how long it
-    /// would have been.
+    /// Waits for a turn, or says how long it would have been.
     fn wait_turn(&self, started: Instant) -> Result<(), HelpdeskError> {
         loop {
-            let blocked = *self.blocked_until.lock().unwrap_or_else(PoisonError::into_inner);
-            let now = Instant::now();
-            let wait = match blocked {
-                Some(until) if until > now => until - now,
-                _ => match self.budget.lock().unwrap_or_else(PoisonError::into_inner).take(now) {
-                    Ok(()) => return Ok(()),
-                    Err(wait) => wait,
-                },
+            let wait = match self.turns.take() {
+                Ok(()) => return Ok(()),
+                Err(Wait::For(wait)) => wait,
+                Err(Wait::Unread(err)) => {
+                    return Err(HelpdeskError::Transport(format!(
+                        "o orçamento de requisições não foi lido: {err}"
+                    )))
+                }
             };
             if started.elapsed() + wait > self.config.max_wait {
                 return Err(HelpdeskError::RateLimited(wait.as_secs().max(1)));
@@ -118,6 +127,7 @@ impl Movidesk {
     fn call(&self, verb: Verb<'_>, route: Route, id: &str, query: &[(&str, &str)]) -> Result<Value, HelpdeskError> {
         let started = Instant::now();
         let url = format!("{}{}", self.config.base_url.trim_end_matches('/'), route.path());
+        let mut last_wait = 60;
         for _ in 0..MAX_TRIES {
             self.wait_turn(started)?;
             let pairs = [("token", self.config.token.expose()), ("id", id)]
@@ -137,8 +147,8 @@ impl Movidesk {
                     .and_then(|value| value.trim().parse::<u64>().ok())
                     .unwrap_or(60);
                 tracing::info!(seconds, "helpdesk pediu espera (429)");
-                *self.blocked_until.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(Instant::now() + Duration::from_secs(seconds));
+                self.turns.block_for(Duration::from_secs(seconds));
+                last_wait = seconds;
                 continue;
             }
             let text = response
@@ -161,14 +171,7 @@ impl Movidesk {
                 )),
             };
         }
-        let wait = self
-            .blocked_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .map_or(60, |until| {
-                until.saturating_duration_since(Instant::now()).as_secs().max(1)
-            });
-        Err(HelpdeskError::RateLimited(wait))
+        Err(HelpdeskError::RateLimited(last_wait.max(1)))
     }
 
     fn transport(&self, err: &impl ToString) -> HelpdeskError {
@@ -192,6 +195,17 @@ impl Movidesk {
         }
         Err(HelpdeskError::NotFound(id.to_string()))
     }
+}
+
+/// The account as the shared budget names it: a SHA-256 of the API's
+/// address and the token (the token itself is never stored).
+fn account_key(config: &MovideskConfig) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(config.base_url.trim_end_matches('/').as_bytes());
+    hasher.update(b"\n");
+    hasher.update(config.token.expose().as_bytes());
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The ticket `id` in an answer: the ticket itself, or the one in a list

@@ -1,10 +1,19 @@
-//! The queue of pushes, in the log's database (migrations 0004 and 0006):
-//! a push is written before anything is sent, so a 429, an outage or a
-//! restart of roteiro only delays it. Written exactly once: every try
+//! The queue of pushes, in the log's database (migrations 0004, 0006 and
+//! 0007): a push is written before anything is sent, so a 429, an outage
+//! or a restart of roteiro only delays it. Written exactly once: every try
 //! reads the ticket for the push's marker first, and a write is recorded
 //! before it is sent, so a write that may have landed (the helpdesk
 //! failed, never answered, or took it but does not show it yet) is
 //! confirmed by later reads, never sent again while it may still show.
+//!
+//! Several processes (replicas of `serve`, a `case push`) work one queue:
+//! a process claims one due push at a time for [`CLAIM_MINUTES`] (an
+//! atomic conditional update; `FOR UPDATE SKIP LOCKED` on PostgreSQL, so
+//! claimers pass each other's rows), and only the holder of the claim may
+//! record that it writes or how the try went. A claim taken over after it
+//! ran out makes the old holder's records change nothing. One live push
+//! per marker is a unique index: a confirmation sent to two replicas at
+//! once queues one push.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use roteiro_decision_log::cases::Cases;
@@ -80,6 +89,11 @@ const SENT_WINDOW_MINUTES: i64 = 10;
 /// given up as failed, for a person to look at the ticket.
 const ACCEPTED_WINDOW_HOURS: i64 = 24;
 
+/// How long a claim on a push lasts: longer than one try (three requests
+/// within their timeouts and the budget's wait), so it only runs out when
+/// its holder died.
+pub const CLAIM_MINUTES: i64 = 5;
+
 /// One push.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Push {
@@ -117,13 +131,15 @@ pub struct Pushes {
     db: Db,
 }
 
-const COLUMNS: &str = "CAST(id AS TEXT), ticket, CAST(public AS TEXT), text, marker, requested_by, requested_at, state, CAST(attempts AS TEXT), next_try_at, result, written, written_at";
+// The id is read as text under another name: `ORDER BY id` must sort the
+// number, not the text column PostgreSQL would otherwise take it for.
+const COLUMNS: &str = "CAST(id AS TEXT) AS id_text, ticket, CAST(public AS TEXT), text, marker, requested_by, requested_at, state, CAST(attempts AS TEXT), next_try_at, result, written, written_at";
 
 /// Longest a queued push waits between tries.
 const MAX_BACKOFF_MINUTES: i64 = 60;
 
 /// Most pushes one delivery round takes on.
-const MAX_PER_ROUND: i64 = 50;
+const MAX_PER_ROUND: usize = 50;
 
 /// A moment as the queue stores it: UTC, microseconds, `Z`, so text order
 /// is time order and the database picks the due pushes itself.
@@ -138,31 +154,31 @@ impl Pushes {
     }
 
     /// Queues `preview` unless a push with its marker is already queued or
-    /// written (the same text is never written twice); the push.
+    /// written (the same text is never written twice; a unique index holds
+    /// it when two processes queue at once); the push.
     pub fn enqueue(&mut self, preview: &Preview, by: &str, at: DateTime<Utc>) -> Result<Push, LogError> {
         let at_text = moment(at);
-        self.db.transaction(|db| {
-            let existing = select(db, "WHERE marker = $1 AND state <> 'falhou'", &[Param::Text(&preview.marker)])?;
-            if let Some(push) = existing.into_iter().next() {
-                return Ok(push);
-            }
-            db.execute(
-                "INSERT INTO pushes (ticket, public, text, marker, requested_by, requested_at, state, attempts, next_try_at) VALUES ($1, $2, $3, $4, $5, $6, 'fila', 0, $7)",
-                &[
-                    Param::Text(&preview.ticket),
-                    Param::Int(i64::from(preview.public)),
-                    Param::Text(&preview.text),
-                    Param::Text(&preview.marker),
-                    Param::Text(by),
-                    Param::Text(&at_text),
-                    Param::Text(&at_text),
-                ],
-            )?;
-            select(db, "WHERE marker = $1 AND state = 'fila'", &[Param::Text(&preview.marker)])?
-                .into_iter()
-                .next()
-                .ok_or_else(|| LogError::Database("o envio não foi guardado".into()))
-        })
+        self.db.execute(
+            "INSERT INTO pushes (ticket, public, text, marker, requested_by, requested_at, state, attempts, next_try_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'fila', 0, $7) ON CONFLICT (marker) WHERE state <> 'falhou' DO NOTHING",
+            &[
+                Param::Text(&preview.ticket),
+                Param::Int(i64::from(preview.public)),
+                Param::Text(&preview.text),
+                Param::Text(&preview.marker),
+                Param::Text(by),
+                Param::Text(&at_text),
+                Param::Text(&at_text),
+            ],
+        )?;
+        select(
+            &mut self.db,
+            "WHERE marker = $1 AND state <> 'falhou'",
+            &[Param::Text(&preview.marker)],
+        )?
+        .into_iter()
+        .next()
+        .ok_or_else(|| LogError::Database("o envio não foi guardado".into()))
     }
 
     /// The push numbered `id`.
@@ -177,38 +193,72 @@ impl Pushes {
         select(&mut self.db, "WHERE ticket = $1 ORDER BY id", &[Param::Text(ticket)])
     }
 
-    /// Queued pushes whose next try is due at `now`, oldest first (at
-    /// most a round's worth: pushes waiting longer never hide due ones).
-    pub fn due(&mut self, now: DateTime<Utc>) -> Result<Vec<Push>, LogError> {
-        select(
+    /// Claims the oldest queued push due at `now` whose claim is free or
+    /// ran out, for `claim` until [`CLAIM_MINUTES`] after `now`.
+    pub fn claim_next(&mut self, claim: &str, now: DateTime<Utc>) -> Result<Option<Push>, LogError> {
+        let (now_text, until) = (moment(now), moment(now + TimeDelta::minutes(CLAIM_MINUTES)));
+        let skip = if matches!(self.db, Db::Postgres(_)) {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        // The outer conditions repeat the inner ones: on PostgreSQL a row
+        // another claimer changed meanwhile is looked at again once its
+        // lock is free, and no longer matches.
+        let free = "state = 'fila' AND next_try_at <= $3 AND (claimed_until IS NULL OR claimed_until <= $3)";
+        let claimed = self.db.execute(
+            &format!(
+                "UPDATE pushes SET claim = $1, claimed_until = $2 WHERE {free} AND id = \
+                 (SELECT id FROM pushes WHERE {free} ORDER BY id LIMIT 1{skip})"
+            ),
+            &[Param::Text(claim), Param::Text(&until), Param::Text(&now_text)],
+        )?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        Ok(select(
             &mut self.db,
-            &format!("WHERE state = 'fila' AND next_try_at <= $1 ORDER BY id LIMIT {MAX_PER_ROUND}"),
-            &[Param::Text(&moment(now))],
-        )
+            "WHERE claim = $1 AND state = 'fila'",
+            &[Param::Text(claim)],
+        )?
+        .into_iter()
+        .next())
     }
 
     /// Records that a write of `push` is about to be sent (`Enviado`), was
-    /// taken (`Aceito`), or surely did not land (`None`).
-    fn written(&mut self, push: &Push, written: Option<Written>, now: DateTime<Utc>) -> Result<(), LogError> {
+    /// taken (`Aceito`), or surely did not land (`None`); false when
+    /// `claim` no longer holds the push (then nothing is recorded, and
+    /// nothing may be sent).
+    fn written(
+        &mut self,
+        push: &Push,
+        claim: &str,
+        written: Option<Written>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, LogError> {
         let at = moment(now);
-        self.db.execute(
-            "UPDATE pushes SET written = $1, written_at = $2 WHERE id = $3",
+        let changed = self.db.execute(
+            "UPDATE pushes SET written = $1, written_at = $2 WHERE id = $3 AND claim = $4 AND state = 'fila'",
             &[
                 Param::Maybe(written.map(Written::name)),
                 Param::Maybe(written.map(|_| at.as_str())),
                 Param::Int(push.id),
+                Param::Text(claim),
             ],
         )?;
-        Ok(())
+        Ok(changed == 1)
     }
 
-    /// Records how a try of push `id` went.
+    /// Records how a try of `push` under `claim` went and frees the
+    /// claim; false when the claim no longer holds it (a newer state is
+    /// never overwritten).
     fn finish(
         &mut self,
         push: &Push,
+        claim: &str,
         outcome: &Result<String, HelpdeskError>,
         now: DateTime<Utc>,
-    ) -> Result<(), LogError> {
+    ) -> Result<bool, LogError> {
         let attempts = push.attempts + 1;
         let (state, result, next) = match outcome {
             Ok(action) => (PushState::Feito, action.clone(), now),
@@ -224,17 +274,19 @@ impl Pushes {
             }
             Err(err) => (PushState::Falhou, err.to_string(), now),
         };
-        self.db.execute(
-            "UPDATE pushes SET state = $1, attempts = $2, next_try_at = $3, result = $4 WHERE id = $5",
+        let changed = self.db.execute(
+            "UPDATE pushes SET state = $1, attempts = $2, next_try_at = $3, result = $4, claim = NULL, claimed_until = NULL \
+             WHERE id = $5 AND claim = $6 AND state = 'fila'",
             &[
                 Param::Text(state.name()),
                 Param::Int(attempts),
                 Param::Text(&moment(next)),
                 Param::Text(&result),
                 Param::Int(push.id),
+                Param::Text(claim),
             ],
         )?;
-        Ok(())
+        Ok(changed == 1)
     }
 }
 
@@ -263,18 +315,38 @@ fn push_of(row: Vec<Option<String>>) -> Option<Push> {
     })
 }
 
-/// Tries every due push once, recording each outcome on the push and in
-/// its case's history; the pushes as they now are.
+/// A claim no other process will hold: 128 random bits.
+fn new_claim() -> Result<String, LogError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|err| LogError::Database(format!("sem aleatoriedade do sistema: {err}")))?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// Tries every due push once (at most a round's worth), each under a
+/// claim of its own taken at the moment `clock` tells, recording each
+/// outcome on the push and in its case's history; the pushes tried, as
+/// they now are.
 pub fn deliver_due(
     helpdesk: &dyn Helpdesk,
     pushes: &mut Pushes,
     cases: &mut Cases,
-    now: DateTime<Utc>,
+    clock: &dyn Fn() -> DateTime<Utc>,
 ) -> Result<Vec<Push>, LogError> {
     let mut delivered = Vec::new();
-    for push in pushes.due(now)? {
-        let outcome = try_once(helpdesk, pushes, &push, now)?;
-        pushes.finish(&push, &outcome, now)?;
+    while delivered.len() < MAX_PER_ROUND {
+        let claim = new_claim()?;
+        let Some(push) = pushes.claim_next(&claim, clock())? else {
+            break;
+        };
+        let outcome = try_once(helpdesk, pushes, &push, &claim, clock())?;
+        let now = clock();
+        if !pushes.finish(&push, &claim, &outcome, now)? {
+            tracing::warn!(
+                envio = push.id,
+                "outro processo assumiu o envio; este resultado não foi gravado"
+            );
+            continue;
+        }
         let detail = match &outcome {
             Ok(action) => serde_json::json!({"envio": push.id, "acao": action}),
             Err(err) => serde_json::json!({"envio": push.id, "erro": err.to_string()}),
@@ -306,6 +378,7 @@ fn try_once(
     helpdesk: &dyn Helpdesk,
     pushes: &mut Pushes,
     push: &Push,
+    claim: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<String, HelpdeskError>, LogError> {
     match helpdesk.find_action(&push.ticket, &push.marker) {
@@ -340,12 +413,18 @@ fn try_once(
     .action();
     // Recorded before it is sent: a crash during the write leaves a push
     // that reads before it writes again.
-    pushes.written(push, Some(Written::Enviado), now)?;
+    // Sent only by the claim's holder: a process whose claim ran out and
+    // was taken over sends nothing.
+    if !pushes.written(push, claim, Some(Written::Enviado), now)? {
+        return Ok(Err(HelpdeskError::Unconfirmed));
+    }
     match helpdesk.write_action(&push.ticket, &action) {
-        Ok(()) => pushes.written(push, Some(Written::Aceito), now)?,
+        Ok(()) => {
+            pushes.written(push, claim, Some(Written::Aceito), now)?;
+        }
         Err(err) if err.may_have_written() => return Ok(Err(err)),
         Err(err) => {
-            pushes.written(push, None, now)?;
+            pushes.written(push, claim, None, now)?;
             return Ok(Err(err));
         }
     }

@@ -105,7 +105,7 @@ fn deliver(movidesk: &Movidesk, database: &str, id: i64, now: DateTime<Utc>) -> 
         movidesk,
         &mut Pushes::open(database).unwrap(),
         &mut Cases::open(database).unwrap(),
-        now,
+        &|| now,
     )
     .unwrap();
     Pushes::open(database).unwrap().get(id).unwrap().unwrap()
@@ -439,12 +439,12 @@ fn survives_failures_and_a_restart(database: &str, ticket: &str) {
     // Movidesk is down: the push stays queued, its next try later.
     standin.rules(|rules| rules.fail_next = [503].into());
     let movidesk = Movidesk::new(config(standin.base()));
-    let tried = deliver_due(&movidesk, &mut Pushes::open(database).unwrap(), &mut cases, at).unwrap();
+    let tried = deliver_due(&movidesk, &mut Pushes::open(database).unwrap(), &mut cases, &|| at).unwrap();
     assert_eq!((tried[0].state, tried[0].attempts), (PushState::Fila, 1));
     assert!(tried[0].result.as_deref().unwrap().contains("503"));
     // Not due again yet.
     assert!(
-        deliver_due(&movidesk, &mut Pushes::open(database).unwrap(), &mut cases, at)
+        deliver_due(&movidesk, &mut Pushes::open(database).unwrap(), &mut cases, &|| at)
             .unwrap()
             .is_empty()
     );
@@ -457,7 +457,7 @@ fn survives_failures_and_a_restart(database: &str, ticket: &str) {
         &movidesk,
         &mut Pushes::open(database).unwrap(),
         &mut Cases::open(database).unwrap(),
-        later,
+        &|| later,
     )
     .unwrap();
     let ours: Vec<_> = done.iter().filter(|push| push.ticket == ticket).collect();
@@ -513,7 +513,7 @@ fn a_push_written_just_before_a_crash_is_found_not_written_again() {
         &movidesk,
         &mut Pushes::open(database).unwrap(),
         &mut Cases::open(database).unwrap(),
-        at,
+        &|| at,
     )
     .unwrap();
     assert_eq!(done[0].state, PushState::Feito);
@@ -554,7 +554,7 @@ fn pushes_waiting_longer_never_hide_a_due_one() {
         marker: "[roteiro 4321-novo]".into(),
     };
     let queued = pushes.enqueue(&late, "Ana", at).unwrap();
-    let tried = deliver_due(&movidesk, &mut pushes, &mut cases, at).unwrap();
+    let tried = deliver_due(&movidesk, &mut pushes, &mut cases, &|| at).unwrap();
     assert_eq!(tried.len(), 1, "only the due push is tried");
     let ours = tried
         .iter()

@@ -91,8 +91,8 @@ impl Desk {
     }
 
     /// The desk writing cases into `helpdesk`.
-    pub fn with_helpdesk(mut self, helpdesk: roteiro_helpdesk::MovideskConfig) -> Self {
-        self.helpdesk = Some(Arc::new(roteiro_helpdesk::Movidesk::new(helpdesk)));
+    pub fn with_helpdesk(mut self, helpdesk: roteiro_helpdesk::Movidesk) -> Self {
+        self.helpdesk = Some(Arc::new(helpdesk));
         self
     }
 

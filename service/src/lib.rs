@@ -101,6 +101,8 @@ pub enum StartError {
     InsecureAddress(SocketAddr),
     /// Tokens asked for with no database to keep them, or it failed.
     Tokens(String),
+    /// The helpdesk's shared budget could not be opened in the database.
+    Helpdesk(String),
 }
 
 impl std::error::Error for StartError {}
@@ -115,6 +117,7 @@ impl std::fmt::Display for StartError {
                 "--insecure-no-auth só vale em endereço local (127.0.0.1, ::1); `{addr}` seria aberto a quem alcançar a rede"
             ),
             Self::Tokens(err) => write!(f, "não foi possível ler os tokens de acesso: {err}"),
+            Self::Helpdesk(err) => write!(f, "não foi possível abrir o orçamento de requisições do helpdesk: {err}"),
         }
     }
 }
@@ -141,6 +144,18 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
                 .map_err(|err| StartError::Tokens(err.to_string()))?
         }
     };
+    // Opened before the runtime runs: a PostgreSQL connection is opened
+    // by blocking, which a runtime's own threads may not do.
+    let helpdesk = match (config.helpdesk, config.log.as_ref()) {
+        // The account's budget is shared with every replica and command
+        // on the same database.
+        (Some(helpdesk), Some(log)) => Some(
+            roteiro_helpdesk::Movidesk::sharing(helpdesk, &log.address)
+                .map_err(|err| StartError::Helpdesk(err.to_string()))?,
+        ),
+        (Some(helpdesk), None) => Some(roteiro_helpdesk::Movidesk::new(helpdesk)),
+        (None, _) => None,
+    };
     let limits = config.limits;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.addr)
@@ -148,7 +163,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
         let mut desk = Desk::new(bundle, config.folder.clone(), config.log);
-        if let Some(helpdesk) = config.helpdesk {
+        if let Some(helpdesk) = helpdesk {
             desk = desk.with_helpdesk(helpdesk);
         }
         let app = App::new(desk, guard, Limits::new(limits));

@@ -137,8 +137,12 @@ pub async fn worker(desk: Arc<Desk>) {
                 Some(open) => open,
                 None => (Pushes::open(&address)?, Cases::open(&address)?),
             };
-            let now = chrono::Utc::now();
-            let done = deliver_due(helpdesk.as_ref() as &dyn Helpdesk, &mut pushes, &mut cases, now)?;
+            let done = deliver_due(
+                helpdesk.as_ref() as &dyn Helpdesk,
+                &mut pushes,
+                &mut cases,
+                &chrono::Utc::now,
+            )?;
             Ok::<_, roteiro_decision_log::LogError>((done, pushes, cases))
         })
         .await;

@@ -213,13 +213,20 @@ fn a_page_session_holds_on_every_replica_and_after_a_restart_and_ends_on_all() {
     let login = format!(r#"{{"token": "{}"}}"#, ana.token);
     let (status, head, body) = exchange(ana.addr, "POST", "/v1/login", "", &login);
     assert_eq!(status, 200, "{body}");
-    let csrf = serde_json::from_str::<Value>(&body).unwrap()["csrf"].as_str().unwrap().to_string();
+    let csrf = serde_json::from_str::<Value>(&body).unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let cookie = format!("Cookie: {}\r\n", cookie_of(&head).0);
     let signed = format!("{cookie}X-CSRF-Token: {csrf}\r\n");
     let situation = r#"{"now": "2026-12-08T10:15:00-03:00", "request": {"topic": "xml"}}"#;
     for addr in [ana.addr, other] {
         assert_eq!(exchange(addr, "GET", "/v1/session", &cookie, "").0, 200, "{addr}");
-        assert_eq!(exchange(addr, "POST", "/v1/decide", &signed, situation).0, 200, "{addr}");
+        assert_eq!(
+            exchange(addr, "POST", "/v1/decide", &signed, situation).0,
+            200,
+            "{addr}"
+        );
     }
 
     // The other replica restarts: the session is still there.
