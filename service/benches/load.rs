@@ -85,6 +85,7 @@ fn start(folder: &Path, log: Option<(&Path, Durability)>) -> SocketAddr {
         auth: roteiro_service::Auth::InsecureNoAuth,
         tls: None,
         helpdesk: None,
+        proxies: roteiro_service::TrustedProxies::default(),
         limits: roteiro_service::LimitsConfig {
             per_minute: u32::MAX,
             in_flight: 4096,

@@ -14,6 +14,7 @@ mod access;
 mod admin;
 mod app;
 mod cases;
+mod client_address;
 mod decisions;
 mod desk;
 mod gate;
@@ -38,6 +39,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use app::App;
+pub use client_address::{Cidr, TrustedProxies};
 pub use desk::Desk;
 pub use guard::Guard;
 pub use limits::{Limits, LimitsConfig};
@@ -64,6 +66,8 @@ pub struct Config {
     pub auth: Auth,
     /// Each client's budgets.
     pub limits: LimitsConfig,
+    /// The balancers whose `X-Forwarded-For` names the client.
+    pub proxies: TrustedProxies,
     /// TLS with this certificate and key (`None`: plain HTTP, for
     /// loopback or behind a proxy that speaks TLS).
     pub tls: Option<Tls>,
@@ -156,7 +160,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         (Some(helpdesk), None) => Some(roteiro_helpdesk::Movidesk::new(helpdesk)),
         (None, _) => None,
     };
-    let limits = config.limits;
+    let (limits, proxies) = (config.limits, config.proxies);
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
@@ -166,7 +170,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         if let Some(helpdesk) = helpdesk {
             desk = desk.with_helpdesk(helpdesk);
         }
-        let app = App::new(desk, guard, Limits::new(limits));
+        let app = App::new(desk, guard, Limits::new(limits).trusting(proxies));
         if let Some(folder) = &config.folder {
             // Taken before anyone hears the address: an edit made as soon
             // as the service is ready is a change, not the starting point.

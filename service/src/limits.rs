@@ -24,6 +24,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::Semaphore;
 
+use crate::client_address::TrustedProxies;
 use crate::reply::ApiError;
 use crate::MAX_BODY_BYTES;
 
@@ -82,6 +83,8 @@ impl Default for LimitsConfig {
 /// The budgets being spent.
 pub struct Limits {
     config: LimitsConfig,
+    /// Whose `X-Forwarded-For` names the client.
+    proxies: TrustedProxies,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
     per_token: DefaultKeyedRateLimiter<String>,
     failed_logins: DefaultKeyedRateLimiter<IpAddr>,
@@ -110,6 +113,7 @@ impl Limits {
     pub fn new(config: LimitsConfig) -> Self {
         Self {
             config,
+            proxies: TrustedProxies::default(),
             per_address: RateLimiter::keyed(quota(config.per_minute)),
             per_token: RateLimiter::keyed(quota(config.per_minute)),
             failed_logins: RateLimiter::keyed(quota(config.logins_per_minute)),
@@ -123,6 +127,18 @@ impl Limits {
     /// The numbers in force.
     pub fn config(&self) -> LimitsConfig {
         self.config
+    }
+
+    /// The same budgets, believing `X-Forwarded-For` from `proxies`.
+    #[must_use]
+    pub fn trusting(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub fn proxies(&self) -> &TrustedProxies {
+        &self.proxies
     }
 
     /// Spends one request of the token's budget.
@@ -172,18 +188,34 @@ impl Limits {
     }
 }
 
-/// The client's address, as the accept loop recorded it.
+/// The client's address as [`admit`] found it (behind a trusted proxy,
+/// from `X-Forwarded-For`).
+#[derive(Debug, Clone, Copy)]
+struct ClientAddress(IpAddr);
+
+/// The client's address: as [`admit`] found it, else the connection's.
 pub fn peer(request: &Request) -> IpAddr {
+    if let Some(ClientAddress(client)) = request.extensions().get::<ClientAddress>() {
+        return *client;
+    }
+    socket_peer(request)
+}
+
+/// The address of the connection, as the accept loop recorded it.
+fn socket_peer(request: &Request) -> IpAddr {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
 }
 
-/// Admits a request within its address's budget (before anything else
+/// Finds the client (behind a trusted proxy, from `X-Forwarded-For`) and
+/// admits the request within its address's budget (before anything else
 /// is read of it).
-pub async fn admit(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
-    if let Err(not_until) = limits.per_address.check_key(&peer(&request)) {
+pub async fn admit(State(limits): State<Arc<Limits>>, mut request: Request, next: Next) -> Response {
+    let client = limits.proxies.client(socket_peer(&request), request.headers());
+    request.extensions_mut().insert(ClientAddress(client));
+    if let Err(not_until) = limits.per_address.check_key(&client) {
         return too_many(not_until.wait_time_from(DefaultClock::default().now()), "este endereço").into_response();
     }
     next.run(request).await

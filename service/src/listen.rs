@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
+
+use crate::client_address::TrustedProxies;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -62,8 +64,8 @@ impl Tls {
 pub async fn serve(listener: TcpListener, app: App, tls: Option<Tls>, stop: impl Future<Output = ()>) {
     let refresher = tokio::spawn(crate::access::refresh(app.gate.clone()));
     let pusher = tokio::spawn(crate::pushes::worker(app.desk.clone()));
-    let limits = app.gate.limits.config();
-    accept(listener, crate::router(app), limits, tls, stop).await;
+    let (limits, proxies) = (app.gate.limits.config(), app.gate.limits.proxies().clone());
+    accept(listener, crate::router(app), (limits, proxies), tls, stop).await;
     refresher.abort();
     pusher.abort();
 }
@@ -72,7 +74,7 @@ pub async fn serve(listener: TcpListener, app: App, tls: Option<Tls>, stop: impl
 async fn accept(
     listener: TcpListener,
     app: Router,
-    limits: LimitsConfig,
+    (limits, proxies): (LimitsConfig, TrustedProxies),
     tls: Option<Tls>,
     stop: impl Future<Output = ()>,
 ) {
@@ -104,8 +106,15 @@ async fn accept(
             () = &mut stop => break,
         };
         // Past its share an address's new connection is closed at once:
-        // it cannot hold the bound on open connections for everyone.
-        let Some(counted) = per_address.open(peer.ip(), limits.connections_per_address) else {
+        // it cannot hold the bound on open connections for everyone. A
+        // trusted proxy carries everyone's connections, and is held only
+        // to the bound for all.
+        let share = if proxies.is_proxy(peer.ip()) {
+            limits.connections
+        } else {
+            limits.connections_per_address
+        };
+        let Some(counted) = per_address.open(peer.ip(), share) else {
             tracing::debug!(%peer, "conexões demais deste endereço");
             drop(stream);
             continue;

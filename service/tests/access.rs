@@ -366,6 +366,57 @@ fn failed_logins_are_budgeted_per_address_and_then_even_a_good_token_waits() {
 }
 
 /// Opens a connection and sends `head` (and nothing more); the stream.
+/// Requests from `client` (as the balancer on 127.0.0.1 names it in
+/// `X-Forwarded-For`) until the first 429; how many were answered 200.
+fn answered_before_refused(addr: std::net::SocketAddr, client: &str, tries: usize) -> usize {
+    let forwarded = format!("X-Forwarded-For: 6.6.6.6, {client}\r\n");
+    (0..tries)
+        .take_while(|_| exchange(addr, "GET", "/healthz", &forwarded, "").0 == 200)
+        .count()
+}
+
+#[test]
+fn behind_a_trusted_proxy_one_flooding_client_spends_only_its_own_budget() {
+    let limits = || roteiro_service::LimitsConfig {
+        per_minute: 5,
+        ..roteiro_service::LimitsConfig::default()
+    };
+    let trusted = roteiro_service::TrustedProxies::new(vec!["127.0.0.1".parse().unwrap()]);
+    let (_runtime, addr) = common::serve_limited(
+        None,
+        roteiro_service::Guard::open(),
+        roteiro_service::Limits::new(limits()).trusting(trusted),
+        None,
+        None,
+    );
+    assert_eq!(
+        answered_before_refused(addr, "203.0.113.7", 20),
+        5,
+        "the flooder's own budget"
+    );
+    assert_eq!(
+        answered_before_refused(addr, "203.0.113.8", 20),
+        5,
+        "another client's budget is whole"
+    );
+
+    // Not trusted: the header is a client's claim, and everyone behind
+    // the address shares one budget.
+    let (_runtime, addr) = common::serve_limited(
+        None,
+        roteiro_service::Guard::open(),
+        roteiro_service::Limits::new(limits()),
+        None,
+        None,
+    );
+    assert_eq!(answered_before_refused(addr, "203.0.113.7", 20), 5);
+    assert_eq!(
+        answered_before_refused(addr, "203.0.113.8", 20),
+        0,
+        "the header is ignored"
+    );
+}
+
 fn send_partial(endpoint: &Endpoint, head: &str) -> TcpStream {
     let mut stream = TcpStream::connect(endpoint.addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();

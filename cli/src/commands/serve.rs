@@ -35,6 +35,9 @@ pub struct Args {
     /// Segundos para chegar o cabeçalho de uma requisição, e de novo o corpo.
     #[arg(long, default_value_t = LimitsConfig::default().head_timeout.as_secs())]
     request_timeout: u64,
+    /// Balanceador confiável (rede, como 10.0.0.0/8, ou um endereço; repetível): o cliente é o último endereço de X-Forwarded-For que não é um balanceador confiável. Sem ele, o cabeçalho é ignorado.
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    trusted_proxies: Vec<roteiro_service::Cidr>,
     /// Certificado TLS (PEM, a cadeia): serve HTTPS; pede --tls-key.
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -81,6 +84,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
             body_timeout: timeout,
             ..LimitsConfig::default()
         },
+        proxies: roteiro_service::TrustedProxies::new(args.trusted_proxies.clone()),
         addr: args.addr,
         tls,
         helpdesk,

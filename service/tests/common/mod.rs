@@ -114,6 +114,17 @@ pub fn serve_desk(
     tls: Option<roteiro_service::Tls>,
     helpdesk: Option<roteiro_helpdesk::MovideskConfig>,
 ) -> (tokio::runtime::Runtime, SocketAddr) {
+    serve_limited(log, guard, Limits::new(limits), tls, helpdesk)
+}
+
+/// [`serve_desk`] with budgets already made (trusting a proxy, say).
+pub fn serve_limited(
+    log: Option<LogConfig>,
+    guard: Guard,
+    limits: Limits,
+    tls: Option<roteiro_service::Tls>,
+    helpdesk: Option<roteiro_helpdesk::MovideskConfig>,
+) -> (tokio::runtime::Runtime, SocketAddr) {
     let bundle = Bundle::load_dir(&policies()).expect("the shipped bundle loads");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -135,7 +146,7 @@ pub fn serve_desk(
     }
     runtime.spawn(roteiro_service::serve(
         listener,
-        App::new(desk, guard, Limits::new(limits)),
+        App::new(desk, guard, limits),
         tls,
         std::future::pending(),
     ));
