@@ -1,0 +1,292 @@
+//! A deployment as it runs: two `roteiro serve` replicas on one
+//! PostgreSQL 15 behind Debian's nginx (round robin), with the Movidesk
+//! stand-in (`helpdesk/tests/standin`). Through the balancer: a page
+//! session works on both replicas and ends on both; queued pushes reach
+//! the helpdesk exactly once each, both workers running, within the
+//! account's budget; with `--trusted-proxy` one flooding client does not
+//! spend another's budget; both replicas stop with exit 0 on SIGTERM.
+//!
+//! Skipped (saying so) without `ROTEIRO_TEST_POSTGRES` or nginx; `.ci/run`
+//! provides both.
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it did not expect"
+)]
+
+mod common;
+#[path = "support/postgres.rs"]
+mod postgres;
+#[path = "../helpdesk/tests/standin/mod.rs"]
+mod standin;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use roteiro_decision_log::db::Db;
+use roteiro_helpdesk::{Preview, PushState, Pushes};
+use serde_json::{json, Value};
+use standin::StandIn;
+
+const TOKEN: &str = "tok-replicas-segredo";
+const NGINX: &str = "/usr/sbin/nginx";
+
+/// A database of this run's own on the test server (the shared one holds
+/// other tests' queued pushes, which both workers would try too).
+fn fresh_database(shared: &str) -> (String, String) {
+    let name = format!("roteiro_replicas_{}", postgres::unique());
+    Db::open(shared)
+        .unwrap()
+        .batch(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (server, _) = shared.rsplit_once('/').unwrap();
+    (format!("{server}/{name}"), name)
+}
+
+/// nginx in front of `replicas`, round robin, passing the client's
+/// address on in `X-Forwarded-For`; stopped when dropped.
+struct Balancer {
+    child: Child,
+    addr: String,
+    folder: PathBuf,
+}
+
+impl Balancer {
+    fn start(replicas: &[&str]) -> Self {
+        let folder = std::env::temp_dir().join(format!("roteiro-nginx-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let servers: String = replicas.iter().map(|addr| format!("server {addr};\n")).collect();
+        // As root, nginx's workers would otherwise become `nobody`, who
+        // cannot write the scratch folder.
+        let user = if is_root() { "user root;" } else { "" };
+        let dir = folder.display();
+        let conf = format!(
+            "{user}
+daemon off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    upstream roteiro {{ {servers} }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://roteiro;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        }}
+    }}
+}}
+"
+        );
+        let conf_path = folder.join("nginx.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let child = Command::new(NGINX)
+            .arg("-c")
+            .arg(&conf_path)
+            .arg("-p")
+            .arg(&folder)
+            .spawn()
+            .expect("nginx starts");
+        let addr = format!("127.0.0.1:{port}");
+        let started = Instant::now();
+        while TcpStream::connect(&addr).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "nginx did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, addr, folder }
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        // TERM: nginx's master stops its workers before it leaves (a KILL
+        // would leave them behind).
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// One HTTP/1.1 exchange: status, head, body.
+fn exchange(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+fn stop(mut child: Child) -> Option<i32> {
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap().code()
+}
+
+#[test]
+fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
+    let Some(shared) = postgres::address() else { return };
+    if !Path::new(NGINX).exists() {
+        eprintln!("skipped: no {NGINX} (.ci/run installs Debian's nginx)");
+        return;
+    }
+    let (database, name) = fresh_database(&shared);
+    let standin = StandIn::start(TOKEN, Duration::from_secs(60));
+    let tickets: Vec<String> = (0..3).map(|n| format!("770{n}")).collect();
+    for ticket in &tickets {
+        standin.put_ticket(json!({"id": ticket, "subject": "Boleto", "status": "Novo", "clients": [], "actions": []}));
+    }
+    let base = standin.base();
+    let env = [
+        ("ROTEIRO_MOVIDESK_URL", base.as_str()),
+        ("ROTEIRO_MOVIDESK_TOKEN", TOKEN),
+        ("ROTEIRO_MOVIDESK_AGENT", "agente-7"),
+    ];
+    let args: Vec<&std::ffi::OsStr> = [
+        "--policies",
+        "policies",
+        "--database",
+        database.as_str(),
+        "--trusted-proxy",
+        "127.0.0.1",
+        "--limit-per-minute",
+        "40",
+    ]
+    .into_iter()
+    .map(std::ffi::OsStr::new)
+    .collect();
+    let one = common::start_serve_with_env(&args, &env);
+    let two = common::start_serve_with_env(&args, &env);
+    let balancer = Balancer::start(&[&one.addr, &two.addr]);
+    let lb = balancer.addr.as_str();
+
+    // A page session made through the balancer holds on both replicas.
+    let login = format!(r#"{{"token": "{}"}}"#, one.token);
+    let (status, head, body) = exchange(lb, "POST", "/v1/login", "", &login);
+    assert_eq!(status, 200, "{body}");
+    let cookie = head
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("set-cookie: ")
+                .or_else(|| line.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|value| value.split(';').next())
+        .unwrap()
+        .to_string();
+    let csrf = serde_json::from_str::<Value>(&body).unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let with_cookie = format!("Cookie: {cookie}\r\nX-Forwarded-For: 198.51.100.1\r\n");
+    let statuses: Vec<u16> = (0..20)
+        .map(|_| exchange(lb, "GET", "/v1/session", &with_cookie, "").0)
+        .collect();
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    for replica in [&one.addr, &two.addr] {
+        assert_eq!(
+            exchange(replica, "GET", "/v1/session", &with_cookie, "").0,
+            200,
+            "{replica}"
+        );
+    }
+
+    // Pushes queued in the shared database: both workers run, each push
+    // reaches the helpdesk once, and the account's budget holds.
+    let mut pushes = Pushes::open(&database).unwrap();
+    let queued: Vec<i64> = tickets
+        .iter()
+        .map(|ticket| {
+            let marker = format!("[roteiro {ticket}-replicas]");
+            let preview = Preview {
+                ticket: ticket.clone(),
+                public: false,
+                text: format!("Ação de teste\n{marker}"),
+                marker,
+            };
+            pushes.enqueue(&preview, "Ana", chrono::Utc::now()).unwrap().id
+        })
+        .collect();
+    let started = Instant::now();
+    while queued
+        .iter()
+        .any(|id| pushes.get(*id).unwrap().unwrap().state != PushState::Feito)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "pushes still queued after 40 s"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    for ticket in &tickets {
+        let actions = standin.ticket(ticket).unwrap()["actions"].as_array().unwrap().clone();
+        assert_eq!(actions.len(), 1, "ticket {ticket}: {actions:?}");
+    }
+    let seen = standin.seen();
+    let patches = seen.iter().filter(|seen| seen.method == "PATCH").count();
+    assert_eq!(patches, 3, "one write per push");
+    assert!(seen.len() <= 10, "{} requests in well under a minute", seen.len());
+
+    // A flooding client behind the balancer spends its own budget only.
+    let flood = |client: &str| {
+        let header = format!("X-Forwarded-For: {client}\r\n");
+        (0..100)
+            .take_while(|_| exchange(lb, "GET", "/healthz", &header, "").0 == 200)
+            .count()
+    };
+    let flooded = flood("203.0.113.7");
+    assert!(flooded < 100, "the flooder was never refused");
+    assert!(flood("203.0.113.8") >= 40, "another client kept its budget");
+
+    // A logout through the balancer ends the session on both replicas.
+    let signed = format!("{with_cookie}X-CSRF-Token: {csrf}\r\n");
+    assert_eq!(exchange(lb, "POST", "/v1/logout", &signed, "").0, 204);
+    std::thread::sleep(roteiro_auth::CACHE_FOR + Duration::from_millis(200));
+    for replica in [&one.addr, &two.addr] {
+        assert_eq!(
+            exchange(replica, "GET", "/v1/session", &with_cookie, "").0,
+            401,
+            "{replica}"
+        );
+    }
+
+    drop(balancer);
+    assert_eq!(stop(one.child), Some(0));
+    assert_eq!(stop(two.child), Some(0));
+    let _ = Db::open(&shared)
+        .unwrap()
+        .batch(&format!("DROP DATABASE IF EXISTS {name}"));
+}
