@@ -100,14 +100,24 @@ fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Every second: the live tokens read again (a revoke holds within it)
-/// and idle clients' budgets forgotten.
+/// Every second: the live tokens read again (a revoke holds within it),
+/// this replica said to be alive and the live replicas counted (the
+/// budgets' share), and idle clients' budgets forgotten.
 pub async fn refresh(gate: Gate) {
     let mut ticker = tokio::time::interval(crate::RELOAD_INTERVAL);
     loop {
         ticker.tick().await;
         gate.limits.forget_idle();
-        let guard = gate.guard.clone();
-        let _ = tokio::task::spawn_blocking(move || guard.refresh()).await;
+        let (guard, replicas) = (gate.guard.clone(), gate.replicas.clone());
+        let counted = tokio::task::spawn_blocking(move || {
+            guard.refresh();
+            replicas.map(|registry| registry.beat(chrono::Utc::now()))
+        })
+        .await;
+        match counted {
+            Ok(Some(Ok(live))) => gate.limits.set_replicas(live),
+            Ok(Some(Err(err))) => tracing::warn!("réplicas não contadas: {err}"),
+            _ => {}
+        }
     }
 }

@@ -30,8 +30,17 @@ impl App {
             gate: Gate {
                 guard: Arc::new(guard),
                 limits: Arc::new(limits),
+                replicas: None,
             },
         }
+    }
+
+    /// The same state, this replica counted among the others on its
+    /// database (the budgets are shared among them).
+    #[must_use]
+    pub fn counted_in(mut self, registry: Arc<crate::replicas::Registry>) -> Self {
+        self.gate.replicas = Some(registry);
+        self
     }
 }
 

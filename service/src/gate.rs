@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::guard::Guard;
 use crate::limits::Limits;
+use crate::replicas::Registry;
 
 /// The guard and the budgets.
 #[derive(Clone)]
@@ -14,4 +15,7 @@ pub struct Gate {
     pub guard: Arc<Guard>,
     /// The budgets: per address, per token, failed logins, in flight.
     pub limits: Arc<Limits>,
+    /// This replica among the others on the database, when there is one:
+    /// how many share the budgets.
+    pub replicas: Option<Arc<Registry>>,
 }

@@ -30,6 +30,7 @@ mod page;
 mod params;
 mod pushes;
 mod replay;
+mod replicas;
 mod reply;
 mod routes;
 mod status;
@@ -45,6 +46,7 @@ pub use guard::Guard;
 pub use limits::{Limits, LimitsConfig};
 pub use listen::{serve, Tls};
 pub use operations::{Access, Operation, OPERATIONS};
+pub use replicas::Registry;
 pub use routes::router;
 
 /// Largest request body accepted, in bytes.
@@ -107,6 +109,8 @@ pub enum StartError {
     Tokens(String),
     /// The helpdesk's shared budget could not be opened in the database.
     Helpdesk(String),
+    /// The replicas' table could not be written.
+    Replicas(String),
 }
 
 impl std::error::Error for StartError {}
@@ -122,6 +126,7 @@ impl std::fmt::Display for StartError {
             ),
             Self::Tokens(err) => write!(f, "não foi possível ler os tokens de acesso: {err}"),
             Self::Helpdesk(err) => write!(f, "não foi possível abrir o orçamento de requisições do helpdesk: {err}"),
+            Self::Replicas(err) => write!(f, "não foi possível registrar esta réplica no banco de dados: {err}"),
         }
     }
 }
@@ -160,8 +165,17 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         (Some(helpdesk), None) => Some(roteiro_helpdesk::Movidesk::new(helpdesk)),
         (None, _) => None,
     };
+    // This replica among the others on the database: they share every
+    // client's budget.
+    let registry = match config.log.as_ref() {
+        Some(log) => Some(std::sync::Arc::new(
+            Registry::join(&log.address, chrono::Utc::now()).map_err(|err| StartError::Replicas(err.to_string()))?,
+        )),
+        None => None,
+    };
+    let counted = registry.clone();
     let (limits, proxies) = (config.limits, config.proxies);
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.addr)
             .await
             .map_err(StartError::Bind)?;
@@ -170,7 +184,10 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         if let Some(helpdesk) = helpdesk {
             desk = desk.with_helpdesk(helpdesk);
         }
-        let app = App::new(desk, guard, Limits::new(limits).trusting(proxies));
+        let mut app = App::new(desk, guard, Limits::new(limits).trusting(proxies));
+        if let Some(registry) = counted {
+            app = app.counted_in(registry);
+        }
         if let Some(folder) = &config.folder {
             // Taken before anyone hears the address: an edit made as soon
             // as the service is ready is a change, not the starting point.
@@ -182,7 +199,13 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         // Write what the log still holds before leaving.
         app.desk.close_log();
         Ok(())
-    })
+    });
+    if let Some(registry) = registry {
+        if let Err(err) = registry.leave() {
+            tracing::warn!("esta réplica não saiu da lista: {err}");
+        }
+    }
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM.

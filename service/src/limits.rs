@@ -4,6 +4,13 @@
 //! and a budget of failed logins per address. Every refusal is a 4xx with
 //! its reason in Portuguese, never a 500.
 //!
+//! Replicas behind one balancer share the budgets: each request spends as
+//! many cells of its budget as there are live replicas (`set_replicas`,
+//! from the registry in the database), so N replicas together allow one
+//! budget to each address, token and failed-login count, not N. The bounds
+//! on requests and connections in flight protect each process's own memory
+//! and threads, and stay per replica.
+//!
 //! Slots in flight are taken only once the caller is known ([`slot`] runs
 //! after the role check): callers who proved who they are share the main
 //! pool; anonymous requests (the page's files, health, logging in) have a
@@ -94,6 +101,8 @@ pub struct Limits {
     anonymous: Arc<Semaphore>,
     /// Anonymous requests in flight, by address.
     anonymous_by_address: PerAddress,
+    /// The replicas sharing the budgets (at least this one).
+    replicas: std::sync::atomic::AtomicU32,
 }
 
 /// Most addresses kept blocked at once (each also spends its own budget).
@@ -121,6 +130,31 @@ impl Limits {
             in_flight: Arc::new(Semaphore::new(config.in_flight)),
             anonymous: Arc::new(Semaphore::new(config.anonymous_in_flight.max(1))),
             anonymous_by_address: PerAddress::default(),
+            replicas: std::sync::atomic::AtomicU32::new(1),
+        }
+    }
+
+    /// How many replicas share the budgets now (at least one).
+    pub fn set_replicas(&self, replicas: u32) {
+        self.replicas
+            .store(replicas.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Spends this replica's share of `key`'s budget in `limiter`: as many
+    /// cells as there are replicas, at most the whole budget.
+    fn spend<K: Clone + std::hash::Hash + Eq>(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<K>,
+        key: &K,
+        budget: u32,
+    ) -> Result<(), Duration> {
+        let replicas = self.replicas.load(std::sync::atomic::Ordering::Relaxed);
+        let cells = NonZeroU32::new(replicas.min(budget.max(1))).unwrap_or(NonZeroU32::MIN);
+        match limiter.check_key_n(key, cells) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(not_until.wait_time_from(DefaultClock::default().now())),
+            // More cells than the budget holds: refused for a whole window.
+            Err(_) => Err(Duration::from_secs(60)),
         }
     }
 
@@ -143,9 +177,8 @@ impl Limits {
 
     /// Spends one request of the token's budget.
     pub fn token(&self, id: &str) -> Result<(), ApiError> {
-        self.per_token
-            .check_key(&id.to_string())
-            .map_err(|not_until| too_many(not_until.wait_time_from(DefaultClock::default().now()), "este token"))
+        self.spend(&self.per_token, &id.to_string(), self.config.per_minute)
+            .map_err(|wait| too_many(wait, "este token"))
     }
 
     /// Whether the address may try to log in now.
@@ -163,10 +196,9 @@ impl Limits {
     /// Spends one failed login of the address's budget; past it, the
     /// address is refused until the budget refills (429 now).
     pub fn failed_login(&self, address: IpAddr) -> Result<(), ApiError> {
-        let Err(not_until) = self.failed_logins.check_key(&address) else {
+        let Err(wait) = self.spend(&self.failed_logins, &address, self.config.logins_per_minute) else {
             return Ok(());
         };
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
         let mut blocked = self.blocked.lock().unwrap_or_else(PoisonError::into_inner);
         if blocked.len() < MAX_BLOCKED {
             blocked.insert(address, Instant::now() + wait);
@@ -215,8 +247,8 @@ fn socket_peer(request: &Request) -> IpAddr {
 pub async fn admit(State(limits): State<Arc<Limits>>, mut request: Request, next: Next) -> Response {
     let client = limits.proxies.client(socket_peer(&request), request.headers());
     request.extensions_mut().insert(ClientAddress(client));
-    if let Err(not_until) = limits.per_address.check_key(&client) {
-        return too_many(not_until.wait_time_from(DefaultClock::default().now()), "este endereço").into_response();
+    if let Err(wait) = limits.spend(&limits.per_address, &client, limits.config.per_minute) {
+        return too_many(wait, "este endereço").into_response();
     }
     next.run(request).await
 }
@@ -298,5 +330,37 @@ pub async fn slot(State(limits): State<Arc<Limits>>, request: Request, next: Nex
     match tokio::time::timeout(REQUEST_BUDGET, next.run(Request::from_parts(parts, Body::from(bytes)))).await {
         Ok(response) => response,
         Err(_) => ApiError::timeout().into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(limits: &Limits, address: IpAddr) -> usize {
+        (0..100)
+            .take_while(|_| {
+                limits
+                    .spend(&limits.per_address, &address, limits.config.per_minute)
+                    .is_ok()
+            })
+            .count()
+    }
+
+    #[test]
+    fn each_replica_spends_its_share_of_a_clients_budget() {
+        let config = LimitsConfig {
+            per_minute: 12,
+            ..LimitsConfig::default()
+        };
+        let alone = Limits::new(config);
+        assert_eq!(answered(&alone, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))), 12);
+        let one_of_three = Limits::new(config);
+        one_of_three.set_replicas(3);
+        assert_eq!(answered(&one_of_three, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))), 4);
+        // More replicas than the budget has requests: one each at most.
+        let crowded = Limits::new(config);
+        crowded.set_replicas(50);
+        assert_eq!(answered(&crowded, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))), 1);
     }
 }

@@ -1,0 +1,120 @@
+//! The replicas of `roteiro serve` on one database (migration 0007): each
+//! writes that it is alive every second, and reads how many are, so its
+//! share of every client's budget is the budget divided by them
+//! (`Limits::set_replicas`). A replica that stops leaves the table; one
+//! that died stops counting after [`LIVE_SECONDS`].
+
+use chrono::{DateTime, TimeDelta, Utc};
+use roteiro_decision_log::db::{KeptDb, Param};
+use roteiro_decision_log::LogError;
+
+/// A replica not seen for this long is not counted.
+pub const LIVE_SECONDS: i64 = 5;
+
+/// Rows of replicas gone for this long are removed.
+const FORGET_HOURS: i64 = 24;
+
+/// This replica's place in the table.
+pub struct Registry {
+    db: KeptDb,
+    id: String,
+    started_at: String,
+}
+
+/// A moment as the table stores it: UTC, microseconds, `Z`, so text order
+/// is time order.
+fn moment(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+impl Registry {
+    /// Joins the replicas of the database at `address`, named by the
+    /// machine, the process and the moment (readable, and unique).
+    pub fn join(address: &str, now: DateTime<Utc>) -> Result<Self, LogError> {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| name.trim().to_string())
+            .unwrap_or_else(|_| "replica".to_string());
+        // The count tells apart registries of one process (tests).
+        static JOINED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let count = JOINED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{host}:{}:{}:{count}", std::process::id(), now.timestamp_micros());
+        let registry = Self {
+            db: KeptDb::open(address)?,
+            id,
+            started_at: moment(now),
+        };
+        registry.beat(now)?;
+        Ok(registry)
+    }
+
+    /// This replica's name in the table.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Says this replica is alive at `now`; how many replicas are (this one
+    /// included).
+    pub fn beat(&self, now: DateTime<Utc>) -> Result<u32, LogError> {
+        let (seen, live_since, forget_before) = (
+            moment(now),
+            moment(now - TimeDelta::seconds(LIVE_SECONDS)),
+            moment(now - TimeDelta::hours(FORGET_HOURS)),
+        );
+        let rows = self.db.with(|db| {
+            db.execute(
+                "INSERT INTO replicas (id, started_at, seen_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+                &[Param::Text(&self.id), Param::Text(&self.started_at), Param::Text(&seen)],
+            )?;
+            db.execute(
+                "DELETE FROM replicas WHERE seen_at < $1",
+                &[Param::Text(&forget_before)],
+            )?;
+            db.rows(
+                "SELECT CAST(count(*) AS TEXT) FROM replicas WHERE seen_at > $1",
+                &[Param::Text(&live_since)],
+            )
+        })?;
+        let live = rows
+            .first()
+            .and_then(|row| row.first().cloned().flatten())
+            .and_then(|count| count.parse::<u32>().ok())
+            .unwrap_or(1);
+        Ok(live.max(1))
+    }
+
+    /// Leaves the table (a clean stop).
+    pub fn leave(&self) -> Result<(), LogError> {
+        self.db
+            .with(|db| db.execute("DELETE FROM replicas WHERE id = $1", &[Param::Text(&self.id)]))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_796_000_000 + seconds, 0).unwrap_or_default()
+    }
+
+    #[test]
+    fn replicas_count_each_other_while_alive_and_not_after() {
+        let folder = std::env::temp_dir().join(format!("roteiro-replicas-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap_or_default();
+        let address = folder.join("log.db").to_string_lossy().into_owned();
+        let one = Registry::join(&address, at(0)).unwrap();
+        let two = Registry::join(&address, at(0)).unwrap();
+        assert_ne!(one.id(), two.id());
+        assert_eq!(one.beat(at(1)).unwrap(), 2);
+        // The second dies: after a few seconds it no longer counts.
+        assert_eq!(one.beat(at(1 + LIVE_SECONDS)).unwrap(), 1);
+        let three = Registry::join(&address, at(10)).unwrap();
+        assert_eq!(one.beat(at(10)).unwrap(), 2);
+        three.leave().unwrap();
+        assert_eq!(one.beat(at(11)).unwrap(), 1, "a replica that stops leaves at once");
+        let _ = std::fs::remove_dir_all(folder);
+    }
+}
