@@ -13,6 +13,7 @@ const MIGRATIONS: Migrations = &[
     (5, include_str!("../migrations/postgres/0005_journals.sql")),
     (6, include_str!("../migrations/postgres/0006_push_writes.sql")),
     (7, include_str!("../migrations/postgres/0007_shared_state.sql")),
+    (8, include_str!("../migrations/postgres/0008_replicas.sql")),
 ];
 
 fn db(err: postgres::Error) -> LogError {

@@ -18,6 +18,7 @@ const MIGRATIONS: Migrations = &[
     (5, include_str!("../migrations/sqlite/0005_journals.sql")),
     (6, include_str!("../migrations/sqlite/0006_push_writes.sql")),
     (7, include_str!("../migrations/sqlite/0007_shared_state.sql")),
+    (8, include_str!("../migrations/sqlite/0008_replicas.sql")),
 ];
 
 /// How long openers that keep meeting each other's locks try again.

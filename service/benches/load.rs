@@ -12,7 +12,8 @@
 //! `cargo bench -p roteiro-service --bench load` (ROTEIRO_LOAD_SECONDS and
 //! ROTEIRO_LOAD_CLIENTS change the duration of a round and the number of clients,
 //! ROTEIRO_LOAD_ROUNDS the number of rounds of log off and on,
-//! ROTEIRO_LOAD_DATABASE_DIR the folder of the log's file).
+//! ROTEIRO_LOAD_DATABASE_DIR the folder of the log's file,
+//! ROTEIRO_LOAD_POSTGRES a PostgreSQL log instead of SQLite files).
 #![expect(clippy::unwrap_used, reason = "a load test that cannot start must stop loudly")]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -69,12 +70,12 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Starts a service on a free port; it runs until the process ends.
-fn start(folder: &Path, log: Option<(&Path, Durability)>) -> SocketAddr {
+fn start(folder: &Path, log: Option<(&str, Durability)>) -> SocketAddr {
     let bundle = Bundle::load_dir(folder).unwrap();
-    let log = log.map(|(path, durability)| roteiro_service::LogConfig {
-        writer: roteiro_decision_log::LogWriter::open_with(path.to_str().unwrap(), durability).unwrap(),
+    let log = log.map(|(address, durability)| roteiro_service::LogConfig {
+        writer: roteiro_decision_log::LogWriter::open_with(address, durability).unwrap(),
         keep_personal: false,
-        address: path.to_str().unwrap().to_string(),
+        address: address.to_string(),
     });
     let config = roteiro_service::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -326,9 +327,24 @@ fn main() {
     // ROTEIRO_LOAD_DATABASE_DIR puts the log elsewhere (/dev/shm: the
     // same work without the disk's file system).
     let database_dir = std::env::var_os("ROTEIRO_LOAD_DATABASE_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
-    let database = database_dir.join(format!("roteiro-load-{}.db", std::process::id()));
-    let buffered_database = database_dir.join(format!("roteiro-load-buffered-{}.db", std::process::id()));
-    let synced_database = database_dir.join(format!("roteiro-load-sync-{}.db", std::process::id()));
+    let file = |name: &str| {
+        let path = database_dir.join(format!("roteiro-load-{name}{}.db", std::process::id()));
+        path.to_string_lossy().into_owned()
+    };
+    // ROTEIRO_LOAD_POSTGRES: the three logs in one PostgreSQL database.
+    let postgres = std::env::var("ROTEIRO_LOAD_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty());
+    let [database, buffered_database, synced_database] =
+        ["", "buffered-", "sync-"].map(|name| postgres.clone().unwrap_or_else(|| file(name)));
+    println!(
+        "log em {}",
+        if postgres.is_some() {
+            "PostgreSQL"
+        } else {
+            "arquivos SQLite"
+        }
+    );
     let logged = start(&bundle_copy("com-log"), Some((&database, Durability::Commit)));
     let buffered = start(
         &bundle_copy("com-log-buffered"),
@@ -442,8 +458,11 @@ fn main() {
     let failures = failures + under_reload.failures;
     assert_eq!(failures, 0, "every answer must be a whole 200 decision");
     for file in [&database, &buffered_database, &synced_database] {
+        if postgres.is_some() {
+            break;
+        }
         for suffix in ["", "-wal", "-shm", ".spill.jsonl", ".journal.lock"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            let _ = std::fs::remove_file(format!("{file}{suffix}"));
         }
     }
     // The services are never closed: their journals stay behind.

@@ -1,4 +1,4 @@
-//! The replicas of `roteiro serve` on one database (migration 0007): each
+//! The replicas of `roteiro serve` on one database (migration 0008): each
 //! writes that it is alive every second, and reads how many are, so its
 //! share of every client's budget is the budget divided by them
 //! (`Limits::set_replicas`). A replica that stops leaves the table; one

@@ -58,9 +58,11 @@ const GRACE: Duration = Duration::from_secs(10);
 /// What a logged decision's answer may promise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// Answered once in the log's journal (or committed, when another
-    /// process has the journal): nothing answered is lost on a crash of
-    /// the process; a power cut may lose the last second.
+    /// SQLite: answered once in the log's journal (or committed, when
+    /// another process has the journal): nothing answered is lost on a
+    /// crash of the process; a power cut may lose the last second.
+    /// PostgreSQL: answered once committed there (group commit), nothing
+    /// kept on this machine's disk.
     #[default]
     Commit,
     /// Answered once committed and synced (SQLite `synchronous=FULL`):
@@ -190,13 +192,22 @@ impl LogWriter {
     /// Opens the database at `address` with `durability`. In `Commit`,
     /// what dead writers left in the journal is replayed first.
     pub fn open_with(address: &str, durability: Durability) -> Result<Self, LogError> {
+        // A PostgreSQL log is shared by replicas: an answer promised
+        // durable must be where every replica finds it. So `commit` and
+        // `sync` wait for PostgreSQL's commit and keep nothing on this
+        // machine's disk (no journal, no spill file): a replica that never
+        // comes back loses nothing it answered, and with the database down
+        // decisions are answered 503 rather than kept here.
+        let shared = matches!(crate::Address::of(address)?, crate::Address::Postgres);
+        let local_only = shared && durability != Durability::Buffered;
         let buffering = Buffering {
-            spill: Some(spill_path(address)),
+            spill: (!local_only).then(|| spill_path(address)),
             durability,
             ..Buffering::default()
         };
         let mut store = crate::open(address)?;
         let journal = match durability {
+            Durability::Commit if shared => None,
             Durability::Sync => {
                 store.sync_every_commit()?;
                 None
