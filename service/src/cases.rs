@@ -10,6 +10,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::Datelike as _;
 use chrono::{DateTime, FixedOffset};
 use roteiro_decision_log::cases::{self, CaseDesk, CaseError, CaseEvent, CaseFollowUp, CaseView, Cases, DeskError};
 use serde_json::{json, Value};
@@ -270,11 +271,24 @@ pub fn address(desk: &Desk) -> Result<String, ApiError> {
 /// `now=` as RFC 3339 in any offset; absent, the clock (time is the
 /// caller's input when it pins it). Either way read in the served bundle's
 /// zone, so a day is overdue by Brasília's calendar, not the caller's.
+/// The years a case's moment may fall in.
+const CASE_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 fn moment(desk: &Desk, text: Option<&String>) -> Result<DateTime<FixedOffset>, ApiError> {
     let at = match text {
         None => chrono::Utc::now().fixed_offset(),
         Some(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|_| ApiError::bad_parameter("now", text, "um momento RFC 3339, como 2026-12-08T10:15:00-03:00"))?,
+            .ok()
+            // A case's history is written with this moment: a year no
+            // support case lives in (9999) is refused, not recorded.
+            .filter(|at| CASE_YEARS.contains(&at.year()))
+            .ok_or_else(|| {
+                ApiError::bad_parameter(
+                    "now",
+                    text,
+                    "um momento RFC 3339 entre os anos 2000 e 2100, como 2026-12-08T10:15:00-03:00",
+                )
+            })?,
     };
     Ok(desk.served().bundle.local(&at))
 }

@@ -51,8 +51,12 @@ fn a_case_is_opened_answered_listed_and_closed_over_http() {
     let (status, again) = request(&addr, "POST", &format!("/v1/cases/555?{friday}"), "{}");
     assert_eq!(status, 409, "{again}");
 
-    // Reading is no change: any moment may be asked, the record stays.
-    let (_, first) = request(&addr, "GET", "/v1/cases/555?now=9999-12-31T23:59:59-03:00", "");
+    // Reading is no change: the record stays, and a moment no case lives
+    // in is refused.
+    let (status, refused) = request(&addr, "GET", "/v1/cases/555?now=9999-12-31T23:59:59-03:00", "");
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["field"], "now");
+    let (_, first) = request(&addr, "GET", "/v1/cases/555?now=2027-01-04T10:00:00-03:00", "");
     let (status, second) = request(&addr, "GET", "/v1/cases/555", "");
     assert_eq!(status, 200, "{second}");
     assert_eq!(first["history"], opened["history"]);
