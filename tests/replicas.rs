@@ -5,7 +5,9 @@
 //! the helpdesk exactly once each, both workers running, within the
 //! account's budget; with `--trusted-proxy` one flooding client does not
 //! spend another's budget, and the pair holds one budget per address and
-//! per token, not one each; both replicas stop with exit 0 on SIGTERM.
+//! per token, not one each; both replicas stop with exit 0 on SIGTERM;
+//! and a rolling restart under load (SIGTERM, start again, the next) fails
+//! no request.
 //!
 //! Skipped (saying so) without `ROTEIRO_TEST_POSTGRES` or nginx; `.ci/run`
 //! provides both.
@@ -57,7 +59,10 @@ struct Balancer {
 
 impl Balancer {
     fn start(replicas: &[&str]) -> Self {
-        let folder = std::env::temp_dir().join(format!("roteiro-nginx-{}", std::process::id()));
+        // One folder per balancer: the tests of this file run at once.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let nth = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let folder = std::env::temp_dir().join(format!("roteiro-nginx-{}-{nth}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::create_dir_all(&folder).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -65,7 +70,13 @@ impl Balancer {
             .local_addr()
             .unwrap()
             .port();
-        let servers: String = replicas.iter().map(|addr| format!("server {addr};\n")).collect();
+        // max_fails=0: a replica that refused a connection is tried again
+        // at the next request, not set aside for 10 s (with both set aside
+        // during a rolling restart, nginx would answer 502 itself).
+        let servers: String = replicas
+            .iter()
+            .map(|addr| format!("server {addr} max_fails=0;\n"))
+            .collect();
         // As root, nginx's workers would otherwise become `nobody`, who
         // cannot write the scratch folder.
         let user = if is_root() { "user root;" } else { "" };
@@ -91,6 +102,7 @@ http {{
             proxy_pass http://roteiro;
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_next_upstream error timeout non_idempotent;
         }}
     }}
 }}
@@ -150,7 +162,7 @@ fn exchange(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> 
     (status, head.to_string(), body.to_string())
 }
 
-fn stop(mut child: Child) -> Option<i32> {
+fn stop_replica(mut child: Child) -> Option<i32> {
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -303,8 +315,93 @@ fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
     }
 
     drop(balancer);
-    assert_eq!(stop(one.child), Some(0));
-    assert_eq!(stop(two.child), Some(0));
+    assert_eq!(stop_replica(one.child), Some(0));
+    assert_eq!(stop_replica(two.child), Some(0));
+    let _ = Db::open(&shared)
+        .unwrap()
+        .batch(&format!("DROP DATABASE IF EXISTS {name}"));
+}
+
+/// A free loopback port (taken, then let go for a replica to bind).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_rolling_restart_under_load_fails_no_request() {
+    let Some(shared) = postgres::address() else { return };
+    if !Path::new(NGINX).exists() {
+        eprintln!("skipped: no {NGINX} (.ci/run installs Debian's nginx)");
+        return;
+    }
+    let (database, name) = fresh_database(&shared);
+    let addrs = [free_port(), free_port()].map(|port| format!("127.0.0.1:{port}"));
+    let start = |addr: &str| {
+        let args: Vec<&std::ffi::OsStr> = [
+            "--policies",
+            "policies",
+            "--database",
+            database.as_str(),
+            "--addr",
+            addr,
+        ]
+        .into_iter()
+        .map(std::ffi::OsStr::new)
+        .collect();
+        common::start_serve_with_env(&args, &[])
+    };
+    let mut replicas = [start(&addrs[0]), start(&addrs[1])];
+    let balancer = Balancer::start(&[&addrs[0], &addrs[1]]);
+    let (lb, token) = (balancer.addr.clone(), replicas[0].token.clone());
+
+    // Two analysts deciding without pause through the balancer.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let (lb, token, stop) = (lb.clone(), token.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let situation = r#"{"now": "2026-12-08T10:15:00-03:00", "request": {"topic": "xml"}}"#;
+                let auth = format!("Authorization: Bearer {token}\r\n");
+                let mut statuses = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    statuses.push(exchange(&lb, "POST", "/v1/decide", &auth, situation).0);
+                }
+                statuses
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    for (index, addr) in addrs.iter().enumerate() {
+        let stopped = replicas[index].child.id();
+        Command::new("kill")
+            .args(["-TERM", &stopped.to_string()])
+            .status()
+            .unwrap();
+        let code = replicas[index].child.wait().unwrap().code();
+        assert_eq!(code, Some(0), "replica {index} stopped with {code:?}");
+        std::thread::sleep(Duration::from_millis(300));
+        replicas[index] = start(addr);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let statuses: Vec<u16> = clients.into_iter().flat_map(|client| client.join().unwrap()).collect();
+    let failed: std::collections::BTreeSet<&u16> = statuses.iter().filter(|status| **status != 200).collect();
+    let count = statuses.iter().filter(|status| **status != 200).count();
+    assert!(statuses.len() > 20, "only {} requests made", statuses.len());
+    assert!(
+        failed.is_empty(),
+        "{count} of {} requests failed, with {failed:?}",
+        statuses.len()
+    );
+
+    drop(balancer);
+    for replica in replicas {
+        assert_eq!(stop_replica(replica.child), Some(0));
+    }
     let _ = Db::open(&shared)
         .unwrap()
         .batch(&format!("DROP DATABASE IF EXISTS {name}"));

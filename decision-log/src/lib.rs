@@ -128,6 +128,13 @@ pub trait Store: Send {
     fn sync_every_commit(&mut self) -> Result<(), LogError> {
         Ok(())
     }
+    /// Lets a commit return once the database server holds it, before its
+    /// disk does: a crash of this process loses nothing, a crash of the
+    /// server its last fraction of a second (PostgreSQL
+    /// `synchronous_commit = off`; SQLite's commits are this process's).
+    fn commits_may_lag(&mut self) -> Result<(), LogError> {
+        Ok(())
+    }
 }
 
 /// Opens (creating and migrating) the database at `address`: `postgres://`

@@ -28,7 +28,16 @@ fn db(err: postgres::Error) -> LogError {
 pub struct PostgresStore {
     address: String,
     client: Option<PgClient>,
+    /// `synchronous_commit = off` on every connection (see
+    /// [`Store::commits_may_lag`]).
+    lagging: bool,
+    /// The INSERT of n rows, prepared on the current connection, for the
+    /// small batches a group commit makes (one round trip, not two).
+    prepared: std::collections::HashMap<usize, postgres::Statement>,
 }
+
+/// Batches up to this many rows have their INSERT kept prepared.
+const PREPARED_SIZES: usize = 16;
 
 impl PostgresStore {
     /// Connects and migrates; fails when the server cannot be reached now.
@@ -36,6 +45,8 @@ impl PostgresStore {
         let mut store = Self {
             address: address.to_string(),
             client: None,
+            lagging: false,
+            prepared: std::collections::HashMap::new(),
         };
         store.client()?;
         Ok(store)
@@ -46,6 +57,10 @@ impl PostgresStore {
         if self.client.as_mut().is_none_or(|client| client.is_closed()) {
             let mut client = PgClient::new(Client::connect(&self.address, NoTls).map_err(db)?);
             migrate(&mut client)?;
+            if self.lagging {
+                client.batch_execute("SET synchronous_commit = off").map_err(db)?;
+            }
+            self.prepared.clear();
             self.client = Some(client);
         }
         self.client
@@ -103,35 +118,88 @@ fn migrate(client: &mut Client) -> Result<(), LogError> {
     transaction.commit().map_err(db)
 }
 
+/// Rows per INSERT: 14 parameters a row, within PostgreSQL's 65,535.
+const ROWS_PER_INSERT: usize = 1000;
+
+/// `INSERT ... VALUES ($1, ..., $14), ...` for `count` rows.
+fn insert_sql(count: usize) -> String {
+    let mut sql = format!("INSERT INTO decisions ({COLUMNS}) VALUES ");
+    for index in 0..count {
+        let first = index * 14;
+        let placeholders: Vec<String> = (first + 1..=first + 14).map(|n| format!("${n}")).collect();
+        sql.push_str(if index == 0 { "(" } else { ", (" });
+        sql.push_str(&placeholders.join(", "));
+        sql.push(')');
+    }
+    sql
+}
+
+/// The parameters of an INSERT of some rows, borrowed from them.
+struct Values<'r> {
+    texts: Vec<[&'r str; 12]>,
+    extras: Vec<(Option<&'r str>, i64)>,
+}
+
+impl<'r> Values<'r> {
+    fn of(rows: &'r [Row]) -> Self {
+        Self {
+            texts: rows.iter().map(Row::texts).collect(),
+            extras: rows.iter().map(|row| (row.analyst(), row.latency_us())).collect(),
+        }
+    }
+
+    fn params(&self) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::with_capacity(self.texts.len() * 14);
+        for (texts, extra) in self.texts.iter().zip(&self.extras) {
+            params.extend(texts.iter().map(|text| text as &(dyn postgres::types::ToSql + Sync)));
+            params.push(&extra.0);
+            params.push(&extra.1);
+        }
+        params
+    }
+}
+
+/// One INSERT of every row of `rows`.
+fn insert(client: &mut impl postgres::GenericClient, rows: &[Row]) -> Result<(), postgres::Error> {
+    let values = Values::of(rows);
+    client
+        .execute(insert_sql(rows.len()).as_str(), &values.params())
+        .map(drop)
+}
+
 impl Store for PostgresStore {
+    fn commits_may_lag(&mut self) -> Result<(), LogError> {
+        self.lagging = true;
+        self.with(|client| client.batch_execute("SET synchronous_commit = off"))
+    }
+
     fn append_marked(&mut self, rows: &[Row], mark: Option<(&str, u64)>) -> Result<(), LogError> {
+        // Each round trip to the server is a wait the answer shares: rows
+        // go as multi-row INSERTs, and a batch that is one such statement
+        // with no mark is committed alone, without BEGIN and COMMIT.
+        let chunks: Vec<&[Row]> = rows.chunks(ROWS_PER_INSERT).collect();
+        if mark.is_none() && chunks.len() <= 1 {
+            let Some(chunk) = chunks.first() else { return Ok(()) };
+            if chunk.len() <= PREPARED_SIZES {
+                let statement = match self.prepared.get(&chunk.len()) {
+                    Some(statement) => statement.clone(),
+                    None => {
+                        let statement = self.with(|client| client.prepare(&insert_sql(chunk.len())))?;
+                        self.prepared.insert(chunk.len(), statement.clone());
+                        statement
+                    }
+                };
+                return self.with(|client| {
+                    let values = Values::of(chunk);
+                    client.execute(&statement, &values.params()).map(drop)
+                });
+            }
+            return self.with(|client| insert(client, chunk));
+        }
         self.with(|client| {
             let mut transaction = client.transaction()?;
-            let sql = format!(
-                "INSERT INTO decisions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-            );
-            let statement = transaction.prepare(&sql)?;
-            for row in rows {
-                let t = row.texts();
-                transaction.execute(
-                    &statement,
-                    &[
-                        &t[0],
-                        &t[1],
-                        &t[2],
-                        &t[3],
-                        &t[4],
-                        &t[5],
-                        &t[6],
-                        &t[7],
-                        &t[8],
-                        &t[9],
-                        &t[10],
-                        &t[11],
-                        &row.analyst(),
-                        &row.latency_us(),
-                    ],
-                )?;
+            for chunk in &chunks {
+                insert(&mut transaction, chunk)?;
             }
             if let Some((journal, through)) = mark {
                 let through = i64::try_from(through).unwrap_or(i64::MAX);

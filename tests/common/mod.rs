@@ -95,8 +95,15 @@ pub fn start_serve_with_env(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> 
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_nanos());
     let token = make_token(database, "admin", &format!("testes-{nanos}"));
+    // A free port unless the test names its own address.
+    let addr: &[&str] = if args.iter().any(|arg| *arg == "--addr") {
+        &[]
+    } else {
+        &["--addr", "127.0.0.1:0"]
+    };
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roteiro"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
+        .arg("serve")
+        .args(addr)
         .args(args)
         .current_dir(root())
         .env_remove("RUST_LOG")
