@@ -98,6 +98,8 @@ fn words(text: &str) -> Vec<String> {
 }
 
 fn steps(text: &str) -> Vec<Step> {
+    // A command continued on the next line (`\` at the end) is one line.
+    let text = text.replace("\\\n", " ");
     let mut steps = Vec::new();
     let mut in_block = false;
     let mut heredoc: Option<(String, String, String)> = None;
