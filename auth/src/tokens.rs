@@ -69,6 +69,16 @@ pub struct Tokens {
 
 const COLUMNS: &str = "id, name, role, created_at, revoked_at, salt, hash";
 
+impl roteiro_decision_log::db::OnDb for Tokens {
+    fn from_db(db: Db) -> Self {
+        Self { db }
+    }
+
+    fn into_db(self) -> Db {
+        self.db
+    }
+}
+
 impl Tokens {
     /// Opens (creating and migrating) the database at `address`.
     pub fn open(address: &str) -> Result<Self, TokenError> {

@@ -115,6 +115,15 @@ impl Db {
         }
     }
 
+    /// Whether the connection can still be used (a PostgreSQL connection
+    /// the server closed cannot).
+    pub fn is_open(&self) -> bool {
+        match self {
+            Self::Sqlite(_) => true,
+            Self::Postgres(client) => !client.is_closed(),
+        }
+    }
+
     /// Runs statements with no parameters (BEGIN, COMMIT...).
     pub fn batch(&mut self, sql: &str) -> Result<(), LogError> {
         match self {
@@ -160,6 +169,70 @@ impl KeptDb {
     }
 }
 
+/// What keeps its work in one [`Db`] and can be made from one and give it
+/// back (the cases, the pushes, the tokens), so a pool can lend it.
+pub trait OnDb {
+    /// The store over a connection already open and migrated.
+    fn from_db(db: Db) -> Self;
+    /// Its connection, for the next one.
+    fn into_db(self) -> Db;
+}
+
+/// Most idle connections a pool keeps.
+const MAX_IDLE: usize = 8;
+
+/// One process's connections to its database: opened (and migrated) when
+/// first needed, each taken by one caller at a time and given back for
+/// the next, so a request does not open a connection (a login, on
+/// PostgreSQL) and check the migrations again. Blocking: used off an
+/// async runtime's threads.
+pub struct DbPool {
+    address: String,
+    idle: std::sync::Mutex<Vec<Db>>,
+}
+
+impl DbPool {
+    /// A pool for the database at `address`; nothing is opened yet.
+    pub fn new(address: &str) -> Self {
+        Self {
+            address: address.to_string(),
+            idle: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The database's address.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// `T` over an idle connection, else a new one (opened and migrated).
+    pub fn take<T: OnDb>(&self) -> Result<T, LogError> {
+        loop {
+            let next = self
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop();
+            match next {
+                Some(db) if db.is_open() => return Ok(T::from_db(db)),
+                // Closed by the server: dropped, the next one looked at.
+                Some(_) => {}
+                None => return Db::open(&self.address).map(T::from_db),
+            }
+        }
+    }
+
+    /// Gives back the connection of `store`, which served without error
+    /// (one that failed is dropped instead, never lent again).
+    pub fn give<T: OnDb>(&self, store: T) {
+        let db = store.into_db();
+        let mut idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < MAX_IDLE && db.is_open() {
+            idle.push(db);
+        }
+    }
+}
+
 fn sqlite_value(param: &Param<'_>) -> rusqlite::types::Value {
     use rusqlite::types::Value;
     match param {
@@ -181,4 +254,48 @@ fn pg_values(params: &[Param<'_>]) -> Vec<Box<dyn ToSql + Sync>> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bare connection, to see which one a pool lends.
+    struct Bare(Db);
+
+    impl OnDb for Bare {
+        fn from_db(db: Db) -> Self {
+            Self(db)
+        }
+
+        fn into_db(self) -> Db {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_pool_lends_a_given_back_connection_again_and_opens_only_when_none_is_idle() {
+        let folder = std::env::temp_dir().join(format!("roteiro-pool-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap_or_default();
+        let pool = DbPool::new(folder.join("log.db").to_str().unwrap_or_default());
+        let mut first: Bare = pool.take().unwrap();
+        // A temporary table lives in its connection only.
+        first.0.batch("CREATE TEMP TABLE mine (x INTEGER)").unwrap();
+        let mut second: Bare = pool.take().unwrap();
+        assert!(
+            second.0.rows("SELECT x FROM mine", &[]).is_err(),
+            "a second caller gets another connection"
+        );
+        pool.give(first);
+        let mut again: Bare = pool.take().unwrap();
+        assert!(
+            again.0.rows("SELECT x FROM mine", &[]).is_ok(),
+            "the given-back connection is lent again"
+        );
+        pool.give(second);
+        pool.give(again);
+        assert_eq!(pool.idle.lock().unwrap().len(), 2);
+        let _ = std::fs::remove_dir_all(folder);
+    }
 }

@@ -147,6 +147,16 @@ fn moment(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+impl roteiro_decision_log::db::OnDb for Pushes {
+    fn from_db(db: Db) -> Self {
+        Self { db }
+    }
+
+    fn into_db(self) -> Db {
+        self.db
+    }
+}
+
 impl Pushes {
     /// Opens (creating and migrating) the database at `address`.
     pub fn open(address: &str) -> Result<Self, LogError> {

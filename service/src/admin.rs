@@ -35,12 +35,17 @@ async fn on_tokens<T: Send + 'static>(
     guard: Arc<Guard>,
     job: impl FnOnce(&mut Tokens) -> Result<T, TokenError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let address = desk
-        .log_address()
-        .map(str::to_string)
+    let pool = desk
+        .pool()
         .ok_or_else(|| ApiError::unavailable("o serviço está sem banco de dados".into()))?;
     tokio::task::spawn_blocking(move || {
-        let result = Tokens::open(&address).and_then(|mut tokens| job(&mut tokens));
+        let result = pool.take().map_err(TokenError::from).and_then(|mut tokens: Tokens| {
+            let done = job(&mut tokens);
+            if done.is_ok() {
+                pool.give(tokens);
+            }
+            done
+        });
         guard.refresh();
         result
     })

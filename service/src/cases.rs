@@ -13,6 +13,7 @@ use axum::response::Response;
 use chrono::Datelike as _;
 use chrono::{DateTime, FixedOffset};
 use roteiro_decision_log::cases::{self, CaseDesk, CaseError, CaseEvent, CaseFollowUp, CaseView, Cases, DeskError};
+use roteiro_decision_log::db::DbPool;
 use serde_json::{json, Value};
 
 use crate::desk::Desk;
@@ -146,15 +147,16 @@ pub async fn close(
     let follow_up = text("follow_up")?;
     let by = who.analyst(text("by")?);
     let ticket = cases::ticket(&ticket).map_err(case_error)?;
-    let address = address(&desk)?;
+    let pool = pool(&desk)?;
     tokio::task::spawn_blocking(move || {
-        let mut store = Cases::open(&address).map_err(|err| case_error(err.into()))?;
+        let mut store = cases_of(&pool)?;
         let at = now.to_rfc3339();
         match &follow_up {
             Some(id) => store.close_follow_up(&ticket, id, &reason, &by, &at),
             None => store.close(&ticket, &reason, &by, &at),
         }
         .map_err(case_error)?;
+        pool.give(store);
         Ok(reply::json(
             StatusCode::OK,
             &json!({ "ticket": ticket, "closed": follow_up.unwrap_or_else(|| "case".into()) }),
@@ -169,10 +171,11 @@ pub async fn close(
 pub async fn due(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<Response, ApiError> {
     let now = moment(&desk, query.get("now"))?;
     let team = query.get("team").map(|team| stored("team", team)).transpose()?;
-    let address = address(&desk)?;
+    let pool = pool(&desk)?;
     tokio::task::spawn_blocking(move || {
-        let mut store = Cases::open(&address).map_err(|err| case_error(err.into()))?;
+        let mut store = cases_of(&pool)?;
         let list = store.due(team.as_deref()).map_err(case_error)?;
+        pool.give(store);
         Ok(reply::json(StatusCode::OK, &follow_ups(&list, now)))
     })
     .await
@@ -183,12 +186,14 @@ pub async fn due(State(desk): State<Arc<Desk>>, Query(query): Params) -> Result<
 /// gauges read at the scrape (nothing when the service has no log, or the
 /// database cannot be read now).
 pub async fn follow_up_metrics(desk: &Desk) -> String {
-    let Ok(address) = address(desk) else {
+    let Ok(pool) = pool(desk) else {
         return String::new();
     };
     let now = desk.served().bundle.local(&chrono::Utc::now());
     let counted = tokio::task::spawn_blocking(move || {
-        let list = Cases::open(&address).ok()?.due(None).ok()?;
+        let mut store: Cases = pool.take().ok()?;
+        let list = store.due(None).ok()?;
+        pool.give(store);
         Some((list.len(), list.iter().filter(|f| f.overdue(now)).count()))
     })
     .await;
@@ -210,11 +215,11 @@ async fn work(
     job: impl FnOnce(&mut CaseDesk<'_>, &str) -> Result<CaseView, DeskError> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let ticket = cases::ticket(ticket).map_err(case_error)?;
-    let address = address(&desk)?;
+    let pool = pool(&desk)?;
     let served = desk.served();
     let signer = who.name_or(None);
     tokio::task::spawn_blocking(move || {
-        let store = Cases::open(&address).map_err(|err| case_error(err.into()))?;
+        let store = cases_of(&pool)?;
         let signed = desk.signed(signer);
         let mut case_desk = CaseDesk {
             bundle: &served.bundle,
@@ -222,6 +227,7 @@ async fn work(
             log: Some(&signed),
         };
         let view = job(&mut case_desk, &ticket).map_err(desk_error)?;
+        pool.give(case_desk.cases);
         if !signed.recorded_blocking() {
             // The case holds the change; only the log's copy of the
             // decision is missing.
@@ -262,10 +268,14 @@ fn json_body(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
     serde_json::from_slice(&body).map_err(|err| ApiError::unreadable(err.to_string()))
 }
 
-pub fn address(desk: &Desk) -> Result<String, ApiError> {
-    desk.log_address()
-        .map(str::to_string)
+pub fn pool(desk: &Desk) -> Result<Arc<DbPool>, ApiError> {
+    desk.pool()
         .ok_or_else(|| ApiError::unavailable("o serviço está sem banco de dados: casos precisam do log".into()))
+}
+
+/// The cases, over a connection of the pool.
+pub fn cases_of(pool: &DbPool) -> Result<Cases, ApiError> {
+    pool.take().map_err(|err| case_error(err.into()))
 }
 
 /// `now=` as RFC 3339 in any offset; absent, the clock (time is the

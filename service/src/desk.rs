@@ -58,6 +58,8 @@ pub struct Desk {
     log: Mutex<Option<LogConfig>>,
     /// Where the log is, for reading it back.
     log_address: Option<String>,
+    /// The connections cases, pushes and tokens are kept through.
+    pool: Option<Arc<roteiro_decision_log::db::DbPool>>,
     /// The connection `/v1/stats` reads the log through, opened at the
     /// first read and kept (a PostgreSQL log would otherwise cost a new
     /// connection per request); dropped after a failed read, so the next
@@ -76,6 +78,9 @@ impl Desk {
     pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>) -> Self {
         Self {
             log_address: log.as_ref().map(|log| log.address.clone()),
+            pool: log
+                .as_ref()
+                .map(|log| Arc::new(roteiro_decision_log::db::DbPool::new(&log.address))),
             log_reader: Mutex::new(None),
             log: Mutex::new(log),
             served: RwLock::new(Arc::new(Served {
@@ -139,6 +144,11 @@ impl Desk {
     /// Where the decision log is, when there is one.
     pub fn log_address(&self) -> Option<&str> {
         self.log_address.as_deref()
+    }
+
+    /// The database's connections, when the service has a log.
+    pub fn pool(&self) -> Option<Arc<roteiro_decision_log::db::DbPool>> {
+        self.pool.clone()
     }
 
     /// The logged decisions `filter` keeps, read through the kept

@@ -15,7 +15,7 @@ use roteiro_decision_log::cases::{self, CaseDesk, Cases};
 use roteiro_helpdesk::{deliver_due, Helpdesk, Preview, Pushes};
 use serde_json::{json, Value};
 
-use crate::cases::{address, asked, case_error, desk_error};
+use crate::cases::{asked, case_error, cases_of, desk_error, pool};
 use crate::desk::Desk;
 use crate::guard::Who;
 use crate::reply::{self, ApiError};
@@ -45,12 +45,14 @@ fn preview(
     let ticket = cases::ticket(ticket).map_err(case_error)?;
     let (now, by) = asked(desk, query, who)?;
     let served = desk.served();
+    let pool = pool(desk)?;
     let mut case_desk = CaseDesk {
         bundle: &served.bundle,
-        cases: Cases::open(&address(desk)?).map_err(|err| case_error(err.into()))?,
+        cases: cases_of(&pool)?,
         log: None,
     };
     let view = case_desk.show(&ticket, now).map_err(desk_error)?;
+    pool.give(case_desk.cases);
     let analyst = who.analyst(by);
     let public = query.get("public").is_some_and(|value| value == "true");
     Ok((Preview::of(&ticket, &view.decision, &analyst, public), analyst))
@@ -91,9 +93,13 @@ pub async fn push(
                 "o caso mudou desde a prévia: veja a prévia de novo antes de enviar".into(),
             ));
         }
-        Pushes::open(&address(&desk)?)
-            .and_then(|mut pushes| pushes.enqueue(&previewed, &by, chrono::Utc::now()))
-            .map_err(unavailable)
+        let pool = pool(&desk)?;
+        let mut pushes: Pushes = pool.take().map_err(unavailable)?;
+        let queued = pushes
+            .enqueue(&previewed, &by, chrono::Utc::now())
+            .map_err(unavailable)?;
+        pool.give(pushes);
+        Ok(queued)
     })
     .await
     .map_err(|err| ApiError::internal(err.to_string()))??;
@@ -105,9 +111,11 @@ pub async fn push(
 pub async fn list(State(desk): State<Arc<Desk>>, Path(ticket): Path<String>) -> Result<Response, ApiError> {
     let ticket = cases::ticket(&ticket).map_err(case_error)?;
     let listed = tokio::task::spawn_blocking(move || {
-        Pushes::open(&address(&desk)?)
-            .and_then(|mut pushes| pushes.of_ticket(&ticket))
-            .map_err(unavailable)
+        let pool = pool(&desk)?;
+        let mut pushes: Pushes = pool.take().map_err(unavailable)?;
+        let listed = pushes.of_ticket(&ticket).map_err(unavailable)?;
+        pool.give(pushes);
+        Ok(listed)
     })
     .await
     .map_err(|err| ApiError::internal(err.to_string()))??;

@@ -148,6 +148,16 @@ pub struct Cases {
 
 const CASE_COLUMNS: &str = "ticket, situation, CAST(version AS TEXT), opened_at, opened_by, closed_at, closed_reason";
 
+impl crate::db::OnDb for Cases {
+    fn from_db(db: Db) -> Self {
+        Self { db }
+    }
+
+    fn into_db(self) -> Db {
+        self.db
+    }
+}
+
 impl Cases {
     /// Opens (creating and migrating) the database at `address`, as the
     /// decision log does.
