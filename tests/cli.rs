@@ -467,3 +467,22 @@ fn every_help_is_in_portuguese() {
         }
     }
 }
+
+/// `roteiro check | head -1`: the reader leaves before the output ends.
+/// The command ends quietly as a broken pipe ends a process (141), with
+/// no panic and no backtrace.
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roteiro"))
+        .args(["schema", "situation"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("roteiro starts");
+    // Closed before the command writes anything (it starts and loads first).
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("roteiro ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

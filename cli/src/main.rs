@@ -1,6 +1,8 @@
 //! The `roteiro` command: parses arguments, sets up logging, dispatches, and
 //! maps errors to the exit codes of the contract. No business logic here.
 
+#[macro_use]
+mod stdout;
 mod args;
 mod clock;
 mod commands;

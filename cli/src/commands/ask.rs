@@ -102,7 +102,7 @@ fn write_back(bundle: &Bundle, args: &Args, case: &Case, given: &Situation) -> R
         }
     });
     if changed.is_empty() {
-        println!("\ncaso do ticket {}: nenhuma resposta nova", case.ticket);
+        say!("\ncaso do ticket {}: nenhuma resposta nova", case.ticket);
         return Ok(Status::Ok);
     }
     let cases = Cases::open(&args.log.address()).map_err(Failure::failed)?;
@@ -117,7 +117,7 @@ fn write_back(bundle: &Bundle, args: &Args, case: &Case, given: &Situation) -> R
     let view = desk
         .answer_values(&case.ticket, &changed, Some(case.version), None, now)
         .map_err(Failure::failed)?;
-    println!(
+    say!(
         "\ncaso do ticket {}: {} resposta(s) gravada(s), versão {}",
         case.ticket,
         changed.len(),
@@ -415,7 +415,7 @@ fn finish(bundle: &Bundle, given: &Situation, decision: &Decision, args: &Args) 
         bundle: Some(bundle),
     };
     match render::decision(decision, Format::Text, view) {
-        Ok(text) => print!("\n{text}"),
+        Ok(text) => say_raw!("\n{text}"),
         Err(err) => eprintln!("não foi possível imprimir a decisão: {err}"),
     }
     let Some(path) = &args.save else { return Status::Ok };

@@ -161,7 +161,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     if !view.logged {
         eprintln!("roteiro: a decisão do caso não foi gravada no log de decisões");
     }
-    print!("{}", shown(&bundle, &view, now, common.format)?);
+    say_raw!("{}", shown(&bundle, &view, now, common.format)?);
     Ok(Status::Ok)
 }
 
@@ -212,7 +212,7 @@ fn close(
         None => cases.close(ticket, reason, by, &at),
     }
     .map_err(failed)?;
-    println!(
+    say!(
         "{}",
         if follow_up.is_some() {
             "pendência encerrada"
@@ -236,7 +236,7 @@ pub fn list(args: &ListArgs) -> Result<Status, Failure> {
     let bundle = common.bundle.load()?;
     let now = clock::now(&bundle, common.moment.now);
     let due = store.due(args.team.as_deref()).map_err(failed)?;
-    print!("{}", pending(&due, now, common.format));
+    say_raw!("{}", pending(&due, now, common.format));
     Ok(Status::Ok)
 }
 

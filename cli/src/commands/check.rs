@@ -41,9 +41,9 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     let bundle = args.bundle.load()?;
     let warnings = bundle.analyze();
     let style = Style::detect();
-    print!("{}", render(&warnings, style));
+    say_raw!("{}", render(&warnings, style));
     let info = bundle.info();
-    println!(
+    say!(
         "{}: {} {} ({}), {} regras, {} aviso(s)",
         if warnings.is_empty() {
             style.good("ok")
@@ -57,10 +57,10 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
         warnings.len()
     );
     let (native, total) = bundle.native_coverage();
-    println!("expressões: {native} de {total} compiladas para a árvore nativa; as demais rodam no Rhai");
+    say!("expressões: {native} de {total} compiladas para a árvore nativa; as demais rodam no Rhai");
     if args.verbose {
         for (rule, field, source) in bundle.rhai_expressions() {
-            println!("  rhai: `{rule}` {field}: {}", source.replace('\n', " "));
+            say!("  rhai: `{rule}` {field}: {}", source.replace('\n', " "));
         }
     }
     // A rule that can only fail would fail every decision that reaches it;

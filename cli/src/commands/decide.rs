@@ -42,7 +42,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     };
     let out = render::decision(&decided.decision, args.format, view)
         .map_err(|err| Failure::failed(format!("não foi possível imprimir a decisão: {err}")))?;
-    print!("{out}");
+    say_raw!("{out}");
     if let Some(log) = log {
         log.close();
     }

@@ -189,7 +189,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     let results: Vec<(String, Outcome)> = roteiro_engine::in_parallel(&situations, |(name, text)| {
         (name.clone(), compare(&base, &new, (name, text), args.moment.now, clock))
     });
-    print!("{}", render(&results, Style::detect()));
+    say_raw!("{}", render(&results, Style::detect()));
     let any_change = results.iter().any(|(_, o)| !matches!(o, Outcome::Same));
     Ok(if args.fail_on_change && any_change {
         Status::Failed

@@ -32,9 +32,9 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     if args.json {
         let json = serde_json::to_string_pretty(&explanation)
             .map_err(|err| Failure::failed(format!("não foi possível imprimir a explicação: {err}")))?;
-        println!("{json}");
+        say!("{json}");
     } else {
-        print!("{}", render(&explanation, args.all, Style::detect()));
+        say_raw!("{}", render(&explanation, args.all, Style::detect()));
     }
     Ok(Status::Ok)
 }

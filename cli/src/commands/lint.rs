@@ -36,7 +36,7 @@ pub fn render(findings: &[LintFinding], style: Style) -> String {
 pub fn run(args: &Args) -> Result<Status, Failure> {
     let bundle = args.bundle.load()?;
     let findings = bundle.lint();
-    print!("{}", render(&findings, Style::detect()));
+    say_raw!("{}", render(&findings, Style::detect()));
     Ok(if findings.is_empty() {
         Status::Ok
     } else {

@@ -50,8 +50,8 @@ pub fn run(desk: &mut CaseDesk<'_>, ask: &Ask<'_>) -> Result<Status, Failure> {
     } else {
         "interna"
     };
-    println!("Prévia da ação {kind} no ticket {}:\n", ask.ticket);
-    println!("{}\n", preview.text);
+    say!("Prévia da ação {kind} no ticket {}:\n", ask.ticket);
+    say!("{}\n", preview.text);
     if ask.dry_run {
         eprintln!("--dry-run: nada foi escrito");
         return Ok(Status::Ok);
@@ -71,12 +71,12 @@ pub fn run(desk: &mut CaseDesk<'_>, ask: &Ask<'_>) -> Result<Status, Failure> {
     let result = push.result.as_deref().unwrap_or("");
     match push.state {
         PushState::Feito => {
-            println!("escrito no ticket {}: ação {result}", push.ticket);
+            say!("escrito no ticket {}: ação {result}", push.ticket);
             Ok(Status::Ok)
         }
         PushState::Fila => {
-            println!("na fila (envio {}): {result}", push.id);
-            println!("vai no próximo `roteiro case push` ou pelo `roteiro serve` com o helpdesk configurado");
+            say!("na fila (envio {}): {result}", push.id);
+            say!("vai no próximo `roteiro case push` ou pelo `roteiro serve` com o helpdesk configurado");
             Ok(Status::Ok)
         }
         PushState::Falhou => Err(failed(format!("não escrito: {result}"))),

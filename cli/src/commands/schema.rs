@@ -60,6 +60,6 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
 fn print(schema: &serde_json::Value) -> Result<Status, Failure> {
     let text = serde_json::to_string_pretty(schema)
         .map_err(|err| Failure::failed(format!("não foi possível imprimir o schema: {err}")))?;
-    println!("{text}");
+    say!("{text}");
     Ok(Status::Ok)
 }

@@ -48,12 +48,12 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     let records = records.map_err(Failure::failed)?;
     let numbers = stats(&records, bundle.rule_ids());
     match args.format {
-        StatsFormat::Json => println!(
+        StatsFormat::Json => say!(
             "{}",
             serde_json::to_string_pretty(&numbers)
                 .map_err(|err| Failure::failed(format!("não foi possível escrever: {err}")))?
         ),
-        StatsFormat::Text => print!("{}", render(&numbers, Style::detect())),
+        StatsFormat::Text => say_raw!("{}", render(&numbers, Style::detect())),
     }
     Ok(Status::Ok)
 }

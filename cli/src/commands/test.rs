@@ -64,27 +64,27 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     let style = Style::detect();
     for case in &report.cases {
         if case.passed() {
-            println!("{} {} › {}", style.good("ok  "), case.file, case.name);
+            say!("{} {} › {}", style.good("ok  "), case.file, case.name);
         } else {
-            println!("{} {} › {}", style.bad("FAIL"), case.file, case.name);
+            say!("{} {} › {}", style.bad("FAIL"), case.file, case.name);
             for failure in &case.failures {
-                println!("       - {failure}");
+                say!("       - {failure}");
             }
         }
     }
     let failed = report.failed();
     let passed = report.cases.len() - failed;
-    println!("\ncobertura de regras: {:.1}%", report.coverage);
+    say!("\ncobertura de regras: {:.1}%", report.coverage);
     if !report.never_fired.is_empty() {
-        println!("regras que nenhum teste dispara: {}", report.never_fired.join(", "));
+        say!("regras que nenhum teste dispara: {}", report.never_fired.join(", "));
     }
     if !report.never_false.is_empty() {
-        println!("condições que nunca foram falsas: {}", report.never_false.join(", "));
+        say!("condições que nunca foram falsas: {}", report.never_false.join(", "));
     }
-    println!("{passed} passed, {failed} failed");
+    say!("{passed} passed, {failed} failed");
     let below = args.coverage_min.is_some_and(|min| report.coverage < min);
     if below {
-        println!(
+        say!(
             "cobertura {:.1}% abaixo do mínimo {:.1}%",
             report.coverage,
             args.coverage_min.unwrap_or_default()

@@ -46,7 +46,7 @@ fn act(args: &Args) -> Result<(), TokenError> {
     match &args.action {
         Action::Create { role, name } => {
             let (info, whole) = tokens.create(name, *role, now)?;
-            println!("{whole}");
+            say!("{whole}");
             eprintln!(
                 "token `{}` ({}) criado para {}. Guarde-o agora: ele não será mostrado de novo.",
                 info.id, info.role, info.name
@@ -54,12 +54,12 @@ fn act(args: &Args) -> Result<(), TokenError> {
         }
         Action::List => {
             for token in tokens.list()? {
-                println!("{}", line(&token));
+                say!("{}", line(&token));
             }
         }
         Action::Revoke { token } => {
             let revoked = tokens.revoke(token, now)?;
-            println!("revogado: {}", line(&revoked));
+            say!("revogado: {}", line(&revoked));
         }
     }
     Ok(())

@@ -33,28 +33,28 @@ fn round(dir: &Path, style: Style) -> Status {
     let bundle = match Bundle::load_dir(dir) {
         Ok(bundle) => bundle,
         Err(err) => {
-            print!("{}", crate::failure::render_error(&err));
+            say_raw!("{}", crate::failure::render_error(&err));
             return Status::InvalidBundle;
         }
     };
     let warnings = bundle.analyze();
-    print!("{}", check::render(&warnings, style));
-    println!(
+    say_raw!("{}", check::render(&warnings, style));
+    say!(
         "check: {} regras, {} aviso(s)",
         bundle.rule_ids().count(),
         warnings.len()
     );
     let findings = bundle.lint();
-    print!("{}", lint::render(&findings, style));
+    say_raw!("{}", lint::render(&findings, style));
     match bundle.run_tests(None, None) {
         Ok(report) => {
             for case in report.cases.iter().filter(|c| !c.passed()) {
-                println!("{} {} › {}", style.bad("FAIL"), case.file, case.name);
+                say!("{} {} › {}", style.bad("FAIL"), case.file, case.name);
                 for failure in &case.failures {
-                    println!("       - {failure}");
+                    say!("       - {failure}");
                 }
             }
-            println!(
+            say!(
                 "test: {} passed, {} failed, cobertura {:.1}%",
                 report.cases.len() - report.failed(),
                 report.failed(),
@@ -67,7 +67,7 @@ fn round(dir: &Path, style: Style) -> Status {
             }
         }
         Err(err) => {
-            print!("{err}");
+            say_raw!("{err}");
             Status::InvalidBundle
         }
     }
@@ -81,7 +81,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     loop {
         let current = fingerprint(&args.policies);
         if last.as_ref() != Some(&current) {
-            println!("{}", style.heading(&format!("── {} ──", args.policies.display())));
+            say!("{}", style.heading(&format!("── {} ──", args.policies.display())));
             let status = round(&args.policies, style);
             runs += 1;
             if args.max_runs.is_some_and(|max| runs >= max) {
