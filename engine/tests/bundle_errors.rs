@@ -309,3 +309,29 @@ fn an_unclosed_placeholder_is_pointed_at_by_line_and_column() {
         "{problem}"
     );
 }
+
+/// What libyaml, serde and Rhai say in English reaches the owner in
+/// Portuguese, with what was most likely meant.
+#[test]
+fn library_messages_are_said_in_portuguese() {
+    let said = |edit: &dyn Fn(&str) -> String| problems(common::edited(P002, edit)).problems[0].message.clone();
+    let tab = said(&|t| t.replacen("\n    when:", "\n\t  when:", 1));
+    assert!(tab.contains("tabulação na indentação"), "{tab}");
+    let repeated = said(&|t| t.replacen("\n    when:", "\n    section: a\n    section: b\n    when:", 1));
+    assert!(repeated.contains("campo repetido `section`"), "{repeated}");
+    let adjacent = said(&|t| {
+        t.replacen(
+            "request.topic == \"xml\"",
+            "request.topic == \"xml\" request.topic == \"boleto\"",
+            1,
+        )
+    });
+    assert!(adjacent.contains("falta `&&`"), "{adjacent}");
+    let unquoted = said(&|t| t.replacen("request.topic == \"xml\"", "request.topic == xml", 1));
+    assert!(unquoted.contains("escreva-o entre aspas: \"xml\""), "{unquoted}");
+    for message in [tab, repeated, adjacent, unquoted] {
+        for english in ["found", "duplicate", "Expecting", "Undefined", "Possibly"] {
+            assert!(!message.contains(english), "{english} in {message}");
+        }
+    }
+}

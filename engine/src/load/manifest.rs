@@ -175,7 +175,7 @@ impl Loader {
                 .engine
                 .compile(format!("let {root} = 0;"))
                 .err()
-                .is_some_and(|err| err.0.to_string().contains("reserved keyword"));
+                .is_some_and(|err| super::rhai_messages::is_reserved(&err.0));
             if reserved {
                 let place = Place {
                     file,

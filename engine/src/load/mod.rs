@@ -12,4 +12,5 @@ pub(crate) mod manifest;
 mod native_pass;
 pub(crate) mod problems;
 pub(crate) mod procedures;
+mod rhai_messages;
 pub(crate) mod yaml_hints;

@@ -167,6 +167,50 @@ pub(super) fn portuguese(message: &str) -> String {
         message.to_string()
     };
     [
+        // libyaml's and serde's phrases first: the words below would
+        // otherwise translate them piece by piece.
+        (
+            "found a tab character that violates indentation",
+            "há uma tabulação na indentação: indente só com espaços",
+        ),
+        (
+            "found a tab character where an indentation space is expected",
+            "há uma tabulação na indentação: indente só com espaços",
+        ),
+        (
+            "found character that cannot start any token",
+            "há um caractere que não pode começar um valor",
+        ),
+        ("found unexpected end of stream", "o arquivo termina antes do esperado"),
+        (
+            "found undefined alias",
+            "referência (*âncora) a uma âncora que não existe",
+        ),
+        ("unknown anchor", "referência a uma âncora que não existe"),
+        (
+            "did not find expected key",
+            "não encontrou a chave esperada (confira a indentação)",
+        ),
+        ("did not find expected node content", "não encontrou o valor esperado"),
+        (
+            "did not find expected '-' indicator",
+            "não encontrou o `-` esperado de um item de lista",
+        ),
+        (
+            "could not find expected ':'",
+            "não encontrou o `:` esperado depois de uma chave",
+        ),
+        ("while parsing a block mapping", "ao ler um mapa"),
+        ("while parsing a block collection", "ao ler uma lista"),
+        ("while parsing a flow mapping", "ao ler um mapa entre chaves"),
+        ("while parsing a flow sequence", "ao ler uma lista entre colchetes"),
+        ("while scanning a simple key", "ao ler uma chave"),
+        ("while scanning a quoted scalar", "ao ler um texto entre aspas"),
+        ("duplicate entry with key", "chave repetida"),
+        ("duplicate field", "campo repetido"),
+        ("recursion limit exceeded", "aninhamento profundo demais"),
+        ("invalid length", "tamanho inválido"),
+        ("did not find expected", "não encontrou o esperado"),
         ("unknown field", "campo desconhecido"),
         ("expected one of", "esperado um de"),
         ("missing field", "campo obrigatório ausente"),
@@ -190,7 +234,6 @@ pub(super) fn portuguese(message: &str) -> String {
         ("a map", "um mapa"),
         ("a string", "um texto"),
         ("a boolean", "um booleano"),
-        ("did not find expected", "não encontrou o esperado"),
         (
             "mapping values are not allowed in this context",
             "valores de mapa não são permitidos neste contexto (use aspas no texto com `: `)",

@@ -365,8 +365,8 @@ impl Loader {
                     (Some(line), Some(column)) => format!(" (linha {line}, coluna {column} da expressão)"),
                     _ => String::new(),
                 };
-                let kind = err.0.to_string();
-                let help = if kind.contains("reserved keyword") {
+                let kind = super::rhai_messages::parse_error(&err.0);
+                let help = if super::rhai_messages::is_reserved(&err.0) {
                     "; um fato com nome de palavra reservada do Rhai é lido com índice: `request[\"module\"]`"
                 } else {
                     ""
