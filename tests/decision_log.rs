@@ -32,6 +32,10 @@ struct Server {
 
 impl Server {
     fn start(database: &str) -> Self {
+        Self::start_with(database, "commit")
+    }
+
+    fn start_with(database: &str, durability: &str) -> Self {
         let served = common::start_serve(&[
             "--policies".as_ref(),
             "policies".as_ref(),
@@ -40,6 +44,8 @@ impl Server {
             // A thousand decisions from one address in a second or two.
             "--limit-per-minute".as_ref(),
             "1000000".as_ref(),
+            "--log-durability".as_ref(),
+            durability.as_ref(),
         ]);
         Self {
             child: served.child,
@@ -50,6 +56,11 @@ impl Server {
 
     /// Posts `count` decisions (topics in turn); every one is answered.
     fn post(&self, count: usize) {
+        self.post_expecting(count, "HTTP/1.1 200");
+    }
+
+    /// Posts `count` decisions; every answer starts with `status`.
+    fn post_expecting(&self, count: usize, status: &str) {
         let topics = ["xml", "boleto", "treinamento", "sistema_bloqueado", "hardware"];
         for n in 0..count {
             let body = format!(
@@ -67,7 +78,7 @@ impl Server {
             .unwrap();
             let mut response = String::new();
             stream.read_to_string(&mut response).unwrap();
-            assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+            assert!(response.starts_with(status), "{response}");
         }
     }
 
@@ -212,11 +223,12 @@ fn empty(url: &str) {
 }
 
 fn a_database_stopped_mid_run_loses_nothing_once_it_returns(url: &str, cluster: &str) {
+    // `buffered`: decisions are still answered while the database is down,
+    // and written when it comes back (the replica kept running).
     empty(url);
-    let server = Server::start(url);
+    let server = Server::start_with(url, "buffered");
     server.post(100);
     pg_ctlcluster(cluster, "stop");
-    // Decisions are still answered while the log's database is down.
     server.post(100);
     pg_ctlcluster(cluster, "start");
     server.post(100);
@@ -225,6 +237,23 @@ fn a_database_stopped_mid_run_loses_nothing_once_it_returns(url: &str, cluster: 
         stats(url)["decisions"],
         300,
         "the 100 logged while it was down were written when it came back"
+    );
+
+    // `commit`: an answer promises the decision is in PostgreSQL, so
+    // while it is down decisions are refused (503), never answered from
+    // this replica's disk; once it is back they are answered again.
+    empty(url);
+    let server = Server::start(url);
+    server.post(10);
+    pg_ctlcluster(cluster, "stop");
+    server.post_expecting(3, "HTTP/1.1 503");
+    pg_ctlcluster(cluster, "start");
+    server.post(10);
+    server.stop();
+    assert_eq!(
+        stats(url)["decisions"],
+        20,
+        "every decision answered 200 is in PostgreSQL"
     );
     roteiro(&["log", "prune", "--older-than", "0d", "--database", url]);
 }

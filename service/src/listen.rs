@@ -70,6 +70,29 @@ pub async fn serve(listener: TcpListener, app: App, tls: Option<Tls>, stop: impl
     pusher.abort();
 }
 
+/// The connection from `peer` counted among its address's, or `None`
+/// past its share: an address's new connection is then closed at once,
+/// so it cannot hold the bound on open connections for everyone. A
+/// trusted proxy carries everyone's connections, and is held only to the
+/// bound for all.
+fn counted_in(
+    per_address: &PerAddress,
+    proxies: &TrustedProxies,
+    limits: &LimitsConfig,
+    peer: std::net::SocketAddr,
+) -> Option<crate::limits::Counted> {
+    let share = if proxies.is_proxy(peer.ip()) {
+        limits.connections
+    } else {
+        limits.connections_per_address
+    };
+    let counted = per_address.open(peer.ip(), share);
+    if counted.is_none() {
+        tracing::debug!(%peer, "conexões demais deste endereço");
+    }
+    counted
+}
+
 /// The loop itself.
 async fn accept(
     listener: TcpListener,
@@ -105,17 +128,7 @@ async fn accept(
             },
             () = &mut stop => break,
         };
-        // Past its share an address's new connection is closed at once:
-        // it cannot hold the bound on open connections for everyone. A
-        // trusted proxy carries everyone's connections, and is held only
-        // to the bound for all.
-        let share = if proxies.is_proxy(peer.ip()) {
-            limits.connections
-        } else {
-            limits.connections_per_address
-        };
-        let Some(counted) = per_address.open(peer.ip(), share) else {
-            tracing::debug!(%peer, "conexões demais deste endereço");
+        let Some(counted) = counted_in(&per_address, &proxies, &limits, peer) else {
             drop(stream);
             continue;
         };

@@ -208,7 +208,16 @@ impl<'a> Writer<'a> {
                 .as_ref()
                 .zip(mark)
                 .map(|(journal, seq)| (journal.id.as_str(), seq));
-            match self.store.append_marked(batch, named) {
+            let mut written = self.store.append_marked(batch, named);
+            if written.is_err() && self.waits && self.journal.is_none() {
+                // Answers wait on this batch and nothing else holds it: a
+                // connection the server closed (it restarted) is opened
+                // again by the store, so one more try spares the waiting
+                // answers a 503. A first try that committed and lost its
+                // answer would leave a row twice, never a row lost.
+                written = self.store.append_marked(batch, named);
+            }
+            match written {
                 Ok(()) => {
                     self.waiting.settle(size, true);
                     self.counts.written.fetch_add(size as u64, Ordering::Relaxed);

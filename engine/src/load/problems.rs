@@ -157,6 +157,82 @@ pub(crate) fn yaml_error_message(err: &serde_yaml::Error) -> String {
     portuguese(message.split(" at line ").next().unwrap_or(&message))
 }
 
+/// Each English phrase of serde and libyaml with its Portuguese; longer
+/// phrases first, so the single words below them do not cut them.
+const TRANSLATIONS: &[(&str, &str)] = &[
+    // libyaml's and serde's phrases first: the words below would
+    // otherwise translate them piece by piece.
+    (
+        "found a tab character that violates indentation",
+        "há uma tabulação na indentação: indente só com espaços",
+    ),
+    (
+        "found a tab character where an indentation space is expected",
+        "há uma tabulação na indentação: indente só com espaços",
+    ),
+    (
+        "found character that cannot start any token",
+        "há um caractere que não pode começar um valor",
+    ),
+    ("found unexpected end of stream", "o arquivo termina antes do esperado"),
+    (
+        "found undefined alias",
+        "referência (*âncora) a uma âncora que não existe",
+    ),
+    ("unknown anchor", "referência a uma âncora que não existe"),
+    (
+        "did not find expected key",
+        "não encontrou a chave esperada (confira a indentação)",
+    ),
+    ("did not find expected node content", "não encontrou o valor esperado"),
+    (
+        "did not find expected '-' indicator",
+        "não encontrou o `-` esperado de um item de lista",
+    ),
+    (
+        "could not find expected ':'",
+        "não encontrou o `:` esperado depois de uma chave",
+    ),
+    ("while parsing a block mapping", "ao ler um mapa"),
+    ("while parsing a block collection", "ao ler uma lista"),
+    ("while parsing a flow mapping", "ao ler um mapa entre chaves"),
+    ("while parsing a flow sequence", "ao ler uma lista entre colchetes"),
+    ("while scanning a simple key", "ao ler uma chave"),
+    ("while scanning a quoted scalar", "ao ler um texto entre aspas"),
+    ("duplicate entry with key", "chave repetida"),
+    ("duplicate field", "campo repetido"),
+    ("recursion limit exceeded", "aninhamento profundo demais"),
+    ("invalid length", "tamanho inválido"),
+    ("did not find expected", "não encontrou o esperado"),
+    ("unknown field", "campo desconhecido"),
+    ("expected one of", "esperado um de"),
+    ("missing field", "campo obrigatório ausente"),
+    ("invalid type", "tipo inválido"),
+    ("invalid value", "valor inválido"),
+    ("unknown variant", "valor desconhecido"),
+    // Numbers serde could not fit: "integer `N` as u128, expected i64".
+    (" as u128", ""),
+    (" as i128", ""),
+    ("integer `", "número inteiro `"),
+    ("floating point `", "número decimal `"),
+    ("expected i64", "esperado um número inteiro"),
+    ("expected i32", "esperado um número inteiro"),
+    ("expected u64", "esperado um número inteiro a partir de 0"),
+    ("expected u32", "esperado um número inteiro a partir de 0"),
+    ("expected u16", "esperado um número inteiro a partir de 0"),
+    ("expected u8", "esperado um número inteiro a partir de 0"),
+    ("expected usize", "esperado um número inteiro a partir de 0"),
+    ("expected", "esperado"),
+    ("a sequence", "uma lista"),
+    ("a map", "um mapa"),
+    ("a string", "um texto"),
+    ("a boolean", "um booleano"),
+    (
+        "mapping values are not allowed in this context",
+        "valores de mapa não são permitidos neste contexto (use aspas no texto com `: `)",
+    ),
+];
+
 /// serde's usual messages in Portuguese; anything else is kept as it is.
 pub(super) fn portuguese(message: &str) -> String {
     // serde calls a number past 64 bits a type it cannot take ("invalid
@@ -166,79 +242,7 @@ pub(super) fn portuguese(message: &str) -> String {
     } else {
         message.to_string()
     };
-    [
-        // libyaml's and serde's phrases first: the words below would
-        // otherwise translate them piece by piece.
-        (
-            "found a tab character that violates indentation",
-            "há uma tabulação na indentação: indente só com espaços",
-        ),
-        (
-            "found a tab character where an indentation space is expected",
-            "há uma tabulação na indentação: indente só com espaços",
-        ),
-        (
-            "found character that cannot start any token",
-            "há um caractere que não pode começar um valor",
-        ),
-        ("found unexpected end of stream", "o arquivo termina antes do esperado"),
-        (
-            "found undefined alias",
-            "referência (*âncora) a uma âncora que não existe",
-        ),
-        ("unknown anchor", "referência a uma âncora que não existe"),
-        (
-            "did not find expected key",
-            "não encontrou a chave esperada (confira a indentação)",
-        ),
-        ("did not find expected node content", "não encontrou o valor esperado"),
-        (
-            "did not find expected '-' indicator",
-            "não encontrou o `-` esperado de um item de lista",
-        ),
-        (
-            "could not find expected ':'",
-            "não encontrou o `:` esperado depois de uma chave",
-        ),
-        ("while parsing a block mapping", "ao ler um mapa"),
-        ("while parsing a block collection", "ao ler uma lista"),
-        ("while parsing a flow mapping", "ao ler um mapa entre chaves"),
-        ("while parsing a flow sequence", "ao ler uma lista entre colchetes"),
-        ("while scanning a simple key", "ao ler uma chave"),
-        ("while scanning a quoted scalar", "ao ler um texto entre aspas"),
-        ("duplicate entry with key", "chave repetida"),
-        ("duplicate field", "campo repetido"),
-        ("recursion limit exceeded", "aninhamento profundo demais"),
-        ("invalid length", "tamanho inválido"),
-        ("did not find expected", "não encontrou o esperado"),
-        ("unknown field", "campo desconhecido"),
-        ("expected one of", "esperado um de"),
-        ("missing field", "campo obrigatório ausente"),
-        ("invalid type", "tipo inválido"),
-        ("invalid value", "valor inválido"),
-        ("unknown variant", "valor desconhecido"),
-        // Numbers serde could not fit: "integer `N` as u128, expected i64".
-        (" as u128", ""),
-        (" as i128", ""),
-        ("integer `", "número inteiro `"),
-        ("floating point `", "número decimal `"),
-        ("expected i64", "esperado um número inteiro"),
-        ("expected i32", "esperado um número inteiro"),
-        ("expected u64", "esperado um número inteiro a partir de 0"),
-        ("expected u32", "esperado um número inteiro a partir de 0"),
-        ("expected u16", "esperado um número inteiro a partir de 0"),
-        ("expected u8", "esperado um número inteiro a partir de 0"),
-        ("expected usize", "esperado um número inteiro a partir de 0"),
-        ("expected", "esperado"),
-        ("a sequence", "uma lista"),
-        ("a map", "um mapa"),
-        ("a string", "um texto"),
-        ("a boolean", "um booleano"),
-        (
-            "mapping values are not allowed in this context",
-            "valores de mapa não são permitidos neste contexto (use aspas no texto com `: `)",
-        ),
-    ]
-    .iter()
-    .fold(message, |text, (english, portuguese)| text.replace(english, portuguese))
+    TRANSLATIONS
+        .iter()
+        .fold(message, |text, (english, portuguese)| text.replace(english, portuguese))
 }
