@@ -145,12 +145,16 @@ fn a_boleto_call_is_answered_with_menus_skipped_with_esc_and_ended_with_ctrl_c()
     terminal.keys(&["Enter"]);
     let screen = terminal.wait_for("? Qual o nome do analista que está atendendo?");
     assert!(screen.contains("→ mudou:"), "each answer shows what changed:\n{screen}");
+    assert!(
+        !screen.contains("null"),
+        "an output not decided yet is said in words:\n{screen}"
+    );
     terminal.type_text("Carla");
     terminal.keys(&["Enter"]);
     // Esc skips the question and the next one comes.
     terminal.wait_for("? Qual o código do cliente?");
     terminal.keys(&["Escape"]);
-    terminal.wait_for("? Qual o código do cliente? <canceled>");
+    terminal.wait_for("? Qual o código do cliente? (pulada)");
     // Ctrl-C ends with the decision so far, saved, exit 0.
     std::thread::sleep(Duration::from_millis(300));
     terminal.keys(&["C-c"]);

@@ -55,6 +55,11 @@ fn question_limit(bundle: &Bundle) -> usize {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Result<Status, Failure> {
+    // A question skipped with Esc says so in the analyst's language.
+    inquire::set_global_render_config(
+        inquire::ui::RenderConfig::default_colored()
+            .with_canceled_prompt_indicator(inquire::ui::Styled::new("(pulada)")),
+    );
     let bundle = args.bundle.load()?;
     let case = args.case.as_deref().map(|ticket| resumed(ticket, args)).transpose()?;
     let mut given = start(&bundle, args, case.as_ref())?;
@@ -386,12 +391,30 @@ fn parse_answer(kind: FactKind, values: &[String], line: &str) -> Result<Value, 
     }
 }
 
+/// An output's value as an analyst reads it: not decided yet, sim/não,
+/// a date as dd/mm/aaaa, text without quotes.
+fn in_words(value: Option<&serde_json::Value>) -> String {
+    use serde_json::Value as Json;
+    match value {
+        None | Some(Json::Null) => "a decidir".to_string(),
+        Some(Json::Bool(true)) => "sim".to_string(),
+        Some(Json::Bool(false)) => "não".to_string(),
+        Some(Json::String(text)) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_or_else(|_| text.clone(), |date| date.format("%d/%m/%Y").to_string()),
+        Some(other) => other.to_string(),
+    }
+}
+
 /// What changed between two decisions, in a line or two.
 fn changes(before: &Decision, after: &Decision) -> String {
     let change = compare_decisions(before, after);
     let mut parts = Vec::new();
-    for (output, old, new) in &change.outputs {
-        parts.push(format!("{output}: {old} → {new}"));
+    let names: std::collections::BTreeSet<&String> = before.outputs.keys().chain(after.outputs.keys()).collect();
+    for name in names {
+        let (old, new) = (before.outputs.get(name), after.outputs.get(name));
+        if in_words(old) != in_words(new) {
+            parts.push(format!("{name}: {} → {}", in_words(old), in_words(new)));
+        }
     }
     if !change.actions_added.is_empty() {
         parts.push(format!("{} ação(ões) nova(s)", change.actions_added.len()));
