@@ -204,6 +204,26 @@ fn diff_reports_the_decisions_one_rule_changes() {
 }
 
 #[test]
+fn diff_blames_no_new_rule_where_it_never_fired() {
+    let dir = std::env::temp_dir().join(format!("roteiro-diff-new-rule-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let edited = edited_copy_with(&dir, "procedures/004-agendamento-io.yaml", |text| {
+        let changed = text.replace("    set:\n      route: franchise", "    set:\n      route: gr");
+        let new_rule = "\n  - id: io.regra_nova\n    section: \"1\"\n    title: Uma regra nova que nenhuma situação dispara\n    phase: triagem\n    when: request.topic == \"hardware\" && request.from_zero\n    set:\n      io_scheduling: true\n";
+        changed.replacen(
+            "\n  - id: io.aplicar_filtros",
+            &format!("{new_rule}\n  - id: io.aplicar_filtros"),
+            1,
+        )
+    });
+    let out = diff_corpus(edited.to_str().unwrap(), &[]);
+    let text = stdout(&out);
+    assert!(text.contains("io.filtro.franchise: 1 situação(ões)"), "{text}");
+    assert!(!text.contains("io.regra_nova"), "the new rule fired nowhere:\n{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn diff_shows_a_reworded_text_before_and_after_under_its_rule() {
     let dir = std::env::temp_dir().join(format!("roteiro-diff-words-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -176,7 +176,13 @@ pub fn compare_decisions(base: &Decision, new: &Decision) -> DecisionChange {
     let mut rules: BTreeSet<String> = before
         .keys()
         .chain(after.keys())
-        .filter(|rule| before.get(*rule) != after.get(*rule))
+        .filter(|rule| match (before.get(*rule), after.get(*rule)) {
+            (Some(was), Some(is)) => was != is,
+            // A rule only one bundle has changes a decision only where it
+            // fires: a new rule that never fired here is not blamed.
+            (Some((status, _)), None) | (None, Some((status, _))) => *status == RuleStatus::Fired,
+            (None, None) => false,
+        })
         .map(|rule| (*rule).to_string())
         .collect();
     rules.extend(by_rule.keys().cloned());
