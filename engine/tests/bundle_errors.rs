@@ -335,3 +335,27 @@ fn library_messages_are_said_in_portuguese() {
         }
     }
 }
+
+/// A field dedented out of its list item is said at its own line, not as
+/// "missing" on the item's first line.
+#[test]
+fn a_dedented_field_is_reported_at_its_line() {
+    let path = "procedures/004-agendamento-io.yaml";
+    let original = common::shipped_files()
+        .into_iter()
+        .find(|file| file.path == path)
+        .unwrap()
+        .text;
+    let item = "      - id: io.agendar.duracao\n        text: >-";
+    let item_line = original[..original.find(item).unwrap()].lines().count() + 1;
+    let err = problems(common::edited(path, |t| {
+        t.replacen(item, "      - id: io.agendar.duracao\n      text: >-", 1)
+    }));
+    let problem = &err.problems[0];
+    assert_eq!(problem.location.line, Some(item_line + 1), "{problem}");
+    assert!(
+        problem.message.contains("`text` tem 6 espaços, menos que os 8"),
+        "{problem}"
+    );
+    assert!(problem.message.contains("alinhe `text` com `id`"), "{problem}");
+}

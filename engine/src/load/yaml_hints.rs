@@ -18,6 +18,9 @@ pub(crate) fn clearer(
     if let Some(found) = line.and_then(|line| over_indented(text, line)) {
         return found;
     }
+    if let Some(found) = line.and_then(|line| dedented_field(text, &message, line)) {
+        return found;
+    }
     let message = with_ids(text, &message);
     let message = with_suggestion(&message);
     (message, line, column)
@@ -51,6 +54,39 @@ fn over_indented(text: &str, line: usize) -> Option<(String, Option<usize>, Opti
         previous_index + 1
     );
     Some((message, Some(line), Some(mine + 1)))
+}
+
+/// Most lines after an item looked at for its dedented field.
+const ITEM_LINES: usize = 200;
+
+/// A required field "missing" from a list item because its line is less
+/// indented than the item's other fields: YAML reads it outside the item.
+/// The problem is said at that line, not at the item's first.
+fn dedented_field(text: &str, message: &str, line: usize) -> Option<(String, Option<usize>, Option<usize>)> {
+    let field = message.split("campo obrigatório ausente `").nth(1)?.split('`').next()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let item = lines.get(line.checked_sub(1)?)?;
+    let dash = item.len() - item.trim_start().len();
+    let content = item.trim_start().strip_prefix("- ")?;
+    let fields_at = dash + 2 + (content.len() - content.trim_start().len());
+    let first_key = content.trim_start().split(':').next().unwrap_or_default();
+    for (index, next) in lines.iter().enumerate().skip(line).take(ITEM_LINES) {
+        let indent = next.len() - next.trim_start().len();
+        let trimmed = next.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        if trimmed.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')) && indent < fields_at {
+            let message = format!(
+                "indentação: `{field}` tem {indent} espaços, menos que os {fields_at} dos campos do item da linha {line}, que fica sem `{field}`; alinhe `{field}` com `{first_key}`"
+            );
+            return Some((message, Some(index + 1), Some(indent + 1)));
+        }
+        if indent <= dash {
+            return None;
+        }
+    }
+    None
 }
 
 /// `rules[36].actions[0]: ...` becomes `` regra `padrao.xml`, ação `padrao.xml.bot`: ... ``
