@@ -38,6 +38,25 @@ fn clock() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::Utc::now().fixed_offset()
 }
 
+/// The facts the vocabulary marks `from_login`, filled with the name of
+/// who is logged in when the situation does not give them: an analyst
+/// who entered is never asked their own name.
+fn signed_in(bundle: &Bundle, situation: &mut Situation, who: &Who) -> Result<(), ApiError> {
+    let Some(identity) = &who.0 else { return Ok(()) };
+    let paths: Vec<String> = bundle
+        .vocabulary()
+        .facts()
+        .filter(|fact| fact.filled_from_login() && !situation.facts.contains_key(&fact.path))
+        .map(|fact| fact.path.clone())
+        .collect();
+    for path in paths {
+        bundle
+            .answer(situation, &path, &serde_json::Value::String(identity.name.clone()))
+            .map_err(|err| ApiError::situation(&err))?;
+    }
+    Ok(())
+}
+
 fn decide_error(err: &DecideError) -> ApiError {
     match err {
         DecideError::Situation(err) => ApiError::situation(err),
@@ -51,7 +70,8 @@ pub async fn decide(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let served = desk.served();
-    let situation = situation(&served.bundle, body)?;
+    let mut situation = situation(&served.bundle, body)?;
+    signed_in(&served.bundle, &mut situation, &who)?;
     let recorder = desk.signed(who.name_or(None));
     let decided =
         decide_and_record(&served.bundle, &situation, clock(), "serve", &recorder).map_err(|err| decide_error(&err))?;
@@ -117,6 +137,9 @@ pub struct FactBody<'b> {
     pub default: Option<String>,
     /// Computed from other facts, never asked.
     pub derived: bool,
+    /// Filled with the logged-in person's name by the service, never
+    /// asked of someone logged in.
+    pub from_login: bool,
     /// Bounds of an `integer`.
     pub minimum: Option<i64>,
     /// Bounds of an `integer`.
@@ -147,6 +170,7 @@ pub async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
                 values: (fact.kind() == roteiro_engine::FactKind::Enum).then(|| fact.values()),
                 default: fact.default.as_ref().map(|value| value.display()),
                 derived: fact.derived(),
+                from_login: fact.filled_from_login(),
                 minimum: fact.bounds().0,
                 maximum: fact.bounds().1,
                 max_length: fact.max_length(),

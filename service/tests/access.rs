@@ -245,6 +245,43 @@ fn a_page_session_holds_on_every_replica_and_after_a_restart_and_ends_on_all() {
 }
 
 #[test]
+fn whoever_is_logged_in_is_the_analyst_and_is_never_asked_their_name() {
+    let (_runtime, admin) = common::serve(None);
+    let carla = admin.as_new(Role::Analista, "Carla");
+    let situation =
+        r#"{"now": "2026-12-08T10:15:00-03:00", "contact": {"kind": "cliente"}, "request": {"topic": "xml"}}"#;
+    let (status, body) = request(&carla, "POST", "/v1/decide", situation);
+    assert_eq!(status, 200, "{body}");
+    let decision: Value = serde_json::from_str(&body).unwrap();
+    let missing: Vec<&str> = decision["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["fact"].as_str())
+        .collect();
+    assert!(!missing.contains(&"analyst.name"), "{missing:?}");
+    let greeting = decision["scripts"][0]["text"].as_str().unwrap();
+    let name = format!("Carla-{}", admin.addr.port());
+    assert!(
+        greeting.contains(&name),
+        "the greeting names who is logged in: {greeting}"
+    );
+    // A name the situation gives is kept.
+    let given = r#"{"now": "2026-12-08T10:15:00-03:00", "analyst": {"name": "Bia"}, "request": {"topic": "xml"}}"#;
+    let (_, body) = request(&carla, "POST", "/v1/decide", given);
+    assert!(body.contains("Info, Bia, Bom dia!"), "{body}");
+    let (_, vocabulary) = request(&carla, "GET", "/v1/vocabulary", "");
+    let vocabulary: Value = serde_json::from_str(&vocabulary).unwrap();
+    let analyst = vocabulary["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|fact| fact["path"] == "analyst.name")
+        .unwrap();
+    assert_eq!(analyst["from_login"], true);
+}
+
+#[test]
 fn the_authenticated_caller_is_who_the_log_and_the_case_record() {
     let database = scratch("who");
     let (_runtime, admin) = common::serve(Some(log_config(&database)));

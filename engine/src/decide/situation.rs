@@ -268,6 +268,7 @@ mod tests {
             max_length: None,
             personal: false,
             optional: false,
+            from_login: false,
             default: None,
             derive: None,
         };

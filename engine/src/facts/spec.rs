@@ -50,6 +50,11 @@ pub struct FactSpec {
     /// fact a shown text needs is asked (`missing`).
     #[serde(default)]
     pub optional: bool,
+    /// Who is logged in: `roteiro serve` fills it with the name of the
+    /// session's (or the token's) owner when the situation does not give
+    /// it, so it is never asked of someone logged in.
+    #[serde(default)]
+    pub from_login: bool,
 }
 
 /// Kind of value a fact holds.

@@ -117,6 +117,11 @@ impl Fact {
         self.spec.personal
     }
 
+    /// Filled with the logged-in person's name by the service.
+    pub fn filled_from_login(&self) -> bool {
+        self.spec.from_login
+    }
+
     /// Every value an unknown fact is tried with when deciding whether it
     /// matters (booleans and enums); empty for the others.
     pub fn domain(&self) -> Vec<FactValue> {
