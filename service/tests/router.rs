@@ -11,7 +11,9 @@ use roteiro_engine::Bundle;
 #[test]
 fn a_decision_over_http_is_the_engines_decision() {
     let (_runtime, addr) = common::serve(None);
-    let situation = r#"{"now": "2026-12-08T10:15:00-03:00", "request": {"topic": "configuracao_balanca", "equipment": {"homologated": false}}}"#;
+    // The analyst named, as the service would otherwise fill it with the
+    // caller's token name (a `from_login` fact) and the engine alone not.
+    let situation = r#"{"now": "2026-12-08T10:15:00-03:00", "analyst": {"name": "Carla"}, "request": {"topic": "configuracao_balanca", "equipment": {"homologated": false}}}"#;
     let (status, body) = request(&addr, "POST", "/v1/decide", situation);
     assert_eq!(status, 200, "{body}");
     let bundle = Bundle::load_dir(&policies()).expect("loads");
