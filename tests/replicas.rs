@@ -131,10 +131,7 @@ impl Drop for Balancer {
     fn drop(&mut self) {
         // TERM: nginx's master stops its workers before it leaves (a KILL
         // would leave them behind).
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
+        let _ = common::terminate(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.folder);
     }
 }
@@ -160,14 +157,6 @@ fn exchange(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> 
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
     let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
     (status, head.to_string(), body.to_string())
-}
-
-fn stop_replica(mut child: Child) -> Option<i32> {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap().code()
 }
 
 #[test]
@@ -202,8 +191,8 @@ fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
     .into_iter()
     .map(std::ffi::OsStr::new)
     .collect();
-    let one = common::start_serve_with_env(&args, &env);
-    let two = common::start_serve_with_env(&args, &env);
+    let mut one = common::start_serve_with_env(&args, &env);
+    let mut two = common::start_serve_with_env(&args, &env);
     let balancer = Balancer::start(&[&one.addr, &two.addr]);
     let lb = balancer.addr.as_str();
 
@@ -315,8 +304,8 @@ fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
     }
 
     drop(balancer);
-    assert_eq!(stop_replica(one.child), Some(0));
-    assert_eq!(stop_replica(two.child), Some(0));
+    assert_eq!(common::terminate(&mut one.child), Some(0));
+    assert_eq!(common::terminate(&mut two.child), Some(0));
     let _ = Db::open(&shared)
         .unwrap()
         .batch(&format!("DROP DATABASE IF EXISTS {name}"));
@@ -376,12 +365,7 @@ fn a_rolling_restart_under_load_fails_no_request() {
         .collect();
     std::thread::sleep(Duration::from_millis(500));
     for (index, addr) in addrs.iter().enumerate() {
-        let stopped = replicas[index].child.id();
-        Command::new("kill")
-            .args(["-TERM", &stopped.to_string()])
-            .status()
-            .unwrap();
-        let code = replicas[index].child.wait().unwrap().code();
+        let code = common::terminate(&mut replicas[index].child);
         assert_eq!(code, Some(0), "replica {index} stopped with {code:?}");
         std::thread::sleep(Duration::from_millis(300));
         replicas[index] = start(addr);
@@ -399,8 +383,8 @@ fn a_rolling_restart_under_load_fails_no_request() {
     );
 
     drop(balancer);
-    for replica in replicas {
-        assert_eq!(stop_replica(replica.child), Some(0));
+    for mut replica in replicas {
+        assert_eq!(common::terminate(&mut replica.child), Some(0));
     }
     let _ = Db::open(&shared)
         .unwrap()

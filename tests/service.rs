@@ -101,10 +101,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
+        let _ = common::terminate(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.folder);
         for suffix in ["db", "db-wal", "db-shm"] {
             let _ = std::fs::remove_file(self.folder.with_extension(suffix));

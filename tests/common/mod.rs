@@ -75,6 +75,14 @@ pub fn announced_address(said: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// SIGTERM to `child` (a server), then its exit code once it has stopped.
+pub fn terminate(child: &mut std::process::Child) -> Option<i32> {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait().ok().and_then(|status| status.code())
+}
+
 /// Starts `roteiro serve` on a free loopback port with `args` added (they
 /// name its `--database`, where an admin token is made first). Its log
 /// keeps being drained, so the server never writes into a closed pipe.
