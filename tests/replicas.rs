@@ -37,18 +37,6 @@ use standin::StandIn;
 const TOKEN: &str = "tok-replicas-segredo";
 const NGINX: &str = "/usr/sbin/nginx";
 
-/// A database of this run's own on the test server (the shared one holds
-/// other tests' queued pushes, which both workers would try too).
-fn fresh_database(shared: &str) -> (String, String) {
-    let name = format!("roteiro_replicas_{}", postgres::unique());
-    Db::open(shared)
-        .unwrap()
-        .batch(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (server, _) = shared.rsplit_once('/').unwrap();
-    (format!("{server}/{name}"), name)
-}
-
 /// nginx in front of `replicas`, round robin, passing the client's
 /// address on in `X-Forwarded-For`; stopped when dropped.
 struct Balancer {
@@ -166,7 +154,7 @@ fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
         eprintln!("skipped: no {NGINX} (.ci/run installs Debian's nginx)");
         return;
     }
-    let (database, name) = fresh_database(&shared);
+    let (database, name) = postgres::fresh_database(&shared, "replicas");
     let standin = StandIn::start(TOKEN, Duration::from_secs(60));
     let tickets: Vec<String> = (0..3).map(|n| format!("770{n}")).collect();
     for ticket in &tickets {
@@ -327,7 +315,7 @@ fn a_rolling_restart_under_load_fails_no_request() {
         eprintln!("skipped: no {NGINX} (.ci/run installs Debian's nginx)");
         return;
     }
-    let (database, name) = fresh_database(&shared);
+    let (database, name) = postgres::fresh_database(&shared, "replicas");
     let addrs = [free_port(), free_port()].map(|port| format!("127.0.0.1:{port}"));
     let start = |addr: &str| {
         let args: Vec<&std::ffi::OsStr> = [

@@ -14,6 +14,7 @@ const MIGRATIONS: Migrations = &[
     (6, include_str!("../migrations/postgres/0006_push_writes.sql")),
     (7, include_str!("../migrations/postgres/0007_shared_state.sql")),
     (8, include_str!("../migrations/postgres/0008_replicas.sql")),
+    (9, include_str!("../migrations/postgres/0009_releases.sql")),
 ];
 
 fn db(err: postgres::Error) -> LogError {

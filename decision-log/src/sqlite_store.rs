@@ -19,6 +19,7 @@ const MIGRATIONS: Migrations = &[
     (6, include_str!("../migrations/sqlite/0006_push_writes.sql")),
     (7, include_str!("../migrations/sqlite/0007_shared_state.sql")),
     (8, include_str!("../migrations/sqlite/0008_replicas.sql")),
+    (9, include_str!("../migrations/sqlite/0009_releases.sql")),
 ];
 
 /// How long openers that keep meeting each other's locks try again.

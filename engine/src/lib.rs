@@ -43,6 +43,7 @@ pub use facts::vocabulary::FactValue;
 pub use load::error::{BundleError, Problem};
 pub use load::files::{folder_fingerprint, FolderFingerprint};
 pub use model::bundle::{Bundle, Evaluation, SourceFile};
+pub use model::policy::Publishing;
 pub use parallel::in_parallel;
 pub use text::locate::Location;
 pub use tools::schema::type_schemas;

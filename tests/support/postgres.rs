@@ -29,3 +29,16 @@ pub fn unique() -> u64 {
 pub fn ticket(lane: u8) -> String {
     format!("{lane}{:010}", unique())
 }
+
+/// A new database on the server of `shared`, for a test that needs one of
+/// its own (releases and replicas are global to a database): its address
+/// and its name.
+#[allow(clippy::panic, reason = "a test without its database cannot go on")]
+pub fn fresh_database(shared: &str, prefix: &str) -> (String, String) {
+    let name = format!("roteiro_{prefix}_{}", unique());
+    roteiro_decision_log::db::Db::open(shared)
+        .and_then(|mut db| db.batch(&format!("CREATE DATABASE {name}")))
+        .unwrap_or_else(|err| panic!("could not create the database {name}: {err}"));
+    let (server, _) = shared.rsplit_once('/').unwrap_or((shared, ""));
+    (format!("{server}/{name}"), name)
+}

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use crate::expr::sandbox;
 use crate::facts::vocabulary::Vocabulary;
 use crate::model::bundle::{Bundle, Evaluation, SourceFile, BUILTIN_CALLS};
+use crate::model::policy::Publishing;
 use crate::model::source::BundleInfo;
 
 impl Bundle {
@@ -70,6 +71,19 @@ impl Bundle {
     /// Name, version and digest.
     pub fn info(&self) -> &BundleInfo {
         &self.info
+    }
+
+    /// Names this bundle by the release it was published as: every
+    /// decision, log row, case and push then carries that version beside
+    /// the digest (the manifest's own `version` is what the author wrote).
+    pub fn set_release(&mut self, version: &str) {
+        self.info.version = version.into();
+    }
+
+    /// What publishing a version of this bundle asks (`bundle.yaml`,
+    /// `publishing`).
+    pub fn publishing(&self) -> &Publishing {
+        &self.manifest.publishing
     }
 
     /// The declared facts.

@@ -42,6 +42,30 @@ pub struct Manifest {
     /// the case elsewhere ends others (`stops`).
     #[serde(default)]
     pub flows: BTreeMap<String, String>,
+    /// What `roteiro publish` asks of a version before analysts get it.
+    #[serde(default)]
+    pub publishing: Publishing,
+}
+
+/// The gates a version passes before it is published, and who else must
+/// agree to it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Publishing {
+    /// Least share of the rules (0 to 100) some policy test must fire.
+    pub coverage_min: f64,
+    /// A version published by one owner waits until another owner or an
+    /// admin approves it.
+    pub approval: bool,
+}
+
+impl Default for Publishing {
+    fn default() -> Self {
+        Self {
+            coverage_min: 0.0,
+            approval: false,
+        }
+    }
 }
 
 /// Bounds that keep every decision and every input small.
