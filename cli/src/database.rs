@@ -125,7 +125,27 @@ pub fn require_case_reader(address: &str) -> Result<(), String> {
 /// The admin whose token `ROTEIRO_TOKEN` holds, checked against the tokens
 /// of the database at `address`; why not, naming `what` was asked.
 pub fn require_admin(address: &str, what: &str) -> Result<String, String> {
-    let refused = |why: &str| format!("{what} guarda ou mostra fatos pessoais (LGPD) e pede um token de admin: {why}");
+    require_role(
+        address,
+        roteiro_auth::Role::Admin,
+        &format!("{what} guarda ou mostra fatos pessoais (LGPD) e pede um token de admin"),
+    )
+}
+
+/// The process owner (or admin) whose token `ROTEIRO_TOKEN` holds: who
+/// publishes, approves and rolls back versions of the bundle.
+pub fn require_owner(address: &str, what: &str) -> Result<String, String> {
+    require_role(
+        address,
+        roteiro_auth::Role::Dono,
+        &format!("{what} pede um token de dono de processo ou admin"),
+    )
+}
+
+/// The name of whoever `ROTEIRO_TOKEN` holds, when their role covers
+/// `needed`; else `refusal` with why.
+fn require_role(address: &str, needed: roteiro_auth::Role, refusal: &str) -> Result<String, String> {
+    let refused = |why: &str| format!("{refusal}: {why}");
     let token = std::env::var("ROTEIRO_TOKEN")
         .ok()
         .filter(|token| !token.trim().is_empty())
@@ -134,7 +154,7 @@ pub fn require_admin(address: &str, what: &str) -> Result<String, String> {
         .and_then(|mut tokens| tokens.keyring())
         .map_err(|err| refused(&err.to_string()))?;
     match keyring.identify(token.trim()) {
-        Some(who) if who.role.covers(roteiro_auth::Role::Admin) => Ok(who.name.clone()),
+        Some(who) if who.role.covers(needed) => Ok(who.name.clone()),
         Some(who) => Err(refused(&format!("o token de {} tem o papel {}", who.name, who.role))),
         None => Err(refused("o token de ROTEIRO_TOKEN é desconhecido ou foi revogado")),
     }

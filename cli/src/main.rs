@@ -91,6 +91,16 @@ enum Command {
     Cases(commands::case::ListArgs),
     /// Os tokens de acesso do serviço: criar (papel analista, dono ou admin), listar, revogar.
     Token(commands::token::Args),
+    /// Publica uma versão testada do pacote: portões, impacto nas decisões reais, confirmação.
+    Publish(commands::release::PublishArgs),
+    /// Lista as versões publicadas: autor, data, nota, estado e impacto.
+    Releases(commands::release::ListArgs),
+    /// Uma versão: mostrar, comparar com outra, aprovar.
+    Release(commands::release::Args),
+    /// Volta a uma versão anterior (fica registrado quem, quando e por quê).
+    Rollback(commands::release::RollbackArgs),
+    /// As réplicas de `roteiro serve` neste banco e a versão que cada uma serve.
+    Replicas(commands::replicas::Args),
 }
 
 /// The help of every command and subcommand in Portuguese: headings,
@@ -193,6 +203,11 @@ fn main() -> ExitCode {
         Command::Case(args) => commands::case::run(args),
         Command::Cases(args) => commands::case::list(args),
         Command::Token(args) => commands::token::run(args),
+        Command::Publish(args) => commands::release::publish(args),
+        Command::Releases(args) => commands::release::list(args),
+        Command::Release(args) => commands::release::run(args),
+        Command::Rollback(args) => commands::release::rollback(args),
+        Command::Replicas(args) => commands::replicas::run(args),
     };
     // Every failure is said here, once, and mapped to its exit status.
     let status = result.unwrap_or_else(|failure| {

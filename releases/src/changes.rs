@@ -133,6 +133,32 @@ fn quoted(value: &Value) -> String {
     }
 }
 
+/// Both values quoted; two long texts from a little before where they
+/// start to differ, so the change itself is what the line shows.
+fn around_difference(old: &Value, new: &Value) -> (String, String) {
+    const CONTEXT: usize = 30;
+    let (Value::String(a), Value::String(b)) = (old, new) else {
+        return (quoted(old), quoted(new));
+    };
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (a, b) = (words(a), words(b));
+    if a.chars().count() <= MAX_QUOTED && b.chars().count() <= MAX_QUOTED {
+        return (quoted(old), quoted(new));
+    }
+    let same = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let skip = same.saturating_sub(CONTEXT);
+    let from = |text: &str| {
+        let rest: String = text.chars().skip(skip).collect();
+        let shown = quoted(&Value::String(rest));
+        if skip > 0 {
+            shown.replacen('«', "«...", 1)
+        } else {
+            shown
+        }
+    };
+    (from(&a), from(&b))
+}
+
 fn joined(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
         key.to_string()
@@ -199,12 +225,13 @@ fn value_changes(place: &str, field: &str, old: &Value, new: &Value, depth: usiz
                 }
             }
         }
-        _ => lines.push(format!(
-            "{place}: {} mudou: antes {}, agora {}",
-            field_words(if field.is_empty() { "(arquivo)" } else { field }),
-            quoted(old),
-            quoted(new)
-        )),
+        _ => {
+            let (before, after) = around_difference(old, new);
+            lines.push(format!(
+                "{place}: {} mudou: antes {before}, agora {after}",
+                field_words(if field.is_empty() { "(arquivo)" } else { field }),
+            ));
+        }
     }
 }
 

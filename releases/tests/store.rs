@@ -2,7 +2,11 @@
 //! and (when `ROTEIRO_TEST_POSTGRES` names one) a fresh PostgreSQL 15
 //! database: a failing gate stores nothing, approval takes a second
 //! person, a rollback brings back the earlier digest and its decisions.
-#![expect(clippy::unwrap_used, clippy::panic, reason = "a test fails loudly on what it did not expect")]
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a test fails loudly on what it did not expect"
+)]
 
 #[path = "../../tests/support/postgres.rs"]
 mod postgres;

@@ -193,6 +193,9 @@ pub struct BundleSummary {
     pub rules: usize,
     /// When it was loaded (RFC 3339).
     pub loaded_at: String,
+    /// The published release it is (`null`: a folder or the embedded
+    /// bundle, not a published version).
+    pub release: Option<String>,
 }
 
 pub fn bundle_summary(desk: &Desk) -> BundleSummary {
@@ -204,6 +207,7 @@ pub fn bundle_summary(desk: &Desk) -> BundleSummary {
         digest: info.digest.to_string(),
         rules: served.bundle.rule_ids().count(),
         loaded_at: served.loaded_at.to_rfc3339(),
+        release: served.release.clone(),
     }
 }
 

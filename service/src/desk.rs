@@ -47,6 +47,9 @@ pub struct Served {
     pub bundle: Arc<Bundle>,
     /// When it was loaded.
     pub loaded_at: DateTime<Utc>,
+    /// The published release it is (`None`: a folder or the embedded
+    /// bundle).
+    pub release: Option<String>,
 }
 
 /// The state shared by every request.
@@ -86,6 +89,7 @@ impl Desk {
             served: RwLock::new(Arc::new(Served {
                 bundle: Arc::new(bundle),
                 loaded_at: Utc::now(),
+                release: None,
             })),
             refused: RwLock::new(None),
             folder,
@@ -93,6 +97,18 @@ impl Desk {
             helpdesk: None,
             push_queued: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The desk serving the published release `version` (its bundle is the
+    /// one given to [`Desk::new`]).
+    pub fn with_release(self, version: Option<String>) -> Self {
+        let served = self.served();
+        *self.served.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Served {
+            bundle: served.bundle.clone(),
+            loaded_at: served.loaded_at,
+            release: version,
+        });
+        self
     }
 
     /// The desk writing cases into `helpdesk`.
@@ -198,31 +214,64 @@ impl Desk {
         match Bundle::load_dir(folder) {
             Ok(bundle) => {
                 tracing::info!(digest = %bundle.info().digest, "pacote recarregado");
-                *self.served.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Served {
-                    bundle: Arc::new(bundle),
-                    loaded_at: Utc::now(),
-                });
-                *self.refused.write().unwrap_or_else(PoisonError::into_inner) = None;
-                self.metrics.reloaded(true);
+                self.swap(bundle, None);
             }
             Err(err) => {
                 tracing::warn!("recarga recusada: {err}");
-                let problems = err
-                    .problems
-                    .iter()
-                    .map(|problem| RefusedProblem {
-                        file: problem.location.file.clone(),
-                        line: problem.location.line,
-                        message: problem.to_string(),
-                    })
-                    .collect();
-                *self.refused.write().unwrap_or_else(PoisonError::into_inner) = Some(Refusal {
-                    at: Utc::now().to_rfc3339(),
-                    problems,
-                });
-                self.metrics.reloaded(false);
+                self.refuse(&err);
             }
         }
+    }
+
+    /// Serves the published release `version`, loaded from `files`; when
+    /// they do not load, keeps the bundle serving and says why.
+    pub fn serve_release(&self, version: &str, files: Vec<roteiro_engine::SourceFile>) -> Result<(), String> {
+        match roteiro_releases::load(version, files) {
+            Ok(bundle) => {
+                tracing::info!(release = version, digest = %bundle.info().digest, "versão publicada em uso");
+                self.swap(bundle, Some(version.to_string()));
+                Ok(())
+            }
+            Err(err) => {
+                tracing::warn!("a versão {version} não carrega; a anterior continua: {err}");
+                self.refuse(&err);
+                let first = err.problems.first().map(ToString::to_string).unwrap_or_default();
+                Err(format!(
+                    "a versão {version} não carrega ({first}); esta réplica continua com a anterior"
+                ))
+            }
+        }
+    }
+
+    /// `bundle` in place of the one serving, whole, with the evaluator
+    /// the service runs; requests already running keep theirs.
+    fn swap(&self, mut bundle: Bundle, release: Option<String>) {
+        bundle.set_evaluation(self.served().bundle.evaluation());
+        *self.served.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(Served {
+            bundle: Arc::new(bundle),
+            loaded_at: Utc::now(),
+            release,
+        });
+        *self.refused.write().unwrap_or_else(PoisonError::into_inner) = None;
+        self.metrics.reloaded(true);
+    }
+
+    /// Records that a new bundle was refused, file by file.
+    fn refuse(&self, err: &roteiro_engine::BundleError) {
+        let problems = err
+            .problems
+            .iter()
+            .map(|problem| RefusedProblem {
+                file: problem.location.file.clone(),
+                line: problem.location.line,
+                message: problem.to_string(),
+            })
+            .collect();
+        *self.refused.write().unwrap_or_else(PoisonError::into_inner) = Some(Refusal {
+            at: Utc::now().to_rfc3339(),
+            problems,
+        });
+        self.metrics.reloaded(false);
     }
 }
 

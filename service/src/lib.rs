@@ -29,6 +29,7 @@ mod operations;
 mod page;
 mod params;
 mod pushes;
+mod releases;
 mod replay;
 mod replicas;
 mod reply;
@@ -46,7 +47,9 @@ pub use guard::Guard;
 pub use limits::{Limits, LimitsConfig};
 pub use listen::{serve, Tls};
 pub use operations::{Access, Operation, OPERATIONS};
-pub use replicas::Registry;
+/// The replicas on one database, as `roteiro replicas` lists them.
+pub use replicas::list as list_replicas;
+pub use replicas::{Registry, Replica};
 pub use routes::router;
 
 /// Largest request body accepted, in bytes.
@@ -62,6 +65,10 @@ pub struct Config {
     /// The bundle folder, watched for edits; `None` serves the bundle given
     /// to [`run`] as it is.
     pub folder: Option<PathBuf>,
+    /// Serve the log database's active release, switching within seconds
+    /// of each activation; the bundle given to [`run`] serves only until a
+    /// release is first activated.
+    pub follow_releases: bool,
     /// Where every decision is logged (and where the tokens are).
     pub log: Option<LogConfig>,
     /// Who is let in.
@@ -111,6 +118,8 @@ pub enum StartError {
     Helpdesk(String),
     /// The replicas' table could not be written.
     Replicas(String),
+    /// The published releases could not be read.
+    Releases(String),
 }
 
 impl std::error::Error for StartError {}
@@ -127,6 +136,7 @@ impl std::fmt::Display for StartError {
             Self::Tokens(err) => write!(f, "não foi possível ler os tokens de acesso: {err}"),
             Self::Helpdesk(err) => write!(f, "não foi possível abrir o orçamento de requisições do helpdesk: {err}"),
             Self::Replicas(err) => write!(f, "não foi possível registrar esta réplica no banco de dados: {err}"),
+            Self::Releases(err) => write!(f, "não foi possível ler as versões publicadas: {err}"),
         }
     }
 }
@@ -153,6 +163,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
                 .map_err(|err| StartError::Tokens(err.to_string()))?
         }
     };
+    let (bundle, release) = starting_release(bundle, &config)?;
     // Opened before the runtime runs: a PostgreSQL connection is opened
     // by blocking, which a runtime's own threads may not do.
     let helpdesk = match (config.helpdesk, config.log.as_ref()) {
@@ -180,13 +191,17 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .await
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
-        let mut desk = Desk::new(bundle, config.folder.clone(), config.log);
+        let follow_releases = config.follow_releases && config.log.is_some();
+        let mut desk = Desk::new(bundle, config.folder.clone(), config.log).with_release(release);
         if let Some(helpdesk) = helpdesk {
             desk = desk.with_helpdesk(helpdesk);
         }
         let mut app = App::new(desk, guard, Limits::new(limits).trusting(proxies));
-        if let Some(registry) = counted {
+        if let Some(registry) = counted.clone() {
             app = app.counted_in(registry);
+        }
+        if let (true, Some(pool)) = (follow_releases, app.desk.pool()) {
+            tokio::spawn(releases::follow(app.desk.clone(), pool, counted));
         }
         if let Some(folder) = &config.folder {
             // Taken before anyone hears the address: an edit made as soon
@@ -206,6 +221,31 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         }
     }
     served
+}
+
+/// The bundle to start with: the active release when the service follows
+/// them and one was activated (one that does not load leaves `bundle`,
+/// and the follower says why), else `bundle`.
+fn starting_release(
+    bundle: roteiro_engine::Bundle,
+    config: &Config,
+) -> Result<(roteiro_engine::Bundle, Option<String>), StartError> {
+    let Some(log) = config.log.as_ref().filter(|_| config.follow_releases) else {
+        return Ok((bundle, None));
+    };
+    let Some((version, files)) = releases::active(&log.address).map_err(StartError::Releases)? else {
+        return Ok((bundle, None));
+    };
+    match roteiro_releases::load(&version, files) {
+        Ok(mut release) => {
+            release.set_evaluation(bundle.evaluation());
+            Ok((release, Some(version)))
+        }
+        Err(err) => {
+            tracing::warn!("a versão ativa {version} não carrega; servindo o pacote da partida: {err}");
+            Ok((bundle, None))
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -83,12 +83,77 @@ impl Registry {
         Ok(live.max(1))
     }
 
+    /// Says which release this replica serves, that it looked for a new
+    /// one at `now`, and the release it could not load, if any.
+    pub fn serving(&self, release: Option<&str>, problem: Option<&str>, now: DateTime<Utc>) -> Result<(), LogError> {
+        let checked = moment(now);
+        self.db.with(|db| {
+            db.execute(
+                "UPDATE replicas SET release_version = $1, release_checked_at = $2, release_problem = $3 WHERE id = $4",
+                &[
+                    Param::Maybe(release),
+                    Param::Text(&checked),
+                    Param::Maybe(problem),
+                    Param::Text(&self.id),
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
     /// Leaves the table (a clean stop).
     pub fn leave(&self) -> Result<(), LogError> {
         self.db
             .with(|db| db.execute("DELETE FROM replicas WHERE id = $1", &[Param::Text(&self.id)]))?;
         Ok(())
     }
+}
+
+/// A replica as the table tells it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Replica {
+    /// Machine, process and start.
+    pub id: String,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// When it was last seen alive.
+    pub seen_at: String,
+    /// Whether it was seen in the last [`LIVE_SECONDS`].
+    pub live: bool,
+    /// The release it serves (`None`: a folder or the embedded bundle).
+    pub release: Option<String>,
+    /// When it last looked for a new release.
+    pub release_checked_at: Option<String>,
+    /// A release it could not load, and why.
+    pub release_problem: Option<String>,
+}
+
+/// The replicas of the database at `address` seen in the last day, the
+/// most recently started first.
+pub fn list(address: &str, now: DateTime<Utc>) -> Result<Vec<Replica>, LogError> {
+    let live_since = moment(now - TimeDelta::seconds(LIVE_SECONDS));
+    let mut db = roteiro_decision_log::db::Db::open(address)?;
+    let rows = db.rows(
+        "SELECT id, started_at, seen_at, release_version, release_checked_at, release_problem \
+         FROM replicas ORDER BY started_at DESC, id",
+        &[],
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let [id, started_at, seen_at, release, checked, problem]: [Option<String>; 6] = row.try_into().ok()?;
+            let seen_at = seen_at?;
+            Some(Replica {
+                id: id?,
+                started_at: started_at?,
+                live: seen_at > live_since,
+                seen_at,
+                release,
+                release_checked_at: checked,
+                release_problem: problem,
+            })
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -113,6 +178,15 @@ mod tests {
         assert_eq!(one.beat(at(1 + LIVE_SECONDS)).unwrap(), 1);
         let three = Registry::join(&address, at(10)).unwrap();
         assert_eq!(one.beat(at(10)).unwrap(), 2);
+        three
+            .serving(Some("2026.12.07-1"), Some("não carrega"), at(10))
+            .unwrap();
+        let listed = list(&address, at(10)).unwrap();
+        let told = listed.iter().find(|replica| replica.id == three.id()).unwrap();
+        assert_eq!(told.release.as_deref(), Some("2026.12.07-1"));
+        assert_eq!(told.release_problem.as_deref(), Some("não carrega"));
+        assert!(told.live);
+        assert!(!listed.iter().find(|replica| replica.id == two.id()).unwrap().live);
         three.leave().unwrap();
         assert_eq!(one.beat(at(11)).unwrap(), 1, "a replica that stops leaves at once");
         let _ = std::fs::remove_dir_all(folder);

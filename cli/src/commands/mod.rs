@@ -9,6 +9,8 @@ pub mod explain;
 pub mod lint;
 pub mod log;
 pub mod push;
+pub mod release;
+pub mod replicas;
 pub mod schema;
 pub mod serve;
 pub mod stats;

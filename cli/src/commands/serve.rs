@@ -88,16 +88,36 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
         addr: args.addr,
         tls,
         helpdesk,
-        folder: source::folder(args.bundle.policies.as_deref()),
+        // --policies is the development mode: that folder, reloaded on
+        // every edit. Without it, the database's published releases.
+        folder: args.bundle.policies.clone(),
+        follow_releases: args.bundle.policies.is_none(),
         log: Some(roteiro_service::LogConfig {
             writer,
             keep_personal,
             address: args.log.address(),
         }),
     };
+    announce_mode(args.bundle.policies.as_deref(), &bundle);
     let announce = |addr: SocketAddr| eprintln!("roteiro: servindo em {scheme}://{addr} (Ctrl-C encerra)");
     roteiro_service::run(bundle, config, announce).map_err(|err| Failure::failed(format!("roteiro serve: {err}")))?;
     Ok(Status::Ok)
+}
+
+/// Says where the bundle comes from: a folder in development, else the
+/// published releases (and what serves until the first one).
+fn announce_mode(folder: Option<&std::path::Path>, bundle: &roteiro_engine::Bundle) {
+    match folder {
+        Some(folder) => eprintln!(
+            "roteiro: modo de desenvolvimento: servindo a pasta {}, recarregada a cada edição salva; para os analistas, publique uma versão (roteiro publish)",
+            folder.display()
+        ),
+        None => eprintln!(
+            "roteiro: servindo a versão publicada ativa do banco; cada nova ativação chega em até 2 segundos (sem versão publicada ainda: o pacote {} {})",
+            bundle.info().name,
+            source::folder(None).map_or("embutido".to_string(), |dir| format!("da pasta {}", dir.display()))
+        ),
+    }
 }
 
 /// A fresh install has no token: says how to create the first one (the

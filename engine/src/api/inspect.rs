@@ -29,6 +29,11 @@ impl Bundle {
         self.evaluation = evaluation;
     }
 
+    /// Which evaluator runs the expressions.
+    pub fn evaluation(&self) -> Evaluation {
+        self.evaluation
+    }
+
     /// The expressions that run on Rhai because they use something the
     /// native tree does not compile: `(rule id, field, source)`.
     pub fn rhai_expressions(&self) -> Vec<(String, String, String)> {

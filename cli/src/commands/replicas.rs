@@ -1,0 +1,42 @@
+//! `roteiro replicas`: the `serve` replicas on one database, each with the
+//! release it serves, so an operator sees them all on the same version.
+
+use crate::database::DatabaseArgs;
+use crate::failure::Failure;
+use crate::Status;
+
+/// Arguments of `roteiro replicas`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<Status, Failure> {
+    let replicas = roteiro_service::list_replicas(&args.database.address(), chrono::Utc::now())
+        .map_err(|err| Failure::failed(format!("roteiro replicas: {err}")))?;
+    if replicas.is_empty() {
+        say!("nenhuma réplica de `roteiro serve` neste banco");
+    }
+    for replica in replicas {
+        let release = replica
+            .release
+            .as_deref()
+            .map_or("pasta ou pacote embutido (sem versão publicada)".to_string(), |v| {
+                format!("versão {v}")
+            });
+        say!(
+            "{}  {}  {}  visto em {}  conferiu versões em {}",
+            replica.id,
+            if replica.live { "no ar" } else { "parada" },
+            release,
+            replica.seen_at,
+            replica.release_checked_at.as_deref().unwrap_or("-")
+        );
+        if let Some(problem) = &replica.release_problem {
+            say!("  ATENÇÃO: {problem}");
+        }
+    }
+    Ok(Status::Ok)
+}
