@@ -23,7 +23,6 @@ mod postgres;
 #[path = "../helpdesk/tests/standin/mod.rs"]
 mod standin;
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
@@ -131,22 +130,6 @@ fn is_root() -> bool {
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
-/// One HTTP/1.1 exchange: status, head, body.
-fn exchange(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
-    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    (status, head.to_string(), body.to_string())
-}
-
 #[test]
 fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
     let Some(shared) = postgres::address() else { return };
@@ -186,7 +169,7 @@ fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
 
     // A page session made through the balancer holds on both replicas.
     let login = format!(r#"{{"token": "{}"}}"#, one.token);
-    let (status, head, body) = exchange(lb, "POST", "/v1/login", "", &login);
+    let (status, head, body) = common::exchange(lb, "POST", "/v1/login", "", &login);
     assert_eq!(status, 200, "{body}");
     let cookie = head
         .lines()
@@ -203,12 +186,12 @@ fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
         .to_string();
     let with_cookie = format!("Cookie: {cookie}\r\nX-Forwarded-For: 198.51.100.1\r\n");
     let statuses: Vec<u16> = (0..20)
-        .map(|_| exchange(lb, "GET", "/v1/session", &with_cookie, "").0)
+        .map(|_| common::exchange(lb, "GET", "/v1/session", &with_cookie, "").0)
         .collect();
     assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
     for replica in [&one.addr, &two.addr] {
         assert_eq!(
-            exchange(replica, "GET", "/v1/session", &with_cookie, "").0,
+            common::exchange(replica, "GET", "/v1/session", &with_cookie, "").0,
             200,
             "{replica}"
         );
@@ -254,7 +237,7 @@ fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
     let flood = |client: &str| {
         let header = format!("X-Forwarded-For: {client}\r\n");
         (0..100)
-            .take_while(|_| exchange(lb, "GET", "/healthz", &header, "").0 == 200)
+            .take_while(|_| common::exchange(lb, "GET", "/healthz", &header, "").0 == 200)
             .count()
     };
     // Each replica spends two cells a request (two replicas live), so the
@@ -275,17 +258,17 @@ fn two_replicas_behind_nginx_share_sessions_pushes_and_budgets() {
         )
     };
     let by_token = (0..100)
-        .take_while(|n| exchange(lb, "GET", "/v1/vocabulary", &bearer(*n), "").0 == 200)
+        .take_while(|n| common::exchange(lb, "GET", "/v1/vocabulary", &bearer(*n), "").0 == 200)
         .count();
     assert!((38..=41).contains(&by_token), "{by_token} answered to one token");
 
     // A logout through the balancer ends the session on both replicas.
     let signed = format!("{with_cookie}X-CSRF-Token: {csrf}\r\n");
-    assert_eq!(exchange(lb, "POST", "/v1/logout", &signed, "").0, 204);
+    assert_eq!(common::exchange(lb, "POST", "/v1/logout", &signed, "").0, 204);
     std::thread::sleep(roteiro_auth::CACHE_FOR + Duration::from_millis(200));
     for replica in [&one.addr, &two.addr] {
         assert_eq!(
-            exchange(replica, "GET", "/v1/session", &with_cookie, "").0,
+            common::exchange(replica, "GET", "/v1/session", &with_cookie, "").0,
             401,
             "{replica}"
         );
@@ -345,7 +328,7 @@ fn a_rolling_restart_under_load_fails_no_request() {
                 let auth = format!("Authorization: Bearer {token}\r\n");
                 let mut statuses = Vec::new();
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    statuses.push(exchange(&lb, "POST", "/v1/decide", &auth, situation).0);
+                    statuses.push(common::exchange(&lb, "POST", "/v1/decide", &auth, situation).0);
                 }
                 statuses
             })

@@ -80,6 +80,7 @@ fn start(folder: &Path, log: Option<(&str, Durability)>) -> SocketAddr {
     let config = roteiro_service::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         folder: Some(folder.to_path_buf()),
+        follow_releases: false,
         log,
         // The bench measures deciding and logging; a token check is one
         // SHA-256 of 64 bytes a request, and the budgets would stop it.

@@ -144,3 +144,23 @@ pub fn start_serve_with_env(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> 
         token,
     }
 }
+
+/// One HTTP/1.1 exchange with `addr`: status, head, body. `headers` are
+/// whole lines, each ending in `\r\n`.
+pub fn exchange(addr: &str, method: &str, path: &str, headers: &str, body: &str) -> (u16, String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connects");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("sends");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}

@@ -12,7 +12,7 @@ CREATE TABLE releases (
     note           TEXT NOT NULL,
     gates          TEXT NOT NULL,
     impact         TEXT NOT NULL,
-    needs_approval INTEGER NOT NULL,
+    needs_approval BIGINT  NOT NULL,
     approved_by    TEXT,
     approved_at    TEXT
 );
