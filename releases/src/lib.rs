@@ -51,7 +51,7 @@ pub enum ReleaseError {
     #[error("a versão {0} já é a ativa")]
     AlreadyActive(String),
     /// A rollback must say why.
-    #[error("diga o motivo com --note")]
+    #[error("diga o motivo de voltar a esta versão (na linha de comando, --note)")]
     NoteMissing,
     /// What the database holds could not be read back.
     #[error("a versão guardada não pôde ser lida: {0}")]

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 mod access;
+mod active_release;
 mod admin;
 mod app;
 mod cases;
@@ -25,6 +26,7 @@ mod listen;
 mod login;
 mod metrics;
 mod openapi;
+mod operation_docs;
 mod operations;
 mod page;
 mod params;
@@ -201,7 +203,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             app = app.counted_in(registry);
         }
         if let (true, Some(pool)) = (follow_releases, app.desk.pool()) {
-            tokio::spawn(releases::follow(app.desk.clone(), pool, counted));
+            tokio::spawn(active_release::follow(app.desk.clone(), pool, counted));
         }
         if let Some(folder) = &config.folder {
             // Taken before anyone hears the address: an edit made as soon
@@ -233,7 +235,7 @@ fn starting_release(
     let Some(log) = config.log.as_ref().filter(|_| config.follow_releases) else {
         return Ok((bundle, None));
     };
-    let Some((version, files)) = releases::active(&log.address).map_err(StartError::Releases)? else {
+    let Some((version, files)) = active_release::active(&log.address).map_err(StartError::Releases)? else {
         return Ok((bundle, None));
     };
     match roteiro_releases::load(&version, files) {

@@ -11,7 +11,8 @@ use roteiro_auth::Role;
 use serde_json::{json, Value};
 
 use crate::app::App;
-use crate::{admin, cases, decisions, login, page, pushes, replay, status};
+use crate::operation_docs::*;
+use crate::{admin, cases, decisions, login, page, pushes, releases, replay, status};
 
 /// Who may use an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,69 +73,6 @@ pub fn methods_of(path: &str) -> Vec<&'static str> {
         .collect()
 }
 
-fn reference(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
-}
-
-fn answer(description: &str, schema: Value) -> Value {
-    json!({"description": description, "content": {"application/json": {"schema": schema}}})
-}
-
-fn object_answer(description: &str) -> Value {
-    answer(description, json!({"type": "object"}))
-}
-
-fn array_answer(description: &str) -> Value {
-    answer(description, json!({"type": "array"}))
-}
-
-fn error_answer(description: &str) -> Value {
-    answer(description, reference("Error"))
-}
-
-fn plain(description: &str, media: &str) -> Value {
-    json!({"description": description, "content": {media: {"schema": {"type": "string"}}}})
-}
-
-/// A situation in the body; required unless the operation takes none.
-fn situation_body(required: bool) -> Value {
-    let mut body = json!({"content": {"application/json": {"schema": reference("Situation")}}});
-    if required {
-        body["required"] = json!(true);
-    }
-    body
-}
-
-/// A decision's answers: the document, or why not.
-fn decided(ok: Value) -> Value {
-    json!({
-        "200": ok,
-        "400": error_answer("Situação malformada (JSON/YAML quebrado, linha e coluna)"),
-        "413": error_answer("Corpo acima de 64 KiB"),
-        "422": error_answer("Situação que não cabe no vocabulário (campo, encontrado, permitido)"),
-        "500": error_answer("Regra do pacote com defeito"),
-    })
-}
-
-/// A case's answers, the case itself under `status`.
-fn case_answers(status: &str) -> Value {
-    let mut answers = json!({
-        "400": {"description": "Número de ticket ou corpo inválido"},
-        "404": {"description": "Não há caso para o ticket"},
-        "409": {"description": "O caso já existe, está encerrado, ou mudou desde a versão respondida"},
-    });
-    answers[status] = object_answer("O caso, a decisão de agora e as pendências abertas");
-    answers
-}
-
-fn summary(text: &str, responses: Value) -> Value {
-    json!({"summary": text, "responses": responses})
-}
-
-fn with_body(text: &str, body: Value, responses: Value) -> Value {
-    json!({"summary": text, "requestBody": body, "responses": responses})
-}
-
 /// An operation, as the table writes it.
 fn op(
     method: &'static str,
@@ -153,10 +91,18 @@ fn op(
 }
 
 fn table() -> Vec<Operation> {
-    [public(), deciding(), casework(), pushing(), owners(), admins()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        public(),
+        deciding(),
+        casework(),
+        pushing(),
+        owners(),
+        releasing(),
+        admins(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The page, health, the API document and logging in: anyone.
@@ -422,6 +368,74 @@ fn owners() -> Vec<Operation> {
                 "Decide de novo as situações do log (as últimas 5.000, `?since=AAAA-MM-DD`) com o pacote em uso e diz quais saídas mudaram",
                 json!({"200": object_answer("Comparadas, iguais, mudaram e as mudanças (até 100)")}),
             )
+            },
+        ),
+    ]
+}
+
+/// The published versions of the bundle: owners and admins.
+fn releasing() -> Vec<Operation> {
+    vec![
+        op(
+            "GET",
+            "/v1/releases",
+            Needs(Role::Dono),
+            || get(releases::list),
+            || {
+                summary(
+                    "As versões publicadas (a mais nova primeiro), o que foi feito com cada uma e as réplicas com a versão que servem",
+                    json!({"200": object_answer("Versões, eventos e réplicas")}),
+                )
+            },
+        ),
+        op(
+            "GET",
+            "/v1/releases/{version}",
+            Needs(Role::Dono),
+            || get(releases::show),
+            || {
+                summary(
+                    "Uma versão: autor, nota, portões, impacto e estado",
+                    json!({"200": object_answer("A versão"), "404": error_answer("Não há esta versão")}),
+                )
+            },
+        ),
+        op(
+            "GET",
+            "/v1/releases/{version}/diff/{other}",
+            Needs(Role::Dono),
+            || get(releases::diff),
+            || {
+                summary(
+                    "O que mudou de uma versão para outra, em palavras: regras novas e removidas, condições, textos e valores",
+                    json!({"200": object_answer("As mudanças, uma por linha"), "404": error_answer("Não há uma das versões")}),
+                )
+            },
+        ),
+        op(
+            "POST",
+            "/v1/releases/{version}/approve",
+            Needs(Role::Dono),
+            || post(releases::approve),
+            || {
+                with_body(
+                    "Aprova a versão proposta por outra pessoa; ela passa a ser a ativa",
+                    note_body(false),
+                    release_change(),
+                )
+            },
+        ),
+        op(
+            "POST",
+            "/v1/releases/{version}/activate",
+            Needs(Role::Dono),
+            || post(releases::activate),
+            || {
+                with_body(
+                    "Volta a uma versão anterior, dizendo por quê (fica registrado)",
+                    note_body(true),
+                    release_change(),
+                )
             },
         ),
     ]

@@ -1,93 +1,170 @@
-//! Every replica serves the database's active release: each second it
-//! reads which release is active and, when that changed, loads it and
-//! swaps it in whole (a request keeps the bundle it started with, so none
-//! is decided with a mix). A release that does not load is refused: the
-//! replica keeps the one it has, says so in `/healthz` and in its row of
-//! the replicas' table (`roteiro replicas`), and does not try the same
-//! version again until another is activated.
+//! `/v1/releases`: the published versions of the bundle over HTTP, for
+//! process owners and admins: the list with its history, one release,
+//! what changed between two, approving a proposed one and activating an
+//! earlier one (a rollback, with why). The same store and rules as
+//! `roteiro releases`, `release` and `rollback`; who acts is the caller.
 
 use std::sync::Arc;
 
-use roteiro_decision_log::db::DbPool;
-use roteiro_decision_log::LogError;
-use roteiro_releases::Releases;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use roteiro_releases::{changes, Event, Release, ReleaseError, Releases};
+use serde::Serialize;
 
+use crate::cases::pool;
 use crate::desk::Desk;
-use crate::replicas::Registry;
+use crate::guard::Who;
+use crate::reply::{self, ApiError};
 
-/// The active release's version and files, when one was ever activated.
-pub fn active(address: &str) -> Result<Option<(String, Vec<roteiro_engine::SourceFile>)>, String> {
-    let mut releases = Releases::open(address).map_err(|err| err.to_string())?;
-    let Some(active) = releases.active().map_err(|err| err.to_string())? else {
-        return Ok(None);
+/// Events listed with the releases.
+const EVENTS_LISTED: i64 = 100;
+
+/// `GET /v1/releases`.
+#[derive(Debug, Serialize)]
+pub struct ReleasesBody {
+    /// Every release, the newest first.
+    pub releases: Vec<Release>,
+    /// What was done to them, the newest first.
+    pub events: Vec<Event>,
+    /// The replicas on the database and the release each serves.
+    pub replicas: Vec<crate::replicas::Replica>,
+}
+
+/// `GET /v1/releases/{from}/diff/{to}`.
+#[derive(Debug, Serialize)]
+pub struct ChangesBody {
+    /// The earlier release.
+    pub from: String,
+    /// The later one.
+    pub to: String,
+    /// What changed, one line each, in words.
+    pub changes: Vec<String>,
+}
+
+fn release_error(err: ReleaseError) -> ApiError {
+    let status = match &err {
+        ReleaseError::Database(_) => StatusCode::SERVICE_UNAVAILABLE,
+        ReleaseError::NotFound(_) => StatusCode::NOT_FOUND,
+        ReleaseError::OwnApproval(_) => StatusCode::FORBIDDEN,
+        ReleaseError::NoteMissing => StatusCode::BAD_REQUEST,
+        ReleaseError::Stored(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::CONFLICT,
     };
-    let files = releases
-        .files(&active.version)
-        .map_err(|err| err.to_string())?
-        .unwrap_or_default();
-    Ok(Some((active.version, files)))
+    ApiError::with_status(status, err.to_string())
 }
 
-/// What this replica learned of the releases so far.
-#[derive(Default)]
-struct Following {
-    /// The version that did not load, not tried again.
-    refused: Option<String>,
-    /// Why, as the replicas' table says it.
-    problem: Option<String>,
-}
-
-/// Follows the active release of the database behind `pool` until the
-/// service stops.
-pub async fn follow(desk: Arc<Desk>, pool: Arc<DbPool>, registry: Option<Arc<Registry>>) {
-    let following = Arc::new(std::sync::Mutex::new(Following::default()));
-    let mut ticker = tokio::time::interval(crate::RELOAD_INTERVAL);
-    loop {
-        ticker.tick().await;
-        let (desk, pool, registry, following) = (desk.clone(), pool.clone(), registry.clone(), following.clone());
-        let _ = tokio::task::spawn_blocking(move || {
-            let mut following = following.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Err(err) = check(&desk, &pool, &mut following) {
-                tracing::warn!("versões publicadas não conferidas: {err}");
-                return;
-            }
-            if let Some(registry) = registry {
-                let release = desk.served().release.clone();
-                if let Err(err) = registry.serving(release.as_deref(), following.problem.as_deref(), chrono::Utc::now())
-                {
-                    tracing::warn!("a versão desta réplica não foi registrada: {err}");
-                }
-            }
-        })
-        .await;
-    }
-}
-
-/// Reads the active release and swaps it in when it is new here.
-fn check(desk: &Desk, pool: &DbPool, following: &mut Following) -> Result<(), LogError> {
-    let mut releases: Releases = pool.take()?;
-    let Some(active) = releases.active()? else {
-        pool.give(releases);
-        return Ok(());
-    };
-    let serving = desk.served().release.clone();
-    if serving.as_deref() == Some(active.version.as_str())
-        || following.refused.as_deref() == Some(active.version.as_str())
-    {
-        pool.give(releases);
-        return Ok(());
-    }
-    let files = releases
-        .files(&active.version)
-        .map_err(|err| LogError::Database(err.to_string()))?
-        .unwrap_or_default();
-    pool.give(releases);
-    match desk.serve_release(&active.version, files) {
-        Ok(()) => *following = Following::default(),
-        Err(problem) => {
-            following.refused = Some(active.version);
-            following.problem = Some(problem);
+/// Runs `work` on the releases of the service's database, off the
+/// runtime's threads.
+async fn on_releases<T: Send + 'static>(
+    desk: Arc<Desk>,
+    work: impl FnOnce(&mut Releases, &Desk) -> Result<T, ReleaseError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let pool = pool(&desk)?;
+        let mut releases: Releases = pool.take().map_err(|err| ApiError::unavailable(err.to_string()))?;
+        let done = work(&mut releases, &desk).map_err(release_error);
+        if done.is_ok() {
+            pool.give(releases);
         }
+        done
+    })
+    .await
+    .map_err(|err| ApiError::internal(err.to_string()))?
+}
+
+/// `GET /v1/releases`: the releases, their history and the replicas.
+pub async fn list(State(desk): State<Arc<Desk>>) -> Result<Response, ApiError> {
+    let body = on_releases(desk, |releases, desk| {
+        let replicas = match desk.log_address() {
+            Some(address) => crate::replicas::list(address, chrono::Utc::now())?,
+            None => Vec::new(),
+        };
+        Ok(ReleasesBody {
+            releases: releases.list()?,
+            events: releases.events(EVENTS_LISTED)?,
+            replicas,
+        })
+    })
+    .await?;
+    Ok(reply::json(StatusCode::OK, &body))
+}
+
+/// `GET /v1/releases/{version}`.
+pub async fn show(State(desk): State<Arc<Desk>>, Path(version): Path<String>) -> Result<Response, ApiError> {
+    let release = on_releases(desk, move |releases, _| {
+        releases.get(&version)?.ok_or(ReleaseError::NotFound(version))
+    })
+    .await?;
+    Ok(reply::json(StatusCode::OK, &release))
+}
+
+/// `GET /v1/releases/{from}/diff/{to}`: what changed, in words.
+pub async fn diff(
+    State(desk): State<Arc<Desk>>,
+    Path((from, to)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let body = on_releases(desk, move |releases, _| {
+        let mut files = |version: &str| {
+            releases
+                .files(version)?
+                .ok_or_else(|| ReleaseError::NotFound(version.to_string()))
+        };
+        let (before, after) = (files(&from)?, files(&to)?);
+        Ok(ChangesBody {
+            changes: changes::between(&before, &after),
+            from,
+            to,
+        })
+    })
+    .await?;
+    Ok(reply::json(StatusCode::OK, &body))
+}
+
+/// The `note` of a JSON body (`{"note": "..."}`); empty without one.
+fn note_of(body: &Bytes) -> Result<String, ApiError> {
+    if body.is_empty() {
+        return Ok(String::new());
     }
-    Ok(())
+    let given: serde_json::Value = serde_json::from_slice(body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+    Ok(given["note"].as_str().unwrap_or_default().trim().to_string())
+}
+
+/// The caller's name: who approves or rolls back is always someone.
+fn actor(who: &Who) -> Result<String, ApiError> {
+    who.name_or(None)
+        .ok_or_else(|| ApiError::forbidden("aprovar e voltar versões pede alguém identificado por um token"))
+}
+
+/// `POST /v1/releases/{version}/approve` with `{"note": "..."}`: the
+/// caller approves a release someone else proposed; it becomes active.
+pub async fn approve(
+    State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
+    Path(version): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (name, note) = (actor(&who)?, note_of(&body)?);
+    let release = on_releases(desk, move |releases, _| {
+        releases.approve(&version, &name, &note, chrono::Utc::now())
+    })
+    .await?;
+    Ok(reply::json(StatusCode::OK, &release))
+}
+
+/// `POST /v1/releases/{version}/activate` with `{"note": "why"}`: an
+/// earlier release active again (a rollback, recorded with why).
+pub async fn activate(
+    State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
+    Path(version): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (name, note) = (actor(&who)?, note_of(&body)?);
+    let release = on_releases(desk, move |releases, _| {
+        releases.roll_back(&version, &name, &note, chrono::Utc::now())
+    })
+    .await?;
+    Ok(reply::json(StatusCode::OK, &release))
 }

@@ -28,7 +28,38 @@ fn bearer(token: &str) -> String {
 
 /// The path with its parameters filled.
 fn concrete(path: &str) -> String {
-    path.replace("{ticket}", "4242").replace("{id}", "nenhum")
+    path.replace("{ticket}", "4242")
+        .replace("{id}", "nenhum")
+        .replace("{version}", RELEASE)
+        .replace("{other}", RELEASE)
+}
+
+/// The release every `/v1/releases/{version}` route is walked with.
+const RELEASE: &str = "2026.12.07-1";
+
+/// Publishes the shipped bundle (no approval asked) as [`RELEASE`] in the
+/// database at `address`.
+fn publish_one(address: &str) {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    let files = roteiro_engine::Bundle::load_dir(&folder)
+        .expect("bundle")
+        .files()
+        .to_vec();
+    let files = files
+        .into_iter()
+        .map(|mut file| {
+            if file.path == "bundle.yaml" {
+                file.text = file.text.replace("approval: true", "approval: false");
+            }
+            file
+        })
+        .collect();
+    let (_, draft) = roteiro_releases::prepare(files, "walk", &[]);
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).expect("day");
+    roteiro_releases::Releases::open(address)
+        .expect("releases")
+        .publish(&draft.expect("gates pass"), "walk", day, chrono::Utc::now())
+        .expect("published");
 }
 
 /// The body each route is walked with: a valid one where one is needed.
@@ -63,11 +94,9 @@ fn every_route_of_the_document_is_closed_by_default_and_opened_by_its_role() {
     let helpdesk = standin::StandIn::start("tok", Duration::from_secs(60));
     helpdesk.put_ticket(serde_json::json!({"id": "4242", "actions": []}));
     let config = common::helpdesk_config(helpdesk.base(), "tok");
-    let (_runtime, admin) = common::serve_full(
-        Some(log_config(&scratch("walk"))),
-        LimitsConfig::default(),
-        Some(config),
-    );
+    let database = scratch("walk");
+    publish_one(&database);
+    let (_runtime, admin) = common::serve_full(Some(log_config(&database)), LimitsConfig::default(), Some(config));
     let (_, document) = request(&admin, "GET", "/openapi.json", "");
     let document: Value = serde_json::from_str(&document).expect("json");
     let roles = [

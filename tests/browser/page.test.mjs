@@ -63,6 +63,25 @@ let analista;
 let folder;
 let browser;
 
+// Two releases published by a process owner through the command line:
+// the first approved by the admin (active), the second (one text
+// reworded, from a copy of its own) waiting for approval.
+let releases;
+function publishTwo(database, owner) {
+  const run = (args, token) =>
+    execFileSync(BINARY, [...args, "--database", database], { env: { ...process.env, ROTEIRO_TOKEN: token }, stdio: ["ignore", "pipe", "pipe"] }).toString();
+  const version = (said) => /versão (\S+) publicada/.exec(said)[1];
+  const first = version(run(["publish", "--policies", folder, "--note", "primeira versão", "--yes"], owner));
+  run(["release", "approve", first], admin);
+  const copy = mkdtempSync(join(tmpdir(), "roteiro-page-v2-"));
+  cpSync(folder, copy, { recursive: true });
+  const rules = join(copy, "procedures/004-agendamento-io.yaml");
+  writeFileSync(rules, readFileSync(rules, "utf8").replace("frisando, que", "com clareza, que"));
+  const second = version(run(["publish", "--policies", copy, "--note", "texto mais claro", "--yes"], owner));
+  rmSync(copy, { recursive: true, force: true });
+  return { first, second };
+}
+
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   folder = mkdtempSync(join(tmpdir(), "roteiro-page-"));
@@ -74,6 +93,7 @@ before(async () => {
       .trim();
   admin = token("admin", "Navegador Admin");
   analista = token("analista", "Carla Analista");
+  releases = publishTwo(database, token("dono", "Dona Ana"));
   helpdesk = spawn(join(ROOT, "target/debug/examples/movidesk_standin"), ["9090"], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ROTEIRO_MOVIDESK_TOKEN: HELPDESK_TOKEN },
@@ -325,6 +345,42 @@ test("the page asks for a token first, refuses a wrong one, and an analyst sees 
   await again.goto(base);
   await again.locator("#entrada").waitFor({ state: "visible" });
   await again.close();
+});
+
+test("an owner sees the versions, opens a diff, approves another's release and rolls back; an analyst sees no versions", async () => {
+  const page = await openPage({ width: 1280, height: 900 });
+  await page.getByRole("button", { name: "Versões" }).click();
+  const second = page.locator(`#versoes-lista li[data-versao="${releases.second}"]`);
+  const first = page.locator(`#versoes-lista li[data-versao="${releases.first}"]`);
+  await second.waitFor();
+  assert.match(await second.textContent(), /proposta, esperando aprovação/);
+  assert.match(await second.textContent(), /por Dona Ana em \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}/);
+  assert.match(await first.textContent(), /ativa.*aprovada por Navegador Admin/s);
+  await second.getByRole("button", { name: `O que mudou desde ${releases.first}` }).click();
+  await page.locator("#versoes-mudancas-linhas li").first().waitFor();
+  assert.match(await page.locator("#versoes-mudancas").textContent(), /regra `io.agendar`.*com clareza/s);
+  await second.getByRole("button", { name: "Aprovar" }).click();
+  await page.locator(`#versoes-lista li.ativa[data-versao="${releases.second}"]`).waitFor();
+  await page.screenshot({ path: join(ARTIFACTS, "versoes.png"), fullPage: true });
+  // Going back says why; the history keeps who and why.
+  await first.getByRole("button", { name: "Voltar a esta versão" }).click();
+  await page.locator("#versoes-aviso").filter({ hasText: "motivo" }).waitFor();
+  await first.getByRole("textbox").fill("o texto novo confundiu os analistas");
+  await first.getByRole("button", { name: "Voltar a esta versão" }).click();
+  await page.locator(`#versoes-lista li.ativa[data-versao="${releases.first}"]`).waitFor();
+  assert.match(await page.locator("#versoes-replicas").textContent(), /no ar/);
+  const history = await (await api("/v1/releases")).json();
+  assert.deepEqual(
+    [history.events[0].kind, history.events[0].who, history.events[0].note],
+    ["revertida", "Navegador Admin", "o texto novo confundiu os analistas"],
+  );
+  await page.close();
+  const analyst = await openPage({ width: 1280, height: 900 }, analista);
+  await analyst.locator('[name="request.topic"]').waitFor();
+  assert.equal(await analyst.locator("#ver-versoes").isVisible(), false);
+  const refused = await fetch(`${base}/v1/releases`, { headers: { authorization: `Bearer ${analista}` } });
+  assert.equal(refused.status, 403);
+  await analyst.close();
 });
 
 test("an analyst decides through the session, and Sair ends it", async () => {

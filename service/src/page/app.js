@@ -466,7 +466,8 @@ function mostrarAssumidos(d) {
 async function saude() {
   if (!pode("dono")) return;
   const corpo = await (await api("/healthz")).json();
-  $("pacote").textContent = `${corpo.bundle.name} ${corpo.bundle.version} · ${corpo.bundle.rules} regras`;
+  const origem = corpo.bundle.release ? `versão ${corpo.bundle.release}` : corpo.bundle.version;
+  $("pacote").textContent = `${corpo.bundle.name} ${origem} · ${corpo.bundle.rules} regras`;
   const recusa = corpo.refused_reload;
   $("recusa").hidden = !recusa;
   if (recusa) {
@@ -556,6 +557,96 @@ async function estatisticas() {
   );
 }
 
+// "Versões", for process owners and admins: the published releases, what
+// each changed, approving one someone else proposed, going back to an
+// earlier one (saying why), and the release every replica serves.
+const ESTADOS = { ativa: "ativa", proposta: "proposta, esperando aprovação", publicada: "publicada" };
+// A stored moment (UTC) as Brasília reads it.
+const dataHora = (iso) => textoDe(new Date(Date.parse(iso) - 3 * 3600 * 1000).toISOString().slice(0, 16));
+
+async function versoes() {
+  const resposta = await api("/v1/releases");
+  const corpo = await resposta.json();
+  if (!resposta.ok) {
+    $("versoes-aviso").textContent = corpo.error;
+    return;
+  }
+  const lista = corpo.releases;
+  if (lista.length === 0) {
+    $("versoes-lista").replaceChildren(texto("li", "Nenhuma versão publicada ainda: publique com roteiro publish.", "muted"));
+  } else {
+    $("versoes-lista").replaceChildren(...lista.map((v, i) => itemDeVersao(v, lista[i + 1])));
+  }
+  $("versoes-replicas").replaceChildren(
+    ...corpo.replicas.map((r) => {
+      const versao = r.release ? `versão ${r.release}` : "pasta ou pacote embutido";
+      const li = texto("li", `${r.id} · ${r.live ? "no ar" : "parada"} · ${versao}`);
+      if (r.release_problem) li.append(texto("span", ` · ${r.release_problem}`, "aviso"));
+      return li;
+    }),
+  );
+  if (corpo.replicas.length === 0) $("versoes-replicas").replaceChildren(texto("li", "Nenhuma réplica registrada neste banco.", "muted"));
+}
+
+function itemDeVersao(v, anterior) {
+  const li = texto("li", undefined, v.state);
+  li.dataset.versao = v.version;
+  const aprovada = v.approved_by ? `, aprovada por ${v.approved_by}` : "";
+  li.append(
+    texto("strong", `${v.version} · ${ESTADOS[v.state] ?? v.state}`),
+    texto("div", `por ${v.author} em ${dataHora(v.published_at)}${aprovada} · «${v.note}»`, "muted"),
+    texto("div", `Impacto ao publicar: ${v.impact.changed} de ${v.impact.compared} decisões recentes mudariam.`, "muted"),
+  );
+  const acoes = texto("div", undefined, "acoes-versao");
+  if (anterior) acoes.append(botao(`O que mudou desde ${anterior.version}`, () => mudancas(anterior.version, v.version)));
+  if (v.state === "proposta") acoes.append(botao("Aprovar", () => mudarVersao(v.version, "approve", "")));
+  if (v.state === "publicada") {
+    const motivo = texto("input");
+    motivo.type = "text";
+    motivo.placeholder = "por que voltar a esta versão";
+    motivo.setAttribute("aria-label", `Motivo para voltar à versão ${v.version}`);
+    acoes.append(motivo, botao("Voltar a esta versão", () => mudarVersao(v.version, "activate", motivo.value)));
+  }
+  li.append(acoes);
+  return li;
+}
+
+function botao(rotulo, acao) {
+  const b = texto("button", rotulo);
+  b.type = "button";
+  b.addEventListener("click", acao);
+  return b;
+}
+
+async function mudancas(de, para) {
+  const resposta = await api(`/v1/releases/${encodeURIComponent(de)}/diff/${encodeURIComponent(para)}`);
+  const corpo = await resposta.json();
+  $("versoes-mudancas").hidden = false;
+  $("versoes-mudancas-titulo").textContent = `O que mudou de ${de} para ${para}`;
+  const linhas = resposta.ok ? corpo.changes : [corpo.error];
+  $("versoes-mudancas-linhas").replaceChildren(...(linhas.length ? linhas : ["Nada mudou."]).map((l) => texto("li", l)));
+}
+
+async function mudarVersao(versao, verbo, nota) {
+  const resposta = await api(`/v1/releases/${encodeURIComponent(versao)}/${verbo}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ note: nota.trim() }),
+  });
+  const corpo = await resposta.json();
+  $("versoes-aviso").textContent = resposta.ok ? "" : corpo.error;
+  await versoes();
+  await saude();
+}
+
+async function verVersoes() {
+  const painel = $("versoes");
+  const abrir = painel.hidden;
+  painel.hidden = !abrir;
+  $("ver-versoes").setAttribute("aria-expanded", String(abrir));
+  if (abrir) await versoes();
+}
+
 // The login form, shown instead of the page until a token is accepted.
 function pedirEntrada(aviso) {
   $("app").hidden = true;
@@ -595,6 +686,7 @@ async function comecar(quem) {
   $("quem").textContent = quem.open ? "sem autenticação" : `${quem.name} (${quem.role})`;
   $("sair").hidden = Boolean(quem.open);
   $("ver-estatisticas").hidden = !pode("admin");
+  $("ver-versoes").hidden = !pode("dono");
   if (!estado.iniciado) {
     estado.iniciado = true;
     await iniciar();
@@ -617,6 +709,7 @@ async function iniciar() {
   // (no inline handler: the Content-Security-Policy allows none).
   $("form").addEventListener("submit", (evento) => evento.preventDefault());
   $("ver-estatisticas").addEventListener("click", estatisticas);
+  $("ver-versoes").addEventListener("click", verVersoes);
   $("ver-envio").addEventListener("click", verEnvio);
   $("envio-publico").addEventListener("change", verEnvio);
   $("confirmar-envio").addEventListener("click", confirmarEnvio);
