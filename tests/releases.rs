@@ -220,6 +220,37 @@ fn an_owner_publishes_another_approves_and_a_rollback_brings_the_earlier_decisio
     assert!(shown.contains("revertida por bruno confundiu"), "{shown}");
     let (_, replicas, _) = roteiro(&["replicas"], &database, "");
     assert!(replicas.contains(&format!("no ar  versão {first}")), "{replicas}");
+
+    // Over HTTP: the same gates, the same approval by a second person.
+    reword(&policies, "com clareza, que", "sem rodeios, que");
+    let upload = |note: &str| {
+        let files: serde_json::Map<String, Value> = roteiro_engine::Bundle::load_dir(&policies)
+            .unwrap()
+            .files()
+            .iter()
+            .map(|file| (file.path.clone(), Value::String(file.text.clone())))
+            .collect();
+        serde_json::json!({"note": note, "files": files}).to_string()
+    };
+    let as_ana = format!("Authorization: Bearer {}\r\n", owners.ana);
+    let (status, _, body) = common::exchange(&addr, "POST", "/v1/releases", &as_ana, &upload("pelo serviço"));
+    assert_eq!(status, 201, "{body}");
+    let third: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(third["state"], "proposta");
+    assert_eq!(third["author"], "ana");
+    let third = third["version"].as_str().unwrap().to_string();
+    let path = format!("/v1/releases/{third}/approve");
+    let (status, _, body) = common::exchange(&addr, "POST", &path, &as_ana, "{}");
+    assert_eq!(status, 403, "nobody approves their own: {body}");
+    json_of(&addr, &owners.bruno, "POST", &path, r#"{"note": "ok"}"#);
+    assert!(switched(&addr, &third) <= SWITCH);
+    // A failing gate over HTTP: 422, each gate said, nothing stored.
+    std::fs::write(policies.join("tests/quebrado.yaml"), "cases: [").unwrap();
+    let (status, _, body) = common::exchange(&addr, "POST", "/v1/releases", &as_ana, &upload("quebrado"));
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("tests/quebrado.yaml"), "{body}");
+    let listed = json_of(&addr, &owners.bruno, "GET", "/v1/releases", "");
+    assert_eq!(listed["releases"].as_array().unwrap().len(), 3);
     assert_eq!(common::terminate(&mut served.child), Some(0));
     let _ = std::fs::remove_dir_all(dir);
 }

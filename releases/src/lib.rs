@@ -59,9 +59,14 @@ pub enum ReleaseError {
 }
 
 /// `files` through the gates, and, when they pass, the release to store
-/// with its impact on `records` (the log's latest decisions, oldest
-/// first).
-pub fn prepare(files: Vec<SourceFile>, note: &str, records: &[Record]) -> (Gates, Option<Draft>) {
+/// at `now` with its impact on `records` (the log's latest decisions,
+/// oldest first).
+pub fn prepare(
+    files: Vec<SourceFile>,
+    note: &str,
+    records: &[Record],
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Gates, Option<Draft>) {
     let kept = files.clone();
     let (gates, bundle) = gates::run(files);
     let Some(bundle) = bundle.filter(|_| gates.passed()) else {
@@ -76,6 +81,7 @@ pub fn prepare(files: Vec<SourceFile>, note: &str, records: &[Record]) -> (Gates
         gates: gates.clone(),
         impact,
         needs_approval: bundle.publishing().approval,
+        local_date: bundle.local(&now).date_naive(),
     };
     (gates, Some(draft))
 }

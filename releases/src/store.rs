@@ -95,6 +95,8 @@ pub struct Draft {
     pub impact: Impact,
     /// Whether the bundle asks a second person to approve it.
     pub needs_approval: bool,
+    /// The day of publication in the bundle's zone: the version's date.
+    pub local_date: NaiveDate,
 }
 
 /// One thing done to a release.
@@ -150,17 +152,10 @@ impl Releases {
         Ok(Self { db: Db::open(address)? })
     }
 
-    /// Stores `draft` as a new release by `author`, numbered within
-    /// `local_date` (the bundle's day of publication); active at once
-    /// unless the bundle asks for approval. A draft whose gates failed is
-    /// never stored.
-    pub fn publish(
-        &mut self,
-        draft: &Draft,
-        author: &str,
-        local_date: NaiveDate,
-        now: DateTime<Utc>,
-    ) -> Result<Release, ReleaseError> {
+    /// Stores `draft` as a new release by `author` at `now`, numbered
+    /// within its day of publication; active at once unless the bundle
+    /// asks for approval. A draft whose gates failed is never stored.
+    pub fn publish(&mut self, draft: &Draft, author: &str, now: DateTime<Utc>) -> Result<Release, ReleaseError> {
         if !draft.gates.passed() {
             return Err(ReleaseError::GatesFailed);
         }
@@ -174,7 +169,7 @@ impl Releases {
         let gates = serde_json::to_string(&draft.gates).map_err(|err| ReleaseError::Stored(err.to_string()))?;
         let impact = serde_json::to_string(&draft.impact).map_err(|err| ReleaseError::Stored(err.to_string()))?;
         let at = moment(now);
-        let day = local_date.format("%Y.%m.%d").to_string();
+        let day = draft.local_date.format("%Y.%m.%d").to_string();
         let version = self.db.transaction(|db| -> Result<String, ReleaseError> {
             let taken = db.rows(
                 "SELECT CAST(count(*) AS TEXT) FROM releases WHERE version LIKE $1",

@@ -11,7 +11,7 @@
 #[path = "../../tests/support/postgres.rs"]
 mod postgres;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use roteiro_engine::{Bundle, SourceFile};
 use roteiro_releases::{changes, prepare, Releases, State};
 
@@ -31,10 +31,6 @@ fn edited(files: &[SourceFile], path: &str, from: &str, to: &str) -> Vec<SourceF
 
 fn at(hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 12, 7, hour, 0, 0).unwrap()
-}
-
-fn day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 12, 7).unwrap()
 }
 
 /// The route the bundle of the active release gives a full training.
@@ -71,7 +67,7 @@ fn the_whole_path(address: &str) {
         "rules:\n",
         "rules:\n  - id: io.nova_sem_teste\n    section: \"1\"\n    title: Sem teste\n    phase: triagem\n    when: request.topic == \"xml\" && client.franchise\n    actions:\n      - id: io.nova_sem_teste.a\n        text: Confira a nota.\n\n",
     );
-    let (gates, draft) = prepare(untested, "sem teste", &[]);
+    let (gates, draft) = prepare(untested, "sem teste", &[], at(12));
     assert!(draft.is_none(), "a failing gate gives nothing to publish");
     let coverage = gates
         .gates
@@ -91,7 +87,7 @@ fn the_whole_path(address: &str) {
         "outputs: {route: io, io_scheduling: true}",
         "outputs: {route: gr, io_scheduling: true}",
     );
-    let (gates, draft) = prepare(wrong, "teste errado", &[]);
+    let (gates, draft) = prepare(wrong, "teste errado", &[], at(12));
     assert!(draft.is_none());
     let tests = gates.gates.iter().find(|gate| gate.name.contains("testes")).unwrap();
     assert!(tests.failures[0].contains("cenário 1"), "{:?}", tests.failures);
@@ -99,9 +95,9 @@ fn the_whole_path(address: &str) {
     assert!(releases.active().unwrap().is_none());
 
     // The shipped bundle asks for approval: published, it waits.
-    let (gates, draft) = prepare(files.clone(), "primeira versão", &[]);
+    let (gates, draft) = prepare(files.clone(), "primeira versão", &[], at(12));
     assert!(gates.passed(), "{gates:?}");
-    let first = releases.publish(&draft.unwrap(), "ana", day(), at(12)).unwrap();
+    let first = releases.publish(&draft.unwrap(), "ana", at(12)).unwrap();
     assert_eq!(first.version, "2026.12.07-1");
     assert_eq!(first.state, State::Proposta);
     assert!(releases.active().unwrap().is_none(), "a proposed release is not served");
@@ -113,8 +109,8 @@ fn the_whole_path(address: &str) {
     assert_eq!(route_of_active(&mut releases), "io");
 
     // The same files again: nothing to publish.
-    let (_, same) = prepare(files.clone(), "de novo", &[]);
-    assert!(releases.publish(&same.unwrap(), "ana", day(), at(14)).is_err());
+    let (_, same) = prepare(files.clone(), "de novo", &[], at(12));
+    assert!(releases.publish(&same.unwrap(), "ana", at(14)).is_err());
 
     // A second version: one text reworded.
     let second_files = edited(
@@ -123,8 +119,8 @@ fn the_whole_path(address: &str) {
         "frisando, que",
         "com clareza, que",
     );
-    let (_, draft) = prepare(second_files.clone(), "texto mais claro", &[]);
-    let second = releases.publish(&draft.unwrap(), "ana", day(), at(15)).unwrap();
+    let (_, draft) = prepare(second_files.clone(), "texto mais claro", &[], at(12));
+    let second = releases.publish(&draft.unwrap(), "ana", at(15)).unwrap();
     assert_eq!(second.version, "2026.12.07-2");
     releases.approve(&second.version, "bruno", "", at(15)).unwrap();
     assert_eq!(releases.active().unwrap().unwrap().digest, second.digest);

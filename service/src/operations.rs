@@ -375,6 +375,13 @@ fn owners() -> Vec<Operation> {
 
 /// The published versions of the bundle: owners and admins.
 fn releasing() -> Vec<Operation> {
+    let mut operations = reading_releases();
+    operations.extend(changing_releases());
+    operations
+}
+
+/// The releases, one of them, and what changed between two.
+fn reading_releases() -> Vec<Operation> {
     vec![
         op(
             "GET",
@@ -409,6 +416,30 @@ fn releasing() -> Vec<Operation> {
                 summary(
                     "O que mudou de uma versão para outra, em palavras: regras novas e removidas, condições, textos e valores",
                     json!({"200": object_answer("As mudanças, uma por linha"), "404": error_answer("Não há uma das versões")}),
+                )
+            },
+        ),
+    ]
+}
+
+/// Publishing, approving and going back to a release.
+fn changing_releases() -> Vec<Operation> {
+    vec![
+        op(
+            "POST",
+            "/v1/releases",
+            Needs(Role::Dono),
+            || post(releases::publish).layer(axum::extract::DefaultBodyLimit::max(crate::limits::MAX_BUNDLE_BYTES)),
+            || {
+                with_body(
+                    "Publica um pacote enviado arquivo por arquivo (`{\"note\": ..., \"files\": {\"bundle.yaml\": ...}}`), pelos mesmos portões de `roteiro publish`",
+                    json!({"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}),
+                    json!({
+                        "201": object_answer("A versão guardada (proposta, quando o pacote pede aprovação)"),
+                        "409": error_answer("Nada mudou em relação à versão ativa"),
+                        "413": error_answer("Pacote acima de 8 MiB"),
+                        "422": object_answer("Um portão falhou: cada portão com o que falhou; nada foi guardado"),
+                    }),
                 )
             },
         ),

@@ -21,6 +21,23 @@ use crate::reply::{self, ApiError};
 /// Events listed with the releases.
 const EVENTS_LISTED: i64 = 100;
 
+/// Most files an uploaded bundle may have.
+const MAX_FILES: usize = 1_000;
+
+/// How far back the log's decisions are decided again for the impact.
+const IMPACT_DAYS: i64 = 30;
+
+/// `POST /v1/releases`: a bundle to publish, file by file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    /// What changes and why.
+    pub note: String,
+    /// Each file's path inside the bundle (`procedures/004-io.yaml`) and
+    /// its text.
+    pub files: std::collections::BTreeMap<String, String>,
+}
+
 /// `GET /v1/releases`.
 #[derive(Debug, Serialize)]
 pub struct ReleasesBody {
@@ -135,6 +152,82 @@ fn note_of(body: &Bytes) -> Result<String, ApiError> {
 fn actor(who: &Who) -> Result<String, ApiError> {
     who.name_or(None)
         .ok_or_else(|| ApiError::forbidden("aprovar e voltar versões pede alguém identificado por um token"))
+}
+
+/// The files of an upload, refused when a path could leave the bundle or
+/// is not a YAML file.
+fn uploaded_files(body: &Bytes) -> Result<(String, Vec<roteiro_engine::SourceFile>), ApiError> {
+    let given: PublishBody = serde_json::from_slice(body).map_err(|err| ApiError::unreadable(err.to_string()))?;
+    if given.note.trim().is_empty() {
+        return Err(ApiError::bad_parameter(
+            "note",
+            "(vazio)",
+            "o que muda nesta versão e por quê",
+        ));
+    }
+    if given.files.is_empty() || given.files.len() > MAX_FILES {
+        let found = given.files.len().to_string();
+        return Err(ApiError::bad_parameter(
+            "files",
+            &found,
+            "de 1 a 1000 arquivos do pacote",
+        ));
+    }
+    let mut files = Vec::new();
+    for (path, text) in given.files {
+        let inside = !path.starts_with('/')
+            && !path
+                .split('/')
+                .any(|part| part.is_empty() || part == "." || part == "..");
+        if !inside || !(path.ends_with(".yaml") || path.ends_with(".yml")) {
+            return Err(ApiError::bad_parameter(
+                "files",
+                &path,
+                "caminhos relativos de arquivos .yaml dentro do pacote, como procedures/004-io.yaml",
+            ));
+        }
+        files.push(roteiro_engine::SourceFile { path, text });
+    }
+    Ok((given.note, files))
+}
+
+/// `POST /v1/releases` with `{"note": "...", "files": {"bundle.yaml":
+/// "...", ...}}`: the same gates as `roteiro publish`; 422 with each
+/// gate when one fails (nothing stored), else 201 with the release
+/// (proposed when the bundle asks for approval).
+pub async fn publish(
+    State(desk): State<Arc<Desk>>,
+    Extension(who): Extension<Who>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let author = actor(&who)?;
+    let (note, files) = uploaded_files(&body)?;
+    let now = chrono::Utc::now();
+    let records = match desk.log_address() {
+        Some(_) => {
+            let reader = desk.clone();
+            tokio::task::spawn_blocking(move || {
+                reader.read_log(&roteiro_decision_log::Filter {
+                    since: Some(now - chrono::TimeDelta::days(IMPACT_DAYS)),
+                    ..Default::default()
+                })
+            })
+            .await
+            .map_err(|err| ApiError::internal(err.to_string()))?
+            .map_err(|err| ApiError::unavailable(err.to_string()))?
+        }
+        None => Vec::new(),
+    };
+    let (gates, draft) = tokio::task::spawn_blocking(move || roteiro_releases::prepare(files, &note, &records, now))
+        .await
+        .map_err(|err| ApiError::internal(err.to_string()))?;
+    let Some(draft) = draft else {
+        let refused =
+            serde_json::json!({"error": "a versão não passou nos portões; nada foi publicado", "gates": gates});
+        return Ok(reply::json(StatusCode::UNPROCESSABLE_ENTITY, &refused));
+    };
+    let release = on_releases(desk, move |releases, _| releases.publish(&draft, &author, now)).await?;
+    Ok(reply::json(StatusCode::CREATED, &release))
 }
 
 /// `POST /v1/releases/{version}/approve` with `{"note": "..."}`: the

@@ -54,11 +54,13 @@ fn publish_one(address: &str) {
             file
         })
         .collect();
-    let (_, draft) = roteiro_releases::prepare(files, "walk", &[]);
-    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).expect("day");
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+        .expect("moment")
+        .to_utc();
+    let (_, draft) = roteiro_releases::prepare(files, "walk", &[], at);
     roteiro_releases::Releases::open(address)
         .expect("releases")
-        .publish(&draft.expect("gates pass"), "walk", day, chrono::Utc::now())
+        .publish(&draft.expect("gates pass"), "walk", at)
         .expect("published");
 }
 

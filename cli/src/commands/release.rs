@@ -99,7 +99,7 @@ pub fn publish(args: &PublishArgs) -> Result<Status, Failure> {
             })
         })
         .map_err(failed)?;
-    let (gates, draft) = roteiro_releases::prepare(bundle.files().to_vec(), &args.note, &records);
+    let (gates, draft) = roteiro_releases::prepare(bundle.files().to_vec(), &args.note, &records, now);
     let style = Style::detect();
     say_raw!("{}", render_gates(&gates, style));
     let Some(draft) = draft else {
@@ -115,9 +115,7 @@ pub fn publish(args: &PublishArgs) -> Result<Status, Failure> {
         return Ok(Status::Failed);
     }
     let mut releases = open(&args.database)?;
-    let release = releases
-        .publish(&draft, &author, bundle.local(&now).date_naive(), now)
-        .map_err(failed)?;
+    let release = releases.publish(&draft, &author, now).map_err(failed)?;
     say!(
         "versão {} publicada por {}",
         style.good(&release.version),
