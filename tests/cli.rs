@@ -104,15 +104,20 @@ fn the_text_says_why_in_words_and_brief_keeps_only_what_to_do() {
     );
     assert!(full.contains("Por quê"), "{full}");
     assert!(
-        full.contains("porque assunto da solicitação é “sistema_bloqueado” e não sistema bloqueado"),
-        "conditions in words, with the facts' labels: {full}"
+        full.contains("porque assunto da solicitação é “Sistema bloqueado” e não sistema bloqueado"),
+        "conditions in words, with the facts' labels and the values' names: {full}"
     );
     assert!(!full.contains("request.topic =="), "no Rhai in the text form: {full}");
 
     let out = roteiro(&["decide", "--brief", SCENARIO_1], &common::root(), None);
     assert_eq!(out.status.code(), Some(0));
     let brief = text(&out.stdout);
-    for kept in ["Decisão", "route: io", "Próximas ações", "O que dizer ou enviar"] {
+    for kept in [
+        "Decisão",
+        &common::team("io"),
+        "Próximas ações",
+        "O que dizer ou enviar",
+    ] {
         assert!(brief.contains(kept), "{kept} missing from: {brief}");
     }
     for left_out in ["Por quê", "Lembretes", "Assumido"] {

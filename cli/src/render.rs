@@ -130,7 +130,7 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
             decision.bundle.name, decision.bundle.version, decision.bundle.digest
         ))
     );
-    outputs(&mut out, decision, style);
+    outputs(&mut out, decision, style, view.bundle);
     actions(&mut out, decision, style);
     scripts(&mut out, decision, style);
     follow_ups(&mut out, decision, style);
@@ -145,18 +145,23 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
     out
 }
 
-/// The outputs, yes/no as sim/não.
-fn outputs(out: &mut String, decision: &Decision, style: Style) {
+/// The outputs by their display names (the bundle's `label` and
+/// `names`), yes/no as sim/não, dates as dd/mm/aaaa.
+fn outputs(out: &mut String, decision: &Decision, style: Style, bundle: Option<&Bundle>) {
     if !decision.outputs.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Decisão"));
         for (name, value) in &decision.outputs {
             let shown = match value {
-                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::String(text) => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                    Ok(date) => date.format("%d/%m/%Y").to_string(),
+                    Err(_) => bundle.map_or_else(|| text.clone(), |b| b.output_value_name(name, text)),
+                },
                 serde_json::Value::Bool(true) => "sim".into(),
                 serde_json::Value::Bool(false) => "não".into(),
                 other => other.to_string(),
             };
-            let _ = writeln!(out, "  {name}: {shown}");
+            let label = bundle.map_or_else(|| name.to_string(), |b| b.output_label(name));
+            let _ = writeln!(out, "  {label}: {shown}");
         }
     }
 }

@@ -359,3 +359,24 @@ fn a_dedented_field_is_reported_at_its_line() {
     );
     assert!(problem.message.contains("alinhe `text` com `id`"), "{problem}");
 }
+
+#[test]
+fn a_display_name_for_a_value_the_fact_does_not_have_is_rejected() {
+    let err = problems(common::edited("vocabulary.yaml", |t| {
+        t.replacen("      nao_cliente: Não cliente\n", "      nao_clente: Não cliente\n", 1)
+    }));
+    let message = err.to_string();
+    assert!(message.contains("vocabulary.yaml, linha"), "{message}");
+    assert!(message.contains("`contact.kind`, campo `names`"), "{message}");
+    assert!(
+        message.contains("`nao_clente` não está entre os valores; os nomes são de: cliente, parceiro, nao_cliente"),
+        "{message}"
+    );
+    let err = problems(common::edited("bundle.yaml", |t| {
+        t.replacen("      supervisao: Supervisão\n", "      supervisor: Supervisão\n", 1)
+    }));
+    assert!(
+        err.to_string().contains("`supervisor` não está entre os valores"),
+        "{err}"
+    );
+}

@@ -116,6 +116,19 @@ pub struct VocabularyBody<'b> {
     pub first_questions: &'b [String],
     /// Every declared fact.
     pub facts: Vec<FactBody<'b>>,
+    /// Every output a decision may set, as people read it.
+    pub outputs: Vec<OutputBody<'b>>,
+}
+
+/// One output as the page shows it.
+#[derive(Debug, Serialize)]
+pub struct OutputBody<'b> {
+    /// Its key in a decision's `outputs` (`route`).
+    pub name: &'b str,
+    /// How people call it ("Time responsável").
+    pub label: String,
+    /// Each listed value by its display name.
+    pub names: std::collections::BTreeMap<&'b str, String>,
 }
 
 /// One fact as the page shows and asks it.
@@ -133,6 +146,8 @@ pub struct FactBody<'b> {
     pub question: &'b str,
     /// The values of an `enum`.
     pub values: Option<&'b [String]>,
+    /// Each value of an `enum` by its display name ("Não cliente").
+    pub names: std::collections::BTreeMap<&'b str, String>,
     /// The value assumed when it is not given, as shown.
     pub default: Option<String>,
     /// Computed from other facts, never asked.
@@ -168,12 +183,24 @@ pub async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
                 description: fact.description(),
                 question: fact.question(),
                 values: (fact.kind() == roteiro_engine::FactKind::Enum).then(|| fact.values()),
+                names: fact.values().iter().map(|v| (v.as_str(), fact.value_name(v))).collect(),
                 default: fact.default.as_ref().map(|value| value.display()),
                 derived: fact.derived(),
                 from_login: fact.filled_from_login(),
                 minimum: fact.bounds().0,
                 maximum: fact.bounds().1,
                 max_length: fact.max_length(),
+            })
+            .collect(),
+        outputs: served
+            .bundle
+            .output_names()
+            .map(|name| OutputBody {
+                name,
+                label: served.bundle.output_label(name),
+                names: (served.bundle.output_values(name).unwrap_or_default().iter())
+                    .map(|v| (v.as_str(), served.bundle.output_value_name(name, v)))
+                    .collect(),
             })
             .collect(),
     };

@@ -34,6 +34,10 @@ const treinamento = (client) => ({
   request: { topic: "treinamento", module: "financeiro", scope: "completo" },
 });
 // Document 004 §4, the three worked scenarios, and a blocked system (002 item 28).
+// The route as the page names it (bundle.yaml, outputs.route.names).
+const TIMES = { io: "Implementação e Onboarding (IO)", gr: "GR", franchise: "Franchise", suporte: "Suporte" };
+const rota = (route) => `Time responsável: ${TIMES[route]}`;
+
 const SCENARIOS = [
   { name: "004-cenario1", route: "io", situation: treinamento({ in_onboarding: false, franchise: false }) },
   { name: "004-cenario2", route: "gr", situation: treinamento({ in_onboarding: true, franchise: false }) },
@@ -199,7 +203,7 @@ for (const scenario of SCENARIOS) {
     }
     const expected = await decideByApi(scenario.situation);
     assert.equal(expected.outputs.route, scenario.route);
-    assert.equal(await page.locator('[data-saida="route"]').textContent(), `route: ${scenario.route}`);
+    assert.equal(await page.locator('[data-saida="route"]').textContent(), rota(scenario.route));
     const first = page.locator("#acoes li").first();
     assert.equal(await first.getAttribute("data-id"), expected.actions[0].id);
     const script = expected.scripts[0];
@@ -377,6 +381,9 @@ test("an owner sees the versions, opens a diff, approves another's release and r
   await page.close();
   const analyst = await openPage({ width: 1280, height: 900 }, analista);
   await analyst.locator('[name="request.topic"]').waitFor();
+  // Options read by their display names (vocabulary.yaml, names).
+  assert.equal(await analyst.locator('[name="contact.kind"] option[value="nao_cliente"]').textContent(), "Não cliente");
+  assert.equal(await analyst.locator('[name="request.topic"] option[value="duvida_sistema"]').textContent(), "Dúvida sobre o sistema");
   assert.equal(await analyst.locator("#ver-versoes").isVisible(), false);
   const refused = await fetch(`${base}/v1/releases`, { headers: { authorization: `Bearer ${analista}` } });
   assert.equal(refused.status, 403);
@@ -484,7 +491,7 @@ test("empty, partial and decided states: no empty boxes, what to answer first, n
       await fill(page, path, value);
       await settle(page);
     }
-    assert.equal(await page.locator('#saidas [data-saida="route"]').textContent(), "route: io");
+    assert.equal(await page.locator('#saidas [data-saida="route"]').textContent(), rota("io"));
     assert.equal(await page.locator("#comeco").isVisible(), false);
     assert.deepEqual(await seriousViolations(page), [], `decided at ${name}`);
     await page.screenshot({ path: join(ARTIFACTS, `decidido-${name}.png`), fullPage: true });
@@ -598,7 +605,7 @@ for (const scenario of [SCENARIOS[0], SCENARIOS[3]]) {
     for (const [path, value] of facts(scenario.situation)) await answerByKeyboard(page, path, value);
     const expected = await decideByApi(scenario.situation);
     assert.equal(expected.outputs.route, scenario.route);
-    assert.equal(await page.locator('#saidas [data-saida="route"]').textContent(), `route: ${scenario.route}`);
+    assert.equal(await page.locator('#saidas [data-saida="route"]').textContent(), rota(scenario.route));
     // The first script's copy button, reached and pressed by keyboard.
     await tabTo(page, () => document.activeElement?.getAttribute("aria-label") === "copiar o script", "a copy button");
     const focusRing = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);

@@ -164,3 +164,15 @@ pub fn exchange(addr: &str, method: &str, path: &str, headers: &str, body: &str)
     let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
     (status, head.to_string(), body.to_string())
 }
+
+/// The route as the text output and `ask` name it (bundle.yaml,
+/// `outputs.route`'s `label` and `names`).
+pub fn team(route: &str) -> String {
+    let name = match route {
+        "io" => "Implementação e Onboarding (IO)",
+        "gr" => "GR",
+        "franchise" => "Franchise",
+        _ => "Suporte",
+    };
+    format!("Time responsável: {name}")
+}

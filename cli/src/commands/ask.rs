@@ -166,7 +166,7 @@ fn session(bundle: &Bundle, args: &Args, given: &mut Situation, log: &Option<Com
     for _ in 0..=question_limit(bundle) {
         let decision = decide(bundle, given, log)?;
         if let Some(before) = &previous {
-            let _ = write!(out, "{}", changes(before, &decision));
+            let _ = write!(out, "{}", changes(bundle, before, &decision));
         }
         let first = bundle
             .first_questions()
@@ -259,7 +259,7 @@ fn ask_in_terminal(bundle: &Bundle, fact: &str, question: &str) -> Answer {
     let help = "Esc pula a pergunta · Ctrl-C encerra com a decisão até aqui";
     let asked = match spec.kind() {
         FactKind::Enum => {
-            let shown: Vec<String> = values.iter().map(|v| v.replace('_', " ")).collect();
+            let shown: Vec<String> = values.iter().map(|v| spec.value_name(v)).collect();
             Select::new(question, shown.clone())
                 .with_help_message(help)
                 .prompt_skippable()
@@ -318,7 +318,7 @@ fn ask(bundle: &Bundle, fact: &str, question: &str, input: &mut impl BufRead, ou
     let hint = match spec.kind() {
         FactKind::Enum => {
             for (index, value) in values.iter().enumerate() {
-                let _ = writeln!(out, "    {}) {}", index + 1, value.replace('_', " "));
+                let _ = writeln!(out, "    {}) {}", index + 1, spec.value_name(value));
             }
             "número da opção".to_string()
         }
@@ -345,7 +345,9 @@ fn ask(bundle: &Bundle, fact: &str, question: &str, input: &mut impl BufRead, ou
         if line.is_empty() {
             return Answer::Skip;
         }
-        match parse_answer(spec.kind(), &values, line) {
+        // An option typed by its display name is that option.
+        let named = values.iter().find(|value| spec.value_name(value) == line);
+        match parse_answer(spec.kind(), &values, named.map_or(line, String::as_str)) {
             Ok(value) => return Answer::Value(value),
             Err(message) => {
                 let _ = writeln!(out, "  {message}");
@@ -392,28 +394,32 @@ fn parse_answer(kind: FactKind, values: &[String], line: &str) -> Result<Value, 
 }
 
 /// An output's value as an analyst reads it: not decided yet, sim/não,
-/// a date as dd/mm/aaaa, text without quotes.
-fn in_words(value: Option<&serde_json::Value>) -> String {
+/// a date as dd/mm/aaaa, a value by its display name.
+fn in_words(bundle: &Bundle, output: &str, value: Option<&serde_json::Value>) -> String {
     use serde_json::Value as Json;
     match value {
         None | Some(Json::Null) => "a decidir".to_string(),
         Some(Json::Bool(true)) => "sim".to_string(),
         Some(Json::Bool(false)) => "não".to_string(),
-        Some(Json::String(text)) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_or_else(|_| text.clone(), |date| date.format("%d/%m/%Y").to_string()),
+        Some(Json::String(text)) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_or_else(
+            |_| bundle.output_value_name(output, text),
+            |date| date.format("%d/%m/%Y").to_string(),
+        ),
         Some(other) => other.to_string(),
     }
 }
 
-/// What changed between two decisions, in a line or two.
-fn changes(before: &Decision, after: &Decision) -> String {
+/// What changed between two decisions, in a line or two, outputs by
+/// their display names.
+fn changes(bundle: &Bundle, before: &Decision, after: &Decision) -> String {
     let change = compare_decisions(before, after);
     let mut parts = Vec::new();
     let names: std::collections::BTreeSet<&String> = before.outputs.keys().chain(after.outputs.keys()).collect();
     for name in names {
         let (old, new) = (before.outputs.get(name), after.outputs.get(name));
-        if in_words(old) != in_words(new) {
-            parts.push(format!("{name}: {} → {}", in_words(old), in_words(new)));
+        let (old, new) = (in_words(bundle, name, old), in_words(bundle, name, new));
+        if old != new {
+            parts.push(format!("{}: {old} → {new}", bundle.output_label(name)));
         }
     }
     if !change.actions_added.is_empty() {

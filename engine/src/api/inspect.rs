@@ -115,6 +115,31 @@ impl Bundle {
             .map(|spec| spec.values.as_deref().unwrap_or_default())
     }
 
+    /// The outputs a decision may set, in name order.
+    pub fn output_names(&self) -> impl Iterator<Item = &str> {
+        self.manifest.outputs.keys().map(String::as_str)
+    }
+
+    /// How people call `output` (`bundle.yaml`, its `label`), else its
+    /// name with spaces for underscores.
+    pub fn output_label(&self, output: &str) -> String {
+        self.manifest
+            .outputs
+            .get(output)
+            .and_then(|spec| spec.label.clone())
+            .unwrap_or_else(|| output.replace('_', " "))
+    }
+
+    /// How people read `value` of `output`: its display name, else the
+    /// value with spaces for underscores.
+    pub fn output_value_name(&self, output: &str, value: &str) -> String {
+        self.manifest
+            .outputs
+            .get(output)
+            .and_then(|spec| spec.names.get(value).cloned())
+            .unwrap_or_else(|| value.replace('_', " "))
+    }
+
     pub(crate) fn file_text(&self, path: &str) -> &str {
         self.files
             .iter()

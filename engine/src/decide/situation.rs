@@ -263,6 +263,7 @@ mod tests {
             description: String::new(),
             question: String::new(),
             label: None,
+            names: BTreeMap::new(),
             minimum: None,
             maximum: None,
             max_length: None,

@@ -1,6 +1,8 @@
 //! A fact as `vocabulary.yaml` declares it: its kind, its values, how it
 //! is asked and shown, its default or derivation.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +23,11 @@ pub struct FactSpec {
     /// How a text names the fact while it is unknown, e.g. `nome do cliente`.
     #[serde(default)]
     pub label: Option<String>,
+    /// How people read each value of an `enum` fact (`nao_cliente: Não
+    /// cliente`): the page, `ask`, the text output and conditions in words
+    /// show these names; rules and situations keep the values.
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
     /// Smallest value of an `integer` fact.
     #[serde(default)]
     pub minimum: Option<i64>,

@@ -77,6 +77,22 @@ impl Fact {
         self.spec.kind
     }
 
+    /// How people read `value` of this fact: its display name
+    /// (`vocabulary.yaml`, `names`), else the value with spaces for
+    /// underscores.
+    pub fn value_name(&self, value: &str) -> String {
+        self.spec
+            .names
+            .get(value)
+            .cloned()
+            .unwrap_or_else(|| value.replace('_', " "))
+    }
+
+    /// The display names of its values, as declared.
+    pub fn value_names(&self) -> &BTreeMap<String, String> {
+        &self.spec.names
+    }
+
     /// The values of an `enum` fact (empty for the others).
     pub fn values(&self) -> &[String] {
         self.spec.values.as_deref().unwrap_or_default()

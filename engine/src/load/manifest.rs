@@ -32,6 +32,8 @@ impl Loader {
                     "só saídas `text` aceitam lista de valores".into(),
                 );
             }
+            let values = output.values.as_deref().unwrap_or_default();
+            self.check_display_names(&place(file, name), &output.names, values, "saídas com `values`");
         }
         let limits = &manifest.limits;
         if !(1..=60_000).contains(&limits.decision_ms) {
@@ -138,6 +140,12 @@ impl Loader {
             (_, Some(_)) => self.report(place, Some("values"), "só fatos enum aceitam `values`".into()),
             (_, None) => {}
         }
+        self.check_display_names(
+            place,
+            &spec.names,
+            spec.values.as_deref().unwrap_or_default(),
+            "fatos enum",
+        );
         if let Some(value) = &spec.default {
             if let Err(message) = crate::facts::vocabulary::default_value(spec, value) {
                 self.report(place, Some("default"), message);
@@ -165,6 +173,34 @@ impl Loader {
                 Some("question"),
                 "a pergunta feita quando o fato falta está vazia".into(),
             );
+        }
+    }
+
+    /// Display names name listed values, each with some text.
+    fn check_display_names(
+        &mut self,
+        place: &Place<'_>,
+        names: &BTreeMap<String, String>,
+        values: &[String],
+        who: &str,
+    ) {
+        if !names.is_empty() && values.is_empty() {
+            self.report(place, Some("names"), format!("só {who} aceitam `names`"));
+            return;
+        }
+        for (value, name) in names {
+            if !values.contains(value) {
+                self.report(
+                    place,
+                    Some("names"),
+                    format!(
+                        "`{value}` não está entre os valores; os nomes são de: {}",
+                        values.join(", ")
+                    ),
+                );
+            } else if name.trim().is_empty() {
+                self.report(place, Some("names"), format!("o nome de `{value}` está vazio"));
+            }
         }
     }
 

@@ -113,6 +113,12 @@ pub struct OutputSpec {
     /// Allowed values, for `text` outputs with a closed set.
     #[serde(default)]
     pub values: Option<Vec<String>>,
+    /// How people call the output (`route`: "Time responsável").
+    #[serde(default)]
+    pub label: Option<String>,
+    /// How people read each of its values (`field_desk`: "Field Desk").
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
 }
 
 /// Kind of value an output holds.

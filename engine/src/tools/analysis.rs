@@ -58,6 +58,7 @@ impl Bundle {
         }
         warnings.extend(self.always_failing());
         warnings.extend(self.unlabeled());
+        warnings.extend(self.unnamed_values());
         warnings.extend(self.conflicts(&evaluator));
         warnings.extend(self.unused());
         warnings
@@ -155,6 +156,50 @@ impl Bundle {
                     .into(),
             })
             .collect()
+    }
+
+    /// Enum values and output values without a display name: the page,
+    /// `ask` and the text output would show the raw value to an analyst.
+    fn unnamed_values(&self) -> Vec<Warning> {
+        let warning = |file: &str, anchor: &str, item: String, missing: Vec<&String>| Warning {
+            location: Location {
+                file: file.into(),
+                line: locate::line_of(self.file_text(file), &[(anchor, None)]),
+                column: None,
+            },
+            kind: "unnamed_value".into(),
+            message: format!(
+                "valores sem nome de exibição em `names` (o analista veria o valor cru): {}",
+                missing.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            item,
+        };
+        let mut warnings: Vec<Warning> = self
+            .vocabulary
+            .facts()
+            .filter_map(|fact| {
+                let missing: Vec<&String> = fact
+                    .values()
+                    .iter()
+                    .filter(|v| !fact.value_names().contains_key(*v))
+                    .collect();
+                (!missing.is_empty())
+                    .then(|| warning(crate::model::bundle::VOCABULARY, &fact.path, fact.path.clone(), missing))
+            })
+            .collect();
+        for (name, output) in &self.manifest.outputs {
+            let values = output.values.as_deref().unwrap_or_default();
+            let missing: Vec<&String> = values.iter().filter(|v| !output.names.contains_key(*v)).collect();
+            if !missing.is_empty() {
+                warnings.push(warning(
+                    crate::model::bundle::MANIFEST,
+                    name,
+                    format!("outputs.{name}"),
+                    missing,
+                ));
+            }
+        }
+        warnings
     }
 
     fn rule_warning(&self, rule: &Rule, kind: &str, message: String) -> Warning {

@@ -2,7 +2,8 @@
 //! "e"/"ou"/"não" instead of `&&`/`||`/`!`, values in quotes.
 //!
 //! `request.topic == "sistema_bloqueado" && !system.blocked` reads
-//! `assunto é “sistema_bloqueado” e não sistema bloqueado`. What has no
+//! `assunto é “Sistema bloqueado” e não sistema bloqueado` (a value by
+//! its display name, `names` in the vocabulary). What has no
 //! wording here (a helper call, arithmetic) keeps its Rhai source, so the
 //! text is always complete, only less plain.
 
@@ -94,7 +95,7 @@ fn call_phrase(name: &str, args: &[Expr], vocabulary: &Vocabulary, source: &str)
             "{} {} {}",
             operand(a, vocabulary)?,
             relation?,
-            operand(b, vocabulary)?
+            value_of(a, b, vocabulary).or_else(|| operand(b, vocabulary))?
         )),
         ("!", [inner]) => {
             let text = phrase(inner, vocabulary, source)?;
@@ -107,7 +108,7 @@ fn call_phrase(name: &str, args: &[Expr], vocabulary: &Vocabulary, source: &str)
         ("contains", [list, value]) => Some(format!(
             "{} é um de {}",
             operand(value, vocabulary)?,
-            operand(list, vocabulary)?
+            value_of(value, list, vocabulary).or_else(|| operand(list, vocabulary))?
         )),
         ("given", [group]) => Some(format!("há dados de {}", path(group)?)),
         ("given", [group, Expr::StringConstant(key, _)]) => {
@@ -116,6 +117,33 @@ fn call_phrase(name: &str, args: &[Expr], vocabulary: &Vocabulary, source: &str)
         }
         _ => None,
     }
+}
+
+/// The constant `value` (a text or a list of texts) compared with the
+/// fact `fact`, by the fact's display names: `“Sistema bloqueado”`.
+fn value_of(fact: &Expr, value: &Expr, vocabulary: &Vocabulary) -> Option<String> {
+    let fact = vocabulary.fact(&path(fact)?)?;
+    let named = |text: &str| format!("“{}”", fact.value_name(text));
+    Some(match value {
+        Expr::StringConstant(text, _) => named(text),
+        Expr::DynamicConstant(items, _) => {
+            let items = items.read_lock::<rhai::Array>()?;
+            items
+                .iter()
+                .map(|item| named(&item.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+        Expr::Array(items, _) => items
+            .iter()
+            .map(|item| match item {
+                Expr::StringConstant(text, _) => Some(named(text)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?
+            .join(", "),
+        _ => return None,
+    })
 }
 
 /// A value or a fact, as people read it.

@@ -5,6 +5,8 @@
 
 // What the analyst answers first comes from the bundle (`first_questions`).
 let PRINCIPAIS = [];
+// Each output by name: how people call it and read its values.
+const SAIDAS = new Map();
 const estado = { fatos: new Map(), valores: {}, decisao: null, caso: null };
 let espera = null;
 
@@ -124,7 +126,7 @@ function campo(fato) {
   if (fato.kind === "enum" || fato.kind === "bool") {
     entrada = document.createElement("select");
     entrada.append(new Option("—", ""));
-    const opcoes = fato.kind === "bool" ? [["true", "Sim"], ["false", "Não"]] : fato.values.map((v) => [v, v.replaceAll("_", " ")]);
+    const opcoes = fato.kind === "bool" ? [["true", "Sim"], ["false", "Não"]] : fato.values.map((v) => [v, fato.names?.[v] ?? v.replaceAll("_", " ")]);
     for (const [valor, nome] of opcoes) entrada.append(new Option(nome, valor));
   } else {
     entrada = document.createElement("input");
@@ -364,9 +366,18 @@ function comMarcas(conteudo) {
   return p;
 }
 
+// An output's value as people read it: its display name, sim/não,
+// dd/mm/aaaa.
+function valorDeSaida(nome, valor) {
+  if (valor === true) return "sim";
+  if (valor === false) return "não";
+  if (/^\d{4}-\d{2}-\d{2}$/.test(String(valor))) return textoDe(valor);
+  return SAIDAS.get(nome)?.names?.[valor] ?? String(valor).replaceAll("_", " ");
+}
+
 function mostrarDecisao(d, pendencias) {
   $("saidas").replaceChildren(...Object.entries(d.outputs).map(([nome, valor]) => {
-    const selo = texto("span", `${nome}: ${valor}`);
+    const selo = texto("span", `${SAIDAS.get(nome)?.label ?? nome}: ${valorDeSaida(nome, valor)}`);
     selo.dataset.saida = nome;
     return selo;
   }));
@@ -730,6 +741,7 @@ async function iniciar() {
   const vocabulario = await (await api("/v1/vocabulary")).json();
   for (const fato of vocabulario.facts) estado.fatos.set(fato.path, fato);
   PRINCIPAIS = vocabulario.first_questions;
+  for (const saida of vocabulario.outputs) SAIDAS.set(saida.name, saida);
   mostrarFormulario();
   await saude();
   setInterval(saude, 3000);
