@@ -285,7 +285,7 @@ fn rule_errors_name_the_rule_its_file_and_its_yaml_line() {
     let path = scratch.path("procedures/002-atendimento-padrao.yaml");
     let text = std::fs::read_to_string(&path).expect("read");
     let edited = text.replacen(
-        "add_days(billing.due_date, 7)",
+        "add_days(billing.due_date, param.dias_ate_bloqueio)",
         "add_days(date(\"2026-01-01\"), 99999999999)",
         1,
     );

@@ -8,6 +8,7 @@ use rhai::Engine;
 use crate::expr::sandbox;
 use crate::facts::vocabulary::Vocabulary;
 use crate::model::bundle::GLOBALS;
+use crate::model::parameters::Parameters;
 use crate::model::policy::{CatalogFile, FactKind, Manifest};
 
 /// What expressions are checked against.
@@ -19,6 +20,8 @@ pub(super) struct Context<'a> {
     /// The names every expression compiles against, built once.
     pub(super) scope: rhai::Scope<'static>,
     pub(super) manifest: &'a Manifest,
+    /// The parameters `param.NAME` stands for.
+    pub(super) parameters: &'a Parameters,
 }
 
 impl<'a> Context<'a> {
@@ -28,6 +31,7 @@ impl<'a> Context<'a> {
         catalog: &'a CatalogFile,
         engine: &'a Engine,
         manifest: &'a Manifest,
+        parameters: &'a Parameters,
     ) -> Self {
         Self {
             vocabulary,
@@ -36,6 +40,7 @@ impl<'a> Context<'a> {
             engine,
             scope: sandbox::compile_scope(vocabulary, &GLOBALS),
             manifest,
+            parameters,
         }
     }
 

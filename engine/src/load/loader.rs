@@ -19,9 +19,13 @@ use crate::load::files::{read_dir, refused, MAX_FILE_BYTES};
 use crate::load::native_pass::NativePass;
 use crate::load::problems::{Loader, Place};
 use crate::model::bundle::{
-    out_of_context, Bundle, Evaluation, Rule, SourceFile, CALENDAR, CATALOG, MANIFEST, PROCEDURES, TESTS, VOCABULARY,
+    out_of_context, Bundle, Evaluation, Rule, SourceFile, CALENDAR, CATALOG, MANIFEST, PARAMETERS, PROCEDURES, TESTS,
+    VOCABULARY,
 };
-use crate::model::policy::{CalendarFile, CatalogFile, Manifest, ProcedureFile, RuleSpec, VocabularyFile};
+use crate::model::parameters::Parameters;
+use crate::model::policy::{
+    CalendarFile, CatalogFile, Manifest, ParametersFile, ProcedureFile, RuleSpec, VocabularyFile,
+};
 use crate::model::rule_index::RuleIndex;
 use crate::model::source::BundleInfo;
 use crate::parallel;
@@ -180,6 +184,8 @@ struct Parts<'f> {
     manifest_file: &'f SourceFile,
     vocabulary_file: &'f SourceFile,
     calendar_file: &'f SourceFile,
+    /// `parameters.yaml`, checked (none when the bundle has no such file).
+    parameters: Parameters,
     procedures: Vec<(&'f SourceFile, Procedure<'f>)>,
 }
 
@@ -196,6 +202,7 @@ impl Loader {
             manifest_file,
             vocabulary_file,
             calendar_file,
+            parameters,
             procedures,
         } = parts;
         let zone = self.check_manifest(&manifest, manifest_file);
@@ -206,7 +213,7 @@ impl Loader {
         );
         let calendar = Arc::new(calendar);
         let engine = sandbox::build_engine(calendar.clone());
-        let context = Context::new(&vocabulary, &catalog, &engine, &manifest);
+        let context = Context::new(&vocabulary, &catalog, &engine, &manifest, &parameters);
         self.check_root_names(&context, vocabulary_file);
         self.check_first_questions(&manifest, &vocabulary, manifest_file);
         let derivations = self.compile_derivations(&context, &vocabulary_spec, vocabulary_file);
@@ -240,6 +247,7 @@ impl Loader {
         let (native_derivations, slots) = native_pass.finish();
         let trace_words = rules.iter().map(Rule::words).collect();
         let mut bundle = Bundle {
+            parameters,
             manifest,
             info,
             vocabulary,
@@ -273,6 +281,13 @@ impl Loader {
         let vocabulary: Option<VocabularyFile> = vocabulary_file.and_then(|f| self.parse(f));
         let catalog: Option<CatalogFile> = catalog_file.and_then(|f| self.parse(f));
         let calendar: Option<CalendarFile> = calendar_file.and_then(|f| self.parse(f));
+        let parameters = match files.iter().find(|file| file.path == PARAMETERS) {
+            Some(file) => match self.parse::<ParametersFile>(file) {
+                Some(spec) => self.check_parameters(&spec, file),
+                None => Parameters::default(),
+            },
+            None => Parameters::default(),
+        };
         // Read even when a required file failed: every problem at once.
         let procedures = self.read_procedures(files, reading);
         self.check_unexpected_files(files);
@@ -284,6 +299,7 @@ impl Loader {
             manifest_file: manifest_file?,
             vocabulary_file: vocabulary_file?,
             calendar_file: calendar_file?,
+            parameters,
             procedures,
         })
     }
@@ -312,14 +328,14 @@ impl Loader {
     /// A bundle holds its four files, procedures/, tests/ and examples/.
     fn check_unexpected_files(&mut self, files: &[SourceFile]) {
         for file in files {
-            let known = [MANIFEST, VOCABULARY, CATALOG, CALENDAR].contains(&file.path.as_str())
+            let known = [MANIFEST, VOCABULARY, CATALOG, CALENDAR, PARAMETERS].contains(&file.path.as_str())
                 || file.path.starts_with(PROCEDURES)
                 || file.path.starts_with(TESTS)
                 || file.path.starts_with("examples/");
             if !known {
                 self.file_problem(
                     &file.path,
-                    format!("arquivo inesperado; um pacote contém {MANIFEST}, {VOCABULARY}, {CATALOG}, {CALENDAR}, procedures/, tests/ e examples/"),
+                    format!("arquivo inesperado; um pacote contém {MANIFEST}, {VOCABULARY}, {CATALOG}, {CALENDAR}, {PARAMETERS}, procedures/, tests/ e examples/"),
                 );
             }
         }

@@ -10,6 +10,7 @@ mod items;
 pub(crate) mod loader;
 pub(crate) mod manifest;
 mod native_pass;
+pub(crate) mod parameters;
 pub(crate) mod problems;
 pub(crate) mod procedures;
 mod rhai_messages;

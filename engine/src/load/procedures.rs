@@ -341,6 +341,14 @@ impl Loader {
         source: &str,
     ) -> Option<Expr> {
         let before = self.problems.len();
+        let source = match context.parameters.substitute(source) {
+            Ok(source) => source,
+            Err(message) => {
+                self.report(place, Some(field), message);
+                return None;
+            }
+        };
+        let source = source.as_str();
         let scan = scan::scan(source);
         for reference in &scan.paths {
             if let Some(message) = context.check_path(&reference.segments) {

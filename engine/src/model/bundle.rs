@@ -35,6 +35,8 @@ pub const VOCABULARY: &str = "vocabulary.yaml";
 pub const CATALOG: &str = "catalog.yaml";
 /// Business hours and holidays.
 pub const CALENDAR: &str = "calendar.yaml";
+/// The named numbers and texts the documents fix (optional).
+pub const PARAMETERS: &str = "parameters.yaml";
 /// Folder of the rule files.
 pub const PROCEDURES: &str = "procedures/";
 /// Folder of the policy tests.
@@ -265,6 +267,8 @@ impl Rule {
 
 /// A loaded, checked and compiled policy bundle.
 pub struct Bundle {
+    /// The parameters the expressions were written with (`param.NAME`).
+    pub(crate) parameters: crate::model::parameters::Parameters,
     pub(crate) manifest: Manifest,
     pub(crate) info: BundleInfo,
     pub(crate) vocabulary: Arc<Vocabulary>,

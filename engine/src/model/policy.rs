@@ -133,6 +133,41 @@ pub enum OutputKind {
     Date,
 }
 
+/// `parameters.yaml`: the numbers, durations, contacts and names the
+/// documents fix, each named once and read by conditions, computed
+/// outputs and texts as `param.NAME` (an integer's ordinal in words as
+/// `param.NAME.ordinal`: 7 is "sétimo").
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParametersFile {
+    /// The parameters by name (snake_case).
+    pub parameters: BTreeMap<String, ParameterSpec>,
+}
+
+/// One parameter.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterSpec {
+    /// `integer` or `text`.
+    #[serde(rename = "type")]
+    pub kind: ParameterKind,
+    /// Its value.
+    #[schemars(with = "serde_json::Value")]
+    pub value: serde_yaml::Value,
+    /// What it is and where the documents fix it.
+    pub description: String,
+}
+
+/// Kind of value a parameter holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParameterKind {
+    /// A whole number (days, minutes).
+    Integer,
+    /// A text (a phone number, a name, a duration as people say it).
+    Text,
+}
+
 /// `vocabulary.yaml`: every fact a situation may hold.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -344,6 +379,13 @@ pub struct PolicyTestFile {
     /// Time is an input: a case with neither is a failure, not the clock.
     #[serde(default)]
     pub now: Option<String>,
+    /// The parameters (`parameters.yaml`) this file's expected dates and
+    /// texts follow from, with the values they were written for: when
+    /// the bundle's value differs, each failing case says which parameter
+    /// moved, so its dates are recomputed rather than hunted for.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub assumes: BTreeMap<String, serde_yaml::Value>,
     /// The cases, run in order.
     pub cases: Vec<PolicyTestCase>,
 }

@@ -88,6 +88,13 @@ impl Bundle {
                     continue;
                 }
             };
+            let moved = match self.moved_parameters(file, &parsed.assumes) {
+                Ok(moved) => moved,
+                Err(problem) => {
+                    problems.push(problem);
+                    continue;
+                }
+            };
             for case in parsed.cases {
                 let failures = self.run_case(
                     format!("{} ({})", file.path, case.name),
@@ -97,10 +104,13 @@ impl Bundle {
                     file_now,
                     &mut statuses,
                 );
-                let failures = match failures {
+                let mut failures = match failures {
                     Ok(failures) => failures,
                     Err(failure) => vec![failure],
                 };
+                if !failures.is_empty() {
+                    failures.extend(moved.iter().cloned());
+                }
                 cases.push(CaseOutcome {
                     file: file.path.clone(),
                     name: case.name,
@@ -112,6 +122,41 @@ impl Bundle {
             return Err(BundleError { problems });
         }
         Ok(self.report(cases, &statuses))
+    }
+
+    /// What each parameter `assumes` names moved to, as a note for the
+    /// file's failing cases (none when all hold); an unknown name is a
+    /// problem of the file.
+    fn moved_parameters(
+        &self,
+        file: &SourceFile,
+        assumes: &BTreeMap<String, serde_yaml::Value>,
+    ) -> Result<Vec<String>, Problem> {
+        let shown = |value: &serde_yaml::Value| serde_yaml::to_string(value).unwrap_or_default().trim().to_string();
+        let mut moved = Vec::new();
+        for (name, assumed) in assumes {
+            let Some(actual) = self.parameters.yaml(name) else {
+                return Err(Problem {
+                    location: Location {
+                        file: file.path.clone(),
+                        line: crate::text::locate::line_of(&file.text, &[("assumes", None), (name.as_str(), None)]),
+                        column: None,
+                    },
+                    item: None,
+                    field: Some(format!("assumes.{name}")),
+                    message: format!("`{name}` não é um parâmetro de parameters.yaml"),
+                    source_line: None,
+                });
+            };
+            if actual != *assumed {
+                moved.push(format!(
+                    "este arquivo foi escrito com o parâmetro `{name}` = {} (assumes), e o pacote tem {}: refaça as datas e textos que dependem dele",
+                    shown(assumed),
+                    shown(&actual)
+                ));
+            }
+        }
+        Ok(moved)
     }
 
     /// One case decided: what differs from its expectation, or why it

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::decide::decision::Decision;
 use crate::model::bundle::Bundle;
 use crate::model::policy::{
-    CalendarFile, CatalogFile, FactKind, Manifest, PolicyTestFile, ProcedureFile, VocabularyFile,
+    CalendarFile, CatalogFile, FactKind, Manifest, ParametersFile, PolicyTestFile, ProcedureFile, VocabularyFile,
 };
 
 /// Every schema generated from the Rust types, by file stem.
@@ -18,6 +18,7 @@ pub fn type_schemas() -> Vec<(&'static str, Value)> {
         ("vocabulary", value(schema_for!(VocabularyFile))),
         ("catalog", value(schema_for!(CatalogFile))),
         ("calendar", value(schema_for!(CalendarFile))),
+        ("parameters", value(schema_for!(ParametersFile))),
         ("procedure", value(schema_for!(ProcedureFile))),
         ("policy-test", value(schema_for!(PolicyTestFile))),
         ("decision", value(schema_for!(Decision))),
