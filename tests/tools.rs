@@ -258,3 +258,18 @@ fn watch_runs_check_lint_and_test_once() {
     assert!(text.contains("0 problema(s) de escrita"));
     assert!(text.contains(" failed, cobertura 100.0%"));
 }
+
+#[test]
+fn check_verbose_says_which_rules_name_each_value() {
+    let out = roteiro(&["check", "--verbose", "--policies", "policies"]);
+    assert_eq!(out.status.code(), Some(0));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("valores citados pelas regras:"), "{said}");
+    assert!(
+        said.contains("    Plus (plus): padrao.field_desk.incluso, padrao.hardware.sem_solucao_incluso\n"),
+        "{said}"
+    );
+    // The topics that decide IO scheduling are found where they are: a derivation.
+    assert!(said.contains("    Módulo completo (completo): "), "{said}");
+    assert!(said.contains("derive de "), "{said}");
+}

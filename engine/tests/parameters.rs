@@ -113,3 +113,36 @@ fn an_unknown_parameter_is_refused_with_its_file_field_and_a_suggestion() {
         "{err}"
     );
 }
+
+#[test]
+fn a_new_plan_no_rule_names_is_a_strict_warning_naming_where_its_siblings_are() {
+    let bundle = common::edited("vocabulary.yaml", |text| {
+        text.replacen(
+            "values: [light, basico, essencial, prime, plus, premium]",
+            "values: [light, basico, essencial, prime, plus, premium, ultra]",
+            1,
+        )
+        .replacen(
+            "      premium: Premium\n",
+            "      premium: Premium\n      ultra: Ultra\n",
+            1,
+        )
+    })
+    .unwrap();
+    let warnings = bundle.analyze();
+    let ultra: Vec<_> = warnings.iter().filter(|w| w.kind == "unhandled_value").collect();
+    assert_eq!(ultra.len(), 1, "{warnings:?}");
+    assert_eq!(ultra[0].item, "client.plan");
+    assert!(ultra[0].location.line.is_some());
+    assert!(
+        ultra[0].message.starts_with(
+            "`ultra` em `client.plan` não aparece em nenhuma regra, e os outros valores aparecem (`light` em `"
+        ),
+        "{}",
+        ultra[0].message
+    );
+    assert!(
+        common::shipped().analyze().is_empty(),
+        "the shipped bundle names every plan"
+    );
+}

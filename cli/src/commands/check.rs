@@ -15,7 +15,7 @@ pub struct Args {
     /// Falha também com avisos.
     #[arg(long)]
     strict: bool,
-    /// Diz também quais expressões rodam no Rhai em vez da árvore nativa.
+    /// Diz também quais expressões rodam no Rhai em vez da árvore nativa, e que regras citam cada valor dos fatos enum.
     #[arg(long)]
     verbose: bool,
 }
@@ -31,6 +31,22 @@ pub fn render(warnings: &[Warning], style: Style) -> String {
             warning.item,
             warning.message
         ));
+    }
+    out
+}
+
+/// Where each value of each enum fact is named: the lists that decide a
+/// derived fact or a catch-all rule, found without reading every rule.
+fn value_uses(bundle: &roteiro_engine::Bundle) -> String {
+    let mut out = String::from("valores citados pelas regras:\n");
+    let uses = bundle.value_uses();
+    for fact in bundle.vocabulary().facts().filter(|fact| !fact.values().is_empty()) {
+        out.push_str(&format!("  {}:\n", fact.path));
+        for value in fact.values() {
+            let places = uses.get(&fact.path).and_then(|values| values.get(value));
+            let said = places.map_or("nenhuma regra".to_string(), |places| places.join(", "));
+            out.push_str(&format!("    {} ({value}): {said}\n", fact.value_name(value)));
+        }
     }
     out
 }
@@ -62,6 +78,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
         for (rule, field, source) in bundle.rhai_expressions() {
             say!("  rhai: `{rule}` {field}: {}", source.replace('\n', " "));
         }
+        say_raw!("{}", value_uses(&bundle));
     }
     // A rule that can only fail would fail every decision that reaches it;
     // a fact without a label would show its raw path to an analyst.

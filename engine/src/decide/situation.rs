@@ -264,6 +264,7 @@ mod tests {
             question: String::new(),
             label: None,
             names: BTreeMap::new(),
+            no_rule: Vec::new(),
             minimum: None,
             maximum: None,
             max_length: None,

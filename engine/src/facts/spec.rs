@@ -28,6 +28,12 @@ pub struct FactSpec {
     /// show these names; rules and situations keep the values.
     #[serde(default)]
     pub names: BTreeMap<String, String>,
+    /// Values of an `enum` fact no rule needs to name, because they take
+    /// the general path (`nenhum` of a receipt): `check --strict` warns of
+    /// a value no rule names while its siblings are named, unless it is
+    /// listed here.
+    #[serde(default)]
+    pub no_rule: Vec<String>,
     /// Smallest value of an `integer` fact.
     #[serde(default)]
     pub minimum: Option<i64>,

@@ -140,12 +140,15 @@ impl Loader {
             (_, Some(_)) => self.report(place, Some("values"), "só fatos enum aceitam `values`".into()),
             (_, None) => {}
         }
-        self.check_display_names(
-            place,
-            &spec.names,
-            spec.values.as_deref().unwrap_or_default(),
-            "fatos enum",
-        );
+        let values = spec.values.as_deref().unwrap_or_default();
+        self.check_display_names(place, &spec.names, values, "fatos enum");
+        for value in spec.no_rule.iter().filter(|value| !values.contains(value)) {
+            self.report(
+                place,
+                Some("no_rule"),
+                format!("`{value}` não está entre os valores: {}", values.join(", ")),
+            );
+        }
         if let Some(value) = &spec.default {
             if let Err(message) = crate::facts::vocabulary::default_value(spec, value) {
                 self.report(place, Some("default"), message);

@@ -8,7 +8,7 @@
 //! Conditions that read dates, texts or numbers cannot be settled this way
 //! and are left alone: the analysis only reports what it can prove.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -59,6 +59,7 @@ impl Bundle {
         warnings.extend(self.always_failing());
         warnings.extend(self.unlabeled());
         warnings.extend(self.unnamed_values());
+        warnings.extend(self.unhandled_values());
         warnings.extend(self.conflicts(&evaluator));
         warnings.extend(self.unused());
         warnings
@@ -200,6 +201,84 @@ impl Bundle {
             }
         }
         warnings
+    }
+
+    /// Enum values no rule or derivation names while most of their
+    /// siblings are named: a value added to the vocabulary (a new plan)
+    /// that every rule would silently pass over. Values the fact lists
+    /// under `no_rule` take the general path on purpose.
+    fn unhandled_values(&self) -> Vec<Warning> {
+        let mut named = self.value_uses();
+        let text = self.file_text(crate::model::bundle::VOCABULARY);
+        let mut warnings = Vec::new();
+
+        for fact in self.vocabulary.facts().filter(|fact| !fact.values().is_empty()) {
+            let seen = named.remove(&fact.path).unwrap_or_default();
+            let values = fact.values();
+            let unnamed: Vec<&String> = values
+                .iter()
+                .filter(|value| !seen.contains_key(*value) && !fact.spec.no_rule.contains(value))
+                .collect();
+            // Only where the rules sort most of the values: a fact read for
+            // one value (`contact.channel == "plantao"`) leaves the rest alone.
+            if unnamed.is_empty() || seen.len() * 2 < values.len() {
+                continue;
+            }
+            let examples: Vec<String> = (values.iter())
+                .filter_map(|value| Some(format!("`{value}` em `{}`", seen.get(value)?.first()?)))
+                .take(3)
+                .collect();
+            for value in unnamed {
+                warnings.push(Warning {
+                    location: Location {
+                        file: crate::model::bundle::VOCABULARY.into(),
+                        line: locate::line_of(text, &[(fact.path.as_str(), None)]),
+                        column: None,
+                    },
+                    kind: "unhandled_value".into(),
+                    item: fact.path.clone(),
+                    message: format!(
+                        "`{value}` em `{}` não aparece em nenhuma regra, e os outros valores aparecem ({}): escreva as regras de `{value}` ou, se ele segue o caminho geral, liste-o em `no_rule`",
+                        fact.path,
+                        examples.join(", ")
+                    ),
+                });
+            }
+        }
+        warnings
+    }
+
+    /// For each fact, each literal value its comparisons name (`==`,
+    /// `!=`, `in [...]`) and the rules (or derivations) naming it: where an
+    /// owner finds the topic lists that decide a derived fact or a
+    /// catch-all rule (`check --verbose`).
+    pub fn value_uses(&self) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+        let mut named: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        let mut note = |source: &str, place: &str| {
+            for comparison in scan::scan(source).comparisons {
+                for literal in comparison.literals {
+                    let places = named
+                        .entry(comparison.path.clone())
+                        .or_default()
+                        .entry(literal)
+                        .or_default();
+                    if !places.iter().any(|known| known == place) {
+                        places.push(place.to_string());
+                    }
+                }
+            }
+        };
+        for rule in &self.rules {
+            for (_, expr) in rule.expressions() {
+                note(&expr.source, &rule.id);
+            }
+        }
+        for fact in self.vocabulary.facts() {
+            if let Some(derive) = &fact.spec.derive {
+                note(derive, &format!("derive de {}", fact.path));
+            }
+        }
+        named
     }
 
     fn rule_warning(&self, rule: &Rule, kind: &str, message: String) -> Warning {
