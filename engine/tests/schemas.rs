@@ -1,6 +1,8 @@
 //! The JSON Schemas under `schemas/` are generated, never edited by hand:
 //! this test fails when one is stale. Regenerate with
-//! `UPDATE_SCHEMAS=1 cargo test -p roteiro-engine --test schemas`.
+//! `UPDATE_SCHEMAS=1 cargo test -p roteiro-engine --test schemas`. The
+//! bundle carries the same schemas in `policies/schemas/`, which its
+//! files' modelines name, so a copied bundle keeps them.
 #![expect(clippy::expect_used, reason = "a test fails loudly on what it did not expect")]
 
 mod common;
@@ -12,16 +14,19 @@ fn checked_in_schemas_match_the_code_and_the_vocabulary() {
         .map(|(name, schema)| (name.to_string(), schema))
         .collect();
     expected.push(("situation".into(), common::shipped().situation_schema()));
-    let folder = common::root().join("schemas");
+    let folders = [common::root().join("schemas"), common::policies().join("schemas")];
     let update = std::env::var_os("UPDATE_SCHEMAS").is_some();
     let mut stale = Vec::new();
     for (name, schema) in expected {
-        let path = folder.join(format!("{name}.schema.json"));
         let text = serde_json::to_string_pretty(&schema).expect("serializable") + "\n";
-        if update {
-            std::fs::write(&path, &text).expect("write schema");
-        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-            stale.push(path.display().to_string());
+        for folder in &folders {
+            let path = folder.join(format!("{name}.schema.json"));
+            if update {
+                std::fs::create_dir_all(folder).expect("schema folder");
+                std::fs::write(&path, &text).expect("write schema");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                stale.push(path.display().to_string());
+            }
         }
     }
     assert!(
@@ -70,4 +75,69 @@ fn a_policy_tests_situation_is_checked_against_the_situation_schema() {
     .expect("json");
     let text = schema.to_string();
     assert!(text.contains(r#""$ref":"situation.schema.json""#), "{text}");
+}
+
+/// Copies `from` into `to`, folders included.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("folder");
+    for entry in std::fs::read_dir(from).expect("folder") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn a_copied_bundle_keeps_its_schemas_and_still_loads() {
+    let copy = std::env::temp_dir().join(format!("roteiro-copied-bundle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    copy_tree(&common::policies(), &copy.join("somewhere/else"));
+    let bundle_dir = copy.join("somewhere/else");
+    let mut pending = vec![bundle_dir.clone()];
+    let mut checked = 0;
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).expect("folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|ext| ext != "yaml") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("file");
+            let named = text
+                .lines()
+                .next()
+                .and_then(|line| line.strip_prefix("# yaml-language-server: $schema="))
+                .unwrap_or_else(|| panic!("{} names no schema", path.display()));
+            let schema = path.parent().expect("parent").join(named);
+            let resolved = schema
+                .canonicalize()
+                .unwrap_or_else(|_| panic!("{}: {named} does not resolve", path.display()));
+            assert!(
+                resolved.starts_with(bundle_dir.canonicalize().expect("bundle")),
+                "{}: its schema {named} lies outside the bundle",
+                path.display()
+            );
+            let parsed: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&resolved).expect("schema")).expect("a JSON schema");
+            assert!(
+                parsed.get("$schema").is_some() || parsed.get("type").is_some(),
+                "{named}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 15, "only {checked} files checked");
+    let loaded = roteiro_engine::Bundle::load_dir(&bundle_dir).expect("the copy loads");
+    assert!(
+        loaded.analyze().is_empty(),
+        "the copy is as clean as the shipped bundle"
+    );
+    let _ = std::fs::remove_dir_all(copy);
 }
