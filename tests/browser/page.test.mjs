@@ -24,8 +24,9 @@ const br = (iso) => {
   return time ? `${day}/${month}/${year} ${time.slice(0, 5)}` : `${day}/${month}/${year}`;
 };
 
+// No analyst.name: the page never asks it of someone logged in; the
+// service fills it with the session's name (and the API's, the token's).
 const cliente = {
-  analyst: { name: "Carla" },
   contact: { kind: "cliente", channel: "chat", name: "Maria Souza", phone: "(21) 99999-0000" },
 };
 const treinamento = (client) => ({
@@ -388,6 +389,30 @@ test("an owner sees the versions, opens a diff, approves another's release and r
   const refused = await fetch(`${base}/v1/releases`, { headers: { authorization: `Bearer ${analista}` } });
   assert.equal(refused.status, 403);
   await analyst.close();
+});
+
+test("logged in, the analyst is never asked their name and is greeted by it; Novo atendimento starts the next call", async () => {
+  const page = await openPage({ width: 1280, height: 900 }, analista);
+  await page.locator('[name="request.topic"]').waitFor();
+  await page.locator("#agora").fill(br(NOW));
+  await settle(page);
+  for (const [path, value] of facts(SCENARIOS[0].situation)) {
+    await fill(page, path, value);
+    await settle(page);
+  }
+  assert.equal(await page.locator('[name="analyst.name"]').count(), 0, "no field asks the analyst's name");
+  assert.equal(
+    await page.locator('.script[data-id="fluxo.atender.saudacao.script"] p').textContent(),
+    "Info, Carla Analista, Bom dia!",
+  );
+  assert.equal(await page.locator('#saidas [data-saida="route"]').textContent(), rota("io"));
+  await page.getByRole("button", { name: "Novo atendimento" }).click();
+  await settle(page);
+  assert.equal(await page.locator('[name="contact.channel"]').inputValue(), "");
+  assert.equal(await page.locator('[name="request.topic"]').inputValue(), "");
+  assert.equal(await page.locator("#saidas span").count(), 0, "nothing decided for a call with no answer");
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("name")), "contact.channel");
+  await page.close();
 });
 
 test("an analyst decides through the session, and Sair ends it", async () => {

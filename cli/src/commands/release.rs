@@ -190,8 +190,12 @@ fn summary(release: &Release) -> String {
         (None, true) => String::new(),
         (None, false) => ", sem aprovação exigida".to_string(),
     };
+    let gates = match release.gates.coverage {
+        Some(coverage) => format!("{} portões ok, cobertura {coverage:.0}%", release.gates.gates.len()),
+        None => format!("{} portões ok", release.gates.gates.len()),
+    };
     format!(
-        "{}  {}  por {} em {}{}  «{}»  impacto: {} de {} decisões mudam",
+        "{}  {}  por {} em {}{}  «{}»  {gates}  impacto: {} de {} decisões mudam",
         release.version,
         release.state.name(),
         release.author,

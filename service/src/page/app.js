@@ -15,7 +15,7 @@ const $ = (id) => document.getElementById(id);
 // Who is in: the session's anti-CSRF value (kept in memory only, never in
 // storage) goes with every change the page asks for; the cookie itself is
 // HttpOnly and out of the script's reach.
-const sessao = { csrf: "", papel: "admin" };
+const sessao = { csrf: "", papel: "admin", identificado: false };
 const PAPEIS = ["analista", "dono", "admin"];
 const pode = (papel) => PAPEIS.indexOf(sessao.papel) >= PAPEIS.indexOf(papel);
 
@@ -330,14 +330,21 @@ async function decidir() {
   document.body.dataset.ultimaDecisaoMs = (performance.now() - inicio).toFixed(1);
 }
 
+// Whether the analyst answers `fato` here (not a fact the session fills).
+const pergunta = (fato) => !(sessao.identificado && fato.from_login);
+
 function mostrarFormulario() {
-  const faltando = (estado.decisao?.missing || []).map((m) => m.fact).filter((f) => estado.fatos.has(f) && !PRINCIPAIS.includes(f));
+  const faltando = (estado.decisao?.missing || [])
+    .map((m) => m.fact)
+    .filter((f) => estado.fatos.has(f) && !PRINCIPAIS.includes(f) && pergunta(estado.fatos.get(f)));
   const foco = document.activeElement?.name;
   $("principais").replaceChildren(...PRINCIPAIS.filter((f) => estado.fatos.has(f)).map((f) => campo(estado.fatos.get(f))));
   $("faltando").replaceChildren(...faltando.map((f) => campo(estado.fatos.get(f))));
   $("faltando").className = "falta";
   $("titulo-falta").hidden = faltando.length === 0;
-  const demais = [...estado.fatos.values()].filter((f) => f.path !== "now" && !f.derived && !PRINCIPAIS.includes(f.path) && !faltando.includes(f.path));
+  const demais = [...estado.fatos.values()].filter(
+    (f) => f.path !== "now" && !f.derived && pergunta(f) && !PRINCIPAIS.includes(f.path) && !faltando.includes(f.path),
+  );
   $("demais").replaceChildren(...demais.map(campo));
   if (foco) document.querySelector(`[name="${CSS.escape(foco)}"]`)?.focus();
 }
@@ -658,6 +665,19 @@ async function verVersoes() {
   if (abrir) await versoes();
 }
 
+// "Novo atendimento": the next call starts from nothing (no answers, no
+// case), with the focus on the first question.
+async function novoAtendimento() {
+  estado.valores = {};
+  estado.caso = null;
+  $("ticket").value = "";
+  $("caso-estado").textContent = "";
+  $("envio").hidden = true;
+  $("previa-envio").hidden = true;
+  await decidir();
+  document.querySelector(`[name="${CSS.escape(PRINCIPAIS[0] ?? "")}"]`)?.focus();
+}
+
 // The login form, shown instead of the page until a token is accepted.
 function pedirEntrada(aviso) {
   $("app").hidden = true;
@@ -692,6 +712,9 @@ async function sair() {
 async function comecar(quem) {
   sessao.csrf = quem.csrf || "";
   sessao.papel = quem.open ? "admin" : quem.role;
+  // Someone logged in is never asked their own name: the service fills
+  // the facts marked `from_login` (analyst.name) from the session.
+  sessao.identificado = !quem.open;
   $("entrada").hidden = true;
   $("app").hidden = false;
   $("quem").textContent = quem.open ? "sem autenticação" : `${quem.name} (${quem.role})`;
@@ -725,6 +748,7 @@ async function iniciar() {
   $("envio-publico").addEventListener("change", verEnvio);
   $("confirmar-envio").addEventListener("click", confirmarEnvio);
   $("abrir-caso").addEventListener("click", abrirCaso);
+  $("novo-atendimento").addEventListener("click", novoAtendimento);
   $("ver-pendencias").addEventListener("click", verPendencias);
   $("pendencias-time").addEventListener("change", pendenciasDosCasos);
   andarRelogio();
