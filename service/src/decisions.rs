@@ -114,6 +114,8 @@ pub struct VocabularyBody<'b> {
     pub groups: Vec<&'b str>,
     /// The facts asked first, in order.
     pub first_questions: &'b [String],
+    /// The phases whose steps every call repeats, folded when docked.
+    pub routine_phases: &'b [String],
     /// Every declared fact.
     pub facts: Vec<FactBody<'b>>,
     /// Every output a decision may set, as people read it.
@@ -174,6 +176,7 @@ pub async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
             .map(|(name, _)| name)
             .collect(),
         first_questions: served.bundle.first_questions(),
+        routine_phases: served.bundle.routine_phases(),
         facts: vocabulary
             .facts()
             .map(|fact| FactBody {

@@ -415,6 +415,37 @@ test("logged in, the analyst is never asked their name and is greeted by it; Nov
   await page.close();
 });
 
+test("docked at 420 px, the next question and the first script are on screen after each answer, routine steps folded", async () => {
+  const viewport = { width: 420, height: 900 };
+  const page = await openPage(viewport, analista);
+  await page.locator('[name="request.topic"]').waitFor();
+  await page.locator("#agora").fill(br(NOW));
+  await settle(page);
+  const onScreen = async (locator, what) => {
+    const box = await locator.boundingBox();
+    assert.ok(box && box.y >= 0 && box.y + box.height <= viewport.height, `${what} at ${JSON.stringify(box)}`);
+  };
+  for (const [path, value] of [["contact.channel", "chat"], ["contact.kind", "cliente"], ["request.topic", "sistema_bloqueado"]]) {
+    await page.locator(`[name="${path}"]`).selectOption(value);
+    await settle(page);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    if (path === "request.topic") {
+      await onScreen(page.locator("#faltando .campo").first(), "the next question");
+      await onScreen(page.locator("#scripts .script").first(), "the first script");
+    }
+  }
+  const folded = page.locator("#acoes details.rotina");
+  assert.match(await folded.locator(":scope > summary").textContent(), /^Passos de todo atendimento \(\d+\)$/);
+  assert.equal(await folded.evaluate((el) => el.open), false);
+  // This call's own steps lead: no greeting or record before them, and
+  // confirming the block is among the first.
+  const leading = await page.locator("#acoes > li[data-id]").evaluateAll((items) => items.map((li) => li.dataset.id));
+  assert.ok(leading.slice(0, 3).includes("padrao.bloqueio.confirmar.imagem"), leading.join(", "));
+  assert.ok(!leading.includes("fluxo.atender.saudacao.saudar") && !leading.includes("padrao.historico.ler"), leading.join(", "));
+  await page.screenshot({ path: join(ARTIFACTS, "encaixada-420.png"), fullPage: true });
+  await page.close();
+});
+
 test("an analyst decides through the session, and Sair ends it", async () => {
   const page = await openPage({ width: 1280, height: 900 }, analista);
   await fill(page, "request.topic", "xml");
@@ -523,10 +554,12 @@ test("empty, partial and decided states: no empty boxes, what to answer first, n
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(ARTIFACTS, `decidido-${name}-tela.png`) });
     if (name === "420") {
-      // Docked: one column, the decision above the questions, no sideways scroll.
-      const decision = await page.locator("#decisao").boundingBox();
-      const questions = await page.locator("#situacao").boundingBox();
-      assert.ok(decision.y < questions.y, "the decision comes first");
+      // Docked: one column, the decision and its scripts above the answers
+      // already given, no sideways scroll.
+      const badges = await page.locator("#saidas").boundingBox();
+      const scripts = await page.locator("#scripts").boundingBox();
+      const answered = await page.locator("#principais").boundingBox();
+      assert.ok(badges.y < scripts.y && scripts.y < answered.y, "decision, scripts, then the answers");
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 420), "no horizontal scroll");
     }
     // A re-decision, from asking to the screen (reported, not asserted).

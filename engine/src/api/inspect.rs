@@ -101,6 +101,12 @@ impl Bundle {
         &self.files
     }
 
+    /// The phases whose steps every call repeats (`bundle.yaml`
+    /// `routine_phases`).
+    pub fn routine_phases(&self) -> &[String] {
+        &self.manifest.routine_phases
+    }
+
     /// The facts asked first, in order (`bundle.yaml` `first_questions`).
     pub fn first_questions(&self) -> &[String] {
         &self.manifest.first_questions

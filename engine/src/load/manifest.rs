@@ -23,6 +23,17 @@ impl Loader {
         if manifest.phases.is_empty() {
             self.report(&place(file, "phases"), None, "é preciso ao menos uma fase".into());
         }
+        for phase in manifest
+            .routine_phases
+            .iter()
+            .filter(|phase| !manifest.phases.contains(phase))
+        {
+            self.report(
+                &place(file, "routine_phases"),
+                None,
+                format!("`{phase}` não está em `phases`: {}", manifest.phases.join(", ")),
+            );
+        }
         for (name, output) in &manifest.outputs {
             let has_values = output.values.as_ref().is_some_and(|v| !v.is_empty());
             if has_values && output.kind != OutputKind::Text {

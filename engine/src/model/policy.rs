@@ -27,6 +27,11 @@ pub struct Manifest {
     pub timezone: TimezoneSpec,
     /// Ordered phases of a service; actions are listed in this order.
     pub phases: Vec<String>,
+    /// Phases whose steps every call repeats (the greeting, the records):
+    /// the page docked beside the helpdesk folds them under one line so
+    /// this call's own steps lead.
+    #[serde(default)]
+    pub routine_phases: Vec<String>,
     /// The outputs a decision may set, with their allowed values.
     pub outputs: BTreeMap<String, OutputSpec>,
     /// Bounds on decisions and inputs; each has a default.

@@ -5,6 +5,9 @@
 
 // What the analyst answers first comes from the bundle (`first_questions`).
 let PRINCIPAIS = [];
+// Phases whose steps every call repeats (bundle.yaml `routine_phases`):
+// folded when the page is docked.
+let ROTINA = [];
 // Each output by name: how people call it and read its values.
 const SAIDAS = new Map();
 const estado = { fatos: new Map(), valores: {}, decisao: null, caso: null };
@@ -394,6 +397,7 @@ function mostrarDecisao(d, pendencias) {
   $("comeco").hidden = !vazio;
   for (const id of ["titulo-acoes", "acoes", "titulo-scripts", "scripts"]) $(id).hidden = vazio;
   if (vazio) {
+    document.body.classList.add("inicio");
     $("comeco-perguntas").replaceChildren(
       ...PRINCIPAIS.filter((f) => estado.fatos.has(f)).map((f) => texto("li", estado.fatos.get(f).question || f)),
     );
@@ -402,8 +406,12 @@ function mostrarDecisao(d, pendencias) {
     mostrarPendencias(pendencias ?? d.follow_ups);
     return mostrarAssumidos(d);
   }
-  $("acoes").replaceChildren(
-    ...d.actions.map((acao) => {
+  document.body.classList.remove("inicio");
+  // Docked, the steps every call repeats (greeting, history, records) are
+  // folded under one line at the end: this call's own steps lead.
+  const encaixada = matchMedia("(max-width: 700px)").matches;
+  const rotina = (acao) => encaixada && ROTINA.includes(acao.phase);
+  const item = (acao) => {
       const li = document.createElement("li");
       li.dataset.id = acao.id;
       const marca = document.createElement("input");
@@ -423,8 +431,19 @@ function mostrarDecisao(d, pendencias) {
       if (regra) porque.append(texto("div", regra.why));
       li.append(porque);
       return li;
-    }),
-  );
+  };
+  const repetidos = d.actions.filter(rotina);
+  const dobra = [];
+  if (repetidos.length) {
+    const li = texto("li", undefined, "rotina-bloco");
+    const detalhes = texto("details", undefined, "rotina");
+    const lista = texto("ol");
+    lista.append(...repetidos.map(item));
+    detalhes.append(texto("summary", `Passos de todo atendimento (${repetidos.length})`), lista);
+    li.append(detalhes);
+    dobra.push(li);
+  }
+  $("acoes").replaceChildren(...d.actions.filter((acao) => !rotina(acao)).map(item), ...dobra);
   $("scripts").replaceChildren(
     ...d.scripts.map((script) => {
       const bloco = texto("div", undefined, "script");
@@ -765,6 +784,7 @@ async function iniciar() {
   const vocabulario = await (await api("/v1/vocabulary")).json();
   for (const fato of vocabulario.facts) estado.fatos.set(fato.path, fato);
   PRINCIPAIS = vocabulario.first_questions;
+  ROTINA = vocabulario.routine_phases;
   for (const saida of vocabulario.outputs) SAIDAS.set(saida.name, saida);
   mostrarFormulario();
   await saude();
