@@ -64,4 +64,5 @@ pub mod report {
     pub use crate::tools::explain::{split_parts, Explanation, OutputWinner, PartValue, RuleExplanation};
     pub use crate::tools::lint::LintFinding;
     pub use crate::tools::policy_test::{CaseOutcome, TestReport};
+    pub use crate::tools::words::RuleInWords;
 }

@@ -241,6 +241,16 @@ pub fn bundle_summary(desk: &Desk) -> BundleSummary {
     }
 }
 
+/// `GET /v1/rules`: every rule in words, for "Por quê?".
+pub async fn rules(State(desk): State<Arc<Desk>>) -> Response {
+    let served = desk.served();
+    let bundle = served.bundle.clone();
+    match tokio::task::spawn_blocking(move || bundle.rules_in_words()).await {
+        Ok(rules) => reply::json(StatusCode::OK, &rules),
+        Err(err) => axum::response::IntoResponse::into_response(ApiError::internal(err.to_string())),
+    }
+}
+
 /// `GET /v1/bundle`.
 pub async fn bundle(State(desk): State<Arc<Desk>>) -> Response {
     reply::json(StatusCode::OK, &bundle_summary(&desk))

@@ -231,6 +231,18 @@ fn deciding() -> Vec<Operation> {
                 )
             },
         ),
+        op(
+            "GET",
+            "/v1/rules",
+            Needs(Role::Analista),
+            || get(decisions::rules),
+            || {
+                summary(
+                    "Cada regra em palavras: o procedimento e a seção que ela segue, o que faz e a sua condição (o \"Por quê?\" da página)",
+                    json!({"200": array_answer("As regras, na ordem dos arquivos")}),
+                )
+            },
+        ),
     ]
 }
 

@@ -442,6 +442,17 @@ test("docked at 420 px, the next question and the first script are on screen aft
   const leading = await page.locator("#acoes > li[data-id]").evaluateAll((items) => items.map((li) => li.dataset.id));
   assert.ok(leading.slice(0, 3).includes("padrao.bloqueio.confirmar.imagem"), leading.join(", "));
   assert.ok(!leading.includes("fluxo.atender.saudacao.saudar") && !leading.includes("padrao.historico.ler"), leading.join(", "));
+  // "Por quê?" in words: the procedure by its title, the condition as
+  // `decide` says it; the Rhai only with "detalhes" on.
+  const why = page.locator('#acoes li[data-id="padrao.bloqueio.confirmar.imagem"] details.porque');
+  await why.locator("summary").click();
+  const said = await why.innerText();
+  assert.match(said, /Atendimento padrão Info, seção item 28: Confirmar se o sistema está realmente bloqueado\./);
+  assert.match(said, /Porque assunto da solicitação é “Sistema bloqueado”/);
+  assert.doesNotMatch(said, /request\.topic|002_46f0d72acbeffb8a/);
+  await page.locator("#detalhes").check();
+  assert.match(await why.innerText(), /request\.topic == "sistema_bloqueado"/);
+  await page.locator("#detalhes").uncheck();
   await page.screenshot({ path: join(ARTIFACTS, "encaixada-420.png"), fullPage: true });
   await page.close();
 });

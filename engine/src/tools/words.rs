@@ -8,12 +8,53 @@
 //! text is always complete, only less plain.
 
 use rhai::{Expr, Stmt};
+use serde::Serialize;
 
 use crate::facts::shared::Shared;
 use crate::facts::vocabulary::Vocabulary;
 use crate::model::bundle::Bundle;
 
+/// A rule as "Por quê?" tells it: the procedure and section it encodes,
+/// what it does and its condition in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleInWords {
+    /// The rule.
+    pub rule: String,
+    /// What it does, in a line.
+    pub title: Option<String>,
+    /// The source document's file.
+    pub document: String,
+    /// The procedure's title (its file's `title`).
+    pub document_title: String,
+    /// Section or item of the document.
+    pub section: String,
+    /// Its condition in words (`None`: it has none, it always applies).
+    pub condition: Option<String>,
+}
+
 impl Bundle {
+    /// Every rule in words, in file order: what the page shows under
+    /// "Por quê?".
+    pub fn rules_in_words(&self) -> Vec<RuleInWords> {
+        self.procedure_files()
+            .flat_map(|(_, procedure)| {
+                let (document, document_title) = (procedure.document.clone(), procedure.title.clone());
+                procedure.rules.into_iter().map(move |rule| RuleInWords {
+                    condition: None,
+                    title: rule.title,
+                    document: document.clone(),
+                    document_title: document_title.clone(),
+                    section: rule.section,
+                    rule: rule.id,
+                })
+            })
+            .map(|mut words| {
+                words.condition = self.condition_in_words(&words.rule);
+                words
+            })
+            .collect()
+    }
+
     /// The condition of rule `id` in words, or `None` for an unknown rule
     /// or one without a condition.
     pub fn condition_in_words(&self, id: &str) -> Option<String> {

@@ -8,6 +8,8 @@ let PRINCIPAIS = [];
 // Phases whose steps every call repeats (bundle.yaml `routine_phases`):
 // folded when the page is docked.
 let ROTINA = [];
+// Each rule in words (GET /v1/rules), by id: what "Por quê?" says.
+const REGRAS = new Map();
 // Each output by name: how people call it and read its values.
 const SAIDAS = new Map();
 const estado = { fatos: new Map(), valores: {}, decisao: null, caso: null };
@@ -385,6 +387,22 @@ function valorDeSaida(nome, valor) {
   return SAIDAS.get(nome)?.names?.[valor] ?? String(valor).replaceAll("_", " ");
 }
 
+// "Por quê?" of an action in the words of `decide`'s text: the procedure
+// by its title and section, what the rule does, its condition in words;
+// the rule's id and Rhai only with "detalhes" on.
+function porQue(acao, d) {
+  const porque = texto("details", undefined, "porque");
+  const regra = REGRAS.get(acao.rule);
+  const origem = regra
+    ? `${regra.document_title}, seção ${regra.section}${regra.title ? `: ${regra.title}` : ""}.`
+    : `Documento ${acao.source.document}, seção ${acao.source.section}.`;
+  porque.append(texto("summary", "Por quê?"), texto("div", origem));
+  if (regra?.condition) porque.append(texto("div", `Porque ${regra.condition}.`, "em-palavras"));
+  const rastro = d.trace.find((t) => t.rule === acao.rule);
+  porque.append(texto("div", `regra ${acao.rule} · ${acao.source.document}${rastro ? ` · ${rastro.why}` : ""}`, "caminho"));
+  return porque;
+}
+
 function mostrarDecisao(d, pendencias) {
   $("saidas").replaceChildren(...Object.entries(d.outputs).map(([nome, valor]) => {
     const selo = texto("span", `${SAIDAS.get(nome)?.label ?? nome}: ${valorDeSaida(nome, valor)}`);
@@ -425,11 +443,7 @@ function mostrarDecisao(d, pendencias) {
       }
       if (acao.team) meta.append(` · time: ${acao.team}`);
       li.append(meta);
-      const porque = texto("details", undefined, "porque");
-      porque.append(texto("summary", "Por quê?"), texto("div", `Documento ${acao.source.document}, seção ${acao.source.section} (regra ${acao.rule}).`));
-      const regra = d.trace.find((t) => t.rule === acao.rule);
-      if (regra) porque.append(texto("div", regra.why));
-      li.append(porque);
+      li.append(porQue(acao, d));
       return li;
   };
   const repetidos = d.actions.filter(rotina);
@@ -781,11 +795,13 @@ async function iniciar() {
     document.body.classList.toggle("detalhes", $("detalhes").checked);
     localStorage.setItem("roteiro.detalhes", $("detalhes").checked ? "sim" : "não");
   });
-  const vocabulario = await (await api("/v1/vocabulary")).json();
+  // Both asked at once: the rules in words are for "Por quê?" only.
+  const [vocabulario, regras] = await Promise.all(["/v1/vocabulary", "/v1/rules"].map(async (url) => (await api(url)).json()));
   for (const fato of vocabulario.facts) estado.fatos.set(fato.path, fato);
   PRINCIPAIS = vocabulario.first_questions;
   ROTINA = vocabulario.routine_phases;
   for (const saida of vocabulario.outputs) SAIDAS.set(saida.name, saida);
+  for (const regra of regras) REGRAS.set(regra.rule, regra);
   mostrarFormulario();
   await saude();
   setInterval(saude, 3000);
