@@ -354,6 +354,25 @@ fn two_replicas_on_postgres_switch_together_and_never_answer_with_a_mix() {
         let decision = json_of(addr, &token, "POST", "/v1/decide", TRAINING);
         assert_eq!(decision["bundle"]["digest"], second_digest);
     }
+    // Rolled back to the release they serve: the warning goes.
+    let (code, out, err) = roteiro(
+        &["rollback", &second, "--note", "a nova não carrega"],
+        &database,
+        &owners.bruno,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let start = Instant::now();
+    let told = loop {
+        let (_, said, _) = roteiro(&["replicas"], &database, "");
+        if !said.contains("ATENÇÃO") || start.elapsed() > Duration::from_secs(10) {
+            break said;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!told.contains("ATENÇÃO"), "{told}");
+    for addr in &addrs {
+        assert_eq!(json_of(addr, &token, "GET", "/healthz", "")["status"], "ok");
+    }
     for replica in &mut replicas {
         assert_eq!(common::terminate(&mut replica.child), Some(0));
     }

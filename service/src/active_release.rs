@@ -71,9 +71,17 @@ fn check(desk: &Desk, pool: &DbPool, following: &mut Following) -> Result<(), Lo
         return Ok(());
     };
     let serving = desk.served().release.clone();
-    if serving.as_deref() == Some(active.version.as_str())
-        || following.refused.as_deref() == Some(active.version.as_str())
-    {
+    if serving.as_deref() == Some(active.version.as_str()) {
+        // Back on the release it serves (a rollback past one it refused):
+        // nothing is refused any more.
+        if following.refused.take().is_some() {
+            desk.forget_refusal();
+        }
+        *following = Following::default();
+        pool.give(releases);
+        return Ok(());
+    }
+    if following.refused.as_deref() == Some(active.version.as_str()) {
         pool.give(releases);
         return Ok(());
     }

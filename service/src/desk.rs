@@ -256,6 +256,12 @@ impl Desk {
         self.metrics.reloaded(true);
     }
 
+    /// Forgets a refused bundle once the one serving is what is asked for
+    /// again (a rollback past a release this replica could not load).
+    pub fn forget_refusal(&self) {
+        *self.refused.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// Records that a new bundle was refused, file by file.
     fn refuse(&self, err: &roteiro_engine::BundleError) {
         let problems = err
