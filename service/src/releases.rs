@@ -230,6 +230,26 @@ pub async fn publish(
     Ok(reply::json(StatusCode::CREATED, &release))
 }
 
+/// What the caller does to one release: approve it or make it active.
+type Change = fn(&mut Releases, &str, &str, &str, chrono::DateTime<chrono::Utc>) -> Result<Release, ReleaseError>;
+
+/// `change` done by the caller to release `version`, with the body's
+/// note; the release as it stands after.
+async fn change_release(
+    desk: Arc<Desk>,
+    who: &Who,
+    version: String,
+    body: &Bytes,
+    change: Change,
+) -> Result<Response, ApiError> {
+    let (name, note) = (actor(who)?, note_of(body)?);
+    let release = on_releases(desk, move |releases, _| {
+        change(releases, &version, &name, &note, chrono::Utc::now())
+    })
+    .await?;
+    Ok(reply::json(StatusCode::OK, &release))
+}
+
 /// `POST /v1/releases/{version}/approve` with `{"note": "..."}`: the
 /// caller approves a release someone else proposed; it becomes active.
 pub async fn approve(
@@ -238,12 +258,7 @@ pub async fn approve(
     Path(version): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (name, note) = (actor(&who)?, note_of(&body)?);
-    let release = on_releases(desk, move |releases, _| {
-        releases.approve(&version, &name, &note, chrono::Utc::now())
-    })
-    .await?;
-    Ok(reply::json(StatusCode::OK, &release))
+    change_release(desk, &who, version, &body, Releases::approve).await
 }
 
 /// `POST /v1/releases/{version}/activate` with `{"note": "why"}`: an
@@ -254,10 +269,5 @@ pub async fn activate(
     Path(version): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let (name, note) = (actor(&who)?, note_of(&body)?);
-    let release = on_releases(desk, move |releases, _| {
-        releases.roll_back(&version, &name, &note, chrono::Utc::now())
-    })
-    .await?;
-    Ok(reply::json(StatusCode::OK, &release))
+    change_release(desk, &who, version, &body, Releases::roll_back).await
 }
