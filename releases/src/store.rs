@@ -199,7 +199,7 @@ impl Releases {
             }
             Ok(version)
         })?;
-        self.get(&version)?.ok_or(ReleaseError::NotFound(version))
+        self.found(&version)
     }
 
     /// `who` approves the proposed release `version`, which becomes the
@@ -211,9 +211,7 @@ impl Releases {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<Release, ReleaseError> {
-        let release = self
-            .get(version)?
-            .ok_or_else(|| ReleaseError::NotFound(version.to_string()))?;
+        let release = self.found(version)?;
         if release.state != State::Proposta {
             return Err(ReleaseError::NotProposed(release.version));
         }
@@ -234,8 +232,7 @@ impl Releases {
             add_event(db, version, kind::ACTIVATED, who, &at, note)?;
             Ok(())
         })?;
-        self.get(version)?
-            .ok_or_else(|| ReleaseError::NotFound(version.to_string()))
+        self.found(version)
     }
 
     /// `who` makes the earlier release `version` active again, saying why:
@@ -247,9 +244,7 @@ impl Releases {
         note: &str,
         now: DateTime<Utc>,
     ) -> Result<Release, ReleaseError> {
-        let release = self
-            .get(version)?
-            .ok_or_else(|| ReleaseError::NotFound(version.to_string()))?;
+        let release = self.found(version)?;
         match release.state {
             State::Proposta => return Err(ReleaseError::AwaitingApproval(release.version)),
             State::Ativa => return Err(ReleaseError::AlreadyActive(release.version)),
@@ -261,6 +256,11 @@ impl Releases {
         let at = moment(now);
         self.db
             .transaction(|db| add_event(db, version, kind::ROLLED_BACK, who, &at, note))?;
+        self.found(version)
+    }
+
+    /// The release `version`, or that there is none.
+    fn found(&mut self, version: &str) -> Result<Release, ReleaseError> {
         self.get(version)?
             .ok_or_else(|| ReleaseError::NotFound(version.to_string()))
     }
