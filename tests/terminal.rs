@@ -37,8 +37,14 @@ impl Terminal {
             return None;
         }
         let session = format!("roteiro-{name}-{}", std::process::id());
+        // A test that pins its own moment passes `--now` in `extra`.
+        let now = if extra.contains("--now") {
+            ""
+        } else {
+            "--now 2026-12-08T10:15:00-03:00"
+        };
         let command = format!(
-            "{} ask --now 2026-12-08T10:15:00-03:00 --policies policies --database {db} --save {save} {extra}; echo FIM-$?; sleep 30",
+            "{} ask {now} --policies policies --database {db} --save {save} {extra}; echo FIM-$?; sleep 30",
             env!("CARGO_BIN_EXE_roteiro"),
             db = save.with_extension("db").display(),
             save = save.display(),
@@ -346,4 +352,85 @@ fn a_case_is_resumed_at_the_terminal_and_its_answers_land_in_it() {
     for suffix in ["db", "db-wal", "db-shm"] {
         let _ = std::fs::remove_file(save.with_extension(suffix));
     }
+}
+
+/// The three calls of issue 38's walkthrough, at the terminal: every
+/// screen in Portuguese words, no key, no `null`, no English.
+#[test]
+fn the_three_calls_of_the_walkthrough_read_in_words_at_the_terminal() {
+    // (name, extra arguments, answers by fact, a text the end shows)
+    type Call<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+    let calls: [Call; 3] = [
+        (
+            "bloqueado",
+            "",
+            &[
+                ("contact.channel", "chat"),
+                ("contact.kind", "cliente"),
+                ("request.topic", "Sistema bloqueado"),
+                ("billing.due_date", "05/12/2026"),
+                ("billing.payment_method", "Boleto"),
+                ("system.blocked", "Não"),
+                ("analyst.name", "Carla"),
+            ],
+            "15/12/2026",
+        ),
+        (
+            "nao-cliente",
+            "--now 2026-12-11T19:30:00-03:00",
+            &[
+                ("contact.channel", "WhatsApp"),
+                ("contact.kind", "Não cliente"),
+                ("analyst.name", "Carla"),
+            ],
+            "Não cliente",
+        ),
+        (
+            "treinamento-financeiro",
+            "",
+            &[
+                ("contact.channel", "chat"),
+                ("contact.kind", "cliente"),
+                ("request.topic", "Treinamento"),
+                ("request.scope", "Módulo completo"),
+                ("request.module", "financeiro"),
+                ("client.plan_active", "Sim"),
+                ("client.account_blocked", "Não"),
+                ("client.in_onboarding", "Não"),
+                ("client.franchise", "Não"),
+                ("analyst.name", "Carla"),
+            ],
+            "Implementação e Onboarding (IO)",
+        ),
+    ];
+    for (name, now, answers, expected) in calls {
+        let save = std::env::temp_dir().join(format!("roteiro-terminal-{name}-{}.yaml", std::process::id()));
+        let Some(terminal) = Terminal::start_with(name, &save, now) else {
+            return;
+        };
+        let screen = converse(&terminal, answers);
+        assert!(screen.contains("FIM-0"), "{name}:\n{screen}");
+        assert!(screen.contains(expected), "{name}: «{expected}» on screen:\n{screen}");
+        let found = not_in_words(&screen);
+        assert!(found.is_empty(), "{name}: {found:?} on screen:\n{screen}");
+        for suffix in ["yaml", "decisao.json", "db", "db-wal", "db-shm"] {
+            let _ = std::fs::remove_file(save.with_extension(suffix));
+        }
+    }
+}
+
+/// What would show a key or a library's English on screen: a snake_case
+/// word (`nao_cliente`), `null`, `true`/`false`, an English status word,
+/// an ISO date.
+fn not_in_words(screen: &str) -> Vec<String> {
+    const ENGLISH: [&str; 6] = ["null", "true", "false", "canceled", "changed", "none"];
+    let words = screen.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'));
+    words
+        .filter(|word| {
+            let snake = word.contains('_') && word.chars().any(char::is_alphabetic);
+            let iso = word.len() >= 10 && word.as_bytes()[4] == b'-' && word[..4].chars().all(|c| c.is_ascii_digit());
+            snake || iso || ENGLISH.contains(word)
+        })
+        .map(String::from)
+        .collect()
 }

@@ -380,3 +380,76 @@ fn a_display_name_for_a_value_the_fact_does_not_have_is_rejected() {
         "{err}"
     );
 }
+
+#[test]
+fn a_menu_must_offer_every_value_once() {
+    let section = "        values: [boleto, sistema_bloqueado]\n";
+    let menu_line = |text: &str| text[..text.find("    menu:\n").unwrap()].lines().count() + 1;
+    let left_out = problems(common::edited("vocabulary.yaml", |t| {
+        t.replacen(section, "        values: [boleto]\n", 1)
+    }));
+    let problem = &left_out.problems[0];
+    assert!(problem.message.contains("faltam: sistema_bloqueado"), "{problem}");
+    let text = common::shipped_files()
+        .into_iter()
+        .find(|f| f.path == "vocabulary.yaml")
+        .unwrap()
+        .text;
+    assert_eq!(problem.location.line, Some(menu_line(&text)), "{problem}");
+
+    let twice = problems(common::edited("vocabulary.yaml", |t| {
+        t.replacen(section, "        values: [boleto, sistema_bloqueado, xml]\n", 1)
+    }))
+    .to_string();
+    assert!(
+        twice.contains("seção 5 (“Problemas e dúvidas no sistema”): `xml` já está em outra seção do menu"),
+        "{twice}"
+    );
+
+    let unknown = problems(common::edited("vocabulary.yaml", |t| {
+        t.replacen(section, "        values: [boleto, sistema_bloqueado, boletto]\n", 1)
+    }))
+    .to_string();
+    assert!(unknown.contains("`boletto` não está entre os valores"), "{unknown}");
+}
+
+#[test]
+fn the_topic_menu_groups_what_the_client_wants_sorted_by_name() {
+    let bundle = common::shipped();
+    let topic = bundle.vocabulary().fact("request.topic").unwrap();
+    let menu = topic.menu();
+    let titles: Vec<_> = menu.iter().map(|section| section.title.unwrap()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Equipamentos",
+            "Integrações e aplicativos",
+            "Treinamentos",
+            "Financeiro",
+            "Problemas e dúvidas no sistema",
+            "Outros setores"
+        ]
+    );
+    let offered: std::collections::BTreeSet<&str> = menu.iter().flat_map(|s| s.values.iter().copied()).collect();
+    let declared: std::collections::BTreeSet<&str> = topic.values().iter().map(String::as_str).collect();
+    assert_eq!(offered, declared);
+    for section in &menu {
+        let names: Vec<String> = section
+            .values
+            .iter()
+            .map(|v| topic.value_name(v).to_lowercase())
+            .collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted, "{:?}", section.title);
+    }
+    // Accents do not move a name out of its place: "Dúvida" sorts among the d's.
+    let system = &menu[4].values;
+    assert_eq!(system.first(), Some(&"bug"), "{system:?}");
+    assert_eq!(system.get(2), Some(&"duvida_sistema"), "{system:?}");
+    // A fact without a menu offers its values as declared, untitled.
+    let kind = bundle.vocabulary().fact("contact.kind").unwrap().menu();
+    assert_eq!(kind.len(), 1);
+    assert_eq!(kind[0].title, None);
+    assert_eq!(kind[0].values, ["cliente", "parceiro", "nao_cliente"]);
+}

@@ -133,6 +133,15 @@ pub struct OutputBody<'b> {
     pub names: std::collections::BTreeMap<&'b str, String>,
 }
 
+/// One section of an `enum` fact's menu.
+#[derive(Debug, Serialize)]
+pub struct MenuBody<'b> {
+    /// What its values have in common; none when the fact is not grouped.
+    pub title: Option<&'b str>,
+    /// Its values, in the order they are offered.
+    pub values: Vec<&'b str>,
+}
+
 /// One fact as the page shows and asks it.
 #[derive(Debug, Serialize)]
 pub struct FactBody<'b> {
@@ -150,6 +159,9 @@ pub struct FactBody<'b> {
     pub values: Option<&'b [String]>,
     /// Each value of an `enum` by its display name ("Não cliente").
     pub names: std::collections::BTreeMap<&'b str, String>,
+    /// The values of an `enum` as they are offered: titled sections
+    /// ("Equipamentos") in order, each sorted by display name.
+    pub menu: Vec<MenuBody<'b>>,
     /// The value assumed when it is not given, as shown.
     pub default: Option<String>,
     /// Computed from other facts, never asked.
@@ -187,6 +199,15 @@ pub async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
                 question: fact.question(),
                 values: (fact.kind() == roteiro_engine::FactKind::Enum).then(|| fact.values()),
                 names: fact.values().iter().map(|v| (v.as_str(), fact.value_name(v))).collect(),
+                menu: (fact.kind() == roteiro_engine::FactKind::Enum)
+                    .then(|| fact.menu())
+                    .into_iter()
+                    .flatten()
+                    .map(|choices| MenuBody {
+                        title: choices.title,
+                        values: choices.values,
+                    })
+                    .collect(),
                 default: fact.default.as_ref().map(|value| value.display()),
                 derived: fact.derived(),
                 from_login: fact.filled_from_login(),

@@ -457,6 +457,57 @@ test("docked at 420 px, the next question and the first script are on screen aft
   await page.close();
 });
 
+test("topics come grouped by what the client wants and filter as typed; an output still open reads 'a decidir'", async () => {
+  const page = await openPage({ width: 420, height: 900 }, analista);
+  const topic = page.locator('[name="request.topic"]');
+  await topic.waitFor();
+  await page.locator("#agora").fill(br(NOW));
+  await settle(page);
+  assert.deepEqual(await topic.locator("optgroup").evaluateAll((groups) => groups.map((g) => g.label)), [
+    "Equipamentos",
+    "Integrações e aplicativos",
+    "Treinamentos",
+    "Financeiro",
+    "Problemas e dúvidas no sistema",
+    "Outros setores",
+  ]);
+  const shown = () => topic.locator("option:not([hidden])").evaluateAll((options) => options.filter((o) => o.value).map((o) => o.text));
+  const filter = page.getByRole("searchbox", { name: /Filtrar: Sobre o que é a solicitação/ });
+  // Accents and case do not count; a section's title finds its topics.
+  await filter.fill("duvida sobre");
+  assert.deepEqual(await shown(), ["Dúvida sobre o treinamento", "Dúvida sobre o sistema"]);
+  assert.equal(await topic.inputValue(), "", "two left: nothing chosen for the analyst");
+  await filter.fill("financ");
+  assert.deepEqual(await shown(), ["Boleto", "Sistema bloqueado"]);
+  await topic.focus();
+  await page.screenshot({ path: join(ARTIFACTS, "assuntos-filtrados-420.png") });
+  await filter.fill("");
+  assert.equal((await shown()).length, 25);
+  // One left is the answer.
+  await page.locator('[name="contact.channel"]').selectOption("chat");
+  await page.locator('[name="contact.kind"]').selectOption("cliente");
+  await page.getByRole("searchbox", { name: /Filtrar: Sobre o que é a solicitação/ }).fill("treinamento complet");
+  assert.deepEqual(await shown(), []);
+  await page.getByRole("searchbox", { name: /Filtrar: Sobre o que é a solicitação/ }).fill("Treinamento");
+  assert.deepEqual(await shown(), ["Dúvida sobre o treinamento", "Pedido de \"uma sessão\" ou \"um treinamento\"", "Treinamento"]);
+  await topic.selectOption("treinamento");
+  await settle(page);
+  // Before the scope is known the route is open (IO or support): no
+  // provisional "Suporte", and what decides it is named.
+  const route = page.locator('#saidas [data-saida="route"]');
+  assert.match(await route.textContent(), /^Time responsável: a decidir \(depende de escopo do treinamento, plano ativo, .*\)$/);
+  assert.doesNotMatch(await page.locator("#saidas").textContent(), /Suporte/);
+  await fill(page, "request.scope", "especifico");
+  await settle(page);
+  assert.equal(await route.textContent(), rota("suporte"));
+  await fill(page, "request.scope", "completo");
+  await settle(page);
+  assert.match(await route.textContent(), /^Time responsável: a decidir \(depende de .*\)$/);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(ARTIFACTS, "a-decidir-420.png") });
+  await page.close();
+});
+
 test("an analyst decides through the session, and Sair ends it", async () => {
   const page = await openPage({ width: 1280, height: 900 }, analista);
   await fill(page, "request.topic", "xml");

@@ -259,9 +259,21 @@ fn ask_in_terminal(bundle: &Bundle, fact: &str, question: &str) -> Answer {
     let help = "Esc pula a pergunta · Ctrl-C encerra com a decisão até aqui";
     let asked = match spec.kind() {
         FactKind::Enum => {
-            let shown: Vec<String> = values.iter().map(|v| spec.value_name(v)).collect();
+            // In the menu's order, each option with its section: typing
+            // filters on both.
+            let values = offered(spec);
+            let shown: Vec<String> = (spec.menu().iter())
+                .flat_map(|section| {
+                    section.values.iter().map(|value| match section.title {
+                        Some(title) => format!("{}{SECTION_MARK}{title}", spec.value_name(value)),
+                        None => spec.value_name(value),
+                    })
+                })
+                .collect();
+            let help = format!("digite para filtrar · {help}");
             Select::new(question, shown.clone())
-                .with_help_message(help)
+                .with_help_message(&help)
+                .with_scorer(&menu_score)
                 .prompt_skippable()
                 .map(|choice| {
                     let index = choice.and_then(|choice| shown.iter().position(|s| *s == choice));
@@ -314,11 +326,18 @@ fn ask(bundle: &Bundle, fact: &str, question: &str, input: &mut impl BufRead, ou
     let Some(spec) = bundle.vocabulary().fact(fact) else {
         return Answer::Skip;
     };
-    let values = spec.values().to_vec();
+    let values = offered(spec);
     let hint = match spec.kind() {
         FactKind::Enum => {
-            for (index, value) in values.iter().enumerate() {
-                let _ = writeln!(out, "    {}) {}", index + 1, spec.value_name(value));
+            let mut number = 0;
+            for section in spec.menu() {
+                if let Some(title) = section.title {
+                    let _ = writeln!(out, "  {title}");
+                }
+                for value in section.values {
+                    number += 1;
+                    let _ = writeln!(out, "    {number}) {}", spec.value_name(value));
+                }
             }
             "número da opção".to_string()
         }
@@ -354,6 +373,35 @@ fn ask(bundle: &Bundle, fact: &str, question: &str, input: &mut impl BufRead, ou
             }
         }
     }
+}
+
+/// Between an option's name and its section in a terminal menu.
+const SECTION_MARK: &str = " · ";
+
+/// The values of an `enum` in the order its menu offers them: option
+/// numbers count in this order.
+fn offered(spec: &roteiro_engine::Fact) -> Vec<String> {
+    (spec.menu().into_iter())
+        .flat_map(|section| section.values.into_iter().map(String::from))
+        .collect()
+}
+
+/// Orders a menu as the analyst types: the name equal to what is typed
+/// first, then names starting with it, names holding it, and last the
+/// options whose section holds it ("equip" lists every equipment); the
+/// menu's order within each. Case and accents do not count.
+fn menu_score(typed: &str, _: &String, shown: &str, index: usize) -> Option<i64> {
+    let typed = roteiro_engine::plain(typed.trim());
+    let (name, section) = shown.split_once(SECTION_MARK).unwrap_or((shown, ""));
+    let name = roteiro_engine::plain(name);
+    let tier = match () {
+        () if typed.is_empty() || name == typed => 4,
+        () if name.starts_with(&typed) => 3,
+        () if name.contains(&typed) => 2,
+        () if roteiro_engine::plain(section).contains(&typed) => 1,
+        () => return None,
+    };
+    Some(tier * 100_000 - i64::try_from(index).unwrap_or(i64::MAX / 2))
 }
 
 /// An answer typed the way people write it, as a situation value.

@@ -265,6 +265,7 @@ mod tests {
             label: None,
             names: BTreeMap::new(),
             no_rule: Vec::new(),
+            menu: Vec::new(),
             minimum: None,
             maximum: None,
             max_length: None,

@@ -34,6 +34,11 @@ pub struct FactSpec {
     /// listed here.
     #[serde(default)]
     pub no_rule: Vec<String>,
+    /// How the page and `ask` offer the values of a long `enum`: sections
+    /// in this order, each with a title and its values (offered sorted by
+    /// display name). When given, every value is in exactly one section.
+    #[serde(default)]
+    pub menu: Vec<MenuSection>,
     /// Smallest value of an `integer` fact.
     #[serde(default)]
     pub minimum: Option<i64>,
@@ -68,6 +73,17 @@ pub struct FactSpec {
     /// it, so it is never asked of someone logged in.
     #[serde(default)]
     pub from_login: bool,
+}
+
+/// One section of an `enum` fact's menu (`Equipamentos`: the
+/// equipment topics).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MenuSection {
+    /// What the values of the section have in common, as the analyst reads it.
+    pub title: String,
+    /// The values it offers.
+    pub values: Vec<String>,
 }
 
 /// Kind of value a fact holds.

@@ -93,6 +93,28 @@ impl Fact {
         &self.spec.names
     }
 
+    /// The values of an `enum` fact as they are offered: the menu's
+    /// sections in order, each sorted by display name; one untitled
+    /// section in the declared order when the vocabulary gives no menu.
+    pub fn menu(&self) -> Vec<Choices<'_>> {
+        if self.spec.menu.is_empty() {
+            return vec![Choices {
+                title: None,
+                values: self.values().iter().map(String::as_str).collect(),
+            }];
+        }
+        (self.spec.menu.iter())
+            .map(|section| {
+                let mut values: Vec<&str> = section.values.iter().map(String::as_str).collect();
+                values.sort_by_cached_key(|value| plain(&self.value_name(value)));
+                Choices {
+                    title: Some(&section.title),
+                    values,
+                }
+            })
+            .collect()
+    }
+
     /// The values of an `enum` fact (empty for the others).
     pub fn values(&self) -> &[String] {
         self.spec.values.as_deref().unwrap_or_default()
@@ -182,6 +204,33 @@ impl Fact {
                 .join(", "),
         }
     }
+}
+
+/// One section of the values an `enum` fact offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choices<'a> {
+    /// The section's title (`Equipamentos`), if the vocabulary groups them.
+    pub title: Option<&'a str>,
+    /// Its values, in the order they are offered.
+    pub values: Vec<&'a str>,
+}
+
+/// A text with case and accents set aside, to sort and search names as a
+/// Portuguese reader expects ("Ábaco" before "baixa"; "duvida" finds
+/// "Dúvida").
+pub fn plain(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
+            'é' | 'ê' | 'è' => 'e',
+            'í' | 'î' => 'i',
+            'ó' | 'ô' | 'õ' | 'ö' => 'o',
+            'ú' | 'ü' => 'u',
+            'ç' => 'c',
+            other => other,
+        })
+        .collect()
 }
 
 /// Checks a `default` against its fact's kind.

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::facts::calendar::{self, Calendar, Hours};
+use crate::facts::spec::MenuSection;
 use crate::facts::vocabulary::NOW;
 use crate::facts::zone::Zone;
 use crate::model::policy::{CalendarFile, FactKind, FactSpec, Manifest, OutputKind, VocabularyFile};
@@ -153,6 +154,7 @@ impl Loader {
         }
         let values = spec.values.as_deref().unwrap_or_default();
         self.check_display_names(place, &spec.names, values, "fatos enum");
+        self.check_menu(place, &spec.menu, values);
         for value in spec.no_rule.iter().filter(|value| !values.contains(value)) {
             self.report(
                 place,
@@ -215,6 +217,59 @@ impl Loader {
             } else if name.trim().is_empty() {
                 self.report(place, Some("names"), format!("o nome de `{value}` está vazio"));
             }
+        }
+    }
+
+    /// A menu offers every value of its fact once, under a titled section.
+    fn check_menu(&mut self, place: &Place<'_>, menu: &[MenuSection], values: &[String]) {
+        if menu.is_empty() {
+            return;
+        }
+        if values.is_empty() {
+            self.report(place, Some("menu"), "só fatos enum aceitam `menu`".into());
+            return;
+        }
+        let mut offered = BTreeSet::new();
+        // Reported at `menu:` (a section has no anchor of its own), naming
+        // the section.
+        for (index, section) in menu.iter().enumerate() {
+            let name = format!("seção {} (“{}”)", index + 1, section.title.trim());
+            if section.title.trim().is_empty() {
+                self.report(
+                    place,
+                    Some("menu"),
+                    format!("o título da seção {} está vazio", index + 1),
+                );
+            }
+            for value in &section.values {
+                if !values.contains(value) {
+                    self.report(
+                        place,
+                        Some("menu"),
+                        format!("{name}: `{value}` não está entre os valores: {}", values.join(", ")),
+                    );
+                } else if !offered.insert(value) {
+                    self.report(
+                        place,
+                        Some("menu"),
+                        format!("{name}: `{value}` já está em outra seção do menu; cada valor fica em uma só"),
+                    );
+                }
+            }
+        }
+        let left_out: Vec<&str> = (values.iter())
+            .filter(|v| !offered.contains(v))
+            .map(String::as_str)
+            .collect();
+        if !left_out.is_empty() {
+            self.report(
+                place,
+                Some("menu"),
+                format!(
+                    "todo valor aparece em uma seção do menu, senão a página não o oferece; faltam: {}",
+                    left_out.join(", ")
+                ),
+            );
         }
     }
 

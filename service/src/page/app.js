@@ -128,11 +128,16 @@ function campo(fato) {
   // The fact's path is for process owners: shown with "detalhes" on.
   rotulo.append(texto("small", fato.path, "caminho"));
   let entrada;
-  if (fato.kind === "enum" || fato.kind === "bool") {
+  if (fato.kind === "enum") {
+    entrada = menu(fato);
+    if (fato.values.length > MUITAS_OPCOES) {
+      // The filter comes first inside the label: the list keeps its name.
+      entrada.setAttribute("aria-label", fato.question || fato.path);
+      rotulo.append(filtro(fato, entrada));
+    }
+  } else if (fato.kind === "bool") {
     entrada = document.createElement("select");
-    entrada.append(new Option("—", ""));
-    const opcoes = fato.kind === "bool" ? [["true", "Sim"], ["false", "Não"]] : fato.values.map((v) => [v, fato.names?.[v] ?? v.replaceAll("_", " ")]);
-    for (const [valor, nome] of opcoes) entrada.append(new Option(nome, valor));
+    for (const [valor, nome] of [["", "—"], ["true", "Sim"], ["false", "Não"]]) entrada.append(new Option(nome, valor));
   } else {
     entrada = document.createElement("input");
     entrada.type = fato.kind === "integer" ? "number" : "text";
@@ -153,6 +158,53 @@ function campo(fato) {
   entrada.addEventListener("input", () => mudar(fato, entrada.value, entrada));
   rotulo.append(entrada);
   return rotulo;
+}
+
+// Past this many options, a list gets a field that filters it as the
+// analyst types ("bal" leaves "Configuração de balança").
+const MUITAS_OPCOES = 8;
+
+// An enum's values by display name, in the vocabulary's sections
+// ("Equipamentos", "Financeiro"...) when it groups them.
+function menu(fato) {
+  const seletor = document.createElement("select");
+  seletor.append(new Option("—", ""));
+  for (const secao of fato.menu) {
+    const destino = secao.title ? document.createElement("optgroup") : seletor;
+    if (secao.title) {
+      destino.label = secao.title;
+      seletor.append(destino);
+    }
+    for (const valor of secao.values) destino.append(new Option(fato.names?.[valor] ?? valor.replaceAll("_", " "), valor));
+  }
+  return seletor;
+}
+
+// Case and accents do not count when filtering: "duvida" finds "Dúvida".
+const semAcento = (texto) => texto.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+
+function filtro(fato, seletor) {
+  const campoFiltro = document.createElement("input");
+  campoFiltro.type = "search";
+  campoFiltro.className = "filtro";
+  campoFiltro.placeholder = "Digite para filtrar";
+  campoFiltro.setAttribute("aria-label", `Filtrar: ${fato.question || fato.path}`);
+  campoFiltro.addEventListener("input", () => {
+    const procurado = semAcento(campoFiltro.value.trim());
+    const visiveis = [];
+    for (const opcao of seletor.options) {
+      if (!opcao.value) continue;
+      opcao.hidden = !semAcento(opcao.text).includes(procurado) && !semAcento(opcao.parentElement.label ?? "").includes(procurado);
+      if (!opcao.hidden) visiveis.push(opcao);
+    }
+    for (const grupo of seletor.querySelectorAll("optgroup")) grupo.hidden = ![...grupo.children].some((o) => !o.hidden);
+    // One option left is the answer: chosen at once, as if picked.
+    if (visiveis.length === 1 && seletor.value !== visiveis[0].value) {
+      seletor.value = visiveis[0].value;
+      seletor.dispatchEvent(new Event("input"));
+    }
+  });
+  return campoFiltro;
 }
 
 function mudar(fato, bruto, entrada) {
@@ -403,9 +455,40 @@ function porQue(acao, d) {
   return porque;
 }
 
+// Outputs an undecided rule may still set (its priority reaches the rule
+// that set them), each with the questions that decide it: shown "a
+// decidir", never with the value they hold for now.
+function aDecidir(d) {
+  const vencedora = new Map();
+  const indecisas = [];
+  for (const passo of d.trace) {
+    const regra = REGRAS.get(passo.rule);
+    if (!regra) continue;
+    if (passo.status === "undecided") indecisas.push(regra);
+    if (passo.status !== "fired") continue;
+    for (const saida of regra.sets) vencedora.set(saida, Math.max(vencedora.get(saida) ?? -Infinity, regra.priority));
+  }
+  const pendentes = new Map();
+  for (const regra of indecisas) {
+    for (const saida of regra.sets) {
+      if (regra.priority < (vencedora.get(saida) ?? -Infinity)) continue;
+      const perguntas = pendentes.get(saida) ?? new Set();
+      for (const falta of d.missing) if (falta.needed_by.some((quem) => quem.split("#")[0] === regra.rule)) perguntas.add(falta.fact);
+      pendentes.set(saida, perguntas);
+    }
+  }
+  return pendentes;
+}
+
 function mostrarDecisao(d, pendencias) {
-  $("saidas").replaceChildren(...Object.entries(d.outputs).map(([nome, valor]) => {
-    const selo = texto("span", `${SAIDAS.get(nome)?.label ?? nome}: ${valorDeSaida(nome, valor)}`);
+  const pendentes = aDecidir(d);
+  const nomes = [...new Set([...Object.keys(d.outputs), ...pendentes.keys()])];
+  $("saidas").replaceChildren(...nomes.map((nome) => {
+    const rotulo = SAIDAS.get(nome)?.label ?? nome;
+    const falta = [...(pendentes.get(nome) ?? [])].map((f) => estado.fatos.get(f)?.label ?? f);
+    const selo = pendentes.has(nome)
+      ? texto("span", `${rotulo}: a decidir${falta.length ? ` (depende de ${falta.join(", ")})` : ""}`, "a-decidir")
+      : texto("span", `${rotulo}: ${valorDeSaida(nome, d.outputs[nome])}`);
     selo.dataset.saida = nome;
     return selo;
   }));
