@@ -182,7 +182,11 @@ async function decideByApi(situation) {
 /** Fills the form field of `path`, opening the folded facts when needed. */
 async function fill(page, path, value) {
   const field = page.locator(`[name="${path}"]`);
-  if (!(await field.isVisible())) await page.locator("#outros summary").click();
+  // Folded: under "Mais N perguntas" or among the other facts.
+  if (!(await field.isVisible())) {
+    // Outermost first, as a person opens them.
+    for (const summary of await field.locator("xpath=ancestor::details[not(@open)]/summary").all()) await summary.click();
+  }
   if ((await field.evaluate((el) => el.tagName)) === "SELECT") await field.selectOption(String(value));
   else await field.fill(/^\d{4}-\d{2}-\d{2}/.test(String(value)) ? br(String(value)) : String(value));
 }
@@ -507,6 +511,88 @@ test("topics come grouped by what the client wants and filter as typed; an outpu
   await page.screenshot({ path: join(ARTIFACTS, "a-decidir-420.png") });
   await page.close();
 });
+
+// Issue 38's walkthrough: three calls, answered one question at a time as
+// the page asks them, at both widths.
+const WALKTHROUGH = [
+  {
+    name: "sistema-bloqueado",
+    now: NOW,
+    answers: [
+      ["contact.channel", "chat"],
+      ["contact.kind", "cliente"],
+      ["request.topic", "sistema_bloqueado"],
+      ["system.blocked", "false"],
+      ["billing.due_date", "2026-12-05"],
+      ["billing.payment_method", "boleto"],
+    ],
+    said: /o bloqueio ocorrerá em 12\/12\/2026/,
+  },
+  {
+    name: "nao-cliente-sexta-19h30",
+    now: "2026-12-11T19:30",
+    answers: [
+      ["contact.channel", "whatsapp"],
+      ["contact.kind", "nao_cliente"],
+    ],
+    said: /Info, Carla Analista, Boa noite!/,
+  },
+  {
+    name: "treinamento-financeiro",
+    now: NOW,
+    answers: [
+      ["contact.channel", "chat"],
+      ["contact.kind", "cliente"],
+      ["request.topic", "treinamento"],
+      ["request.scope", "completo"],
+      ["request.module", "Financeiro"],
+      ["client.plan_active", "true"],
+      ["client.account_blocked", "false"],
+      ["client.in_onboarding", "false"],
+      ["client.franchise", "false"],
+    ],
+    said: /Info, Carla Analista, Bom dia!/,
+  },
+];
+
+// What an analyst must not read with "detalhes" off: an output's key, a
+// value's key (snake_case) or an ISO date.
+const KEYS = /\b(flow|route|io_scheduling|block_date)\b|\b[a-z]+_[a-z_]+\b|\b\d{4}-\d{2}-\d{2}\b/;
+
+for (const call of WALKTHROUGH) {
+  test(`walkthrough ${call.name}: after each answer the next question and first script are on screen (420 px), words not keys, at both widths`, async () => {
+    for (const { name, viewport } of WIDTHS) {
+      const page = await openPage(viewport, analista);
+      await page.locator('[name="request.topic"]').waitFor();
+      await page.locator("#agora").fill(br(call.now));
+      await settle(page);
+      for (const [path, value] of call.answers) {
+        await fill(page, path, value);
+        await settle(page);
+        await page.evaluate(() => window.scrollTo(0, 0));
+        const shown = await page.evaluate(() => document.body.innerText);
+        const key = KEYS.exec(shown);
+        assert.equal(key, null, `${call.name} at ${name}, after ${path}: «${key?.[0]}» on screen`);
+        if (name !== "420") continue;
+        for (const [selector, what] of [["#faltando .campo", "the next question"], ["#scripts .script", "the first script"]]) {
+          const first = page.locator(selector).first();
+          if (!(await first.isVisible())) continue;
+          const box = await first.boundingBox();
+          assert.ok(box.y >= 0 && box.y + box.height <= viewport.height, `${call.name}, after ${path}: ${what} at ${JSON.stringify(box)}`);
+        }
+      }
+      assert.match(await page.locator("#scripts").innerText(), call.said);
+      assert.equal(await page.locator('[name="analyst.name"]').count(), 0);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: join(ARTIFACTS, `roteiro-${call.name}-${name}.png`) });
+      await page.getByRole("button", { name: "Novo atendimento" }).click();
+      await settle(page);
+      assert.equal(await page.locator('[name="request.topic"]').inputValue(), "");
+      assert.equal(await page.locator("#saidas span").count(), 0, "Novo atendimento starts an empty call");
+      await page.close();
+    }
+  });
+}
 
 test("an analyst decides through the session, and Sair ends it", async () => {
   const page = await openPage({ width: 1280, height: 900 }, analista);

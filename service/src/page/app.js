@@ -390,13 +390,27 @@ async function decidir() {
 // Whether the analyst answers `fato` here (not a fact the session fills).
 const pergunta = (fato) => !(sessao.identificado && fato.from_login);
 
+// Docked, this many open questions show at once: the first script stays
+// on screen below them; the rest wait under "Mais N perguntas", folded
+// again after each answer so the next ones come to the top.
+const PERGUNTAS_A_VISTA = 3;
+
 function mostrarFormulario() {
-  const faltando = (estado.decisao?.missing || [])
+  // The most decisive first (the one more rules wait for), as `ask` asks.
+  const faltando = [...(estado.decisao?.missing || [])]
+    .sort((a, b) => b.needed_by.length - a.needed_by.length)
     .map((m) => m.fact)
     .filter((f) => estado.fatos.has(f) && !PRINCIPAIS.includes(f) && pergunta(estado.fatos.get(f)));
   const foco = document.activeElement?.name;
   $("principais").replaceChildren(...PRINCIPAIS.filter((f) => estado.fatos.has(f)).map((f) => campo(estado.fatos.get(f))));
-  $("faltando").replaceChildren(...faltando.map((f) => campo(estado.fatos.get(f))));
+  const campos = faltando.map((f) => campo(estado.fatos.get(f)));
+  const aVista = matchMedia("(max-width: 700px)").matches ? PERGUNTAS_A_VISTA : campos.length;
+  if (campos.length > aVista) {
+    const mais = texto("details", undefined, "mais-perguntas");
+    mais.append(texto("summary", `Mais ${campos.length - aVista} pergunta(s)`), ...campos.splice(aVista));
+    campos.push(mais);
+  }
+  $("faltando").replaceChildren(...campos);
   $("faltando").className = "falta";
   $("titulo-falta").hidden = faltando.length === 0;
   const demais = [...estado.fatos.values()].filter(
