@@ -110,6 +110,15 @@ fn a_case_from_a_ticket_is_previewed_confirmed_and_written_once() {
         "{shown}"
     );
     assert!(shown.contains("[roteiro 5150-"), "{shown}");
+    // Outputs by their names, as the analyst reads them, no keys.
+    assert!(
+        shown.contains("Decisão:\n") && shown.contains("- Fluxo: Atendimento de suporte\n"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("atendimento_suporte") && !shown.contains("ticket_code"),
+        "{shown}"
+    );
     assert!(
         !standin.seen().iter().any(|seen| seen.method == "PATCH"),
         "a dry run writes nothing"

@@ -142,6 +142,32 @@ fn explain_gives_each_part_of_each_condition() {
     insta::assert_snapshot!(text);
 }
 
+/// The topic lists that decide IO scheduling live in a derivation and in
+/// several rules: `explain` names them for the values the situation gives.
+#[test]
+fn explain_names_where_the_situations_values_are_listed() {
+    let out = roteiro(&[
+        "explain",
+        "policies/examples/004-cenario1-treinamento.yaml",
+        "--policies",
+        "policies",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    let section = text
+        .split("Onde as regras citam os valores desta situação\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{text}"));
+    let topic = section
+        .lines()
+        .find(|line| line.starts_with("  request.topic = Treinamento (treinamento): "))
+        .unwrap_or_else(|| panic!("{section}"));
+    assert!(
+        topic.contains("derive de request.needs_io_appointment") && topic.contains("io.agendar"),
+        "{topic}"
+    );
+}
+
 #[test]
 fn explain_json_is_a_document() {
     let out = roteiro(&[

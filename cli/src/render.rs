@@ -151,14 +151,10 @@ fn outputs(out: &mut String, decision: &Decision, style: Style, bundle: Option<&
     if !decision.outputs.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Decisão"));
         for (name, value) in &decision.outputs {
-            let shown = match value {
-                serde_json::Value::String(text) => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                    Ok(date) => date.format("%d/%m/%Y").to_string(),
-                    Err(_) => bundle.map_or_else(|| text.clone(), |b| b.output_value_name(name, text)),
-                },
-                serde_json::Value::Bool(true) => "sim".into(),
-                serde_json::Value::Bool(false) => "não".into(),
-                other => other.to_string(),
+            let shown = match (bundle, value) {
+                (Some(bundle), value) => bundle.output_in_words(name, value),
+                (None, serde_json::Value::String(text)) => text.clone(),
+                (None, other) => other.to_string(),
             };
             let label = bundle.map_or_else(|| name.to_string(), |b| b.output_label(name));
             let _ = writeln!(out, "  {label}: {shown}");

@@ -1,9 +1,9 @@
 //! Exactly what a push writes into the ticket, shown before it is
-//! written: the actions the decision gives, the scripts sent, the ticket
-//! code, the bundle's digest and the analyst, and a marker that lets a
+//! written: the decided outputs by their names, the actions, the scripts
+//! sent, the bundle's digest and the analyst, and a marker that lets a
 //! retried push find the action it already wrote.
 
-use roteiro_engine::Decision;
+use roteiro_engine::{Bundle, Decision};
 
 use crate::NewAction;
 
@@ -23,8 +23,20 @@ pub struct Preview {
 impl Preview {
     /// What `decision`, made for the case of `ticket` by `analyst`, would
     /// write.
-    pub fn of(ticket: &str, decision: &Decision, analyst: &str, public: bool) -> Self {
+    /// Outputs are written as `bundle` names them ("Código de atendimento:
+    /// 000001 - Dúvidas sobre o sistema").
+    pub fn of(ticket: &str, decision: &Decision, bundle: &Bundle, analyst: &str, public: bool) -> Self {
         let mut body = format!("Registro do roteiro, caso do ticket {ticket}\n");
+        if !decision.outputs.is_empty() {
+            body.push_str("\nDecisão:\n");
+            for (name, value) in &decision.outputs {
+                body.push_str(&format!(
+                    "- {}: {}\n",
+                    bundle.output_label(name),
+                    bundle.output_in_words(name, value)
+                ));
+            }
+        }
         if !decision.actions.is_empty() {
             body.push_str("\nAções:\n");
             for (n, action) in decision.actions.iter().enumerate() {
@@ -40,9 +52,6 @@ impl Preview {
             for script in &decision.scripts {
                 body.push_str(&format!("- {}\n", script.text));
             }
-        }
-        if let Some(code) = decision.outputs.get("ticket_code").and_then(|code| code.as_str()) {
-            body.push_str(&format!("\nCódigo de atendimento: {code}\n"));
         }
         let info = &decision.bundle;
         body.push_str(&format!(
@@ -80,6 +89,31 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outputs_are_written_by_their_names() -> Result<(), Box<dyn std::error::Error>> {
+        let bundle = Bundle::load_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies"))?;
+        let situation = bundle.parse_situation(
+            "monitoring: {week: 1, reached: true, demand: duvida}\nanalyst: {name: Ana}\n",
+            "monitoramento.yaml",
+        )?;
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-08T10:15:00-03:00")?;
+        let decision = bundle.decide(&situation, now)?;
+        let preview = Preview::of("77", &decision, &bundle, "Ana", false);
+        assert!(
+            preview
+                .text
+                .contains("- Código de atendimento: 000001 - Dúvidas sobre o sistema\n"),
+            "{}",
+            preview.text
+        );
+        assert!(
+            preview.text.contains("- Fluxo: Monitoramento pós-implantação\n"),
+            "{}",
+            preview.text
+        );
+        Ok(())
+    }
 
     #[test]
     fn fnv1a_matches_its_reference_values() {

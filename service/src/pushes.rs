@@ -55,7 +55,10 @@ fn preview(
     pool.give(case_desk.cases);
     let analyst = who.analyst(by);
     let public = query.get("public").is_some_and(|value| value == "true");
-    Ok((Preview::of(&ticket, &view.decision, &analyst, public), analyst))
+    Ok((
+        Preview::of(&ticket, &view.decision, &served.bundle, &analyst, public),
+        analyst,
+    ))
 }
 
 /// `GET /v1/cases/{ticket}/push?public=true`: exactly what would be

@@ -441,20 +441,10 @@ fn parse_answer(kind: FactKind, values: &[String], line: &str) -> Result<Value, 
     }
 }
 
-/// An output's value as an analyst reads it: not decided yet, sim/não,
-/// a date as dd/mm/aaaa, a value by its display name.
+/// An output's value as an analyst reads it: not decided yet, or as the
+/// bundle words it.
 fn in_words(bundle: &Bundle, output: &str, value: Option<&serde_json::Value>) -> String {
-    use serde_json::Value as Json;
-    match value {
-        None | Some(Json::Null) => "a decidir".to_string(),
-        Some(Json::Bool(true)) => "sim".to_string(),
-        Some(Json::Bool(false)) => "não".to_string(),
-        Some(Json::String(text)) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_or_else(
-            |_| bundle.output_value_name(output, text),
-            |date| date.format("%d/%m/%Y").to_string(),
-        ),
-        Some(other) => other.to_string(),
-    }
+    value.map_or_else(|| "a decidir".into(), |value| bundle.output_in_words(output, value))
 }
 
 /// What changed between two decisions, in a line or two, outputs by

@@ -35,11 +35,37 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
         say!("{json}");
     } else {
         say_raw!("{}", render(&explanation, args.all, Style::detect()));
+        say_raw!("{}", values_named(&bundle, &situation));
     }
     Ok(Status::Ok)
 }
 
 /// How a node's parts are joined, in words.
+/// For each listed value the situation gives (the topic, the plan...),
+/// the rules and derivations that name it: where the lists that decide it
+/// live, so an owner changing one finds them without reading every rule.
+fn values_named(bundle: &roteiro_engine::Bundle, situation: &roteiro_engine::Situation) -> String {
+    let uses = bundle.value_uses();
+    let mut out = String::new();
+    for (path, value) in situation.facts.iter() {
+        let (Some(fact), roteiro_engine::FactValue::Text(value)) = (bundle.vocabulary().fact(path), value) else {
+            continue;
+        };
+        if fact.values().is_empty() {
+            continue;
+        }
+        let places = uses.get(path).and_then(|values| values.get(value.as_ref()));
+        let said = places.map_or("nenhuma regra (segue o caminho geral)".to_string(), |places| {
+            places.join(", ")
+        });
+        if out.is_empty() {
+            out.push_str("\nOnde as regras citam os valores desta situação\n");
+        }
+        let _ = writeln!(out, "  {path} = {} ({value}): {said}", fact.value_name(value));
+    }
+    out
+}
+
 fn joined(join: &str) -> String {
     match join {
         "e" => "todas estas (e):".to_string(),

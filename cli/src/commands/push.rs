@@ -44,7 +44,7 @@ fn analyst(view: &CaseView, by: Option<&str>) -> String {
 pub fn run(desk: &mut CaseDesk<'_>, ask: &Ask<'_>) -> Result<Status, Failure> {
     let view = desk.show(ask.ticket, ask.now).map_err(failed)?;
     let who = analyst(&view, ask.by);
-    let preview = roteiro_helpdesk::Preview::of(ask.ticket, &view.decision, &who, ask.public);
+    let preview = roteiro_helpdesk::Preview::of(ask.ticket, &view.decision, desk.bundle, &who, ask.public);
     let kind = if ask.public {
         "pública (o cliente vê)"
     } else {

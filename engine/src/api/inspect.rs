@@ -146,6 +146,22 @@ impl Bundle {
             .unwrap_or_else(|| value.replace('_', " "))
     }
 
+    /// A decided value of `output` as an analyst reads it: sim/não, a
+    /// date as dd/mm/aaaa, a listed value by its display name.
+    pub fn output_in_words(&self, output: &str, value: &serde_json::Value) -> String {
+        use serde_json::Value as Json;
+        match value {
+            Json::Null => "a decidir".into(),
+            Json::Bool(true) => "sim".into(),
+            Json::Bool(false) => "não".into(),
+            Json::String(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_or_else(
+                |_| self.output_value_name(output, text),
+                |date| date.format("%d/%m/%Y").to_string(),
+            ),
+            other => other.to_string(),
+        }
+    }
+
     pub(crate) fn file_text(&self, path: &str) -> &str {
         self.files
             .iter()
