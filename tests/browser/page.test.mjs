@@ -728,7 +728,9 @@ test("fact paths show only with 'detalhes' on, and the choice is kept", async ()
   assert.match(await path.textContent(), /^[a-z_]+\.[a-z_.]+$/);
   await page.reload();
   await page.locator("#app").waitFor({ state: "visible" });
-  assert.equal(await page.locator("#principais small.caminho").first().isVisible(), true);
+  // The form comes after the vocabulary is fetched: wait for it (a path
+  // that stays hidden fails here after 5 s).
+  await page.locator("#principais small.caminho").first().waitFor({ state: "visible", timeout: 5000 });
   await page.locator("#detalhes").uncheck();
   await page.close();
 });
