@@ -1,5 +1,6 @@
 //! Embeds the shipped policy bundle, so the binary decides even where no
-//! `policies/` folder exists. The list is generated, so a new policy file
+//! `policies/` folder exists, with each file also converted to JSON so a
+//! cold start reads no YAML. The list is generated, so a new policy file
 //! needs no Rust change.
 
 use std::fmt::Write as _;
@@ -41,6 +42,20 @@ fn main() {
             "    ({name:?}, include_str!({:?})),",
             absolute.display().to_string()
         );
+    }
+    code.push_str("];\n");
+    // The same files as JSON, read without libyaml at start-up (half of a
+    // cold `roteiro decide`). A file that does not convert is left out and
+    // read from its YAML; the loader falls back the same way.
+    code.push_str("/// The files of `FILES` as JSON, by path.\npub const PREPARED: &[(&str, &str)] = &[\n");
+    for (name, path) in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let Ok(json) = serde_yaml::from_str::<serde_json::Value>(&text).map(|value| value.to_string()) else {
+            continue;
+        };
+        let _ = writeln!(code, "    ({name:?}, {json:?}),");
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("embedded.rs");

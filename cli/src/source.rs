@@ -23,7 +23,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Bundle, BundleError> {
         }
         None => {
             tracing::debug!("loading the embedded policies");
-            Bundle::from_embedded(embedded_files())
+            Bundle::from_embedded(embedded_files(), embedded::PREPARED)
         }
     }?;
     bundle.set_evaluation(EVALUATION.get().copied().unwrap_or_default());
@@ -116,4 +116,41 @@ pub fn bundle_and_situation(
         situation.set_now(at);
     }
     Ok((bundle, situation))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON the build prepared reads as the YAML does: every file was
+    /// converted, and the bundle decides every example and corpus
+    /// situation exactly as the one read from YAML.
+    #[test]
+    fn the_prepared_bundle_decides_as_its_yaml_does() {
+        assert_eq!(embedded::PREPARED.len(), embedded::FILES.len(), "every file converts");
+        let prepared = Bundle::from_embedded(embedded_files(), embedded::PREPARED).unwrap();
+        let yaml = Bundle::from_embedded(embedded_files(), &[]).unwrap();
+        assert_eq!(prepared.info().digest, yaml.info().digest);
+        let now = DateTime::parse_from_rfc3339("2026-12-08T10:15:00-03:00").unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut decided = 0;
+        for dir in ["policies/examples", "tests/situations"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                let origin = path.display().to_string();
+                let decide = |bundle: &Bundle| {
+                    let situation = bundle.parse_situation(&text, &origin).unwrap();
+                    serde_json::to_value(bundle.decide(&situation, now).unwrap()).unwrap()
+                };
+                assert_eq!(decide(&prepared), decide(&yaml), "{origin}");
+                decided += 1;
+            }
+        }
+        assert!(decided > 30, "{decided} situations");
+        assert_eq!(
+            serde_json::to_value(prepared.rules_in_words()).unwrap(),
+            serde_json::to_value(yaml.rules_in_words()).unwrap()
+        );
+    }
 }

@@ -59,15 +59,31 @@ impl Bundle {
     /// Loads a bundle compiled into a binary from a bundle folder. Its
     /// files were within bounds and UTF-8 when [`Bundle::load_dir`] read
     /// that folder (the build's tests load it so), so they are not scanned
-    /// again: a tenth of a cold `roteiro decide`. Every check of meaning
-    /// still runs.
-    pub fn from_embedded(files: Vec<SourceFile>) -> Result<Self, BundleError> {
-        Self::from_checked_files(files)
+    /// again: a tenth of a cold `roteiro decide`. `prepared` holds, by
+    /// path, the files the build already turned from YAML into JSON (the
+    /// same data; the text still gives the digest, lines and messages):
+    /// reading JSON skips libyaml, half of what was left. Every check of
+    /// meaning still runs.
+    pub fn from_embedded(
+        files: Vec<SourceFile>,
+        prepared: &'static [(&'static str, &'static str)],
+    ) -> Result<Self, BundleError> {
+        Self::load_sorted(
+            files,
+            Loader {
+                prepared,
+                ..Loader::default()
+            },
+        )
     }
 
-    fn from_checked_files(mut files: Vec<SourceFile>) -> Result<Self, BundleError> {
+    fn from_checked_files(files: Vec<SourceFile>) -> Result<Self, BundleError> {
+        Self::load_sorted(files, Loader::default())
+    }
+
+    fn load_sorted(mut files: Vec<SourceFile>, loader: Loader) -> Result<Self, BundleError> {
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        match Loader::default().load(files, Reading::ByRule) {
+        match loader.load(files, Reading::ByRule) {
             Loaded::Done(result) => result,
             // Rare: a procedure file whose batches do not read on their
             // own (an alias across them, say). Everything read so far is
@@ -315,7 +331,9 @@ impl Loader {
             .iter()
             .filter(|file| file.path.starts_with(PROCEDURES))
             .filter_map(|file| {
-                let by_rule = (reading == Reading::ByRule).then(|| by_rule::start(&file.text));
+                // A prepared file reads whole: JSON is read fast enough.
+                let by_rule =
+                    (reading == Reading::ByRule && self.prepared(file).is_none()).then(|| by_rule::start(&file.text));
                 let procedure = match by_rule.flatten() {
                     Some((head, batches)) => Procedure::ByRule(head, batches),
                     None => Procedure::Whole(self.parse(file)?),
