@@ -125,13 +125,27 @@ pub enum ConfigError {
     /// The file could not be read.
     #[error("não foi possível ler {0}: {1}")]
     File(String, String),
+    /// A value is not one the setting takes.
+    #[error("{0} = `{1}`: {2}")]
+    Invalid(&'static str, String, &'static str),
 }
+
+/// Movidesk's documented budget: 10 requests a minute per account
+/// ("[Enterprise] Tickets API", Zenvia article 510136).
+pub const DOCUMENTED_PER_MINUTE: u32 = 10;
+
+/// The most `ROTEIRO_MOVIDESK_PER_MINUTE` takes: ten a second.
+const MAX_PER_MINUTE: u32 = 600;
 
 impl MovideskConfig {
     /// Read from the environment: `ROTEIRO_MOVIDESK_TOKEN`,
-    /// `ROTEIRO_MOVIDESK_AGENT`, optionally `ROTEIRO_MOVIDESK_URL`; each
-    /// may instead be a line of the file `ROTEIRO_MOVIDESK_CONFIG` names
-    /// (the environment wins).
+    /// `ROTEIRO_MOVIDESK_AGENT`, optionally `ROTEIRO_MOVIDESK_URL` and
+    /// `ROTEIRO_MOVIDESK_PER_MINUTE` (the account's budget; the
+    /// documented 10 unless told otherwise: lower to leave room for other
+    /// integrations of the same account, higher only where the account's
+    /// limit is known to be, as the tests' stand-in); each may instead be
+    /// a line of the file
+    /// `ROTEIRO_MOVIDESK_CONFIG` names (the environment wins).
     pub fn from_env() -> Result<Self, ConfigError> {
         let file = match std::env::var("ROTEIRO_MOVIDESK_CONFIG") {
             Ok(path) if !path.is_empty() => {
@@ -154,7 +168,7 @@ impl MovideskConfig {
             base_url: read("ROTEIRO_MOVIDESK_URL").unwrap_or_else(|| MOVIDESK_URL.to_string()),
             token: Secret::new(read("ROTEIRO_MOVIDESK_TOKEN").ok_or(ConfigError::Missing("ROTEIRO_MOVIDESK_TOKEN"))?),
             agent_id: read("ROTEIRO_MOVIDESK_AGENT").ok_or(ConfigError::Missing("ROTEIRO_MOVIDESK_AGENT"))?,
-            per_minute: 10,
+            per_minute: per_minute(read("ROTEIRO_MOVIDESK_PER_MINUTE"))?,
             minute: Duration::from_secs(60),
             timeout: Duration::from_secs(15),
             max_wait: Duration::from_secs(70),
@@ -162,9 +176,36 @@ impl MovideskConfig {
     }
 }
 
+/// `ROTEIRO_MOVIDESK_PER_MINUTE`, when given: a whole number within bounds.
+fn per_minute(given: Option<String>) -> Result<u32, ConfigError> {
+    let Some(value) = given else {
+        return Ok(DOCUMENTED_PER_MINUTE);
+    };
+    (value.trim().parse().ok())
+        .filter(|n| (1..=MAX_PER_MINUTE).contains(n))
+        .ok_or(ConfigError::Invalid(
+            "ROTEIRO_MOVIDESK_PER_MINUTE",
+            value,
+            "um número inteiro de 1 a 600 (requisições por minuto da conta; o documentado é 10)",
+        ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_budget_is_the_documented_one_unless_a_valid_number_is_given() {
+        assert_eq!(per_minute(None).unwrap(), 10);
+        assert_eq!(per_minute(Some("60".into())).unwrap(), 60);
+        for wrong in ["0", "601", "dez", "-5"] {
+            let err = per_minute(Some(wrong.into())).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("ROTEIRO_MOVIDESK_PER_MINUTE = `{wrong}`")),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn a_piece_of_the_secret_or_its_encoding_is_masked_too() {

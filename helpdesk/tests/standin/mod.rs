@@ -99,6 +99,8 @@ struct Inner {
     tickets: BTreeMap<String, Value>,
     past: BTreeMap<String, Value>,
     seen: Vec<Seen>,
+    /// Requests answered 429 (over the budget, or blocked).
+    refused: usize,
     recent: VecDeque<Instant>,
     failures_in_a_row: u32,
     blocked_until: Option<Instant>,
@@ -133,6 +135,7 @@ impl StandIn {
             tickets: BTreeMap::new(),
             past: BTreeMap::new(),
             seen: Vec::new(),
+            refused: 0,
             recent: VecDeque::new(),
             failures_in_a_row: 0,
             blocked_until: None,
@@ -189,6 +192,11 @@ impl StandIn {
     /// Every request received so far.
     pub fn seen(&self) -> Vec<Seen> {
         self.with(|inner| inner.seen.clone())
+    }
+
+    /// How many requests were answered 429 so far.
+    pub fn refused(&self) -> usize {
+        self.with(|inner| inner.refused)
     }
 
     /// Changes the rules.
@@ -271,6 +279,7 @@ impl Inner {
 
     fn handle(&mut self, method: &Method, query: &BTreeMap<String, String>, body: &[u8], past: bool) -> Response {
         if let Some(refused) = self.refusal(Instant::now()) {
+            self.refused += 1;
             return refused;
         }
         if let Some(status) = self.rules.fail_next.pop_front() {
