@@ -40,6 +40,7 @@ pub use decide::error::{DecideError, RuleError, SituationError};
 pub use decide::situation::Situation;
 pub use facts::spec::FactKind;
 pub use facts::vocabulary::{plain, Choices, Fact, FactValue};
+pub use facts::zone::Zone;
 pub use load::error::{BundleError, Problem};
 pub use load::files::{folder_fingerprint, FolderFingerprint};
 pub use model::bundle::{Bundle, Evaluation, SourceFile};

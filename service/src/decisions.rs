@@ -112,6 +112,8 @@ pub async fn explain(State(desk): State<Arc<Desk>>, body: Result<Bytes, BytesRej
 pub struct VocabularyBody<'b> {
     /// The top-level groups (`contact`, `request`...).
     pub groups: Vec<&'b str>,
+    /// The IANA zone every moment is typed and shown in.
+    pub time_zone: &'static str,
     /// The facts asked first, in order.
     pub first_questions: &'b [String],
     /// The phases whose steps every call repeats, folded when docked.
@@ -187,6 +189,7 @@ pub async fn vocabulary(State(desk): State<Arc<Desk>>) -> Response {
             .filter(|(_, group)| *group)
             .map(|(name, _)| name)
             .collect(),
+        time_zone: served.bundle.time_zone(),
         first_questions: served.bundle.first_questions(),
         routine_phases: served.bundle.routine_phases(),
         facts: vocabulary

@@ -747,7 +747,14 @@ test("'agora' follows the real clock in dd/mm/aaaa 24h; time-based steps change 
   await page.locator("#entrar").click();
   await page.locator("#app").waitFor({ state: "visible" });
   assert.equal(await page.locator("#agora").inputValue(), "08/12/2026 10:00");
-  assert.match(await page.locator("#agora-estado").textContent(), /Seguindo o relógio/);
+  assert.match(await page.locator("#agora-estado").textContent(), /Seguindo o relógio \(Horário Padrão de Brasília\)/);
+  // Moments take the bundle's zone's offset of their day, from the tz
+  // database: Brasília kept daylight saving until 2019.
+  assert.deepEqual(await page.evaluate(() => [fuso.nome, comFuso("2026-12-08T10:15"), comFuso("2018-01-15T10:15")]), [
+    "America/Sao_Paulo",
+    "2026-12-08T10:15:00-03:00",
+    "2018-01-15T10:15:00-02:00",
+  ]);
   await fill(page, "appointment.starts_at", "2026-12-08T10:00");
   await fill(page, "appointment.client_reached", "false");
   await settle(page);

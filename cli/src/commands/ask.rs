@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use roteiro_engine::report::compare_decisions;
-use roteiro_engine::{Bundle, Decision, FactKind, Situation};
+use roteiro_engine::{Bundle, Decision, FactKind, Situation, Zone};
 use serde_yaml::Value;
 
 use inquire::error::InquireError;
@@ -293,11 +293,12 @@ fn ask_in_terminal(bundle: &Bundle, fact: &str, question: &str) -> Answer {
             };
             let help = format!("{format} · vazio ou Esc pula · Ctrl-C encerra com a decisão até aqui");
             let accepted = values.clone();
+            let zone = bundle.zone();
             Text::new(question)
                 .with_help_message(&help)
                 .with_validator(move |input: &str| {
                     let input = input.trim();
-                    Ok(match parse_answer(kind, &accepted, input) {
+                    Ok(match parse_answer(kind, &accepted, zone, input) {
                         _ if input.is_empty() => Validation::Valid,
                         Ok(_) => Validation::Valid,
                         Err(message) => Validation::Invalid(message.into()),
@@ -306,7 +307,7 @@ fn ask_in_terminal(bundle: &Bundle, fact: &str, question: &str) -> Answer {
                 .prompt_skippable()
                 .map(|typed| {
                     let typed = typed.unwrap_or_default();
-                    parse_answer(kind, &values, typed.trim())
+                    parse_answer(kind, &values, zone, typed.trim())
                         .ok()
                         .filter(|_| !typed.trim().is_empty())
                 })
@@ -366,7 +367,7 @@ fn ask(bundle: &Bundle, fact: &str, question: &str, input: &mut impl BufRead, ou
         }
         // An option typed by its display name is that option.
         let named = values.iter().find(|value| spec.value_name(value) == line);
-        match parse_answer(spec.kind(), &values, named.map_or(line, String::as_str)) {
+        match parse_answer(spec.kind(), &values, bundle.zone(), named.map_or(line, String::as_str)) {
             Ok(value) => return Answer::Value(value),
             Err(message) => {
                 let _ = writeln!(out, "  {message}");
@@ -405,7 +406,7 @@ fn menu_score(typed: &str, _: &String, shown: &str, index: usize) -> Option<i64>
 }
 
 /// An answer typed the way people write it, as a situation value.
-fn parse_answer(kind: FactKind, values: &[String], line: &str) -> Result<Value, String> {
+fn parse_answer(kind: FactKind, values: &[String], zone: Zone, line: &str) -> Result<Value, String> {
     match kind {
         FactKind::Enum => {
             let chosen = line
@@ -430,9 +431,15 @@ fn parse_answer(kind: FactKind, values: &[String], line: &str) -> Result<Value, 
         FactKind::Date => NaiveDate::parse_from_str(line, "%d/%m/%Y")
             .map(|date| Value::String(date.format("%Y-%m-%d").to_string()))
             .map_err(|_| "data inválida; escreva dd/mm/aaaa, por exemplo 05/12/2026".into()),
+        // As the bundle's zone shows it: its offset that day, from the tz
+        // database (never a fixed -03:00).
         FactKind::Datetime => NaiveDateTime::parse_from_str(line, "%d/%m/%Y %H:%M")
-            .map(|at| Value::String(format!("{}-03:00", at.format("%Y-%m-%dT%H:%M:%S"))))
-            .map_err(|_| "data e hora inválidas; escreva dd/mm/aaaa HH:MM, por exemplo 08/12/2026 10:15".into()),
+            .map_err(|_| "data e hora inválidas; escreva dd/mm/aaaa HH:MM, por exemplo 08/12/2026 10:15".to_string())
+            .and_then(|local| {
+                zone.at(local)
+                    .map(|at| Value::String(at.to_rfc3339()))
+                    .ok_or_else(|| format!("{line} não existe em {} (o relógio pula essa hora)", zone.name()))
+            }),
         FactKind::Integer => line
             .parse::<i64>()
             .map(|n| Value::Number(n.into()))
@@ -511,5 +518,29 @@ fn finish(bundle: &Bundle, given: &Situation, decision: &Decision, args: &Args) 
             eprintln!("não foi possível salvar em {}: {err}", path.display());
             Status::Failed
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A moment typed at the terminal is read as the bundle's zone shows
+    /// it, with that day's offset: Brasília had daylight saving until 2019.
+    #[test]
+    fn a_typed_moment_takes_the_zones_offset_of_its_day() {
+        let zone = Zone::named("America/Sao_Paulo").unwrap();
+        let read = |line| parse_answer(FactKind::Datetime, &[], zone, line).unwrap();
+        assert_eq!(
+            read("08/12/2026 10:15"),
+            Value::String("2026-12-08T10:15:00-03:00".into())
+        );
+        assert_eq!(
+            read("15/01/2018 10:15"),
+            Value::String("2018-01-15T10:15:00-02:00".into())
+        );
+        // The hour the clock skipped when daylight saving began.
+        let skipped = parse_answer(FactKind::Datetime, &[], zone, "04/11/2018 00:30").unwrap_err();
+        assert!(skipped.contains("não existe em America/Sao_Paulo"), "{skipped}");
     }
 }

@@ -23,6 +23,12 @@ impl Bundle {
         self.calendar.zone().local(at)
     }
 
+    /// The bundle's zone, to read a moment typed as the zone's clock shows
+    /// it ("08/12/2026 10:15") into an instant.
+    pub fn zone(&self) -> crate::facts::zone::Zone {
+        self.calendar.zone()
+    }
+
     /// Chooses which evaluator runs the expressions (native by default);
     /// decisions are the same either way.
     pub fn set_evaluation(&mut self, evaluation: Evaluation) {

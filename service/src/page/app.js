@@ -44,10 +44,40 @@ const texto = (tag, conteudo, classe) => {
   return el;
 };
 
-// The bundle's zone is Brasília (UTC-3, no daylight saving since 2019),
-// whatever zone the browser is in: "AAAA-MM-DDTHH:MM" there.
-function agoraEmBrasilia() {
-  return new Date(Date.now() - 3 * 3600 * 1000).toISOString().slice(0, 16);
+// The bundle's zone (its IANA name, from /v1/vocabulary): every moment is
+// typed and shown as its clock reads it, whatever zone the browser is in,
+// with the offset the tz database gives that day.
+const fuso = { nome: "UTC" };
+
+// `instante` (ms since the epoch) as the zone's clock shows it,
+// "AAAA-MM-DDTHH:MM".
+function noFuso(instante) {
+  const formato = new Intl.DateTimeFormat("en-CA", {
+    timeZone: fuso.nome, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+  });
+  const partes = Object.fromEntries(formato.formatToParts(new Date(instante)).map((p) => [p.type, p.value]));
+  return `${partes.year}-${partes.month}-${partes.day}T${partes.hour}:${partes.minute}`;
+}
+
+// The zone's offset at `instante`, in minutes (-180 in Brasília).
+function deslocamento(instante) {
+  const minuto = Math.floor(instante / 60000) * 60000;
+  return (Date.parse(`${noFuso(minuto)}:00Z`) - minuto) / 60000;
+}
+
+// A wall time of the zone ("AAAA-MM-DDTHH:MM") in RFC 3339, with the
+// zone's offset at that moment ("2026-12-08T10:15:00-03:00").
+function comFuso(iso) {
+  const parede = Date.parse(`${iso}:00Z`);
+  const minutos = deslocamento(parede - deslocamento(parede) * 60000);
+  const horas = String(Math.floor(Math.abs(minutos) / 60)).padStart(2, "0");
+  return `${iso}:00${minutos < 0 ? "-" : "+"}${horas}:${String(Math.abs(minutos) % 60).padStart(2, "0")}`;
+}
+
+// How people call the zone ("Horário Padrão de Brasília").
+function nomeDoFuso() {
+  const formato = new Intl.DateTimeFormat("pt-BR", { timeZone: fuso.nome, timeZoneName: "long" });
+  return formato.formatToParts(new Date()).find((p) => p.type === "timeZoneName")?.value ?? fuso.nome;
 }
 
 // Dates and times as people in Brazil read them, dd/mm/aaaa and 24-hour
@@ -80,13 +110,13 @@ const relogio = { fixado: false };
 
 function momento() {
   const iso = isoDe($("agora").value, true);
-  return iso ? `${iso}:00-03:00` : undefined;
+  return iso ? comFuso(iso) : undefined;
 }
 
 function mostrarRelogio() {
   $("agora-estado").textContent = relogio.fixado
     ? `Horário fixado em ${$("agora").value}: as regras de tempo não andam sozinhas.`
-    : "Seguindo o relógio (horário de Brasília).";
+    : `Seguindo o relógio (${nomeDoFuso()}).`;
   $("seguir-relogio").hidden = !relogio.fixado;
 }
 
@@ -95,7 +125,7 @@ function mostrarRelogio() {
 // cancellation routine, with no one touching the page).
 function andarRelogio() {
   if (relogio.fixado) return;
-  const agora = textoDe(agoraEmBrasilia());
+  const agora = textoDe(noFuso(Date.now()));
   if ($("agora").value !== agora) {
     $("agora").value = agora;
     if (estado.iniciado) agendar();
@@ -213,7 +243,7 @@ function mudar(fato, bruto, entrada) {
     const iso = bruto === "" ? "" : isoDe(bruto, fato.kind === "datetime");
     entrada?.setAttribute("aria-invalid", String(iso === undefined));
     if (iso === undefined) return;
-    bruto = fato.kind === "datetime" && iso ? `${iso}:00-03:00` : iso;
+    bruto = fato.kind === "datetime" && iso ? comFuso(iso) : iso;
   }
   if (bruto === "") delete estado.valores[fato.path];
   else if (fato.kind === "bool") estado.valores[fato.path] = bruto === "true";
@@ -368,12 +398,16 @@ async function decidirCaso() {
 async function decidir() {
   if (estado.caso) return decidirCaso();
   const inicio = performance.now();
+  // Answers arrive in any order on a busy line: only the latest question
+  // asked is shown, never an older answer after a newer one.
+  const pedido = (estado.pedidos = (estado.pedidos ?? 0) + 1);
   const resposta = await api("/v1/decide", {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(situacao()),
   });
   const corpo = await resposta.json();
+  if (pedido !== estado.pedidos) return;
   if (!resposta.ok) {
     $("erro").hidden = false;
     $("erro").textContent = corpo.error;
@@ -709,8 +743,8 @@ async function estatisticas() {
 // each changed, approving one someone else proposed, going back to an
 // earlier one (saying why), and the release every replica serves.
 const ESTADOS = { ativa: "ativa", proposta: "proposta, esperando aprovação", publicada: "publicada" };
-// A stored moment (UTC) as Brasília reads it.
-const dataHora = (iso) => textoDe(new Date(Date.parse(iso) - 3 * 3600 * 1000).toISOString().slice(0, 16));
+// A stored moment as the bundle's zone reads it.
+const dataHora = (iso) => textoDe(noFuso(Date.parse(iso)));
 
 async function versoes() {
   const resposta = await api("/v1/releases");
@@ -845,16 +879,18 @@ async function comecar(quem) {
   // Someone logged in is never asked their own name: the service fills
   // the facts marked `from_login` (analyst.name) from the session.
   sessao.identificado = !quem.open;
-  $("entrada").hidden = true;
-  $("app").hidden = false;
   $("quem").textContent = quem.open ? "sem autenticação" : `${quem.name} (${quem.role})`;
   $("sair").hidden = Boolean(quem.open);
   $("ver-estatisticas").hidden = !pode("admin");
   $("ver-versoes").hidden = !pode("dono");
+  // Shown once the vocabulary (and the bundle's zone) is in: "agora" is
+  // never empty or in the wrong zone on screen.
   if (!estado.iniciado) {
     estado.iniciado = true;
     await iniciar();
   }
+  $("entrada").hidden = true;
+  $("app").hidden = false;
 }
 
 async function abrir() {
@@ -881,9 +917,7 @@ async function iniciar() {
   $("novo-atendimento").addEventListener("click", novoAtendimento);
   $("ver-pendencias").addEventListener("click", verPendencias);
   $("pendencias-time").addEventListener("change", pendenciasDosCasos);
-  andarRelogio();
-  mostrarRelogio();
-  setInterval(andarRelogio, 15000);
+
   $("agora").addEventListener("input", fixarRelogio);
   $("seguir-relogio").addEventListener("click", seguirRelogio);
   $("detalhes").checked = localStorage.getItem("roteiro.detalhes") === "sim";
@@ -894,6 +928,11 @@ async function iniciar() {
   });
   // Both asked at once: the rules in words are for "Por quê?" only.
   const [vocabulario, regras] = await Promise.all(["/v1/vocabulary", "/v1/rules"].map(async (url) => (await api(url)).json()));
+  fuso.nome = vocabulario.time_zone;
+  $("agora-formato").textContent = `dd/mm/aaaa hh:mm, ${nomeDoFuso()}`;
+  andarRelogio();
+  mostrarRelogio();
+  setInterval(andarRelogio, 15000);
   for (const fato of vocabulario.facts) estado.fatos.set(fato.path, fato);
   PRINCIPAIS = vocabulario.first_questions;
   ROTINA = vocabulario.routine_phases;
