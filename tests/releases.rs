@@ -187,6 +187,14 @@ fn an_owner_publishes_another_approves_and_a_rollback_brings_the_earlier_decisio
     assert!(err.contains("outra pessoa"), "{err}");
     let (code, out, err) = roteiro(&["release", "approve", &first], &database, &owners.bruno);
     assert_eq!(code, 0, "{out}{err}");
+    // Listed with when, as people read it on the bundle's clock.
+    let (_, listed, _) = roteiro(&["releases"], &database, "");
+    // (today in Brasília, or the minute before, should the day just have turned)
+    let zone = roteiro_engine::Zone::named("America/Sao_Paulo").unwrap();
+    let now = chrono::Utc::now();
+    let days =
+        [now, now - chrono::TimeDelta::minutes(1)].map(|at| format!(" em {} ", zone.local(&at).format("%d/%m/%Y")));
+    assert!(days.iter().any(|day| listed.contains(day.as_str())), "{listed}");
 
     // serve without --policies serves it, and names it in every decision.
     let mut served = common::start_serve(&[OsStr::new("--database"), OsStr::new(&database)]);

@@ -5,13 +5,14 @@
 
 use chrono::Utc;
 use roteiro_decision_log::Filter;
+use roteiro_engine::Zone;
 use roteiro_releases::{changes, Gates, Impact, Release, ReleaseError, Releases, State};
 
 use crate::args::BundleArgs;
 use crate::database::{require_owner, DatabaseArgs};
 use crate::failure::Failure;
 use crate::render::Style;
-use crate::Status;
+use crate::{clock, Status};
 
 /// How far back the log's decisions are decided again to show an impact.
 const IMPACT_DAYS: i64 = 30;
@@ -184,7 +185,7 @@ pub fn render_impact(impact: &Impact) -> String {
     out
 }
 
-fn summary(release: &Release) -> String {
+fn summary(release: &Release, zone: Zone) -> String {
     let approval = match (&release.approved_by, release.needs_approval) {
         (Some(by), _) => format!(", aprovada por {by}"),
         (None, true) => String::new(),
@@ -199,7 +200,7 @@ fn summary(release: &Release) -> String {
         release.version,
         release.state.name(),
         release.author,
-        release.published_at,
+        clock::shown(&release.published_at, zone),
         approval,
         release.note,
         release.impact.changed,
@@ -213,8 +214,9 @@ pub fn list(args: &ListArgs) -> Result<Status, Failure> {
     if releases.is_empty() {
         say!("nenhuma versão publicada ainda: roteiro publish --note \"...\"");
     }
+    let zone = clock::shown_zone();
     for release in &releases {
-        say!("{}", summary(release));
+        say!("{}", summary(release, zone));
     }
     Ok(Status::Ok)
 }
@@ -228,7 +230,8 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
                 .get(version)
                 .map_err(failed)?
                 .ok_or_else(|| failed(ReleaseError::NotFound(version.clone())))?;
-            say!("{}", summary(&release));
+            let zone = clock::shown_zone();
+            say!("{}", summary(&release, zone));
             say!("digest {} do pacote {}", release.digest, release.bundle_name);
             say_raw!("{}", render_gates(&release.gates, Style::detect()));
             say_raw!("{}", render_impact(&release.impact));
@@ -238,7 +241,13 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
                 .iter()
                 .filter(|e| &e.version == version)
             {
-                say!("  {} {} por {} {}", event.at, event.kind, event.who, event.note);
+                say!(
+                    "  {} {} por {} {}",
+                    clock::shown(&event.at, zone),
+                    event.kind,
+                    event.who,
+                    event.note
+                );
             }
         }
         Action::Diff { from, to } => {

@@ -19,6 +19,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     if replicas.is_empty() {
         say!("nenhuma réplica de `roteiro serve` neste banco");
     }
+    let zone = crate::clock::shown_zone();
     for replica in replicas {
         let release = replica
             .release
@@ -31,8 +32,8 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
             replica.id,
             if replica.live { "no ar" } else { "parada" },
             release,
-            replica.seen_at,
-            replica.release_checked_at.as_deref().unwrap_or("-")
+            crate::clock::shown(&replica.seen_at, zone),
+            crate::clock::shown(replica.release_checked_at.as_deref().unwrap_or("-"), zone)
         );
         if let Some(problem) = &replica.release_problem {
             say!("  ATENÇÃO: {problem}");
