@@ -148,17 +148,39 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
 /// The outputs by their display names (the bundle's `label` and
 /// `names`), yes/no as sim/não, dates as dd/mm/aaaa.
 fn outputs(out: &mut String, decision: &Decision, style: Style, bundle: Option<&Bundle>) {
-    if !decision.outputs.is_empty() {
+    // An output an undecided rule may still change is "a decidir", with
+    // what decides it, never the value it holds for now.
+    let open = bundle.map(|bundle| bundle.open_outputs(decision)).unwrap_or_default();
+    let names: std::collections::BTreeSet<&String> = decision.outputs.keys().chain(open.keys()).collect();
+    if !names.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Decisão"));
-        for (name, value) in &decision.outputs {
-            let shown = match (bundle, value) {
-                (Some(bundle), value) => bundle.output_in_words(name, value),
-                (None, serde_json::Value::String(text)) => text.clone(),
-                (None, other) => other.to_string(),
+        for name in names {
+            let shown = match (bundle, open.get(name), decision.outputs.get(name)) {
+                (Some(bundle), Some(facts), _) => open_in_words(bundle, facts),
+                (Some(bundle), None, Some(value)) => bundle.output_in_words(name, value),
+                (None, _, Some(serde_json::Value::String(text))) => text.clone(),
+                (_, _, value) => value.map(ToString::to_string).unwrap_or_default(),
             };
             let label = bundle.map_or_else(|| name.to_string(), |b| b.output_label(name));
             let _ = writeln!(out, "  {label}: {shown}");
         }
+    }
+}
+
+/// "a decidir", with the facts that decide it by their labels.
+pub fn open_in_words(bundle: &Bundle, facts: &[String]) -> String {
+    let labels: Vec<&str> = (facts.iter())
+        .map(|fact| {
+            bundle
+                .vocabulary()
+                .fact(fact)
+                .and_then(|f| f.declared_label())
+                .unwrap_or(fact)
+        })
+        .collect();
+    match labels.is_empty() {
+        true => "a decidir".to_string(),
+        false => format!("a decidir (depende de {})", labels.join(", ")),
     }
 }
 

@@ -170,3 +170,31 @@ fn a_derivation_over_an_absent_fact_is_never_kept_between_runs() {
         assert_eq!(route, expected, "{situation}");
     }
 }
+
+/// Before the scope of a training is known, the route is Suporte for now
+/// but IO or another team once it is: open, with what decides it; once
+/// every filter is answered, nothing is open.
+#[test]
+fn outputs_an_undecided_rule_may_still_change_are_open_with_what_decides_them() {
+    let bundle = common::shipped();
+    let call = "contact: {channel: chat, kind: cliente}\nrequest: {topic: treinamento";
+    let open = |situation: &str| bundle.open_outputs(&common::decide(&bundle, situation));
+
+    let no_scope = open(&format!("{call}}}\n"));
+    let route = no_scope.get("route").expect("route open");
+    assert_eq!(route.first().map(String::as_str), Some("request.scope"), "{route:?}");
+    assert!(no_scope.contains_key("io_scheduling"), "{no_scope:?}");
+
+    // A specific part: support's, settled.
+    assert!(open(&format!("{call}, scope: especifico}}\n")).is_empty());
+
+    // The whole module: IO unless a filter sends it elsewhere.
+    let complete = open(&format!("{call}, scope: completo}}\n"));
+    let route = complete.get("route").expect("route open");
+    assert!(route.iter().any(|fact| fact == "client.in_onboarding"), "{route:?}");
+    assert!(!complete.contains_key("io_scheduling"), "{complete:?}");
+    let filtered = format!(
+        "{call}, scope: completo, module: financeiro}}\nclient: {{plan_active: true, account_blocked: false, in_onboarding: false, franchise: false}}\n"
+    );
+    assert!(!open(&filtered).contains_key("route"), "{:?}", open(&filtered));
+}

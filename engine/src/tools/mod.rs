@@ -6,6 +6,7 @@ pub(crate) mod analysis;
 pub(crate) mod diff;
 pub(crate) mod explain;
 pub(crate) mod lint;
+pub(crate) mod open_outputs;
 pub(crate) mod policy_test;
 pub(crate) mod schema;
 pub(crate) mod words;

@@ -47,7 +47,7 @@ impl Bundle {
                 let (document, document_title) = (procedure.document.clone(), procedure.title.clone());
                 procedure.rules.into_iter().map(move |rule| RuleInWords {
                     condition: None,
-                    sets: rule.set.keys().cloned().collect(),
+                    sets: rule.set.keys().chain(rule.compute.keys()).cloned().collect(),
                     priority: rule.priority,
                     title: rule.title,
                     document: document.clone(),
