@@ -279,6 +279,7 @@ fn answers_are_read_as_the_vocabulary_says_and_the_later_wins() {
         bundle: &bundle,
         cases: Cases::open(&address).expect("opens"),
         log: None,
+        signed_in: None,
     };
     let at = chrono::DateTime::parse_from_rfc3339("2026-12-08T10:00:00-03:00").expect("moment");
     desk.open(

@@ -218,6 +218,7 @@ async fn work(
     let pool = pool(&desk)?;
     let served = desk.served();
     let signer = who.name_or(None);
+    let signed_in = who.signed_in();
     tokio::task::spawn_blocking(move || {
         let store = cases_of(&pool)?;
         let signed = desk.signed(signer);
@@ -225,6 +226,7 @@ async fn work(
             bundle: &served.bundle,
             cases: store,
             log: Some(&signed),
+            signed_in,
         };
         let view = job(&mut case_desk, &ticket).map_err(desk_error)?;
         pool.give(case_desk.cases);

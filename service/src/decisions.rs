@@ -38,23 +38,12 @@ fn clock() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::Utc::now().fixed_offset()
 }
 
-/// The facts the vocabulary marks `from_login`, filled with the name of
-/// who is logged in when the situation does not give them: an analyst
-/// who entered is never asked their own name.
+/// Who is logged in fills the facts the vocabulary marks `from_login`.
 fn signed_in(bundle: &Bundle, situation: &mut Situation, who: &Who) -> Result<(), ApiError> {
     let Some(identity) = &who.0 else { return Ok(()) };
-    let paths: Vec<String> = bundle
-        .vocabulary()
-        .facts()
-        .filter(|fact| fact.filled_from_login() && !situation.facts.contains_key(&fact.path))
-        .map(|fact| fact.path.clone())
-        .collect();
-    for path in paths {
-        bundle
-            .answer(situation, &path, &serde_json::Value::String(identity.name.clone()))
-            .map_err(|err| ApiError::situation(&err))?;
-    }
-    Ok(())
+    bundle
+        .sign_in(situation, &identity.name)
+        .map_err(|err| ApiError::situation(&err))
 }
 
 fn decide_error(err: &DecideError) -> ApiError {

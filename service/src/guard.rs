@@ -25,6 +25,11 @@ impl Who {
         self.0.as_ref().map(|identity| identity.name.clone()).or(typed)
     }
 
+    /// Who is logged in, by name: fills the facts marked `from_login`.
+    pub fn signed_in(&self) -> Option<String> {
+        self.name_or(None)
+    }
+
     /// [`Who::name_or`], said plainly when no one is known at all.
     pub fn analyst(&self, typed: Option<String>) -> String {
         self.name_or(typed).unwrap_or_else(|| "não informado".to_string())

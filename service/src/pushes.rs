@@ -50,6 +50,7 @@ fn preview(
         bundle: &served.bundle,
         cases: cases_of(&pool)?,
         log: None,
+        signed_in: who.signed_in(),
     };
     let view = case_desk.show(&ticket, now).map_err(desk_error)?;
     pool.give(case_desk.cases);

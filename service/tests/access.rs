@@ -313,6 +313,48 @@ fn whoever_is_logged_in_is_the_analyst_and_is_never_asked_their_name() {
 }
 
 #[test]
+fn a_case_greets_each_logged_in_reader_by_name_and_stores_no_name() {
+    let database = scratch("case-login");
+    let (_runtime, admin) = common::serve(Some(log_config(&database)));
+    let carla = admin.as_new(Role::Analista, "Carla");
+    let bia = admin.as_new(Role::Analista, "Bia");
+    let opened = r#"{"contact": {"kind": "cliente"}, "request": {"topic": "xml"}}"#;
+    let (status, body) = request(&carla, "POST", "/v1/cases/8181?now=2026-12-08T10:00:00-03:00", opened);
+    assert_eq!(status, 201, "{body}");
+    let greeting = |body: &str| -> String {
+        let view: Value = serde_json::from_str(body).unwrap();
+        let missing: Vec<&str> = view["decision"]["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m["fact"].as_str())
+            .collect();
+        assert!(!missing.contains(&"analyst.name"), "{missing:?}");
+        assert!(
+            view["case"]["situation"].get("analyst").is_none(),
+            "the case keeps no reader's name: {}",
+            view["case"]["situation"]
+        );
+        view["decision"]["scripts"][0]["text"].as_str().unwrap().to_string()
+    };
+    let port = admin.addr.port();
+    assert!(greeting(&body).contains(&format!("Carla-{port}")), "{body}");
+    // Another analyst reads and answers the same case: their own name.
+    let (status, body) = request(&bia, "GET", "/v1/cases/8181?now=2026-12-08T10:05:00-03:00", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(greeting(&body).contains(&format!("Bia-{port}")), "{body}");
+    let answer = r#"{"answers": {"contact.channel": "telefone"}}"#;
+    let (status, body) = request(
+        &bia,
+        "POST",
+        "/v1/cases/8181/answers?now=2026-12-08T10:06:00-03:00",
+        answer,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(greeting(&body).contains(&format!("Bia-{port}")), "{body}");
+}
+
+#[test]
 fn the_authenticated_caller_is_who_the_log_and_the_case_record() {
     let database = scratch("who");
     let (_runtime, admin) = common::serve(Some(log_config(&database)));

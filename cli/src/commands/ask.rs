@@ -117,6 +117,7 @@ fn write_back(bundle: &Bundle, args: &Args, case: &Case, given: &Situation) -> R
         bundle,
         cases,
         log: None,
+        signed_in: None,
     };
     let now = clock::now(bundle, args.now);
     let view = desk

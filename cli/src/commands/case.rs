@@ -111,6 +111,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
         bundle: &bundle,
         cases: open_store(&args.log.database)?,
         log: log.as_ref().map(|log| log as &dyn Recorder),
+        signed_in: None,
     };
     let now = clock::now(&bundle, common.moment.now);
     let by = common.by.as_deref();

@@ -58,6 +58,10 @@ pub struct CaseDesk<'b> {
     /// Where the decisions that change a case are recorded, like any other
     /// decision (`origin` "caso"), so stats and diffs see them.
     pub log: Option<&'b dyn Recorder>,
+    /// Who is logged in, when someone is: fills the facts the vocabulary
+    /// marks `from_login` in the decisions made for them, never in the
+    /// case, which other analysts read too.
+    pub signed_in: Option<String>,
 }
 
 impl CaseDesk<'_> {
@@ -83,7 +87,7 @@ impl CaseDesk<'_> {
     pub fn show(&mut self, ticket: &str, now: DateTime<FixedOffset>) -> Result<CaseView, DeskError> {
         let now = self.bundle.local(&now);
         let case = self.found(ticket)?;
-        let decision = self.bundle.decide(&self.situation(&case)?, now)?;
+        let decision = self.bundle.decide(&self.deciding(&case)?, now)?;
         Ok(CaseView {
             open: self.cases.follow_ups(ticket, true)?,
             history: self.cases.events(ticket)?,
@@ -169,6 +173,16 @@ impl CaseDesk<'_> {
             .parse_situation(&case.situation, &format!("caso {}", case.ticket))
     }
 
+    /// The case's situation as decided for who asks: with their name
+    /// where the vocabulary fills it from the login.
+    fn deciding(&self, case: &Case) -> Result<Situation, SituationError> {
+        let mut given = self.situation(case)?;
+        if let Some(name) = &self.signed_in {
+            self.bundle.sign_in(&mut given, name)?;
+        }
+        Ok(given)
+    }
+
     /// Decides the case as it is after a change, records the decision
     /// (with the bundle's digest) in its history and in the decision log,
     /// and makes its follow-ups the decision's.
@@ -176,7 +190,7 @@ impl CaseDesk<'_> {
         // Recorded and shown as the bundle's zone reads it.
         let now = self.bundle.local(&now);
         let case = self.found(ticket)?;
-        let given = self.situation(&case)?;
+        let given = self.deciding(&case)?;
         let decided = match self.log {
             Some(log) => decide_and_record(self.bundle, &given, now, "caso", log)?,
             None => decide_and_record(self.bundle, &given, now, "caso", &None::<crate::CommandLog>)?,
