@@ -150,7 +150,7 @@ pub fn text(decision: &Decision, style: Style, view: View<'_>) -> String {
 fn outputs(out: &mut String, decision: &Decision, style: Style, bundle: Option<&Bundle>) {
     // An output an undecided rule may still change is "a decidir", with
     // what decides it, never the value it holds for now.
-    let open = bundle.map(|bundle| bundle.open_outputs(decision)).unwrap_or_default();
+    let open = &decision.open_outputs;
     let names: std::collections::BTreeSet<&String> = decision.outputs.keys().chain(open.keys()).collect();
     if !names.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("Decisão"));

@@ -178,7 +178,7 @@ fn a_derivation_over_an_absent_fact_is_never_kept_between_runs() {
 fn outputs_an_undecided_rule_may_still_change_are_open_with_what_decides_them() {
     let bundle = common::shipped();
     let call = "contact: {channel: chat, kind: cliente}\nrequest: {topic: treinamento";
-    let open = |situation: &str| bundle.open_outputs(&common::decide(&bundle, situation));
+    let open = |situation: &str| common::decide(&bundle, situation).open_outputs;
 
     let no_scope = open(&format!("{call}}}\n"));
     let route = no_scope.get("route").expect("route open");

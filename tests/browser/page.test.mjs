@@ -303,6 +303,35 @@ test("a case opened by ticket keeps its follow-up, overdue when now moves, close
   await page.close();
 });
 
+// Two answers to a case in quick succession, the first held on the line:
+// the newer reaches the service first, the older then finds the case
+// changed (409). The page shows the newer case, never the older reply.
+test("a case answered twice shows the latest answer even when the older reply arrives last", async () => {
+  const page = await openPage({ width: 1280, height: 1100 });
+  await page.locator("#agora").fill(br(NOW));
+  await fill(page, "request.topic", "boleto");
+  await settle(page);
+  await page.locator("#ticket").fill("3131");
+  await page.locator("#abrir-caso").click();
+  await page.waitForFunction(() => document.querySelector("#caso-estado").textContent.includes("3131"));
+  let held = 0;
+  await page.route("**/v1/cases/3131/answers**", async (route) => {
+    if (held++ === 0) await new Promise((done) => setTimeout(done, 1500));
+    await route.continue();
+  });
+  await fill(page, "contact.kind", "cliente");
+  await page.waitForTimeout(400);
+  await fill(page, "contact.channel", "chat");
+  await page.waitForTimeout(2500);
+  await page.waitForLoadState("networkidle");
+  assert.equal(held, 2, "both answers were sent");
+  assert.equal(await page.locator("#erro").isHidden(), true, await page.locator("#erro").textContent());
+  assert.match(await page.locator("#caso-estado").textContent(), /versão 2/);
+  const stored = await (await api("/v1/cases/3131?now=2026-12-08T10:20:00-03:00")).json();
+  assert.equal(JSON.parse(stored.case.situation).contact.channel, "chat");
+  await page.close();
+});
+
 // Every open follow-up across cases, soonest first, filterable by team.
 test("the Pendências view lists every case's open follow-ups, filterable by team", async () => {
   const open = async (ticket, now, situation) => {

@@ -460,17 +460,14 @@ fn in_words(bundle: &Bundle, output: &str, value: Option<&serde_json::Value>) ->
 fn changes(bundle: &Bundle, before: &Decision, after: &Decision) -> String {
     let change = compare_decisions(before, after);
     let mut parts = Vec::new();
-    let (open_before, open_after) = (bundle.open_outputs(before), bundle.open_outputs(after));
     let names: std::collections::BTreeSet<&String> = before.outputs.keys().chain(after.outputs.keys()).collect();
     for name in names {
         // An output still open reads "a decidir" on either side.
-        let shown = |decision: &Decision, open: &std::collections::BTreeMap<String, Vec<String>>| match open
-            .contains_key(name)
-        {
+        let shown = |decision: &Decision| match decision.open_outputs.contains_key(name) {
             true => "a decidir".to_string(),
             false => in_words(bundle, name, decision.outputs.get(name)),
         };
-        let (old, new) = (shown(before, &open_before), shown(after, &open_after));
+        let (old, new) = (shown(before), shown(after));
         if old != new {
             parts.push(format!("{}: {old} → {new}", bundle.output_label(name)));
         }

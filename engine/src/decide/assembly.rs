@@ -524,7 +524,7 @@ impl Bundle {
                 needed_by: out.missing.remove(fact).unwrap_or_default(),
             })
             .collect();
-        Decision {
+        self.with_open_outputs(Decision {
             bundle: self.info.clone(),
             outputs,
             actions: out.actions.into_iter().map(|(_, action)| action).collect(),
@@ -532,10 +532,11 @@ impl Bundle {
             reminders: out.reminders,
             follow_ups: follow_ups::finish(out.follow_ups, decided_at, self.calendar.zone()),
             missing,
+            open_outputs: BTreeMap::new(),
             assumed,
             warnings,
             trace: out.trace,
-        }
+        })
     }
 
     /// The declared fact at `path`, by slot.

@@ -30,6 +30,13 @@ pub struct Decision {
     pub follow_ups: Vec<FollowUp>,
     /// Facts that would change the decision, with the question to ask.
     pub missing: Vec<Missing>,
+    /// Outputs not settled yet, each with the missing facts that decide
+    /// it: a rule still waiting for an answer may set it, at a priority
+    /// that reaches the value shown for now (before the scope of a
+    /// training is known, the route is Suporte or IO). Absent when every
+    /// output is settled.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub open_outputs: BTreeMap<String, Vec<String>>,
     /// Facts the decision took from the vocabulary's defaults.
     pub assumed: Vec<Assumed>,
     /// Conflicts and ignored input, in words.

@@ -1,7 +1,7 @@
-//! Outputs a decision has not settled yet: what the page and the text
-//! output show "a decidir" instead of the value they hold for now (before
-//! the scope of a training is known, the route is Suporte or IO, not
-//! Suporte).
+//! Outputs a decision has not settled yet: what the decision lists under
+//! `open_outputs`, and the page and the text output show "a decidir"
+//! instead of the value they hold for now (before the scope of a training
+//! is known, the route is Suporte or IO, not Suporte).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,15 +10,24 @@ use crate::decide::trace::RuleStatus;
 use crate::model::bundle::{Bundle, Rule};
 
 impl Bundle {
+    /// The decision with its open outputs listed: only a rule waiting for
+    /// a missing fact leaves one open.
+    pub(crate) fn with_open_outputs(&self, mut decision: Decision) -> Decision {
+        if !decision.missing.is_empty() {
+            decision.open_outputs = self.open_outputs(&decision);
+        }
+        decision
+    }
+
     /// Each output a rule still undecided (waiting for a missing fact)
     /// would set, at a priority that reaches the rules that set it, with
     /// the missing facts that decide it, in the decision's order.
-    pub fn open_outputs(&self, decision: &Decision) -> BTreeMap<String, Vec<String>> {
-        let rules: HashMap<&str, &Rule> = self.rules.iter().map(|rule| (rule.id.as_ref(), rule)).collect();
+    fn open_outputs(&self, decision: &Decision) -> BTreeMap<String, Vec<String>> {
         let mut settled_at: HashMap<&str, i64> = HashMap::new();
         let mut undecided = Vec::new();
-        for entry in &decision.trace {
-            let Some(rule) = rules.get(entry.rule) else { continue };
+        // The trace holds one entry per rule, in the bundle's order.
+        for (entry, rule) in decision.trace.iter().zip(&self.rules) {
+            debug_assert_eq!(entry.rule, rule.id.as_ref());
             match entry.status {
                 RuleStatus::Fired => {
                     for output in outputs_of(rule) {
@@ -26,7 +35,7 @@ impl Bundle {
                         *best = (*best).max(rule.priority);
                     }
                 }
-                RuleStatus::Undecided => undecided.push(*rule),
+                RuleStatus::Undecided => undecided.push(rule),
                 RuleStatus::NotFired | RuleStatus::Skipped => {}
             }
         }

@@ -30,12 +30,6 @@ pub struct RuleInWords {
     pub section: String,
     /// Its condition in words (`None`: it has none, it always applies).
     pub condition: Option<String>,
-    /// The outputs it sets when it fires: while it is undecided, they
-    /// are "a decidir".
-    pub sets: Vec<String>,
-    /// Its priority: an undecided rule below the one that set an output
-    /// cannot change it.
-    pub priority: i64,
 }
 
 impl Bundle {
@@ -47,8 +41,6 @@ impl Bundle {
                 let (document, document_title) = (procedure.document.clone(), procedure.title.clone());
                 procedure.rules.into_iter().map(move |rule| RuleInWords {
                     condition: None,
-                    sets: rule.set.keys().chain(rule.compute.keys()).cloned().collect(),
-                    priority: rule.priority,
                     title: rule.title,
                     document: document.clone(),
                     document_title: document_title.clone(),

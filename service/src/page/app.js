@@ -376,7 +376,7 @@ function mostrarErro(mensagem) {
 
 // In a case, a change is an answer to the case (on the version read);
 // nothing changed, the case is read again (time may have moved).
-async function decidirCaso() {
+async function decidirCaso(atual) {
   const { ticket, versao, valores } = estado.caso;
   const respostas = Object.fromEntries(
     Object.entries(estado.valores).filter(([fato, valor]) => valores[fato] !== valor),
@@ -391,23 +391,25 @@ async function decidirCaso() {
       body: JSON.stringify({ answers: respostas, version: versao }),
     });
   const corpo = await resposta.json();
+  if (!atual()) return;
   if (!resposta.ok) return mostrarErro(corpo.error);
   mostrarCaso(corpo);
 }
 
 async function decidir() {
-  if (estado.caso) return decidirCaso();
-  const inicio = performance.now();
   // Answers arrive in any order on a busy line: only the latest question
   // asked is shown, never an older answer after a newer one.
   const pedido = (estado.pedidos = (estado.pedidos ?? 0) + 1);
+  const atual = () => pedido === estado.pedidos;
+  if (estado.caso) return decidirCaso(atual);
+  const inicio = performance.now();
   const resposta = await api("/v1/decide", {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(situacao()),
   });
   const corpo = await resposta.json();
-  if (pedido !== estado.pedidos) return;
+  if (!atual()) return;
   if (!resposta.ok) {
     $("erro").hidden = false;
     $("erro").textContent = corpo.error;
@@ -503,33 +505,11 @@ function porQue(acao, d) {
   return porque;
 }
 
-// Outputs an undecided rule may still set (its priority reaches the rule
-// that set them), each with the questions that decide it: shown "a
-// decidir", never with the value they hold for now.
-function aDecidir(d) {
-  const vencedora = new Map();
-  const indecisas = [];
-  for (const passo of d.trace) {
-    const regra = REGRAS.get(passo.rule);
-    if (!regra) continue;
-    if (passo.status === "undecided") indecisas.push(regra);
-    if (passo.status !== "fired") continue;
-    for (const saida of regra.sets) vencedora.set(saida, Math.max(vencedora.get(saida) ?? -Infinity, regra.priority));
-  }
-  const pendentes = new Map();
-  for (const regra of indecisas) {
-    for (const saida of regra.sets) {
-      if (regra.priority < (vencedora.get(saida) ?? -Infinity)) continue;
-      const perguntas = pendentes.get(saida) ?? new Set();
-      for (const falta of d.missing) if (falta.needed_by.some((quem) => quem.split("#")[0] === regra.rule)) perguntas.add(falta.fact);
-      pendentes.set(saida, perguntas);
-    }
-  }
-  return pendentes;
-}
-
 function mostrarDecisao(d, pendencias) {
-  const pendentes = aDecidir(d);
+  // Outputs a rule still waiting for an answer may set, each with the
+  // questions that decide it (the engine's `open_outputs`): shown "a
+  // decidir", never with the value they hold for now.
+  const pendentes = new Map(Object.entries(d.open_outputs ?? {}));
   const nomes = [...new Set([...Object.keys(d.outputs), ...pendentes.keys()])];
   $("saidas").replaceChildren(...nomes.map((nome) => {
     const rotulo = SAIDAS.get(nome)?.label ?? nome;
