@@ -31,7 +31,11 @@ pub async fn authorize(State(gate): State<Gate>, mut request: Request, next: Nex
         // No route matched: the fallback answers 404.
         return next.run(request).await;
     };
-    let needed = match operations::access(request.method().as_str(), &path) {
+    let declared = operations::access(request.method().as_str(), &path);
+    if let Some((_, weight)) = declared {
+        request.extensions_mut().insert(weight);
+    }
+    let needed = match declared.map(|(access, _)| access) {
         Some(Access::Public) => {
             let known = gate.guard.lets_in(request.headers());
             request.extensions_mut().insert(Who(None));

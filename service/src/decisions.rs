@@ -22,7 +22,7 @@ use crate::reply::{self, ApiError};
 fn situation(bundle: &Bundle, body: Result<Bytes, BytesRejection>) -> Result<Situation, ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large()
+            ApiError::too_large(crate::MAX_BODY_BYTES)
         } else {
             ApiError::unreadable(rejection.body_text())
         }

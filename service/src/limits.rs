@@ -44,19 +44,42 @@ pub struct Known(pub bool);
 /// Longest a handler may take once its body is read, decision included.
 const REQUEST_BUDGET: Duration = Duration::from_secs(2);
 
-/// Largest bundle `POST /v1/releases` takes, in bytes.
-pub const MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
-
-/// Whether the operation publishes a whole bundle: its body may be a
-/// bundle ([`MAX_BUNDLE_BYTES`]) and its gates take longer than a
-/// decision.
-fn is_publication(method: &str, path: &str) -> bool {
-    method == "POST" && path == "/v1/releases"
-}
-
 /// Longest a publication may take: its gates run every policy test and
 /// its impact decides the log's latest decisions again.
 const PUBLICATION_BUDGET: Duration = Duration::from_secs(120);
+
+/// How much an operation may take, declared by each operation
+/// (`operations.rs`) and told to [`slot`] by the access layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Weight {
+    /// A situation, an answer, a login: [`MAX_BODY_BYTES`] and
+    /// [`REQUEST_BUDGET`].
+    #[default]
+    Request,
+    /// A whole bundle: [`MAX_BUNDLE_BYTES`] and [`PUBLICATION_BUDGET`].
+    Publication,
+}
+
+/// Largest bundle a publication takes, in bytes.
+pub const MAX_BUNDLE_BYTES: usize = 8 * 1024 * 1024;
+
+impl Weight {
+    /// The largest body, in bytes.
+    pub fn body_bytes(self) -> usize {
+        match self {
+            Self::Request => MAX_BODY_BYTES,
+            Self::Publication => MAX_BUNDLE_BYTES,
+        }
+    }
+
+    /// The longest the handler may take once its body is read.
+    fn budget(self) -> Duration {
+        match self {
+            Self::Request => REQUEST_BUDGET,
+            Self::Publication => PUBLICATION_BUDGET,
+        }
+    }
+}
 
 /// The numbers, with the defaults `roteiro serve` uses.
 #[derive(Debug, Clone, Copy)]
@@ -334,19 +357,13 @@ pub async fn slot(State(limits): State<Arc<Limits>>, request: Request, next: Nex
         Ok(place) => place,
         Err(busy) => return busy.into_response(),
     };
-    let publication = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .is_some_and(|path| is_publication(request.method().as_str(), path.as_str()));
-    let (most, budget) = match publication {
-        true => (MAX_BUNDLE_BYTES, PUBLICATION_BUDGET),
-        false => (MAX_BODY_BYTES, REQUEST_BUDGET),
-    };
+    let weight = request.extensions().get::<Weight>().copied().unwrap_or_default();
+    let (most, budget) = (weight.body_bytes(), weight.budget());
     let (parts, body) = request.into_parts();
     let read = tokio::time::timeout(limits.config.body_timeout, axum::body::to_bytes(body, most)).await;
     let bytes = match read {
         Err(_) => return ApiError::slow_client().into_response(),
-        Ok(Err(_)) => return ApiError::too_large().into_response(),
+        Ok(Err(_)) => return ApiError::too_large(most).into_response(),
         Ok(Ok(bytes)) => bytes,
     };
     match tokio::time::timeout(budget, next.run(Request::from_parts(parts, Body::from(bytes)))).await {

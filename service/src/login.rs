@@ -92,7 +92,7 @@ pub async fn login(State(gate): State<Gate>, request: Request) -> Result<Respons
     }
     let body = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
         .await
-        .map_err(|_| ApiError::too_large())?;
+        .map_err(|_| ApiError::too_large(crate::MAX_BODY_BYTES))?;
     // The parser's message may quote the body (a token): never echoed.
     let given: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::unreadable("esperado {\"token\": \"...\"}".into()))?;

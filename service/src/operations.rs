@@ -11,6 +11,7 @@ use roteiro_auth::Role;
 use serde_json::{json, Value};
 
 use crate::app::App;
+use crate::limits::Weight;
 use crate::operation_docs::*;
 use crate::{admin, cases, decisions, login, page, pushes, releases, replay, status};
 
@@ -35,6 +36,8 @@ pub struct Operation {
     pub access: Access,
     /// What answers it.
     pub handler: Handler,
+    /// How large its body and how long its work may be.
+    pub weight: Weight,
     /// Its OpenAPI operation: summary, body and answers (what the table
     /// says of it, its parameters, roles and error answers, are added by
     /// `openapi.rs`).
@@ -55,13 +58,13 @@ pub enum Handler {
 /// The table.
 pub static OPERATIONS: LazyLock<Vec<Operation>> = LazyLock::new(table);
 
-/// Who may use `method` on `path` (as the router matched it); `None` when
-/// no operation is declared so.
-pub fn access(method: &str, path: &str) -> Option<Access> {
+/// Who may use `method` on `path` (as the router matched it), and how
+/// much it may take; `None` when no operation is declared so.
+pub fn access(method: &str, path: &str) -> Option<(Access, Weight)> {
     OPERATIONS
         .iter()
         .find(|op| op.method == method && op.path == path)
-        .map(|op| op.access)
+        .map(|op| (op.access, op.weight))
 }
 
 /// The methods declared for `path`, in table order.
@@ -86,7 +89,30 @@ fn op(
         path,
         access,
         handler: Handler::Route(handler),
+        weight: Weight::Request,
         doc,
+    }
+}
+
+/// `GET /openapi.json`, answered by the router from this very table.
+fn api_document() -> Operation {
+    Operation {
+        method: "GET",
+        path: "/openapi.json",
+        access: Public,
+        handler: Handler::Document,
+        weight: Weight::Request,
+        doc: || summary("Este documento", json!({"200": object_answer("OpenAPI 3.1")})),
+    }
+}
+
+impl Operation {
+    /// The same operation, taking a whole bundle.
+    fn publishing(self) -> Self {
+        Self {
+            weight: Weight::Publication,
+            ..self
+        }
     }
 }
 
@@ -141,13 +167,7 @@ fn public() -> Vec<Operation> {
                 )
             },
         ),
-        Operation {
-            method: "GET",
-            path: "/openapi.json",
-            access: Public,
-            handler: Handler::Document,
-            doc: || summary("Este documento", json!({"200": object_answer("OpenAPI 3.1")})),
-        },
+        api_document(),
         op(
             "POST",
             "/v1/login",
@@ -441,7 +461,7 @@ fn changing_releases() -> Vec<Operation> {
             "POST",
             "/v1/releases",
             Needs(Role::Dono),
-            || post(releases::publish).layer(axum::extract::DefaultBodyLimit::max(crate::limits::MAX_BUNDLE_BYTES)),
+            || post(releases::publish).layer(axum::extract::DefaultBodyLimit::max(Weight::Publication.body_bytes())),
             || {
                 with_body(
                     "Publica um pacote enviado arquivo por arquivo (`{\"note\": ..., \"files\": {\"bundle.yaml\": ...}}`), pelos mesmos portões de `roteiro publish`",
@@ -454,7 +474,8 @@ fn changing_releases() -> Vec<Operation> {
                     }),
                 )
             },
-        ),
+        )
+        .publishing(),
         op(
             "POST",
             "/v1/releases/{version}/approve",

@@ -123,11 +123,11 @@ impl ApiError {
         )
     }
 
-    /// The body is over the limit.
-    pub fn too_large() -> Self {
+    /// The body is over `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
         Self::plain(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("corpo grande demais: o limite é {} bytes", crate::MAX_BODY_BYTES),
+            format!("corpo grande demais: o limite é {limit} bytes"),
         )
     }
 

@@ -570,7 +570,22 @@ fn slow_clients_are_cut_off_and_the_in_flight_bound_holds() {
     let huge_header = format!("X-Grande: {}\r\n", "a".repeat(20_000));
     assert_eq!(exchange(admin.addr, "GET", "/v1/vocabulary", &huge_header, "").0, 431);
     let huge_body = "x".repeat(70_000);
-    assert_eq!(exchange(admin.addr, "POST", "/v1/decide", &auth, &huge_body).0, 413);
+    let (status, _, said) = exchange(admin.addr, "POST", "/v1/decide", &auth, &huge_body);
+    assert_eq!(status, 413);
+    assert!(said.contains("65536 bytes"), "{said}");
+    // A publication takes a whole bundle: the same body is read (and
+    // refused as JSON, not as too large); past 8 MiB its own limit says so.
+    let (status, _, said) = exchange(admin.addr, "POST", "/v1/releases", &auth, &huge_body);
+    assert_ne!(status, 413, "{said}");
+    let (status, _, said) = exchange(
+        admin.addr,
+        "POST",
+        "/v1/releases",
+        &auth,
+        &"x".repeat(8 * 1024 * 1024 + 1),
+    );
+    assert_eq!(status, 413, "{said}");
+    assert!(said.contains("8388608 bytes"), "{said}");
 }
 
 /// Serves with a database where no token was ever made; `loopback` as
