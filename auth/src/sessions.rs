@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use roteiro_decision_log::db::{KeptDb, Param};
+use roteiro_decision_log::db::{DbPool, Param};
 use roteiro_decision_log::LogError;
 
 use crate::secret::{random_hex, salted_hash, same};
@@ -52,7 +52,7 @@ pub struct Session {
 
 /// The sessions of one database.
 pub struct Sessions {
-    db: KeptDb,
+    db: std::sync::Arc<DbPool>,
     /// What was read, by the id's hash, and when.
     cache: Mutex<HashMap<String, (Instant, Option<Session>)>>,
     cache_for: Duration,
@@ -71,11 +71,16 @@ fn hashed(id: &str) -> String {
 impl Sessions {
     /// The sessions in the database at `address` (opened and migrated now).
     pub fn open(address: &str) -> Result<Self, LogError> {
-        Ok(Self {
-            db: KeptDb::open(address)?,
+        Ok(Self::on(std::sync::Arc::new(DbPool::open(address)?)))
+    }
+
+    /// The sessions in the database of `pool`.
+    pub fn on(pool: std::sync::Arc<DbPool>) -> Self {
+        Self {
+            db: pool,
             cache: Mutex::new(HashMap::new()),
             cache_for: CACHE_FOR,
-        })
+        }
     }
 
     /// The same sessions, remembered for `cache_for` instead (tests of

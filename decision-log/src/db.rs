@@ -48,6 +48,17 @@ impl Db {
         }
     }
 
+    /// Connects to the database at `address`, already migrated by this
+    /// process (see [`DbPool`]): no migration is looked at.
+    pub fn connect(address: &str) -> Result<Self, LogError> {
+        match crate::Address::of(address)? {
+            crate::Address::Postgres => Ok(Self::Postgres(Box::new(crate::PgClient::new(
+                postgres::Client::connect(address, postgres::NoTls).map_err(pg)?,
+            )))),
+            crate::Address::Sqlite(path) => Ok(Self::Sqlite(crate::sqlite_store::connect(path)?)),
+        }
+    }
+
     /// Runs a statement written with `$1`, `$2`... (SQLite reads `?1`).
     pub fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, LogError> {
         match self {
@@ -133,42 +144,6 @@ impl Db {
     }
 }
 
-/// A connection one process's callers take turns on, kept between uses
-/// (a PostgreSQL connection per use would be a login per use), dropped
-/// after a failure so the next use opens it again.
-pub struct KeptDb {
-    address: String,
-    connection: std::sync::Mutex<Option<Db>>,
-}
-
-impl KeptDb {
-    /// Opens (creating and migrating) the database at `address` now.
-    pub fn open(address: &str) -> Result<Self, LogError> {
-        Ok(Self {
-            address: address.to_string(),
-            connection: std::sync::Mutex::new(Some(Db::open(address)?)),
-        })
-    }
-
-    /// Runs `work` on the connection (blocking: off an async runtime's
-    /// threads).
-    pub fn with<T, E: From<LogError>>(&self, work: impl FnOnce(&mut Db) -> Result<T, E>) -> Result<T, E> {
-        let mut kept = self
-            .connection
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut db = match kept.take() {
-            Some(db) => db,
-            None => Db::open(&self.address)?,
-        };
-        let done = work(&mut db);
-        if done.is_ok() {
-            *kept = Some(db);
-        }
-        done
-    }
-}
-
 /// What keeps its work in one [`Db`] and can be made from one and give it
 /// back (the cases, the pushes, the tokens), so a pool can lend it.
 pub trait OnDb {
@@ -178,17 +153,30 @@ pub trait OnDb {
     fn into_db(self) -> Db;
 }
 
+impl OnDb for Db {
+    fn from_db(db: Db) -> Self {
+        db
+    }
+
+    fn into_db(self) -> Db {
+        self
+    }
+}
+
 /// Most idle connections a pool keeps.
 const MAX_IDLE: usize = 8;
 
-/// One process's connections to its database: opened (and migrated) when
-/// first needed, each taken by one caller at a time and given back for
-/// the next, so a request does not open a connection (a login, on
-/// PostgreSQL) and check the migrations again. Blocking: used off an
-/// async runtime's threads.
+/// One process's handle on its database: migrated once, by the first
+/// connection it opens; each connection taken by one caller at a time and
+/// given back for the next, so a request does not open a connection (a
+/// login, on PostgreSQL) nor look at the migrations again. The service's
+/// cases, pushes, tokens, sessions, budgets and replicas all go through
+/// one. Blocking: used off an async runtime's threads.
 pub struct DbPool {
     address: String,
     idle: std::sync::Mutex<Vec<Db>>,
+    /// Set once the first connection has migrated the database.
+    migrated: std::sync::atomic::AtomicBool,
 }
 
 impl DbPool {
@@ -197,7 +185,18 @@ impl DbPool {
         Self {
             address: address.to_string(),
             idle: std::sync::Mutex::new(Vec::new()),
+            migrated: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// A pool for the database at `address`, opened and migrated now: a
+    /// database that cannot be reached fails here, at start, not at the
+    /// first request.
+    pub fn open(address: &str) -> Result<Self, LogError> {
+        let pool = Self::new(address);
+        let first: Db = pool.take()?;
+        pool.give(first);
+        Ok(pool)
     }
 
     /// The database's address.
@@ -205,8 +204,10 @@ impl DbPool {
         &self.address
     }
 
-    /// `T` over an idle connection, else a new one (opened and migrated).
+    /// `T` over an idle connection, else a new one (the pool's first
+    /// migrates the database).
     pub fn take<T: OnDb>(&self) -> Result<T, LogError> {
+        use std::sync::atomic::Ordering;
         loop {
             let next = self
                 .idle
@@ -217,7 +218,12 @@ impl DbPool {
                 Some(db) if db.is_open() => return Ok(T::from_db(db)),
                 // Closed by the server: dropped, the next one looked at.
                 Some(_) => {}
-                None => return Db::open(&self.address).map(T::from_db),
+                None if self.migrated.load(Ordering::Acquire) => return Db::connect(&self.address).map(T::from_db),
+                None => {
+                    let db = Db::open(&self.address)?;
+                    self.migrated.store(true, Ordering::Release);
+                    return Ok(T::from_db(db));
+                }
             }
         }
     }
@@ -230,6 +236,17 @@ impl DbPool {
         if idle.len() < MAX_IDLE && db.is_open() {
             idle.push(db);
         }
+    }
+
+    /// Runs `work` on a connection of the pool, given back when it
+    /// succeeds (dropped after a failure, so the next use opens another).
+    pub fn with<T, E: From<LogError>>(&self, work: impl FnOnce(&mut Db) -> Result<T, E>) -> Result<T, E> {
+        let mut db: Db = self.take()?;
+        let done = work(&mut db);
+        if done.is_ok() {
+            self.give(db);
+        }
+        done
     }
 }
 
@@ -260,42 +277,56 @@ fn pg_values(params: &[Param<'_>]) -> Vec<Box<dyn ToSql + Sync>> {
 mod tests {
     use super::*;
 
-    /// A bare connection, to see which one a pool lends.
-    struct Bare(Db);
-
-    impl OnDb for Bare {
-        fn from_db(db: Db) -> Self {
-            Self(db)
-        }
-
-        fn into_db(self) -> Db {
-            self.0
-        }
-    }
-
     #[test]
     fn a_pool_lends_a_given_back_connection_again_and_opens_only_when_none_is_idle() {
         let folder = std::env::temp_dir().join(format!("roteiro-pool-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::create_dir_all(&folder).unwrap_or_default();
         let pool = DbPool::new(folder.join("log.db").to_str().unwrap_or_default());
-        let mut first: Bare = pool.take().unwrap();
+        let mut first: Db = pool.take().unwrap();
         // A temporary table lives in its connection only.
-        first.0.batch("CREATE TEMP TABLE mine (x INTEGER)").unwrap();
-        let mut second: Bare = pool.take().unwrap();
+        first.batch("CREATE TEMP TABLE mine (x INTEGER)").unwrap();
+        let mut second: Db = pool.take().unwrap();
         assert!(
-            second.0.rows("SELECT x FROM mine", &[]).is_err(),
+            second.rows("SELECT x FROM mine", &[]).is_err(),
             "a second caller gets another connection"
         );
         pool.give(first);
-        let mut again: Bare = pool.take().unwrap();
+        let mut again: Db = pool.take().unwrap();
         assert!(
-            again.0.rows("SELECT x FROM mine", &[]).is_ok(),
+            again.rows("SELECT x FROM mine", &[]).is_ok(),
             "the given-back connection is lent again"
         );
         pool.give(second);
         pool.give(again);
         assert_eq!(pool.idle.lock().unwrap().len(), 2);
+        let _ = std::fs::remove_dir_all(folder);
+    }
+
+    /// The first connection migrates; the ones after it only connect (a
+    /// migration marked undone here stays undone).
+    #[test]
+    fn a_pool_migrates_its_database_once() {
+        let folder = std::env::temp_dir().join(format!("roteiro-pool-once-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap_or_default();
+        let pool = DbPool::open(folder.join("log.db").to_str().unwrap_or_default()).unwrap();
+        let migrations = |db: &mut Db| {
+            db.rows("SELECT CAST(version AS TEXT) FROM schema_migrations", &[])
+                .unwrap()
+                .len()
+        };
+        let mut first: Db = pool.take().unwrap();
+        assert!(migrations(&mut first) > 5, "opened migrated");
+        first.batch("DELETE FROM schema_migrations WHERE version = 1").unwrap();
+        let (before, mut second): (usize, Db) = (migrations(&mut first), pool.take().unwrap());
+        assert_eq!(
+            migrations(&mut second),
+            before,
+            "the second connection migrated nothing"
+        );
+        pool.give(first);
+        pool.give(second);
         let _ = std::fs::remove_dir_all(folder);
     }
 }

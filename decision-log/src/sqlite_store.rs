@@ -110,6 +110,16 @@ impl SqliteStore {
     }
 }
 
+/// A connection to a log file this process has opened (and migrated)
+/// already: it waits for locks as the log's own does, and writes as the
+/// log's default does.
+pub(crate) fn connect(path: &str) -> Result<Connection, LogError> {
+    let connection = Connection::open(path).map_err(db)?;
+    connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(db)?;
+    connection.pragma_update(None, "synchronous", "NORMAL").map_err(db)?;
+    Ok(connection)
+}
+
 fn migrate(connection: &Connection) -> Result<(), LogError> {
     connection
         .execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")

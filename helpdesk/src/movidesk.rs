@@ -23,7 +23,7 @@
 
 use std::time::{Duration, Instant};
 
-use roteiro_decision_log::LogError;
+use roteiro_decision_log::db::DbPool;
 use serde_json::{json, Value};
 
 use crate::turns::{Turns, Wait};
@@ -84,13 +84,13 @@ impl Movidesk {
         Self::with_turns(config, turns)
     }
 
-    /// A client whose budget every process using the database at
-    /// `address` shares: the account's 10 requests a minute hold for all
-    /// of them together.
-    pub fn sharing(config: MovideskConfig, address: &str) -> Result<Self, LogError> {
+    /// A client whose budget every process using the database of `pool`
+    /// shares: the account's 10 requests a minute hold for all of them
+    /// together.
+    pub fn sharing(config: MovideskConfig, pool: std::sync::Arc<DbPool>) -> Self {
         let account = account_key(&config);
-        let turns = Turns::shared(address, account, config.per_minute, config.minute)?;
-        Ok(Self::with_turns(config, turns))
+        let turns = Turns::shared(pool, account, config.per_minute, config.minute);
+        Self::with_turns(config, turns)
     }
 
     fn with_turns(config: MovideskConfig, turns: Turns) -> Self {

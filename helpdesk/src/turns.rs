@@ -16,7 +16,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use roteiro_decision_log::db::{Db, KeptDb, Param};
+use roteiro_decision_log::db::{Db, DbPool, Param};
 use roteiro_decision_log::LogError;
 
 use crate::budget::Budget;
@@ -43,14 +43,14 @@ impl Turns {
     }
 
     /// `requests` in any `window` for `account`, shared through the
-    /// database at `address`.
-    pub(crate) fn shared(address: &str, account: String, requests: u32, window: Duration) -> Result<Self, LogError> {
-        Ok(Self::Shared(AccountBudget {
-            db: KeptDb::open(address)?,
+    /// database of `pool`.
+    pub(crate) fn shared(pool: std::sync::Arc<DbPool>, account: String, requests: u32, window: Duration) -> Self {
+        Self::Shared(AccountBudget {
+            db: pool,
             account,
             requests: i64::from(requests.max(1)),
             window: TimeDelta::from_std(window).unwrap_or(TimeDelta::seconds(60)),
-        }))
+        })
     }
 
     /// A turn now, or how long until one is free.
@@ -100,7 +100,7 @@ pub(crate) enum Wait {
 
 /// One account's budget in the database.
 pub(crate) struct AccountBudget {
-    db: KeptDb,
+    db: std::sync::Arc<DbPool>,
     account: String,
     requests: i64,
     window: TimeDelta,
@@ -213,7 +213,8 @@ mod tests {
     }
 
     fn account(address: &str) -> AccountBudget {
-        match Turns::shared(address, "conta".into(), 10, Duration::from_secs(60)).unwrap() {
+        let pool = std::sync::Arc::new(DbPool::open(address).unwrap());
+        match Turns::shared(pool, "conta".into(), 10, Duration::from_secs(60)) {
             Turns::Shared(account) => account,
             Turns::Local { .. } => unreachable!(),
         }

@@ -16,15 +16,17 @@ use crate::desk::Desk;
 use crate::replicas::Registry;
 
 /// The active release's version and files, when one was ever activated.
-pub fn active(address: &str) -> Result<Option<(String, Vec<roteiro_engine::SourceFile>)>, String> {
-    let mut releases = Releases::open(address).map_err(|err| err.to_string())?;
+pub fn active(pool: &DbPool) -> Result<Option<(String, Vec<roteiro_engine::SourceFile>)>, String> {
+    let mut releases: Releases = pool.take().map_err(|err| err.to_string())?;
     let Some(active) = releases.active().map_err(|err| err.to_string())? else {
+        pool.give(releases);
         return Ok(None);
     };
     let files = releases
         .files(&active.version)
         .map_err(|err| err.to_string())?
         .unwrap_or_default();
+    pool.give(releases);
     Ok(Some((active.version, files)))
 }
 

@@ -111,6 +111,16 @@ impl Desk {
         self
     }
 
+    /// The desk keeping cases, pushes and releases through `pool`, the
+    /// process's one handle on the database (else one of its own, opened
+    /// at first use).
+    pub fn with_pool(mut self, pool: Option<Arc<roteiro_decision_log::db::DbPool>>) -> Self {
+        if pool.is_some() {
+            self.pool = pool;
+        }
+        self
+    }
+
     /// The desk writing cases into `helpdesk`.
     pub fn with_helpdesk(mut self, helpdesk: roteiro_helpdesk::Movidesk) -> Self {
         self.helpdesk = Some(Arc::new(helpdesk));

@@ -5,10 +5,11 @@
 //! of its own: the access layer, the login handlers and the limits' slot
 //! take it, nothing else of the service.
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::http::{header, HeaderMap};
 use roteiro_auth::{Identity, Keyring, Sessions, Tokens};
+use roteiro_decision_log::db::DbPool;
 
 use crate::reply::ApiError;
 
@@ -51,12 +52,10 @@ pub struct Guard {
 }
 
 struct TokenSource {
-    address: String,
+    /// The process's handle on the database: a refresh a second borrows a
+    /// kept connection, never opens one (a login a second, on PostgreSQL).
+    pool: Arc<DbPool>,
     keyring: RwLock<Arc<Keyring>>,
-    /// The connection each refresh reads through, kept between refreshes
-    /// (a PostgreSQL connection a second would be a login a second);
-    /// dropped after a failure, so the next refresh opens it again.
-    connection: Mutex<Option<Tokens>>,
 }
 
 impl Guard {
@@ -64,15 +63,18 @@ impl Guard {
     /// every [`Guard::refresh`]; `loopback` when served on a loopback
     /// address.
     pub fn tokens(address: &str, secure_cookies: bool, loopback: bool) -> Result<Self, roteiro_auth::TokenError> {
-        let keyring = Tokens::open(address)?.keyring()?;
-        let sessions = Sessions::open(address)?;
+        Self::on(Arc::new(DbPool::open(address)?), secure_cookies, loopback)
+    }
+
+    /// [`Guard::tokens`] through the process's handle on the database.
+    pub fn on(pool: Arc<DbPool>, secure_cookies: bool, loopback: bool) -> Result<Self, roteiro_auth::TokenError> {
+        let keyring = read_keyring(&pool)?;
         Ok(Self {
             tokens: Some(TokenSource {
-                address: address.to_string(),
+                pool: pool.clone(),
                 keyring: RwLock::new(Arc::new(keyring)),
-                connection: Mutex::new(None),
             }),
-            sessions: Some(Arc::new(sessions)),
+            sessions: Some(Arc::new(Sessions::on(pool))),
             secure_cookies,
             loopback,
         })
@@ -116,17 +118,8 @@ impl Guard {
     /// the last keyring.
     pub fn refresh(&self) {
         let Some(source) = &self.tokens else { return };
-        let mut connection = source.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let read = match connection.take() {
-            Some(tokens) => Ok(tokens),
-            None => Tokens::open(&source.address),
-        }
-        .and_then(|mut tokens| tokens.keyring().map(|keyring| (tokens, keyring)));
-        match read {
-            Ok((tokens, keyring)) => {
-                *connection = Some(tokens);
-                *source.keyring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
-            }
+        match read_keyring(&source.pool) {
+            Ok(keyring) => *source.keyring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring),
             Err(err) => tracing::warn!("tokens não relidos: {err}"),
         }
     }
@@ -210,4 +203,13 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
         .find_map(|cookie| cookie.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+}
+
+/// The live tokens, read through a connection of `pool` (given back once
+/// read; dropped after a failure).
+fn read_keyring(pool: &DbPool) -> Result<Keyring, roteiro_auth::TokenError> {
+    let mut tokens: Tokens = pool.take()?;
+    let keyring = tokens.keyring()?;
+    pool.give(tokens);
+    Ok(keyring)
 }

@@ -42,6 +42,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use roteiro_decision_log::db::DbPool;
+
 pub use app::App;
 pub use client_address::{Cidr, TrustedProxies};
 pub use desk::Desk;
@@ -114,6 +116,8 @@ pub enum StartError {
     Runtime(std::io::Error),
     /// No authentication asked for on an address others can reach.
     InsecureAddress(SocketAddr),
+    /// The database could not be opened or migrated.
+    Database(String),
     /// Tokens asked for with no database to keep them, or it failed.
     Tokens(String),
     /// The helpdesk's shared budget could not be opened in the database.
@@ -135,6 +139,7 @@ impl std::fmt::Display for StartError {
                 f,
                 "--insecure-no-auth só vale em endereço local (127.0.0.1, ::1); `{addr}` seria aberto a quem alcançar a rede"
             ),
+            Self::Database(err) => write!(f, "não foi possível abrir o banco de dados: {err}"),
             Self::Tokens(err) => write!(f, "não foi possível ler os tokens de acesso: {err}"),
             Self::Helpdesk(err) => write!(f, "não foi possível abrir o orçamento de requisições do helpdesk: {err}"),
             Self::Replicas(err) => write!(f, "não foi possível registrar esta réplica no banco de dados: {err}"),
@@ -150,39 +155,30 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         .enable_all()
         .build()
         .map_err(StartError::Runtime)?;
-    let guard = match config.auth {
-        Auth::InsecureNoAuth if !config.addr.ip().is_loopback() => {
-            return Err(StartError::InsecureAddress(config.addr))
-        }
-        Auth::InsecureNoAuth => Guard::open(),
-        Auth::Tokens => {
-            let address = config
-                .log
-                .as_ref()
-                .map(|log| log.address.clone())
-                .ok_or_else(|| StartError::Tokens("o serviço está sem banco de dados para guardá-los".into()))?;
-            Guard::tokens(&address, config.tls.is_some(), config.addr.ip().is_loopback())
-                .map_err(|err| StartError::Tokens(err.to_string()))?
-        }
+    // One handle on the database for the whole process, opened and
+    // migrated once, here (blocking, before the runtime runs): the guard,
+    // the helpdesk's budget, the replicas' table, cases, pushes and
+    // releases all go through it.
+    let pool = match config.log.as_ref() {
+        Some(log) => Some(std::sync::Arc::new(
+            DbPool::open(&log.address).map_err(|err| StartError::Database(err.to_string()))?,
+        )),
+        None => None,
     };
-    let (bundle, release) = starting_release(bundle, &config)?;
-    // Opened before the runtime runs: a PostgreSQL connection is opened
-    // by blocking, which a runtime's own threads may not do.
-    let helpdesk = match (config.helpdesk, config.log.as_ref()) {
+    let guard = guard_of(&config, pool.clone())?;
+    let (bundle, release) = starting_release(bundle, &config, pool.as_deref())?;
+    let helpdesk = match (config.helpdesk, pool.clone()) {
         // The account's budget is shared with every replica and command
         // on the same database.
-        (Some(helpdesk), Some(log)) => Some(
-            roteiro_helpdesk::Movidesk::sharing(helpdesk, &log.address)
-                .map_err(|err| StartError::Helpdesk(err.to_string()))?,
-        ),
+        (Some(helpdesk), Some(pool)) => Some(roteiro_helpdesk::Movidesk::sharing(helpdesk, pool)),
         (Some(helpdesk), None) => Some(roteiro_helpdesk::Movidesk::new(helpdesk)),
         (None, _) => None,
     };
     // This replica among the others on the database: they share every
     // client's budget.
-    let registry = match config.log.as_ref() {
-        Some(log) => Some(std::sync::Arc::new(
-            Registry::join(&log.address, chrono::Utc::now()).map_err(|err| StartError::Replicas(err.to_string()))?,
+    let registry = match pool.clone() {
+        Some(pool) => Some(std::sync::Arc::new(
+            Registry::join(pool, chrono::Utc::now()).map_err(|err| StartError::Replicas(err.to_string()))?,
         )),
         None => None,
     };
@@ -194,7 +190,9 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
         let follow_releases = config.follow_releases && config.log.is_some();
-        let mut desk = Desk::new(bundle, config.folder.clone(), config.log).with_release(release);
+        let mut desk = Desk::new(bundle, config.folder.clone(), config.log)
+            .with_release(release)
+            .with_pool(pool);
         if let Some(helpdesk) = helpdesk {
             desk = desk.with_helpdesk(helpdesk);
         }
@@ -225,17 +223,35 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
     served
 }
 
+/// Who the service lets in: everyone on loopback with no authentication,
+/// else the tokens and sessions kept in the database of `pool`.
+fn guard_of(config: &Config, pool: Option<std::sync::Arc<DbPool>>) -> Result<Guard, StartError> {
+    Ok(match config.auth {
+        Auth::InsecureNoAuth if !config.addr.ip().is_loopback() => {
+            return Err(StartError::InsecureAddress(config.addr))
+        }
+        Auth::InsecureNoAuth => Guard::open(),
+        Auth::Tokens => {
+            let pool =
+                pool.ok_or_else(|| StartError::Tokens("o serviço está sem banco de dados para guardá-los".into()))?;
+            Guard::on(pool, config.tls.is_some(), config.addr.ip().is_loopback())
+                .map_err(|err| StartError::Tokens(err.to_string()))?
+        }
+    })
+}
+
 /// The bundle to start with: the active release when the service follows
 /// them and one was activated (one that does not load leaves `bundle`,
 /// and the follower says why), else `bundle`.
 fn starting_release(
     bundle: roteiro_engine::Bundle,
     config: &Config,
+    pool: Option<&DbPool>,
 ) -> Result<(roteiro_engine::Bundle, Option<String>), StartError> {
-    let Some(log) = config.log.as_ref().filter(|_| config.follow_releases) else {
+    let Some(pool) = pool.filter(|_| config.follow_releases) else {
         return Ok((bundle, None));
     };
-    let Some((version, files)) = active_release::active(&log.address).map_err(StartError::Releases)? else {
+    let Some((version, files)) = active_release::active(pool).map_err(StartError::Releases)? else {
         return Ok((bundle, None));
     };
     match roteiro_releases::load(&version, files) {

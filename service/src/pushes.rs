@@ -128,12 +128,9 @@ pub async fn list(State(desk): State<Arc<Desk>>, Path(ticket): Path<String>) -> 
 
 /// Sends due pushes when one is queued and every [`PUSH_INTERVAL`].
 pub async fn worker(desk: Arc<Desk>) {
-    let (Some(helpdesk), Some(address)) = (desk.helpdesk.clone(), desk.log_address().map(str::to_string)) else {
+    let (Some(helpdesk), Some(pool)) = (desk.helpdesk.clone(), desk.pool()) else {
         return;
     };
-    // The connections are kept from round to round (dropped after a
-    // failure, opened again by the next round).
-    let mut kept: Option<(Pushes, Cases)> = None;
     let mut first = true;
     loop {
         // Pushes left queued by the last run go out at once.
@@ -143,27 +140,27 @@ pub async fn worker(desk: Arc<Desk>) {
                 () = tokio::time::sleep(PUSH_INTERVAL) => {}
             }
         }
-        let (helpdesk, address, taken) = (helpdesk.clone(), address.clone(), kept.take());
+        let (helpdesk, pool) = (helpdesk.clone(), pool.clone());
+        // Two connections of the process's pool, given back after a good
+        // round (dropped after a failure).
         let round = tokio::task::spawn_blocking(move || {
-            let (mut pushes, mut cases) = match taken {
-                Some(open) => open,
-                None => (Pushes::open(&address)?, Cases::open(&address)?),
-            };
+            let (mut pushes, mut cases): (Pushes, Cases) = (pool.take()?, pool.take()?);
             let done = deliver_due(
                 helpdesk.as_ref() as &dyn Helpdesk,
                 &mut pushes,
                 &mut cases,
                 &chrono::Utc::now,
             )?;
-            Ok::<_, roteiro_decision_log::LogError>((done, pushes, cases))
+            pool.give(pushes);
+            pool.give(cases);
+            Ok::<_, roteiro_decision_log::LogError>(done)
         })
         .await;
         match round {
-            Ok(Ok((done, pushes, cases))) => {
+            Ok(Ok(done)) => {
                 if !done.is_empty() {
                     tracing::info!(envios = done.len(), "envios ao helpdesk tentados");
                 }
-                kept = Some((pushes, cases));
             }
             Ok(Err(err)) => tracing::warn!("envios ao helpdesk: {err}"),
             Err(_) => {}

@@ -94,8 +94,8 @@ async fn on_releases<T: Send + 'static>(
 /// `GET /v1/releases`: the releases, their history and the replicas.
 pub async fn list(State(desk): State<Arc<Desk>>) -> Result<Response, ApiError> {
     let body = on_releases(desk, |releases, desk| {
-        let replicas = match desk.log_address() {
-            Some(address) => crate::replicas::list(address, chrono::Utc::now())?,
+        let replicas = match desk.pool() {
+            Some(pool) => pool.with(|db| crate::replicas::list(db, chrono::Utc::now()))?,
             None => Vec::new(),
         };
         Ok(ReleasesBody {

@@ -5,7 +5,7 @@
 //! that died stops counting after [`LIVE_SECONDS`].
 
 use chrono::{DateTime, TimeDelta, Utc};
-use roteiro_decision_log::db::{KeptDb, Param};
+use roteiro_decision_log::db::{DbPool, Param};
 use roteiro_decision_log::LogError;
 
 /// A replica not seen for this long is not counted.
@@ -16,7 +16,7 @@ const FORGET_HOURS: i64 = 24;
 
 /// This replica's place in the table.
 pub struct Registry {
-    db: KeptDb,
+    db: std::sync::Arc<DbPool>,
     id: String,
     started_at: String,
 }
@@ -28,9 +28,9 @@ fn moment(at: DateTime<Utc>) -> String {
 }
 
 impl Registry {
-    /// Joins the replicas of the database at `address`, named by the
+    /// Joins the replicas of the database of `pool`, named by the
     /// machine, the process and the moment (readable, and unique).
-    pub fn join(address: &str, now: DateTime<Utc>) -> Result<Self, LogError> {
+    pub fn join(pool: std::sync::Arc<DbPool>, now: DateTime<Utc>) -> Result<Self, LogError> {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|name| name.trim().to_string())
             .unwrap_or_else(|_| "replica".to_string());
@@ -39,7 +39,7 @@ impl Registry {
         let count = JOINED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let id = format!("{host}:{}:{}:{count}", std::process::id(), now.timestamp_micros());
         let registry = Self {
-            db: KeptDb::open(address)?,
+            db: pool,
             id,
             started_at: moment(now),
         };
@@ -128,11 +128,10 @@ pub struct Replica {
     pub release_problem: Option<String>,
 }
 
-/// The replicas of the database at `address` seen in the last day, the
+/// The replicas of the database `db` is on seen in the last day, the
 /// most recently started first.
-pub fn list(address: &str, now: DateTime<Utc>) -> Result<Vec<Replica>, LogError> {
+pub fn list(db: &mut roteiro_decision_log::db::Db, now: DateTime<Utc>) -> Result<Vec<Replica>, LogError> {
     let live_since = moment(now - TimeDelta::seconds(LIVE_SECONDS));
-    let mut db = roteiro_decision_log::db::Db::open(address)?;
     let rows = db.rows(
         "SELECT id, started_at, seen_at, release_version, release_checked_at, release_problem \
          FROM replicas ORDER BY started_at DESC, id",
@@ -170,18 +169,19 @@ mod tests {
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::create_dir_all(&folder).unwrap_or_default();
         let address = folder.join("log.db").to_string_lossy().into_owned();
-        let one = Registry::join(&address, at(0)).unwrap();
-        let two = Registry::join(&address, at(0)).unwrap();
+        let pool = std::sync::Arc::new(DbPool::open(&address).unwrap());
+        let one = Registry::join(pool.clone(), at(0)).unwrap();
+        let two = Registry::join(pool.clone(), at(0)).unwrap();
         assert_ne!(one.id(), two.id());
         assert_eq!(one.beat(at(1)).unwrap(), 2);
         // The second dies: after a few seconds it no longer counts.
         assert_eq!(one.beat(at(1 + LIVE_SECONDS)).unwrap(), 1);
-        let three = Registry::join(&address, at(10)).unwrap();
+        let three = Registry::join(pool.clone(), at(10)).unwrap();
         assert_eq!(one.beat(at(10)).unwrap(), 2);
         three
             .serving(Some("2026.12.07-1"), Some("não carrega"), at(10))
             .unwrap();
-        let listed = list(&address, at(10)).unwrap();
+        let listed = pool.with(|db| list(db, at(10))).unwrap();
         let told = listed.iter().find(|replica| replica.id == three.id()).unwrap();
         assert_eq!(told.release.as_deref(), Some("2026.12.07-1"));
         assert_eq!(told.release_problem.as_deref(), Some("não carrega"));

@@ -64,7 +64,8 @@ pub fn run(desk: &mut CaseDesk<'_>, ask: &Ask<'_>) -> Result<Status, Failure> {
     let mut pushes = Pushes::open(&ask.address).map_err(failed)?;
     let queued = pushes.enqueue(&preview, &who, ask.now.to_utc()).map_err(failed)?;
     // The account's budget is shared with every `serve` on this database.
-    let movidesk = Movidesk::sharing(config, &ask.address).map_err(failed)?;
+    let pool = roteiro_decision_log::db::DbPool::open(&ask.address).map_err(failed)?;
+    let movidesk = Movidesk::sharing(config, std::sync::Arc::new(pool));
     let now = ask.now.to_utc();
     deliver_due(&movidesk as &dyn Helpdesk, &mut pushes, &mut desk.cases, &|| now).map_err(failed)?;
     let push = pushes.get(queued.id).map_err(failed)?.unwrap_or(queued);

@@ -14,8 +14,9 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Result<Status, Failure> {
-    let replicas = roteiro_service::list_replicas(&args.database.address(), chrono::Utc::now())
-        .map_err(|err| Failure::failed(format!("roteiro replicas: {err}")))?;
+    let failed = |err: roteiro_decision_log::LogError| Failure::failed(format!("roteiro replicas: {err}"));
+    let mut db = roteiro_decision_log::db::Db::open(&args.database.address()).map_err(failed)?;
+    let replicas = roteiro_service::list_replicas(&mut db, chrono::Utc::now()).map_err(failed)?;
     if replicas.is_empty() {
         say!("nenhuma réplica de `roteiro serve` neste banco");
     }

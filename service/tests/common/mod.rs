@@ -135,11 +135,10 @@ pub fn serve_limited(
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a loopback port");
     let addr = listener.local_addr().expect("address");
-    let address = log.as_ref().map(|log| log.address.clone());
     let mut desk = Desk::new(bundle, None, log);
     if let Some(helpdesk) = helpdesk {
-        let movidesk = match &address {
-            Some(address) => roteiro_helpdesk::Movidesk::sharing(helpdesk, address).expect("the shared budget"),
+        let movidesk = match desk.pool() {
+            Some(pool) => roteiro_helpdesk::Movidesk::sharing(helpdesk, pool),
             None => roteiro_helpdesk::Movidesk::new(helpdesk),
         };
         desk = desk.with_helpdesk(movidesk);
