@@ -17,6 +17,7 @@ mod journal;
 mod pg_client;
 mod postgres_store;
 mod private;
+mod receipt;
 mod record;
 mod sqlite_store;
 mod stats;
@@ -26,6 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use pg_client::PgClient;
+pub use receipt::Receipt;
 pub use record::{decide_and_record, CommandLog, Decided, Logging, Recorder};
 pub use stats::{stats, Stats};
 pub use writer::{Ack, Durability, LogWriter};

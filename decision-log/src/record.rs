@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset};
 use roteiro_engine::{Bundle, DecideError, Decision, Situation};
 
-use crate::{LogWriter, Made, Row};
+use crate::{LogWriter, Made, Receipt, Row};
 
 /// Whether decisions are recorded, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +25,11 @@ pub enum Logging {
 pub trait Recorder {
     /// Whether rows are recorded, and whether they keep personal facts.
     fn logging(&self) -> Logging;
-    /// Takes one row; whether it is recorded as far as the log's
-    /// durability promises before an answer (queued, or committed). The
-    /// caller says so to whoever asked: a library prints nothing.
-    fn record(&self, row: Row) -> bool;
+    /// Takes one row; its receipt says whether it is recorded as far as
+    /// the log's durability promises before an answer (queued, in the
+    /// journal, committed). The caller waits on it before answering and
+    /// says so to whoever asked: a library prints nothing.
+    fn record(&self, row: Row) -> Receipt;
     /// Who decides, when the recorder knows (an authenticated caller);
     /// `None` leaves the situation's `analyst.name`.
     fn analyst(&self) -> Option<&str> {
@@ -52,9 +53,6 @@ impl CommandLog {
     }
 }
 
-/// Longest a command waits for its decision to be committed.
-const COMMIT_WAIT: Duration = Duration::from_secs(30);
-
 impl Recorder for CommandLog {
     fn logging(&self) -> Logging {
         Logging::On {
@@ -62,15 +60,8 @@ impl Recorder for CommandLog {
         }
     }
 
-    /// With commits waited for, returns once the row is on disk.
-    fn record(&self, row: Row) -> bool {
-        match self.writer.durability() {
-            crate::Durability::Buffered => {
-                self.writer.log(row);
-                true
-            }
-            crate::Durability::Commit | crate::Durability::Sync => self.writer.log_and_wait(row, COMMIT_WAIT),
-        }
+    fn record(&self, row: Row) -> Receipt {
+        self.writer.append(row)
     }
 }
 
@@ -79,8 +70,11 @@ impl<R: Recorder> Recorder for Option<R> {
         self.as_ref().map_or(Logging::Off, Recorder::logging)
     }
 
-    fn record(&self, row: Row) -> bool {
-        self.as_ref().is_none_or(|recorder| recorder.record(row))
+    fn record(&self, row: Row) -> Receipt {
+        match self {
+            Some(recorder) => recorder.record(row),
+            None => Receipt::settled(true),
+        }
     }
 
     fn analyst(&self) -> Option<&str> {
@@ -95,9 +89,9 @@ pub struct Decided {
     pub decision: Decision,
     /// Time spent deciding (the row's latency).
     pub latency: Duration,
-    /// Whether its row is recorded as the log promises (`true` when
-    /// nothing is recorded).
-    pub recorded: bool,
+    /// Whether its row is recorded as the log promises, once the writer
+    /// says (settled `true` when nothing is recorded).
+    pub receipt: Receipt,
 }
 
 /// Decides `situation` as of `now` (the situation's own moment wins) and
@@ -113,8 +107,8 @@ pub fn decide_and_record(
     let started = Instant::now();
     let decision = bundle.decide(situation, now)?;
     let latency = started.elapsed();
-    let recorded = match recorder.logging() {
-        Logging::Off => true,
+    let receipt = match recorder.logging() {
+        Logging::Off => Receipt::settled(true),
         Logging::On { keep_personal } => {
             let made = Made {
                 origin,
@@ -129,6 +123,6 @@ pub fn decide_and_record(
     Ok(Decided {
         decision,
         latency,
-        recorded,
+        receipt,
     })
 }

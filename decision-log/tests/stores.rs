@@ -125,9 +125,9 @@ impl roteiro_decision_log::Recorder for Collect {
         self.0
     }
 
-    fn record(&self, row: Row) -> bool {
+    fn record(&self, row: Row) -> roteiro_decision_log::Receipt {
         self.1.lock().unwrap().push(row);
-        true
+        roteiro_decision_log::Receipt::settled(true)
     }
 }
 

@@ -219,7 +219,7 @@ async fn work(
     let served = desk.served();
     let signer = who.name_or(None);
     let signed_in = who.signed_in();
-    tokio::task::spawn_blocking(move || {
+    let (mut view, ticket) = tokio::task::spawn_blocking(move || {
         let store = cases_of(&pool)?;
         let signed = desk.signed(signer);
         let mut case_desk = CaseDesk {
@@ -230,21 +230,22 @@ async fn work(
         };
         let view = job(&mut case_desk, &ticket).map_err(desk_error)?;
         pool.give(case_desk.cases);
-        if !signed.recorded_blocking() {
-            // The case holds the change; only the log's copy of the
-            // decision is missing.
-            tracing::warn!(ticket = %ticket, "a decisão do caso não foi gravada no log de decisões");
-        }
-        let body = json!({
-            "case": view.case,
-            "decision": view.decision,
-            "follow_ups": follow_ups(&view.open, now),
-            "history": view.history.iter().map(CaseEvent::to_json).collect::<Vec<_>>(),
-        });
-        Ok(reply::json(status, &body))
+        Ok::<_, ApiError>((view, ticket))
     })
     .await
-    .map_err(|err| ApiError::internal(err.to_string()))?
+    .map_err(|err| ApiError::internal(err.to_string()))??;
+    if !view.receipt.recorded().await {
+        // The case holds the change; only the log's copy of the decision
+        // is missing.
+        tracing::warn!(ticket = %ticket, "a decisão do caso não foi gravada no log de decisões");
+    }
+    let body = json!({
+        "case": view.case,
+        "decision": view.decision,
+        "follow_ups": follow_ups(&view.open, now),
+        "history": view.history.iter().map(CaseEvent::to_json).collect::<Vec<_>>(),
+    });
+    Ok(reply::json(status, &body))
 }
 
 fn follow_ups(list: &[CaseFollowUp], now: DateTime<FixedOffset>) -> Value {

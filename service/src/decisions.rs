@@ -62,11 +62,11 @@ pub async fn decide(
     let mut situation = situation(&served.bundle, body)?;
     signed_in(&served.bundle, &mut situation, &who)?;
     let recorder = desk.signed(who.name_or(None));
-    let decided =
+    let mut decided =
         decide_and_record(&served.bundle, &situation, clock(), "serve", &recorder).map_err(|err| decide_error(&err))?;
     // A 200 means the decision is in the log (when the log waits for its
     // commits, which is the default).
-    if !recorder.recorded().await {
+    if !decided.receipt.recorded().await {
         return Err(ApiError::unavailable(
             "a decisão foi tomada mas não pôde ser gravada no log; tente de novo".into(),
         ));

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use roteiro_decision_log::{Durability, Filter, LogError, Logging, Record, Recorder, Row, Store};
+use roteiro_decision_log::{Filter, LogError, Logging, Receipt, Record, Recorder, Row, Store};
 use roteiro_engine::{folder_fingerprint, Bundle, FolderFingerprint};
 use serde::Serialize;
 
@@ -130,11 +130,7 @@ impl Desk {
     /// The log as `who` records into it: the authenticated caller is the
     /// analyst of every row it makes.
     pub fn signed(&self, who: Option<String>) -> Signed<'_> {
-        Signed {
-            desk: self,
-            who,
-            pending: Mutex::new(None),
-        }
+        Signed { desk: self, who }
     }
 
     /// The bundle serving now, held for the whole request.
@@ -292,34 +288,11 @@ impl Desk {
 }
 
 /// The desk's log with who is deciding, for one request. The row is
-/// built between two short locks of the log, so requests only contend for
-/// the moment it takes to queue it.
+/// queued under a short lock of the log; its receipt is waited on outside
+/// it.
 pub struct Signed<'a> {
     desk: &'a Desk,
     who: Option<String>,
-    /// The commit the answer waits for, once a row is queued.
-    pending: Mutex<Option<tokio::sync::oneshot::Receiver<bool>>>,
-}
-
-impl Signed<'_> {
-    /// Whether the row this request recorded is on disk (waiting for its
-    /// commit when the log answers only once committed); `true` when
-    /// nothing was recorded or the log does not wait.
-    pub async fn recorded(&self) -> bool {
-        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
-        match pending {
-            Some(commit) => commit.await.unwrap_or(false),
-            None => true,
-        }
-    }
-}
-
-impl Signed<'_> {
-    /// [`Signed::recorded`] from a blocking thread (a case's work).
-    pub fn recorded_blocking(&self) -> bool {
-        let pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner).take();
-        pending.is_none_or(|commit| commit.blocking_recv().unwrap_or(false))
-    }
 }
 
 impl Recorder for Signed<'_> {
@@ -330,25 +303,12 @@ impl Recorder for Signed<'_> {
         })
     }
 
-    /// Queued: whether it is on disk is for [`Signed::recorded`] to wait
-    /// for, outside any lock.
-    fn record(&self, row: Row) -> bool {
+    fn record(&self, row: Row) -> Receipt {
         let log = self.desk.log.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(log) = log.as_ref() else { return true };
-        match log.writer.durability() {
-            Durability::Buffered => log.writer.log(row),
-            Durability::Commit | Durability::Sync => {
-                let (told, heard) = tokio::sync::oneshot::channel();
-                log.writer.log_then(
-                    row,
-                    Box::new(move |on_disk| {
-                        let _ = told.send(on_disk);
-                    }),
-                );
-                *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(heard);
-            }
+        match log.as_ref() {
+            Some(log) => log.writer.append(row),
+            None => Receipt::settled(true),
         }
-        true
     }
 
     fn analyst(&self) -> Option<&str> {

@@ -236,8 +236,8 @@ fn parsed(bundle: &Bundle, bytes: &[u8], origin: &str) -> Result<Situation, Fail
 /// The decision on what is known so far, logged when the session logs.
 fn decide(bundle: &Bundle, situation: &Situation, log: &impl Recorder) -> Result<Decision, Failure> {
     let now = clock::now(bundle, situation.now());
-    let decided = decide_and_record(bundle, situation, now, "ask", log)?;
-    if !decided.recorded {
+    let mut decided = decide_and_record(bundle, situation, now, "ask", log)?;
+    if !decided.receipt.wait() {
         eprintln!("roteiro: a decisão não foi gravada no log de decisões");
     }
     Ok(decided.decision)

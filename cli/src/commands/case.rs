@@ -115,7 +115,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     };
     let now = clock::now(&bundle, common.moment.now);
     let by = common.by.as_deref();
-    let view = match &args.action {
+    let mut view = match &args.action {
         Action::Open {
             ticket,
             situation,
@@ -159,7 +159,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
             follow_up,
         } => return close(&mut desk.cases, &valid(ticket)?, reason, follow_up.as_deref(), by, now),
     };
-    if !view.logged {
+    if !view.receipt.wait() {
         eprintln!("roteiro: a decisão do caso não foi gravada no log de decisões");
     }
     say_raw!("{}", shown(&bundle, &view, now, common.format)?);

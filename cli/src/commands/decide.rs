@@ -32,8 +32,8 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
     let (bundle, situation) = args.situation.load(&args.bundle)?;
     // Logged only when asked to.
     let log = args.log.then(|| args.database.writer()).transpose()?;
-    let decided = decide_and_record(&bundle, &situation, clock::system(&bundle), "decide", &log)?;
-    if !decided.recorded {
+    let mut decided = decide_and_record(&bundle, &situation, clock::system(&bundle), "decide", &log)?;
+    if !decided.receipt.wait() {
         eprintln!("roteiro: a decisão não foi gravada no log de decisões");
     }
     let view = render::View {

@@ -24,9 +24,9 @@ pub struct CaseView {
     /// the digest of the bundle that made it).
     pub history: Vec<CaseEvent>,
     /// Whether the decision log holds this decision as its durability
-    /// promises: `true` for a read, which records nothing, and when
-    /// there is no log.
-    pub logged: bool,
+    /// promises, once the writer says: settled `true` for a read, which
+    /// records nothing, and when there is no log.
+    pub receipt: crate::Receipt,
 }
 
 /// Why a case could not be worked: the case, or the situation it holds.
@@ -93,7 +93,7 @@ impl CaseDesk<'_> {
             history: self.cases.events(ticket)?,
             case,
             decision,
-            logged: true,
+            receipt: crate::Receipt::settled(true),
         })
     }
 
@@ -225,7 +225,7 @@ impl CaseDesk<'_> {
             open: self.cases.follow_ups(ticket, true)?,
             history: self.cases.events(ticket)?,
             decision,
-            logged: decided.recorded,
+            receipt: decided.receipt,
         })
     }
 }

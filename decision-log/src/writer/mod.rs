@@ -252,7 +252,7 @@ impl LogWriter {
     /// Queues one record; `ack` hears `true` once it is on disk (in the
     /// journal, or committed), `false` if it is lost (the queue full, the
     /// writer closed, every buffer full). Never waits for the database.
-    pub fn log_then(&self, record: Row, ack: Ack) {
+    fn log_then(&self, record: Row, ack: Ack) {
         let Some(journal) = &self.journal else {
             self.send(Entry::Row {
                 row: record,
@@ -288,17 +288,21 @@ impl LogWriter {
         }
     }
 
-    /// Queues one record and waits until it is on disk (or `timeout`
-    /// passes); whether it is.
-    pub fn log_and_wait(&self, record: Row, timeout: Duration) -> bool {
-        let (told, heard) = mpsc::channel();
-        self.log_then(
-            record,
-            Box::new(move |on_disk| {
-                let _ = told.send(on_disk);
-            }),
-        );
-        heard.recv_timeout(timeout).unwrap_or(false)
+    /// Appends one record as the writer's durability says an answer
+    /// waits for it: queued (`Buffered`), or in the journal or committed,
+    /// which the receipt hears. Never waits for the database.
+    pub fn append(&self, record: Row) -> crate::Receipt {
+        match self.durability {
+            Durability::Buffered => {
+                self.log(record);
+                crate::Receipt::settled(true)
+            }
+            Durability::Commit | Durability::Sync => {
+                let (ack, receipt) = crate::Receipt::pending();
+                self.log_then(record, ack);
+                receipt
+            }
+        }
     }
 
     /// Waits until everything queued so far is in the database (or
