@@ -13,7 +13,7 @@ use axum::response::Response;
 
 use crate::guard::Guard;
 
-/// The page loads `/app.js` and `/style.css`, talks to `/v1` and sets
+/// The page loads its scripts and `/style.css`, talks to `/v1` and sets
 /// widths through the CSSOM (which CSP allows); nothing else.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; font-src 'self'; form-action 'self'; \
@@ -22,12 +22,11 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 /// A year, the usual HSTS lifetime.
 const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
 
-/// The page's own files: revalidated, never served stale after an upgrade.
-const PAGE_FILES: [&str; 3] = ["/", "/app.js", "/style.css"];
-
 /// Adds the headers to whatever the inner layers answered.
 pub async fn secure(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
-    let page_file = PAGE_FILES.contains(&request.uri().path());
+    // The page's own files: revalidated, never served stale after an
+    // upgrade.
+    let page_file = crate::page::is_page_file(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {

@@ -119,6 +119,7 @@ impl Operation {
 fn table() -> Vec<Operation> {
     [
         public(),
+        page_files(),
         deciding(),
         casework(),
         pushing(),
@@ -131,30 +132,23 @@ fn table() -> Vec<Operation> {
     .collect()
 }
 
-/// The page, health, the API document and logging in: anyone.
+/// The page's files: anyone.
+fn page_files() -> Vec<Operation> {
+    let doc = || {
+        summary(
+            "A página dos analistas: HTML, scripts e estilo",
+            json!({"200": {"description": "O arquivo"}}),
+        )
+    };
+    page::FILES
+        .iter()
+        .map(|file| op("GET", file.path, Public, || get(page::file), doc))
+        .collect()
+}
+
+/// Health, the API document and logging in: anyone.
 fn public() -> Vec<Operation> {
     vec![
-        op(
-            "GET",
-            "/",
-            Public,
-            || get(page::index),
-            || summary("A página dos analistas", json!({"200": plain("HTML", "text/html")})),
-        ),
-        op(
-            "GET",
-            "/app.js",
-            Public,
-            || get(page::script),
-            || summary("O script da página", json!({"200": {"description": "JavaScript"}})),
-        ),
-        op(
-            "GET",
-            "/style.css",
-            Public,
-            || get(page::style),
-            || summary("O estilo da página", json!({"200": {"description": "CSS"}})),
-        ),
         op(
             "GET",
             "/healthz",

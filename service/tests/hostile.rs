@@ -180,8 +180,23 @@ fn one_address_holding_hundreds_of_sockets_does_not_slow_another() {
 #[test]
 fn answers_carry_the_security_headers_and_api_answers_are_never_stored() {
     let (_runtime, admin) = common::serve(None);
-    let (status, head, _) = exchange(admin.addr, "GET", "/", "", "");
+    let (status, head, page) = exchange(admin.addr, "GET", "/", "", "");
     assert_eq!(status, 200);
+    // Every file the page loads is served, and revalidated after an
+    // upgrade like the page itself.
+    let loaded: Vec<&str> = (page.split("src=\"").skip(1).chain(page.split("href=\"").skip(1)))
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|path| path.starts_with('/'))
+        .collect();
+    assert!(loaded.len() >= 4, "{loaded:?}");
+    for path in loaded {
+        let (status, file_head, _) = exchange(admin.addr, "GET", path, "", "");
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            file_head.to_ascii_lowercase().contains("cache-control: no-cache"),
+            "{path}: {file_head}"
+        );
+    }
     let head = head.to_ascii_lowercase();
     for wanted in [
         "content-security-policy: default-src 'none'; script-src 'self'; style-src 'self';",
