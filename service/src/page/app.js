@@ -582,21 +582,19 @@ async function pendenciasDosCasos() {
   );
 }
 
-async function verPendencias() {
-  const painel = $("todas-pendencias");
-  const abrir = painel.hidden;
-  painel.hidden = !abrir;
-  $("ver-pendencias").setAttribute("aria-expanded", String(abrir));
-  if (abrir) await pendenciasDosCasos();
+// A panel its button opens and closes; `carregar` fills it each time it
+// opens.
+function alternar(painel, botao, carregar) {
+  return async () => {
+    const abrir = $(painel).hidden;
+    $(painel).hidden = !abrir;
+    $(botao).setAttribute("aria-expanded", String(abrir));
+    if (abrir) await carregar();
+  };
 }
 
 async function estatisticas() {
   const painel = $("estatisticas");
-  const botao = $("ver-estatisticas");
-  const abrir = painel.hidden;
-  painel.hidden = !abrir;
-  botao.setAttribute("aria-expanded", String(abrir));
-  if (!abrir) return;
   const resposta = await api("/v1/stats");
   const corpo = await resposta.json();
   if (!resposta.ok) {
@@ -690,14 +688,14 @@ async function iniciar() {
   // The answers are decided as they are typed: Enter submits nothing
   // (no inline handler: the Content-Security-Policy allows none).
   $("form").addEventListener("submit", (evento) => evento.preventDefault());
-  $("ver-estatisticas").addEventListener("click", estatisticas);
-  $("ver-versoes").addEventListener("click", verVersoes);
+  $("ver-estatisticas").addEventListener("click", alternar("estatisticas", "ver-estatisticas", estatisticas));
+  $("ver-versoes").addEventListener("click", alternar("versoes", "ver-versoes", versoes));
   $("ver-envio").addEventListener("click", verEnvio);
   $("envio-publico").addEventListener("change", verEnvio);
   $("confirmar-envio").addEventListener("click", confirmarEnvio);
   $("abrir-caso").addEventListener("click", abrirCaso);
   $("novo-atendimento").addEventListener("click", novoAtendimento);
-  $("ver-pendencias").addEventListener("click", verPendencias);
+  $("ver-pendencias").addEventListener("click", alternar("todas-pendencias", "ver-pendencias", pendenciasDosCasos));
   $("pendencias-time").addEventListener("change", pendenciasDosCasos);
 
   $("agora").addEventListener("input", fixarRelogio);

@@ -82,11 +82,3 @@ async function mudarVersao(versao, verbo, nota) {
   await versoes();
   await saude();
 }
-
-async function verVersoes() {
-  const painel = $("versoes");
-  const abrir = painel.hidden;
-  painel.hidden = !abrir;
-  $("ver-versoes").setAttribute("aria-expanded", String(abrir));
-  if (abrir) await versoes();
-}
