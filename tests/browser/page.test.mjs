@@ -222,6 +222,15 @@ for (const scenario of SCENARIOS) {
 }
 
 test("the statistics view shows the logged decisions as bars", async () => {
+  // Decisions of its own in the log, whichever tests ran before.
+  for (const scenario of SCENARIOS) {
+    const resposta = await api("/v1/decide", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ now: `${NOW}:00-03:00`, ...scenario.situation }),
+    });
+    assert.equal(resposta.status, 200, await resposta.text());
+  }
   const page = await openPage({ width: 1280, height: 900 });
   await page.getByRole("button", { name: "Estatísticas" }).click();
   const painel = page.locator("#estatisticas");
