@@ -193,6 +193,11 @@ impl Trace {
         Some(entry(words, status, detail))
     }
 
+    /// Each rule's status alone, in the bundle's order.
+    pub(crate) fn statuses(&self) -> impl Iterator<Item = RuleStatus> + '_ {
+        self.statuses.iter().map(|mark| mark.status())
+    }
+
     /// The entries, in the bundle's order.
     pub fn iter(&self) -> impl Iterator<Item = TraceEntry<'_>> {
         let mut details = self.details.iter().peekable();

@@ -23,38 +23,54 @@ impl Bundle {
     /// would set, at a priority that reaches the rules that set it, with
     /// the missing facts that decide it, in the decision's order.
     fn open_outputs(&self, decision: &Decision) -> BTreeMap<String, Vec<String>> {
-        let mut settled_at: HashMap<&str, i64> = HashMap::new();
+        // Outputs are few: a list scanned beats hashing each name.
+        let mut settled_at: Vec<(&str, i64)> = Vec::new();
         let mut undecided = Vec::new();
-        // The trace holds one entry per rule, in the bundle's order.
-        for (entry, rule) in decision.trace.iter().zip(&self.rules) {
-            debug_assert_eq!(entry.rule, rule.id.as_ref());
-            match entry.status {
+        // The trace holds one status per rule, in the bundle's order.
+        for (status, rule) in decision.trace.statuses().zip(&self.rules) {
+            match status {
                 RuleStatus::Fired => {
                     for output in outputs_of(rule) {
-                        let best = settled_at.entry(output).or_insert(i64::MIN);
-                        *best = (*best).max(rule.priority);
+                        match settled_at.iter_mut().find(|(name, _)| *name == output) {
+                            Some((_, best)) => *best = (*best).max(rule.priority),
+                            None => settled_at.push((output, rule.priority)),
+                        }
                     }
                 }
                 RuleStatus::Undecided => undecided.push(rule),
                 RuleStatus::NotFired | RuleStatus::Skipped => {}
             }
         }
-        let mut open: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // What each rule waits for, in the decision's order, read once
+        // (`needed_by` names a rule, or a rule#part).
+        let mut waits_for: HashMap<&str, Vec<&str>> = HashMap::new();
+        for missing in &decision.missing {
+            for needed in &missing.needed_by {
+                let rule = needed.split('#').next().unwrap_or_default();
+                let facts = waits_for.entry(rule).or_default();
+                if facts.last() != Some(&missing.fact.as_ref()) {
+                    facts.push(missing.fact.as_ref());
+                }
+            }
+        }
+        let mut open: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for rule in undecided {
             for output in outputs_of(rule) {
-                if rule.priority < settled_at.get(output).copied().unwrap_or(i64::MIN) {
+                let settled = settled_at.iter().find(|(name, _)| *name == output);
+                if settled.is_some_and(|(_, best)| rule.priority < *best) {
                     continue;
                 }
-                let deciding = open.entry(output.to_string()).or_default();
-                let waits = |needed: &crate::facts::shared::Shared| needed.split('#').next() == Some(rule.id.as_ref());
-                for missing in decision.missing.iter().filter(|m| m.needed_by.iter().any(waits)) {
-                    if !deciding.iter().any(|fact| **fact == *missing.fact) {
-                        deciding.push(missing.fact.to_string());
+                let deciding = open.entry(output).or_default();
+                for fact in waits_for.get(rule.id.as_ref()).into_iter().flatten() {
+                    if !deciding.contains(fact) {
+                        deciding.push(fact);
                     }
                 }
             }
         }
-        open
+        (open.into_iter())
+            .map(|(output, facts)| (output.to_string(), facts.into_iter().map(str::to_string).collect()))
+            .collect()
     }
 }
 
