@@ -120,8 +120,6 @@ pub enum StartError {
     Database(String),
     /// Tokens asked for with no database to keep them, or it failed.
     Tokens(String),
-    /// The helpdesk's shared budget could not be opened in the database.
-    Helpdesk(String),
     /// The replicas' table could not be written.
     Replicas(String),
     /// The published releases could not be read.
@@ -141,7 +139,6 @@ impl std::fmt::Display for StartError {
             ),
             Self::Database(err) => write!(f, "não foi possível abrir o banco de dados: {err}"),
             Self::Tokens(err) => write!(f, "não foi possível ler os tokens de acesso: {err}"),
-            Self::Helpdesk(err) => write!(f, "não foi possível abrir o orçamento de requisições do helpdesk: {err}"),
             Self::Replicas(err) => write!(f, "não foi possível registrar esta réplica no banco de dados: {err}"),
             Self::Releases(err) => write!(f, "não foi possível ler as versões publicadas: {err}"),
         }
