@@ -275,6 +275,17 @@ fn a_page_session_holds_on_every_replica_and_after_a_restart_and_ends_on_all() {
     assert!(ended, "the first replica still took the session 3 s after the logout");
 }
 
+/// The decision does not ask the analyst's name (the login gives it).
+fn never_asks_the_name(decision: &Value) {
+    let missing: Vec<&str> = decision["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["fact"].as_str())
+        .collect();
+    assert!(!missing.contains(&"analyst.name"), "{missing:?}");
+}
+
 #[test]
 fn whoever_is_logged_in_is_the_analyst_and_is_never_asked_their_name() {
     let (_runtime, admin) = common::serve(None);
@@ -284,13 +295,7 @@ fn whoever_is_logged_in_is_the_analyst_and_is_never_asked_their_name() {
     let (status, body) = request(&carla, "POST", "/v1/decide", situation);
     assert_eq!(status, 200, "{body}");
     let decision: Value = serde_json::from_str(&body).unwrap();
-    let missing: Vec<&str> = decision["missing"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|m| m["fact"].as_str())
-        .collect();
-    assert!(!missing.contains(&"analyst.name"), "{missing:?}");
+    never_asks_the_name(&decision);
     let greeting = decision["scripts"][0]["text"].as_str().unwrap();
     let name = format!("Carla-{}", admin.addr.port());
     assert!(
@@ -323,13 +328,7 @@ fn a_case_greets_each_logged_in_reader_by_name_and_stores_no_name() {
     assert_eq!(status, 201, "{body}");
     let greeting = |body: &str| -> String {
         let view: Value = serde_json::from_str(body).unwrap();
-        let missing: Vec<&str> = view["decision"]["missing"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|m| m["fact"].as_str())
-            .collect();
-        assert!(!missing.contains(&"analyst.name"), "{missing:?}");
+        never_asks_the_name(&view["decision"]);
         assert!(
             view["case"]["situation"].get("analyst").is_none(),
             "the case keeps no reader's name: {}",
