@@ -1,9 +1,11 @@
-//! The commit mode's journal: a row is appended to a file beside the log
-//! before its decision is answered, and the writer thread takes rows to
-//! the database in large batches, as buffered mode does. A crash of the
-//! process (SIGKILL, OOM, a deploy that does not wait) loses nothing that
-//! was answered: the next writer on the same log replays what the database
-//! does not hold yet.
+//! The log's journal, its one crash-recovery file. In commit mode a row
+//! is appended to it before its decision is answered, and the writer
+//! thread takes rows to the database in large batches, as buffered mode
+//! does. In every mode, rows that memory and a down database cannot hold
+//! wait in it (synced), and are read back when the database returns. A
+//! crash of the process (SIGKILL, OOM, a deploy that does not wait) loses
+//! nothing the journal holds: the next writer on the same log replays what
+//! the database does not hold yet.
 //!
 //! Why not answer after a database commit of its own: four clients give
 //! commits of one to four rows, and a SQLite commit rewrites whole pages
@@ -16,10 +18,10 @@
 //! `<base>.lock`, held with an exclusive lock by the live writer (the
 //! kernel releases it when the process dies, however it dies), and
 //! segments `<base>-<journal>-<n>` of JSON lines, each a row and its
-//! sequence number. A writer that cannot take the lock (another process
-//! writes the same log) goes without a journal and waits for commits.
-//! Each batch the writer commits records, in the same transaction, the
-//! highest sequence it holds (table `log_journals`), so a replay skips
+//! number. A writer that cannot take the lock (another process writes the
+//! same log) goes without a journal. Each batch the writer commits
+//! records, in the same transaction, the highest number it holds (table
+//! `log_journals`); numbers reach the database in order, so a replay skips
 //! what is in and writes nothing twice.
 
 use std::fs::{File, OpenOptions};
@@ -32,6 +34,9 @@ use crate::{LogError, Row, Store};
 
 /// A segment is closed past this size, and deleted once committed.
 const SEGMENT_BYTES: u64 = 8 * 1024 * 1024;
+/// Most bytes of live segments: past it a row is refused (its answer then
+/// waits for the database, and with the database down it is lost, counted).
+const JOURNAL_BYTES: u64 = 512 * 1024 * 1024;
 /// Most bytes read from one leftover segment (a segment is closed at
 /// [`SEGMENT_BYTES`]; its last line may pass it).
 const READ_BYTES: u64 = 64 * 1024 * 1024;
@@ -91,10 +96,11 @@ pub(crate) struct Journal {
     segment: u64,
     file: File,
     bytes: u64,
-    /// The sequence the next row takes.
+    /// The number the next row takes; every number below it was written
+    /// (or its write failed: a number is never given twice).
     next: u64,
-    /// Closed segments and the last sequence each holds.
-    closed: Vec<(PathBuf, u64)>,
+    /// Closed segments: the last number and the bytes each holds.
+    closed: Vec<(PathBuf, u64, u64)>,
     /// A write failed part way: the segment may end in half a line, which
     /// would swallow the next one, so the next goes to a new segment.
     torn: bool,
@@ -111,6 +117,20 @@ pub(crate) fn base_path(address: &str) -> PathBuf {
         });
         format!("roteiro-log-{hash:016x}.journal")
     })
+}
+
+/// A row as one journal line, ending in a newline.
+fn line(seq: u64, row: &Row) -> std::io::Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(&LineOut {
+        seq,
+        text: &row.text,
+        ends: &row.ends,
+        analyst: row.analyst.as_deref(),
+        latency_us: row.latency_us,
+    })
+    .map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    Ok(line)
 }
 
 impl Journal {
@@ -149,51 +169,110 @@ impl Journal {
         &self.id
     }
 
-    /// The sequence the next row takes; [`Journal::write`] must follow
-    /// with it, or the number is simply never seen.
-    pub(crate) fn take_seq(&mut self) -> u64 {
-        let seq = self.next;
-        self.next += 1;
-        seq
+    /// The number the next row takes.
+    pub(crate) fn next(&self) -> u64 {
+        self.next
     }
 
-    /// Appends `row` as `seq` in one `write` (no fsync: a crash of the
-    /// process keeps what the kernel has; a power cut may not).
-    pub(crate) fn write(&mut self, seq: u64, row: &Row) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(&LineOut {
-            seq,
-            text: &row.text,
-            ends: &row.ends,
-            analyst: row.analyst.as_deref(),
-            latency_us: row.latency_us,
-        })
-        .map_err(std::io::Error::other)?;
-        line.push(b'\n');
-        if self.bytes >= SEGMENT_BYTES || self.torn {
-            self.rotate(seq.saturating_sub(1))?;
-            self.torn = false;
+    /// Appends `row` in one `write`, its number when written (no fsync: a
+    /// crash of the process keeps what the kernel has; a power cut may
+    /// not).
+    pub(crate) fn append(&mut self, row: &Row) -> std::io::Result<u64> {
+        let seq = self.next;
+        let line = line(seq, row)?;
+        self.make_room(line.len() as u64)?;
+        self.next += 1;
+        self.write_out(&line)?;
+        Ok(seq)
+    }
+
+    /// Appends `rows` and syncs them to the disk (they are kept for the
+    /// database, not answered ahead of it: they must outlive a power cut).
+    pub(crate) fn append_synced(&mut self, rows: &[Row]) -> std::io::Result<()> {
+        let lines = rows
+            .iter()
+            .zip(self.next..)
+            .map(|(row, seq)| line(seq, row))
+            .collect::<std::io::Result<Vec<_>>>()?;
+        self.make_room(lines.iter().map(|line| line.len() as u64).sum())?;
+        let mut pending = Vec::new();
+        for line in lines {
+            if self.bytes + pending.len() as u64 >= SEGMENT_BYTES {
+                self.write_out(&pending)?;
+                pending.clear();
+                self.file.sync_data()?;
+                self.rotate()?;
+            }
+            pending.extend_from_slice(&line);
+            self.next += 1;
         }
-        let written = self.file.write_all(&line);
+        self.write_out(&pending)?;
+        self.file.sync_data()
+    }
+
+    /// Refuses `bytes` more past [`JOURNAL_BYTES`]; after a torn write,
+    /// starts a new segment.
+    fn make_room(&mut self, bytes: u64) -> std::io::Result<()> {
+        let live = self.bytes + self.closed.iter().map(|(_, _, bytes)| bytes).sum::<u64>();
+        if live + bytes > JOURNAL_BYTES {
+            return Err(std::io::Error::other(format!(
+                "o diário do log passou de {} MiB",
+                JOURNAL_BYTES / 1024 / 1024
+            )));
+        }
+        if self.bytes >= SEGMENT_BYTES || self.torn {
+            self.rotate()?;
+        }
+        Ok(())
+    }
+
+    fn write_out(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let written = self.file.write_all(bytes);
         self.torn = written.is_err();
-        self.bytes += line.len() as u64;
+        self.bytes += bytes.len() as u64;
         written
     }
 
-    /// Closes the current segment, whose last sequence is `last`, and
-    /// starts the next.
-    fn rotate(&mut self, last: u64) -> std::io::Result<()> {
-        let next = create_segment(&self.base, &self.id, self.segment + 1)?;
+    /// Closes the current segment, whose last number is the one before
+    /// `next`, and starts the next.
+    fn rotate(&mut self) -> std::io::Result<()> {
+        let file = create_segment(&self.base, &self.id, self.segment + 1)?;
         let path = segment_path(&self.base, &self.id, self.segment);
-        self.closed.push((path, last));
+        self.closed.push((path, self.next - 1, self.bytes));
         self.segment += 1;
-        self.file = next;
+        self.file = file;
         self.bytes = 0;
+        self.torn = false;
         Ok(())
+    }
+
+    /// The rows numbered past `after`, at most `count`, read back from the
+    /// segments, and the last number they reach (a number whose write
+    /// failed is passed over).
+    pub(crate) fn read_back(&self, after: u64, count: usize) -> (Vec<(u64, Row)>, u64) {
+        let upto = (self.next - 1).min(after.saturating_add(count as u64));
+        let current = (segment_path(&self.base, &self.id, self.segment), self.next - 1);
+        let segments = self.closed.iter().map(|(path, last, _)| (path.clone(), *last));
+        let mut rows = Vec::new();
+        for (path, last) in segments.chain(std::iter::once(current)) {
+            if last <= after {
+                continue;
+            }
+            rows.extend(
+                read_segment(&path)
+                    .into_iter()
+                    .filter(|(seq, _)| (after + 1..=upto).contains(seq)),
+            );
+            if last >= upto {
+                break;
+            }
+        }
+        (rows, upto.max(after))
     }
 
     /// Deletes the closed segments the database now holds in full.
     pub(crate) fn committed(&mut self, through: u64) {
-        self.closed.retain(|(path, last)| {
+        self.closed.retain(|(path, last, _)| {
             if *last > through {
                 return true;
             }
@@ -373,8 +452,7 @@ mod tests {
         // Rows 1-3 committed with their mark, 4-5 only journaled: then
         // the process dies (its files stay, the kernel drops its lock).
         for latency in 1..=5 {
-            let seq = journal.take_seq();
-            journal.write(seq, &crate::tests::row(latency)).unwrap();
+            journal.append(&crate::tests::row(latency)).unwrap();
         }
         let committed: Vec<Row> = (1..=3).map(crate::tests::row).collect();
         store.append_marked(&committed, Some((journal.id(), 3))).unwrap();
@@ -408,8 +486,7 @@ mod tests {
     fn after_a_write_failed_part_way_the_next_row_starts_a_new_segment() {
         let (folder, base, mut store) = fresh("torn");
         let mut journal = Journal::open(&base, &mut *store).unwrap().unwrap();
-        let seq = journal.take_seq();
-        journal.write(seq, &crate::tests::row(1)).unwrap();
+        journal.append(&crate::tests::row(1)).unwrap();
         // What a write cut short by a full disk leaves: half a line.
         let segment = segment_path(&base, journal.id(), 1);
         OpenOptions::new()
@@ -419,8 +496,8 @@ mod tests {
             .write_all(b"{\"seq\":2,\"te")
             .unwrap();
         journal.torn = true;
-        let seq = journal.take_seq();
-        journal.write(seq, &crate::tests::row(3)).unwrap();
+        journal.next += 1;
+        journal.append(&crate::tests::row(3)).unwrap();
         let id = journal.id().to_string();
         drop(journal);
         let rows: Vec<i64> = [1, 2]
@@ -454,8 +531,7 @@ mod tests {
         let mut last = 0;
         // Bounded: a segment closes at its size, so 2 closed in far fewer.
         while journal.segment < 3 && last < 1_000_000 {
-            last = journal.take_seq();
-            journal.write(last, &row).unwrap();
+            last = journal.append(&row).unwrap();
         }
         let size = std::fs::metadata(segment_path(&base, journal.id(), 1)).unwrap().len();
         assert!(
@@ -463,6 +539,13 @@ mod tests {
             "closed at its size: {size}"
         );
         let first_last = journal.closed[0].1;
+        // Read back across the closed segments and the current one.
+        let (rows, upto) = journal.read_back(first_last - 2, 4);
+        let seqs: Vec<u64> = rows.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(seqs, (first_last - 1..=first_last + 2).collect::<Vec<_>>());
+        assert_eq!(upto, first_last + 2);
+        let (rows, upto) = journal.read_back(last - 1, 10);
+        assert_eq!((rows.len(), upto), (1, last), "no further than the last written");
         assert!(journal.closed.len() == 2 && first_last < journal.closed[1].1);
         journal.committed(first_last);
         assert!(!segment_path(&base, journal.id(), 1).exists());

@@ -311,7 +311,8 @@ impl Row {
         columns.row(analyst, i64::try_from(made.latency.as_micros()).unwrap_or(i64::MAX))
     }
 
-    /// The row of a record read back (a spilled one, replayed).
+    /// The row of a record (tests make rows this way).
+    #[cfg(test)]
     pub(crate) fn from_record(record: &Record) -> Self {
         let mut columns = Columns::default();
         columns

@@ -464,7 +464,7 @@ fn main() {
         if postgres.is_some() {
             break;
         }
-        for suffix in ["", "-wal", "-shm", ".spill.jsonl", ".journal.lock"] {
+        for suffix in ["", "-wal", "-shm", ".journal.lock"] {
             let _ = std::fs::remove_file(format!("{file}{suffix}"));
         }
     }

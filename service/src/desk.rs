@@ -147,7 +147,7 @@ impl Desk {
         let counts = log.writer.counts();
         let read = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
         format!(
-            "# HELP roteiro_log_written_total Decisões gravadas no log.\n# TYPE roteiro_log_written_total counter\nroteiro_log_written_total {}\n# HELP roteiro_log_failures_total Falhas ao gravar no log (cada uma é tentada de novo).\n# TYPE roteiro_log_failures_total counter\nroteiro_log_failures_total {}\n# HELP roteiro_log_dropped_total Decisões descartadas com todos os buffers cheios.\n# TYPE roteiro_log_dropped_total counter\nroteiro_log_dropped_total {}\n# HELP roteiro_log_spilled_total Decisões guardadas no arquivo de espera (banco fora do ar, memória cheia).\n# TYPE roteiro_log_spilled_total counter\nroteiro_log_spilled_total {}\n",
+            "# HELP roteiro_log_written_total Decisões gravadas no log.\n# TYPE roteiro_log_written_total counter\nroteiro_log_written_total {}\n# HELP roteiro_log_failures_total Falhas ao gravar no log (cada uma é tentada de novo).\n# TYPE roteiro_log_failures_total counter\nroteiro_log_failures_total {}\n# HELP roteiro_log_dropped_total Decisões descartadas (fila cheia sem diário, ou diário cheio).\n# TYPE roteiro_log_dropped_total counter\nroteiro_log_dropped_total {}\n# HELP roteiro_log_spilled_total Decisões guardadas no diário do log até o banco voltar (banco fora do ar, memória cheia).\n# TYPE roteiro_log_spilled_total counter\nroteiro_log_spilled_total {}\n",
             read(&counts.written),
             read(&counts.failures),
             read(&counts.dropped),

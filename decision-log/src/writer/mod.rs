@@ -1,29 +1,30 @@
 //! Writing off the request path: a bounded queue to one thread that owns
 //! the database connection.
 //!
-//! Three durabilities. `Commit` (the default): a record is appended to the
-//! log's journal (journal.rs) on the request's thread before the answer,
-//! and reaches the database in the batches buffered mode writes, so an
-//! answer means that a crash of the process loses nothing; a writer that
-//! cannot have the journal (another process holds it) waits for a
-//! database commit instead. `Sync`: a record comes with an
-//! acknowledgement, called once the batch holding it is committed and
-//! synced to the disk (SQLite `synchronous=FULL`), or, with the database
-//! down, once it is in the fsynced spill file; batches are whatever
-//! queued while the last commit ran (group commit). `Buffered`: a
-//! decision only pushes its record into the queue. Without a wait for a
-//! commit, the thread gathers batches for up to 100 ms; when the database
-//! fails, the batch waits in memory and is retried every half second, so
-//! records logged while the database is down are written when it returns.
-//! Past the memory bound, and when the writer closes with the database
-//! still down, records go to a spill file (JSON lines beside the SQLite
-//! file, or in the working folder for PostgreSQL), which the next writer
-//! on the same log replays first; journaled records stay in the journal
-//! instead (past the bound, the queue fills and refuses). Only a full queue
-//! or a spill file past its bound drops a record, counted and logged as an
-//! error, never silently.
+//! One crash-recovery file, the log's journal (journal.rs): JSON lines of
+//! numbered rows beside the log, replayed by the next writer on the same
+//! log from the database's mark, so nothing is written twice. Three
+//! durabilities decide when a row goes there. `Commit` (the default): a
+//! row is appended to the journal on the request's thread before the
+//! answer, and reaches the database in the batches buffered mode writes,
+//! so an answer means that a crash of the process loses nothing; a writer
+//! that cannot have the journal (another process holds it) waits for a
+//! database commit instead. `Sync`: a row comes with an acknowledgement,
+//! called once the batch holding it is committed and synced to the disk
+//! (SQLite `synchronous=FULL`), or, with the database down, once it is in
+//! the journal, synced; batches are whatever queued while the last commit
+//! ran (group commit). `Buffered`: a decision only pushes its row into the
+//! queue, and the thread gathers batches for up to 100 ms.
+//!
+//! When the database fails, what waits stays in memory and is retried
+//! every half second. Past the memory bound, and when the writer closes
+//! with the database still down, rows wait in the journal alone (synced
+//! when they were not there yet), and are read back, in order, once the
+//! database takes rows again. A PostgreSQL log in `commit` or `sync` has
+//! no journal: an answer waits for PostgreSQL itself. Only a full queue
+//! (without a journal), or a journal past its bound, drops a row, counted
+//! and logged as an error, never silently.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,7 +34,6 @@ use std::time::Duration;
 use crate::journal::{self, Journal};
 use crate::{LogError, Row, Store};
 
-mod spill;
 mod thread;
 mod waiting;
 
@@ -50,8 +50,6 @@ const BATCH: usize = 1000;
 /// How long the writer gathers records into one transaction, in steps.
 const GATHER: Duration = Duration::from_millis(100);
 const GATHER_STEPS: u32 = 20;
-/// Largest spill file; past it records are dropped (and counted).
-const SPILL_BYTES: u64 = 512 * 1024 * 1024;
 /// How long a closing writer waits for a down database before spilling.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -79,11 +77,10 @@ pub type Ack = Box<dyn FnOnce(bool) + Send>;
 /// How a writer buffers what the database cannot take yet.
 #[derive(Debug, Clone)]
 pub struct Buffering {
-    /// Records kept in memory while the database is down.
+    /// Records kept in memory; past it they wait in the journal alone.
     pub waiting: usize,
-    /// Where records past `waiting`, or left at close, are kept.
-    pub spill: Option<PathBuf>,
-    /// How long closing waits for the database before spilling.
+    /// How long closing waits for the database before leaving the rest
+    /// in the journal.
     pub grace: Duration,
     /// What an answer may promise.
     pub durability: Durability,
@@ -93,17 +90,10 @@ impl Default for Buffering {
     fn default() -> Self {
         Self {
             waiting: WAITING,
-            spill: None,
             grace: GRACE,
             durability: Durability::default(),
         }
     }
-}
-
-/// The spill file of the log at `address`: beside a SQLite file, in the
-/// working folder for a server.
-pub fn spill_path(address: &str) -> PathBuf {
-    crate::beside_log(address, ".spill.jsonl", || "roteiro-log.spill.jsonl".to_string())
 }
 
 /// Counters of the writer, for `/metrics`.
@@ -115,7 +105,7 @@ pub struct WriterCounts {
     pub failures: AtomicU64,
     /// Records dropped because every buffer was full.
     pub dropped: AtomicU64,
-    /// Records written to the spill file.
+    /// Records kept in the journal until the database takes them.
     pub spilled: AtomicU64,
 }
 
@@ -137,36 +127,36 @@ pub struct LogWriter {
     thread: Option<JoinHandle<()>>,
     counts: Arc<WriterCounts>,
     durability: Durability,
+    /// The journal rows are appended to before they are queued (commit
+    /// durability).
     journal: Option<Arc<Mutex<Journal>>>,
-    /// Set when closing: a writer that stopped taking rows (journaled
-    /// ones past the memory bound) would not see the queue close.
-    closing: Arc<AtomicBool>,
+    /// Told to the writer when the queue refused a journaled row.
+    refused: Arc<AtomicBool>,
 }
 
 impl LogWriter {
     /// Starts writing to `store` on a thread of its own, keeping in memory
-    /// what the database cannot take yet (no spill file).
+    /// what the database cannot take yet (no journal).
     pub fn start(store: Box<dyn Store>) -> Self {
-        Self::start_with(store, Buffering::default())
+        Self::start_with(store, Buffering::default(), None)
     }
 
-    /// Starts writing to `store`, buffering as `buffering` says (without a
-    /// journal: `Commit` waits for database commits).
-    pub fn start_with(store: Box<dyn Store>, buffering: Buffering) -> Self {
-        Self::start_journaled(store, buffering, None)
-    }
-
-    fn start_journaled(store: Box<dyn Store>, buffering: Buffering, journal: Option<Journal>) -> Self {
+    /// Starts writing to `store`, buffering as `buffering` says, keeping in
+    /// `journal` what memory and a down database cannot hold. In `Commit`,
+    /// rows are journaled before they are queued; without a journal,
+    /// `Commit` waits for database commits.
+    fn start_with(store: Box<dyn Store>, buffering: Buffering, journal: Option<Journal>) -> Self {
         let (sender, receiver) = mpsc::sync_channel(QUEUE);
         let counts = Arc::new(WriterCounts::default());
         let thread_counts = counts.clone();
         let durability = buffering.durability;
         let journal = journal.map(|journal| Arc::new(Mutex::new(journal)));
-        let thread_journal = journal.clone();
-        let closing = Arc::new(AtomicBool::new(false));
+        let journal_first = durability == Durability::Commit && journal.is_some();
+        let refused = Arc::new(AtomicBool::new(false));
         let ends = Ends {
-            journal: thread_journal,
-            closing: closing.clone(),
+            journal: journal.clone(),
+            journal_first,
+            refused: refused.clone(),
         };
         let thread = std::thread::Builder::new()
             .name("roteiro-log".into())
@@ -177,62 +167,47 @@ impl LogWriter {
             thread,
             counts,
             durability,
-            journal,
-            closing,
+            journal: journal.filter(|_| journal_first),
+            refused,
         }
     }
 
     /// Opens the database at `address` and starts writing to it, with its
-    /// spill file (see [`spill_path`]) and journal, as durable as
-    /// [`Durability::Commit`].
+    /// journal, as durable as [`Durability::Commit`].
     pub fn open(address: &str) -> Result<Self, LogError> {
         Self::open_with(address, Durability::Commit)
     }
 
-    /// Opens the database at `address` with `durability`. In `Commit`,
-    /// what dead writers left in the journal is replayed first.
+    /// Opens the database at `address` with `durability`. What dead
+    /// writers left in the log's journal is replayed first.
     pub fn open_with(address: &str, durability: Durability) -> Result<Self, LogError> {
         // A PostgreSQL log is shared by replicas: an answer promised
         // durable must be where every replica finds it. So `commit` and
         // `sync` wait for PostgreSQL's commit and keep nothing on this
-        // machine's disk (no journal, no spill file): a replica that never
-        // comes back loses nothing it answered, and with the database down
-        // decisions are answered 503 rather than kept here.
+        // machine's disk (no journal): a replica that never comes back
+        // loses nothing it answered, and with the database down decisions
+        // are answered 503 rather than kept here.
         let shared = matches!(crate::Address::of(address)?, crate::Address::Postgres);
-        let local_only = shared && durability != Durability::Buffered;
         let buffering = Buffering {
-            spill: (!local_only).then(|| spill_path(address)),
             durability,
             ..Buffering::default()
         };
         let mut store = crate::open(address)?;
-        let journal = match durability {
-            Durability::Commit if shared => {
-                // In PostgreSQL once committed there: a crash of this
-                // replica loses nothing; the server's own crash may lose
-                // its last fraction of a second, as a power cut may lose a
-                // SQLite journal's last second. `sync` waits for its disk.
-                store.commits_may_lag()?;
-                None
-            }
-            Durability::Sync => {
-                store.sync_every_commit()?;
-                None
-            }
-            Durability::Commit => match Journal::open(&journal::base_path(address), &mut *store) {
-                Ok(Some(journal)) => Some(journal),
-                Ok(None) => {
-                    tracing::info!("outro processo tem o diário deste log: cada resposta espera o commit");
-                    None
-                }
-                Err(err) => {
-                    tracing::warn!("diário do log indisponível ({err}): cada resposta espera o commit");
-                    None
-                }
-            },
-            Durability::Buffered => None,
+        match durability {
+            // In PostgreSQL once committed there: a crash of this replica
+            // loses nothing; the server's own crash may lose its last
+            // fraction of a second, as a power cut may lose a SQLite
+            // journal's last second. `sync` waits for its disk.
+            Durability::Commit if shared => store.commits_may_lag()?,
+            Durability::Sync => store.sync_every_commit()?,
+            Durability::Commit | Durability::Buffered => {}
+        }
+        let journal = if shared && durability != Durability::Buffered {
+            None
+        } else {
+            open_journal(address, &mut *store, durability)
         };
-        Ok(Self::start_journaled(store, buffering, journal))
+        Ok(Self::start_with(store, buffering, journal))
     }
 
     /// What an answer may promise with this writer.
@@ -240,13 +215,13 @@ impl LogWriter {
         self.durability
     }
 
-    /// Queues one record; never blocks.
-    pub fn log(&self, record: Row) {
+    /// Queues one record; never blocks; whether the queue took it.
+    pub fn log(&self, record: Row) -> bool {
         self.send(Entry::Row {
             row: record,
             ack: None,
             seq: None,
-        });
+        })
     }
 
     /// Queues one record; `ack` hears `true` once it is on disk (in the
@@ -262,19 +237,24 @@ impl LogWriter {
             return;
         };
         // Numbered, written and queued under one lock, so the queue holds
-        // journaled rows in their journal's order and a batch's highest
-        // number is the mark of everything before it.
+        // journaled rows in their journal's order.
         let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
-        let seq = journal.take_seq();
-        match journal.write(seq, &record) {
-            Ok(()) => {
-                let queued = self.send(Entry::Row {
+        match journal.append(&record) {
+            Ok(seq) => {
+                let entry = Entry::Row {
                     row: record,
                     ack: None,
                     seq: Some(seq),
-                });
+                };
+                if let Some(sender) = &self.sender {
+                    if sender.try_send(entry).is_err() {
+                        // In the journal all the same: the writer reads it
+                        // back (or the next writer replays it).
+                        self.refused.store(true, Ordering::SeqCst);
+                    }
+                }
                 drop(journal);
-                ack(queued);
+                ack(true);
             }
             Err(err) => {
                 drop(journal);
@@ -293,10 +273,7 @@ impl LogWriter {
     /// which the receipt hears. Never waits for the database.
     pub fn append(&self, record: Row) -> crate::Receipt {
         match self.durability {
-            Durability::Buffered => {
-                self.log(record);
-                crate::Receipt::settled(true)
-            }
+            Durability::Buffered => crate::Receipt::settled(self.log(record)),
             Durability::Commit | Durability::Sync => {
                 let (ack, receipt) = crate::Receipt::pending();
                 self.log_then(record, ack);
@@ -357,10 +334,29 @@ impl LogWriter {
     }
 
     fn shutdown(&mut self) {
-        self.closing.store(true, Ordering::SeqCst);
         drop(self.sender.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
+        }
+    }
+}
+
+/// The log's journal, when this process can have it (another process
+/// writing the same log holds it).
+fn open_journal(address: &str, store: &mut dyn Store, durability: Durability) -> Option<Journal> {
+    let without = match durability {
+        Durability::Commit => "cada resposta espera o commit",
+        Durability::Sync | Durability::Buffered => "com o banco fora do ar, as decisões esperam só na memória",
+    };
+    match Journal::open(&journal::base_path(address), store) {
+        Ok(Some(journal)) => Some(journal),
+        Ok(None) => {
+            tracing::info!("outro processo tem o diário deste log: {without}");
+            None
+        }
+        Err(err) => {
+            tracing::warn!("diário do log indisponível ({err}): {without}");
+            None
         }
     }
 }
@@ -373,7 +369,7 @@ impl Drop for LogWriter {
 
 #[cfg(test)]
 mod tests {
-
+    use std::path::PathBuf;
     use std::sync::Mutex;
 
     use super::*;
@@ -408,24 +404,25 @@ mod tests {
     }
 
     #[test]
-    fn what_memory_and_a_down_database_cannot_hold_is_spilled_and_replayed_later() {
-        let spill = std::env::temp_dir().join(format!("roteiro-spill-{}.jsonl", std::process::id()));
-        let _ = std::fs::remove_file(&spill);
-        let down = Arc::new(AtomicBool::new(true));
-        let kept = Arc::new(Mutex::new(Vec::new()));
+    fn what_memory_and_a_down_database_cannot_hold_is_journaled_and_replayed_later() {
+        let (
+            Setup {
+                folder,
+                base,
+                down,
+                kept,
+            },
+            store,
+            journal,
+        ) = journaled("spilled");
         let buffering = Buffering {
             waiting: 5,
-            spill: Some(spill.clone()),
             grace: Duration::ZERO,
             durability: Durability::Buffered,
         };
-        let store = Flaky {
-            down: down.clone(),
-            kept: kept.clone(),
-        };
-        let writer = LogWriter::start_with(Box::new(store), buffering.clone());
+        let writer = LogWriter::start_with(Box::new(store), buffering, journal);
         for n in 0..40 {
-            writer.log(crate::tests::row(n));
+            assert!(writer.log(crate::tests::row(n)));
         }
         let counts = writer.counts.clone();
         writer.close();
@@ -433,23 +430,59 @@ mod tests {
         assert_eq!(
             counts.spilled.load(Ordering::SeqCst),
             40,
-            "past memory and at close, all spilled"
+            "past memory and at close, all journaled"
         );
         assert_eq!(counts.dropped.load(Ordering::SeqCst), 0, "nothing dropped");
-        assert!(spill.exists());
 
-        // The database is back: the next writer on the same log replays the spill.
+        // The database is back: the next writer on the same log replays
+        // the journal as it opens it.
         down.store(false, Ordering::SeqCst);
-        let store = Flaky {
+        let mut store = Flaky {
             down,
             kept: kept.clone(),
         };
-        let writer = LogWriter::start_with(Box::new(store), buffering);
-        writer.close();
+        Journal::open(&base, &mut store).unwrap().unwrap().finish();
+        assert_eq!(latencies(&kept), (0..40).collect::<Vec<_>>(), "every record, once");
+        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "the journal is gone");
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    /// The latencies of the rows a store kept, sorted.
+    fn latencies(kept: &Mutex<Vec<Record>>) -> Vec<i64> {
         let mut written: Vec<i64> = kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
         written.sort_unstable();
-        assert_eq!(written, (0..40).collect::<Vec<_>>(), "every record, once");
-        assert!(!spill.exists(), "the spill file is removed once replayed");
+        written
+    }
+
+    #[test]
+    fn what_waited_in_the_journal_is_read_back_when_the_database_returns() {
+        for durability in [Durability::Buffered, Durability::Commit] {
+            let (Setup { folder, down, kept, .. }, store, journal) = journaled("read-back");
+            let buffering = Buffering {
+                waiting: 3,
+                grace: Duration::ZERO,
+                durability,
+            };
+            let writer = LogWriter::start_with(Box::new(store), buffering, journal);
+            for n in 0..30 {
+                assert!(writer.append(crate::tests::row(n)).wait());
+            }
+            assert!(!writer.flush(Duration::from_secs(10)), "the database is down");
+            down.store(false, Ordering::SeqCst);
+            assert!(
+                writer.flush(Duration::from_secs(10)),
+                "{durability:?}: read back and written"
+            );
+            assert_eq!(
+                latencies(&kept),
+                (0..30).collect::<Vec<_>>(),
+                "{durability:?}: each once"
+            );
+            assert_eq!(writer.counts().dropped.load(Ordering::SeqCst), 0);
+            writer.close();
+            assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "the journal is gone");
+            std::fs::remove_dir_all(folder).unwrap();
+        }
     }
 
     /// Logs `count` rows with acknowledgements; what each heard.
@@ -479,33 +512,29 @@ mod tests {
 
     #[test]
     fn with_commits_waited_for_an_acknowledgement_means_the_row_is_on_disk() {
-        let spill = std::env::temp_dir().join(format!("roteiro-spill-commit-{}.jsonl", std::process::id()));
-        let _ = std::fs::remove_file(&spill);
-        let down = Arc::new(AtomicBool::new(false));
-        let kept = Arc::new(Mutex::new(Vec::new()));
-        let store = Flaky {
-            down: down.clone(),
-            kept: kept.clone(),
-        };
+        let (Setup { folder, down, kept, .. }, store, journal) = journaled("sync");
+        down.store(false, Ordering::SeqCst);
         let buffering = Buffering {
-            spill: Some(spill.clone()),
+            durability: Durability::Sync,
             ..Buffering::default()
         };
-        let writer = LogWriter::start_with(Box::new(store), buffering);
-        assert_eq!(writer.durability(), Durability::Commit);
+        let writer = LogWriter::start_with(Box::new(store), buffering, journal);
         // Heard only once in the store, and without the 100 ms gathering.
         assert_eq!(acknowledged(&writer, 20), vec![true; 20]);
         assert_eq!(kept.lock().unwrap().len(), 20);
-        // The database down: heard once in the fsynced spill file.
+        // The database down: heard once synced in the journal.
         down.store(true, Ordering::SeqCst);
-        assert_eq!(acknowledged(&writer, 5), vec![true; 5]);
-        assert_eq!(std::fs::read_to_string(&spill).unwrap().lines().count(), 5);
-        // Back: the next commit brings the spilled rows in too.
+        assert_eq!(acknowledged_from(&writer, 20..25), vec![true; 5]);
+        assert_eq!(writer.counts().spilled.load(Ordering::SeqCst), 5);
+        assert_eq!(kept.lock().unwrap().len(), 20);
+        // Back: the next round brings the journaled rows in too.
         down.store(false, Ordering::SeqCst);
-        assert_eq!(acknowledged(&writer, 1), vec![true]);
+        assert_eq!(acknowledged_from(&writer, 25..26), vec![true]);
+        assert!(writer.flush(Duration::from_secs(10)));
         writer.close();
-        assert_eq!(kept.lock().unwrap().len(), 26);
-        assert!(!spill.exists());
+        assert_eq!(latencies(&kept), (0..26).collect::<Vec<_>>());
+        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "the journal is gone");
+        std::fs::remove_dir_all(folder).unwrap();
     }
 
     /// A fresh folder, its journal's base, and the switch and rows of a
@@ -554,24 +583,24 @@ mod tests {
             store,
             journal,
         ) = journaled("journaled");
-        let spill = folder.join("log.spill");
         let buffering = Buffering {
-            spill: Some(spill.clone()),
             grace: Duration::ZERO,
             ..Buffering::default()
         };
-        let writer = LogWriter::start_journaled(Box::new(store), buffering, journal);
+        let writer = LogWriter::start_with(Box::new(store), buffering, journal);
         // The database is down, yet each is answered: it is in the journal.
         assert_eq!(acknowledged(&writer, 5), vec![true; 5]);
         assert!(
             !writer.flush(Duration::from_secs(10)),
             "a flush says the database lacks them"
         );
+        let counts = writer.counts.clone();
         writer.close();
         assert!(kept.lock().unwrap().is_empty());
-        assert!(
-            !spill.exists(),
-            "journaled rows are not spilled: the journal keeps them"
+        assert_eq!(
+            counts.spilled.load(Ordering::SeqCst),
+            0,
+            "journaled rows are not journaled twice"
         );
 
         // The next writer on the log, the database back: replayed once.
@@ -587,7 +616,7 @@ mod tests {
 
         // Up: a flush waits until the rows are in (no 100 ms gathering
         // left to chance), and a clean close leaves no file behind.
-        let writer = LogWriter::start_journaled(Box::new(store), Buffering::default(), journal);
+        let writer = LogWriter::start_with(Box::new(store), Buffering::default(), journal);
         assert_eq!(acknowledged(&writer, 3), vec![true; 3]);
         assert!(writer.flush(Duration::from_secs(10)));
         assert_eq!(kept.lock().unwrap().len(), 8);
@@ -645,7 +674,7 @@ mod tests {
             lose_next: true,
         };
         let journal = Journal::open(&folder.join("log.journal"), &mut store).unwrap();
-        let writer = LogWriter::start_journaled(Box::new(store), Buffering::default(), journal);
+        let writer = LogWriter::start_with(Box::new(store), Buffering::default(), journal);
         assert_eq!(acknowledged(&writer, 5), vec![true; 5]);
         // The first flush may meet the failed commit; the next one finds
         // the rows held by the database's mark.
@@ -679,7 +708,7 @@ mod tests {
             grace: Duration::ZERO,
             ..Buffering::default()
         };
-        let writer = LogWriter::start_journaled(Box::new(store), buffering, journal);
+        let writer = LogWriter::start_with(Box::new(store), buffering, journal);
         assert_eq!(acknowledged(&writer, 10), vec![true; 10]);
         // Past the bound once a write failed: the writer stops taking rows,
         // and those that come stay in the queue.
@@ -716,7 +745,7 @@ mod tests {
             kept: Arc::new(Mutex::new(Vec::new())),
         };
         // No spill file: nowhere to keep it.
-        let writer = LogWriter::start_with(Box::new(store), Buffering::default());
+        let writer = LogWriter::start(Box::new(store));
         assert_eq!(acknowledged(&writer, 3), vec![false; 3]);
         assert_eq!(writer.counts().dropped.load(Ordering::SeqCst), 3);
     }

@@ -1,41 +1,87 @@
-//! The writer's thread: takes the queue in batches, writes them, keeps
-//! the journal's mark with each, spills what the database cannot take, and
-//! closes within its grace.
+//! The writer's thread: a state machine that takes the queue in batches,
+//! writes them with the journal's mark, keeps in the journal what memory
+//! and a down database cannot hold, reads it back when the database
+//! returns, and closes within its grace.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::spill::take_spilled;
 use super::waiting::Waiting;
-use super::{Buffering, Durability, Entry, WriterCounts, BATCH, GATHER, GATHER_STEPS};
+use super::{Buffering, Durability, Entry, WriterCounts, BATCH, GATHER, GATHER_STEPS, QUEUE};
 use crate::journal::Journal;
-use crate::Store;
+use crate::{Row, Store};
 
-/// The journal as the writer's thread sees it: what the database holds
-/// of it.
+/// Batches written between two looks at the queue while catching up.
+const CATCH_UP: usize = 10;
+
+/// Where the writer's thread is.
+#[derive(Debug, Clone, Copy)]
+enum State {
+    /// Taking rows from the queue and writing them.
+    Open,
+    /// The last write failed, and may have committed all the same (the
+    /// server went away during COMMIT): before journaled rows are tried
+    /// again, the database's mark says which it holds.
+    Failed,
+    /// The queue is closed: what is left is written within the grace,
+    /// then kept in the journal for the next writer (or, without one,
+    /// lost and counted).
+    Closing { since: Instant, failed: bool },
+    /// Done; the thread returns.
+    Closed,
+}
+
+/// The journal as the writer's thread sees it.
 struct Journaled {
     journal: Arc<Mutex<Journal>>,
     /// The journal's name, kept here so a batch does not lock for it.
     id: String,
+    /// Every row numbered up to here is in the database.
     through: u64,
+    /// Every row numbered up to here is in the database or in memory.
+    loaded: u64,
+    /// Rows numbered past `loaded` may be in the journal alone (memory
+    /// was full, or they were spilled): they are read back in order.
+    behind: bool,
 }
 
 impl Journaled {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// A batch through `seq` is committed: closed segments it covers go.
     fn committed(&mut self, seq: u64) {
         self.through = self.through.max(seq);
-        self.journal
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .committed(self.through);
+        let through = self.through;
+        self.lock().committed(through);
+    }
+
+    /// Keeps `rows` in the journal, synced to the disk, to be read back.
+    fn spill(&mut self, rows: &[Row]) -> std::io::Result<()> {
+        self.behind = true;
+        self.lock().append_synced(rows)
+    }
+
+    /// Reads back, in order, at most `room` of the rows the journal alone
+    /// holds.
+    fn read_back(&mut self, room: usize) -> Vec<(u64, Row)> {
+        let (rows, upto, next) = {
+            let journal = self.lock();
+            let (rows, upto) = journal.read_back(self.loaded, room);
+            (rows, upto, journal.next())
+        };
+        self.loaded = upto;
+        self.behind = upto + 1 < next;
+        rows
     }
 
     /// At close: with everything journaled in the database, the journal's
     /// files and mark go; else they stay for the next writer.
     fn close(self, store: &mut dyn Store) {
-        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut journal = self.lock();
         if journal.drained_by(self.through) {
             journal.finish();
             if let Err(err) = store.forget_journal(&self.id) {
@@ -50,7 +96,11 @@ impl Journaled {
 /// What the writer's thread shares with its handle besides the queue.
 pub(super) struct Ends {
     pub(super) journal: Option<Arc<Mutex<Journal>>>,
-    pub(super) closing: Arc<AtomicBool>,
+    /// Rows are journaled before they are queued (commit durability).
+    pub(super) journal_first: bool,
+    /// Set when the full queue refused a journaled row: the writer reads
+    /// it back from the journal.
+    pub(super) refused: Arc<AtomicBool>,
 }
 
 pub(super) fn write_loop(
@@ -61,14 +111,15 @@ pub(super) fn write_loop(
     ends: Ends,
 ) {
     let mut writer = Writer::new(store, counts, buffering, ends);
+    let mut state = State::Open;
     loop {
-        writer.receive(receiver);
-        writer.read_mark_if_uncertain();
-        writer.write();
-        writer.waiting.settle_flushes(writer.waiting.is_empty());
-        if writer.closed() {
-            return;
-        }
+        state = match state {
+            State::Open | State::Failed => writer.run(receiver, matches!(state, State::Failed)),
+            State::Closing { since, failed } => writer.close(since, failed),
+            State::Closed => return,
+        };
+        let done = writer.waiting.is_empty() && !writer.journal.as_ref().is_some_and(|journal| journal.behind);
+        writer.waiting.settle_flushes(done);
     }
 }
 
@@ -77,18 +128,11 @@ struct Writer<'a> {
     store: Box<dyn Store>,
     counts: &'a WriterCounts,
     buffering: &'a Buffering,
-    closing: Arc<AtomicBool>,
+    refused: Arc<AtomicBool>,
     journal: Option<Journaled>,
     /// Answers wait for the commit itself: no journal holds their rows.
     waits: bool,
     waiting: Waiting,
-    /// The queue still takes rows.
-    open: bool,
-    closing_since: Option<Instant>,
-    /// A write failed, and may have committed all the same (the server
-    /// went away during COMMIT): before trying journaled rows again, the
-    /// database's mark says which it already holds.
-    uncertain: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -99,198 +143,275 @@ impl<'a> Writer<'a> {
                 journal,
                 id,
                 through: 0,
+                loaded: 0,
+                behind: false,
             }
         });
-        let waits = buffering.durability != Durability::Buffered && journal.is_none();
-        // What an earlier writer spilled goes first.
-        let mut waiting = Waiting::default();
-        waiting.extend(
-            buffering
-                .spill
-                .as_deref()
-                .map(|path| take_spilled(path, counts))
-                .unwrap_or_default(),
-        );
         Self {
             store,
             counts,
             buffering,
-            closing: ends.closing,
+            refused: ends.refused,
             journal,
-            waits,
-            waiting,
-            open: true,
-            closing_since: None,
-            uncertain: false,
+            waits: buffering.durability != Durability::Buffered && !ends.journal_first,
+            waiting: Waiting::default(),
         }
     }
 
-    /// Takes what the queue holds: a batch, or at least one row.
-    fn receive(&mut self, receiver: &Receiver<Entry>) {
-        // Journaled rows are never spilled: past the memory bound they
-        // stay in the queue, which then refuses new ones.
-        let room = self.journal.is_none() || self.waiting.len() < self.buffering.waiting;
-        if !self.open {
-            return;
+    /// One round while the queue is open: take what comes, then write
+    /// (after a failure, once the database's mark is read).
+    fn run(&mut self, receiver: &Receiver<Entry>, failed: bool) -> State {
+        let open = self.receive(receiver, failed);
+        let written = (!failed || self.settle_by_mark()) && self.write();
+        match (open, written) {
+            (true, true) => State::Open,
+            (true, false) => State::Failed,
+            (false, _) => State::Closing {
+                since: Instant::now(),
+                failed: !written,
+            },
         }
-        if !room {
-            // What stays queued at close is in the journal for the next
-            // writer.
-            self.open = !self.closing.load(Ordering::SeqCst);
-            if self.open {
-                std::thread::sleep(Duration::from_millis(500));
+    }
+
+    /// One round while closing: a down database gets the grace to come
+    /// back; then the rest is kept in the journal (or lost, counted).
+    fn close(&mut self, since: Instant, failed: bool) -> State {
+        let written = (!failed || self.settle_by_mark()) && self.write();
+        let behind = self.journal.as_ref().is_some_and(|journal| journal.behind);
+        if (written && self.waiting.is_empty() && !behind) || since.elapsed() >= self.buffering.grace {
+            self.spill_from(0);
+            if let Some(journal) = self.journal.take() {
+                journal.close(&mut *self.store);
             }
-            return;
+            return State::Closed;
         }
-        let timeout = if self.waiting.is_empty() {
-            Duration::from_secs(3600)
-        } else {
-            Duration::from_millis(500)
+        if !written {
+            std::thread::sleep(Duration::from_millis(500).min(self.buffering.grace));
+        }
+        State::Closing {
+            since,
+            failed: !written,
+        }
+    }
+
+    /// Takes what the queue holds: at least one entry (when idle, or
+    /// waiting to try a failed write again), then a batch; whether the
+    /// queue is still open.
+    fn receive(&mut self, receiver: &Receiver<Entry>, failed: bool) -> bool {
+        if let Some(journal) = self.journal.as_mut() {
+            journal.behind |= self.refused.swap(false, Ordering::SeqCst);
+        }
+        let idle = self.waiting.is_empty() && !self.journal.as_ref().is_some_and(|journal| journal.behind);
+        let timeout = match (idle, failed) {
+            (true, _) => Duration::from_secs(3600),
+            (false, true) => Duration::from_millis(500),
+            (false, false) => Duration::ZERO,
         };
-        let mut hurry = false;
-        match receiver.recv_timeout(timeout) {
-            Ok(entry) => hurry = self.waiting.push(entry),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => self.open = false,
-        }
+        let hurry = match receiver.recv_timeout(timeout) {
+            Ok(entry) => self.take(entry),
+            Err(RecvTimeoutError::Timeout) => false,
+            Err(RecvTimeoutError::Disconnected) => return false,
+        };
         // Unless an answer waits for the commit, gather a batch for a
         // moment before writing: one transaction for many decisions costs
         // a busy service far less than one each. With commits waited for,
         // the batch is what queued while the last commit ran: waiting
         // longer would only keep answers waiting.
-        if !self.waits && !hurry && self.open {
-            self.open = gather(receiver, &mut self.waiting);
-        }
-        while let Ok(entry) = receiver.try_recv() {
-            self.waiting.push(entry);
-            if self.waiting.len() > self.buffering.waiting {
-                if self.journal.is_some() {
-                    break;
-                }
-                self.waiting
-                    .spill_from(self.buffering.waiting, self.buffering.spill.as_deref(), self.counts);
-            }
-        }
-    }
-
-    /// After a failed write, the database's journal mark says which rows
-    /// it holds; nothing is tried until it answers.
-    fn read_mark_if_uncertain(&mut self) {
-        if !self.uncertain || self.waiting.is_empty() {
-            return;
-        }
-        let Some(journal) = self.journal.as_mut() else {
-            self.uncertain = false;
-            return;
-        };
-        if let Ok(through) = self.store.journal_mark(&journal.id) {
-            let held = self.waiting.held_through(through);
-            self.waiting.settle(held, true);
-            self.counts.written.fetch_add(held as u64, Ordering::Relaxed);
-            if held > 0 {
-                journal.committed(through);
-            }
-            self.uncertain = false;
-        }
-    }
-
-    /// Writes batches until nothing waits or a write fails.
-    fn write(&mut self) {
-        let spill = self.buffering.spill.as_deref();
-        while !self.waiting.is_empty() && !self.uncertain {
-            // The batch is written from where it waits: a failed write
-            // leaves it in place for the next try, and nothing is copied.
-            let size = self.waiting.len().min(BATCH);
-            let mark = self.waiting.mark(size);
-            let batch = self.waiting.rows.make_contiguous().get(..size).unwrap_or_default();
-            let named = self
-                .journal
-                .as_ref()
-                .zip(mark)
-                .map(|(journal, seq)| (journal.id.as_str(), seq));
-            let mut written = self.store.append_marked(batch, named);
-            if written.is_err() && self.waits && self.journal.is_none() {
-                // Answers wait on this batch and nothing else holds it: a
-                // connection the server closed (it restarted) is opened
-                // again by the store, so one more try spares the waiting
-                // answers a 503. A first try that committed and lost its
-                // answer would leave a row twice, never a row lost.
-                written = self.store.append_marked(batch, named);
-            }
-            match written {
-                Ok(()) => {
-                    self.waiting.settle(size, true);
-                    self.counts.written.fetch_add(size as u64, Ordering::Relaxed);
-                    if let (Some(journal), Some(seq)) = (self.journal.as_mut(), mark) {
-                        journal.committed(seq);
-                    }
-                    // The database is back: what was spilled follows.
-                    if self.waiting.is_empty() {
-                        if let Some(path) = spill {
-                            self.waiting.extend(take_spilled(path, self.counts));
-                        }
-                    }
-                }
-                Err(err) => {
-                    self.uncertain = true;
-                    self.counts.failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(
-                        "não foi possível gravar {} decisões no log: {err}; nova tentativa em breve",
-                        self.waiting.len()
-                    );
-                    if self.waits {
-                        // Answers wait on these: into the fsynced spill
-                        // file now, replayed once the database is back.
-                        self.waiting.spill_from(0, spill, self.counts);
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Closing: a down database gets a while to come back, then the rest
-    /// goes to the spill file (or stays in the journal) for the next
-    /// writer; whether the thread is done.
-    fn closed(&mut self) -> bool {
-        if self.open {
+        if !self.waits && !hurry && !self.gather(receiver) {
             return false;
         }
-        let since = *self.closing_since.get_or_insert_with(Instant::now);
-        if self.waiting.is_empty() || since.elapsed() >= self.buffering.grace {
-            self.waiting.spill_from(0, self.buffering.spill.as_deref(), self.counts);
-            if let Some(journal) = self.journal.take() {
-                journal.close(&mut *self.store);
-            }
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(500).min(self.buffering.grace));
-        false
-    }
-}
-
-/// Takes what queues within [`GATHER`], up to a batch or a flush; whether
-/// the queue is still open.
-fn gather(receiver: &Receiver<Entry>, waiting: &mut Waiting) -> bool {
-    // Counted in short sleeps, not against a deadline: a deadline read
-    // from a faked clock (tests run under libfaketime) can make a timed
-    // wait last until the next record arrives.
-    for _ in 0..GATHER_STEPS {
-        loop {
+        // Bounded: a queue refilled as fast as it drains still gets written.
+        for _ in 0..QUEUE {
             match receiver.try_recv() {
                 Ok(entry) => {
-                    if waiting.push(entry) {
-                        return true;
-                    }
+                    self.take(entry);
                 }
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => return false,
             }
-            if waiting.len() >= BATCH {
+        }
+        if self.waiting.len() > self.buffering.waiting {
+            self.spill_from(self.buffering.waiting);
+        }
+        true
+    }
+
+    /// Takes what queues within [`GATHER`], up to a batch or a flush;
+    /// whether the queue is still open.
+    fn gather(&mut self, receiver: &Receiver<Entry>) -> bool {
+        // Counted in short sleeps, not against a deadline: a deadline read
+        // from a faked clock (tests run under libfaketime) can make a timed
+        // wait last until the next record arrives.
+        for _ in 0..GATHER_STEPS {
+            loop {
+                match receiver.try_recv() {
+                    Ok(entry) => {
+                        if self.take(entry) {
+                            return true;
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return false,
+                }
+                if self.waiting.len() >= BATCH {
+                    return true;
+                }
+            }
+            std::thread::sleep(GATHER / GATHER_STEPS);
+        }
+        true
+    }
+
+    /// Takes one entry; whether it asks for a write now (a flush). A
+    /// journaled row is kept in memory only in its turn and while memory
+    /// has room; else the journal alone keeps it until it is read back.
+    fn take(&mut self, entry: Entry) -> bool {
+        if let (Entry::Row { seq: Some(seq), .. }, Some(journal)) = (&entry, self.journal.as_mut()) {
+            if *seq <= journal.loaded {
+                // Read back from the journal before it came off the queue.
+                return false;
+            }
+            if *seq != journal.loaded + 1 || self.waiting.len() >= self.buffering.waiting {
+                journal.behind = true;
+                return false;
+            }
+            journal.loaded = *seq;
+        }
+        self.waiting.push(entry)
+    }
+
+    /// After a failed write, the database's journal mark says which rows
+    /// it holds; whether it answered.
+    fn settle_by_mark(&mut self) -> bool {
+        let Some(journal) = self.journal.as_mut() else {
+            return true;
+        };
+        let Ok(through) = self.store.journal_mark(&journal.id) else {
+            return false;
+        };
+        let held = self.waiting.held_through(through);
+        self.waiting.settle(held, true);
+        self.counts.written.fetch_add(held as u64, Ordering::Relaxed);
+        journal.committed(through);
+        true
+    }
+
+    /// Writes batches, reading back what the journal alone holds as
+    /// memory allows, until nothing is left or [`CATCH_UP`] batches are
+    /// written (the queue is taken between them); whether every write held.
+    fn write(&mut self) -> bool {
+        for _ in 0..CATCH_UP {
+            self.read_back();
+            if self.waiting.is_empty() {
                 return true;
             }
+            if !self.write_batch() {
+                return false;
+            }
         }
-        std::thread::sleep(GATHER / GATHER_STEPS);
+        true
     }
-    true
+
+    /// Brings rows the journal alone holds back into memory.
+    fn read_back(&mut self) {
+        let room = self.buffering.waiting.saturating_sub(self.waiting.len());
+        let Some(journal) = self.journal.as_mut().filter(|journal| journal.behind && room > 0) else {
+            return;
+        };
+        for (seq, row) in journal.read_back(room) {
+            self.waiting.push_loaded(seq, row);
+        }
+    }
+
+    /// Writes the first batch of what waits; whether it held.
+    fn write_batch(&mut self) -> bool {
+        // The batch is written from where it waits: a failed write leaves
+        // it in place for the next try, and nothing is copied.
+        let size = self.waiting.len().min(BATCH);
+        let mark = self.waiting.mark(size);
+        let batch = self.waiting.rows.make_contiguous().get(..size).unwrap_or_default();
+        let named = self
+            .journal
+            .as_ref()
+            .zip(mark)
+            .map(|(journal, seq)| (journal.id.as_str(), seq));
+        let mut written = self.store.append_marked(batch, named);
+        if written.is_err() && self.waits && named.is_none() {
+            // Answers wait on this batch and nothing else holds it: a
+            // connection the server closed (it restarted) is opened
+            // again by the store, so one more try spares the waiting
+            // answers a 503. A first try that committed and lost its
+            // answer would leave a row twice, never a row lost.
+            written = self.store.append_marked(batch, named);
+        }
+        match written {
+            Ok(()) => {
+                self.waiting.settle(size, true);
+                self.counts.written.fetch_add(size as u64, Ordering::Relaxed);
+                if let (Some(journal), Some(seq)) = (self.journal.as_mut(), mark) {
+                    journal.committed(seq);
+                }
+                true
+            }
+            Err(err) => {
+                self.counts.failures.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    "não foi possível gravar {} decisões no log: {err}; nova tentativa em breve",
+                    self.waiting.len()
+                );
+                if self.waits {
+                    // Answers wait on these: into the journal, synced,
+                    // and read back once the database is back.
+                    self.spill_from(0);
+                }
+                false
+            }
+        }
+    }
+
+    /// Lets go of the rows from `from` on: journaled ones stay in the
+    /// journal to be read back; the others are written to it, synced, and
+    /// their acknowledgements hear whether they are on disk (without a
+    /// journal, they are lost and counted).
+    fn spill_from(&mut self, from: usize) {
+        let taken = self.waiting.split_off(from);
+        let mut rows = Vec::new();
+        let mut acks = Vec::new();
+        let mut let_go = false;
+        for (row, ack, seq) in taken {
+            if seq.is_some() {
+                let_go = true;
+            } else {
+                rows.push(row);
+                acks.extend(ack);
+            }
+        }
+        if let (true, Some(journal)) = (let_go, self.journal.as_mut()) {
+            // Journaled rows in memory run on from the mark without a gap.
+            journal.loaded = self.waiting.last_seq().unwrap_or(journal.through);
+            journal.behind = true;
+        }
+        if rows.is_empty() {
+            return;
+        }
+        let kept = match self.journal.as_mut() {
+            Some(journal) => journal.spill(&rows).map_err(|err| err.to_string()),
+            None => Err("sem diário".to_string()),
+        };
+        let on_disk = match kept {
+            Ok(()) => {
+                self.counts.spilled.fetch_add(rows.len() as u64, Ordering::Relaxed);
+                tracing::warn!("{} decisões guardadas no diário do log até o banco voltar", rows.len());
+                true
+            }
+            Err(why) => {
+                self.counts.dropped.fetch_add(rows.len() as u64, Ordering::Relaxed);
+                tracing::error!("{} decisões não gravadas no log: {why}", rows.len());
+                false
+            }
+        };
+        for ack in acks {
+            ack(on_disk);
+        }
+    }
 }

@@ -3,10 +3,8 @@
 //! waiting for them.
 
 use std::collections::VecDeque;
-use std::path::Path;
 
-use super::spill::spill_or_drop;
-use super::{Ack, Entry, WriterCounts};
+use super::{Ack, Entry};
 use crate::Row;
 
 /// Records waiting to be written, each with its acknowledgement and
@@ -36,11 +34,11 @@ impl Waiting {
         }
     }
 
-    /// Rows read back from the spill file: nobody waits on them.
-    pub(super) fn extend(&mut self, rows: Vec<Row>) {
-        self.acks.extend(rows.iter().map(|_| None));
-        self.seqs.extend(rows.iter().map(|_| None));
-        self.rows.extend(rows);
+    /// A row read back from the journal: nobody waits on it.
+    pub(super) fn push_loaded(&mut self, seq: u64, row: Row) {
+        self.rows.push_back(row);
+        self.acks.push_back(None);
+        self.seqs.push_back(Some(seq));
     }
 
     pub(super) fn len(&self) -> usize {
@@ -81,19 +79,20 @@ impl Waiting {
         }
     }
 
-    /// Moves those from `from` on to the spill file (or drops them), and
-    /// tells their acknowledgements how it went. Journaled ones are only
-    /// let go: the journal keeps them for the next writer.
-    pub(super) fn spill_from(&mut self, from: usize, spill: Option<&Path>, counts: &WriterCounts) {
-        let rows: Vec<Row> = self
-            .rows
+    /// The highest journal number held.
+    pub(super) fn last_seq(&self) -> Option<u64> {
+        self.seqs.iter().rev().flatten().next().copied()
+    }
+
+    /// Takes out those from `from` on, each with its acknowledgement and
+    /// journal number.
+    pub(super) fn split_off(&mut self, from: usize) -> Vec<(Row, Option<Ack>, Option<u64>)> {
+        let from = from.min(self.rows.len());
+        self.rows
             .drain(from..)
+            .zip(self.acks.drain(from..))
             .zip(self.seqs.drain(from..))
-            .filter_map(|(row, seq)| seq.is_none().then_some(row))
-            .collect();
-        let on_disk = spill_or_drop(spill, &rows, counts);
-        for ack in self.acks.drain(from..).flatten() {
-            ack(on_disk);
-        }
+            .map(|((row, ack), seq)| (row, ack, seq))
+            .collect()
     }
 }
