@@ -3,17 +3,19 @@
 //! case's blocking work). One path for every caller: no callback to fill,
 //! no slot to remember.
 
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::oneshot::{self, error::TryRecvError};
+use tokio::sync::Notify;
 
 use crate::writer::Ack;
 
 /// Longest a blocking caller waits for its row to be committed.
 const COMMIT_WAIT: Duration = Duration::from_secs(30);
-/// How often a blocking wait looks again: counted in sleeps, not against
-/// a deadline, which a faked clock (tests run under libfaketime) can move.
-const WAIT_STEP: Duration = Duration::from_millis(1);
+/// A blocking wait is counted in steps of this, not against one deadline,
+/// which a faked clock (tests run under libfaketime) can move; each step
+/// ends at once when the writer tells.
+const WAIT_STEP: Duration = Duration::from_millis(100);
 
 /// Whether a row is where the log's durability promises before an answer
 /// (queued; in the journal; committed), now or once the writer says.
@@ -26,7 +28,60 @@ enum State {
     /// Known already: nothing recorded, queued without a wait, or lost.
     Settled(bool),
     /// The writer tells once the row is on disk, or lost.
-    Pending(oneshot::Receiver<bool>),
+    Pending(Arc<Told>),
+}
+
+/// What the writer told, and the two ways a caller hears it: a thread
+/// blocked on the condition, a task awaiting the notification.
+#[derive(Debug, Default)]
+struct Told {
+    recorded: Mutex<Option<bool>>,
+    thread: Condvar,
+    task: Notify,
+}
+
+impl Told {
+    fn heard(&self) -> Option<bool> {
+        *self.recorded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What the writer tells within [`COMMIT_WAIT`], blocking this thread;
+    /// past it, lost.
+    fn wait(&self) -> bool {
+        let steps = COMMIT_WAIT.as_millis() / WAIT_STEP.as_millis().max(1);
+        let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
+        for _ in 0..steps {
+            if recorded.is_some() {
+                break;
+            }
+            recorded = self
+                .thread
+                .wait_timeout(recorded, WAIT_STEP)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        recorded.unwrap_or(false)
+    }
+}
+
+/// The writer's end: tells once; dropped untold, it tells "lost".
+struct Teller(Arc<Told>);
+
+impl Teller {
+    fn tell(&self, recorded: bool) {
+        let mut told = self.0.recorded.lock().unwrap_or_else(PoisonError::into_inner);
+        if told.is_none() {
+            *told = Some(recorded);
+            self.0.thread.notify_all();
+            self.0.task.notify_waiters();
+        }
+    }
+}
+
+impl Drop for Teller {
+    fn drop(&mut self) {
+        self.tell(false);
+    }
 }
 
 impl Receipt {
@@ -38,19 +93,26 @@ impl Receipt {
     /// A receipt the writer settles through the returned acknowledgement
     /// (dropped unsettled, it reads as lost).
     pub(crate) fn pending() -> (Ack, Self) {
-        let (told, heard) = oneshot::channel();
-        let ack: Ack = Box::new(move |on_disk| {
-            let _ = told.send(on_disk);
-        });
-        (ack, Self(State::Pending(heard)))
+        let told = Arc::new(Told::default());
+        let teller = Teller(told.clone());
+        let ack: Ack = Box::new(move |on_disk| teller.tell(on_disk));
+        (ack, Self(State::Pending(told)))
     }
 
     /// Whether the row is recorded, awaited (an async caller); settled
     /// once heard, so asking again answers the same at once.
     pub async fn recorded(&mut self) -> bool {
-        if let State::Pending(heard) = &mut self.0 {
-            let told = heard.await.unwrap_or(false);
-            self.0 = State::Settled(told);
+        if let State::Pending(told) = &self.0 {
+            let told = told.clone();
+            let recorded = loop {
+                // Made before looking: a tell in between still wakes it.
+                let notified = told.task.notified();
+                if let Some(recorded) = told.heard() {
+                    break recorded;
+                }
+                notified.await;
+            };
+            self.0 = State::Settled(recorded);
         }
         matches!(self.0, State::Settled(true))
     }
@@ -58,20 +120,9 @@ impl Receipt {
     /// Whether the row is recorded, waiting on this thread for at most
     /// 30 s (a command, a blocking task); past that, lost.
     pub fn wait(&mut self) -> bool {
-        if let State::Pending(heard) = &mut self.0 {
-            let steps = COMMIT_WAIT.as_millis() / WAIT_STEP.as_millis().max(1);
-            let mut told = false;
-            for _ in 0..steps {
-                match heard.try_recv() {
-                    Ok(recorded) => {
-                        told = recorded;
-                        break;
-                    }
-                    Err(TryRecvError::Closed) => break,
-                    Err(TryRecvError::Empty) => std::thread::sleep(WAIT_STEP),
-                }
-            }
-            self.0 = State::Settled(told);
+        if let State::Pending(told) = &self.0 {
+            let recorded = told.wait();
+            self.0 = State::Settled(recorded);
         }
         matches!(self.0, State::Settled(true))
     }
@@ -102,5 +153,13 @@ mod tests {
             .build()
             .unwrap_or_else(|_| unreachable!());
         assert!(!runtime.block_on(receipt.recorded()));
+        // Awaited before the writer tells: woken by the tell.
+        let (ack, mut receipt) = Receipt::pending();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            ack(true);
+        });
+        assert!(runtime.block_on(receipt.recorded()), "heard while awaiting");
+        writer.join().unwrap_or_default();
     }
 }

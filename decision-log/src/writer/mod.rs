@@ -749,4 +749,65 @@ mod tests {
         assert_eq!(acknowledged(&writer, 3), vec![false; 3]);
         assert_eq!(writer.counts().dropped.load(Ordering::SeqCst), 3);
     }
+
+    /// A store whose writes wait until the test opens it.
+    struct Blocked {
+        open: Arc<(Mutex<bool>, std::sync::Condvar)>,
+        kept: Arc<Mutex<Vec<Record>>>,
+    }
+
+    impl Store for Blocked {
+        fn append_marked(&mut self, rows: &[Row], _: Option<(&str, u64)>) -> Result<(), LogError> {
+            let (open, opened) = &*self.open;
+            let mut is_open = open.lock().unwrap();
+            while !*is_open {
+                is_open = opened.wait(is_open).unwrap();
+            }
+            self.kept.lock().unwrap().extend(rows.iter().map(Row::record));
+            Ok(())
+        }
+        fn read(&mut self, _: &Filter) -> Result<Vec<Record>, LogError> {
+            Ok(Vec::new())
+        }
+        fn prune(&mut self, _: chrono::DateTime<chrono::Utc>) -> Result<u64, LogError> {
+            Ok(0)
+        }
+        fn journal_mark(&mut self, _: &str) -> Result<u64, LogError> {
+            Ok(0)
+        }
+        fn forget_journal(&mut self, _: &str) -> Result<(), LogError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_buffered_receipt_says_lost_when_the_full_queue_refused_the_row() {
+        let open = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let store = Blocked {
+            open: open.clone(),
+            kept: kept.clone(),
+        };
+        let buffering = Buffering {
+            durability: Durability::Buffered,
+            ..Buffering::default()
+        };
+        let writer = LogWriter::start_with(Box::new(store), buffering, None);
+        // The writer holds a batch or so in a write that waits; the queue
+        // behind it fills.
+        let total = 3 * QUEUE;
+        let heard: Vec<bool> = (0..total)
+            .map(|n| writer.append(crate::tests::row(n as i64)).wait())
+            .collect();
+        let lost = heard.iter().filter(|recorded| !**recorded).count();
+        // Opened before any assertion: a failing one must not leave the
+        // writer's close waiting forever.
+        *open.0.lock().unwrap() = true;
+        open.1.notify_all();
+        assert!(lost > 0, "a full queue refuses");
+        let counts = writer.counts.clone();
+        writer.close();
+        assert_eq!(counts.dropped.load(Ordering::SeqCst) as usize, lost);
+        assert_eq!(kept.lock().unwrap().len(), total - lost, "every row said recorded is");
+    }
 }
