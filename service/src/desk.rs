@@ -77,13 +77,18 @@ pub struct Desk {
 }
 
 impl Desk {
-    /// A desk serving `bundle`; `folder` is where reloads come from.
-    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>) -> Self {
+    /// A desk serving `bundle`; `folder` is where reloads come from; `log`
+    /// is the decision log and the process's one handle on its database,
+    /// which cases, pushes and releases go through.
+    pub fn new(
+        bundle: Bundle,
+        folder: Option<PathBuf>,
+        log: Option<(LogConfig, Arc<roteiro_decision_log::db::DbPool>)>,
+    ) -> Self {
+        let (log, pool) = log.unzip();
         Self {
             log_address: log.as_ref().map(|log| log.address.clone()),
-            pool: log
-                .as_ref()
-                .map(|log| Arc::new(roteiro_decision_log::db::DbPool::new(&log.address))),
+            pool,
             log_reader: Mutex::new(None),
             log: Mutex::new(log),
             served: RwLock::new(Arc::new(Served {
@@ -108,16 +113,6 @@ impl Desk {
             loaded_at: served.loaded_at,
             release: version,
         });
-        self
-    }
-
-    /// The desk keeping cases, pushes and releases through `pool`, the
-    /// process's one handle on the database (else one of its own, opened
-    /// at first use).
-    pub fn with_pool(mut self, pool: Option<Arc<roteiro_decision_log::db::DbPool>>) -> Self {
-        if pool.is_some() {
-            self.pool = pool;
-        }
         self
     }
 

@@ -187,9 +187,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
         let follow_releases = config.follow_releases && config.log.is_some();
-        let mut desk = Desk::new(bundle, config.folder.clone(), config.log)
-            .with_release(release)
-            .with_pool(pool);
+        let mut desk = Desk::new(bundle, config.folder.clone(), config.log.zip(pool)).with_release(release);
         if let Some(helpdesk) = helpdesk {
             desk = desk.with_helpdesk(helpdesk);
         }

@@ -135,6 +135,10 @@ pub fn serve_limited(
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a loopback port");
     let addr = listener.local_addr().expect("address");
+    let log = log.map(|log| {
+        let pool = std::sync::Arc::new(roteiro_decision_log::db::DbPool::new(&log.address));
+        (log, pool)
+    });
     let mut desk = Desk::new(bundle, None, log);
     if let Some(helpdesk) = helpdesk {
         let movidesk = match desk.pool() {
