@@ -58,22 +58,28 @@ impl LogArgs {
     }
 
     /// A writer to the log (exit status 1 when it cannot be opened).
-    /// Keeping personal facts (`--log-personal`) is an admin's choice.
     pub fn writer(&self) -> Result<CommandLog, Failure> {
+        let keep_personal = self.keep_personal()?;
+        LogWriter::open_with(&self.address(), self.durability())
+            .map(|writer| CommandLog { writer, keep_personal })
+            .map_err(Failure::failed)
+    }
+
+    /// `--log-personal`: keeping personal facts is an admin's choice.
+    pub fn keep_personal(&self) -> Result<bool, Failure> {
         if self.log_personal {
             require_admin(&self.address(), "--log-personal").map_err(Failure::failed)?;
         }
-        let durability = match self.log_durability {
+        Ok(self.log_personal)
+    }
+
+    /// `--log-durability`.
+    pub fn durability(&self) -> Durability {
+        match self.log_durability {
             LogDurability::Commit => Durability::Commit,
             LogDurability::Sync => Durability::Sync,
             LogDurability::Buffered => Durability::Buffered,
-        };
-        LogWriter::open_with(&self.address(), durability)
-            .map(|writer| CommandLog {
-                writer,
-                keep_personal: self.log_personal,
-            })
-            .map_err(Failure::failed)
+        }
     }
 }
 

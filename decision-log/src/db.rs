@@ -326,6 +326,17 @@ mod tests {
             "the second connection migrated nothing"
         );
         pool.give(first);
+        // The log's writer on the same pool neither migrates nor opens
+        // anything of its own: it writes on a pooled connection.
+        let writer = crate::LogWriter::open_on(&pool, crate::Durability::Commit).unwrap();
+        assert!(writer.append(crate::tests::row(7)).wait());
+        assert!(writer.flush(std::time::Duration::from_secs(10)));
+        writer.close();
+        assert_eq!(migrations(&mut second), before, "the writer migrated nothing");
+        let logged = second
+            .rows("SELECT CAST(latency_us AS TEXT) FROM decisions", &[])
+            .unwrap();
+        assert_eq!(logged, vec![vec![Some("7".to_string())]]);
         pool.give(second);
         let _ = std::fs::remove_dir_all(folder);
     }

@@ -149,6 +149,35 @@ pub fn open(address: &str) -> Result<Box<dyn Store>, LogError> {
     }
 }
 
+/// The log over `db`, a connection of a pool on the database at `address`
+/// (already migrated).
+fn store_on(db: db::Db, address: &str) -> Result<Box<dyn Store>, LogError> {
+    match db {
+        db::Db::Sqlite(connection) => Ok(Box::new(sqlite_store::SqliteStore::on(connection)?)),
+        db::Db::Postgres(client) => Ok(Box::new(postgres_store::PostgresStore::on(*client, address))),
+    }
+}
+
+/// The logged decisions `filter` keeps, read on a connection of `pool`,
+/// given back when the read held (dropped after a failure, so the next use
+/// opens another).
+pub fn read_pooled(pool: &db::DbPool, filter: &Filter) -> Result<Vec<Record>, LogError> {
+    match pool.take()? {
+        db::Db::Sqlite(connection) => {
+            let mut store = sqlite_store::SqliteStore::on(connection)?;
+            let records = store.read(filter)?;
+            pool.give(db::Db::Sqlite(store.into_connection()));
+            Ok(records)
+        }
+        db::Db::Postgres(client) => {
+            let mut store = postgres_store::PostgresStore::on(*client, pool.address());
+            let records = store.read(filter)?;
+            pool.give(db::Db::Postgres(Box::new(store.into_client()?)));
+            Ok(records)
+        }
+    }
+}
+
 /// What a log address names.
 enum Address<'a> {
     /// A PostgreSQL server (`postgres://`, `postgresql://`).

@@ -35,6 +35,9 @@ pub struct PostgresStore {
     /// The INSERT of n rows, prepared on the current connection, for the
     /// small batches a group commit makes (one round trip, not two).
     prepared: std::collections::HashMap<usize, postgres::Statement>,
+    /// The migrations were looked at (once per store: a reconnection
+    /// finds the same schema).
+    migrated: bool,
 }
 
 /// Batches up to this many rows have their INSERT kept prepared.
@@ -48,16 +51,32 @@ impl PostgresStore {
             client: None,
             lagging: false,
             prepared: std::collections::HashMap::new(),
+            migrated: false,
         };
         store.client()?;
         Ok(store)
+    }
+
+    /// A store over `client`, a connection to the already migrated
+    /// database at `address` (a pool's), reconnecting there when it breaks.
+    pub(crate) fn on(client: PgClient, address: &str) -> Self {
+        Self {
+            address: address.to_string(),
+            client: Some(client),
+            lagging: false,
+            prepared: std::collections::HashMap::new(),
+            migrated: true,
+        }
     }
 
     /// The connection, made again if the last one broke.
     fn client(&mut self) -> Result<&mut Client, LogError> {
         if self.client.as_mut().is_none_or(|client| client.is_closed()) {
             let mut client = PgClient::new(Client::connect(&self.address, NoTls).map_err(db)?);
-            migrate(&mut client)?;
+            if !self.migrated {
+                migrate(&mut client)?;
+                self.migrated = true;
+            }
             if self.lagging {
                 client.batch_execute("SET synchronous_commit = off").map_err(db)?;
             }

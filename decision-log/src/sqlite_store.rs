@@ -92,12 +92,7 @@ impl SqliteStore {
         // commits. A writer that answers only once committed asks for FULL
         // (`Store::sync_every_commit`), one fsync per group commit.
         connection.pragma_update(None, "synchronous", "NORMAL")?;
-        // An append-only log rewrites its last pages in every batch; a
-        // longer write-ahead log (16 MB before a checkpoint, not 4 MB)
-        // copies each page back into the file once for many batches: the
-        // writer's cost per record falls by a fifth (benches/record.rs).
-        let page_bytes: i64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
-        connection.pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_bytes.max(512))?;
+        checkpoint_less(&connection)?;
         // Commands run beside `serve` may open the file together after an
         // upgrade: one migrates at a time (IMMEDIATE takes the write lock
         // first), and each looks again inside its transaction.
@@ -108,6 +103,15 @@ impl SqliteStore {
         migrated.map_err(OpenError::Log)?;
         Ok(Self { connection })
     }
+}
+
+/// An append-only log rewrites its last pages in every batch; a longer
+/// write-ahead log (16 MB before a checkpoint, not 4 MB) copies each page
+/// back into the file once for many batches: the writer's cost per record
+/// falls by a fifth (benches/record.rs).
+fn checkpoint_less(connection: &Connection) -> Result<(), rusqlite::Error> {
+    let page_bytes: i64 = connection.pragma_query_value(None, "page_size", |row| row.get(0))?;
+    connection.pragma_update(None, "wal_autocheckpoint", WAL_BYTES / page_bytes.max(512))
 }
 
 /// A connection to a log file this process has opened (and migrated)
@@ -143,6 +147,13 @@ fn migrate(connection: &Connection) -> Result<(), LogError> {
 
 impl SqliteStore {
     /// The open, migrated connection, for the cases kept in the same file.
+    /// A store over `connection`, to a log file already migrated (a
+    /// pool's), checkpointing as the log's own does.
+    pub(crate) fn on(connection: Connection) -> Result<Self, LogError> {
+        checkpoint_less(&connection).map_err(db)?;
+        Ok(Self { connection })
+    }
+
     pub(crate) fn into_connection(self) -> Connection {
         self.connection
     }

@@ -72,11 +72,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Starts a service on a free port; it runs until the process ends.
 fn start(folder: &Path, log: Option<(&str, Durability)>) -> SocketAddr {
     let bundle = Bundle::load_dir(folder).unwrap();
-    let log = log.map(|(address, durability)| roteiro_service::LogConfig {
-        writer: roteiro_decision_log::LogWriter::open_with(address, durability).unwrap(),
-        keep_personal: false,
-        address: address.to_string(),
-    });
+    let log = log.map(|(address, durability)| roteiro_service::LogConfig::open(address, durability).unwrap());
     let config = roteiro_service::Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         folder: Some(folder.to_path_buf()),

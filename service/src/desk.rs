@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
-use roteiro_decision_log::{Filter, LogError, Logging, Receipt, Record, Recorder, Row, Store};
+use roteiro_decision_log::{Filter, LogError, Logging, Receipt, Record, Recorder, Row};
 use roteiro_engine::{folder_fingerprint, Bundle, FolderFingerprint};
 use serde::Serialize;
 
@@ -59,15 +59,8 @@ pub struct Desk {
     folder: Option<PathBuf>,
     /// The decision log, while it is open.
     log: Mutex<Option<LogConfig>>,
-    /// Where the log is, for reading it back.
-    log_address: Option<String>,
     /// The connections cases, pushes and tokens are kept through.
     pool: Option<Arc<roteiro_decision_log::db::DbPool>>,
-    /// The connection `/v1/stats` reads the log through, opened at the
-    /// first read and kept (a PostgreSQL log would otherwise cost a new
-    /// connection per request); dropped after a failed read, so the next
-    /// one opens it again.
-    log_reader: Mutex<Option<Box<dyn Store>>>,
     /// Counters and latencies for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// The helpdesk cases are written into, when configured.
@@ -80,16 +73,9 @@ impl Desk {
     /// A desk serving `bundle`; `folder` is where reloads come from; `log`
     /// is the decision log and the process's one handle on its database,
     /// which cases, pushes and releases go through.
-    pub fn new(
-        bundle: Bundle,
-        folder: Option<PathBuf>,
-        log: Option<(LogConfig, Arc<roteiro_decision_log::db::DbPool>)>,
-    ) -> Self {
-        let (log, pool) = log.unzip();
+    pub fn new(bundle: Bundle, folder: Option<PathBuf>, log: Option<LogConfig>) -> Self {
         Self {
-            log_address: log.as_ref().map(|log| log.address.clone()),
-            pool,
-            log_reader: Mutex::new(None),
+            pool: log.as_ref().map(|log| log.pool.clone()),
             log: Mutex::new(log),
             served: RwLock::new(Arc::new(Served {
                 bundle: Arc::new(bundle),
@@ -160,7 +146,7 @@ impl Desk {
 
     /// Where the decision log is, when there is one.
     pub fn log_address(&self) -> Option<&str> {
-        self.log_address.as_deref()
+        self.pool.as_deref().map(roteiro_decision_log::db::DbPool::address)
     }
 
     /// The database's connections, when the service has a log.
@@ -168,22 +154,14 @@ impl Desk {
         self.pool.clone()
     }
 
-    /// The logged decisions `filter` keeps, read through the kept
-    /// connection (dropped after a failed read, so the next one opens it
-    /// again). Blocking.
+    /// The logged decisions `filter` keeps, read on a connection of the
+    /// process's pool, once what was answered is in. Blocking.
     pub fn read_log(&self, filter: &Filter) -> Result<Vec<Record>, LogError> {
-        let Some(address) = self.log_address.as_deref() else {
+        let Some(pool) = self.pool.as_deref() else {
             return Err(LogError::Database("o serviço está sem log de decisões".into()));
         };
         self.flush_log();
-        let mut reader = self.log_reader.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut store = match reader.take() {
-            Some(store) => store,
-            None => roteiro_decision_log::open(address)?,
-        };
-        let records = store.read(filter)?;
-        *reader = Some(store);
-        Ok(records)
+        roteiro_decision_log::read_pooled(pool, filter)
     }
 
     /// Waits (a while at most) until the decisions answered so far are in

@@ -97,14 +97,31 @@ pub enum Auth {
     InsecureNoAuth,
 }
 
-/// The decision log of the service.
+/// The decision log of the service and the process's one handle on its
+/// database.
 pub struct LogConfig {
-    /// The writer decisions go through.
+    /// The writer decisions go through, on a connection of `pool`.
     pub writer: roteiro_decision_log::LogWriter,
     /// Keep personal facts instead of masking them.
     pub keep_personal: bool,
-    /// The database address, for `/v1/stats` to read.
-    pub address: String,
+    /// The database, opened and migrated once: the log's writer, cases,
+    /// pushes, tokens, sessions, budgets, replicas and releases all go
+    /// through it.
+    pub pool: std::sync::Arc<DbPool>,
+}
+
+impl LogConfig {
+    /// Opens the database at `address` (migrating it) and the log's writer
+    /// on it, with `durability`; personal facts masked.
+    pub fn open(address: &str, durability: roteiro_decision_log::Durability) -> Result<Self, StartError> {
+        let failed = |err: roteiro_decision_log::LogError| StartError::Database(err.to_string());
+        let pool = DbPool::open(address).map_err(failed)?;
+        Ok(Self {
+            writer: roteiro_decision_log::LogWriter::open_on(&pool, durability).map_err(failed)?,
+            keep_personal: false,
+            pool: std::sync::Arc::new(pool),
+        })
+    }
 }
 
 /// Why the service could not start.
@@ -153,15 +170,10 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
         .build()
         .map_err(StartError::Runtime)?;
     // One handle on the database for the whole process, opened and
-    // migrated once, here (blocking, before the runtime runs): the guard,
-    // the helpdesk's budget, the replicas' table, cases, pushes and
-    // releases all go through it.
-    let pool = match config.log.as_ref() {
-        Some(log) => Some(std::sync::Arc::new(
-            DbPool::open(&log.address).map_err(|err| StartError::Database(err.to_string()))?,
-        )),
-        None => None,
-    };
+    // migrated once, with the log (LogConfig::open): the guard, the
+    // helpdesk's budget, the replicas' table, cases, pushes and releases
+    // all go through it.
+    let pool = config.log.as_ref().map(|log| log.pool.clone());
     let guard = guard_of(&config, pool.clone())?;
     let (bundle, release) = starting_release(bundle, &config, pool.as_deref())?;
     let helpdesk = match (config.helpdesk, pool.clone()) {
@@ -187,7 +199,7 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             .map_err(StartError::Bind)?;
         let addr = listener.local_addr().map_err(StartError::Bind)?;
         let follow_releases = config.follow_releases && config.log.is_some();
-        let mut desk = Desk::new(bundle, config.folder.clone(), config.log.zip(pool)).with_release(release);
+        let mut desk = Desk::new(bundle, config.folder.clone(), config.log).with_release(release);
         if let Some(helpdesk) = helpdesk {
             desk = desk.with_helpdesk(helpdesk);
         }

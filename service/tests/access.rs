@@ -77,11 +77,7 @@ fn body_for(path: &str) -> &'static str {
 }
 
 fn log_config(database: &str) -> LogConfig {
-    LogConfig {
-        writer: roteiro_decision_log::LogWriter::open(database).expect("log"),
-        keep_personal: false,
-        address: database.to_string(),
-    }
+    LogConfig::open(database, roteiro_decision_log::Durability::Commit).expect("log")
 }
 
 fn scratch(name: &str) -> String {

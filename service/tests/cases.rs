@@ -13,11 +13,9 @@ use roteiro_service::LogConfig;
 use serde_json::Value;
 
 fn serve(database: &str) -> (tokio::runtime::Runtime, Endpoint) {
-    common::serve(Some(LogConfig {
-        writer: roteiro_decision_log::LogWriter::open(database).expect("log"),
-        keep_personal: false,
-        address: database.to_string(),
-    }))
+    common::serve(Some(
+        LogConfig::open(database, roteiro_decision_log::Durability::Commit).expect("log"),
+    ))
 }
 
 /// One exchange, its body read as JSON (null when it is not).

@@ -37,11 +37,7 @@ fn scratch(name: &str) -> String {
 }
 
 fn log_config(database: &str) -> LogConfig {
-    LogConfig {
-        writer: roteiro_decision_log::LogWriter::open(database).expect("log"),
-        keep_personal: false,
-        address: database.to_string(),
-    }
+    LogConfig::open(database, roteiro_decision_log::Durability::Commit).expect("log")
 }
 
 /// A connection to `to` from the loopback address 127.0.0.2.

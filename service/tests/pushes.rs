@@ -26,11 +26,7 @@ fn serve_with_helpdesk(name: &str, helpdesk: &StandIn) -> (tokio::runtime::Runti
     let path = std::env::temp_dir().join(format!("roteiro-service-push-{}-{name}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let database = path.to_str().unwrap().to_string();
-    let log = LogConfig {
-        writer: roteiro_decision_log::LogWriter::open(&database).unwrap(),
-        keep_personal: false,
-        address: database,
-    };
+    let log = LogConfig::open(&database, roteiro_decision_log::Durability::Commit).unwrap();
     let config = common::helpdesk_config(helpdesk.base(), "tok-servico");
     common::serve_full(Some(log), LimitsConfig::default(), Some(config))
 }

@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use roteiro_decision_log::CommandLog;
 use roteiro_service::{Auth, LimitsConfig};
 
 use crate::args::BundleArgs;
@@ -49,7 +48,9 @@ pub struct Args {
 /// Runs the service until SIGINT or SIGTERM.
 pub fn run(args: &Args) -> Result<Status, Failure> {
     let bundle = args.bundle.load()?;
-    let CommandLog { writer, keep_personal } = args.log.writer()?;
+    let keep_personal = args.log.keep_personal()?;
+    let log = roteiro_service::LogConfig::open(&args.log.address(), args.log.durability())
+        .map_err(|err| Failure::failed(format!("roteiro serve: {err}")))?;
     let auth = if args.insecure_no_auth {
         eprintln!("roteiro: ATENÇÃO: --insecure-no-auth: qualquer um que alcance {} decide, lê casos e o log sem se identificar; use só para testar nesta máquina.", args.addr);
         Auth::InsecureNoAuth
@@ -92,11 +93,7 @@ pub fn run(args: &Args) -> Result<Status, Failure> {
         // every edit. Without it, the database's published releases.
         folder: args.bundle.policies.clone(),
         follow_releases: args.bundle.policies.is_none(),
-        log: Some(roteiro_service::LogConfig {
-            writer,
-            keep_personal,
-            address: args.log.address(),
-        }),
+        log: Some(roteiro_service::LogConfig { keep_personal, ..log }),
     };
     announce_mode(args.bundle.policies.as_deref(), &bundle);
     let announce = |addr: SocketAddr| eprintln!("roteiro: servindo em {scheme}://{addr} (Ctrl-C encerra)");

@@ -181,6 +181,18 @@ impl LogWriter {
     /// Opens the database at `address` with `durability`. What dead
     /// writers left in the log's journal is replayed first.
     pub fn open_with(address: &str, durability: Durability) -> Result<Self, LogError> {
+        Self::start_on(crate::open(address)?, address, durability)
+    }
+
+    /// Starts writing with `durability` on a connection of `pool`, the
+    /// process's one handle on the database (migrated when it opened).
+    pub fn open_on(pool: &crate::db::DbPool, durability: Durability) -> Result<Self, LogError> {
+        let db: crate::db::Db = pool.take()?;
+        Self::start_on(crate::store_on(db, pool.address())?, pool.address(), durability)
+    }
+
+    /// Starts writing to `store`, the log at `address`, with `durability`.
+    fn start_on(mut store: Box<dyn Store>, address: &str, durability: Durability) -> Result<Self, LogError> {
         // A PostgreSQL log is shared by replicas: an answer promised
         // durable must be where every replica finds it. So `commit` and
         // `sync` wait for PostgreSQL's commit and keep nothing on this
@@ -192,7 +204,6 @@ impl LogWriter {
             durability,
             ..Buffering::default()
         };
-        let mut store = crate::open(address)?;
         match durability {
             // In PostgreSQL once committed there: a crash of this replica
             // loses nothing; the server's own crash may lose its last

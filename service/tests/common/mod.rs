@@ -89,7 +89,9 @@ pub fn serve_full(
     limits: LimitsConfig,
     helpdesk: Option<roteiro_helpdesk::MovideskConfig>,
 ) -> (tokio::runtime::Runtime, Endpoint) {
-    let database = log.as_ref().map_or_else(scratch_database, |log| log.address.clone());
+    let database = log
+        .as_ref()
+        .map_or_else(scratch_database, |log| log.pool.address().to_string());
     let token = roteiro_auth::Tokens::open(&database)
         .expect("tokens")
         .create(
@@ -135,10 +137,6 @@ pub fn serve_limited(
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("a loopback port");
     let addr = listener.local_addr().expect("address");
-    let log = log.map(|log| {
-        let pool = std::sync::Arc::new(roteiro_decision_log::db::DbPool::new(&log.address));
-        (log, pool)
-    });
     let mut desk = Desk::new(bundle, None, log);
     if let Some(helpdesk) = helpdesk {
         let movidesk = match desk.pool() {
