@@ -236,8 +236,9 @@ impl LogWriter {
     }
 
     /// Queues one record; `ack` hears `true` once it is on disk (in the
-    /// journal, or committed), `false` if it is lost (the queue full, the
-    /// writer closed, every buffer full). Never waits for the database.
+    /// journal, or committed), `false` if it is lost (not journaled and
+    /// the queue full or the writer closed; the journal full with the
+    /// database down). Never waits for the database.
     fn log_then(&self, record: Row, ack: Ack) {
         let Some(journal) = &self.journal else {
             self.send(Entry::Row {
