@@ -393,24 +393,39 @@ mod tests {
         kept: Arc<Mutex<Vec<Record>>>,
     }
 
-    impl Store for Flaky {
-        fn append_marked(&mut self, rows: &[Row], _: Option<(&str, u64)>) -> Result<(), LogError> {
-            if self.down.load(Ordering::SeqCst) {
-                return Err(LogError::Address("fora do ar".into()));
-            }
-            self.kept.lock().unwrap().extend(rows.iter().map(Row::record));
-            Ok(())
+    /// What a test store does; the rest of [`Store`] is alike for all.
+    trait Appends: Send {
+        fn append(&mut self, rows: &[Row], mark: Option<(&str, u64)>) -> Result<(), LogError>;
+        /// The highest journal number committed.
+        fn mark(&self) -> u64 {
+            0
+        }
+    }
+
+    impl<T: Appends> Store for T {
+        fn append_marked(&mut self, rows: &[Row], mark: Option<(&str, u64)>) -> Result<(), LogError> {
+            Appends::append(self, rows, mark)
         }
         fn read(&mut self, _: &Filter) -> Result<Vec<Record>, LogError> {
-            Ok(self.kept.lock().unwrap().clone())
+            Ok(Vec::new())
         }
         fn prune(&mut self, _: chrono::DateTime<chrono::Utc>) -> Result<u64, LogError> {
             Ok(0)
         }
         fn journal_mark(&mut self, _: &str) -> Result<u64, LogError> {
-            Ok(0)
+            Ok(self.mark())
         }
         fn forget_journal(&mut self, _: &str) -> Result<(), LogError> {
+            Ok(())
+        }
+    }
+
+    impl Appends for Flaky {
+        fn append(&mut self, rows: &[Row], _: Option<(&str, u64)>) -> Result<(), LogError> {
+            if self.down.load(Ordering::SeqCst) {
+                return Err(LogError::Address("fora do ar".into()));
+            }
+            self.kept.lock().unwrap().extend(rows.iter().map(Row::record));
             Ok(())
         }
     }
@@ -649,8 +664,8 @@ mod tests {
         lose_next: bool,
     }
 
-    impl Store for LostReply {
-        fn append_marked(&mut self, rows: &[Row], named: Option<(&str, u64)>) -> Result<(), LogError> {
+    impl Appends for LostReply {
+        fn append(&mut self, rows: &[Row], named: Option<(&str, u64)>) -> Result<(), LogError> {
             self.kept.lock().unwrap().extend(rows.iter().map(Row::record));
             if let Some((_, seq)) = named {
                 self.mark = self.mark.max(seq);
@@ -660,17 +675,8 @@ mod tests {
             }
             Ok(())
         }
-        fn read(&mut self, _: &Filter) -> Result<Vec<Record>, LogError> {
-            Ok(self.kept.lock().unwrap().clone())
-        }
-        fn prune(&mut self, _: chrono::DateTime<chrono::Utc>) -> Result<u64, LogError> {
-            Ok(0)
-        }
-        fn journal_mark(&mut self, _: &str) -> Result<u64, LogError> {
-            Ok(self.mark)
-        }
-        fn forget_journal(&mut self, _: &str) -> Result<(), LogError> {
-            Ok(())
+        fn mark(&self) -> u64 {
+            self.mark
         }
     }
 
@@ -768,26 +774,14 @@ mod tests {
         kept: Arc<Mutex<Vec<Record>>>,
     }
 
-    impl Store for Blocked {
-        fn append_marked(&mut self, rows: &[Row], _: Option<(&str, u64)>) -> Result<(), LogError> {
+    impl Appends for Blocked {
+        fn append(&mut self, rows: &[Row], _: Option<(&str, u64)>) -> Result<(), LogError> {
             let (open, opened) = &*self.open;
             let mut is_open = open.lock().unwrap();
             while !*is_open {
                 is_open = opened.wait(is_open).unwrap();
             }
             self.kept.lock().unwrap().extend(rows.iter().map(Row::record));
-            Ok(())
-        }
-        fn read(&mut self, _: &Filter) -> Result<Vec<Record>, LogError> {
-            Ok(Vec::new())
-        }
-        fn prune(&mut self, _: chrono::DateTime<chrono::Utc>) -> Result<u64, LogError> {
-            Ok(0)
-        }
-        fn journal_mark(&mut self, _: &str) -> Result<u64, LogError> {
-            Ok(0)
-        }
-        fn forget_journal(&mut self, _: &str) -> Result<(), LogError> {
             Ok(())
         }
     }
