@@ -166,7 +166,7 @@ fn logged(database: &str) -> BTreeSet<DateTime<Utc>> {
 /// writer's journal before the server listens, so no wait is needed.
 fn every_answer_is_a_row(database: &str, answered: &[DateTime<Utc>], moment: &str) {
     let mut again = serve(database);
-    kill(&mut again, "-TERM");
+    assert_eq!(common::terminate(&mut again.child), Some(0), "{moment}: a clean stop");
     every_answer_is_logged_now(database, answered, moment);
 }
 

@@ -216,8 +216,9 @@ pub fn run(bundle: roteiro_engine::Bundle, config: Config, ready: impl FnOnce(So
             let loaded = roteiro_engine::folder_fingerprint(folder);
             tokio::spawn(desk::watch(app.desk.clone(), loaded));
         }
+        let stop = shutdown();
         ready(addr);
-        serve(listener, app.clone(), config.tls, shutdown()).await;
+        serve(listener, app.clone(), config.tls, stop).await;
         // Write what the log still holds before leaving.
         app.desk.close_log();
         Ok(())
@@ -273,27 +274,32 @@ fn starting_release(
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves on SIGINT or SIGTERM. The handlers are installed here, before
+/// anyone hears the address: a signal sent as soon as the service is
+/// ready must stop it cleanly, not kill it with the default action.
+fn shutdown() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let terminate = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut signal) => {
-                    signal.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            let (Ok(mut interrupt), Ok(mut terminate)) = (interrupt, terminate) else {
+                tracing::warn!("sinais de parada indisponíveis; o serviço só para ao ser morto");
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-        };
-        tokio::select! {
-            _ = interrupt => {}
-            () = terminate => {}
+            tracing::info!("encerrando: sinal recebido");
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = interrupt.await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("encerrando: sinal recebido");
+        }
     }
-    tracing::info!("encerrando: sinal recebido");
 }

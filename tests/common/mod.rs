@@ -77,6 +77,11 @@ pub fn announced_address(said: &str) -> Option<String> {
 
 /// SIGTERM to `child` (a server), then its exit code once it has stopped.
 pub fn terminate(child: &mut std::process::Child) -> Option<i32> {
+    // A child already reaped keeps its status; its pid may be another
+    // process's by now.
+    if let Ok(Some(status)) = child.try_wait() {
+        return status.code();
+    }
     let _ = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
