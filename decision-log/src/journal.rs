@@ -270,6 +270,14 @@ impl Journal {
         (rows, upto.max(after))
     }
 
+    /// Makes the next write fail as a full disk does (a test's way to a
+    /// journal that cannot take a row).
+    #[cfg(test)]
+    pub(crate) fn fail_next_write(&mut self) -> std::io::Result<()> {
+        self.file = OpenOptions::new().write(true).open("/dev/full")?;
+        Ok(())
+    }
+
     /// Deletes the closed segments the database now holds in full.
     pub(crate) fn committed(&mut self, through: u64) {
         self.closed.retain(|(path, last, _)| {

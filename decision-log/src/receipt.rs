@@ -10,7 +10,8 @@ use tokio::sync::Notify;
 
 use crate::writer::Ack;
 
-/// Longest a blocking caller waits for its row to be committed.
+/// Longest a caller waits for its row to be committed: an answer is
+/// never held longer, whatever the database does.
 const COMMIT_WAIT: Duration = Duration::from_secs(30);
 /// A blocking wait is counted in steps of this, not against one deadline,
 /// which a faked clock (tests run under libfaketime) can move; each step
@@ -99,19 +100,28 @@ impl Receipt {
         (ack, Self(State::Pending(told)))
     }
 
-    /// Whether the row is recorded, awaited (an async caller); settled
-    /// once heard, so asking again answers the same at once.
+    /// Whether the row is recorded, awaited (an async caller) for at most
+    /// 30 s, past which it reads as lost; settled once heard, so asking
+    /// again answers the same at once.
     pub async fn recorded(&mut self) -> bool {
+        self.recorded_within(COMMIT_WAIT).await
+    }
+
+    /// [`Self::recorded`], heard within `bound`.
+    async fn recorded_within(&mut self, bound: Duration) -> bool {
         if let State::Pending(told) = &self.0 {
             let told = told.clone();
-            let recorded = loop {
-                // Made before looking: a tell in between still wakes it.
-                let notified = told.task.notified();
-                if let Some(recorded) = told.heard() {
-                    break recorded;
+            let heard = async {
+                loop {
+                    // Made before looking: a tell in between still wakes it.
+                    let notified = told.task.notified();
+                    if let Some(recorded) = told.heard() {
+                        break recorded;
+                    }
+                    notified.await;
                 }
-                notified.await;
             };
+            let recorded = tokio::time::timeout(bound, heard).await.unwrap_or(false);
             self.0 = State::Settled(recorded);
         }
         matches!(self.0, State::Settled(true))
@@ -150,6 +160,7 @@ mod tests {
         let (ack, mut receipt) = Receipt::pending();
         ack(false);
         let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
             .build()
             .unwrap_or_else(|_| unreachable!());
         assert!(!runtime.block_on(receipt.recorded()));
@@ -161,5 +172,10 @@ mod tests {
         });
         assert!(runtime.block_on(receipt.recorded()), "heard while awaiting");
         writer.join().unwrap_or_default();
+        // Never told within the bound: lost, and the answer goes.
+        let (ack, mut receipt) = Receipt::pending();
+        assert!(!runtime.block_on(receipt.recorded_within(Duration::from_millis(50))));
+        ack(true);
+        assert!(!runtime.block_on(receipt.recorded()), "settled as lost");
     }
 }

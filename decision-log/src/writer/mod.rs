@@ -564,6 +564,45 @@ mod tests {
         std::fs::remove_dir_all(folder).unwrap();
     }
 
+    #[test]
+    fn a_row_the_journal_refused_is_answered_once_kept_not_when_the_database_returns() {
+        let (
+            Setup {
+                folder,
+                base,
+                down,
+                kept,
+            },
+            store,
+            journal,
+        ) = journaled("refused");
+        let writer = LogWriter::start_with(Box::new(store), Buffering::default(), journal);
+        writer
+            .journal
+            .as_ref()
+            .unwrap()
+            .lock()
+            .unwrap()
+            .fail_next_write()
+            .unwrap();
+        // Its journal line failed and the database is down: the answer
+        // hears once the failed write put it in the journal after all,
+        // synced, not when (if ever) the database comes back.
+        let mut receipt = writer.append(crate::tests::row(7));
+        assert!(receipt.wait(), "kept in the journal");
+        assert_eq!(writer.counts().spilled.load(Ordering::SeqCst), 1);
+        writer.close();
+        assert!(kept.lock().unwrap().is_empty());
+        down.store(false, Ordering::SeqCst);
+        let mut store = Flaky {
+            down,
+            kept: kept.clone(),
+        };
+        Journal::open(&base, &mut store).unwrap().unwrap().finish();
+        assert_eq!(latencies(&kept), vec![7], "replayed by the next writer");
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
     /// A fresh folder, its journal's base, and the switch and rows of a
     /// store that is down.
     struct Setup {

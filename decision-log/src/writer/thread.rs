@@ -359,9 +359,12 @@ impl<'a> Writer<'a> {
                     "não foi possível gravar {} decisões no log: {err}; nova tentativa em breve",
                     self.waiting.len()
                 );
-                if self.waits {
-                    // Answers wait on these: into the journal, synced,
-                    // and read back once the database is back.
+                if self.waits || self.waiting.answers_wait() {
+                    // Answers wait on these (in commit durability, rows
+                    // the journal could not take when they came): into
+                    // the journal, synced, and read back once the
+                    // database is back; without it the answers hear
+                    // "lost" now rather than wait for the database.
                     self.spill_from(0);
                 }
                 false

@@ -49,6 +49,11 @@ impl Waiting {
         self.rows.is_empty()
     }
 
+    /// Whether an answer waits on one of these rows (no journal held it).
+    pub(super) fn answers_wait(&self) -> bool {
+        self.acks.iter().any(Option::is_some)
+    }
+
     /// How many of the first rows the journal's mark `through` covers (the
     /// database holds them already).
     pub(super) fn held_through(&self, through: u64) -> usize {
