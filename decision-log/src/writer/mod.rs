@@ -432,28 +432,19 @@ mod tests {
 
     #[test]
     fn what_memory_and_a_down_database_cannot_hold_is_journaled_and_replayed_later() {
-        let (
-            Setup {
-                folder,
-                base,
-                down,
-                kept,
-            },
-            store,
-            journal,
-        ) = journaled("spilled");
+        let setup = journaled("spilled");
         let buffering = Buffering {
             waiting: 5,
             grace: Duration::ZERO,
             durability: Durability::Buffered,
         };
-        let writer = LogWriter::start_with(Box::new(store), buffering, journal);
+        let writer = setup.writer(buffering);
         for n in 0..40 {
             assert!(writer.log(crate::tests::row(n)));
         }
         let counts = writer.counts.clone();
         writer.close();
-        assert!(kept.lock().unwrap().is_empty(), "the database was down");
+        assert!(setup.kept.lock().unwrap().is_empty(), "the database was down");
         assert_eq!(
             counts.spilled.load(Ordering::SeqCst),
             40,
@@ -463,15 +454,18 @@ mod tests {
 
         // The database is back: the next writer on the same log replays
         // the journal as it opens it.
-        down.store(false, Ordering::SeqCst);
-        let mut store = Flaky {
-            down,
-            kept: kept.clone(),
-        };
-        Journal::open(&base, &mut store).unwrap().unwrap().finish();
-        assert_eq!(latencies(&kept), (0..40).collect::<Vec<_>>(), "every record, once");
-        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "the journal is gone");
-        std::fs::remove_dir_all(folder).unwrap();
+        setup.back().1.unwrap().finish();
+        assert_eq!(
+            latencies(&setup.kept),
+            (0..40).collect::<Vec<_>>(),
+            "every record, once"
+        );
+        assert_eq!(
+            std::fs::read_dir(&setup.folder).unwrap().count(),
+            0,
+            "the journal is gone"
+        );
+        setup.remove();
     }
 
     /// The latencies of the rows a store kept, sorted.
@@ -484,31 +478,35 @@ mod tests {
     #[test]
     fn what_waited_in_the_journal_is_read_back_when_the_database_returns() {
         for durability in [Durability::Buffered, Durability::Commit] {
-            let (Setup { folder, down, kept, .. }, store, journal) = journaled("read-back");
+            let setup = journaled("read-back");
             let buffering = Buffering {
                 waiting: 3,
                 grace: Duration::ZERO,
                 durability,
             };
-            let writer = LogWriter::start_with(Box::new(store), buffering, journal);
+            let writer = setup.writer(buffering);
             for n in 0..30 {
                 assert!(writer.append(crate::tests::row(n)).wait());
             }
             assert!(!writer.flush(Duration::from_secs(10)), "the database is down");
-            down.store(false, Ordering::SeqCst);
+            setup.down.store(false, Ordering::SeqCst);
             assert!(
                 writer.flush(Duration::from_secs(10)),
                 "{durability:?}: read back and written"
             );
             assert_eq!(
-                latencies(&kept),
+                latencies(&setup.kept),
                 (0..30).collect::<Vec<_>>(),
                 "{durability:?}: each once"
             );
             assert_eq!(writer.counts().dropped.load(Ordering::SeqCst), 0);
             writer.close();
-            assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "the journal is gone");
-            std::fs::remove_dir_all(folder).unwrap();
+            assert_eq!(
+                std::fs::read_dir(&setup.folder).unwrap().count(),
+                0,
+                "the journal is gone"
+            );
+            setup.remove();
         }
     }
 
@@ -539,44 +537,39 @@ mod tests {
 
     #[test]
     fn with_commits_waited_for_an_acknowledgement_means_the_row_is_on_disk() {
-        let (Setup { folder, down, kept, .. }, store, journal) = journaled("sync");
-        down.store(false, Ordering::SeqCst);
+        let setup = journaled("sync");
+        setup.down.store(false, Ordering::SeqCst);
         let buffering = Buffering {
             durability: Durability::Sync,
             ..Buffering::default()
         };
-        let writer = LogWriter::start_with(Box::new(store), buffering, journal);
+        let writer = setup.writer(buffering);
         // Heard only once in the store, and without the 100 ms gathering.
         assert_eq!(acknowledged(&writer, 20), vec![true; 20]);
-        assert_eq!(kept.lock().unwrap().len(), 20);
+        assert_eq!(setup.kept.lock().unwrap().len(), 20);
         // The database down: heard once synced in the journal.
-        down.store(true, Ordering::SeqCst);
+        setup.down.store(true, Ordering::SeqCst);
         assert_eq!(acknowledged_from(&writer, 20..25), vec![true; 5]);
         assert_eq!(writer.counts().spilled.load(Ordering::SeqCst), 5);
-        assert_eq!(kept.lock().unwrap().len(), 20);
+        assert_eq!(setup.kept.lock().unwrap().len(), 20);
         // Back: the next round brings the journaled rows in too.
-        down.store(false, Ordering::SeqCst);
+        setup.down.store(false, Ordering::SeqCst);
         assert_eq!(acknowledged_from(&writer, 25..26), vec![true]);
         assert!(writer.flush(Duration::from_secs(10)));
         writer.close();
-        assert_eq!(latencies(&kept), (0..26).collect::<Vec<_>>());
-        assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "the journal is gone");
-        std::fs::remove_dir_all(folder).unwrap();
+        assert_eq!(latencies(&setup.kept), (0..26).collect::<Vec<_>>());
+        assert_eq!(
+            std::fs::read_dir(&setup.folder).unwrap().count(),
+            0,
+            "the journal is gone"
+        );
+        setup.remove();
     }
 
     #[test]
     fn a_row_the_journal_refused_is_answered_once_kept_not_when_the_database_returns() {
-        let (
-            Setup {
-                folder,
-                base,
-                down,
-                kept,
-            },
-            store,
-            journal,
-        ) = journaled("refused");
-        let writer = LogWriter::start_with(Box::new(store), Buffering::default(), journal);
+        let setup = journaled("refused");
+        let writer = setup.writer(Buffering::default());
         writer
             .journal
             .as_ref()
@@ -592,19 +585,14 @@ mod tests {
         assert!(receipt.wait(), "kept in the journal");
         assert_eq!(writer.counts().spilled.load(Ordering::SeqCst), 1);
         writer.close();
-        assert!(kept.lock().unwrap().is_empty());
-        down.store(false, Ordering::SeqCst);
-        let mut store = Flaky {
-            down,
-            kept: kept.clone(),
-        };
-        Journal::open(&base, &mut store).unwrap().unwrap().finish();
-        assert_eq!(latencies(&kept), vec![7], "replayed by the next writer");
-        std::fs::remove_dir_all(folder).unwrap();
+        assert!(setup.kept.lock().unwrap().is_empty());
+        setup.back().1.unwrap().finish();
+        assert_eq!(latencies(&setup.kept), vec![7], "replayed by the next writer");
+        setup.remove();
     }
 
-    /// A fresh folder, its journal's base, and the switch and rows of a
-    /// store that is down.
+    /// A fresh folder with a journal's base, and the switch and rows of
+    /// a store that starts down.
     struct Setup {
         folder: PathBuf,
         base: PathBuf,
@@ -612,48 +600,55 @@ mod tests {
         kept: Arc<Mutex<Vec<Record>>>,
     }
 
-    /// A [`Setup`], its store, and a journal over it.
-    fn journaled(name: &str) -> (Setup, Flaky, Option<Journal>) {
+    fn journaled(name: &str) -> Setup {
         let folder = std::env::temp_dir().join(format!("roteiro-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
         std::fs::create_dir_all(&folder).unwrap();
-        let base = folder.join("log.journal");
-        let down = Arc::new(AtomicBool::new(true));
-        let kept = Arc::new(Mutex::new(Vec::new()));
-        let mut store = Flaky {
-            down: down.clone(),
-            kept: kept.clone(),
-        };
-        let journal = Journal::open(&base, &mut store).unwrap();
-        (
-            Setup {
-                folder,
-                base,
-                down,
-                kept,
-            },
-            store,
-            journal,
-        )
+        Setup {
+            base: folder.join("log.journal"),
+            folder,
+            down: Arc::new(AtomicBool::new(true)),
+            kept: Arc::new(Mutex::new(Vec::new())),
+        }
+    }
+
+    impl Setup {
+        fn store(&self) -> Flaky {
+            Flaky {
+                down: self.down.clone(),
+                kept: self.kept.clone(),
+            }
+        }
+
+        /// A writer on the store, with the journal (replayed first).
+        fn writer(&self, buffering: Buffering) -> LogWriter {
+            let mut store = self.store();
+            let journal = Journal::open(&self.base, &mut store).unwrap();
+            LogWriter::start_with(Box::new(store), buffering, journal)
+        }
+
+        /// The database back: the next writer's store and journal, what
+        /// the last one left replayed.
+        fn back(&self) -> (Flaky, Option<Journal>) {
+            self.down.store(false, Ordering::SeqCst);
+            let mut store = self.store();
+            let journal = Journal::open(&self.base, &mut store).unwrap();
+            (store, journal)
+        }
+
+        fn remove(self) {
+            std::fs::remove_dir_all(self.folder).unwrap();
+        }
     }
 
     #[test]
     fn a_journaled_row_is_answered_before_the_database_has_it_and_kept_until_it_does() {
-        let (
-            Setup {
-                folder,
-                base,
-                down,
-                kept,
-            },
-            store,
-            journal,
-        ) = journaled("journaled");
+        let setup = journaled("journaled");
         let buffering = Buffering {
             grace: Duration::ZERO,
             ..Buffering::default()
         };
-        let writer = LogWriter::start_with(Box::new(store), buffering, journal);
+        let writer = setup.writer(buffering);
         // The database is down, yet each is answered: it is in the journal.
         assert_eq!(acknowledged(&writer, 5), vec![true; 5]);
         assert!(
@@ -662,7 +657,7 @@ mod tests {
         );
         let counts = writer.counts.clone();
         writer.close();
-        assert!(kept.lock().unwrap().is_empty());
+        assert!(setup.kept.lock().unwrap().is_empty());
         assert_eq!(
             counts.spilled.load(Ordering::SeqCst),
             0,
@@ -670,13 +665,8 @@ mod tests {
         );
 
         // The next writer on the log, the database back: replayed once.
-        down.store(false, Ordering::SeqCst);
-        let mut store = Flaky {
-            down,
-            kept: kept.clone(),
-        };
-        let journal = Journal::open(&base, &mut store).unwrap();
-        let mut replayed: Vec<i64> = kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
+        let (store, journal) = setup.back();
+        let mut replayed: Vec<i64> = setup.kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
         replayed.sort_unstable();
         assert_eq!(replayed, vec![0, 1, 2, 3, 4]);
 
@@ -685,14 +675,14 @@ mod tests {
         let writer = LogWriter::start_with(Box::new(store), Buffering::default(), journal);
         assert_eq!(acknowledged(&writer, 3), vec![true; 3]);
         assert!(writer.flush(Duration::from_secs(10)));
-        assert_eq!(kept.lock().unwrap().len(), 8);
+        assert_eq!(setup.kept.lock().unwrap().len(), 8);
         writer.close();
         assert_eq!(
-            std::fs::read_dir(&folder).unwrap().count(),
+            std::fs::read_dir(&setup.folder).unwrap().count(),
             0,
             "journal and lock removed"
         );
-        std::fs::remove_dir_all(folder).unwrap();
+        setup.remove();
     }
 
     /// A store whose first commit goes through but whose answer is lost
@@ -750,22 +740,13 @@ mod tests {
 
     #[test]
     fn a_journaled_writer_past_its_memory_bound_still_closes_and_loses_nothing() {
-        let (
-            Setup {
-                folder,
-                base,
-                down,
-                kept,
-            },
-            store,
-            journal,
-        ) = journaled("journal-full");
+        let setup = journaled("journal-full");
         let buffering = Buffering {
             waiting: 2,
             grace: Duration::ZERO,
             ..Buffering::default()
         };
-        let writer = LogWriter::start_with(Box::new(store), buffering, journal);
+        let writer = setup.writer(buffering);
         assert_eq!(acknowledged(&writer, 10), vec![true; 10]);
         // Past the bound once a write failed: the writer stops taking rows,
         // and those that come stay in the queue.
@@ -783,16 +764,11 @@ mod tests {
             let _ = told.send(());
         });
         assert!(closed.recv_timeout(Duration::from_secs(10)).is_ok(), "close returns");
-        down.store(false, Ordering::SeqCst);
-        let mut store = Flaky {
-            down,
-            kept: kept.clone(),
-        };
-        Journal::open(&base, &mut store).unwrap().unwrap().finish();
-        let mut replayed: Vec<i64> = kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
+        setup.back().1.unwrap().finish();
+        let mut replayed: Vec<i64> = setup.kept.lock().unwrap().iter().map(|r| r.latency_us).collect();
         replayed.sort_unstable();
         assert_eq!(replayed, (0..15).collect::<Vec<_>>(), "every one, from the journal");
-        std::fs::remove_dir_all(folder).unwrap();
+        setup.remove();
     }
 
     #[test]
