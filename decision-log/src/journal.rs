@@ -187,26 +187,47 @@ impl Journal {
     }
 
     /// Appends `rows` and syncs them to the disk (they are kept for the
-    /// database, not answered ahead of it: they must outlive a power cut).
-    pub(crate) fn append_synced(&mut self, rows: &[Row]) -> std::io::Result<()> {
-        let lines = rows
+    /// database, not answered ahead of it: they must outlive a power
+    /// cut). How many of the first are synced: all, or, when a write,
+    /// sync or new segment failed part way, those in the segments synced
+    /// before it, with the error.
+    pub(crate) fn append_synced(&mut self, rows: &[Row]) -> (usize, std::io::Result<()>) {
+        let lines = match rows
             .iter()
             .zip(self.next..)
             .map(|(row, seq)| line(seq, row))
-            .collect::<std::io::Result<Vec<_>>>()?;
-        self.make_room(lines.iter().map(|line| line.len() as u64).sum())?;
-        let mut pending = Vec::new();
+            .collect::<std::io::Result<Vec<_>>>()
+        {
+            Ok(lines) => lines,
+            Err(err) => return (0, Err(err)),
+        };
+        if let Err(err) = self.make_room(lines.iter().map(|line| line.len() as u64).sum()) {
+            return (0, Err(err));
+        }
+        let (mut synced, mut pending, mut pending_rows) = (0, Vec::new(), 0);
         for line in lines {
             if self.bytes + pending.len() as u64 >= SEGMENT_BYTES {
-                self.write_out(&pending)?;
-                pending.clear();
-                self.file.sync_data()?;
-                self.rotate()?;
+                if let Err(err) = self.write_synced(&pending) {
+                    return (synced, Err(err));
+                }
+                synced += pending_rows;
+                (pending_rows, pending) = (0, Vec::new());
+                if let Err(err) = self.rotate() {
+                    return (synced, Err(err));
+                }
             }
             pending.extend_from_slice(&line);
+            pending_rows += 1;
             self.next += 1;
         }
-        self.write_out(&pending)?;
+        match self.write_synced(&pending) {
+            Ok(()) => (rows.len(), Ok(())),
+            Err(err) => (synced, Err(err)),
+        }
+    }
+
+    fn write_synced(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.write_out(bytes)?;
         self.file.sync_data()
     }
 
@@ -514,6 +535,23 @@ mod tests {
             .map(|(_, row)| row.latency_us)
             .collect();
         assert_eq!(rows, vec![1, 3], "the row after the torn one is whole");
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn rows_synced_before_a_segment_failed_are_told_apart_from_the_rest() {
+        let (folder, base, mut store) = fresh("partly");
+        let mut journal = Journal::open(&base, &mut *store).unwrap().unwrap();
+        // The second segment cannot be made: its name is taken.
+        std::fs::create_dir(segment_path(&base, journal.id(), 2)).unwrap();
+        let row = crate::tests::row(0);
+        let one = line(1, &row).unwrap().len();
+        let rows = vec![row; 2 * usize::try_from(SEGMENT_BYTES).unwrap() / one];
+        let (synced, written) = journal.append_synced(&rows);
+        assert!(written.is_err(), "the rest had nowhere to go");
+        assert!(0 < synced && synced < rows.len(), "{synced} of {}", rows.len());
+        let on_disk = read_segment(&segment_path(&base, journal.id(), 1)).len();
+        assert_eq!(on_disk, synced, "what it says synced is what the segment holds");
         std::fs::remove_dir_all(folder).unwrap();
     }
 

@@ -59,8 +59,9 @@ impl Journaled {
         self.lock().committed(through);
     }
 
-    /// Keeps `rows` in the journal, synced to the disk, to be read back.
-    fn spill(&mut self, rows: &[Row]) -> std::io::Result<()> {
+    /// Keeps `rows` in the journal, synced to the disk, to be read back;
+    /// how many of the first are (all, unless the journal failed).
+    fn spill(&mut self, rows: &[Row]) -> (usize, std::io::Result<()>) {
         self.behind = true;
         self.lock().append_synced(rows)
     }
@@ -386,7 +387,7 @@ impl<'a> Writer<'a> {
                 let_go = true;
             } else {
                 rows.push(row);
-                acks.extend(ack);
+                acks.push(ack);
             }
         }
         if let (true, Some(journal)) = (let_go, self.journal.as_mut()) {
@@ -397,24 +398,27 @@ impl<'a> Writer<'a> {
         if rows.is_empty() {
             return;
         }
-        let kept = match self.journal.as_mut() {
-            Some(journal) => journal.spill(&rows).map_err(|err| err.to_string()),
-            None => Err("sem diário".to_string()),
-        };
-        let on_disk = match kept {
-            Ok(()) => {
-                self.counts.spilled.fetch_add(rows.len() as u64, Ordering::Relaxed);
-                tracing::warn!("{} decisões guardadas no diário do log até o banco voltar", rows.len());
-                true
+        let (kept, failed) = match self.journal.as_mut() {
+            Some(journal) => {
+                let (kept, written) = journal.spill(&rows);
+                (kept, written.err().map(|err| err.to_string()))
             }
-            Err(why) => {
-                self.counts.dropped.fetch_add(rows.len() as u64, Ordering::Relaxed);
-                tracing::error!("{} decisões não gravadas no log: {why}", rows.len());
-                false
-            }
+            None => (0, Some("sem diário".to_string())),
         };
-        for ack in acks {
-            ack(on_disk);
+        if kept > 0 {
+            self.counts.spilled.fetch_add(kept as u64, Ordering::Relaxed);
+            tracing::warn!("{kept} decisões guardadas no diário do log até o banco voltar");
+        }
+        if let Some(why) = failed {
+            let lost = rows.len() - kept;
+            self.counts.dropped.fetch_add(lost as u64, Ordering::Relaxed);
+            tracing::error!("{lost} decisões não gravadas no log: {why}");
+        }
+        // The first `kept` are on disk; an answer on any other hears lost.
+        for (index, ack) in acks.into_iter().enumerate() {
+            if let Some(ack) = ack {
+                ack(index < kept);
+            }
         }
     }
 }
