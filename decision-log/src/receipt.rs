@@ -159,8 +159,9 @@ mod tests {
         assert!(!receipt.wait(), "an acknowledgement never called is a lost row");
         let (ack, mut receipt) = Receipt::pending();
         ack(false);
+        // Timers and I/O, as the service's runtime has.
         let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+            .enable_all()
             .build()
             .unwrap_or_else(|_| unreachable!());
         assert!(!runtime.block_on(receipt.recorded()));
