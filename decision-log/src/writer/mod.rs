@@ -569,7 +569,10 @@ mod tests {
     #[test]
     fn a_row_the_journal_refused_is_answered_once_kept_not_when_the_database_returns() {
         let setup = journaled("refused");
-        let writer = setup.writer(Buffering::default());
+        let writer = setup.writer(Buffering {
+            grace: Duration::ZERO,
+            ..Buffering::default()
+        });
         writer
             .journal
             .as_ref()
